@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Plain JavaScript on purpose: this file must run, and explain itself, on any Node version.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 24) {
+  process.stderr.write(
+    `ghostmesh needs Node.js 24 or newer (found ${process.versions.node}).\n` +
+      "Run it through npm (npx ghostmesh / npm start), which uses the Node 24 the project installs, " +
+      "or install Node 24.\n",
+  );
+  process.exit(1);
+}
+await import("../src/cli/main.ts");

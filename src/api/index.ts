@@ -1,0 +1,3 @@
+export { buildApi, startApiServer, type ApiOptions, type ApiServer } from "./server.ts";
+export type { ApiModules } from "./types.ts";
+export { httpStatusOf } from "./errors.ts";

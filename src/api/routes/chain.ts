@@ -1,0 +1,99 @@
+/** Status, blocks and checkpoints. */
+import { formatAddress, signatureAlgorithmName } from "../../crypto/index.ts";
+import { decodeStoredHeader, decodeStoredQc, signerIndices } from "../../ledger/index.ts";
+import { toHex } from "../../util/index.ts";
+import { notFound } from "../errors.ts";
+import { headerJson, qcJson, validatorJson } from "../json.ts";
+import { parseSender, parseUint } from "../params.ts";
+import type { RouteFactory } from "../types.ts";
+
+export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
+  {
+    method: "GET",
+    url: "/v1/status",
+    summary: "Chain id, head and log size of this node",
+    async handler() {
+      const head = chain.head;
+      return {
+        chainId: chain.genesis.chainId,
+        height: head.height,
+        blockHash: toHex(head.hash),
+        timestamp: head.timestamp,
+        logSize: head.logSize,
+        logRoot: toHex(head.logRoot),
+        stateRoot: toHex(head.stateRoot),
+        genesisHash: toHex(chain.genesisHash),
+        validators: chain.genesis.validators.map(validatorJson),
+        mempool: { txs: mempool.size, ready: mempool.readyCount },
+      };
+    },
+  },
+  {
+    method: "GET",
+    url: "/v1/accounts/:address",
+    summary: "An account: whether it is registered, its committed nonce and the next nonce to use",
+    params: { address: "account address (gm…)" },
+    async handler(request) {
+      const { address: text } = request.params as { address: string };
+      const address = parseSender(text, "address") as Uint8Array;
+      const account = chain.accounts.getAccount(address);
+      return {
+        address: formatAddress(address),
+        registered: account !== undefined,
+        nonce: account?.nonce ?? 0,
+        nextNonce: mempool.nextNonce(address),
+        ...(account ? { alg: signatureAlgorithmName(account.alg), publicKey: toHex(account.publicKey) } : {}),
+      };
+    },
+  },
+  {
+    method: "GET",
+    url: "/v1/blocks/:height",
+    summary: "A committed block: header, hash, certificate and transaction hashes",
+    params: { height: "block height (1 = first block)" },
+    async handler(request) {
+      const { height: heightText } = request.params as { height: string };
+      const height = parseUint(heightText, "height", { min: 1 }) as number;
+      const row = chain.store.getBlock(height);
+      if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
+      return {
+        height,
+        hash: toHex(row.hash),
+        header: headerJson(decodeStoredHeader(row.header, height)),
+        headerBytes: toHex(row.header),
+        certificate: qcJson(decodeStoredQc(row.qc, height)),
+        txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)),
+      };
+    },
+  },
+  {
+    method: "GET",
+    url: "/v1/checkpoint",
+    summary: "The latest signed tree head: log size and root, certified by the validators' signatures over the block",
+    async handler() {
+      const height = chain.head.height;
+      if (height === 0) throw notFound("no block committed yet, so there is no checkpoint");
+      const row = chain.store.getBlock(height);
+      if (!row) throw notFound(`no block at height ${height}`);
+      const header = decodeStoredHeader(row.header, height);
+      const qc = decodeStoredQc(row.qc, height);
+      const validators = chain.genesis.validators;
+      const signatures = signerIndices(qc.signers, validators.length).map((index, position) => {
+        const validator = validators[index]!;
+        return { validator: formatAddress(validator.address), alg: signatureAlgorithmName(validator.alg), signature: toHex(qc.signatures[position]!) };
+      });
+      return {
+        chainId: header.chainId,
+        height,
+        view: header.view,
+        blockHash: toHex(row.hash),
+        treeSize: header.logSize,
+        rootHash: toHex(header.logRoot),
+        timestamp: header.timestamp,
+        header: toHex(row.header),
+        certificate: qcJson(qc),
+        signatures,
+      };
+    },
+  },
+];

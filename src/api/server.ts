@@ -1,0 +1,76 @@
+/**
+ * The REST server (Fastify). Routes are declared as data in routes/*.ts; this file registers
+ * them, serves their OpenAPI document and Prometheus metrics, and turns every error into
+ * `{error: {code, message}}` with the status from errors.ts.
+ */
+import Fastify, { type FastifyError } from "fastify";
+import swagger from "@fastify/swagger";
+import { BATCH_TX_BYTES_MAX } from "../ledger/index.ts";
+import { GhostmeshError } from "../util/index.ts";
+import { errorBody, httpStatusOf } from "./errors.ts";
+import { chainRoutes } from "./routes/chain.ts";
+import { logRoutes } from "./routes/log.ts";
+import { txRoutes } from "./routes/txs.ts";
+import type { ApiModules, Route } from "./types.ts";
+
+export type ApiOptions = { readonly host: string; readonly port: number };
+export type ApiServer = { readonly url: string; close(): Promise<void> };
+
+/** A batch as JSON hex is twice its CBOR size; leave room for the envelope. */
+const BODY_BYTES_MAX = BATCH_TX_BYTES_MAX * 2 + 1024;
+
+function stringProperties(fields: Record<string, string> | undefined) {
+  if (!fields) return undefined;
+  const properties = Object.fromEntries(Object.entries(fields).map(([name, description]) => [name, { type: "string", description }]));
+  return { type: "object", properties };
+}
+
+export function buildApi(modules: ApiModules) {
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX });
+  app.addContentTypeParser("application/cbor", { parseAs: "buffer", bodyLimit: BODY_BYTES_MAX }, (_request, body, done) => {
+    done(null, new Uint8Array(body as Buffer));
+  });
+  app.register(swagger, {
+    openapi: {
+      info: { title: "Ghostmesh node API", version: "1", description: "Hashes, keys and signatures are lowercase hex; addresses are gm followed by 40 hex characters." },
+    },
+  });
+  app.setErrorHandler((err: FastifyError | GhostmeshError, _request, reply) => {
+    if (err instanceof GhostmeshError) {
+      const status = httpStatusOf(err);
+      if (status >= 500 && status !== 503 && status !== 504) modules.logger.error({ err }, "Request failed");
+      return reply.code(status).send(errorBody(err.code, err.message, err.meta));
+    }
+    const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) modules.logger.error({ err }, "Request failed");
+    const code = status === 413 ? "API_BODY_TOO_LARGE" : status === 415 ? "API_UNSUPPORTED_MEDIA_TYPE" : status === 500 ? "API_INTERNAL" : "API_BAD_REQUEST";
+    return reply.code(status).send(errorBody(code, status === 500 ? "internal error; see the node log" : err.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody("API_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}; see /v1/openapi.json`));
+  });
+
+  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules)];
+  app.register(async (scope) => {
+    for (const route of routes) {
+      scope.route({
+        method: route.method,
+        url: route.url,
+        schema: { summary: route.summary, params: stringProperties(route.params), querystring: stringProperties(route.query) },
+        handler: route.handler,
+      });
+    }
+    scope.get("/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    scope.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+      reply.header("content-type", modules.register.contentType);
+      return modules.register.metrics();
+    });
+  });
+  return app;
+}
+
+export async function startApiServer(opts: ApiOptions, modules: ApiModules): Promise<ApiServer> {
+  const app = buildApi(modules);
+  const address = await app.listen({ host: opts.host, port: opts.port });
+  return { url: address.replace("[::1]", "127.0.0.1"), close: () => app.close() };
+}

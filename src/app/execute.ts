@@ -1,0 +1,114 @@
+/**
+ * The deterministic application state machine: executes a block's transactions against
+ * account state and produces the log entries, the account writes and the new state root.
+ *
+ * Precondition: every transaction passed stateless validation (schema, chain id, signature,
+ * batch root) — see ledger/validate.ts. Execution checks only what depends on state.
+ */
+import { addressFromPublicKey, hashTagged } from "../crypto/index.ts";
+import { encodeCanonical } from "../codec/index.ts";
+import { DomainTag, type LogEntry, type SignedTx } from "../ledger/index.ts";
+import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
+import type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, TxRejection } from "./types.ts";
+
+export type BlockExecutionInput = {
+  readonly height: number;
+  /** Log size before this block. */
+  readonly logSize: number;
+  readonly stateRootPrevious: Uint8Array;
+  readonly txs: readonly { readonly signedTx: SignedTx; readonly txHash: Uint8Array }[];
+};
+
+type Rejected = { code: string; message: string };
+
+/** Overlay of this block's writes on top of the reader. */
+class AccountOverlay {
+  readonly writes = new Map<string, AccountWrite>();
+  readonly reader: AccountReader;
+  constructor(reader: AccountReader) {
+    this.reader = reader;
+  }
+  get(address: Uint8Array): Account | undefined {
+    return this.writes.get(toHex(address))?.account ?? this.reader.getAccount(address);
+  }
+  set(address: Uint8Array, account: Account): void {
+    this.writes.set(toHex(address), { address, account });
+  }
+}
+
+export function executeBlock(reader: AccountReader, input: BlockExecutionInput): BlockExecution {
+  const overlay = new AccountOverlay(reader);
+  const executed: ExecutedTx[] = [];
+  const rejected: TxRejection[] = [];
+  const entries: LogEntry[] = [];
+  const entryBytes: Uint8Array[] = [];
+
+  for (let index = 0; index < input.txs.length; index++) {
+    const item = input.txs[index];
+    assert(item !== undefined, "executeBlock: tx index in range");
+    const firstLeaf = input.logSize + entries.length;
+    const problem = applyTx(overlay, item.signedTx);
+    if (problem) {
+      rejected.push({ index, ...problem });
+      continue;
+    }
+    const txEntries = entriesOfTx(input.height, item.txHash, item.signedTx);
+    for (const entry of txEntries) {
+      entries.push(entry);
+      entryBytes.push(encodeCanonical(entry));
+    }
+    executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length });
+  }
+
+  const accountWrites = [...overlay.writes.values()].sort((a, b) => compareBytes(a.address, b.address));
+  const stateRoot = nextStateRoot(input.stateRootPrevious, accountWrites);
+  assert(entries.length === entryBytes.length, "executeBlock: one encoding per entry");
+  return { executed, rejected, entries, entryBytes, accountWrites, stateRoot };
+}
+
+/** Applies one transaction to the overlay, or says why it cannot be applied. */
+function applyTx(overlay: AccountOverlay, signedTx: SignedTx): Rejected | undefined {
+  const { tx } = signedTx;
+  const account = overlay.get(tx.from);
+  if (tx.type === "account.register") {
+    if (account) return { code: "APP_ACCOUNT_EXISTS", message: `account ${toHex(tx.from)} is already registered` };
+    if (!bytesEqual(addressFromPublicKey(tx.body.alg, tx.body.publicKey), tx.from)) {
+      return { code: "APP_ADDRESS_MISMATCH", message: "from is not the address of the registered public key" };
+    }
+    if (tx.nonce !== 0) return { code: "APP_BAD_NONCE", message: `registration must carry nonce 0, got ${tx.nonce}` };
+    overlay.set(tx.from, { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 1 });
+    return undefined;
+  }
+  if (!account) return { code: "APP_UNKNOWN_ACCOUNT", message: `account ${toHex(tx.from)} is not registered` };
+  if (tx.nonce !== account.nonce) {
+    return { code: "APP_BAD_NONCE", message: `expected nonce ${account.nonce}, got ${tx.nonce}` };
+  }
+  overlay.set(tx.from, { ...account, nonce: account.nonce + 1 });
+  return undefined;
+}
+
+export function entriesOfTx(height: number, txHash: Uint8Array, signedTx: SignedTx): LogEntry[] {
+  const { tx } = signedTx;
+  const base = { height, txHash, from: tx.from, type: tx.type };
+  switch (tx.type) {
+    case "account.register":
+      return [{ ...base, recordIndex: 0, record: { alg: tx.body.alg, publicKey: tx.body.publicKey } }];
+    case "audit.append":
+      return [{ ...base, recordIndex: 0, record: tx.body.record }];
+    case "audit.batch": {
+      const records = signedTx.records;
+      assert(records !== undefined && records.length === tx.body.recordCount, "entriesOfTx: batch validated");
+      return records.map((record, recordIndex) => ({ ...base, recordIndex, record }));
+    }
+  }
+}
+
+/**
+ * The state commitment chains the previous root with this block's account writes, like
+ * Tendermint's app hash. See docs/decisions/0003-state-root.md for why this is not yet a
+ * sparse Merkle tree.
+ */
+export function nextStateRoot(previous: Uint8Array, writes: readonly AccountWrite[]): Uint8Array {
+  const encoded = writes.map((write) => [write.address, write.account.alg, write.account.publicKey, write.account.nonce]);
+  return hashTagged(DomainTag.state, previous, encodeCanonical(encoded));
+}

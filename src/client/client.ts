@@ -1,0 +1,122 @@
+/**
+ * Typed client for a node's REST API. Used by the CLI, the tests and the web UI. Errors from
+ * the node arrive as ClientError with the node's code and message.
+ */
+import { toHex } from "../util/index.ts";
+
+export class ClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ClientError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type StatusResponse = {
+  chainId: string;
+  height: number;
+  blockHash: string;
+  timestamp: number;
+  logSize: number;
+  logRoot: string;
+  stateRoot: string;
+  genesisHash: string;
+  validators: { name: string; address: string; alg: string; power: number }[];
+  mempool: { txs: number; ready: number };
+};
+export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };
+export type TxResponse = { hash: string; status: "pending" | "committed"; height?: number; type?: string; from?: string; nonce?: number; firstLeaf?: number; leafCount?: number };
+export type CheckpointResponse = {
+  chainId: string;
+  height: number;
+  view: number;
+  blockHash: string;
+  treeSize: number;
+  rootHash: string;
+  timestamp: number;
+  header: string;
+  certificate: { view: number; height: number; blockHash: string; signers: string; signatures: string[] };
+  signatures: { validator: string; alg: string; signature: string }[];
+};
+export type InclusionProofResponse = { leafIndex: number; treeSize: number; rootHash: string; entry: string; auditPath: string[] };
+export type ConsistencyProofResponse = { fromSize: number; toSize: number; fromRoot: string; toRoot: string; proof: string[] };
+export type AccountResponse = { address: string; registered: boolean; nonce: number; nextNonce: number; alg?: string; publicKey?: string };
+export type AuditQuery = { action?: string; sender?: string; fromHeight?: number; toHeight?: number; limit?: number; cursor?: string };
+export type AuditResponse = { entries: Record<string, unknown>[]; nextCursor: string | null };
+
+export class GhostmeshClient {
+  readonly baseUrl: string;
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body ? { "content-type": "application/cbor" } : {},
+        body: body ? Buffer.from(body) : undefined,
+      });
+    } catch (err) {
+      throw new ClientError(0, "CLIENT_UNREACHABLE", `cannot reach node at ${this.baseUrl}: ${(err as Error).cause ?? (err as Error).message}`);
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ClientError(response.status, "CLIENT_BAD_RESPONSE", `node answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } }).error;
+      throw new ClientError(response.status, error?.code ?? "CLIENT_HTTP_ERROR", error?.message ?? `HTTP ${response.status}`);
+    }
+    return json as T;
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.request("GET", "/v1/status");
+  }
+
+  submitTx(bytes: Uint8Array, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SubmitResponse> {
+    const query = opts.wait ? `?wait=true${opts.timeoutMs ? `&timeoutMs=${opts.timeoutMs}` : ""}` : "";
+    return this.request("POST", `/v1/txs${query}`, bytes);
+  }
+
+  tx(hash: Uint8Array | string): Promise<TxResponse> {
+    return this.request("GET", `/v1/txs/${typeof hash === "string" ? hash : toHex(hash)}`);
+  }
+
+  block(height: number): Promise<Record<string, unknown>> {
+    return this.request("GET", `/v1/blocks/${height}`);
+  }
+
+  checkpoint(): Promise<CheckpointResponse> {
+    return this.request("GET", "/v1/checkpoint");
+  }
+
+  audit(query: AuditQuery = {}): Promise<AuditResponse> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const text = params.toString();
+    return this.request("GET", `/v1/audit${text ? `?${text}` : ""}`);
+  }
+
+  inclusionProof(txHash: string, opts: { recordIndex?: number; treeSize?: number } = {}): Promise<InclusionProofResponse> {
+    const record = opts.recordIndex === undefined ? "" : `/${opts.recordIndex}`;
+    const size = opts.treeSize === undefined ? "" : `?treeSize=${opts.treeSize}`;
+    return this.request("GET", `/v1/proofs/inclusion/${txHash}${record}${size}`);
+  }
+
+  consistencyProof(fromSize: number, toSize?: number): Promise<ConsistencyProofResponse> {
+    return this.request("GET", `/v1/proofs/consistency?from=${fromSize}${toSize === undefined ? "" : `&to=${toSize}`}`);
+  }
+
+  account(address: string): Promise<AccountResponse> {
+    return this.request("GET", `/v1/accounts/${address}`);
+  }
+}

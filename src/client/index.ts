@@ -1,0 +1,3 @@
+export { GhostmeshClient, ClientError } from "./client.ts";
+export type * from "./client.ts";
+export { buildTx, type TxIntent, type BuiltTx } from "./tx.ts";

@@ -1,0 +1,58 @@
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { assert } from "../util/index.ts";
+import { plainBytes } from "./bytes.ts";
+import { cryptoError } from "./errors.ts";
+
+export const AEAD_KEY_SIZE_BYTES = 32;
+export const AEAD_NONCE_SIZE_BYTES = 12;
+export const AEAD_TAG_SIZE_BYTES = 16;
+
+const emptyBytes = new Uint8Array(0);
+
+function checkKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.byteLength !== AEAD_KEY_SIZE_BYTES || nonce.byteLength !== AEAD_NONCE_SIZE_BYTES) {
+    throw cryptoError(
+      "CRYPTO_INVALID_ARGUMENT",
+      `AES-256-GCM needs a ${AEAD_KEY_SIZE_BYTES}-byte key and a ${AEAD_NONCE_SIZE_BYTES}-byte nonce, got ${key.byteLength} and ${nonce.byteLength}`,
+      { keySizeBytes: key.byteLength, nonceSizeBytes: nonce.byteLength },
+    );
+  }
+}
+
+/**
+ * AES-256-GCM; returns ciphertext || 16-byte tag. A (key, nonce) pair must never be used
+ * twice: GCM then leaks the XOR of plaintexts and the authentication key. Use a counter per
+ * key (transport) or a fresh key per message (keystore).
+ */
+export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
+  checkKeyAndNonce(key, nonce);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES });
+  cipher.setAAD(aad);
+  const sealed = plainBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+  assert(sealed.byteLength === plaintext.byteLength + AEAD_TAG_SIZE_BYTES, "aeadSeal: sealed size must be plaintext + tag");
+  return sealed;
+}
+
+/**
+ * Opens aeadSeal output; nothing is returned unless the tag checks out.
+ * @throws GhostmeshError CRYPTO_AEAD_FAILED when the data, tag, nonce, key or aad differ.
+ */
+export function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
+  checkKeyAndNonce(key, nonce);
+  if (sealed.byteLength < AEAD_TAG_SIZE_BYTES) {
+    throw cryptoError("CRYPTO_AEAD_FAILED", `sealed data is ${sealed.byteLength} bytes, shorter than the ${AEAD_TAG_SIZE_BYTES}-byte tag`, {
+      sizeBytes: sealed.byteLength,
+    });
+  }
+  const ciphertextSizeBytes = sealed.byteLength - AEAD_TAG_SIZE_BYTES;
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(ciphertextSizeBytes));
+  const plaintext = decipher.update(sealed.subarray(0, ciphertextSizeBytes));
+  try {
+    return plainBytes(Buffer.concat([plaintext, decipher.final()]));
+  } catch (err) {
+    plaintext.fill(0);
+    throw cryptoError("CRYPTO_AEAD_FAILED", "authentication failed: the data was altered or the key, nonce or associated data differ", {}, err);
+  }
+}

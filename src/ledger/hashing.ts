@@ -1,0 +1,59 @@
+/**
+ * Domain tags and hashes of ledger objects. Every hash of a signed or committed object goes
+ * through here, so the tag list below is the complete list of what Ghostmesh hashes.
+ */
+import { hashTagged } from "../crypto/index.ts";
+import { encodeCanonical } from "../codec/index.ts";
+import { leafHash, rootFromLeafHashes } from "../merkle/index.ts";
+import type { AuditRecord, BlockHeader, Evidence, Genesis, Tx, ValidatorSet } from "./types.ts";
+
+export const DomainTag = {
+  tx: "ghostmesh/v1/tx",
+  block: "ghostmesh/v1/block",
+  vote: "ghostmesh/v1/vote",
+  timeout: "ghostmesh/v1/timeout",
+  proposal: "ghostmesh/v1/proposal",
+  validatorSet: "ghostmesh/v1/valset",
+  evidence: "ghostmesh/v1/evidence",
+  genesis: "ghostmesh/v1/genesis",
+  state: "ghostmesh/v1/state",
+} as const;
+
+/** The transaction hash; also the message its sender signs. Excludes the signature, so a re-signed copy is the same transaction. */
+export function hashTx(tx: Tx): Uint8Array {
+  return hashTagged(DomainTag.tx, encodeCanonical(tx));
+}
+
+export function hashBlockHeader(header: BlockHeader): Uint8Array {
+  return hashTagged(DomainTag.block, encodeCanonical(header));
+}
+
+export function hashValidatorSet(set: ValidatorSet): Uint8Array {
+  return hashTagged(DomainTag.validatorSet, encodeCanonical(set));
+}
+
+export function hashEvidenceList(evidence: readonly Evidence[]): Uint8Array {
+  return hashTagged(DomainTag.evidence, encodeCanonical(evidence));
+}
+
+export function hashGenesis(genesis: Genesis): Uint8Array {
+  return hashTagged(DomainTag.genesis, encodeCanonical(genesis));
+}
+
+/** RFC 6962 root over the records' canonical bytes: what an audit.batch signature covers. */
+export function recordsRoot(records: readonly AuditRecord[]): Uint8Array {
+  return rootFromLeafHashes(records.map((record) => leafHash(encodeCanonical(record))));
+}
+
+/** RFC 6962 root over transaction hashes, in block order. */
+export function txRoot(txHashes: readonly Uint8Array[]): Uint8Array {
+  return rootFromLeafHashes(txHashes.map((hash) => leafHash(hash)));
+}
+
+/**
+ * The message a validator signs to vote for a block; a QC is a set of these signatures.
+ * chainId is inside so a vote can never be replayed on another chain.
+ */
+export function voteMessage(chainId: string, view: number, height: number, blockHash: Uint8Array): Uint8Array {
+  return hashTagged(DomainTag.vote, encodeCanonical({ chainId, view, height, blockHash }));
+}

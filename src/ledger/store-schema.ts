@@ -1,0 +1,65 @@
+/**
+ * SQLite schema of a node's chain database, with migrations in code. `user_version` holds
+ * the schema version; each migration runs once, inside a transaction.
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+  CREATE TABLE blocks (
+    height INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,
+    header BLOB NOT NULL,
+    log_size INTEGER NOT NULL,
+    evidence BLOB NOT NULL,
+    qc BLOB NOT NULL
+  );
+  CREATE TABLE txs (
+    hash BLOB PRIMARY KEY,
+    height INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    first_leaf INTEGER NOT NULL,
+    leaf_count INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX txs_by_height ON txs(height, position);
+  CREATE TABLE entries (
+    leaf_index INTEGER PRIMARY KEY,
+    height INTEGER NOT NULL,
+    sender BLOB NOT NULL,
+    action TEXT,
+    bytes BLOB NOT NULL
+  );
+  CREATE INDEX entries_by_action ON entries(action, leaf_index) WHERE action IS NOT NULL;
+  CREATE INDEX entries_by_sender ON entries(sender, leaf_index);
+  CREATE TABLE log_tiles (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE state (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: DatabaseSync): void {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  const current = row.user_version;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${current} is newer than this ghostmesh supports (${SCHEMA_VERSION}); upgrade ghostmesh`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[version] as string);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The chain store: blocks, transactions, log entries, log tiles and state in one SQLite
+ * database (DESIGN §4). A block commits in one SQLite transaction with synchronous=FULL, so a
+ * crash leaves either the whole block or none of it; reopening resumes at the last whole block.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { TileReader, TileWrite } from "../merkle/index.ts";
+import { GhostmeshError, assert } from "../util/index.ts";
+import { migrate } from "./store-schema.ts";
+
+export type StoredBlockRow = {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly header: Uint8Array;
+  readonly logSize: number;
+  readonly evidence: Uint8Array;
+  readonly qc: Uint8Array;
+};
+
+export type StoredTxRow = {
+  readonly hash: Uint8Array;
+  readonly height: number;
+  readonly position: number;
+  readonly firstLeaf: number;
+  readonly leafCount: number;
+  readonly bytes: Uint8Array;
+};
+
+export type StoredEntryRow = {
+  readonly leafIndex: number;
+  readonly height: number;
+  readonly sender: Uint8Array;
+  readonly action: string | null;
+  readonly bytes: Uint8Array;
+};
+
+export type StateWrite = { readonly key: Uint8Array; readonly value: Uint8Array };
+
+/** Everything one block adds to the store; written atomically by `commitBlock`. */
+export type BlockCommit = {
+  readonly block: StoredBlockRow;
+  readonly txs: readonly StoredTxRow[];
+  readonly entries: readonly StoredEntryRow[];
+  readonly tiles: readonly TileWrite[];
+  readonly stateWrites: readonly StateWrite[];
+};
+
+export type EntryQuery = {
+  readonly action?: string;
+  readonly sender?: Uint8Array;
+  readonly leafIndexFrom: number;
+  readonly leafIndexTo: number;
+  readonly limit: number;
+};
+
+export class ChainStore implements TileReader {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.db = new DatabaseSync(path);
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+      migrate(this.db);
+    } catch (err) {
+      throw new GhostmeshError("LEDGER_STORE_OPEN_FAILED", `cannot open chain database ${path}: ${(err as Error).message}`, { path }, { cause: err });
+    }
+    this.statements = prepareStatements(this.db);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  getMeta(key: string): Uint8Array | undefined {
+    const row = this.statements.getMeta.get(key) as { value: Uint8Array } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: Uint8Array): void {
+    this.statements.setMeta.run(key, value);
+  }
+
+  /**
+   * Writes one block and everything it adds in a single transaction. Asserts the block is
+   * the next height, so a caller bug cannot leave a gap.
+   */
+  commitBlock(commit: BlockCommit): void {
+    const head = this.headHeight();
+    assert(commit.block.height === head + 1, `commitBlock: height ${commit.block.height} follows head ${head}`);
+    const s = this.statements;
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const b = commit.block;
+      s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence, b.qc);
+      for (const tx of commit.txs) s.insertTx.run(tx.hash, tx.height, tx.position, tx.firstLeaf, tx.leafCount, tx.bytes);
+      for (const e of commit.entries) s.insertEntry.run(e.leafIndex, e.height, e.sender, e.action, e.bytes);
+      for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
+      for (const w of commit.stateWrites) s.upsertState.run(w.key, w.value);
+      this.db.exec("COMMIT");
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Height of the last committed block; 0 when only genesis exists. */
+  headHeight(): number {
+    const row = this.statements.headHeight.get() as { height: number | null };
+    return row.height ?? 0;
+  }
+
+  getBlock(height: number): StoredBlockRow | undefined {
+    return toBlockRow(this.statements.blockByHeight.get(height));
+  }
+
+  getBlockByHash(hash: Uint8Array): StoredBlockRow | undefined {
+    return toBlockRow(this.statements.blockByHash.get(hash));
+  }
+
+  getTx(hash: Uint8Array): StoredTxRow | undefined {
+    return toTxRow(this.statements.txByHash.get(hash));
+  }
+
+  txsOfBlock(height: number): StoredTxRow[] {
+    return this.statements.txsByHeight.all(height).map((row) => toTxRow(row) as StoredTxRow);
+  }
+
+  getEntry(leafIndex: number): StoredEntryRow | undefined {
+    return toEntryRow(this.statements.entryByIndex.get(leafIndex));
+  }
+
+  /** Entries with leafIndexFrom <= leaf_index < leafIndexTo, in log order. */
+  entriesInRange(leafIndexFrom: number, leafIndexTo: number): StoredEntryRow[] {
+    return this.statements.entriesRange.all(leafIndexFrom, leafIndexTo).map((row) => toEntryRow(row) as StoredEntryRow);
+  }
+
+  /** Iterates entries in log order without loading them all; for verify and export. */
+  *iterateEntries(leafIndexFrom: number): Generator<StoredEntryRow> {
+    for (const row of this.statements.entriesFrom.iterate(leafIndexFrom)) yield toEntryRow(row) as StoredEntryRow;
+  }
+
+  *iterateBlocks(heightFrom: number): Generator<StoredBlockRow> {
+    for (const row of this.statements.blocksFrom.iterate(heightFrom)) yield toBlockRow(row) as StoredBlockRow;
+  }
+
+  queryEntries(query: EntryQuery): StoredEntryRow[] {
+    const where = ["leaf_index >= ?", "leaf_index < ?", "action IS NOT NULL"];
+    const params: (number | string | Uint8Array)[] = [query.leafIndexFrom, query.leafIndexTo];
+    if (query.action !== undefined) {
+      where.push("action = ?");
+      params.push(query.action);
+    }
+    if (query.sender !== undefined) {
+      where.push("sender = ?");
+      params.push(query.sender);
+    }
+    const sql = `SELECT leaf_index, height, sender, action, bytes FROM entries WHERE ${where.join(" AND ")} ORDER BY leaf_index LIMIT ?`;
+    params.push(query.limit);
+    return this.db.prepare(sql).all(...params).map((row) => toEntryRow(row) as StoredEntryRow);
+  }
+
+  readTile(tileLevel: number, tileIndex: number): Uint8Array | undefined {
+    const row = this.statements.tile.get(tileLevel, tileIndex) as { hashes: Uint8Array } | undefined;
+    return row?.hashes;
+  }
+
+  *iterateTiles(): Generator<TileWrite> {
+    for (const row of this.statements.tilesAll.iterate()) {
+      const r = row as { level: number; idx: number; hashes: Uint8Array };
+      yield { tileLevel: r.level, tileIndex: r.idx, hashes: r.hashes };
+    }
+  }
+
+  getState(key: Uint8Array): Uint8Array | undefined {
+    const row = this.statements.state.get(key) as { value: Uint8Array } | undefined;
+    return row?.value;
+  }
+
+  *iterateState(): Generator<StateWrite> {
+    for (const row of this.statements.stateAll.iterate()) {
+      const r = row as { key: Uint8Array; value: Uint8Array };
+      yield { key: r.key, value: r.value };
+    }
+  }
+
+  /** Raw access for offline tools and tests that corrupt a store on purpose. */
+  unsafeDatabase(): DatabaseSync {
+    return this.db;
+  }
+}
+
+function prepareStatements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    getMeta: p("SELECT value FROM meta WHERE key = ?"),
+    setMeta: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+    insertBlock: p("INSERT INTO blocks (height, hash, header, log_size, evidence, qc) VALUES (?, ?, ?, ?, ?, ?)"),
+    insertTx: p("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, ?, ?, ?, ?, ?)"),
+    insertEntry: p("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, ?, ?, ?, ?)"),
+    upsertTile: p("INSERT INTO log_tiles (level, idx, hashes) VALUES (?, ?, ?) ON CONFLICT(level, idx) DO UPDATE SET hashes = excluded.hashes"),
+    upsertState: p("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+    headHeight: p("SELECT MAX(height) AS height FROM blocks"),
+    blockByHeight: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE height = ?"),
+    blockByHash: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE hash = ?"),
+    blocksFrom: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE height >= ? ORDER BY height"),
+    txByHash: p("SELECT hash, height, position, first_leaf, leaf_count, bytes FROM txs WHERE hash = ?"),
+    txsByHeight: p("SELECT hash, height, position, first_leaf, leaf_count, bytes FROM txs WHERE height = ? ORDER BY position"),
+    entryByIndex: p("SELECT leaf_index, height, sender, action, bytes FROM entries WHERE leaf_index = ?"),
+    entriesRange: p("SELECT leaf_index, height, sender, action, bytes FROM entries WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"),
+    entriesFrom: p("SELECT leaf_index, height, sender, action, bytes FROM entries WHERE leaf_index >= ? ORDER BY leaf_index"),
+    tile: p("SELECT hashes FROM log_tiles WHERE level = ? AND idx = ?"),
+    tilesAll: p("SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx"),
+    state: p("SELECT value FROM state WHERE key = ?"),
+    stateAll: p("SELECT key, value FROM state ORDER BY key"),
+  };
+}
+
+type Row = Record<string, unknown> | undefined;
+
+function toBlockRow(row: Row): StoredBlockRow | undefined {
+  if (!row) return undefined;
+  return {
+    height: row.height as number,
+    hash: row.hash as Uint8Array,
+    header: row.header as Uint8Array,
+    logSize: row.log_size as number,
+    evidence: row.evidence as Uint8Array,
+    qc: row.qc as Uint8Array,
+  };
+}
+
+function toTxRow(row: Row): StoredTxRow | undefined {
+  if (!row) return undefined;
+  return {
+    hash: row.hash as Uint8Array,
+    height: row.height as number,
+    position: row.position as number,
+    firstLeaf: row.first_leaf as number,
+    leafCount: row.leaf_count as number,
+    bytes: row.bytes as Uint8Array,
+  };
+}
+
+function toEntryRow(row: Row): StoredEntryRow | undefined {
+  if (!row) return undefined;
+  return {
+    leafIndex: row.leaf_index as number,
+    height: row.height as number,
+    sender: row.sender as Uint8Array,
+    action: row.action as string | null,
+    bytes: row.bytes as Uint8Array,
+  };
+}

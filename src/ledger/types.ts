@@ -1,0 +1,128 @@
+/**
+ * Ledger data types (DESIGN §3). Every signed or hashed object here is encoded with the one
+ * deterministic CBOR encoder (codec/) and hashed with a domain tag (ledger/hashing.ts).
+ * Field names are the wire names. Byte strings are Uint8Array; addresses are 20 bytes,
+ * hashes 32 bytes.
+ */
+import type { SignatureAlgorithmId } from "../crypto/index.ts";
+import type { CborValue } from "../codec/index.ts";
+
+export const TxType = {
+  accountRegister: "account.register",
+  auditAppend: "audit.append",
+  auditBatch: "audit.batch",
+} as const;
+export type TxType = (typeof TxType)[keyof typeof TxType];
+
+/** One audit record: who did what to which subject, plus free-form data. */
+export type AuditRecord = {
+  readonly action: string;
+  readonly subject?: string;
+  readonly data?: CborValue;
+};
+
+export type AccountRegisterBody = { readonly alg: SignatureAlgorithmId; readonly publicKey: Uint8Array };
+export type AuditAppendBody = { readonly record: AuditRecord };
+/** The signature covers `recordsRoot`, the RFC 6962 root over the records' canonical bytes. */
+export type AuditBatchBody = { readonly recordCount: number; readonly recordsRoot: Uint8Array };
+
+type TxCommon = { readonly chainId: string; readonly from: Uint8Array; readonly nonce: number };
+export type Tx =
+  | (TxCommon & { readonly type: "account.register"; readonly body: AccountRegisterBody })
+  | (TxCommon & { readonly type: "audit.append"; readonly body: AuditAppendBody })
+  | (TxCommon & { readonly type: "audit.batch"; readonly body: AuditBatchBody });
+
+/**
+ * What travels on the wire and is stored. `records` is present exactly for audit.batch: the
+ * records ride beside the signed transaction, bound to it by `body.recordsRoot`.
+ */
+export type SignedTx = {
+  readonly tx: Tx;
+  readonly sig: Uint8Array;
+  readonly records?: readonly AuditRecord[];
+};
+
+/**
+ * A quorum certificate: signatures of validators holding more than 2/3 of the voting power
+ * over the vote for (chainId, view, blockHash). `signers` is a bitmap over the validator set
+ * order (bit i = validator i, least significant bit of byte 0 first); `signatures` are in the
+ * same order as the set bits.
+ */
+export type QuorumCertificate = {
+  readonly view: number;
+  readonly height: number;
+  readonly blockHash: Uint8Array;
+  readonly signers: Uint8Array;
+  readonly signatures: readonly Uint8Array[];
+};
+
+export type BlockHeader = {
+  readonly chainId: string;
+  readonly height: number;
+  readonly view: number;
+  readonly parentHash: Uint8Array;
+  readonly proposer: Uint8Array;
+  readonly timestamp: number;
+  /** RFC 6962 root over the hashes of the block's transactions, in block order. */
+  readonly txRoot: Uint8Array;
+  readonly txCount: number;
+  /** Application state commitment after executing this block (ledger/decisions: 0003). */
+  readonly stateRoot: Uint8Array;
+  /** The log after appending this block's entries. */
+  readonly logSize: number;
+  readonly logRoot: Uint8Array;
+  readonly validatorSetHash: Uint8Array;
+  /** Hash of the canonical list of evidence carried by the block (ledger/hashing.ts). */
+  readonly evidenceHash: Uint8Array;
+  /** QC of the parent; null only for the first block, whose parent is genesis. */
+  readonly justify: QuorumCertificate | null;
+};
+
+/**
+ * Proof that a validator signed two conflicting consensus messages for one view. `first`
+ * and `second` are the canonical bytes of the two signed messages; consensus/ defines and
+ * checks their format, the ledger only stores and hashes them.
+ */
+export type Evidence = {
+  readonly kind: "vote" | "proposal";
+  readonly validator: Uint8Array;
+  readonly view: number;
+  readonly first: Uint8Array;
+  readonly second: Uint8Array;
+};
+
+export type Block = {
+  readonly header: BlockHeader;
+  readonly txs: readonly SignedTx[];
+  readonly evidence: readonly Evidence[];
+};
+
+/**
+ * One log entry: a committed transaction, or one record of a committed batch. Its canonical
+ * bytes are the Merkle leaf.
+ */
+export type LogEntry = {
+  readonly height: number;
+  readonly txHash: Uint8Array;
+  readonly from: Uint8Array;
+  readonly type: TxType;
+  /** Position of the record inside its transaction (0 for non-batch transactions). */
+  readonly recordIndex: number;
+  readonly record: CborValue;
+};
+
+export type Validator = {
+  readonly name: string;
+  readonly address: Uint8Array;
+  readonly alg: SignatureAlgorithmId;
+  readonly publicKey: Uint8Array;
+  readonly power: number;
+};
+
+export type ValidatorSet = { readonly validators: readonly Validator[] };
+
+export type Genesis = {
+  readonly chainId: string;
+  readonly genesisTime: number;
+  readonly validators: readonly Validator[];
+};

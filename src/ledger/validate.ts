@@ -1,0 +1,75 @@
+/**
+ * Stateless validation: everything about a transaction that can be checked without state.
+ * Signature checks need the sender's public key, so they live with the caller (mempool,
+ * block validation), which looks the key up and verifies `hashTx(tx)`.
+ */
+import { decodeWith, encodeCanonical } from "../codec/index.ts";
+import { GhostmeshError, bytesEqual } from "../util/index.ts";
+import { hashTx, recordsRoot } from "./hashing.ts";
+import { BATCH_TX_BYTES_MAX, TX_BYTES_MAX, TX_WIRE_BYTES_MAX } from "./limits.ts";
+import { signedTxSchema } from "./schemas.ts";
+import type { SignedTx } from "./types.ts";
+
+export type DecodedTx = {
+  readonly signedTx: SignedTx;
+  readonly txHash: Uint8Array;
+  readonly sizeBytes: number;
+};
+
+/**
+ * Decodes and statelessly validates a signed transaction from wire bytes.
+ * @throws GhostmeshError CODEC_* for malformed bytes, LEDGER_* for rule violations.
+ */
+export function decodeSignedTx(bytes: Uint8Array, chainId: string): DecodedTx {
+  if (bytes.byteLength > TX_WIRE_BYTES_MAX) {
+    throw new GhostmeshError("LEDGER_TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${TX_WIRE_BYTES_MAX}`, {
+      sizeBytes: bytes.byteLength,
+      sizeBytesMax: TX_WIRE_BYTES_MAX,
+    });
+  }
+  const signedTx = decodeWith(signedTxSchema, bytes, "signedTx", { maxBytes: TX_WIRE_BYTES_MAX });
+  validateSignedTx(signedTx, bytes.byteLength, chainId);
+  return { signedTx, txHash: hashTx(signedTx.tx), sizeBytes: bytes.byteLength };
+}
+
+export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId: string): void {
+  const { tx } = signedTx;
+  if (tx.chainId !== chainId) {
+    throw new GhostmeshError("LEDGER_WRONG_CHAIN", `transaction is for chain "${tx.chainId}"; this is chain "${chainId}"`, {
+      chainId: tx.chainId,
+      chainIdExpected: chainId,
+    });
+  }
+  const sizeBytesMax = tx.type === "audit.batch" ? BATCH_TX_BYTES_MAX : TX_BYTES_MAX;
+  if (sizeBytes > sizeBytesMax) {
+    throw new GhostmeshError("LEDGER_TX_TOO_LARGE", `${tx.type} transaction is ${sizeBytes} bytes; the limit is ${sizeBytesMax}`, {
+      sizeBytes,
+      sizeBytesMax,
+    });
+  }
+  if (tx.type !== "audit.batch") {
+    if (signedTx.records !== undefined) {
+      throw new GhostmeshError("LEDGER_UNEXPECTED_RECORDS", `signedTx.records: only audit.batch carries records, not ${tx.type}`, {
+        field: "signedTx.records",
+      });
+    }
+    return;
+  }
+  const records = signedTx.records;
+  if (records === undefined || records.length !== tx.body.recordCount) {
+    throw new GhostmeshError(
+      "LEDGER_BATCH_COUNT_MISMATCH",
+      `signedTx.records: body.recordCount is ${tx.body.recordCount} but ${records?.length ?? 0} records were sent`,
+      { field: "signedTx.records", recordCount: tx.body.recordCount, recordsSent: records?.length ?? 0 },
+    );
+  }
+  if (!bytesEqual(recordsRoot(records), tx.body.recordsRoot)) {
+    throw new GhostmeshError("LEDGER_BATCH_ROOT_MISMATCH", "tx.body.recordsRoot does not match the records sent", {
+      field: "tx.body.recordsRoot",
+    });
+  }
+}
+
+export function encodeSignedTx(signedTx: SignedTx): Uint8Array {
+  return encodeCanonical(signedTx);
+}

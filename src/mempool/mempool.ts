@@ -1,0 +1,260 @@
+/**
+ * Admission and ordering of pending transactions.
+ *
+ * Admission decodes and statelessly validates, checks the sender's key and nonce, then
+ * verifies the signature on the threadpool (never on the event loop), so many admissions run
+ * in parallel across cores. Verified signatures are cached by tx hash. Ready transactions
+ * (the sender's next nonce) are reaped in arrival order; a transaction that arrives ahead of
+ * its predecessor waits, within `nonceWindow`, until the gap fills.
+ */
+import { bytesEqual, GhostmeshError, toHex } from "../util/index.ts";
+import { decodeSignedTx, type DecodedTx } from "../ledger/index.ts";
+import type { MempoolOptions } from "./options.ts";
+import type { MempoolMetrics } from "./metrics.ts";
+import type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier } from "./types.ts";
+
+type SenderState = {
+  /** The nonce the next ready transaction must carry. */
+  nextNonce: number;
+  /** Ready or reaped-but-uncommitted transactions of this sender. */
+  pending: number;
+  readonly waiting: Map<number, PoolTx>;
+  /** Key registered by a pending account.register, before it commits. */
+  pendingKey?: MempoolAccount;
+};
+
+export type MempoolModules = {
+  readonly accounts: MempoolAccountReader;
+  readonly verifier: SignatureVerifier;
+  readonly metrics: MempoolMetrics | null;
+};
+
+export type ReapLimits = { readonly txsMax: number; readonly entriesMax: number; readonly bytesMax: number };
+
+export class Mempool {
+  private readonly opts: MempoolOptions;
+  private readonly modules: MempoolModules;
+  private readonly byHash = new Map<string, PoolTx>();
+  private readonly senders = new Map<string, SenderState>();
+  /** Ready transactions in arrival order; `readyHead` skips the reaped prefix without shifting. */
+  private ready: PoolTx[] = [];
+  private readyHead = 0;
+  private readonly verified = new Map<string, Uint8Array>();
+  private sizeBytesTotal = 0;
+
+  constructor(opts: MempoolOptions, modules: MempoolModules) {
+    this.opts = opts;
+    this.modules = modules;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  get readyCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  /** The nonce the sender's next transaction should carry, counting pending ones. */
+  nextNonce(address: Uint8Array): number {
+    return (this.senders.get(toHex(address)) ?? this.freshSenderState(address)).nextNonce;
+  }
+
+  has(txHashHex: string): boolean {
+    return this.byHash.has(txHashHex);
+  }
+
+  /** @throws GhostmeshError LEDGER_*, CODEC_* or MEMPOOL_*; the pool is unchanged when it throws. */
+  async admit(bytes: Uint8Array): Promise<PoolTx> {
+    try {
+      const decoded = decodeSignedTx(bytes, this.opts.chainId);
+      const poolTx = await this.admitDecoded(decoded);
+      this.modules.metrics?.admittedTotal.inc();
+      return poolTx;
+    } catch (err) {
+      if (err instanceof GhostmeshError) this.modules.metrics?.rejectedTotal.inc({ code: err.code });
+      throw err;
+    }
+  }
+
+  private async admitDecoded(decoded: DecodedTx): Promise<PoolTx> {
+    const { signedTx, txHash } = decoded;
+    const txHashHex = toHex(txHash);
+    this.checkAdmissible(decoded, txHashHex);
+    const key = this.senderKey(decoded);
+    const cached = this.verified.get(txHashHex);
+    if (cached !== undefined && bytesEqual(cached, signedTx.sig)) {
+      this.modules.metrics?.verifyCacheHitsTotal.inc();
+    } else {
+      const ok = await this.modules.verifier.verify(key.alg, key.publicKey, txHash, signedTx.sig);
+      if (!ok) throw new GhostmeshError("MEMPOOL_BAD_SIGNATURE", "signature does not verify for the sender's registered key", { txHash: txHashHex });
+      this.rememberVerified(txHashHex, signedTx.sig);
+    }
+    // The pool may have changed while the signature was being checked: check again.
+    this.checkAdmissible(decoded, txHashHex);
+    const entryCount = signedTx.tx.type === "audit.batch" ? signedTx.tx.body.recordCount : 1;
+    const poolTx: PoolTx = { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount };
+    this.insert(poolTx, key);
+    return poolTx;
+  }
+
+  private checkAdmissible(decoded: DecodedTx, txHashHex: string): void {
+    if (this.byHash.has(txHashHex)) {
+      throw new GhostmeshError("MEMPOOL_DUPLICATE", `transaction ${txHashHex} is already pending`, { txHash: txHashHex });
+    }
+    if (this.byHash.size >= this.opts.txsMax || this.sizeBytesTotal + decoded.sizeBytes > this.opts.bytesMax) {
+      throw new GhostmeshError("MEMPOOL_FULL", "the mempool is full; retry later", {
+        txs: this.byHash.size,
+        txsMax: this.opts.txsMax,
+        sizeBytes: this.sizeBytesTotal,
+        sizeBytesMax: this.opts.bytesMax,
+      });
+    }
+    const { tx } = decoded.signedTx;
+    // Peek without creating sender state, so refused transactions leave nothing behind.
+    const sender = this.senders.get(toHex(tx.from)) ?? this.freshSenderState(tx.from);
+    if (tx.nonce < sender.nextNonce) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TOO_LOW", `nonce ${tx.nonce} is already used; the next nonce of this account is ${sender.nextNonce}`, {
+        nonce: tx.nonce,
+        nonceExpected: sender.nextNonce,
+      });
+    }
+    if (tx.nonce >= sender.nextNonce + this.opts.nonceWindow) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TOO_HIGH", `nonce ${tx.nonce} is too far ahead; the next nonce of this account is ${sender.nextNonce}`, {
+        nonce: tx.nonce,
+        nonceExpected: sender.nextNonce,
+        nonceWindow: this.opts.nonceWindow,
+      });
+    }
+    if (sender.waiting.has(tx.nonce)) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TAKEN", `another pending transaction already uses nonce ${tx.nonce}`, { nonce: tx.nonce });
+    }
+  }
+
+  /** The key that must have signed: the registered one, or the one a registration carries. */
+  private senderKey(decoded: DecodedTx): MempoolAccount {
+    const { tx } = decoded.signedTx;
+    const committed = this.modules.accounts.getAccount(tx.from);
+    if (tx.type === "account.register") {
+      if (committed || this.senders.get(toHex(tx.from))?.pendingKey) {
+        throw new GhostmeshError("MEMPOOL_ACCOUNT_EXISTS", "this account is already registered (a public key is registered once)", {});
+      }
+      return { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 0 };
+    }
+    const key = committed ?? this.senders.get(toHex(tx.from))?.pendingKey;
+    if (!key) {
+      throw new GhostmeshError("MEMPOOL_UNKNOWN_ACCOUNT", `account ${toHex(tx.from)} is not registered; send account.register first`, {});
+    }
+    return key;
+  }
+
+  private freshSenderState(from: Uint8Array): SenderState {
+    return { nextNonce: this.modules.accounts.getAccount(from)?.nonce ?? 0, pending: 0, waiting: new Map() };
+  }
+
+  private senderState(from: Uint8Array): SenderState {
+    const fromHex = toHex(from);
+    let sender = this.senders.get(fromHex);
+    if (!sender) {
+      sender = this.freshSenderState(from);
+      this.senders.set(fromHex, sender);
+    }
+    return sender;
+  }
+
+  private insert(poolTx: PoolTx, key: MempoolAccount): void {
+    const { tx } = poolTx.signedTx;
+    const sender = this.senderState(tx.from);
+    if (tx.type === "account.register") sender.pendingKey = key;
+    this.byHash.set(poolTx.txHashHex, poolTx);
+    this.sizeBytesTotal += poolTx.sizeBytes;
+    sender.waiting.set(tx.nonce, poolTx);
+    // Promote the contiguous run starting at the next nonce.
+    for (let next = sender.waiting.get(sender.nextNonce); next; next = sender.waiting.get(sender.nextNonce)) {
+      sender.waiting.delete(sender.nextNonce);
+      sender.nextNonce += 1;
+      sender.pending += 1;
+      this.ready.push(next);
+    }
+    this.updateGauges();
+  }
+
+  private rememberVerified(txHashHex: string, sig: Uint8Array): void {
+    if (this.verified.size >= this.opts.verifiedCacheMax) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(txHashHex, sig);
+  }
+
+  /**
+   * Takes ready transactions, oldest first, within the limits. They stay counted against
+   * their sender until `onCommitted` or `onRejected` reports their fate.
+   */
+  reap(limits: ReapLimits): PoolTx[] {
+    const taken: PoolTx[] = [];
+    let entries = 0;
+    let bytes = 0;
+    while (this.readyHead < this.ready.length && taken.length < limits.txsMax) {
+      const next = this.ready[this.readyHead] as PoolTx;
+      if (taken.length > 0 && (entries + next.entryCount > limits.entriesMax || bytes + next.sizeBytes > limits.bytesMax)) break;
+      taken.push(next);
+      entries += next.entryCount;
+      bytes += next.sizeBytes;
+      this.readyHead += 1;
+      this.byHash.delete(next.txHashHex);
+      this.sizeBytesTotal -= next.sizeBytes;
+    }
+    if (this.readyHead > 4096 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    this.updateGauges();
+    return taken;
+  }
+
+  /** Reaped transactions that are now committed. */
+  onCommitted(txs: readonly PoolTx[]): void {
+    for (const poolTx of txs) {
+      const fromHex = toHex(poolTx.signedTx.tx.from);
+      const sender = this.senders.get(fromHex);
+      if (!sender) continue;
+      sender.pending -= 1;
+      if (sender.pending === 0 && sender.waiting.size === 0) this.senders.delete(fromHex);
+    }
+  }
+
+  /**
+   * Reaped transactions that execution refused. Later transactions of the same senders can
+   * no longer apply (their nonces assume the refused one), so they are dropped as well and
+   * the senders' state is reloaded from committed state on their next admission.
+   */
+  onRejected(txs: readonly PoolTx[]): PoolTx[] {
+    const dropped: PoolTx[] = [];
+    const senders = new Set(txs.map((poolTx) => toHex(poolTx.signedTx.tx.from)));
+    for (const fromHex of senders) {
+      const sender = this.senders.get(fromHex);
+      if (!sender) continue;
+      for (const waiting of sender.waiting.values()) dropped.push(waiting);
+      this.senders.delete(fromHex);
+    }
+    const keep: PoolTx[] = [];
+    for (let i = this.readyHead; i < this.ready.length; i++) {
+      const poolTx = this.ready[i] as PoolTx;
+      if (senders.has(toHex(poolTx.signedTx.tx.from))) dropped.push(poolTx);
+      else keep.push(poolTx);
+    }
+    this.ready = keep;
+    this.readyHead = 0;
+    for (const poolTx of dropped) {
+      if (this.byHash.delete(poolTx.txHashHex)) this.sizeBytesTotal -= poolTx.sizeBytes;
+    }
+    this.updateGauges();
+    return dropped;
+  }
+
+  private updateGauges(): void {
+    this.modules.metrics?.txs.set(this.byHash.size);
+    this.modules.metrics?.sizeBytes.set(this.sizeBytesTotal);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The chain as one node holds it: the store, the Merkle log over its entries, and the
+ * committed head. Builds blocks by executing transactions on top of the head, and commits
+ * them atomically. One writer; consensus decides what gets committed.
+ */
+import { encodeCanonical } from "../codec/index.ts";
+import { emptyRoot, leafHash, openMerkleLog, type MerkleLog, type PreparedAppend } from "../merkle/index.ts";
+import {
+  ChainStore,
+  hashBlockHeader,
+  hashEvidenceList,
+  hashGenesis,
+  hashValidatorSet,
+  txRoot,
+  type Block,
+  type BlockHeader,
+  type Evidence,
+  type Genesis,
+  type QuorumCertificate,
+  type SignedTx,
+  decodeStoredHeader,
+} from "../ledger/index.ts";
+import { accountStateWrites, createAccountReader, executeBlock, type AccountReader, type BlockExecution } from "../app/index.ts";
+import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
+
+
+export type ChainHead = {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly header: BlockHeader | null;
+  readonly logSize: number;
+  readonly logRoot: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly timestamp: number;
+};
+
+export type BlockProposal = {
+  readonly txs: readonly { readonly signedTx: SignedTx; readonly txHash: Uint8Array }[];
+  readonly proposer: Uint8Array;
+  readonly view: number;
+  readonly timestampMs: number;
+  readonly justify: QuorumCertificate | null;
+  readonly evidence: readonly Evidence[];
+};
+
+export type BuiltBlock = {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly execution: BlockExecution;
+  readonly logAppend: PreparedAppend;
+};
+
+const META_GENESIS = "genesis";
+
+export class Chain {
+  readonly genesis: Genesis;
+  readonly genesisHash: Uint8Array;
+  readonly validatorSetHash: Uint8Array;
+  readonly store: ChainStore;
+  readonly accounts: AccountReader;
+  private log: MerkleLog;
+  private headState: ChainHead;
+
+  constructor(genesis: Genesis, store: ChainStore) {
+    this.genesis = genesis;
+    this.genesisHash = hashGenesis(genesis);
+    this.validatorSetHash = hashValidatorSet({ validators: genesis.validators });
+    this.store = store;
+    this.accounts = createAccountReader((key) => store.getState(key));
+    this.bindGenesis();
+    this.headState = this.loadHead();
+    this.log = openMerkleLog(store, this.headState.logSize);
+    if (!bytesEqual(this.log.root(), this.headState.logRoot)) {
+      throw new GhostmeshError("NODE_STORE_CORRUPT", `stored log tiles give root ${toHex(this.log.root())} but block ${this.headState.height} commits to ${toHex(this.headState.logRoot)}; run ghostmesh verify`, {
+        height: this.headState.height,
+      });
+    }
+  }
+
+  get head(): ChainHead {
+    return this.headState;
+  }
+
+  get merkleLog(): MerkleLog {
+    return this.log;
+  }
+
+  /** A store belongs to one chain: refuse to open it with another genesis. */
+  private bindGenesis(): void {
+    const stored = this.store.getMeta(META_GENESIS);
+    if (stored === undefined) {
+      this.store.setMeta(META_GENESIS, this.genesisHash);
+      return;
+    }
+    if (!bytesEqual(stored, this.genesisHash)) {
+      throw new GhostmeshError("NODE_GENESIS_MISMATCH", `the database in ${this.store.path} belongs to another genesis (${toHex(stored)}), not ${toHex(this.genesisHash)}`, {});
+    }
+  }
+
+  private loadHead(): ChainHead {
+    const height = this.store.headHeight();
+    if (height === 0) {
+      return {
+        height: 0,
+        hash: this.genesisHash,
+        header: null,
+        logSize: 0,
+        logRoot: emptyRoot(),
+        stateRoot: this.genesisHash,
+        timestamp: this.genesis.genesisTime,
+      };
+    }
+    const row = this.store.getBlock(height);
+    assert(row !== undefined, "loadHead: head block row exists");
+    const header = decodeStoredHeader(row.header, height);
+    return { height, hash: row.hash, header, logSize: header.logSize, logRoot: header.logRoot, stateRoot: header.stateRoot, timestamp: header.timestamp };
+  }
+
+  /** Executes the transactions on top of the head and assembles the block (not yet committed). */
+  buildBlock(proposal: BlockProposal): BuiltBlock {
+    const head = this.headState;
+    const height = head.height + 1;
+    const execution = executeBlock(this.accounts, {
+      height,
+      logSize: head.logSize,
+      stateRootPrevious: head.stateRoot,
+      txs: proposal.txs,
+    });
+    const logAppend = this.log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
+    const header: BlockHeader = {
+      chainId: this.genesis.chainId,
+      height,
+      view: proposal.view,
+      parentHash: head.hash,
+      proposer: proposal.proposer,
+      timestamp: Math.max(proposal.timestampMs, head.timestamp),
+      txRoot: txRoot(execution.executed.map((tx) => tx.txHash)),
+      txCount: execution.executed.length,
+      stateRoot: execution.stateRoot,
+      logSize: logAppend.size,
+      logRoot: logAppend.root,
+      validatorSetHash: this.validatorSetHash,
+      evidenceHash: hashEvidenceList(proposal.evidence),
+      justify: proposal.justify,
+    };
+    const block: Block = { header, txs: execution.executed.map((tx) => tx.signedTx), evidence: proposal.evidence };
+    return { block, hash: hashBlockHeader(header), execution, logAppend };
+  }
+
+  /** Writes the block with its certificate in one transaction, then advances the head. */
+  commitBlock(built: BuiltBlock, qc: QuorumCertificate): void {
+    const { header } = built.block;
+    assert(header.height === this.headState.height + 1, "commitBlock: block extends the head");
+    assert(bytesEqual(qc.blockHash, built.hash), "commitBlock: QC certifies this block");
+    const { execution } = built;
+    const entryRows = execution.entries.map((entry, i) => ({
+      leafIndex: this.headState.logSize + i,
+      height: header.height,
+      sender: entry.from,
+      action: entry.type === "account.register" ? null : ((entry.record as { action: string }).action ?? null),
+      bytes: execution.entryBytes[i] as Uint8Array,
+    }));
+    this.store.commitBlock({
+      block: {
+        height: header.height,
+        hash: built.hash,
+        header: encodeCanonical(header),
+        logSize: header.logSize,
+        evidence: encodeCanonical(built.block.evidence),
+        qc: encodeCanonical(qc),
+      },
+      txs: execution.executed.map((tx, position) => ({
+        hash: tx.txHash,
+        height: header.height,
+        position,
+        firstLeaf: tx.firstLeaf,
+        leafCount: tx.leafCount,
+        bytes: encodeCanonical({ tx: tx.signedTx.tx, sig: tx.signedTx.sig }),
+      })),
+      entries: entryRows,
+      tiles: built.logAppend.tiles,
+      stateWrites: accountStateWrites(execution.accountWrites),
+    });
+    this.log.commit(built.logAppend);
+    this.headState = {
+      height: header.height,
+      hash: built.hash,
+      header,
+      logSize: header.logSize,
+      logRoot: header.logRoot,
+      stateRoot: header.stateRoot,
+      timestamp: header.timestamp,
+    };
+  }
+}

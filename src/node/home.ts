@@ -1,0 +1,121 @@
+/**
+ * A node home directory: config.yaml, genesis.json, the validator key file and data/.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  addressFromPublicKey,
+  formatAddress,
+  generateSigningKey,
+  parseAddress,
+  parseSignatureAlgorithmName,
+  saveKeyFile,
+  signatureAlgorithmName,
+  type SigningKey,
+} from "../crypto/index.ts";
+import { parseWith, s } from "../codec/index.ts";
+import { chainIdSchema, PUBLIC_KEY_BYTES_MAX, type Genesis, type Validator } from "../ledger/index.ts";
+import { GhostmeshError, bytesEqual, errorMessage, fromHexOrUndefined, toHex } from "../util/index.ts";
+import { CONFIG_FILE, defaultNodeConfig, renderNodeConfig, type NodeConfig } from "./config.ts";
+
+export const GENESIS_FILE = "genesis.json";
+export const VALIDATOR_KEY_FILE = "validator.key.json";
+export const DATA_DIR = "data";
+export const CHAIN_DB_FILE = "chain.db";
+
+export function homePaths(home: string) {
+  return {
+    config: join(home, CONFIG_FILE),
+    genesis: join(home, GENESIS_FILE),
+    validatorKey: join(home, VALIDATOR_KEY_FILE),
+    data: join(home, DATA_DIR),
+    chainDb: join(home, DATA_DIR, CHAIN_DB_FILE),
+  };
+}
+
+const genesisJsonSchema = s.object({
+  chainId: chainIdSchema,
+  genesisTime: s.uint(),
+  validators: s.array(
+    s.object({
+      name: s.string({ minLength: 1, maxLength: 64 }),
+      address: s.string({ minLength: 42, maxLength: 42 }),
+      alg: s.string({ minLength: 1, maxLength: 16 }),
+      publicKey: s.string({ minLength: 2, maxLength: PUBLIC_KEY_BYTES_MAX * 2 }),
+      power: s.uint({ min: 1, max: 1_000_000_000 }),
+    }),
+    { minLength: 1, maxLength: 1000 },
+  ),
+});
+
+export function genesisToJson(genesis: Genesis): string {
+  const json = {
+    chainId: genesis.chainId,
+    genesisTime: genesis.genesisTime,
+    validators: genesis.validators.map((v) => ({
+      name: v.name,
+      address: formatAddress(v.address),
+      alg: signatureAlgorithmName(v.alg),
+      publicKey: toHex(v.publicKey),
+      power: v.power,
+    })),
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+export function genesisFromJson(text: string, source: string): Genesis {
+  try {
+    const json = parseWith(genesisJsonSchema, JSON.parse(text), "genesis");
+    const validators: Validator[] = json.validators.map((v, i) => {
+      const alg = parseSignatureAlgorithmName(v.alg);
+      const publicKey = fromHexOrUndefined(v.publicKey);
+      if (!publicKey) throw new Error(`genesis.validators[${i}].publicKey: not hex`);
+      const address = parseAddress(v.address);
+      if (!bytesEqual(addressFromPublicKey(alg, publicKey), address)) {
+        throw new Error(`genesis.validators[${i}].address: does not match its public key`);
+      }
+      return { name: v.name, address, alg, publicKey, power: v.power };
+    });
+    return { chainId: json.chainId, genesisTime: json.genesisTime, validators };
+  } catch (err) {
+    throw new GhostmeshError("NODE_GENESIS_INVALID", `${source}: ${errorMessage(err)}`, { source });
+  }
+}
+
+export function loadGenesis(home: string): Genesis {
+  const path = homePaths(home).genesis;
+  if (!existsSync(path)) {
+    throw new GhostmeshError("NODE_HOME_MISSING", `${path} not found; create a node home with: ghostmesh init --home ${home}`, { path });
+  }
+  return genesisFromJson(readFileSync(path, "utf8"), path);
+}
+
+export type InitHomeOptions = {
+  readonly chainId: string;
+  readonly name: string;
+  readonly genesisTimeMs: number;
+  readonly keyProtection: { passphrase: string } | { plain: true };
+  readonly config?: NodeConfig;
+  /** Validators of a shared genesis; when absent, this node is the only validator. */
+  readonly genesis?: Genesis;
+  readonly key?: SigningKey;
+};
+
+/** Creates a node home; refuses to touch a directory that already holds one. */
+export function initHome(home: string, opts: InitHomeOptions): { key: SigningKey; genesis: Genesis } {
+  const paths = homePaths(home);
+  if (existsSync(paths.genesis) || existsSync(paths.validatorKey)) {
+    throw new GhostmeshError("NODE_HOME_EXISTS", `${home} already holds a node (genesis.json or validator.key.json exists); choose another --home`, { home });
+  }
+  mkdirSync(paths.data, { recursive: true });
+  const key = opts.key ?? generateSigningKey();
+  saveKeyFile(paths.validatorKey, key, opts.keyProtection);
+  const genesis: Genesis = opts.genesis ?? {
+    chainId: opts.chainId,
+    genesisTime: opts.genesisTimeMs,
+    validators: [{ name: opts.name, address: addressFromPublicKey(key.alg, key.publicKey), alg: key.alg, publicKey: key.publicKey, power: 1 }],
+  };
+  writeFileSync(paths.genesis, genesisToJson(genesis));
+  writeFileSync(paths.config, renderNodeConfig(opts.config ?? defaultNodeConfig));
+  return { key, genesis };
+}

@@ -1,0 +1,120 @@
+/**
+ * Block production for a one-validator set: a block every `intervalMs`, or at once when
+ * `txsMax` transactions (or `entriesMax` log entries) are ready. The validator signs the vote
+ * for its own block; with one validator that signature is a full quorum, so the QC it forms
+ * is the block's real, verifiable certificate.
+ */
+import { EventEmitter } from "node:events";
+import { signAsync, type SigningKey } from "../crypto/index.ts";
+import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
+import type { Mempool, PoolTx } from "../mempool/index.ts";
+import { assert } from "../util/index.ts";
+import type { Chain } from "./chain.ts";
+import type { Clock, Logger } from "./types.ts";
+import type { NodeMetrics } from "./metrics.ts";
+
+export type ProducerOptions = {
+  readonly intervalMs: number;
+  readonly txsMax: number;
+  readonly entriesMax: number;
+  readonly bytesMax: number;
+};
+
+export type CommittedBlockEvent = { readonly height: number; readonly txHashes: readonly string[] };
+
+export type ProducerModules = {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly key: SigningKey;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics | null;
+};
+
+export class SingleValidatorProducer extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error] }> {
+  private readonly opts: ProducerOptions;
+  private readonly modules: ProducerModules;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private producing: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(opts: ProducerOptions, modules: ProducerModules) {
+    super();
+    this.opts = opts;
+    this.modules = modules;
+    const validators = modules.chain.genesis.validators;
+    assert(validators.length === 1, "SingleValidatorProducer: genesis has one validator");
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.producing;
+  }
+
+  /** Called after each admission: a full block's worth of ready work is produced at once. */
+  notifyAdmitted(): void {
+    if (this.producing || this.stopped) return;
+    if (this.modules.mempool.readyCount >= this.opts.txsMax) this.kick();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.kick(), this.opts.intervalMs);
+  }
+
+  private kick(): void {
+    if (this.producing || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.producing = this.produceReady()
+      .catch((err: Error) => this.emit("error", err))
+      .finally(() => {
+        this.producing = null;
+        this.schedule();
+      });
+  }
+
+  /** Produces blocks until no ready transactions are left. */
+  private async produceReady(): Promise<void> {
+    while (!this.stopped && this.modules.mempool.readyCount > 0) await this.produceBlock();
+  }
+
+  private async produceBlock(): Promise<void> {
+    const { chain, mempool, key, clock, logger, metrics } = this.modules;
+    const reaped = mempool.reap({ txsMax: this.opts.txsMax, entriesMax: this.opts.entriesMax, bytesMax: this.opts.bytesMax });
+    if (reaped.length === 0) return;
+    const startedMs = clock.nowMs();
+    const built = chain.buildBlock({
+      txs: reaped,
+      proposer: chain.genesis.validators[0]!.address,
+      view: chain.head.height + 1,
+      timestampMs: clock.nowMs(),
+      justify: null,
+      evidence: [],
+    });
+    const { header } = built.block;
+    const signature = await signAsync(key, voteMessage(header.chainId, header.view, header.height, built.hash));
+    const qc: QuorumCertificate = { view: header.view, height: header.height, blockHash: built.hash, signers: signerBitmap([0], 1), signatures: [signature] };
+    chain.commitBlock(built, qc);
+    const rejected = built.execution.rejected.map((r) => reaped[r.index] as PoolTx);
+    const committedTxs = reaped.filter((_, i) => !built.execution.rejected.some((r) => r.index === i));
+    mempool.onCommitted(committedTxs);
+    if (rejected.length > 0) {
+      const dropped = mempool.onRejected(rejected);
+      logger.warn({ height: header.height, rejected: built.execution.rejected, dropped: dropped.length }, "Execution refused transactions");
+    }
+    metrics?.blockCommitSeconds.observe((clock.nowMs() - startedMs) / 1000);
+    metrics?.height.set(header.height);
+    metrics?.txsCommittedTotal.inc(header.txCount);
+    metrics?.entriesCommittedTotal.inc(built.execution.entries.length);
+    logger.info({ height: header.height, txs: header.txCount, logSize: header.logSize }, "Committed block");
+    this.emit("committed", { height: header.height, txHashes: committedTxs.map((tx) => tx.txHashHex) });
+  }
+}

@@ -1,0 +1,15 @@
+/** The edge's injected effects, so the same wiring runs in tests with a fake-free test clock. */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** The subset of pino's logger the node uses: (fields, message). */
+export interface Logger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+  child(bindings: object): Logger;
+}

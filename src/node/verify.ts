@@ -1,0 +1,195 @@
+/**
+ * Offline verification of a node's store: replays the whole chain from genesis and checks
+ * every block link, certificate, transaction signature, tx root, log entry, log root, state
+ * root and stored Merkle tile. Stops at the first problem and names it.
+ */
+import { verifyAsync } from "../crypto/index.ts";
+import { encodeCanonical } from "../codec/index.ts";
+import { createMemoryTileStore, leafHash, openMerkleLog, emptyRoot } from "../merkle/index.ts";
+import {
+  ChainStore,
+  decodeStoredEntry,
+  decodeStoredEvidence,
+  decodeStoredHeader,
+  decodeStoredQc,
+  decodeStoredTx,
+  hashBlockHeader,
+  hashEvidenceList,
+  hashGenesis,
+  hashTx,
+  hashValidatorSet,
+  recordsRoot,
+  txRoot,
+  verifyQuorumCertificate,
+  type AuditRecord,
+  type Genesis,
+  type SignedTx,
+} from "../ledger/index.ts";
+import { accountStateWrites, executeBlock, type Account } from "../app/index.ts";
+import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
+
+export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
+export type VerifyProgress = (height: number, heightMax: number) => void;
+
+export class VerifyFailure extends GhostmeshError<"VERIFY_FAILED", { height: number | null; object: string }> {
+  constructor(height: number | null, object: string, problem: string) {
+    super("VERIFY_FAILED", `${height === null ? "" : `height ${height}: `}${object}: ${problem}`, { height, object });
+  }
+}
+
+function check(condition: boolean, height: number | null, object: string, problem: string): asserts condition {
+  if (!condition) throw new VerifyFailure(height, object, problem);
+}
+
+function attempt<T>(height: number | null, object: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof VerifyFailure) throw err;
+    throw new VerifyFailure(height, object, errorMessage(err));
+  }
+}
+
+export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
+  const accounts = new Map<string, Account>();
+  const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)) };
+  const tiles = createMemoryTileStore();
+  const log = openMerkleLog(tiles, 0);
+  const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
+  let parentHash = hashGenesis(genesis);
+  let stateRoot = parentHash;
+  let timestamp = genesis.genesisTime;
+  let txTotal = 0;
+  const headHeight = store.headHeight();
+  let expectedHeight = 1;
+
+  for (const row of store.iterateBlocks(1)) {
+    const height = row.height;
+    check(height === expectedHeight, height, "block", `expected height ${expectedHeight} next; the store skips to ${height}`);
+    const header = attempt(height, "block header", () => decodeStoredHeader(row.header, height));
+    check(bytesEqual(hashBlockHeader(header), row.hash), height, "block header", "hash of the stored header differs from the stored block hash");
+    check(header.height === height, height, "block header", `header says height ${header.height}`);
+    check(header.chainId === genesis.chainId, height, "block header", `chain id "${header.chainId}" is not the genesis chain id`);
+    check(bytesEqual(header.parentHash, parentHash), height, "block header", "parentHash does not link to the previous block");
+    check(bytesEqual(header.validatorSetHash, validatorSetHash), height, "block header", "validatorSetHash is not the genesis validator set");
+    check(header.timestamp >= timestamp, height, "block header", "timestamp goes backwards");
+    check(row.logSize === header.logSize, height, "block row", "stored log size differs from the header");
+    const evidence = attempt(height, "block evidence", () => decodeStoredEvidence(row.evidence, height));
+    check(bytesEqual(hashEvidenceList(evidence), header.evidenceHash), height, "block evidence", "does not match the header's evidenceHash");
+    const qc = attempt(height, "block certificate", () => decodeStoredQc(row.qc, height));
+    check(bytesEqual(qc.blockHash, row.hash) && qc.height === height && qc.view === header.view, height, "block certificate", "certifies another block");
+    attempt(height, "block certificate", () => verifyQuorumCertificate(qc, genesis.validators, genesis.chainId));
+    if (header.justify) {
+      const justify = header.justify;
+      check(bytesEqual(justify.blockHash, header.parentHash), height, "block justify", "QC is not for the parent block");
+      attempt(height, "block justify", () => verifyQuorumCertificate(justify, genesis.validators, genesis.chainId));
+    }
+
+    const txs = await verifyBlockTxs(store, height, header.logSize, log.size, reader);
+    check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
+    check(bytesEqual(txRoot(txs.map((t) => t.txHash)), header.txRoot), height, "block", "txRoot does not match the stored transactions");
+
+    const execution = executeBlock(reader, { height, logSize: log.size, stateRootPrevious: stateRoot, txs });
+    const firstRejected = execution.rejected[0];
+    check(firstRejected === undefined, height, `transaction ${toHex(txs[firstRejected?.index ?? 0]?.txHash ?? new Uint8Array())}`, `does not apply: ${firstRejected?.message}`);
+    check(bytesEqual(execution.stateRoot, header.stateRoot), height, "block header", "stateRoot differs from the replayed state");
+    verifyEntries(store, height, log.size, execution.entryBytes);
+    const prepared = log.prepareAppend(execution.entryBytes.map(leafHash));
+    check(prepared.size === header.logSize, height, "block header", `logSize ${header.logSize} but the block adds up to ${prepared.size}`);
+    check(bytesEqual(prepared.root, header.logRoot), height, "block header", "logRoot differs from the root over the stored entries");
+    tiles.write(prepared.tiles);
+    log.commit(prepared);
+    for (const write of execution.accountWrites) accounts.set(toHex(write.address), write.account);
+
+    parentHash = row.hash;
+    stateRoot = header.stateRoot;
+    timestamp = header.timestamp;
+    txTotal += txs.length;
+    expectedHeight += 1;
+    progress?.(height, headHeight);
+  }
+  verifyLeftovers(store, accounts, log.size, tiles.tiles());
+  return { height: expectedHeight - 1, txs: txTotal, logSize: log.size, logRoot: toHex(log.size === 0 ? emptyRoot() : log.root()) };
+}
+
+type ReplayTx = { signedTx: SignedTx; txHash: Uint8Array };
+
+/** Decodes and signature-checks a block's transactions; batch records come from their log entries. */
+async function verifyBlockTxs(store: ChainStore, height: number, logSizeAfter: number, logSizeBefore: number, reader: { getAccount(a: Uint8Array): Account | undefined }): Promise<ReplayTx[]> {
+  const rows = store.txsOfBlock(height);
+  const pendingKeys = new Map<string, Account>();
+  const checks: Promise<void>[] = [];
+  const txs: ReplayTx[] = [];
+  let nextLeaf = logSizeBefore;
+  rows.forEach((row, position) => {
+    const label = `transaction ${toHex(row.hash)}`;
+    check(row.position === position, height, label, `stored at position ${row.position}, expected ${position}`);
+    check(row.firstLeaf === nextLeaf, height, label, `first log entry ${row.firstLeaf}, expected ${nextLeaf}`);
+    nextLeaf += row.leafCount;
+    let signedTx = attempt(height, label, () => decodeStoredTx(row.bytes, toHex(row.hash)));
+    const txHash = hashTx(signedTx.tx);
+    check(bytesEqual(txHash, row.hash), height, label, "stored bytes hash to another transaction");
+    const { tx } = signedTx;
+    if (tx.type === "audit.batch") {
+      const records: AuditRecord[] = [];
+      for (const entry of store.entriesInRange(row.firstLeaf, row.firstLeaf + row.leafCount)) {
+        records.push(attempt(height, `log entry ${entry.leafIndex}`, () => decodeStoredEntry(entry.bytes, entry.leafIndex)).record as AuditRecord);
+      }
+      check(records.length === tx.body.recordCount, height, label, `batch of ${tx.body.recordCount} records has ${records.length} log entries`);
+      check(bytesEqual(recordsRoot(records), tx.body.recordsRoot), height, label, "batch records in the log do not match the signed recordsRoot");
+      signedTx = { ...signedTx, records };
+    }
+    const key = tx.type === "account.register" ? { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 0 } : (reader.getAccount(tx.from) ?? pendingKeys.get(toHex(tx.from)));
+    check(key !== undefined, height, label, "sender has no registered key");
+    if (tx.type === "account.register") pendingKeys.set(toHex(tx.from), key);
+    checks.push(
+      verifyAsync(key.alg, key.publicKey, txHash, signedTx.sig).then((ok) => {
+        check(ok, height, label, "signature does not verify");
+      }),
+    );
+    txs.push({ signedTx, txHash });
+  });
+  check(nextLeaf === logSizeAfter, height, "block", `transactions cover log entries up to ${nextLeaf}; the header says ${logSizeAfter}`);
+  const results = await Promise.allSettled(checks);
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+  return txs;
+}
+
+/** Stored entries must be exactly the canonical entries the replay produces. */
+function verifyEntries(store: ChainStore, height: number, logSizeBefore: number, expected: readonly Uint8Array[]): void {
+  const rows = store.entriesInRange(logSizeBefore, logSizeBefore + expected.length);
+  check(rows.length === expected.length, height, "log entries", `expected ${expected.length} entries from ${logSizeBefore}, found ${rows.length}`);
+  rows.forEach((row, i) => {
+    const label = `log entry ${row.leafIndex}`;
+    check(row.leafIndex === logSizeBefore + i, height, label, "is missing");
+    check(bytesEqual(row.bytes, expected[i] as Uint8Array), height, label, "bytes differ from the committed transaction's entry");
+    const entry = decodeStoredEntry(row.bytes, row.leafIndex);
+    const action = entry.type === "account.register" ? null : (entry.record as { action: string }).action;
+    check(row.height === height && bytesEqual(row.sender, entry.from) && row.action === action, height, label, "index columns (height, sender, action) differ from the entry");
+  });
+}
+
+function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logSize: number, expectedTiles: readonly { tileLevel: number; tileIndex: number; hashes: Uint8Array }[]): void {
+  const extra = store.entriesInRange(logSize, Number.MAX_SAFE_INTEGER);
+  check(extra.length === 0, null, `log entry ${extra[0]?.leafIndex}`, "exists beyond the last committed block");
+  const expected = new Map(expectedTiles.map((t) => [`${t.tileLevel}/${t.tileIndex}`, t.hashes]));
+  let stored = 0;
+  for (const tile of store.iterateTiles()) {
+    const name = `Merkle tile level ${tile.tileLevel} index ${tile.tileIndex}`;
+    const hashes = expected.get(`${tile.tileLevel}/${tile.tileIndex}`);
+    check(hashes !== undefined, null, name, "is stored but not part of the tree");
+    check(bytesEqual(hashes, tile.hashes), null, name, "stored proof nodes differ from the nodes recomputed from the entries");
+    stored += 1;
+  }
+  check(stored === expected.size, null, "Merkle tiles", `${expected.size - stored} tiles are missing`);
+  const writes = accountStateWrites([...accounts.entries()].map(([, account]) => account).length === 0 ? [] : [...accounts.entries()].map(([hex, account]) => ({ address: Buffer.from(hex, "hex"), account })));
+  const expectedState = new Map(writes.map((w) => [toHex(w.key), w.value]));
+  let stateRows = 0;
+  for (const row of store.iterateState()) {
+    const value = expectedState.get(toHex(row.key));
+    check(value !== undefined && bytesEqual(value, row.value), null, `state key ${toHex(row.key)}`, "differs from the replayed state");
+    stateRows += 1;
+  }
+  check(stateRows === expectedState.size, null, "state", `${expectedState.size - stateRows} accounts are missing`);
+  void encodeCanonical;
+}
