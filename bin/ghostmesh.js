@@ -9,4 +9,5 @@ if (major < 24) {
   );
   process.exit(1);
 }
-await import("../src/cli/main.ts");
+const { runCli, processIo } = await import("../src/cli/main.ts");
+process.exitCode = await runCli(process.argv.slice(2), processIo);

@@ -53,5 +53,5 @@ export function entryJson(entry: LogEntry, leafIndex: number) {
 }
 
 export function validatorJson(validator: Validator) {
-  return { name: validator.name, address: formatAddress(validator.address), alg: signatureAlgorithmName(validator.alg), power: validator.power };
+  return { name: validator.name, address: formatAddress(validator.address), alg: signatureAlgorithmName(validator.alg), publicKey: toHex(validator.publicKey), power: validator.power };
 }

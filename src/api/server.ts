@@ -19,14 +19,14 @@ export type ApiServer = { readonly url: string; close(): Promise<void> };
 /** A batch as JSON hex is twice its CBOR size; leave room for the envelope. */
 const BODY_BYTES_MAX = BATCH_TX_BYTES_MAX * 2 + 1024;
 
-function stringProperties(fields: Record<string, string> | undefined) {
+function stringProperties(fields: Partial<Record<string, string>> | undefined) {
   if (!fields) return undefined;
   const properties = Object.fromEntries(Object.entries(fields).map(([name, description]) => [name, { type: "string", description }]));
   return { type: "object", properties };
 }
 
 export function buildApi(modules: ApiModules) {
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX });
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, exposeHeadRoutes: false });
   app.addContentTypeParser("application/cbor", { parseAs: "buffer", bodyLimit: BODY_BYTES_MAX }, (_request, body, done) => {
     done(null, new Uint8Array(body as Buffer));
   });
@@ -56,7 +56,7 @@ export function buildApi(modules: ApiModules) {
       scope.route({
         method: route.method,
         url: route.url,
-        schema: { summary: route.summary, params: stringProperties(route.params), querystring: stringProperties(route.query) },
+        schema: { summary: route.summary, ...(route.params ? { params: stringProperties(route.params) } : {}), ...(route.query ? { querystring: stringProperties(route.query) } : {}) },
         handler: route.handler,
       });
     }

@@ -18,8 +18,8 @@ export type Route = {
   readonly method: "GET" | "POST";
   readonly url: string;
   readonly summary: string;
-  readonly params?: Record<string, string>;
-  readonly query?: Record<string, string>;
+  readonly params?: Partial<Record<string, string>>;
+  readonly query?: Partial<Record<string, string>>;
   readonly body?: string;
   handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 };

@@ -24,7 +24,7 @@ export type StatusResponse = {
   logRoot: string;
   stateRoot: string;
   genesisHash: string;
-  validators: { name: string; address: string; alg: string; power: number }[];
+  validators: { name: string; address: string; alg: string; publicKey: string; power: number }[];
   mempool: { txs: number; ready: number };
 };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };

@@ -3,7 +3,8 @@ import type { EncodeOptions } from "cborg";
 import { AssertionError, GhostmeshError, assert } from "../util/index.ts";
 import { PathIssue, toFieldError } from "./path.ts";
 import { CODEC_DEPTH_MAX_DEFAULT } from "./types.ts";
-import { measureValue, type ValueRules } from "./value.ts";
+import { measureValue } from "./value.ts";
+import type { ValueRules } from "./value.ts";
 
 /**
  * cborg's default map sorter orders keys length-first, then bytewise. For text-string keys

@@ -136,6 +136,7 @@ function measureObject(object: Record<string, unknown>, depth: number, rules: Va
 }
 
 function unsupported(value: unknown, rules: ValueRules): PathIssue {
+  if (typeof value === "bigint") return new PathIssue(NUMBER_EXPECTED, "bigint");
   const got = value === undefined ? "undefined" : describeValue(value);
   return new PathIssue(rules.bytesAllowed ? CBOR_VALUE_EXPECTED : JSON_VALUE_EXPECTED, got);
 }

@@ -66,11 +66,7 @@ const auditBatchTx = s.object({
   }),
 });
 
-export const txSchema: Schema<Tx> = s.taggedUnion("type", {
-  "account.register": accountRegisterTx,
-  "audit.append": auditAppendTx,
-  "audit.batch": auditBatchTx,
-});
+export const txSchema: Schema<Tx> = s.union("type", [accountRegisterTx, auditAppendTx, auditBatchTx]);
 
 export const signedTxSchema: Schema<SignedTx> = s.object({
   tx: txSchema,

@@ -70,8 +70,9 @@ export function loadEdge(reader: TileReader, size: number): EdgeState {
 
 /**
  * Builds the rows of every tile level touched by one append. A level's partial row is copied
- * into a fresh full-size buffer when first touched (the committed one stays untouched); a full
- * buffer is handed out as a finished tile and never written again, so views into it stay valid.
+ * into a fresh full-size buffer when first touched (the committed one stays untouched), and
+ * bytes below a row's width are never written again, so frontier views into rows stay valid.
+ * Tiles handed to the caller are copies: nothing the caller does to them can reach the log.
  */
 class TileRowWriter {
   private readonly rows: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(TILE_LEVEL_COUNT).fill(undefined);
@@ -96,7 +97,7 @@ class TileRowWriter {
       return stored;
     }
     const tileIndex = this.tileIndexes[tileLevel] as number;
-    this.finished[tileLevel]?.push(Object.freeze({ tileLevel, tileIndex, hashes: row }));
+    this.finished[tileLevel]?.push(Object.freeze({ tileLevel, tileIndex, hashes: row.slice() }));
     this.rows[tileLevel] = new Uint8Array(TILE_WIDTH * MERKLE_HASH_SIZE_BYTES);
     this.widths[tileLevel] = 0;
     this.tileIndexes[tileLevel] = tileIndex + 1;
@@ -129,7 +130,7 @@ class TileRowWriter {
       const partial = row.subarray(0, (this.widths[tileLevel] as number) * MERKLE_HASH_SIZE_BYTES);
       partialRows.push(partial);
       const tileIndex = this.tileIndexes[tileLevel] as number;
-      if (partial.byteLength > 0) tiles.push(Object.freeze({ tileLevel, tileIndex, hashes: partial }));
+      if (partial.byteLength > 0) tiles.push(Object.freeze({ tileLevel, tileIndex, hashes: partial.slice() }));
     }
     return { tiles, partialRows };
   }

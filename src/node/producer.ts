@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { signAsync, type SigningKey } from "../crypto/index.ts";
 import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
-import type { Mempool, PoolTx } from "../mempool/index.ts";
+import type { Mempool } from "../mempool/index.ts";
 import { assert } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import type { Clock, Logger } from "./types.ts";
@@ -74,7 +74,9 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.producing = this.produceReady()
-      .catch((err: Error) => this.emit("error", err))
+      .catch((err: Error) => {
+        this.emit("error", err);
+      })
       .finally(() => {
         this.producing = null;
         this.schedule();
@@ -103,8 +105,9 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     const signature = await signAsync(key, voteMessage(header.chainId, header.view, header.height, built.hash));
     const qc: QuorumCertificate = { view: header.view, height: header.height, blockHash: built.hash, signers: signerBitmap([0], 1), signatures: [signature] };
     chain.commitBlock(built, qc);
-    const rejected = built.execution.rejected.map((r) => reaped[r.index] as PoolTx);
-    const committedTxs = reaped.filter((_, i) => !built.execution.rejected.some((r) => r.index === i));
+    const rejectedIndices = new Set(built.execution.rejected.map((r) => r.index));
+    const rejected = reaped.filter((_, i) => rejectedIndices.has(i));
+    const committedTxs = reaped.filter((_, i) => !rejectedIndices.has(i));
     mempool.onCommitted(committedTxs);
     if (rejected.length > 0) {
       const dropped = mempool.onRejected(rejected);

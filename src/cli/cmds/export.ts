@@ -1,0 +1,52 @@
+import { createWriteStream, existsSync } from "node:fs";
+import type { Writable } from "node:stream";
+import { ChainStore, decodeStoredEntry } from "../../ledger/index.ts";
+import { homePaths } from "../../node/home.ts";
+import { entryJson } from "../../api/json.ts";
+import { parseFlags, requireFlag, UsageError, type Command } from "../command.ts";
+
+const CSV_COLUMNS = ["leafIndex", "height", "txHash", "from", "type", "recordIndex", "action", "subject", "data"] as const;
+
+function csvField(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const exportCommand: Command = {
+  name: "export",
+  summary: "Offline: export the audit log as JSON lines or CSV",
+  help: `Usage: ghostmesh export --home DIR --format jsonl|csv [--out FILE] [--from-leaf N]
+
+Writes every log entry in log order (one JSON object per line, or CSV with a header row:
+${CSV_COLUMNS.join(",")}). Default output is stdout.`,
+  async run(argv, io) {
+    const { values } = parseFlags(argv, { home: { type: "string" }, format: { type: "string" }, out: { type: "string" }, "from-leaf": { type: "string" } });
+    if (values.help) return io.stdout(`${this.help}\n`), 0;
+    const home = requireFlag(values.home, "home");
+    const format = requireFlag(values.format, "format");
+    if (format !== "jsonl" && format !== "csv") throw new UsageError(`--format: expected jsonl or csv, got "${format}"`);
+    const dbPath = homePaths(home).chainDb;
+    if (!existsSync(dbPath)) throw new UsageError(`${dbPath} not found`);
+    const fromLeaf = values["from-leaf"] === undefined ? 0 : Number(values["from-leaf"]);
+    if (!Number.isSafeInteger(fromLeaf) || fromLeaf < 0) throw new UsageError("--from-leaf: expected a non-negative integer");
+    const store = new ChainStore(dbPath);
+    const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
+    const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", resolve)));
+    let count = 0;
+    try {
+      if (format === "csv") await write(`${CSV_COLUMNS.join(",")}\n`);
+      for (const row of store.iterateEntries(fromLeaf)) {
+        const entry = entryJson(decodeStoredEntry(row.bytes, row.leafIndex), row.leafIndex) as Record<string, unknown>;
+        await write(format === "jsonl" ? `${JSON.stringify(entry)}\n` : `${CSV_COLUMNS.map((c) => csvField(entry[c])).join(",")}\n`);
+        count += 1;
+        if (count % 100_000 === 0) io.stderr(`exported ${count} entries\n`);
+      }
+    } finally {
+      store.close();
+    }
+    if (values.out) await new Promise<void>((resolve) => out.end(resolve));
+    io.stderr(`exported ${count} entries\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { genesisFromJson } from "../../node/home.ts";
+import { GhostmeshClient, genesisFromStatus, verifyCheckpoint, verifyInclusionResponse } from "../../client/index.ts";
+import { fromHexOrUndefined } from "../../util/index.ts";
+import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command } from "../command.ts";
+
+const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account"] as const;
+
+export const queryCommand: Command = {
+  name: "query",
+  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account",
+  help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
+
+  query tx HASH
+  query block HEIGHT
+  query account ADDRESS
+  query checkpoint
+  query audit [--action A] [--sender gm…] [--from-height H] [--to-height H] [--limit N] [--cursor C]
+  query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE]]
+        --verify checks the checkpoint's header hash and validator signatures, then the proof against it;
+        the validator keys come from --genesis FILE (trusted) or else from the node's /v1/status
+  query consistency --from N [--to N]`,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
+    if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown subcommand "query ${sub}"; use one of ${SUBCOMMANDS.join(", ")}`);
+    const { values, positionals } = parseFlags(
+      rest,
+      {
+        node: { type: "string" },
+        action: { type: "string" },
+        sender: { type: "string" },
+        "from-height": { type: "string" },
+        "to-height": { type: "string" },
+        limit: { type: "string" },
+        cursor: { type: "string" },
+        record: { type: "string" },
+        "tree-size": { type: "string" },
+        verify: { type: "boolean" },
+        genesis: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        json: { type: "boolean" },
+      },
+      true,
+    );
+    if (values.help) return io.stdout(`${this.help}\n`), 0;
+    const client = new GhostmeshClient(requireFlag(values.node, "node"));
+    const arg = () => {
+      const value = positionals[0];
+      if (value === undefined) throw new UsageError(`query ${sub} needs an argument; see ghostmesh query --help`);
+      return value;
+    };
+    switch (sub) {
+      case "tx":
+        printJson(io, await client.tx(arg()));
+        break;
+      case "block":
+        printJson(io, await client.block(intFlag(arg(), "height", { min: 1 }) as number));
+        break;
+      case "account":
+        printJson(io, await client.account(arg()));
+        break;
+      case "checkpoint":
+        printJson(io, await client.checkpoint());
+        break;
+      case "audit":
+        printJson(io, await client.audit({ action: values.action, sender: values.sender, fromHeight: intFlag(values["from-height"], "from-height"), toHeight: intFlag(values["to-height"], "to-height"), limit: intFlag(values.limit, "limit", { min: 1, max: 1000 }), cursor: values.cursor }));
+        break;
+      case "consistency":
+        printJson(io, await client.consistencyProof(intFlag(requireFlag(values.from, "from"), "from", { min: 1 }) as number, intFlag(values.to, "to", { min: 1 })));
+        break;
+      case "proof": {
+        const txHash = arg();
+        if (!fromHexOrUndefined(txHash)) throw new UsageError(`"${txHash}" is not a transaction hash (hex)`);
+        const recordIndex = intFlag(values.record, "record");
+        if (!values.verify) {
+          printJson(io, await client.inclusionProof(txHash, { recordIndex, treeSize: intFlag(values["tree-size"], "tree-size", { min: 1 }) }));
+          break;
+        }
+        const checkpoint = await client.checkpoint();
+        // Trust comes from the genesis file when given; otherwise from the node's own view of its validators.
+        const genesis = values.genesis ? genesisFromJson(readFileSync(values.genesis, "utf8"), values.genesis) : genesisFromStatus(await client.status());
+        verifyCheckpoint(checkpoint, genesis.validators, genesis.chainId);
+        const proof = await client.inclusionProof(txHash, { recordIndex, treeSize: checkpoint.treeSize });
+        verifyInclusionResponse(proof, checkpoint.rootHash);
+        printJson(io, { verified: true, checkpoint: { height: checkpoint.height, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash }, proof });
+        break;
+      }
+    }
+    return 0;
+  },
+};

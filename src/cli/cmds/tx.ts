@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { addressFromPublicKey, formatAddress, type SigningKey } from "../../crypto/index.ts";
+import { fromJsonValue, parseWith } from "../../codec/index.ts";
+import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
+import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
+import { errorMessage, toHex } from "../../util/index.ts";
+import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { loadKeyWithPassphrase } from "../passphrase.ts";
+
+const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
+
+export const txCommand: Command = {
+  name: "tx",
+  summary: "Sign and send a transaction",
+  help: `Usage: ghostmesh tx send --node URL --key FILE --type TYPE [--data JSON|@FILE] [--nonce N] [--wait] [--timeout-ms MS] [--json]
+
+Types:
+  account.register   register the key's public key (done automatically before the first transaction)
+  audit.append       --data is one record: {"action": "...", "subject"?: "...", "data"?: any JSON}
+  audit.batch        --data is an array of up to ${BATCH_RECORDS_MAX} records (or {"records": [...]}); one signature covers all
+
+  --node URL         node API, e.g. http://127.0.0.1:8080
+  --key FILE         key file that signs (see ghostmesh keys new)
+  --data JSON|@FILE  the record(s), inline or from a file
+  --nonce N          use this nonce instead of asking the node for the next one
+  --wait             wait until the transaction commits and print {hash, height}
+  --json             print exactly one JSON document on stdout`,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
+    if (sub !== "send") throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send`);
+    const { values } = parseFlags(rest, {
+      node: { type: "string" },
+      key: { type: "string" },
+      type: { type: "string" },
+      data: { type: "string" },
+      nonce: { type: "string" },
+      wait: { type: "boolean" },
+      "timeout-ms": { type: "string" },
+      passphrase: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (values.help) return io.stdout(`${this.help}\n`), 0;
+    const client = new GhostmeshClient(requireFlag(values.node, "node"));
+    const type = requireFlag(values.type, "type");
+    if (!(TX_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type: "${type}" is not one of ${TX_TYPES.join(", ")}`);
+    const intent = parseIntent(type as (typeof TX_TYPES)[number], values.data);
+    const key = await loadKeyWithPassphrase(requireFlag(values.key, "key"), values.passphrase, io);
+    const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
+    const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs }, io);
+    if (values.json) printJson(io, result);
+    else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
+    return 0;
+  },
+};
+
+function parseIntent(type: (typeof TX_TYPES)[number], dataFlag: string | undefined): TxIntent {
+  if (type === "account.register") {
+    if (dataFlag !== undefined) throw new UsageError("--data: account.register takes no data");
+    return { type };
+  }
+  const text = requireFlag(dataFlag, "data");
+  let json: unknown;
+  try {
+    json = JSON.parse(text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text);
+  } catch (err) {
+    throw new UsageError(`--data: not valid JSON (${errorMessage(err)})`);
+  }
+  const toRecord = (value: unknown, path: string): AuditRecord => parseWith(auditRecordSchema, fromJsonValue(value, path), path);
+  try {
+    if (type === "audit.append") return { type, record: toRecord(json, "data") };
+    const list = Array.isArray(json) ? json : (json as { records?: unknown }).records;
+    if (!Array.isArray(list) || list.length === 0 || list.length > BATCH_RECORDS_MAX) {
+      throw new UsageError(`--data: audit.batch needs an array of 1 to ${BATCH_RECORDS_MAX} records`);
+    }
+    return { type, records: list.map((value, i) => toRecord(value, `data[${i}]`)) };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--data: ${errorMessage(err)}`);
+  }
+}
+
+export type SendResult = { hash: string; height?: number; status: string; from: string; nonce: number };
+
+/** Sends the intent, registering the key first when the account is new. */
+export async function sendTx(client: GhostmeshClient, key: SigningKey, intent: TxIntent, opts: { nonce?: number; wait: boolean; timeoutMs?: number }, io: Io): Promise<SendResult> {
+  const status = await client.status();
+  const from = formatAddress(addressFromPublicKey(key.alg, key.publicKey));
+  let nonce = opts.nonce ?? (await client.account(from)).nextNonce;
+  if (nonce === 0 && intent.type !== "account.register" && opts.nonce === undefined) {
+    const registration = buildTx(key, status.chainId, 0, { type: "account.register" });
+    await client.submitTx(registration.bytes);
+    io.stderr(`Registering ${from} (tx ${toHex(registration.hash)})\n`);
+    nonce = 1;
+  }
+  const built = buildTx(key, status.chainId, nonce, intent);
+  const response = await client.submitTx(built.bytes, { wait: opts.wait, timeoutMs: opts.timeoutMs });
+  return { hash: response.hash, status: response.status, from, nonce, ...(response.height === undefined ? {} : { height: response.height }) };
+}

@@ -1,0 +1,61 @@
+/**
+ * What every CLI command shares: flag parsing with clear errors, --help, and the rule that
+ * with --json stdout carries exactly one JSON document while messages go to stderr.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { GhostmeshError, errorMessage } from "../util/index.ts";
+
+export type Io = {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+};
+
+export const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+export type Command = {
+  readonly name: string;
+  readonly summary: string;
+  /** Full help text: usage line, flags and examples. */
+  readonly help: string;
+  run(argv: string[], io: Io): Promise<number>;
+};
+
+export class UsageError extends GhostmeshError<"CLI_USAGE"> {
+  constructor(message: string) {
+    super("CLI_USAGE", message, {});
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** parseArgs with `--help` built in; unknown flags and missing values become UsageError. */
+export function parseFlags<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(errorMessage(err).replace(/^TypeError \[\w+\]: /, ""));
+  }
+}
+
+export function requireFlag<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === "") throw new UsageError(`missing required flag --${flag}`);
+  return value;
+}
+
+export function intFlag(value: string | undefined, flag: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < (opts.min ?? 0) || n > (opts.max ?? Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`--${flag}: expected an integer from ${opts.min ?? 0} to ${opts.max ?? Number.MAX_SAFE_INTEGER}, got "${value}"`);
+  }
+  return n;
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

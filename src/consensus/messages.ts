@@ -1,0 +1,86 @@
+/**
+ * What consensus signs, and the canonical bytes of signed messages kept as evidence.
+ * Every signed consensus message is hashTagged(DomainTag.x, canonical CBOR of its fields);
+ * votes use the ledger's voteMessage so `ghostmesh verify` and light clients check QCs with
+ * the same function. Evidence stores a signed message as an EvidenceRecord (fields plus the
+ * signature), so anyone holding the validator set can re-verify it.
+ */
+import { hashTagged } from "../crypto/index.ts";
+import { encodeCanonical } from "../codec/index.ts";
+import { DomainTag, voteMessage } from "../ledger/index.ts";
+import { compareBytes, toHex } from "../util/index.ts";
+import type { Evidence } from "../ledger/index.ts";
+import type { ProposalMessage, VoteMessage } from "./types.ts";
+
+export { voteMessage };
+
+/** What a leader signs for its proposal: binds the view to exactly one block. */
+export function proposalMessage(chainId: string, epoch: number, view: number, height: number, blockHash: Uint8Array): Uint8Array {
+  return hashTagged(DomainTag.proposal, encodeCanonical({ chainId, epoch, view, height, blockHash }));
+}
+
+/** What a validator signs to time out of `view`, reporting the view of its highest QC. */
+export function timeoutMessage(chainId: string, epoch: number, view: number, highQcView: number): Uint8Array {
+  return hashTagged(DomainTag.timeout, encodeCanonical({ chainId, epoch, view, highQcView }));
+}
+
+/**
+ * One signed vote or proposal header, as kept in Evidence.first/second. `signer` is the
+ * validator's index in the set of `epoch`; the Evidence names the validator by address too.
+ */
+export type EvidenceRecord = {
+  readonly kind: "vote" | "proposal";
+  readonly chainId: string;
+  readonly epoch: number;
+  readonly view: number;
+  readonly height: number;
+  readonly blockHash: Uint8Array;
+  readonly signer: number;
+  readonly signature: Uint8Array;
+};
+
+export function encodeEvidenceRecord(record: EvidenceRecord): Uint8Array {
+  return encodeCanonical(record);
+}
+
+/** The bytes the record's signature covers. */
+export function evidenceRecordMessage(record: EvidenceRecord): Uint8Array {
+  return record.kind === "vote"
+    ? voteMessage(record.chainId, record.view, record.height, record.blockHash)
+    : proposalMessage(record.chainId, record.epoch, record.view, record.height, record.blockHash);
+}
+
+export function voteRecord(chainId: string, vote: VoteMessage): EvidenceRecord {
+  const { epoch, view, height, blockHash, sender, signature } = vote;
+  return { kind: "vote", chainId, epoch, view, height, blockHash, signer: sender, signature };
+}
+
+export function proposalRecord(chainId: string, proposal: ProposalMessage, blockHash: Uint8Array): EvidenceRecord {
+  const { header } = proposal.block;
+  return {
+    kind: "proposal",
+    chainId,
+    epoch: proposal.epoch,
+    view: header.view,
+    height: header.height,
+    blockHash,
+    signer: proposal.sender,
+    signature: proposal.signature,
+  };
+}
+
+/**
+ * Evidence from two conflicting records of one validator. The two encodings are ordered by
+ * bytes, so an equivocation gives the same Evidence whichever message arrived first.
+ */
+export function createEvidence(validatorAddress: Uint8Array, a: EvidenceRecord, b: EvidenceRecord): Evidence {
+  const first = encodeEvidenceRecord(a);
+  const second = encodeEvidenceRecord(b);
+  const ordered = compareBytes(first, second) <= 0 ? [first, second] : [second, first];
+  return { kind: a.kind, validator: validatorAddress, view: a.view, first: ordered[0] as Uint8Array, second: ordered[1] as Uint8Array };
+}
+
+/** Identity of an equivocation: one per (kind, validator, view), whatever the messages. */
+export function evidenceKey(evidence: Pick<Evidence, "kind" | "validator" | "view">): string {
+  return `${evidence.kind}:${toHex(evidence.validator)}:${evidence.view}`;
+}

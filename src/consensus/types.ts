@@ -1,0 +1,202 @@
+/**
+ * Consensus data types: certificates and messages beyond the ledger's QC, the engine's
+ * outputs (actions), its persisted safety state, and the narrow interfaces it consumes
+ * (application, signer, verifier, validator-set provider, block source). The engine is
+ * I/O-free: it takes these as inputs and returns actions; the host performs them in order.
+ */
+import type { Block, Evidence, QuorumCertificate, ValidatorSet } from "../ledger/index.ts";
+
+/** Position of a validator in the epoch's validator set order. Invariant: 0 <= index < count. */
+export type ValidatorIndex = number;
+
+/**
+ * Timeout certificate: timeouts for one view from validators holding > 2/3 of the power.
+ * `signers` is a bitmap in validator-set order (as in a QC); `highQcViews[k]` and
+ * `signatures[k]` belong to the k-th set bit. Each signature covers
+ * timeoutMessage(chainId, epoch, view, highQcViews[k]).
+ */
+export type TimeoutCertificate = {
+  readonly view: number;
+  readonly signers: Uint8Array;
+  readonly highQcViews: readonly number[];
+  readonly signatures: readonly Uint8Array[];
+};
+
+/**
+ * A leader's proposal for `block.header.view`. `tc` is the TC of the previous view when the
+ * leader entered its view by timeout (the block then need not extend a QC of view - 1).
+ * The signature covers proposalMessage(chainId, epoch, view, height, blockHash).
+ */
+export type ProposalMessage = {
+  readonly type: "proposal";
+  readonly epoch: number;
+  readonly block: Block;
+  readonly tc: TimeoutCertificate | null;
+  readonly sender: ValidatorIndex;
+  readonly signature: Uint8Array;
+};
+
+/** A vote, sent to the leader of view + 1. Signature over ledger voteMessage(chainId, view, height, blockHash). */
+export type VoteMessage = {
+  readonly type: "vote";
+  readonly epoch: number;
+  readonly view: number;
+  readonly height: number;
+  readonly blockHash: Uint8Array;
+  readonly sender: ValidatorIndex;
+  readonly signature: Uint8Array;
+};
+
+/**
+ * "I give up on `view`", broadcast to all. Carries the sender's highest QC (null: the genesis
+ * certificate, view 0) and the TC that let it enter `view` (if any), so a peer in a lower view
+ * catches up. Signature over timeoutMessage(chainId, epoch, view, highQc view).
+ */
+export type TimeoutMessage = {
+  readonly type: "timeout";
+  readonly epoch: number;
+  readonly view: number;
+  readonly highQc: QuorumCertificate | null;
+  readonly tc: TimeoutCertificate | null;
+  readonly sender: ValidatorIndex;
+  readonly signature: Uint8Array;
+};
+
+/**
+ * Unsigned request/response for missing blocks. `sender` of unsigned messages is NOT
+ * authenticated by the engine: the transport must set it from the authenticated peer.
+ */
+export type BlockRequestMessage = {
+  readonly type: "blockRequest";
+  readonly epoch: number;
+  readonly blockHash: Uint8Array;
+  /** Blocks wanted: the requested one and its ancestors, newest first. */
+  readonly countMax: number;
+  readonly sender: ValidatorIndex;
+};
+
+export type BlockResponseMessage = {
+  readonly type: "blockResponse";
+  readonly epoch: number;
+  /** Newest first; blocks[k + 1] is the parent of blocks[k]. */
+  readonly blocks: readonly Block[];
+  readonly sender: ValidatorIndex;
+};
+
+/** Evidence gossip: self-authenticating (it carries two signed messages). */
+export type EvidenceMessage = {
+  readonly type: "evidence";
+  readonly epoch: number;
+  readonly evidence: Evidence;
+  readonly sender: ValidatorIndex;
+};
+
+export type ConsensusMessage =
+  | ProposalMessage
+  | VoteMessage
+  | TimeoutMessage
+  | BlockRequestMessage
+  | BlockResponseMessage
+  | EvidenceMessage;
+
+/**
+ * What must be on disk (fsync) before a vote, timeout or proposal that depends on it leaves
+ * the node. Views are monotonic across epochs (a new epoch continues the view numbers).
+ */
+export type SafetyState = {
+  readonly epoch: number;
+  /** Highest view in which this validator voted or timed out. Never votes at or below it. */
+  readonly lastVotedView: number;
+  /** Highest QC view this validator voted on top of (DiemBFT "highest_qc_round"). */
+  readonly highestQcView: number;
+  /** Highest view in which this validator proposed. Never proposes twice in one view. */
+  readonly lastProposedView: number;
+};
+
+/** A committed block with the QC that certifies it. */
+export type CommittedBlock = {
+  readonly block: Block;
+  readonly hash: Uint8Array;
+  readonly qc: QuorumCertificate;
+};
+
+/** The committed block a new engine (epoch start or restart) builds on. */
+export type ConsensusRoot = {
+  readonly hash: Uint8Array;
+  readonly height: number;
+  readonly view: number;
+  /** Null only for genesis (height 0). */
+  readonly block: Block | null;
+  /** The QC certifying the root block; null only for genesis. */
+  readonly qc: QuorumCertificate | null;
+};
+
+/**
+ * Outputs of the engine, to be performed by the host in list order.
+ * - persistSafety: write `state` durably (fsync) BEFORE performing any later action.
+ * - send: deliver `message`; "all" means every other validator.
+ * - setTimer: (re)arm the single view timer; it replaces any earlier timer. When it fires,
+ *   call onLocalTimer(view).
+ * - commit: blocks are final, in height order; `commitQc` certifies the child (view + 1) of
+ *   the last block, which is what makes the 2-chain final (a light client needs both QCs).
+ * - evidence: new verified equivocation evidence; persist it (it is proposed until committed).
+ * - epochChange: the last committed block ended the epoch; build a new engine with
+ *   `validatorSet` and `root`. This engine ignores further input except block requests.
+ */
+export type ConsensusAction =
+  | { readonly kind: "persistSafety"; readonly state: SafetyState }
+  | { readonly kind: "send"; readonly to: "all" | ValidatorIndex; readonly message: ConsensusMessage }
+  | { readonly kind: "setTimer"; readonly view: number; readonly delayMs: number }
+  | { readonly kind: "commit"; readonly blocks: readonly CommittedBlock[]; readonly commitQc: QuorumCertificate }
+  | { readonly kind: "evidence"; readonly evidence: Evidence }
+  | { readonly kind: "epochChange"; readonly epoch: number; readonly validatorSet: ValidatorSet; readonly root: ConsensusRoot };
+
+export type BlockValidation = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export type ProposeRequest = {
+  readonly parentHash: Uint8Array;
+  readonly parentHeight: number;
+  /** QC certifying the parent; null only when the parent is genesis. */
+  readonly justify: QuorumCertificate | null;
+  readonly view: number;
+  readonly proposer: ValidatorIndex;
+  /** Verified evidence not yet committed nor carried by an ancestor; include all of it. */
+  readonly evidence: readonly Evidence[];
+};
+
+/**
+ * The application as consensus sees it. Both calls are synchronous and deterministic.
+ * The app keeps speculative state per block hash (DiemBFT-style execution before voting):
+ * proposeBlock and a successful validateBlock both leave the block's post-state available
+ * so children can be built or validated on top. Committing and pruning are driven by the
+ * host when it performs a `commit` action.
+ */
+export interface ConsensusApplication {
+  /** Builds (and executes) a block on the parent. The engine checks the result's header. */
+  proposeBlock(request: ProposeRequest): Block;
+  /** Executes the block on its parent's speculative state and checks every header root. */
+  validateBlock(block: Block, blockHash: Uint8Array): BlockValidation;
+}
+
+export interface ConsensusSigner {
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Verifies a signature of validator `validatorIndex` of the engine's set. Never throws. */
+export interface SignatureVerifier {
+  verify(validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/**
+ * How the application supplies the next epoch's validator set: asked for each block at the
+ * moment it commits. Returns the new set when committing that block ends the epoch, else null.
+ * Deterministic (a function of the chain up to the block).
+ */
+export interface ValidatorSetProvider {
+  nextValidatorSet(block: Block, blockHash: Uint8Array): ValidatorSet | null;
+}
+
+/** Committed blocks below the engine's root, for answering block requests. */
+export interface BlockSource {
+  getBlock(blockHash: Uint8Array): Block | undefined;
+}
