@@ -27,6 +27,8 @@ function stringProperties(fields: Partial<Record<string, string>> | undefined) {
 
 export function buildApi(modules: ApiModules) {
   const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, exposeHeadRoutes: false });
+  // Transactions are CBOR or JSON; anything else is refused with 415 rather than parsed as text.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/cbor", { parseAs: "buffer", bodyLimit: BODY_BYTES_MAX }, (_request, body, done) => {
     done(null, new Uint8Array(body as Buffer));
   });

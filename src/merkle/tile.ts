@@ -60,7 +60,10 @@ export function readTileRow(reader: TileReader, tileLevel: number, tileIndex: nu
 }
 
 /** Row offsets, in hashes, of tree levels 0..7 inside an expanded tile: 256 + 128 + ... + 2 = 510 slots. */
-const EXPANDED_ROW_OFFSETS: readonly number[] = Array.from({ length: TILE_HEIGHT }, (_, row) => 2 * TILE_WIDTH - 2 * (TILE_WIDTH / 2 ** row));
+const EXPANDED_ROW_OFFSETS: readonly number[] = Array.from(
+  { length: TILE_HEIGHT },
+  (_, row) => 2 * TILE_WIDTH - 2 * (TILE_WIDTH / 2 ** row),
+);
 const EXPANDED_SIZE_BYTES = 2 * (TILE_WIDTH - 1) * MERKLE_HASH_SIZE_BYTES;
 
 /** A tile with its seven inner levels recomputed: every complete node in it, ready for proofs. */
