@@ -1,0 +1,114 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
+import { buildTx } from "../../src/client/index.ts";
+import { Mempool, defaultMempoolOptions, type MempoolAccount } from "../../src/mempool/index.ts";
+import { GhostmeshError, toHex } from "../../src/util/index.ts";
+
+const chainId = "mempool-test";
+
+function setup(opts: Partial<typeof defaultMempoolOptions> = {}) {
+  const accounts = new Map<string, MempoolAccount>();
+  let verifyCalls = 0;
+  const mempool = new Mempool(
+    { ...defaultMempoolOptions, ...opts, chainId },
+    {
+      accounts: { getAccount: (address) => accounts.get(toHex(address)) },
+      verifier: { verify: (...args) => ((verifyCalls += 1), verifyAsync(...args)) },
+      metrics: null,
+    },
+  );
+  const register = (key: SigningKey, nonce = 1) => {
+    const from = buildTx(key, chainId, 0, { type: "account.register" }).signedTx.tx.from;
+    accounts.set(toHex(from), { alg: key.alg, publicKey: key.publicKey, nonce });
+  };
+  return { mempool, register, verifyCalls: () => verifyCalls };
+}
+
+const append = (key: SigningKey, nonce: number, action = "a") => buildTx(key, chainId, nonce, { type: "audit.append", record: { action } });
+
+async function rejects(promise: Promise<unknown>, code: string) {
+  await assert.rejects(promise, (err: unknown) => err instanceof GhostmeshError && err.code === code);
+}
+
+describe("mempool", () => {
+  it("holds a transaction that arrives ahead of its predecessor until the gap fills, then reaps in nonce order", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    await mempool.admit(append(key, 2).bytes);
+    assert.equal(mempool.readyCount, 0);
+    await mempool.admit(append(key, 1).bytes);
+    assert.equal(mempool.readyCount, 2);
+    const reaped = mempool.reap({ txsMax: 10, entriesMax: 10, bytesMax: 1 << 20 });
+    assert.deepEqual(reaped.map((tx) => tx.signedTx.tx.nonce), [1, 2]);
+    assert.equal(mempool.nextNonce(reaped[0]!.signedTx.tx.from), 3);
+  });
+
+  it("admits a pending registration's follow-up before the registration commits", async () => {
+    const { mempool } = setup();
+    const key = generateSigningKey();
+    await mempool.admit(buildTx(key, chainId, 0, { type: "account.register" }).bytes);
+    await mempool.admit(append(key, 1).bytes);
+    assert.equal(mempool.readyCount, 2);
+  });
+
+  it("verifies a resubmitted transaction once (cache by hash) and refuses the duplicate", async () => {
+    const { mempool, register, verifyCalls } = setup();
+    const key = generateSigningKey();
+    register(key);
+    const tx = append(key, 1);
+    await mempool.admit(tx.bytes);
+    await rejects(mempool.admit(tx.bytes), "MEMPOOL_DUPLICATE");
+    mempool.reap({ txsMax: 10, entriesMax: 10, bytesMax: 1 << 20 });
+    assert.equal(verifyCalls(), 1);
+  });
+
+  it("refuses when full and leaves no state behind for refused senders", async () => {
+    const { mempool, register } = setup({ txsMax: 2 });
+    const key = generateSigningKey();
+    register(key);
+    const stranger = generateSigningKey();
+    await rejects(mempool.admit(append(stranger, 0).bytes), "MEMPOOL_UNKNOWN_ACCOUNT");
+    assert.equal(mempool.nextNonce(append(stranger, 0).signedTx.tx.from), 0);
+    await mempool.admit(append(key, 1).bytes);
+    await mempool.admit(append(key, 2).bytes);
+    await rejects(mempool.admit(append(key, 3).bytes), "MEMPOOL_FULL");
+    assert.equal(mempool.size, 2);
+  });
+
+  it("respects reap limits on transactions and entries", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    await mempool.admit(buildTx(key, chainId, 1, { type: "audit.batch", records: [{ action: "a" }, { action: "b" }, { action: "c" }] }).bytes);
+    await mempool.admit(append(key, 2).bytes);
+    assert.equal(mempool.reap({ txsMax: 10, entriesMax: 3, bytesMax: 1 << 20 }).length, 1);
+    assert.equal(mempool.reap({ txsMax: 10, entriesMax: 3, bytesMax: 1 << 20 }).length, 1);
+  });
+
+  it("drops a sender's later transactions when execution refuses an earlier one", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    await mempool.admit(append(key, 1).bytes);
+    const [first] = mempool.reap({ txsMax: 1, entriesMax: 10, bytesMax: 1 << 20 });
+    await mempool.admit(append(key, 2).bytes);
+    await mempool.admit(append(key, 3).bytes);
+    const dropped = mempool.onRejected([first!]);
+    assert.equal(dropped.length, 2);
+    assert.equal(mempool.size, 0);
+    assert.equal(mempool.nextNonce(first!.signedTx.tx.from), 1);
+  });
+
+  it("refuses a signature made by another key", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    const imposter = generateSigningKey();
+    const built = append(imposter, 1);
+    const forged = buildTx(key, chainId, 1, { type: "audit.append", record: { action: "a" } });
+    const { encodeCanonical } = await import("../../src/codec/index.ts");
+    await rejects(mempool.admit(encodeCanonical({ ...forged.signedTx, sig: built.signedTx.sig })), "MEMPOOL_BAD_SIGNATURE");
+  });
+});
