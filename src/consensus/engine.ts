@@ -1,0 +1,822 @@
+/**
+ * The consensus engine: chained HotStuff with the 2-chain commit rule (Jolteon / DiemBFT-v4).
+ * Deterministic and I/O-free: each input (message, timer tick) returns the ordered actions the
+ * host must perform. A `persistSafety` action always precedes the vote, timeout or proposal
+ * that depends on it; the host fsyncs before performing later actions.
+ *
+ * Flow of a view v: the leader of v proposes a block extending its highest QC (with TC(v-1)
+ * if it entered v by timeout); validators validate (execute) it and send their vote to the
+ * leader of v + 1, which forms QC(v), enters v + 1 and proposes. A QC for a block whose parent
+ * has the previous view commits the parent. A view that makes no progress times out: every
+ * validator broadcasts a timeout; a quorum of timeouts is a TC that moves everyone to v + 1.
+ */
+import { hashBlockHeader, type Block, type Evidence, type QuorumCertificate } from "../ledger/index.ts";
+import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../util/index.ts";
+import { BlockTree, type TreeNode } from "./blockTree.ts";
+import { bitmapIndices, tcHighQcViewMax, verifyQc, verifyTc, type CertificateContext } from "./certificates.ts";
+import { createCommittee, leaderOf, type Committee } from "./committee.ts";
+import { RejectCode, reject, type Rejection } from "./errors.ts";
+import { EvidencePool } from "./evidence.ts";
+import { BlockFetcher } from "./fetcher.ts";
+import { evidenceKey, proposalRecord, type EvidenceRecord } from "./messages.ts";
+import {
+  checkConsensusLimits,
+  checkConsensusTiming,
+  defaultConsensusLimits,
+  defaultConsensusTiming,
+  type ConsensusLimits,
+  type ConsensusTiming,
+} from "./options.ts";
+import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, type TcSummary } from "./safety.ts";
+import { isMessageShape, isUint } from "./shape.ts";
+import { TimeoutCollector } from "./timeoutCollector.ts";
+import { VoteCollector } from "./voteCollector.ts";
+import type {
+  BlockSource,
+  ConsensusAction,
+  ConsensusApplication,
+  ConsensusMessage,
+  ConsensusRoot,
+  ConsensusSigner,
+  SafetyState,
+  SignatureVerifier,
+  TimeoutCertificate,
+  TimeoutMessage,
+  ValidatorIndex,
+  ValidatorSetProvider,
+} from "./types.ts";
+import type { ValidatorSet } from "../ledger/index.ts";
+
+export type ConsensusEngineOptions = {
+  readonly chainId: string;
+  readonly epoch: number;
+  readonly validatorSet: ValidatorSet;
+  /** This node's index in the set; null for a non-voting observer (full node). */
+  readonly selfIndex: ValidatorIndex | null;
+  readonly root: ConsensusRoot;
+  /** The persisted safety state (restart), or null on the very first start. */
+  readonly safety: SafetyState | null;
+  /** Persisted evidence not yet known to be committed. */
+  readonly pendingEvidence?: readonly Evidence[];
+  readonly timing?: ConsensusTiming;
+  readonly limits?: ConsensusLimits;
+};
+
+export type ConsensusModules = {
+  readonly app: ConsensusApplication;
+  /** Null for observers. */
+  readonly signer: ConsensusSigner | null;
+  readonly verifier: SignatureVerifier;
+  readonly validatorSetProvider: ValidatorSetProvider | null;
+  readonly blockSource: BlockSource | null;
+};
+
+/** The result of one input: actions to perform in order, and why (part of) the input was refused. */
+export type ConsensusStep = { readonly actions: readonly ConsensusAction[]; readonly rejection: Rejection | null };
+
+export type ConsensusStats = {
+  readonly view: number;
+  readonly highQcView: number;
+  readonly committedHeight: number;
+  readonly treeBlocks: number;
+  readonly stagedBlocks: number;
+  readonly pendingEvidence: number;
+  readonly fetchesDroppedTotal: number;
+  readonly evidenceDroppedTotal: number;
+  readonly pendingProposalsDroppedTotal: number;
+};
+
+/** Blocks are immutable once built, so one hash per object is enough (the simulator shares objects). */
+const blockHashCache = new WeakMap<Block, Uint8Array>();
+
+export function blockHashOf(block: Block): Uint8Array {
+  let hash = blockHashCache.get(block);
+  if (hash === undefined) {
+    hash = hashBlockHeader(block.header);
+    blockHashCache.set(block, hash);
+  }
+  return hash;
+}
+
+type ProposalSeen = { readonly hashHex: string; readonly record: EvidenceRecord };
+
+export function createConsensusEngine(opts: ConsensusEngineOptions, modules: ConsensusModules): ConsensusEngine {
+  return new ConsensusEngine(opts, modules);
+}
+
+export class ConsensusEngine {
+  readonly chainId: string;
+  readonly epoch: number;
+  readonly committee: Committee;
+  /** Invariant: null or < committee.count; equal to a validator whose key `signer` holds. */
+  readonly selfIndex: ValidatorIndex | null;
+  private readonly modules: ConsensusModules;
+  private readonly timing: ConsensusTiming;
+  private readonly limits: ConsensusLimits;
+  private readonly ctx: CertificateContext;
+  private readonly tree: BlockTree;
+  private readonly votes: VoteCollector;
+  private readonly timeouts: TimeoutCollector;
+  private readonly evidence: EvidencePool;
+  private readonly fetcher: BlockFetcher;
+  private readonly pendingProposals = new Map<number, { readonly hash: Uint8Array; readonly proposal: import("./types.ts").ProposalMessage }>();
+  private readonly proposalsSeen = new Map<number, ProposalSeen>();
+  private readonly verifiedCertificates = new WeakSet<object>();
+  private safety: SafetyState;
+  private currentView: number;
+  /** Highest known QC; null is the genesis certificate (view 0). */
+  private highQc: QuorumCertificate | null;
+  private highQcViewValue: number;
+  /** TC of view - 1 when the current view was entered by timeout, else null. */
+  private lastTc: TimeoutCertificate | null = null;
+  private ownTimeout: TimeoutMessage | null = null;
+  private started = false;
+  private halted = false;
+  private pendingProposalsDroppedTotal = 0;
+  private out: ConsensusAction[] = [];
+
+  constructor(opts: ConsensusEngineOptions, modules: ConsensusModules) {
+    this.timing = opts.timing ?? defaultConsensusTiming;
+    this.limits = opts.limits ?? defaultConsensusLimits;
+    checkConsensusTiming(this.timing);
+    checkConsensusLimits(this.limits);
+    assert(typeof opts.chainId === "string" && opts.chainId.length > 0 && isUint(opts.epoch), "engine: chainId and epoch");
+    this.committee = createCommittee(opts.validatorSet);
+    assert(opts.selfIndex === null || (isUint(opts.selfIndex) && opts.selfIndex < this.committee.count), "engine: selfIndex is in the set");
+    assert((opts.selfIndex === null) === (modules.signer === null), "engine: a validator has a signer, an observer none");
+    const { root } = opts;
+    assert(root.height === 0 ? root.qc === null && root.view === 0 : root.qc !== null && root.qc.view === root.view, "engine: root QC matches the root");
+    this.chainId = opts.chainId;
+    this.epoch = opts.epoch;
+    this.selfIndex = opts.selfIndex;
+    this.modules = modules;
+    this.ctx = { chainId: opts.chainId, epoch: opts.epoch, committee: this.committee, verifier: modules.verifier };
+    this.tree = new BlockTree(root, this.limits.treeBlocksMax);
+    this.votes = new VoteCollector(this.committee);
+    this.timeouts = new TimeoutCollector(this.committee);
+    this.evidence = new EvidencePool(this.limits, opts.pendingEvidence ?? []);
+    this.fetcher = new BlockFetcher(this.limits.fetchesMax, this.limits.stagedBlocksMax);
+    this.safety = restoreSafety(opts.safety, opts.epoch, root.view);
+    this.currentView = root.view;
+    this.highQc = root.qc;
+    this.highQcViewValue = root.view;
+  }
+
+  get view(): number {
+    return this.currentView;
+  }
+
+  get safetyState(): SafetyState {
+    return this.safety;
+  }
+
+  get highQcView(): number {
+    return this.highQcViewValue;
+  }
+
+  get committedRoot(): ConsensusRoot {
+    return this.tree.root;
+  }
+
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
+  stats(): ConsensusStats {
+    return {
+      view: this.currentView,
+      highQcView: this.highQcViewValue,
+      committedHeight: this.tree.root.height,
+      treeBlocks: this.tree.size,
+      stagedBlocks: this.fetcher.stagedCount,
+      pendingEvidence: this.evidence.pendingCount,
+      fetchesDroppedTotal: this.fetcher.droppedTotal,
+      evidenceDroppedTotal: this.evidence.droppedTotal,
+      pendingProposalsDroppedTotal: this.pendingProposalsDroppedTotal,
+    };
+  }
+
+  /** Enters the first view after the root and arms the timer; proposes if this node leads it. */
+  start(): ConsensusStep {
+    return this.step(() => {
+      assert(!this.started, "start: called once");
+      this.started = true;
+      this.enterView(this.tree.root.view + 1, null);
+      return null;
+    }, true);
+  }
+
+  onMessage(message: ConsensusMessage): ConsensusStep {
+    if (!isMessageShape(message)) return { actions: [], rejection: reject(RejectCode.malformed, "message shape") };
+    switch (message.type) {
+      case "proposal":
+        return this.onProposal(message);
+      case "vote":
+        return this.onVote(message);
+      case "timeout":
+        return this.onTimeout(message);
+      case "blockRequest":
+        return this.onBlockRequest(message);
+      case "blockResponse":
+        return this.onBlockResponse(message);
+      case "evidence":
+        return this.onEvidence(message);
+    }
+  }
+
+  onProposal(proposal: import("./types.ts").ProposalMessage): ConsensusStep {
+    return this.step(() => this.handleProposal(proposal));
+  }
+
+  onVote(vote: import("./types.ts").VoteMessage): ConsensusStep {
+    return this.step(() => this.handleVote(vote));
+  }
+
+  onTimeout(timeout: TimeoutMessage): ConsensusStep {
+    return this.step(() => this.handleTimeout(timeout));
+  }
+
+  onBlockRequest(request: import("./types.ts").BlockRequestMessage): ConsensusStep {
+    return this.step(() => this.handleBlockRequest(request), true);
+  }
+
+  onBlockResponse(response: import("./types.ts").BlockResponseMessage): ConsensusStep {
+    return this.step(() => this.handleBlockResponse(response));
+  }
+
+  onEvidence(message: import("./types.ts").EvidenceMessage): ConsensusStep {
+    return this.step(() => this.handleEvidence(message));
+  }
+
+  /** The view timer fired. Stale timers (another view) are ignored. */
+  onLocalTimer(view: number): ConsensusStep {
+    return this.step(() => {
+      if (view !== this.currentView) return null;
+      this.localTimeout();
+      this.retryFetches();
+      this.emit({ kind: "setTimer", view, delayMs: this.timeoutDelayMs(view) });
+      return null;
+    });
+  }
+
+  // ---- step plumbing -------------------------------------------------------------------
+
+  private step(run: () => Rejection | null, allowWhenHalted = false): ConsensusStep {
+    assert(this.out.length === 0, "step: not re-entered");
+    if (this.halted && !allowWhenHalted) return { actions: [], rejection: reject(RejectCode.halted, `epoch ${this.epoch} has ended`) };
+    assert(this.started || allowWhenHalted, "step: start() is called before any input");
+    let rejection: Rejection | null;
+    try {
+      rejection = run();
+    } finally {
+      // Actions already emitted stay valid even if a later part of the input threw.
+    }
+    const actions = this.out;
+    this.out = [];
+    return { actions, rejection };
+  }
+
+  private emit(action: ConsensusAction): void {
+    this.out.push(action);
+  }
+
+  private persist(state: SafetyState): void {
+    this.safety = state;
+    this.emit({ kind: "persistSafety", state });
+  }
+
+  private precheck(message: ConsensusMessage, signed: boolean): Rejection | null {
+    if (!isMessageShape(message)) return reject(RejectCode.malformed, "message shape");
+    if (message.epoch !== this.epoch) return reject(RejectCode.epochMismatch, `message epoch ${message.epoch}, engine epoch ${this.epoch}`);
+    if (message.sender >= this.committee.count) return reject(RejectCode.unknownSender, `sender ${message.sender} of ${this.committee.count}`);
+    if (signed && message.sender === this.selfIndex) return reject(RejectCode.fromSelf, "own message echoed back");
+    return null;
+  }
+
+  // ---- certificates and views ----------------------------------------------------------
+
+  private isRootQc(qc: QuorumCertificate): boolean {
+    const rootQc = this.tree.root.qc;
+    return rootQc !== null && (qc === rootQc || qcEquals(qc, rootQc));
+  }
+
+  private checkQc(qc: QuorumCertificate): Rejection | null {
+    if (this.verifiedCertificates.has(qc) || this.isRootQc(qc)) return null;
+    const rejection = verifyQc(qc, this.ctx);
+    if (rejection === null) this.verifiedCertificates.add(qc);
+    return rejection;
+  }
+
+  private checkTc(tc: TimeoutCertificate): Rejection | null {
+    if (this.verifiedCertificates.has(tc)) return null;
+    const rejection = verifyTc(tc, this.ctx);
+    if (rejection === null) this.verifiedCertificates.add(tc);
+    return rejection;
+  }
+
+  /** Verifies both certificates first, then acts on them (a bad one changes nothing). */
+  private acceptCertificates(qc: QuorumCertificate | null, tc: TimeoutCertificate | null): Rejection | null {
+    const rejection = (qc === null ? null : this.checkQc(qc)) ?? (tc === null ? null : this.checkTc(tc));
+    if (rejection !== null) return rejection;
+    if (qc !== null) this.processQc(qc);
+    if (tc !== null && !this.halted) this.processTc(tc);
+    return null;
+  }
+
+  private processQc(qc: QuorumCertificate): void {
+    if (qc.view > this.highQcViewValue) {
+      this.highQc = qc;
+      this.highQcViewValue = qc.view;
+    }
+    this.tryCommit(qc);
+    if (!this.halted && qc.view >= this.currentView) this.enterView(qc.view + 1, null);
+  }
+
+  private processTc(tc: TimeoutCertificate): void {
+    if (tc.view >= this.currentView) this.enterView(tc.view + 1, tc);
+  }
+
+  private enterView(view: number, tc: TimeoutCertificate | null): void {
+    assert(view > this.currentView, "enterView: views only move forward");
+    this.currentView = view;
+    this.lastTc = tc;
+    this.ownTimeout = null;
+    this.votes.prune(view - 1);
+    this.timeouts.prune(view);
+    for (const pendingView of [...this.pendingProposals.keys()]) if (pendingView < view) this.pendingProposals.delete(pendingView);
+    const seenMin = view - this.limits.proposalsSeenViewsMax;
+    for (const seenView of [...this.proposalsSeen.keys()]) if (seenView < seenMin) this.proposalsSeen.delete(seenView);
+    this.emit({ kind: "setTimer", view, delayMs: this.timeoutDelayMs(view) });
+    if (this.selfIndex !== null && leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
+  }
+
+  /** base * 2^(views since the last QC), capped: exponential backoff while views fail. */
+  private timeoutDelayMs(view: number): number {
+    const failedViews = Math.max(0, view - this.highQcViewValue - 1);
+    return this.timing.viewTimeoutBaseMs * 2 ** Math.min(failedViews, this.timing.backoffExponentMax);
+  }
+
+  private tcSummaryFor(view: number, tc: TimeoutCertificate | null): TcSummary | null {
+    const candidate = tc !== null && tc.view + 1 === view ? tc : this.lastTc !== null && this.lastTc.view + 1 === view ? this.lastTc : null;
+    return candidate === null ? null : { view: candidate.view, highQcViewMax: tcHighQcViewMax(candidate) };
+  }
+
+  // ---- commit ----------------------------------------------------------------------------
+
+  private tryCommit(qc: QuorumCertificate): void {
+    if (this.halted) return;
+    const certifiedHex = toHex(qc.blockHash);
+    const target = this.tree.commitCandidate(certifiedHex);
+    if (target === undefined) return;
+    const certified = this.tree.get(certifiedHex) as TreeNode;
+    const path = this.tree.pathFromRoot(target.hashHex);
+    assert(path !== undefined && path.length > 0, "tryCommit: a tree node is connected to the root");
+    const committed: { node: TreeNode; qc: QuorumCertificate }[] = [];
+    let nextSet: ValidatorSet | null = null;
+    for (let k = 0; k < path.length && nextSet === null; k++) {
+      const node = path[k] as TreeNode;
+      const child = k + 1 < path.length ? (path[k + 1] as TreeNode) : certified;
+      const certifying = child.block.header.justify;
+      assert(certifying !== null && bytesEqual(certifying.blockHash, node.hash), "tryCommit: each committed block is certified by its child");
+      committed.push({ node, qc: certifying });
+      nextSet = this.modules.validatorSetProvider?.nextValidatorSet(node.block, node.hash) ?? null;
+    }
+    this.emit({ kind: "commit", blocks: committed.map(({ node, qc: q }) => ({ block: node.block, hash: node.hash, qc: q })), commitQc: qc });
+    for (const { node } of committed) this.evidence.markCommitted(node.block.evidence);
+    const last = committed[committed.length - 1] as { node: TreeNode; qc: QuorumCertificate };
+    this.tree.advanceRoot(last.node, last.qc);
+    this.fetcher.pruneStaged(last.node.height);
+    if (nextSet !== null) {
+      this.halted = true;
+      this.emit({ kind: "epochChange", epoch: this.epoch + 1, validatorSet: nextSet, root: this.tree.root });
+    }
+  }
+
+  // ---- proposals -------------------------------------------------------------------------
+
+  private handleProposal(proposal: import("./types.ts").ProposalMessage): Rejection | null {
+    const pre = this.precheck(proposal, true);
+    if (pre !== null) return pre;
+    const { header } = proposal.block;
+    if (leaderOf(this.committee, header.view) !== proposal.sender) return reject(RejectCode.wrongLeader, `validator ${proposal.sender} does not lead view ${header.view}`);
+    const hash = blockHashOf(proposal.block);
+    const signed = proposalMessageFor(this.chainId, this.epoch, header.view, header.height, hash);
+    if (!this.modules.verifier.verify(proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
+    const certificates = this.acceptCertificates(header.justify, proposal.tc);
+    if (certificates !== null) return certificates;
+    if (this.halted) return null;
+    if (header.view > this.currentView) return reject(RejectCode.viewNotJustified, `proposal for view ${header.view} without a certificate for view ${header.view - 1}`);
+    this.recordProposal(proposal, hash);
+    if (header.view < this.currentView) return this.insertLateBlock(proposal.block, hash);
+    const parentHex = toHex(header.parentHash);
+    if (!this.tree.isKnown(parentHex)) return this.awaitParent(proposal, hash);
+    return this.processCurrentProposal(proposal, hash);
+  }
+
+  private processCurrentProposal(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): Rejection | null {
+    const inserted = this.insertBlock(proposal.block, hash);
+    if (!("hashHex" in inserted)) return inserted;
+    return this.tryVote(inserted, proposal.tc);
+  }
+
+  /** Queues a current-view proposal whose parent is missing, and fetches the parent. */
+  private awaitParent(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): Rejection {
+    const view = proposal.block.header.view;
+    if (!this.pendingProposals.has(view)) {
+      if (this.pendingProposals.size >= this.limits.pendingProposalsMax) this.pendingProposalsDroppedTotal++;
+      else this.pendingProposals.set(view, { hash, proposal });
+    }
+    const justify = proposal.block.header.justify;
+    const peers = [proposal.sender, ...(justify === null ? [] : (bitmapIndices(justify.signers, this.committee.count) ?? []))];
+    this.fetch(proposal.block.header.parentHash, peers);
+    return reject(RejectCode.blockParentUnknown, `parent of block ${toHex(hash)} is being fetched`);
+  }
+
+  /** A proposal of a past view: no vote, but its block may be the parent of what comes next. */
+  private insertLateBlock(block: Block, hash: Uint8Array): Rejection {
+    if (this.tree.isKnown(toHex(block.header.parentHash))) {
+      const inserted = this.insertBlock(block, hash);
+      if (!("hashHex" in inserted)) return inserted;
+    }
+    return reject(RejectCode.viewOld, `proposal for view ${block.header.view}; current view ${this.currentView}`);
+  }
+
+  /** Remembers the first proposal per view; a second, different one from the leader is evidence. */
+  private recordProposal(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): void {
+    const view = proposal.block.header.view;
+    if (view < this.currentView - this.limits.proposalsSeenViewsMax) return;
+    const hashHex = toHex(hash);
+    const seen = this.proposalsSeen.get(view);
+    if (seen === undefined) {
+      this.proposalsSeen.set(view, { hashHex, record: proposalRecord(this.chainId, proposal, hash) });
+      return;
+    }
+    if (seen.hashHex === hashHex) return;
+    const validator = this.committee.validators[proposal.sender];
+    assert(validator !== undefined, "recordProposal: sender checked");
+    this.reportEvidence(createEvidenceFrom(validator.address, seen.record, proposalRecord(this.chainId, proposal, hash)));
+  }
+
+  private tryPropose(): void {
+    const self = this.selfIndex;
+    const signer = this.modules.signer;
+    if (self === null || signer === null || this.halted) return;
+    const view = this.currentView;
+    if (leaderOf(this.committee, view) !== self || !isSafeToPropose(this.safety, view) || this.tree.isFull) return;
+    const parentHex = this.highQc === null ? this.tree.root.hashHex : toHex(this.highQc.blockHash);
+    const parent = this.tree.position(parentHex);
+    if (parent === undefined) {
+      // Entered the view by a QC whose block we never received: fetch it from the signers.
+      const qc = this.highQc as QuorumCertificate;
+      this.fetch(qc.blockHash, bitmapIndices(qc.signers, this.committee.count) ?? []);
+      return;
+    }
+    const tc = this.highQcViewValue + 1 === view ? null : this.lastTc;
+    assert(tc === null || tc.view + 1 === view, "tryPropose: a view not following the high QC was entered by TC(view - 1)");
+    const parentHash = this.highQc === null ? this.tree.root.hash : this.highQc.blockHash;
+    const evidence = this.evidence.select(this.ancestorEvidenceKeys(parentHex), view - this.limits.evidenceViewsMax, this.limits.evidencePerBlockMax);
+    const block = this.modules.app.proposeBlock({ parentHash, parentHeight: parent.height, justify: this.highQc, view, proposer: self, evidence });
+    const { header } = block;
+    assert(header.view === view && header.height === parent.height + 1 && bytesEqual(header.parentHash, parentHash), "tryPropose: the app built on the requested parent");
+    assert(header.justify === this.highQc || (header.justify !== null && this.highQc !== null && qcEquals(header.justify, this.highQc)), "tryPropose: the app used the given justify");
+    const hash = blockHashOf(block);
+    this.persist(afterPropose(this.safety, view));
+    const signature = signer.sign(proposalMessageFor(this.chainId, this.epoch, view, header.height, hash));
+    const proposal = { type: "proposal", epoch: this.epoch, block, tc, sender: self, signature } as const;
+    this.proposalsSeen.set(view, { hashHex: toHex(hash), record: proposalRecord(this.chainId, proposal, hash) });
+    this.emit({ kind: "send", to: "all", message: proposal });
+    const node = toTreeNode(block, hash, parent.view);
+    this.tree.insert(node);
+    this.tryVote(node, tc);
+  }
+
+  private ancestorEvidenceKeys(fromHex: string): Set<string> {
+    const keys = new Set<string>();
+    for (const node of this.tree.pathFromRoot(fromHex) ?? []) for (const evidence of node.block.evidence) keys.add(evidenceKey(evidence));
+    return keys;
+  }
+
+  // ---- blocks ----------------------------------------------------------------------------
+
+  /** Checks, validates (app) and inserts a block whose parent is known. */
+  private insertBlock(block: Block, hash: Uint8Array): TreeNode | Rejection {
+    const hashHex = toHex(hash);
+    const existing = this.tree.get(hashHex);
+    if (existing !== undefined) return existing;
+    if (this.tree.isFull) return reject(RejectCode.capacity, `block tree holds ${this.tree.size} uncommitted blocks`);
+    const parent = this.tree.position(toHex(block.header.parentHash));
+    if (parent === undefined) return reject(RejectCode.blockParentUnknown, "parent unknown");
+    const headerRejection = this.checkHeader(block, parent) ?? this.checkBlockEvidence(block);
+    if (headerRejection !== null) return headerRejection;
+    const validation = this.validateWithApp(block, hash);
+    if (validation !== null) return validation;
+    const node = toTreeNode(block, hash, parent.view);
+    this.tree.insert(node);
+    // The block's QC certifies its parent; a QC seen earlier may certify this block.
+    if (block.header.justify !== null) this.processQc(block.header.justify);
+    if (this.highQc !== null && !this.halted) this.tryCommit(this.highQc);
+    return node;
+  }
+
+  private checkHeader(block: Block, parent: { readonly height: number; readonly view: number }): Rejection | null {
+    const h = block.header;
+    const invalid = (why: string): Rejection => reject(RejectCode.blockInvalid, `block ${h.height} view ${h.view}: ${why}`);
+    if (h.chainId !== this.chainId) return invalid(`chain ${h.chainId}`);
+    if (h.height !== parent.height + 1 || h.view <= parent.view) return invalid("height or view does not follow the parent");
+    const leader = this.committee.validators[leaderOf(this.committee, h.view)];
+    if (leader === undefined || !bytesEqual(leader.address, h.proposer)) return invalid("proposer is not the view's leader");
+    if (!bytesEqual(h.validatorSetHash, this.committee.hash)) return invalid("validatorSetHash is not this epoch's set");
+    if (h.justify === null) {
+      const root = this.tree.root;
+      return root.height === 0 && bytesEqual(h.parentHash, root.hash) ? null : invalid("only the first block after genesis has no QC");
+    }
+    if (!bytesEqual(h.justify.blockHash, h.parentHash) || h.justify.view !== parent.view || h.justify.height !== parent.height) {
+      return invalid("justify does not certify the parent");
+    }
+    return this.checkQc(h.justify);
+  }
+
+  private checkBlockEvidence(block: Block): Rejection | null {
+    const { header, evidence } = block;
+    const invalid = (why: string): Rejection => reject(RejectCode.blockInvalid, `block ${header.height}: evidence ${why}`);
+    if (evidence.length > this.limits.evidencePerBlockMax) return invalid(`count ${evidence.length} above ${this.limits.evidencePerBlockMax}`);
+    if (evidence.length === 0) return null;
+    const ancestors = this.ancestorEvidenceKeys(toHex(header.parentHash));
+    const inBlock = new Set<string>();
+    for (const item of evidence) {
+      const key = evidenceKey(item);
+      if (inBlock.has(key) || ancestors.has(key) || this.evidence.isCommitted(key)) return invalid(`${key} is already carried`);
+      if (item.view + this.limits.evidenceViewsMax < header.view) return invalid(`${key} has expired`);
+      inBlock.add(key);
+      const rejection = verifyEvidenceCached(item, this.ctx);
+      if (rejection !== null) return invalid(rejection.message);
+    }
+    return null;
+  }
+
+  private validateWithApp(block: Block, hash: Uint8Array): Rejection | null {
+    try {
+      const result = this.modules.app.validateBlock(block, hash);
+      return result.ok ? null : reject(RejectCode.blockInvalid, `block ${block.header.height}: ${result.reason}`);
+    } catch (err) {
+      // The app reports bad blocks as GhostmeshErrors; anything else is a bug and propagates.
+      if (isGhostmeshError(err)) return reject(RejectCode.blockInvalid, `block ${block.header.height}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  // ---- voting ----------------------------------------------------------------------------
+
+  private tryVote(node: TreeNode, tc: TimeoutCertificate | null): Rejection | null {
+    const self = this.selfIndex;
+    const signer = this.modules.signer;
+    if (self === null || signer === null || node.view !== this.currentView) return null;
+    if (!isSafeToVote(this.safety, node.view, node.justifyView, this.tcSummaryFor(node.view, tc))) {
+      return reject(RejectCode.unsafe, `no vote in view ${node.view}: last voted view ${this.safety.lastVotedView}, QC view ${node.justifyView}`);
+    }
+    this.persist(afterVote(this.safety, node.view, node.justifyView));
+    const signature = signer.sign(voteMessageFor(this.chainId, node.view, node.height, node.hash));
+    const vote = { type: "vote", epoch: this.epoch, view: node.view, height: node.height, blockHash: node.hash, sender: self, signature } as const;
+    const next = leaderOf(this.committee, node.view + 1);
+    if (next === self) this.collectVote(vote);
+    else this.emit({ kind: "send", to: next, message: vote });
+    return null;
+  }
+
+  private handleVote(vote: import("./types.ts").VoteMessage): Rejection | null {
+    const pre = this.precheck(vote, true);
+    if (pre !== null) return pre;
+    if (vote.view + 1 < this.currentView) return reject(RejectCode.viewOld, `vote for view ${vote.view}; current view ${this.currentView}`);
+    if (vote.view > this.currentView + this.limits.votesAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `vote for view ${vote.view}; current view ${this.currentView}`);
+    if (leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
+    if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
+    if (!this.modules.verifier.verify(vote.sender, voteMessageFor(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
+      return reject(RejectCode.badSignature, "vote signature");
+    }
+    return this.collectVote(vote);
+  }
+
+  private collectVote(vote: import("./types.ts").VoteMessage): Rejection | null {
+    const outcome = this.votes.add(vote);
+    if (outcome.kind === "duplicate") return reject(RejectCode.duplicate, "vote already counted");
+    if (outcome.kind === "equivocation") {
+      const validator = this.committee.validators[vote.sender];
+      assert(validator !== undefined, "collectVote: sender checked");
+      this.reportEvidence(createEvidenceFrom(validator.address, voteRecordFor(this.chainId, outcome.first), voteRecordFor(this.chainId, vote)));
+    }
+    if (outcome.kind === "quorum") this.processQc(outcome.qc);
+    return null;
+  }
+
+  // ---- timeouts --------------------------------------------------------------------------
+
+  private handleTimeout(timeout: TimeoutMessage): Rejection | null {
+    const pre = this.precheck(timeout, true);
+    if (pre !== null) return pre;
+    const highQcView = timeout.highQc?.view ?? 0;
+    if (highQcView >= timeout.view) return reject(RejectCode.malformed, "timeout reports a QC view not below its view");
+    const signed = timeoutMessageFor(this.chainId, this.epoch, timeout.view, highQcView);
+    if (!this.modules.verifier.verify(timeout.sender, signed, timeout.signature)) return reject(RejectCode.badSignature, "timeout signature");
+    // Certificates first: a timeout from a peer ahead of us carries what we need to catch up.
+    const certificates = this.acceptCertificates(timeout.highQc, timeout.tc);
+    if (certificates !== null || this.halted) return certificates;
+    if (timeout.view < this.currentView) return reject(RejectCode.viewOld, `timeout for view ${timeout.view}; current view ${this.currentView}`);
+    if (timeout.view > this.currentView + this.limits.timeoutsAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `timeout for view ${timeout.view}`);
+    const outcome = this.timeouts.add(timeout.view, timeout.sender, { highQcView, signature: timeout.signature });
+    if (outcome.duplicate) return reject(RejectCode.duplicate, "timeout already counted");
+    if (outcome.tc !== null) this.processTc(outcome.tc);
+    else if (timeout.view === this.currentView && outcome.joinable && this.ownTimeout === null) this.localTimeout();
+    return null;
+  }
+
+  /** Times out of the current view (or re-sends the timeout already signed for it). */
+  private localTimeout(): void {
+    const self = this.selfIndex;
+    const signer = this.modules.signer;
+    if (self === null || signer === null) return;
+    const view = this.currentView;
+    if (this.ownTimeout !== null) {
+      this.emit({ kind: "send", to: "all", message: this.ownTimeout });
+      return;
+    }
+    const tcSummary = this.tcSummaryFor(view, null);
+    if (!isSafeToTimeout(this.safety, view, this.highQcViewValue, tcSummary)) return;
+    this.persist(afterTimeout(this.safety, view));
+    const signature = signer.sign(timeoutMessageFor(this.chainId, this.epoch, view, this.highQcViewValue));
+    const tc = tcSummary === null ? null : this.lastTc;
+    const timeout: TimeoutMessage = { type: "timeout", epoch: this.epoch, view, highQc: this.highQc, tc, sender: self, signature };
+    this.ownTimeout = timeout;
+    this.emit({ kind: "send", to: "all", message: timeout });
+    const outcome = this.timeouts.add(view, self, { highQcView: this.highQcViewValue, signature });
+    if (outcome.tc !== null) this.processTc(outcome.tc);
+  }
+
+  // ---- fetching --------------------------------------------------------------------------
+
+  private fetch(hash: Uint8Array, peers: readonly ValidatorIndex[]): void {
+    const others = peers.filter((peer, i) => peer !== this.selfIndex && peers.indexOf(peer) === i);
+    const request = this.fetcher.want(hash, others);
+    if (request !== null) this.sendBlockRequest(request.to, request.hash);
+  }
+
+  private sendBlockRequest(to: ValidatorIndex, blockHash: Uint8Array): void {
+    const message = { type: "blockRequest", epoch: this.epoch, blockHash, countMax: this.limits.retrievalBlocksMax, sender: this.selfIndex ?? 0 } as const;
+    this.emit({ kind: "send", to, message });
+  }
+
+  private retryFetches(): void {
+    const rootHeight = this.tree.root.height;
+    for (const request of this.fetcher.retries()) {
+      const hashHex = toHex(request.hash);
+      if (this.tree.isKnown(hashHex) || (this.fetcher.getStaged(hashHex)?.block.header.height ?? Infinity) <= rootHeight) this.fetcher.settle(hashHex);
+      else this.sendBlockRequest(request.to, request.hash);
+    }
+  }
+
+  private handleBlockRequest(request: import("./types.ts").BlockRequestMessage): Rejection | null {
+    const pre = this.precheck(request, false);
+    if (pre !== null) return pre;
+    const countMax = Math.min(request.countMax, this.limits.retrievalBlocksMax);
+    if (countMax < 1) return reject(RejectCode.malformed, "block request for zero blocks");
+    const blocks: Block[] = [];
+    let cursor: Uint8Array = request.blockHash;
+    while (blocks.length < countMax) {
+      const block = this.knownBlock(cursor);
+      if (block === undefined) break;
+      blocks.push(block);
+      if (block.header.height <= 1) break;
+      cursor = block.header.parentHash;
+    }
+    if (blocks.length === 0) return null;
+    this.emit({ kind: "send", to: request.sender, message: { type: "blockResponse", epoch: this.epoch, blocks, sender: this.selfIndex ?? 0 } });
+    return null;
+  }
+
+  private knownBlock(hash: Uint8Array): Block | undefined {
+    const hashHex = toHex(hash);
+    const node = this.tree.get(hashHex);
+    if (node !== undefined) return node.block;
+    const root = this.tree.root;
+    if (hashHex === root.hashHex && root.block !== null) return root.block;
+    return this.modules.blockSource?.getBlock(hash);
+  }
+
+  private handleBlockResponse(response: import("./types.ts").BlockResponseMessage): Rejection | null {
+    const pre = this.precheck(response, false);
+    if (pre !== null) return pre;
+    const first = response.blocks[0];
+    if (first === undefined || response.blocks.length > this.limits.retrievalBlocksMax) return reject(RejectCode.malformed, "block response size");
+    const firstHex = toHex(blockHashOf(first));
+    if (!this.fetcher.isWanted(firstHex)) return reject(RejectCode.unexpectedResponse, "block response for a block not requested");
+    this.fetcher.settle(firstHex);
+    let expectedHex = firstHex;
+    let connectedHex: string | null = null;
+    let lowest: Block | null = null;
+    for (const block of response.blocks) {
+      const hash = blockHashOf(block);
+      const hashHex = toHex(hash);
+      if (hashHex !== expectedHex || block.header.height <= this.tree.root.height) break;
+      if (this.tree.isKnown(hashHex)) break;
+      if (!this.fetcher.stage({ block, hash, hashHex, parentHex: toHex(block.header.parentHash) })) break;
+      lowest = block;
+      expectedHex = toHex(block.header.parentHash);
+      if (this.tree.isKnown(expectedHex)) {
+        connectedHex = expectedHex;
+        break;
+      }
+    }
+    if (connectedHex !== null) return this.insertStagedAbove(connectedHex);
+    if (lowest !== null && lowest.header.height > this.tree.root.height + 1) this.fetch(lowest.header.parentHash, [response.sender]);
+    return null;
+  }
+
+  /** Inserts the staged chain that now connects, then resumes what waited for it. */
+  private insertStagedAbove(connectedHex: string): Rejection | null {
+    let rejection: Rejection | null = null;
+    for (const staged of this.fetcher.takeChainAbove(connectedHex)) {
+      if (this.halted) break;
+      const inserted = this.insertBlock(staged.block, staged.hash);
+      if (!("hashHex" in inserted)) {
+        rejection = inserted;
+        break;
+      }
+    }
+    if (this.halted) return rejection;
+    const pending = this.pendingProposals.get(this.currentView);
+    if (pending !== undefined && this.tree.isKnown(toHex(pending.proposal.block.header.parentHash))) {
+      this.pendingProposals.delete(this.currentView);
+      rejection = this.processCurrentProposal(pending.proposal, pending.hash) ?? rejection;
+    }
+    if (this.selfIndex !== null && leaderOf(this.committee, this.currentView) === this.selfIndex) this.tryPropose();
+    return rejection;
+  }
+
+  // ---- evidence --------------------------------------------------------------------------
+
+  private reportEvidence(evidence: Evidence): void {
+    if (!this.evidence.add(evidence)) return;
+    this.emit({ kind: "evidence", evidence });
+    if (this.selfIndex !== null) this.emit({ kind: "send", to: "all", message: { type: "evidence", epoch: this.epoch, evidence, sender: this.selfIndex } });
+  }
+
+  private handleEvidence(message: import("./types.ts").EvidenceMessage): Rejection | null {
+    const pre = this.precheck(message, false);
+    if (pre !== null) return pre;
+    const { evidence } = message;
+    if (this.evidence.has(evidenceKey(evidence))) return reject(RejectCode.duplicate, "evidence already known");
+    if (evidence.view + this.limits.evidenceViewsMax < this.currentView) return reject(RejectCode.viewOld, "evidence has expired");
+    const rejection = verifyEvidenceCached(evidence, this.ctx);
+    if (rejection !== null) return rejection;
+    if (this.evidence.add(evidence)) this.emit({ kind: "evidence", evidence });
+    return null;
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+import { createEvidence, proposalMessage, timeoutMessage, voteMessage, voteRecord } from "./messages.ts";
+import { verifyEvidence } from "./evidence.ts";
+
+const proposalMessageFor = proposalMessage;
+const timeoutMessageFor = timeoutMessage;
+const voteMessageFor = voteMessage;
+const voteRecordFor = voteRecord;
+const createEvidenceFrom = createEvidence;
+
+const verifiedEvidence = new WeakSet<Evidence>();
+
+function verifyEvidenceCached(evidence: Evidence, ctx: CertificateContext): Rejection | null {
+  if (verifiedEvidence.has(evidence)) return null;
+  const rejection = verifyEvidence(evidence, ctx);
+  if (rejection === null) verifiedEvidence.add(evidence);
+  return rejection;
+}
+
+function toTreeNode(block: Block, hash: Uint8Array, parentView: number): TreeNode {
+  const { header } = block;
+  return {
+    block,
+    hash,
+    hashHex: toHex(hash),
+    parentHex: toHex(header.parentHash),
+    view: header.view,
+    height: header.height,
+    justifyView: header.justify?.view ?? parentView,
+  };
+}
+
+export function qcEquals(a: QuorumCertificate, b: QuorumCertificate): boolean {
+  if (a.view !== b.view || a.height !== b.height || !bytesEqual(a.blockHash, b.blockHash) || !bytesEqual(a.signers, b.signers)) return false;
+  if (a.signatures.length !== b.signatures.length) return false;
+  return a.signatures.every((signature, i) => bytesEqual(signature, b.signatures[i] as Uint8Array));
+}
+
+function restoreSafety(saved: SafetyState | null, epoch: number, rootView: number): SafetyState {
+  if (saved === null) return initialSafetyState(epoch, rootView);
+  if (saved.epoch > epoch) {
+    throw new GhostmeshError("CONSENSUS_SAFETY_STATE_AHEAD", `persisted safety state is for epoch ${saved.epoch}, the engine starts epoch ${epoch}`, { epochSaved: saved.epoch, epoch });
+  }
+  if (saved.epoch === epoch) return saved;
+  // Views continue across epochs: keep the vote/proposal high-water marks, drop the old QC.
+  return { epoch, lastVotedView: Math.max(saved.lastVotedView, rootView), highestQcView: rootView, lastProposedView: Math.max(saved.lastProposedView, rootView) };
+}

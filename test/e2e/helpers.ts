@@ -1,0 +1,209 @@
+/**
+ * Helpers shared by the end-to-end tests: run the real `ghostmesh` command as a child process,
+ * find free ports, make temp dirs, start and stop real nodes. Every child a test starts is
+ * tracked so `stopAll` can kill what a failing test left behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const MAIN_SCRIPT = join(REPO_ROOT, "src", "cli", "main.ts");
+export const BIN_SCRIPT = join(REPO_ROOT, "bin", "ghostmesh.js");
+
+const CLI_TIMEOUT_MS_DEFAULT = 30_000;
+const NODE_READY_TIMEOUT_MS = 20_000;
+const NODE_STOP_TIMEOUT_MS = 10_000;
+
+export type CliResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+/** Spawns `node src/cli/main.ts ...args` (or another script) and collects its output. */
+export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; execPath?: string; script?: string } = {}): Promise<CliResult> {
+  const child = track(
+    spawn(opts.execPath ?? process.execPath, [opts.script ?? MAIN_SCRIPT, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...cleanEnv(), ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const timeoutMs = opts.timeoutMs ?? CLI_TIMEOUT_MS_DEFAULT;
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`ghostmesh ${args.join(" ")} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The environment without GHOSTMESH_* settings of whoever runs the tests. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("GHOSTMESH_")) env[name] = value;
+  return env;
+}
+
+/** Exactly one JSON document on stdout, or a failure that shows what was printed. */
+export function parseJsonOutput<T>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch (err) {
+    throw new Error(`stdout is not exactly one JSON document (${(err as Error).message})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+/** A port that was free a moment ago: the OS picks it, we release it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolvePromise(port) : reject(new Error("no port assigned"))));
+    });
+  });
+}
+
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `ghostmesh-e2e-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined;
+    try {
+      value = await fn();
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type RunningNode = {
+  readonly child: ChildProcess;
+  readonly api: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  /** SIGTERM, then wait for a clean exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+/** `ghostmesh start --home HOME --api-port PORT`, resolved once GET /v1/status answers. */
+export async function startNode(home: string, extraArgs: readonly string[] = []): Promise<RunningNode> {
+  const port = await freePort();
+  const api = `http://127.0.0.1:${port}`;
+  const child = track(
+    spawn(process.execPath, [MAIN_SCRIPT, "start", "--home", home, "--api-port", String(port), ...extraArgs], {
+      cwd: REPO_ROOT,
+      env: { ...cleanEnv(), GHOSTMESH_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  const node: RunningNode = {
+    child,
+    api,
+    exited,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), NODE_STOP_TIMEOUT_MS);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  await waitFor(
+    `node ${home} to serve ${api}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error("exited");
+      const response = await fetch(`${api}/v1/status`);
+      return response.ok ? true : undefined;
+    },
+    NODE_READY_TIMEOUT_MS,
+  ).catch((err: Error) => {
+    child.kill("SIGKILL");
+    throw new Error(`${err.message}; node exit code ${child.exitCode}; output:\n${output}`);
+  });
+  return node;
+}
+
+/** Kills every child still running (for `after` hooks of failing tests). */
+export function killAllChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
+export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** Seeded PRNG (mulberry32) so byte positions chosen by a test replay from the printed seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
