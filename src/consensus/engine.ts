@@ -10,15 +10,15 @@
  * has the previous view commits the parent. A view that makes no progress times out: every
  * validator broadcasts a timeout; a quorum of timeouts is a TC that moves everyone to v + 1.
  */
-import { hashBlockHeader, type Block, type Evidence, type QuorumCertificate } from "../ledger/index.ts";
+import { hashBlockHeader, type Block, type Evidence, type QuorumCertificate, type ValidatorSet } from "../ledger/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../util/index.ts";
 import { BlockTree, type TreeNode } from "./blockTree.ts";
 import { bitmapIndices, tcHighQcViewMax, verifyQc, verifyTc, type CertificateContext } from "./certificates.ts";
 import { createCommittee, leaderOf, type Committee } from "./committee.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
-import { EvidencePool } from "./evidence.ts";
+import { EvidencePool, verifyEvidence } from "./evidence.ts";
 import { BlockFetcher } from "./fetcher.ts";
-import { evidenceKey, proposalRecord, type EvidenceRecord } from "./messages.ts";
+import { createEvidence, evidenceKey, proposalMessage, proposalRecord, timeoutMessage, voteMessage, voteRecord, type EvidenceRecord } from "./messages.ts";
 import {
   checkConsensusLimits,
   checkConsensusTiming,
@@ -32,20 +32,24 @@ import { isMessageShape, isUint } from "./shape.ts";
 import { TimeoutCollector } from "./timeoutCollector.ts";
 import { VoteCollector } from "./voteCollector.ts";
 import type {
+  BlockRequestMessage,
+  BlockResponseMessage,
   BlockSource,
   ConsensusAction,
   ConsensusApplication,
   ConsensusMessage,
   ConsensusRoot,
   ConsensusSigner,
+  EvidenceMessage,
+  ProposalMessage,
   SafetyState,
   SignatureVerifier,
   TimeoutCertificate,
   TimeoutMessage,
   ValidatorIndex,
   ValidatorSetProvider,
+  VoteMessage,
 } from "./types.ts";
-import type { ValidatorSet } from "../ledger/index.ts";
 
 export type ConsensusEngineOptions = {
   readonly chainId: string;
@@ -119,7 +123,7 @@ export class ConsensusEngine {
   private readonly timeouts: TimeoutCollector;
   private readonly evidence: EvidencePool;
   private readonly fetcher: BlockFetcher;
-  private readonly pendingProposals = new Map<number, { readonly hash: Uint8Array; readonly proposal: import("./types.ts").ProposalMessage }>();
+  private readonly pendingProposals = new Map<number, { readonly hash: Uint8Array; readonly proposal: ProposalMessage }>();
   private readonly proposalsSeen = new Map<number, ProposalSeen>();
   private readonly verifiedCertificates = new WeakSet<object>();
   private safety: SafetyState;
@@ -198,12 +202,12 @@ export class ConsensusEngine {
 
   /** Enters the first view after the root and arms the timer; proposes if this node leads it. */
   start(): ConsensusStep {
+    assert(!this.started, "start: called once");
+    this.started = true;
     return this.step(() => {
-      assert(!this.started, "start: called once");
-      this.started = true;
       this.enterView(this.tree.root.view + 1, null);
       return null;
-    }, true);
+    });
   }
 
   onMessage(message: ConsensusMessage): ConsensusStep {
@@ -224,11 +228,11 @@ export class ConsensusEngine {
     }
   }
 
-  onProposal(proposal: import("./types.ts").ProposalMessage): ConsensusStep {
+  onProposal(proposal: ProposalMessage): ConsensusStep {
     return this.step(() => this.handleProposal(proposal));
   }
 
-  onVote(vote: import("./types.ts").VoteMessage): ConsensusStep {
+  onVote(vote: VoteMessage): ConsensusStep {
     return this.step(() => this.handleVote(vote));
   }
 
@@ -236,15 +240,15 @@ export class ConsensusEngine {
     return this.step(() => this.handleTimeout(timeout));
   }
 
-  onBlockRequest(request: import("./types.ts").BlockRequestMessage): ConsensusStep {
+  onBlockRequest(request: BlockRequestMessage): ConsensusStep {
     return this.step(() => this.handleBlockRequest(request), true);
   }
 
-  onBlockResponse(response: import("./types.ts").BlockResponseMessage): ConsensusStep {
+  onBlockResponse(response: BlockResponseMessage): ConsensusStep {
     return this.step(() => this.handleBlockResponse(response));
   }
 
-  onEvidence(message: import("./types.ts").EvidenceMessage): ConsensusStep {
+  onEvidence(message: EvidenceMessage): ConsensusStep {
     return this.step(() => this.handleEvidence(message));
   }
 
@@ -263,14 +267,9 @@ export class ConsensusEngine {
 
   private step(run: () => Rejection | null, allowWhenHalted = false): ConsensusStep {
     assert(this.out.length === 0, "step: not re-entered");
+    assert(this.started, "step: start() is called before any input");
     if (this.halted && !allowWhenHalted) return { actions: [], rejection: reject(RejectCode.halted, `epoch ${this.epoch} has ended`) };
-    assert(this.started || allowWhenHalted, "step: start() is called before any input");
-    let rejection: Rejection | null;
-    try {
-      rejection = run();
-    } finally {
-      // Actions already emitted stay valid even if a later part of the input threw.
-    }
+    const rejection = run();
     const actions = this.out;
     this.out = [];
     return { actions, rejection };
@@ -394,13 +393,13 @@ export class ConsensusEngine {
 
   // ---- proposals -------------------------------------------------------------------------
 
-  private handleProposal(proposal: import("./types.ts").ProposalMessage): Rejection | null {
+  private handleProposal(proposal: ProposalMessage): Rejection | null {
     const pre = this.precheck(proposal, true);
     if (pre !== null) return pre;
     const { header } = proposal.block;
     if (leaderOf(this.committee, header.view) !== proposal.sender) return reject(RejectCode.wrongLeader, `validator ${proposal.sender} does not lead view ${header.view}`);
     const hash = blockHashOf(proposal.block);
-    const signed = proposalMessageFor(this.chainId, this.epoch, header.view, header.height, hash);
+    const signed = proposalMessage(this.chainId, this.epoch, header.view, header.height, hash);
     if (!this.modules.verifier.verify(proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
     const certificates = this.acceptCertificates(header.justify, proposal.tc);
     if (certificates !== null) return certificates;
@@ -413,14 +412,14 @@ export class ConsensusEngine {
     return this.processCurrentProposal(proposal, hash);
   }
 
-  private processCurrentProposal(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): Rejection | null {
+  private processCurrentProposal(proposal: ProposalMessage, hash: Uint8Array): Rejection | null {
     const inserted = this.insertBlock(proposal.block, hash);
     if (!("hashHex" in inserted)) return inserted;
     return this.tryVote(inserted, proposal.tc);
   }
 
   /** Queues a current-view proposal whose parent is missing, and fetches the parent. */
-  private awaitParent(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): Rejection {
+  private awaitParent(proposal: ProposalMessage, hash: Uint8Array): Rejection {
     const view = proposal.block.header.view;
     if (!this.pendingProposals.has(view)) {
       if (this.pendingProposals.size >= this.limits.pendingProposalsMax) this.pendingProposalsDroppedTotal++;
@@ -442,7 +441,7 @@ export class ConsensusEngine {
   }
 
   /** Remembers the first proposal per view; a second, different one from the leader is evidence. */
-  private recordProposal(proposal: import("./types.ts").ProposalMessage, hash: Uint8Array): void {
+  private recordProposal(proposal: ProposalMessage, hash: Uint8Array): void {
     const view = proposal.block.header.view;
     if (view < this.currentView - this.limits.proposalsSeenViewsMax) return;
     const hashHex = toHex(hash);
@@ -454,7 +453,7 @@ export class ConsensusEngine {
     if (seen.hashHex === hashHex) return;
     const validator = this.committee.validators[proposal.sender];
     assert(validator !== undefined, "recordProposal: sender checked");
-    this.reportEvidence(createEvidenceFrom(validator.address, seen.record, proposalRecord(this.chainId, proposal, hash)));
+    this.reportEvidence(createEvidence(validator.address, seen.record, proposalRecord(this.chainId, proposal, hash)));
   }
 
   private tryPropose(): void {
@@ -481,7 +480,7 @@ export class ConsensusEngine {
     assert(header.justify === this.highQc || (header.justify !== null && this.highQc !== null && qcEquals(header.justify, this.highQc)), "tryPropose: the app used the given justify");
     const hash = blockHashOf(block);
     this.persist(afterPropose(this.safety, view));
-    const signature = signer.sign(proposalMessageFor(this.chainId, this.epoch, view, header.height, hash));
+    const signature = signer.sign(proposalMessage(this.chainId, this.epoch, view, header.height, hash));
     const proposal = { type: "proposal", epoch: this.epoch, block, tc, sender: self, signature } as const;
     this.proposalsSeen.set(view, { hashHex: toHex(hash), record: proposalRecord(this.chainId, proposal, hash) });
     this.emit({ kind: "send", to: "all", message: proposal });
@@ -575,7 +574,7 @@ export class ConsensusEngine {
       return reject(RejectCode.unsafe, `no vote in view ${node.view}: last voted view ${this.safety.lastVotedView}, QC view ${node.justifyView}`);
     }
     this.persist(afterVote(this.safety, node.view, node.justifyView));
-    const signature = signer.sign(voteMessageFor(this.chainId, node.view, node.height, node.hash));
+    const signature = signer.sign(voteMessage(this.chainId, node.view, node.height, node.hash));
     const vote = { type: "vote", epoch: this.epoch, view: node.view, height: node.height, blockHash: node.hash, sender: self, signature } as const;
     const next = leaderOf(this.committee, node.view + 1);
     if (next === self) this.collectVote(vote);
@@ -583,26 +582,26 @@ export class ConsensusEngine {
     return null;
   }
 
-  private handleVote(vote: import("./types.ts").VoteMessage): Rejection | null {
+  private handleVote(vote: VoteMessage): Rejection | null {
     const pre = this.precheck(vote, true);
     if (pre !== null) return pre;
     if (vote.view + 1 < this.currentView) return reject(RejectCode.viewOld, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (vote.view > this.currentView + this.limits.votesAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
     if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
-    if (!this.modules.verifier.verify(vote.sender, voteMessageFor(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
+    if (!this.modules.verifier.verify(vote.sender, voteMessage(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
       return reject(RejectCode.badSignature, "vote signature");
     }
     return this.collectVote(vote);
   }
 
-  private collectVote(vote: import("./types.ts").VoteMessage): Rejection | null {
+  private collectVote(vote: VoteMessage): Rejection | null {
     const outcome = this.votes.add(vote);
     if (outcome.kind === "duplicate") return reject(RejectCode.duplicate, "vote already counted");
     if (outcome.kind === "equivocation") {
       const validator = this.committee.validators[vote.sender];
       assert(validator !== undefined, "collectVote: sender checked");
-      this.reportEvidence(createEvidenceFrom(validator.address, voteRecordFor(this.chainId, outcome.first), voteRecordFor(this.chainId, vote)));
+      this.reportEvidence(createEvidence(validator.address, voteRecord(this.chainId, outcome.first), voteRecord(this.chainId, vote)));
     }
     if (outcome.kind === "quorum") this.processQc(outcome.qc);
     return null;
@@ -615,7 +614,7 @@ export class ConsensusEngine {
     if (pre !== null) return pre;
     const highQcView = timeout.highQc?.view ?? 0;
     if (highQcView >= timeout.view) return reject(RejectCode.malformed, "timeout reports a QC view not below its view");
-    const signed = timeoutMessageFor(this.chainId, this.epoch, timeout.view, highQcView);
+    const signed = timeoutMessage(this.chainId, this.epoch, timeout.view, highQcView);
     if (!this.modules.verifier.verify(timeout.sender, signed, timeout.signature)) return reject(RejectCode.badSignature, "timeout signature");
     // Certificates first: a timeout from a peer ahead of us carries what we need to catch up.
     const certificates = this.acceptCertificates(timeout.highQc, timeout.tc);
@@ -642,7 +641,7 @@ export class ConsensusEngine {
     const tcSummary = this.tcSummaryFor(view, null);
     if (!isSafeToTimeout(this.safety, view, this.highQcViewValue, tcSummary)) return;
     this.persist(afterTimeout(this.safety, view));
-    const signature = signer.sign(timeoutMessageFor(this.chainId, this.epoch, view, this.highQcViewValue));
+    const signature = signer.sign(timeoutMessage(this.chainId, this.epoch, view, this.highQcViewValue));
     const tc = tcSummary === null ? null : this.lastTc;
     const timeout: TimeoutMessage = { type: "timeout", epoch: this.epoch, view, highQc: this.highQc, tc, sender: self, signature };
     this.ownTimeout = timeout;
@@ -673,7 +672,7 @@ export class ConsensusEngine {
     }
   }
 
-  private handleBlockRequest(request: import("./types.ts").BlockRequestMessage): Rejection | null {
+  private handleBlockRequest(request: BlockRequestMessage): Rejection | null {
     const pre = this.precheck(request, false);
     if (pre !== null) return pre;
     const countMax = Math.min(request.countMax, this.limits.retrievalBlocksMax);
@@ -701,7 +700,7 @@ export class ConsensusEngine {
     return this.modules.blockSource?.getBlock(hash);
   }
 
-  private handleBlockResponse(response: import("./types.ts").BlockResponseMessage): Rejection | null {
+  private handleBlockResponse(response: BlockResponseMessage): Rejection | null {
     const pre = this.precheck(response, false);
     if (pre !== null) return pre;
     const first = response.blocks[0];
@@ -759,7 +758,7 @@ export class ConsensusEngine {
     if (this.selfIndex !== null) this.emit({ kind: "send", to: "all", message: { type: "evidence", epoch: this.epoch, evidence, sender: this.selfIndex } });
   }
 
-  private handleEvidence(message: import("./types.ts").EvidenceMessage): Rejection | null {
+  private handleEvidence(message: EvidenceMessage): Rejection | null {
     const pre = this.precheck(message, false);
     if (pre !== null) return pre;
     const { evidence } = message;
@@ -773,15 +772,6 @@ export class ConsensusEngine {
 }
 
 // ---- helpers -------------------------------------------------------------------------------
-
-import { createEvidence, proposalMessage, timeoutMessage, voteMessage, voteRecord } from "./messages.ts";
-import { verifyEvidence } from "./evidence.ts";
-
-const proposalMessageFor = proposalMessage;
-const timeoutMessageFor = timeoutMessage;
-const voteMessageFor = voteMessage;
-const voteRecordFor = voteRecord;
-const createEvidenceFrom = createEvidence;
 
 const verifiedEvidence = new WeakSet<Evidence>();
 

@@ -1,0 +1,46 @@
+/** Timing and concurrency helpers shared by the benches. */
+
+export function nowMs(): number {
+  return performance.now();
+}
+
+/** Progress goes to stderr: stdout carries exactly one JSON document. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export function perSecond(count: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? Math.round((count * 1000) / elapsedMs) : 0;
+}
+
+/**
+ * Runs `task` over every item with at most `inFlightMax` running at once, in item order,
+ * and resolves when all have settled. The first failure rejects (the bench must fail loudly,
+ * never report a rate over work that did not happen).
+ */
+export function runBounded<T>(items: readonly T[], inFlightMax: number, task: (item: T, index: number) => Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let active = 0;
+    let failed = false;
+    const pump = (): void => {
+      while (!failed && active < inFlightMax && next < items.length) {
+        const index = next++;
+        active++;
+        task(items[index] as T, index).then(
+          () => {
+            active--;
+            if (next === items.length && active === 0) resolve();
+            else pump();
+          },
+          (err: unknown) => {
+            failed = true;
+            reject(err);
+          },
+        );
+      }
+      if (items.length === 0) resolve();
+    };
+    pump();
+  });
+}
