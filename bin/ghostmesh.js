@@ -9,5 +9,8 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Cache compiled modules between runs: the CLI starts in about half the time.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 const { runCli, processIo } = await import("../src/cli/main.ts");
 process.exitCode = await runCli(process.argv.slice(2), processIo);

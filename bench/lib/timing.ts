@@ -4,6 +4,23 @@ export function nowMs(): number {
   return performance.now();
 }
 
+/**
+ * CPU time of the whole process (every thread, user + system), in ms. The machine may be
+ * shared: wall-clock rates then drop with other work, but CPU time per unit of work does not,
+ * so the benches report both.
+ */
+export function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** A wall-clock and CPU stopwatch. */
+export function startStopwatch(): () => { elapsedMs: number; cpuMs: number } {
+  const wallStart = nowMs();
+  const cpuStart = cpuMs();
+  return () => ({ elapsedMs: nowMs() - wallStart, cpuMs: cpuMs() - cpuStart });
+}
+
 /** Progress goes to stderr: stdout carries exactly one JSON document. */
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);

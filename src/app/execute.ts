@@ -9,14 +9,25 @@ import { addressFromPublicKey, hashTagged } from "../crypto/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
 import { DomainTag, type LogEntry, type SignedTx } from "../ledger/index.ts";
 import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
+import { encodeBatchEntries } from "./entryBytes.ts";
 import type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, TxRejection } from "./types.ts";
+
+export type ExecutionTx = {
+  readonly signedTx: SignedTx;
+  readonly txHash: Uint8Array;
+  /**
+   * For audit.batch, optionally: encodeCanonical(records[i]) for each record, as admission
+   * already has them (ledger DecodedTx.recordBytes). Absent, execution encodes the records.
+   */
+  readonly recordBytes?: readonly Uint8Array[];
+};
 
 export type BlockExecutionInput = {
   readonly height: number;
   /** Log size before this block. */
   readonly logSize: number;
   readonly stateRootPrevious: Uint8Array;
-  readonly txs: readonly { readonly signedTx: SignedTx; readonly txHash: Uint8Array }[];
+  readonly txs: readonly ExecutionTx[];
 };
 
 type Rejected = { code: string; message: string };
@@ -53,10 +64,7 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
       continue;
     }
     const txEntries = entriesOfTx(input.height, item.txHash, item.signedTx);
-    for (const entry of txEntries) {
-      entries.push(entry);
-      entryBytes.push(encodeCanonical(entry));
-    }
+    appendEntries(txEntries, item, entries, entryBytes);
     executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length });
   }
 
@@ -64,6 +72,29 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
   const stateRoot = nextStateRoot(input.stateRootPrevious, accountWrites);
   assert(entries.length === entryBytes.length, "executeBlock: one encoding per entry");
   return { executed, rejected, entries, entryBytes, accountWrites, stateRoot };
+}
+
+/**
+ * Appends the tx's entries and their canonical bytes. A batch's entries share every field
+ * but the record and its index, so they are assembled from the records' bytes (entryBytes.ts).
+ */
+function appendEntries(txEntries: readonly LogEntry[], item: ExecutionTx, entries: LogEntry[], entryBytes: Uint8Array[]): void {
+  const first = txEntries[0];
+  assert(first !== undefined, "appendEntries: a transaction has at least one entry");
+  if (first.type !== "audit.batch") {
+    for (const entry of txEntries) {
+      entries.push(entry);
+      entryBytes.push(encodeCanonical(entry));
+    }
+    return;
+  }
+  const recordBytes = item.recordBytes ?? txEntries.map((entry) => encodeCanonical(entry.record));
+  assert(recordBytes.length === txEntries.length, "appendEntries: one encoding per record");
+  const encoded = encodeBatchEntries(first, recordBytes);
+  for (let i = 0; i < txEntries.length; i++) {
+    entries.push(txEntries[i] as LogEntry);
+    entryBytes.push(encoded[i] as Uint8Array);
+  }
 }
 
 /** Applies one transaction to the overlay, or says why it cannot be applied. */

@@ -1,4 +1,5 @@
 import { decodeError } from "./errors.ts";
+import { countText } from "./path.ts";
 import type { CodecDecodeError } from "./errors.ts";
 
 /**
@@ -73,7 +74,7 @@ function readUint32(data: Uint8Array, at: number): number {
   );
 }
 
-const COUNT_UNIT = ["", "", "bytes", "bytes", "items", "entries"] as const;
+const COUNT_UNIT = ["byte", "byte", "byte", "byte", "item", "entry"] as const;
 const COUNT_KIND = ["", "", "byte string", "text string", "array", "map"] as const;
 
 /** Each array item takes at least 1 byte and each map entry at least 2. */
@@ -83,7 +84,7 @@ function checkCount(data: Uint8Array, offset: number, major: number, argument: n
   const neededBytes = major === 5 ? argument * 2 : argument;
   if (neededBytes <= availableBytes) return;
   throw malformed(
-    `${COUNT_KIND[major]} declares ${argument} ${COUNT_UNIT[major]} but only ${availableBytes} bytes remain`,
+    `${COUNT_KIND[major]} declares ${countText(argument, COUNT_UNIT[major] ?? "byte")} but only ${countText(availableBytes, "byte")} remain`,
     offset,
   );
 }

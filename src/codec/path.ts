@@ -77,6 +77,12 @@ export function toFieldError<Code extends "CODEC_SCHEMA" | "CODEC_UNENCODABLE">(
   });
 }
 
+/** "1 byte", "3 bytes": counts in messages. */
+export function countText(count: number, unit: "byte" | "item" | "entry"): string {
+  if (count === 1) return `1 ${unit}`;
+  return `${count} ${unit === "entry" ? "entries" : `${unit}s`}`;
+}
+
 /** Short description of what a value is, for the `got` half of a message. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";

@@ -1,5 +1,5 @@
 import { assert } from "../util/index.ts";
-import { PathIssue } from "./path.ts";
+import { PathIssue, countText } from "./path.ts";
 import { defineSchema, showValue, typeIssue } from "./schema-core.ts";
 import type { LiteralSchema, Schema } from "./schema-core.ts";
 import { utf8LengthOrInvalid } from "./value.ts";
@@ -78,7 +78,7 @@ export function string(opts: StringOptions): Schema<string> {
     if (typeof value !== "string") throw typeIssue("a string", value);
     const bytes = utf8LengthOrInvalid(value);
     if (bytes < 0) throw new PathIssue("a well-formed Unicode string", "a string with a lone surrogate");
-    if (bytes > max || bytes < min) throw new PathIssue(describe, `${bytes} bytes`);
+    if (bytes > max || bytes < min) throw new PathIssue(describe, countText(bytes, "byte"));
     if (pattern !== undefined && !pattern.test(value)) {
       throw new PathIssue(`a string matching ${patternText}`, showValue(value));
     }
@@ -96,7 +96,7 @@ export function bytes(opts: BytesOptions): Schema<Uint8Array> {
   const describe = `a byte string of ${sizeText(min, max)}`;
   return defineSchema(describe, (value: unknown): Uint8Array => {
     if (!(value instanceof Uint8Array)) throw typeIssue("a byte string", value);
-    if (value.byteLength > max || value.byteLength < min) throw new PathIssue(describe, `${value.byteLength} bytes`);
+    if (value.byteLength > max || value.byteLength < min) throw new PathIssue(describe, countText(value.byteLength, "byte"));
     return value;
   });
 }

@@ -1,13 +1,15 @@
 import { GhostmeshError } from "../util/index.ts";
 import { decodeCanonical } from "./decode.ts";
-import { array, nullable, object, optional, record, refine, union, value } from "./schema-compound.ts";
+import { array, nullable, object, optional, record } from "./schema-compound.ts";
 import type { Schema } from "./schema-core.ts";
 import { bool, bytes, int, literal, nul, oneOf, string, uint } from "./schema-scalars.ts";
+import { refine, union, value } from "./schema-special.ts";
 import type { DecodeOptions } from "./types.ts";
 
 export type { Infer, InferShape, LiteralSchema, ObjectSchema, OptionalSchema, Schema, SchemaShape } from "./schema-core.ts";
 export type { BytesOptions, IntegerOptions, StringOptions } from "./schema-scalars.ts";
-export type { ArrayOptions, RecordOptions, ValueOptions } from "./schema-compound.ts";
+export type { ArrayOptions, RecordOptions } from "./schema-compound.ts";
+export type { ValueOptions } from "./schema-special.ts";
 
 /**
  * Schema combinators. Every container takes a limit (maxLength, maxEntries, maxDepth...),

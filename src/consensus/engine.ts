@@ -62,6 +62,8 @@ export type ConsensusEngineOptions = {
   readonly safety: SafetyState | null;
   /** Persisted evidence not yet known to be committed. */
   readonly pendingEvidence?: readonly Evidence[];
+  /** Blocks from `saveBlock` actions above the root (restart); re-validated at start. */
+  readonly savedBlocks?: readonly Block[];
   readonly timing?: ConsensusTiming;
   readonly limits?: ConsensusLimits;
 };
@@ -135,6 +137,9 @@ export class ConsensusEngine {
   private lastTc: TimeoutCertificate | null = null;
   private ownTimeout: TimeoutMessage | null = null;
   private started = false;
+  /** True while start() re-inserts saved blocks: certificates then raise highQc but enter no view. */
+  private restoring = false;
+  private readonly savedBlocks: readonly Block[];
   private halted = false;
   private pendingProposalsDroppedTotal = 0;
   private out: ConsensusAction[] = [];
@@ -160,10 +165,12 @@ export class ConsensusEngine {
     this.timeouts = new TimeoutCollector(this.committee);
     this.evidence = new EvidencePool(this.limits, opts.pendingEvidence ?? []);
     this.fetcher = new BlockFetcher(this.limits.fetchesMax, this.limits.stagedBlocksMax);
+    this.savedBlocks = opts.savedBlocks ?? [];
     this.safety = restoreSafety(opts.safety, opts.epoch, root.view);
     this.currentView = root.view;
-    this.highQc = root.qc;
-    this.highQcViewValue = root.view;
+    const saved = this.safety.highQc;
+    this.highQc = saved !== null && saved.view > root.view ? saved : root.qc;
+    this.highQcViewValue = this.highQc?.view ?? 0;
   }
 
   get view(): number {
@@ -205,9 +212,24 @@ export class ConsensusEngine {
     assert(!this.started, "start: called once");
     this.started = true;
     return this.step(() => {
-      this.enterView(this.tree.root.view + 1, null);
+      this.restoreSavedBlocks();
+      // A restart resumes in the view its persisted certificates justify.
+      const tc = this.safety.lastTc !== null && this.safety.lastTc.view >= this.highQcViewValue ? this.safety.lastTc : null;
+      this.enterView(Math.max(this.highQcViewValue, tc?.view ?? 0, this.currentView) + 1, tc);
       return null;
     });
+  }
+
+  /** Saved blocks in height order; one that no longer validates (or connects) is dropped. */
+  private restoreSavedBlocks(): void {
+    this.restoring = true;
+    const rootHeight = this.tree.root.height;
+    const ordered = [...this.savedBlocks].filter((b) => b.header.height > rootHeight).sort((a, b) => a.header.height - b.header.height);
+    for (const block of ordered) {
+      const hash = blockHashOf(block);
+      if (this.tree.isKnown(toHex(block.header.parentHash)) && !this.tree.isKnown(toHex(hash))) this.insertBlock(block, hash);
+    }
+    this.restoring = false;
   }
 
   onMessage(message: ConsensusMessage): ConsensusStep {
@@ -279,9 +301,10 @@ export class ConsensusEngine {
     this.out.push(action);
   }
 
+  /** Records the rule state with the current certificates and emits the write. */
   private persist(state: SafetyState): void {
-    this.safety = state;
-    this.emit({ kind: "persistSafety", state });
+    this.safety = { ...state, highQc: this.highQc, lastTc: this.lastTc };
+    this.emit({ kind: "persistSafety", state: this.safety });
   }
 
   private precheck(message: ConsensusMessage, signed: boolean): Rejection | null {
@@ -328,7 +351,7 @@ export class ConsensusEngine {
       this.highQcViewValue = qc.view;
     }
     this.tryCommit(qc);
-    if (!this.halted && qc.view >= this.currentView) this.enterView(qc.view + 1, null);
+    if (!this.halted && !this.restoring && qc.view >= this.currentView) this.enterView(qc.view + 1, null);
   }
 
   private processTc(tc: TimeoutCertificate): void {
@@ -486,6 +509,7 @@ export class ConsensusEngine {
     this.emit({ kind: "send", to: "all", message: proposal });
     const node = toTreeNode(block, hash, parent.view);
     this.tree.insert(node);
+    this.emit({ kind: "saveBlock", block, hash });
     this.tryVote(node, tc);
   }
 
@@ -511,6 +535,7 @@ export class ConsensusEngine {
     if (validation !== null) return validation;
     const node = toTreeNode(block, hash, parent.view);
     this.tree.insert(node);
+    if (!this.restoring) this.emit({ kind: "saveBlock", block, hash });
     // The block's QC certifies its parent; a QC seen earlier may certify this block.
     if (block.header.justify !== null) this.processQc(block.header.justify);
     if (this.highQc !== null && !this.halted) this.tryCommit(this.highQc);
@@ -578,8 +603,21 @@ export class ConsensusEngine {
     const vote = { type: "vote", epoch: this.epoch, view: node.view, height: node.height, blockHash: node.hash, sender: self, signature } as const;
     const next = leaderOf(this.committee, node.view + 1);
     if (next === self) this.collectVote(vote);
-    else this.emit({ kind: "send", to: next, message: vote });
+    else {
+      this.emit({ kind: "send", to: next, message: vote });
+      this.forwardEvidence(next, node.hashHex);
+    }
     return null;
+  }
+
+  /**
+   * Pending evidence the next leader's block would not already carry goes with the vote: the
+   * detector may never lead a view that commits, so the evidence must travel to leaders.
+   */
+  private forwardEvidence(to: ValidatorIndex, tipHex: string): void {
+    if (this.evidence.pendingCount === 0 || this.selfIndex === null) return;
+    const items = this.evidence.select(this.ancestorEvidenceKeys(tipHex), this.currentView - this.limits.evidenceViewsMax, this.limits.evidencePerBlockMax);
+    for (const evidence of items) this.emit({ kind: "send", to, message: { type: "evidence", epoch: this.epoch, evidence, sender: this.selfIndex } });
   }
 
   private handleVote(vote: VoteMessage): Rejection | null {
@@ -807,6 +845,6 @@ function restoreSafety(saved: SafetyState | null, epoch: number, rootView: numbe
     throw new GhostmeshError("CONSENSUS_SAFETY_STATE_AHEAD", `persisted safety state is for epoch ${saved.epoch}, the engine starts epoch ${epoch}`, { epochSaved: saved.epoch, epoch });
   }
   if (saved.epoch === epoch) return saved;
-  // Views continue across epochs: keep the vote/proposal high-water marks, drop the old QC.
-  return { epoch, lastVotedView: Math.max(saved.lastVotedView, rootView), highestQcView: rootView, lastProposedView: Math.max(saved.lastProposedView, rootView) };
+  // Views continue across epochs: keep the vote/proposal high-water marks, drop the old certificates.
+  return { ...initialSafetyState(epoch, rootView), lastVotedView: Math.max(saved.lastVotedView, rootView), lastProposedView: Math.max(saved.lastProposedView, rootView) };
 }

@@ -16,7 +16,7 @@ import type { SafetyState } from "./types.ts";
 export type TcSummary = { readonly view: number; readonly highQcViewMax: number };
 
 export function initialSafetyState(epoch: number, rootView: number): SafetyState {
-  return { epoch, lastVotedView: rootView, highestQcView: rootView, lastProposedView: rootView };
+  return { epoch, lastVotedView: rootView, highestQcView: rootView, lastProposedView: rootView, highQc: null, lastTc: null };
 }
 
 function consecutive(view: number, previous: number): boolean {

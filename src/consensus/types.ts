@@ -111,6 +111,14 @@ export type SafetyState = {
   readonly highestQcView: number;
   /** Highest view in which this validator proposed. Never proposes twice in one view. */
   readonly lastProposedView: number;
+  /**
+   * Not safety but recovery: the highest QC and the TC that justified the last view, so a
+   * restarted validator re-enters its view and can time out. Without them a whole-committee
+   * restart deadlocks: nobody may time out below its last voted view and nobody holds a
+   * certificate for it (DiemBFT persists them too, in its ConsensusDB).
+   */
+  readonly highQc: QuorumCertificate | null;
+  readonly lastTc: TimeoutCertificate | null;
 };
 
 /** A committed block with the QC that certifies it. */
@@ -135,6 +143,9 @@ export type ConsensusRoot = {
  * Outputs of the engine, to be performed by the host in list order.
  * - persistSafety: write `state` durably (fsync) BEFORE performing any later action.
  * - send: deliver `message`; "all" means every other validator.
+ * - saveBlock: store a validated, uncommitted block (before later actions), and pass the
+ *   saved blocks above the root back as `savedBlocks` on restart; delete them once committed
+ *   or below the committed height. Certified blocks must survive a crash of all their voters.
  * - setTimer: (re)arm the single view timer; it replaces any earlier timer. When it fires,
  *   call onLocalTimer(view).
  * - commit: blocks are final, in height order; `commitQc` certifies the child (view + 1) of
@@ -145,6 +156,7 @@ export type ConsensusRoot = {
  */
 export type ConsensusAction =
   | { readonly kind: "persistSafety"; readonly state: SafetyState }
+  | { readonly kind: "saveBlock"; readonly block: Block; readonly hash: Uint8Array }
   | { readonly kind: "send"; readonly to: "all" | ValidatorIndex; readonly message: ConsensusMessage }
   | { readonly kind: "setTimer"; readonly view: number; readonly delayMs: number }
   | { readonly kind: "commit"; readonly blocks: readonly CommittedBlock[]; readonly commitQc: QuorumCertificate }

@@ -21,7 +21,12 @@ export const DomainTag = {
 
 /** The transaction hash; also the message its sender signs. Excludes the signature, so a re-signed copy is the same transaction. */
 export function hashTx(tx: Tx): Uint8Array {
-  return hashTagged(DomainTag.tx, encodeCanonical(tx));
+  return hashTxBytes(encodeCanonical(tx));
+}
+
+/** hashTx from the transaction's canonical bytes (e.g. its span in decoded wire bytes). */
+export function hashTxBytes(txBytes: Uint8Array): Uint8Array {
+  return hashTagged(DomainTag.tx, txBytes);
 }
 
 export function hashBlockHeader(header: BlockHeader): Uint8Array {
@@ -42,7 +47,14 @@ export function hashGenesis(genesis: Genesis): Uint8Array {
 
 /** RFC 6962 root over the records' canonical bytes: what an audit.batch signature covers. */
 export function recordsRoot(records: readonly AuditRecord[]): Uint8Array {
-  return rootFromLeafHashes(records.map((record) => leafHash(encodeCanonical(record))));
+  return recordsRootOfEncoded(records.map((record) => encodeCanonical(record)));
+}
+
+/** recordsRoot from the records' canonical bytes (e.g. their spans in decoded wire bytes). */
+export function recordsRootOfEncoded(recordBytes: readonly Uint8Array[]): Uint8Array {
+  const leafHashes = new Array<Uint8Array>(recordBytes.length);
+  for (let i = 0; i < recordBytes.length; i++) leafHashes[i] = leafHash(recordBytes[i] as Uint8Array);
+  return rootFromLeafHashes(leafHashes);
 }
 
 /** RFC 6962 root over transaction hashes, in block order. */

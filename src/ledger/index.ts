@@ -1,8 +1,21 @@
 export * from "./types.ts";
 export * from "./limits.ts";
-export { DomainTag, hashTx, hashBlockHeader, hashValidatorSet, hashEvidenceList, hashGenesis, recordsRoot, txRoot, voteMessage } from "./hashing.ts";
+export {
+  DomainTag,
+  hashTx,
+  hashTxBytes,
+  hashBlockHeader,
+  hashValidatorSet,
+  hashEvidenceList,
+  hashGenesis,
+  recordsRoot,
+  recordsRootOfEncoded,
+  txRoot,
+  voteMessage,
+} from "./hashing.ts";
 export { signerBitmap, signerIndices, hasQuorum, verifyQuorumCertificate } from "./qc.ts";
 export { decodeSignedTx, validateSignedTx, encodeSignedTx, type DecodedTx } from "./validate.ts";
+export { signedTxSpans, type SignedTxSpans } from "./spans.ts";
 export * from "./schemas.ts";
 export { ChainStore, type BlockCommit, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
 export { decodeStoredHeader, decodeStoredQc, decodeStoredEvidence, decodeStoredTx, decodeStoredEntry } from "./decode.ts";

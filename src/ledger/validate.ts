@@ -4,16 +4,23 @@
  * block validation), which looks the key up and verifies `hashTx(tx)`.
  */
 import { decodeWith, encodeCanonical } from "../codec/index.ts";
-import { GhostmeshError, bytesEqual } from "../util/index.ts";
-import { hashTx, recordsRoot } from "./hashing.ts";
+import { GhostmeshError, assert, bytesEqual } from "../util/index.ts";
+import { hashTxBytes, recordsRoot, recordsRootOfEncoded } from "./hashing.ts";
 import { BATCH_TX_BYTES_MAX, TX_BYTES_MAX, TX_WIRE_BYTES_MAX } from "./limits.ts";
 import { signedTxSchema } from "./schemas.ts";
+import { signedTxSpans } from "./spans.ts";
 import type { SignedTx } from "./types.ts";
 
 export type DecodedTx = {
   readonly signedTx: SignedTx;
   readonly txHash: Uint8Array;
   readonly sizeBytes: number;
+  /**
+   * For audit.batch: encodeCanonical(records[i]) for each record, as views into the wire
+   * bytes (see spans.ts). Execution builds the log entries from them instead of encoding
+   * every record again.
+   */
+  readonly recordBytes?: readonly Uint8Array[];
 };
 
 /**
@@ -28,11 +35,18 @@ export function decodeSignedTx(bytes: Uint8Array, chainId: string): DecodedTx {
     });
   }
   const signedTx = decodeWith(signedTxSchema, bytes, "signedTx", { maxBytes: TX_WIRE_BYTES_MAX });
-  validateSignedTx(signedTx, bytes.byteLength, chainId);
-  return { signedTx, txHash: hashTx(signedTx.tx), sizeBytes: bytes.byteLength };
+  // The bytes decoded strictly, so their spans are the canonical encodings of the parts.
+  const { txBytes, recordBytes } = signedTxSpans(bytes, signedTx.records?.length);
+  validateSignedTx(signedTx, bytes.byteLength, chainId, recordBytes);
+  const txHash = hashTxBytes(txBytes);
+  return recordBytes === undefined ? { signedTx, txHash, sizeBytes: bytes.byteLength } : { signedTx, txHash, sizeBytes: bytes.byteLength, recordBytes };
 }
 
-export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId: string): void {
+/**
+ * @param recordBytes encodeCanonical of each of `signedTx.records` when the caller already
+ *   has them (decodeSignedTx); otherwise the records are encoded here to check their root.
+ */
+export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId: string, recordBytes?: readonly Uint8Array[]): void {
   const { tx } = signedTx;
   if (tx.chainId !== chainId) {
     throw new GhostmeshError("LEDGER_WRONG_CHAIN", `transaction is for chain "${tx.chainId}"; this is chain "${chainId}"`, {
@@ -63,7 +77,9 @@ export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId:
       { field: "signedTx.records", recordCount: tx.body.recordCount, recordsSent: records?.length ?? 0 },
     );
   }
-  if (!bytesEqual(recordsRoot(records), tx.body.recordsRoot)) {
+  assert(recordBytes === undefined || recordBytes.length === records.length, "validateSignedTx: one encoding per record");
+  const root = recordBytes === undefined ? recordsRoot(records) : recordsRootOfEncoded(recordBytes);
+  if (!bytesEqual(root, tx.body.recordsRoot)) {
     throw new GhostmeshError("LEDGER_BATCH_ROOT_MISMATCH", "tx.body.recordsRoot does not match the records sent", {
       field: "tx.body.recordsRoot",
     });

@@ -39,6 +39,8 @@ export class Mempool {
   /** Ready transactions in arrival order; `readyHead` skips the reaped prefix without shifting. */
   private ready: PoolTx[] = [];
   private readyHead = 0;
+  /** Log entries of the ready transactions, so a producer can cut a block by entries too. */
+  private readyEntries = 0;
   private readonly verified = new Map<string, Uint8Array>();
   private sizeBytesTotal = 0;
 
@@ -53,6 +55,11 @@ export class Mempool {
 
   get readyCount(): number {
     return this.ready.length - this.readyHead;
+  }
+
+  /** Log entries the ready transactions would add (a batch counts its records). */
+  get readyEntryCount(): number {
+    return this.readyEntries;
   }
 
   /** The nonce the sender's next transaction should carry, counting pending ones. */
@@ -93,7 +100,9 @@ export class Mempool {
     // The pool may have changed while the signature was being checked: check again.
     this.checkAdmissible(decoded, txHashHex);
     const entryCount = signedTx.tx.type === "audit.batch" ? signedTx.tx.body.recordCount : 1;
-    const poolTx: PoolTx = { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount };
+    const poolTx: PoolTx = decoded.recordBytes === undefined
+      ? { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount }
+      : { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, recordBytes: decoded.recordBytes };
     this.insert(poolTx, key);
     return poolTx;
   }
@@ -175,6 +184,7 @@ export class Mempool {
       sender.nextNonce += 1;
       sender.pending += 1;
       this.ready.push(next);
+      this.readyEntries += next.entryCount;
     }
     this.updateGauges();
   }
@@ -202,6 +212,7 @@ export class Mempool {
       entries += next.entryCount;
       bytes += next.sizeBytes;
       this.readyHead += 1;
+      this.readyEntries -= next.entryCount;
       this.byHash.delete(next.txHashHex);
       this.sizeBytesTotal -= next.sizeBytes;
     }
@@ -239,10 +250,15 @@ export class Mempool {
       this.senders.delete(fromHex);
     }
     const keep: PoolTx[] = [];
+    this.readyEntries = 0;
     for (let i = this.readyHead; i < this.ready.length; i++) {
       const poolTx = this.ready[i] as PoolTx;
-      if (senders.has(toHex(poolTx.signedTx.tx.from))) dropped.push(poolTx);
-      else keep.push(poolTx);
+      if (senders.has(toHex(poolTx.signedTx.tx.from))) {
+        dropped.push(poolTx);
+      } else {
+        keep.push(poolTx);
+        this.readyEntries += poolTx.entryCount;
+      }
     }
     this.ready = keep;
     this.readyHead = 0;

@@ -20,4 +20,6 @@ export type PoolTx = {
   readonly sizeBytes: number;
   /** Log entries the tx will add: its records for a batch, else 1. */
   readonly entryCount: number;
+  /** For audit.batch: each record's canonical bytes, from admission (ledger DecodedTx.recordBytes). */
+  readonly recordBytes?: readonly Uint8Array[];
 };

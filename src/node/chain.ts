@@ -17,11 +17,11 @@ import {
   type Evidence,
   type Genesis,
   type QuorumCertificate,
-  type SignedTx,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { accountStateWrites, createAccountReader, executeBlock, type AccountReader, type BlockExecution } from "../app/index.ts";
+import { accountStateWrites, createAccountReader, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
+import { CommittedAccountCache } from "./accountCache.ts";
 
 
 export type ChainHead = {
@@ -35,7 +35,8 @@ export type ChainHead = {
 };
 
 export type BlockProposal = {
-  readonly txs: readonly { readonly signedTx: SignedTx; readonly txHash: Uint8Array }[];
+  /** Executed in order; `recordBytes` (from admission) spares re-encoding batch records. */
+  readonly txs: readonly ExecutionTx[];
   readonly proposer: Uint8Array;
   readonly view: number;
   readonly timestampMs: number;
@@ -57,7 +58,9 @@ export class Chain {
   readonly genesisHash: Uint8Array;
   readonly validatorSetHash: Uint8Array;
   readonly store: ChainStore;
+  /** Committed accounts (cached in memory, refreshed on every commit). */
   readonly accounts: AccountReader;
+  private readonly accountCache: CommittedAccountCache;
   private log: MerkleLog;
   private headState: ChainHead;
 
@@ -66,7 +69,8 @@ export class Chain {
     this.genesisHash = hashGenesis(genesis);
     this.validatorSetHash = hashValidatorSet({ validators: genesis.validators });
     this.store = store;
-    this.accounts = createAccountReader((key) => store.getState(key));
+    this.accountCache = new CommittedAccountCache(createAccountReader((key) => store.getState(key)));
+    this.accounts = this.accountCache;
     this.bindGenesis();
     this.headState = this.loadHead();
     this.log = openMerkleLog(store, this.headState.logSize);
@@ -181,6 +185,7 @@ export class Chain {
       tiles: built.logAppend.tiles,
       stateWrites: accountStateWrites(execution.accountWrites),
     });
+    this.accountCache.applyCommitted(execution.accountWrites);
     this.log.commit(built.logAppend);
     this.headState = {
       height: header.height,

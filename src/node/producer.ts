@@ -58,10 +58,14 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     await this.producing;
   }
 
-  /** Called after each admission: a full block's worth of ready work is produced at once. */
+  /**
+   * Called after each admission: a full block's worth of ready work (by transactions, or by
+   * log entries, which is how batches fill a block) is produced at once.
+   */
   notifyAdmitted(): void {
     if (this.producing || this.stopped) return;
-    if (this.modules.mempool.readyCount >= this.opts.txsMax) this.kick();
+    const { mempool } = this.modules;
+    if (mempool.readyCount >= this.opts.txsMax || mempool.readyEntryCount >= this.opts.entriesMax) this.kick();
   }
 
   private schedule(): void {

@@ -4,8 +4,7 @@
  * root and stored Merkle tile. Stops at the first problem and names it.
  */
 import { verifyAsync } from "../crypto/index.ts";
-import { encodeCanonical } from "../codec/index.ts";
-import { createMemoryTileStore, leafHash, openMerkleLog, emptyRoot } from "../merkle/index.ts";
+import { MERKLE_HASH_SIZE_BYTES, TILE_WIDTH, createMemoryTileStore, emptyRoot, leafHash, openMerkleLog } from "../merkle/index.ts";
 import {
   ChainStore,
   decodeStoredEntry,
@@ -136,7 +135,12 @@ async function verifyBlockTxs(store: ChainStore, height: number, logSizeAfter: n
         records.push(attempt(height, `log entry ${entry.leafIndex}`, () => decodeStoredEntry(entry.bytes, entry.leafIndex)).record as AuditRecord);
       }
       check(records.length === tx.body.recordCount, height, label, `batch of ${tx.body.recordCount} records has ${records.length} log entries`);
-      check(bytesEqual(recordsRoot(records), tx.body.recordsRoot), height, label, "batch records in the log do not match the signed recordsRoot");
+      if (!bytesEqual(recordsRoot(records), tx.body.recordsRoot)) {
+        // Name the changed entry when the stored tiles still hold its original leaf hash.
+        const changed = firstEntryDifferingFromTiles(store, row.firstLeaf, row.leafCount);
+        check(changed === undefined, height, `log entry ${changed}`, "was changed: it no longer hashes to its stored leaf, and the batch's signed recordsRoot no longer matches");
+        check(false, height, label, "batch records in the log do not match the signed recordsRoot");
+      }
       signedTx = { ...signedTx, records };
     }
     const key = tx.type === "account.register" ? { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 0 } : (reader.getAccount(tx.from) ?? pendingKeys.get(toHex(tx.from)));
@@ -153,6 +157,16 @@ async function verifyBlockTxs(store: ChainStore, height: number, logSizeAfter: n
   const results = await Promise.allSettled(checks);
   for (const result of results) if (result.status === "rejected") throw result.reason;
   return txs;
+}
+
+function firstEntryDifferingFromTiles(store: ChainStore, firstLeaf: number, count: number): number | undefined {
+  for (const entry of store.entriesInRange(firstLeaf, firstLeaf + count)) {
+    const tile = store.readTile(0, Math.floor(entry.leafIndex / TILE_WIDTH));
+    const offset = (entry.leafIndex % TILE_WIDTH) * MERKLE_HASH_SIZE_BYTES;
+    const stored = tile?.subarray(offset, offset + MERKLE_HASH_SIZE_BYTES);
+    if (!stored || stored.length !== MERKLE_HASH_SIZE_BYTES || !bytesEqual(stored, leafHash(entry.bytes))) return entry.leafIndex;
+  }
+  return undefined;
 }
 
 /** Stored entries must be exactly the canonical entries the replay produces. */
@@ -182,7 +196,7 @@ function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logS
     stored += 1;
   }
   check(stored === expected.size, null, "Merkle tiles", `${expected.size - stored} tiles are missing`);
-  const writes = accountStateWrites([...accounts.entries()].map(([, account]) => account).length === 0 ? [] : [...accounts.entries()].map(([hex, account]) => ({ address: Buffer.from(hex, "hex"), account })));
+  const writes = accountStateWrites([...accounts.entries()].map(([hex, account]) => ({ address: new Uint8Array(Buffer.from(hex, "hex")), account })));
   const expectedState = new Map(writes.map((w) => [toHex(w.key), w.value]));
   let stateRows = 0;
   for (const row of store.iterateState()) {
@@ -191,5 +205,4 @@ function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logS
     stateRows += 1;
   }
   check(stateRows === expectedState.size, null, "state", `${expectedState.size - stateRows} accounts are missing`);
-  void encodeCanonical;
 }

@@ -72,6 +72,24 @@ describe("codec: encodeCanonical: determinism", () => {
     assert.equal(toHexString(encodeCanonical(withProtoKey)), "a1695f5f70726f746f5f5f01");
   });
 
+  test("keys named like Object.prototype members encode and decode as ordinary keys", () => {
+    const value = { constructor: 1, toString: "x", hasOwnProperty: [true] };
+    assert.deepEqual(decodeCanonical(encodeCanonical(value)), value);
+  });
+
+  test("a transaction-shaped object encodes to fixed golden bytes (guards cborg upgrades)", () => {
+    const tx = { chainId: "gm-1", nonce: 300, from: new Uint8Array([1, 2]), body: { ratio: 0.5, tags: ["a"], none: null } };
+    assert.equal(
+      toHexString(encodeCanonical(tx)),
+      "a4" +
+        ("64626f6479" + "a3" + "646e6f6e65f6" + "6474616773816161" + "65726174696ff93800") + // body: none, tags, ratio
+        "6466726f6d420102" + // from
+        "656e6f6e636519012c" + // nonce: 300
+        "67636861696e496464676d2d31", // chainId
+
+    );
+  });
+
   test("each call returns its own buffer", () => {
     const first = encodeCanonical([1, 2, 3]);
     const second = encodeCanonical([1, 2, 3]);

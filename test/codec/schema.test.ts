@@ -107,7 +107,7 @@ describe("codec: schema: scalars", () => {
     const schema = s.string({ maxLength: 4 });
     assert.equal(parseWith(schema, "éé", "t"), "éé");
     expectCodecError(() => parseWith(schema, "ééé", "t"), "CODEC_SCHEMA", "expected a string of at most 4 bytes, got 6 bytes");
-    expectCodecError(() => parseWith(s.string({ minLength: 2, maxLength: 4 }), "a", "t"), "CODEC_SCHEMA", "got 1 bytes");
+    expectCodecError(() => parseWith(s.string({ minLength: 2, maxLength: 4 }), "a", "t"), "CODEC_SCHEMA", "got 1 byte");
     expectCodecError(() => parseWith(schema, "\ud800", "t"), "CODEC_SCHEMA", "lone surrogate");
   });
 
@@ -148,7 +148,7 @@ describe("codec: schema: containers", () => {
   test("nullable accepts null and checks anything else", () => {
     const schema = s.nullable(s.bytes({ size: 2 }));
     assert.equal(parseWith(schema, null, "q"), null);
-    expectCodecError(() => parseWith(schema, new Uint8Array(1), "q"), "CODEC_SCHEMA", "q: expected a byte string of exactly 2 bytes, got 1 bytes");
+    expectCodecError(() => parseWith(schema, new Uint8Array(1), "q"), "CODEC_SCHEMA", "q: expected a byte string of exactly 2 bytes, got 1 byte");
   });
 
   test("record limits entries and names the bad key", () => {

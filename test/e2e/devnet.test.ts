@@ -269,7 +269,9 @@ describe("ghostmesh devnet --validators 1", () => {
     const pid = info.nodes[0]!.pid;
     assert.ok(isAlive(pid));
     devnet?.kill("SIGINT");
-    const code = await Promise.race([devnetExit, new Promise<string>((r) => setTimeout(() => r("timeout"), 15_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([devnetExit, new Promise<string>((r) => (timer = setTimeout(() => r("timeout"), 15_000)))]);
+    clearTimeout(timer);
     assert.equal(code, 0, `devnet exit: ${code}; stderr:\n${devnetStderr}`);
     await waitFor("the node process to exit", () => (isAlive(pid) ? undefined : true), 10_000);
     await assert.rejects(fetch(`${info.nodes[0]!.api}/v1/status`));
@@ -288,15 +290,29 @@ async function getOk<T>(url: string): Promise<{ body: T }> {
   return { body };
 }
 
-/** Every log entry's exact bytes, in leaf order, taken from the inclusion proofs the node serves. */
+/**
+ * Every log entry's exact bytes, in leaf order, from the inclusion proofs the node serves.
+ * Walks blocks → transactions → records, so registrations (not audit records) are included.
+ */
 async function allEntries(client: GhostmeshClient): Promise<Uint8Array[]> {
-  const listing = await client.audit({ limit: 1000 });
-  assert.equal(listing.nextCursor, null);
-  const rows = listing.entries as { leafIndex: number; txHash: string; recordIndex: number }[];
-  rows.forEach((row, i) => assert.equal(row.leafIndex, i, "audit listing skips a leaf"));
-  return mapLimit(rows, 8, async (row) => {
-    const proof = (await getOk<InclusionProofResponse>(`${client.baseUrl}/v1/proofs/inclusion/${row.txHash}/${row.recordIndex}`)).body;
-    assert.equal(proof.leafIndex, row.leafIndex);
+  const status = await client.status();
+  const blocks = await mapLimit(
+    Array.from({ length: status.height }, (_, i) => i + 1),
+    4,
+    async (height) => (await getOk<{ txHashes: string[] }>(`${client.baseUrl}/v1/blocks/${height}`)).body,
+  );
+  const leaves: { txHash: string; recordIndex: number; leafIndex: number }[] = [];
+  for (const block of blocks) {
+    for (const txHash of block.txHashes) {
+      const tx = await client.tx(txHash);
+      assert.equal(tx.firstLeaf, leaves.length, `transaction ${txHash} does not start at the next leaf`);
+      for (let recordIndex = 0; recordIndex < (tx.leafCount ?? 0); recordIndex++) leaves.push({ txHash, recordIndex, leafIndex: leaves.length });
+    }
+  }
+  assert.equal(leaves.length, status.logSize, "transactions do not cover the whole log");
+  return mapLimit(leaves, 8, async (leaf) => {
+    const proof = (await getOk<InclusionProofResponse>(`${client.baseUrl}/v1/proofs/inclusion/${leaf.txHash}/${leaf.recordIndex}`)).body;
+    assert.equal(proof.leafIndex, leaf.leafIndex);
     return b64(proof.entry);
   });
 }

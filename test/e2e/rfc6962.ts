@@ -71,9 +71,9 @@ function isPowerOfTwo(n: number): boolean {
  * Equal sizes have the empty proof (SUBPROOF(m, D[m], true) = {}, §2.1.4.1); size 0 proves nothing.
  */
 export function rfcVerifyConsistency(first: number, second: number, firstHash: Uint8Array, secondHash: Uint8Array, path: readonly Uint8Array[]): boolean {
-  if (firstHash.length !== HASH_BYTES || secondHash.length !== HASH_BYTES || path.some((p) => p.length !== HASH_BYTES)) return false;
   if (first < 1 || first > second) return false;
   if (first === second) return path.length === 0 && equal(firstHash, secondHash);
+  if (firstHash.length !== HASH_BYTES || secondHash.length !== HASH_BYTES || path.some((p) => p.length !== HASH_BYTES)) return false;
   if (path.length === 0) return false;
   const proof = isPowerOfTwo(first) ? [firstHash, ...path] : [...path];
   let fn = first - 1;

@@ -1,0 +1,57 @@
+/**
+ * The raw ML-DSA verify limit, measured straight on node:crypto with pre-imported KeyObjects:
+ * no decoding, no key lookup, no cache. The callback form of crypto.verify runs on libuv's
+ * threadpool, so enough verifies in flight use every core (DESIGN §6).
+ */
+import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { signatureAlgorithmName } from "../../src/crypto/index.ts";
+import type { PreparedTx } from "./txs.ts";
+import { nowMs, perSecond, runBounded } from "./timing.ts";
+
+/** Far more than the threadpool has threads, so a thread never waits for the event loop. */
+const VERIFY_IN_FLIGHT_MAX = 64;
+
+export type VerifySample = { readonly keyObject: KeyObject; readonly message: Uint8Array; readonly signature: Uint8Array };
+
+/** The exact (key, message, signature) triples that admission of `txs` verifies. */
+export function verifySamples(txs: readonly PreparedTx[]): VerifySample[] {
+  const keyObjects = new Map<Uint8Array, KeyObject>();
+  return txs.map((tx) => {
+    let keyObject = keyObjects.get(tx.key.publicKey);
+    if (keyObject === undefined) {
+      const asymmetricKeyType = signatureAlgorithmName(tx.key.alg).toLowerCase() as "ml-dsa-65";
+      keyObject = createPublicKey({ key: Buffer.from(tx.key.publicKey), format: "raw-public", asymmetricKeyType });
+      keyObjects.set(tx.key.publicKey, keyObject);
+    }
+    return { keyObject, message: tx.hash, signature: tx.sig };
+  });
+}
+
+/** One core: synchronous verifies on the calling thread, for at least `durationMs`. */
+export function measureVerifySyncPerSecond(samples: readonly VerifySample[], durationMs: number): number {
+  let count = 0;
+  const started = nowMs();
+  while (nowMs() - started < durationMs) {
+    const sample = samples[count % samples.length] as VerifySample;
+    if (!nodeVerify(null, sample.message, sample.keyObject, sample.signature)) throw new Error("bench: a prepared signature does not verify");
+    count++;
+  }
+  return perSecond(count, nowMs() - started);
+}
+
+/** All cores: every sample verified once on the threadpool, `VERIFY_IN_FLIGHT_MAX` at a time. */
+export async function measureVerifyAllCoresPerSecond(samples: readonly VerifySample[]): Promise<number> {
+  const started = nowMs();
+  await runBounded(samples, VERIFY_IN_FLIGHT_MAX, (sample) => verifyOnThreadpool(sample));
+  return perSecond(samples.length, nowMs() - started);
+}
+
+function verifyOnThreadpool(sample: VerifySample): Promise<void> {
+  return new Promise((resolve, reject) => {
+    nodeVerify(null, sample.message, sample.keyObject, sample.signature, (err, valid) => {
+      if (err !== null) reject(err);
+      else if (!valid) reject(new Error("bench: a prepared signature does not verify"));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,200 @@
+/**
+ * `ghostmesh sim`: runs the consensus engines in the deterministic simulator under Byzantine
+ * keys, loss, partitions and crashes, and checks agreement, validity, evidence and liveness.
+ * stdout carries one JSON object with --json; progress, failures and replay commands go to
+ * stderr. Exit 0: no violation; 1: a violation; 2: bad flags.
+ */
+import { parseArgs } from "node:util";
+import { faultsTolerated } from "../../consensus/index.ts";
+import {
+  defaultSimFaultOptions,
+  defaultSimOptions,
+  runSweep,
+  simBehaviors,
+  SimBehavior,
+  SimSignatureScheme,
+  type SimOptions,
+  type SimRunResult,
+  type SimSummary,
+} from "../../sim/index.ts";
+import { errorMessage } from "../../util/index.ts";
+import { processIo, type Command, type Io } from "../command.ts";
+
+const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
+                     [--drop P] [--partitions] [--no-crashes] [--views V]
+                     [--signatures ed25519|ml-dsa-65] [--json]
+
+Runs N real consensus engines on virtual time with one seeded RNG: lossy, reordering,
+duplicating links, crashes and restarts (by default), partitions (--partitions) and F
+Byzantine validators. After an adversarial phase of V views, the network stabilises (GST)
+and commits must resume. Checks: agreement, validity, honest equivocation, evidence,
+liveness. Run i uses seed S + i; a failing run prints the command that replays it.
+
+Flags:
+  --validators N   committee size, 1..1000 (equal voting power)
+  --byzantine F    Byzantine validators (default 0); F > floor((N-1)/3) is beyond the bound
+  --behavior B     ${simBehaviors.filter((b) => b !== "none").join("|")}
+                   twins: two nodes share a key and equivocate; the network splits their halves
+                   mixed: each Byzantine validator draws one of the other behaviours
+  --runs R         runs (default 1)
+  --seed S         seed of run 0, 0..4294967295 (default 1)
+  --drop P         message loss before GST, 0 <= P < 1 (default 0)
+  --partitions     partition the network before GST (random splits that heal)
+  --no-crashes     no crash/restart of honest validators
+  --views V        length of the adversarial phase in views (default 40)
+  --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
+  --json           one JSON object on stdout
+
+Examples:
+  ghostmesh sim --validators 4 --byzantine 1 --behavior mixed --runs 1000 --seed 7 --drop 0.1 --partitions
+  ghostmesh sim --validators 4 --byzantine 2 --behavior twins --runs 5 --seed 1   # beyond the bound: exits 1
+`;
+
+class SimUsageError extends Error {}
+
+const flagOptions = {
+  validators: { type: "string" },
+  byzantine: { type: "string" },
+  behavior: { type: "string" },
+  runs: { type: "string" },
+  seed: { type: "string" },
+  drop: { type: "string" },
+  partitions: { type: "boolean" },
+  "no-crashes": { type: "boolean" },
+  views: { type: "string" },
+  signatures: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ args: string[]; options: typeof flagOptions; strict: true }>>["values"];
+
+function integer(value: string | undefined, flag: string, min: number, max: number, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new SimUsageError(`missing required flag --${flag}`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new SimUsageError(`--${flag}: expected an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+/** A probability as parts per million, from a decimal like 0.1 (no float arithmetic in the run). */
+function probabilityPpm(value: string | undefined, flag: string): number {
+  if (value === undefined) return 0;
+  const match = /^(0|1)?(?:\.(\d{1,6}))?$/.exec(value);
+  if (match === null || value === "" || value === "." || match[1] === "1") throw new SimUsageError(`--${flag}: expected a probability 0 <= P < 1 with at most 6 decimals, got "${value}"`);
+  return Number((match[2] ?? "").padEnd(6, "0"));
+}
+
+export type SimCommandConfig = { readonly options: Omit<SimOptions, "seed">; readonly runs: number; readonly seed: number; readonly json: boolean; readonly replayFlags: string };
+
+export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
+  let values: Flags;
+  try {
+    values = parseArgs({ args: argv, options: flagOptions, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new SimUsageError(errorMessage(err).replace(/^TypeError \[\w+\]: /, ""));
+  }
+  if (values.help === true) return "help";
+  const validators = integer(values.validators, "validators", 1, 1000);
+  const byzantine = integer(values.byzantine, "byzantine", 0, validators, 0);
+  const behavior = (values.behavior ?? (byzantine === 0 ? SimBehavior.none : undefined)) as SimBehavior | undefined;
+  if (behavior === undefined) throw new SimUsageError("--behavior is required when --byzantine is above 0");
+  if (!simBehaviors.includes(behavior)) throw new SimUsageError(`--behavior: expected one of ${simBehaviors.join(", ")}, got "${behavior}"`);
+  if (behavior !== SimBehavior.none && byzantine === 0) throw new SimUsageError(`--behavior ${behavior} needs --byzantine 1 or more`);
+  if (behavior === SimBehavior.none && byzantine > 0) throw new SimUsageError("--behavior none cannot go with Byzantine validators");
+  const scheme = (values.signatures ?? SimSignatureScheme.ed25519) as SimSignatureScheme;
+  if (scheme !== SimSignatureScheme.ed25519 && scheme !== SimSignatureScheme.mlDsa65) throw new SimUsageError(`--signatures: expected ed25519 or ml-dsa-65, got "${scheme}"`);
+  const runs = integer(values.runs, "runs", 1, 10_000_000, 1);
+  const seed = integer(values.seed, "seed", 0, 0xffffffff, 1);
+  const views = integer(values.views, "views", 1, 100_000, 40);
+  const dropPpm = probabilityPpm(values.drop, "drop");
+  const partitions = values.partitions === true;
+  const crashes = values["no-crashes"] !== true;
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
+  const replayFlags = [
+    `--validators ${validators}`,
+    byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
+    values.drop !== undefined ? `--drop ${values.drop}` : "",
+    partitions ? "--partitions" : "",
+    crashes ? "" : "--no-crashes",
+    `--views ${views}`,
+    scheme !== SimSignatureScheme.ed25519 ? `--signatures ${scheme}` : "",
+  ].filter((part) => part !== "").join(" ");
+  return { options, runs, seed, json: values.json === true, replayFlags };
+}
+
+function reportFailure(io: Io, config: SimCommandConfig, index: number, result: SimRunResult): void {
+  const lines = result.violations.map((v) => `    ${v.kind} at ${v.timeMs} ms: ${v.detail}`);
+  io.stderr(`sim: run ${index} (seed ${result.seed}, roles ${result.roles.join(",")}) FAILED:\n${lines.join("\n")}\n`);
+  io.stderr(`sim: replay with: ghostmesh sim ${config.replayFlags} --runs 1 --seed ${result.seed}\n`);
+}
+
+function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
+  const { options } = config;
+  const json = {
+    runs: summary.runs,
+    committedBlocks: summary.committedBlocks,
+    safetyViolations: summary.safetyViolations,
+    livenessFailures: summary.livenessFailures,
+    evidenceCommitted: summary.evidenceCommitted,
+    evidenceMissing: summary.evidenceMissing,
+    p50CommitLatencyMs: summary.p50CommitLatencyMs,
+    p99CommitLatencyMs: summary.p99CommitLatencyMs,
+    validators: options.validators,
+    byzantine: options.byzantine,
+    faultsTolerated: faultsTolerated(options.validators),
+    behavior: options.behavior,
+    seed: config.seed,
+  };
+  if (config.json) {
+    io.stdout(`${JSON.stringify(json)}\n`);
+    return;
+  }
+  io.stdout(
+    `${summary.runs} runs, n=${options.validators}, byzantine=${options.byzantine} (${options.behavior}), tolerated f=${json.faultsTolerated}\n` +
+      `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted}\n` +
+      `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
+      `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n`,
+  );
+}
+
+export async function runSimCommand(argv: string[], io: Io = processIo): Promise<number> {
+  let config: SimCommandConfig | "help";
+  try {
+    config = parseSimFlags(argv);
+  } catch (err) {
+    if (!(err instanceof SimUsageError)) throw err;
+    io.stderr(`ghostmesh sim: ${err.message}\n(see ghostmesh sim --help)\n`);
+    return 2;
+  }
+  if (config === "help") {
+    io.stdout(help);
+    return 0;
+  }
+  const parsed = config;
+  const progressEvery = Math.max(1, Math.floor(parsed.runs / 20));
+  let failedRuns = 0;
+  const summary = runSweep(parsed.options, parsed.runs, parsed.seed, (index, result) => {
+    if (result.violations.length > 0) {
+      failedRuns++;
+      reportFailure(io, parsed, index, result);
+    }
+    if (parsed.runs > 1 && ((index + 1) % progressEvery === 0 || index + 1 === parsed.runs)) io.stderr(`sim: ${index + 1}/${parsed.runs} runs, ${failedRuns} failed\n`);
+  });
+  output(io, parsed, summary);
+  return summary.safetyViolations > 0 || summary.livenessFailures > 0 ? 1 : 0;
+}
+
+/** For the main CLI's command table. */
+export const simCommand: Command = {
+  name: "sim",
+  summary: "Deterministic simulation of the consensus under Byzantine validators, loss, partitions and crashes",
+  help,
+  run: (argv, io) => runSimCommand(argv, io),
+};
+
+if (import.meta.main) {
+  process.exitCode = await runSimCommand(process.argv.slice(2));
+}

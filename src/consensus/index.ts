@@ -1,0 +1,52 @@
+/**
+ * Consensus: chained HotStuff with the 2-chain commit rule (Jolteon / DiemBFT-v4), as a
+ * deterministic, I/O-free engine. The only import surface of the module.
+ */
+export { createConsensusEngine, ConsensusEngine, blockHashOf, qcEquals } from "./engine.ts";
+export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats } from "./engine.ts";
+export type {
+  ValidatorIndex,
+  TimeoutCertificate,
+  ProposalMessage,
+  VoteMessage,
+  TimeoutMessage,
+  BlockRequestMessage,
+  BlockResponseMessage,
+  EvidenceMessage,
+  ConsensusMessage,
+  SafetyState,
+  CommittedBlock,
+  ConsensusRoot,
+  ConsensusAction,
+  BlockValidation,
+  ProposeRequest,
+  ConsensusApplication,
+  ConsensusSigner,
+  SignatureVerifier,
+  ValidatorSetProvider,
+  BlockSource,
+} from "./types.ts";
+export { RejectCode } from "./errors.ts";
+export type { Rejection } from "./errors.ts";
+export { defaultConsensusLimits, defaultConsensusTiming } from "./options.ts";
+export type { ConsensusLimits, ConsensusTiming } from "./options.ts";
+export { createCommittee, quorumPower, validityPower, leaderOf, faultsTolerated } from "./committee.ts";
+export type { Committee } from "./committee.ts";
+export { verifyQc, verifyTc, buildQc, buildTc, bitmapIndices, tcHighQcViewMax } from "./certificates.ts";
+export type { CertificateContext } from "./certificates.ts";
+export {
+  proposalMessage,
+  timeoutMessage,
+  voteMessage,
+  encodeEvidenceRecord,
+  evidenceRecordMessage,
+  createEvidence,
+  evidenceKey,
+  voteRecord,
+  proposalRecord,
+} from "./messages.ts";
+export type { EvidenceRecord } from "./messages.ts";
+export { verifyEvidence, decodeEvidenceRecord } from "./evidence.ts";
+export { isSafeToVote, isSafeToTimeout, isSafeToPropose, initialSafetyState } from "./safety.ts";
+export { createCommitteeVerifier, createCachingVerifier, VERIFY_CACHE_ENTRIES_MAX } from "./verifier.ts";
+export type { CachingVerifier } from "./verifier.ts";

@@ -1,0 +1,125 @@
+/**
+ * What one simulated run looks like. Every probability is in parts per million and every
+ * duration in virtual milliseconds; the seed alone fixes everything else.
+ */
+import { faultsTolerated, type ConsensusTiming } from "../consensus/index.ts";
+import { assert } from "../util/index.ts";
+import { PPM } from "./rng.ts";
+import { SimSignatureScheme } from "./keys.ts";
+
+export const SimBehavior = {
+  none: "none",
+  twins: "twins",
+  silent: "silent",
+  withhold: "withhold",
+  invalid: "invalid",
+  forgedQc: "forged-qc",
+  mixed: "mixed",
+} as const;
+export type SimBehavior = (typeof SimBehavior)[keyof typeof SimBehavior];
+export const simBehaviors: readonly SimBehavior[] = Object.values(SimBehavior);
+
+/** What one Byzantine key does; "mixed" picks one of these per key. */
+export type ByzantineRole = Exclude<SimBehavior, "none" | "mixed">;
+export const byzantineRoles: readonly ByzantineRole[] = ["twins", "silent", "withhold", "invalid", "forged-qc"];
+
+export type SimNetworkOptions = {
+  /** Each directed link gets a base latency in [latencyMinMs, latencyMaxMs]. */
+  readonly latencyMinMs: number;
+  readonly latencyMaxMs: number;
+  /** Per message, uniform extra delay in [0, jitterMs]: reorders messages on a link. */
+  readonly jitterMs: number;
+  /** Before GST: probability a message is delivered twice. */
+  readonly duplicatePpm: number;
+};
+
+export type SimFaultOptions = {
+  /** Before GST: probability a message is lost. */
+  readonly dropPpm: number;
+  readonly partitions: boolean;
+  readonly crashes: boolean;
+  /** Before GST: probability that an honest node crashes right after a safety write, before sending. */
+  readonly crashAfterPersistPpm: number;
+  readonly partitionGapMs: readonly [number, number];
+  readonly partitionDurationMs: readonly [number, number];
+  readonly crashGapMs: readonly [number, number];
+  readonly crashDowntimeMs: readonly [number, number];
+};
+
+export type SimOptions = {
+  readonly validators: number;
+  readonly byzantine: number;
+  readonly behavior: SimBehavior;
+  readonly seed: number;
+  /** Length of the adversarial phase: GST comes when an honest node reaches this view. */
+  readonly views: number;
+  readonly scheme: SimSignatureScheme;
+  readonly network: SimNetworkOptions;
+  readonly faults: SimFaultOptions;
+  readonly timing: ConsensusTiming;
+  /** After GST every live honest node must commit this many new blocks... */
+  readonly livenessBlocksMin: number;
+  /** ...before the honest nodes pass this many views beyond the view at GST. */
+  readonly livenessViewsMax: number;
+  /** Count encoded bytes of every message (bench); costs an encode per message. */
+  readonly measureBytes: boolean;
+};
+
+export const defaultSimNetworkOptions: SimNetworkOptions = {
+  latencyMinMs: 5,
+  latencyMaxMs: 60,
+  jitterMs: 20,
+  duplicatePpm: 20_000,
+};
+
+export const defaultSimFaultOptions: SimFaultOptions = {
+  dropPpm: 0,
+  partitions: false,
+  crashes: true,
+  // 0.5% of safety writes: with a write per vote, every node crashes there a few times per run.
+  crashAfterPersistPpm: 5_000,
+  partitionGapMs: [1000, 5000],
+  partitionDurationMs: [500, 4000],
+  crashGapMs: [2000, 8000],
+  crashDowntimeMs: [200, 2000],
+};
+
+export const defaultSimTiming: ConsensusTiming = {
+  // Two network hops (proposal, vote) take at most 2 * (60 + 20) ms; 500 ms leaves margin.
+  viewTimeoutBaseMs: 500,
+  // 500 ms * 2^4 = 8 s: ceiling of the backoff, longer than any partition episode.
+  backoffExponentMax: 4,
+};
+
+export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions, "validators" | "seed">): SimOptions {
+  const validators = partial.validators;
+  return {
+    byzantine: 0,
+    behavior: SimBehavior.none,
+    views: 40,
+    scheme: SimSignatureScheme.ed25519,
+    network: defaultSimNetworkOptions,
+    faults: defaultSimFaultOptions,
+    timing: defaultSimTiming,
+    livenessBlocksMin: 2,
+    // Enough for every leader to get a turn three times, plus view synchronisation.
+    livenessViewsMax: 3 * validators + 20,
+    measureBytes: false,
+    ...partial,
+  };
+}
+
+/** Checks programmer-facing invariants; the CLI validates user input with clear messages first. */
+export function checkSimOptions(opts: SimOptions): void {
+  assert(opts.validators >= 1 && opts.validators <= 1000, "sim: 1..1000 validators");
+  assert(opts.byzantine >= 0 && opts.byzantine <= opts.validators, "sim: byzantine <= validators");
+  assert(opts.behavior !== SimBehavior.none || opts.byzantine === 0, "sim: byzantine validators need a behaviour");
+  assert(opts.faults.dropPpm >= 0 && opts.faults.dropPpm < PPM, "sim: drop probability in [0, 1)");
+  assert(opts.network.latencyMinMs >= 1 && opts.network.latencyMinMs <= opts.network.latencyMaxMs, "sim: latency range");
+  assert(opts.views >= 1 && opts.livenessViewsMax >= 1 && opts.livenessBlocksMin >= 1, "sim: phase lengths");
+}
+
+/** True when the run is within the protocol's fault bound, so violations are bugs. */
+export function isWithinBound(opts: Pick<SimOptions, "validators" | "byzantine">): boolean {
+  return opts.byzantine <= faultsTolerated(opts.validators);
+}

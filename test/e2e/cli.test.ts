@@ -1,0 +1,235 @@
+/**
+ * End to end: the `ghostmesh` command as a user meets it. Usage errors exit 2 naming the flag,
+ * every command has --help, keys round-trip plain and encrypted, export prints one line per
+ * log entry, and the bin explains itself on an old Node.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { generateSigningKey, saveKeyFile } from "../../src/crypto/index.ts";
+import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
+import { commands } from "../../src/cli/main.ts";
+import { BIN_SCRIPT, killAllChildren, makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, startNode } from "./helpers.ts";
+
+let dir = "";
+before(() => {
+  dir = makeTempDir("cli");
+});
+after(() => {
+  killAllChildren();
+  removeDir(dir);
+});
+
+describe("ghostmesh usage errors", () => {
+  it("bad flags exit 2 with a message naming the flag", async () => {
+    const keyFile = join(dir, "usage.key.json");
+    saveKeyFile(keyFile, generateSigningKey(), { plain: true });
+    const node = "http://127.0.0.1:9"; // never contacted: flags are checked first
+    const cases: { args: string[]; names: RegExp }[] = [
+      { args: ["verify", "--home", dir, "--bogus"], names: /--bogus/ },
+      { args: ["verify"], names: /--home/ },
+      { args: ["export", "--home", dir, "--format", "xml"], names: /--format.*xml/ },
+      { args: ["devnet", "--validators", "abc", "--dir", join(dir, "devnet-abc")], names: /--validators.*abc/ },
+      { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "bogus", "--data", "{}"], names: /--type.*bogus/ },
+      { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", "{not json"], names: /--data.*JSON/ },
+      { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", '{"subject":"no action"}'], names: /--data.*action/ },
+      { args: ["frobnicate"], names: /unknown command "frobnicate"/ },
+    ];
+    const failures: string[] = [];
+    await mapLimit(cases, 2, async ({ args, names }) => {
+      const result = await runCli(args);
+      if (result.code !== 2 || !names.test(result.stderr)) failures.push(`ghostmesh ${args.join(" ")}: exit ${result.code}, stderr: ${result.stderr.trim()}`);
+      if (result.stderr.includes("    at ")) failures.push(`ghostmesh ${args.join(" ")}: prints a stack trace`);
+    });
+    assert.deepEqual(failures, []);
+    assert.equal(existsSync(join(dir, "devnet-abc")), false, "devnet --validators abc created its directory");
+  });
+
+  it("ghostmesh with no arguments prints the usage with every command and exits 2", async () => {
+    const result = await runCli([]);
+    assert.equal(result.code, 2);
+    assert.match(result.stdout, /^Usage: ghostmesh COMMAND/);
+    for (const command of commands) assert.match(result.stdout, new RegExp(`^  ${command.name} `, "m"), `usage lacks ${command.name}`);
+  });
+
+  it("--help for every command and subcommand exits 0 and prints its usage", async () => {
+    const invocations = [["--help"], ...commands.map((c) => [c.name, "--help"]), ["keys", "show", "--help"], ["tx", "send", "--help"]];
+    const failures: string[] = [];
+    await mapLimit(invocations, 2, async (args) => {
+      const result = await runCli(args);
+      const name = args[0] === "--help" ? "COMMAND" : args[0];
+      if (result.code !== 0 || !result.stdout.includes("Usage:") || !result.stdout.includes(`ghostmesh ${name}`)) {
+        failures.push(`ghostmesh ${args.join(" ")}: exit ${result.code}, stdout: ${result.stdout.slice(0, 200)}, stderr: ${result.stderr.slice(0, 200)}`);
+      }
+    });
+    assert.deepEqual(failures, []);
+  });
+});
+
+describe("ghostmesh keys", () => {
+  type KeyInfo = { address: string; alg: string; publicKey: string };
+
+  it("keys new --plain then keys show round-trip the address and algorithm, and the file is private", async () => {
+    const file = join(dir, "plain.key.json");
+    const created = await runCli(["keys", "new", "--out", file, "--plain", "--alg", "ml-dsa-44", "--json"]);
+    assert.equal(created.code, 0, created.stderr);
+    const made = parseJsonOutput<{ file: string; address: string; alg: string }>(created);
+    assert.match(made.address, /^gm[0-9a-f]{40}$/);
+    assert.equal(made.alg.toLowerCase(), "ml-dsa-44");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const shown = await runCli(["keys", "show", "--key", file, "--json"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const info = parseJsonOutput<KeyInfo>(shown);
+    assert.equal(info.address, made.address);
+    assert.equal(info.alg.toLowerCase(), "ml-dsa-44");
+    assert.match(info.publicKey, /^[0-9a-f]+$/);
+  });
+
+  it("an encrypted key opens with --passphrase or GHOSTMESH_PASSPHRASE; a wrong passphrase exits 1 and a missing one exits 2", async () => {
+    const file = join(dir, "secret.key.json");
+    const passphrase = "correct horse battery staple";
+    const created = await runCli(["keys", "new", "--out", file, "--passphrase", passphrase, "--json"]);
+    assert.equal(created.code, 0, created.stderr);
+    const made = parseJsonOutput<{ address: string; alg: string }>(created);
+    assert.equal(made.alg.toLowerCase(), "ml-dsa-65");
+    assert.equal(readFileSync(file, "utf8").includes(passphrase), false);
+    const [withFlag, withEnv, wrong, missing] = await Promise.all([
+      runCli(["keys", "show", "--key", file, "--passphrase", passphrase, "--json"]),
+      runCli(["keys", "show", "--key", file, "--json"], { env: { GHOSTMESH_PASSPHRASE: passphrase } }),
+      runCli(["keys", "show", "--key", file, "--passphrase", "wrong horse", "--json"]),
+      runCli(["keys", "show", "--key", file, "--json"]),
+    ]);
+    assert.equal(withFlag.code, 0, withFlag.stderr);
+    assert.equal(parseJsonOutput<KeyInfo>(withFlag).address, made.address);
+    assert.equal(withEnv.code, 0, withEnv.stderr);
+    assert.equal(parseJsonOutput<KeyInfo>(withEnv).address, made.address);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /wrong passphrase/);
+    assert.equal(wrong.stdout, "");
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /passphrase/);
+  });
+
+  it("keys new takes its passphrase from GHOSTMESH_PASSPHRASE", async () => {
+    const file = join(dir, "env.key.json");
+    const created = await runCli(["keys", "new", "--out", file, "--json"], { env: { GHOSTMESH_PASSPHRASE: "from the environment" } });
+    assert.equal(created.code, 0, created.stderr);
+    const address = parseJsonOutput<{ address: string }>(created).address;
+    const [right, wrong] = await Promise.all([
+      runCli(["keys", "show", "--key", file, "--passphrase", "from the environment", "--json"]),
+      runCli(["keys", "show", "--key", file, "--passphrase", "something else", "--json"]),
+    ]);
+    assert.equal(right.code, 0, right.stderr);
+    assert.equal(parseJsonOutput<{ address: string }>(right).address, address);
+    assert.equal(wrong.code, 1);
+  });
+});
+
+describe("ghostmesh export", () => {
+  let home = "";
+  const txHashes: string[] = [];
+  const BATCH_RECORDS = 5;
+  const ENTRIES = 1 + 1 + BATCH_RECORDS + 1; // register, append, batch, append (with a comma and a quote for CSV)
+
+  before(async () => {
+    home = join(dir, "export-node");
+    const init = await runCli(["init", "--home", home, "--plain-key", "--chain-id", "e2e-export"]);
+    assert.equal(init.code, 0, init.stderr);
+    const node = await startNode(home, ["--block-interval-ms", "20"]);
+    try {
+      const client = new GhostmeshClient(node.api);
+      const key = generateSigningKey();
+      const intents: Parameters<typeof buildTx>[3][] = [
+        { type: "account.register" },
+        { type: "audit.append", record: { action: "deploy", subject: "api" } },
+        { type: "audit.batch", records: Array.from({ length: BATCH_RECORDS }, (_, i) => ({ action: "batch", subject: `r${i}`, data: { i } })) },
+        { type: "audit.append", record: { action: "note", subject: 'a "quoted", subject', data: { multi: "line\nvalue" } } },
+      ];
+      for (const [nonce, intent] of intents.entries()) {
+        const response = await client.submitTx(buildTx(key, "e2e-export", nonce, intent).bytes, { wait: true });
+        assert.equal(response.status, "committed");
+        txHashes.push(response.hash);
+      }
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it("export --format jsonl prints one JSON object per log entry, in leaf order", async () => {
+    const result = await runCli(["export", "--home", home, "--format", "jsonl"]);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split("\n");
+    assert.equal(lines.pop(), "", "output does not end with a newline");
+    assert.equal(lines.length, ENTRIES);
+    const rows = lines.map((line) => JSON.parse(line) as { leafIndex: number; txHash: string; recordIndex: number; subject?: string });
+    assert.deepEqual(rows.map((r) => r.leafIndex), Array.from({ length: ENTRIES }, (_, i) => i));
+    assert.deepEqual([...new Set(rows.map((r) => r.txHash))], txHashes);
+    assert.deepEqual(rows.filter((r) => r.txHash === txHashes[2]).map((r) => r.recordIndex), [0, 1, 2, 3, 4]);
+    assert.equal(rows.at(-1)?.subject, 'a "quoted", subject');
+  });
+
+  it("export --format csv prints a header and one row per log entry, quoting commas, quotes and newlines", async () => {
+    const result = await runCli(["export", "--home", home, "--format", "csv"]);
+    assert.equal(result.code, 0, result.stderr);
+    const rows = parseCsv(result.stdout);
+    assert.deepEqual(rows[0], ["leafIndex", "height", "txHash", "from", "type", "recordIndex", "action", "subject", "data"]);
+    assert.equal(rows.length, 1 + ENTRIES);
+    assert.deepEqual(rows.slice(1).map((r) => r[0]), Array.from({ length: ENTRIES }, (_, i) => String(i)));
+    const last = rows.at(-1) as string[];
+    assert.equal(last[7], 'a "quoted", subject');
+    assert.deepEqual(JSON.parse(last[8] as string), { multi: "line\nvalue" });
+  });
+});
+
+/** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") row.push(field), (field = "");
+    else if (c === "\n") row.push(field), rows.push(row), (row = []), (field = "");
+    else field += c;
+  }
+  assert.equal(field, "", "CSV does not end with a newline");
+  return rows;
+}
+
+describe("bin/ghostmesh.js", () => {
+  /** A node binary older than 24 on this machine (the system Node), if any. */
+  function oldNode(): string | undefined {
+    const which = spawnSync("which", ["-a", "node"], { encoding: "utf8" }).stdout.split("\n");
+    for (const candidate of ["/usr/local/bin/node", "/usr/bin/node", ...which]) {
+      if (!candidate || !existsSync(candidate)) continue;
+      const version = spawnSync(candidate, ["--version"], { encoding: "utf8" }).stdout.trim();
+      const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+      if (major > 0 && major < 24) return candidate;
+    }
+    return undefined;
+  }
+
+  it("run by a Node older than 24 prints that it needs Node.js 24 and exits 1", async (t) => {
+    const node = oldNode();
+    if (!node) return t.skip("no Node older than 24 on this machine");
+    t.diagnostic(`using ${node}`);
+    const result = await runCli(["--help"], { execPath: node, script: BIN_SCRIPT });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /needs Node\.js 24/);
+    assert.equal(result.stdout, "");
+  });
+
+  it("run by Node 24 dispatches to the CLI", async () => {
+    const result = await runCli(["keys", "--help"], { script: BIN_SCRIPT });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /ghostmesh keys new/);
+  });
+});
