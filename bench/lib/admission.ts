@@ -2,27 +2,29 @@
  * Admission of signed audit.append transactions through the real Mempool.admit() (decode,
  * stateless checks, key lookup in committed state, threadpool verify, insert), next to the
  * raw all-core verify rate of the very same signatures, measured in alternating rounds so
- * both see the same machine load.
+ * both see the same machine load. Each round admits the same pre-signed transactions into a
+ * fresh mempool (empty verified-signature cache), so every round verifies every signature.
  */
-import type { SigningKey } from "../../src/crypto/index.ts";
 import { registerAccounts } from "./accounts.ts";
-import { openBenchChain, type BenchChain } from "./fixture.ts";
+import { createBenchMempool, openBenchChain, type BenchChain } from "./fixture.ts";
 import { round } from "./machine.ts";
-import { nowMs, perSecond, progress, runBounded } from "./timing.ts";
-import { auditRecord, prepareTxs, type PreparedTx } from "./txs.ts";
-import { measureVerifyAllCoresPerSecond, measureVerifySyncPerSecond, verifySamples } from "./verifyRate.ts";
+import { perSecond, progress, runBounded, startStopwatch } from "./timing.ts";
+import { auditRecord, prepareTxs, type PreparedTx, type TxPlan } from "./txs.ts";
+import { measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples, type RateMeasurement } from "./verifyRate.ts";
 
 export type AdmissionOptions = {
   readonly accounts: number;
-  /** Transactions per account per round; each round admits accounts * txsPerAccountRound. */
-  readonly txsPerAccountRound: number;
+  /** Consecutive nonces per account: the set admitted in every round is accounts * txsPerAccount. */
+  readonly txsPerAccount: number;
+  /** Measured rounds, after one warm-up round. */
   readonly rounds: number;
   readonly admitInFlightMax: number;
 };
 
 export type AdmissionResult = {
   readonly accounts: number;
-  readonly txsAdmitted: number;
+  readonly txsPerRound: number;
+  readonly rounds: number;
   readonly txBytesAverage: number;
   readonly admitInFlightMax: number;
   readonly admissionPerSecond: number;
@@ -30,72 +32,76 @@ export type AdmissionResult = {
   readonly verifyAllCoresRoundsPerSecond: readonly number[];
   readonly verifyAllCoresPerSecond: number;
   readonly verifyOneCoreSyncPerSecond: number;
+  /** Process CPU time (all threads) per admitted transaction, and per raw verify. */
+  readonly admissionCpuUsPerTx: number;
+  readonly verifyCpuUsPerSignature: number;
 };
 
-/** Rounds of txs; round r carries nonces 1 + r*k .. (r+1)*k of every account, nonce-major. */
-async function prepareRounds(keys: readonly SigningKey[], opts: AdmissionOptions, roundCount: number): Promise<PreparedTx[][]> {
-  const rounds: PreparedTx[][] = [];
-  for (let r = 0; r < roundCount; r++) {
-    const plans = [];
-    for (let k = 0; k < opts.txsPerAccountRound; k++) {
-      const nonce = 1 + r * opts.txsPerAccountRound + k;
-      for (const [account, key] of keys.entries()) plans.push({ key, nonce, type: "audit.append" as const, record: auditRecord(account, nonce) });
-    }
-    rounds.push(await prepareTxs(plans));
-  }
-  return rounds;
-}
+export type AdmissionFixture = { readonly bench: BenchChain; readonly txs: readonly PreparedTx[] };
 
-async function admitAll(bench: BenchChain, txs: readonly PreparedTx[], inFlightMax: number): Promise<number> {
-  const sizeBefore = bench.mempool.size;
-  const started = nowMs();
-  await runBounded(txs, inFlightMax, (tx) => bench.mempool.admit(tx.bytes));
-  const elapsedMs = nowMs() - started;
-  if (bench.mempool.size !== sizeBefore + txs.length) throw new Error("bench: not every transaction was admitted");
-  return perSecond(txs.length, elapsedMs);
-}
-
-export type AdmissionFixture = { readonly bench: BenchChain; readonly keys: readonly SigningKey[]; readonly rounds: PreparedTx[][] };
-
-/** Registers the accounts (committed) and pre-signs one warm-up round plus the measured ones and `extraRounds`. */
-export async function prepareAdmission(opts: AdmissionOptions, extraRounds: number): Promise<AdmissionFixture> {
+/** Registers the accounts (committed), then pre-signs their next `txsPerAccount` nonces, nonce-major. */
+export async function prepareAdmission(opts: AdmissionOptions): Promise<AdmissionFixture> {
   const bench = openBenchChain("admission");
   progress(`admission: registering ${opts.accounts} accounts`);
   const keys = await registerAccounts(bench, opts.accounts);
-  const total = 1 + opts.rounds + extraRounds;
-  progress(`admission: signing ${total * opts.accounts * opts.txsPerAccountRound} audit.append transactions`);
-  return { bench, keys, rounds: await prepareRounds(keys, opts, total) };
+  const plans: TxPlan[] = [];
+  for (let nonce = 1; nonce <= opts.txsPerAccount; nonce++) {
+    for (const [account, key] of keys.entries()) plans.push({ key, nonce, type: "audit.append", record: auditRecord(account, nonce) });
+  }
+  progress(`admission: signing ${plans.length} audit.append transactions`);
+  return { bench, txs: await prepareTxs(plans) };
+}
+
+async function admitAll(bench: BenchChain, txs: readonly PreparedTx[], inFlightMax: number): Promise<RateMeasurement> {
+  const mempool = createBenchMempool(bench.chain);
+  const stop = startStopwatch();
+  await runBounded(txs, inFlightMax, (tx) => mempool.admit(tx.bytes));
+  const { elapsedMs, cpuMs } = stop();
+  if (mempool.size !== txs.length || mempool.readyCount !== txs.length) throw new Error("bench: not every transaction was admitted");
+  return { count: txs.length, elapsedMs, cpuMs };
 }
 
 export async function benchAdmission(fixture: AdmissionFixture, opts: AdmissionOptions): Promise<AdmissionResult> {
-  const [warmUp, ...measured] = fixture.rounds.slice(0, 1 + opts.rounds);
-  await admitAll(fixture.bench, warmUp as PreparedTx[], opts.admitInFlightMax);
-  const verifyOneCoreSyncPerSecond = measureVerifySyncPerSecond(verifySamples(warmUp as PreparedTx[]), 1_000);
-  const admissionRounds: number[] = [];
-  const verifyRounds: number[] = [];
-  let admitMsTotal = 0;
-  let txsTotal = 0;
-  for (const txs of measured) {
-    verifyRounds.push(await measureVerifyAllCoresPerSecond(verifySamples(txs)));
-    const rate = await admitAll(fixture.bench, txs, opts.admitInFlightMax);
-    admissionRounds.push(rate);
-    admitMsTotal += (txs.length * 1000) / rate;
-    txsTotal += txs.length;
-    progress(`admission: round of ${txs.length}: raw verify ${verifyRounds.at(-1)}/s, admission ${rate}/s`);
+  const { bench, txs } = fixture;
+  const samples = verifySamples(txs);
+  await admitAll(bench, txs, opts.admitInFlightMax); // warm-up: JIT, caches
+  const verifyOneCoreSyncPerSecond = measureVerifySyncPerSecond(samples, 1_000);
+  const admissions: RateMeasurement[] = [];
+  const verifies: RateMeasurement[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    verifies.push(await measureVerifyAllCores(samples));
+    admissions.push(await admitAll(bench, txs, opts.admitInFlightMax));
+    progress(`admission: round of ${txs.length}: raw verify ${rateOf(verifies.at(-1))}/s, admission ${rateOf(admissions.at(-1))}/s`);
   }
-  verifyRounds.push(await measureVerifyAllCoresPerSecond(verifySamples(measured.at(-1) ?? [])));
-  const bytesTotal = measured.flat().reduce((sum, tx) => sum + tx.bytes.byteLength, 0);
+  verifies.push(await measureVerifyAllCores(samples));
+  const admitted = total(admissions);
+  const verified = total(verifies);
   return {
     accounts: opts.accounts,
-    txsAdmitted: txsTotal,
-    txBytesAverage: Math.round(bytesTotal / txsTotal),
+    txsPerRound: txs.length,
+    rounds: opts.rounds,
+    txBytesAverage: Math.round(txs.reduce((sum, tx) => sum + tx.bytes.byteLength, 0) / txs.length),
     admitInFlightMax: opts.admitInFlightMax,
-    admissionPerSecond: perSecond(txsTotal, admitMsTotal),
-    admissionRoundsPerSecond: admissionRounds,
-    verifyAllCoresRoundsPerSecond: verifyRounds,
-    verifyAllCoresPerSecond: Math.round(verifyRounds.reduce((a, b) => a + b, 0) / verifyRounds.length),
+    admissionPerSecond: perSecond(admitted.count, admitted.elapsedMs),
+    admissionRoundsPerSecond: admissions.map(rateOf),
+    verifyAllCoresRoundsPerSecond: verifies.map(rateOf),
+    verifyAllCoresPerSecond: perSecond(verified.count, verified.elapsedMs),
     verifyOneCoreSyncPerSecond,
+    admissionCpuUsPerTx: round((admitted.cpuMs * 1000) / admitted.count, 1),
+    verifyCpuUsPerSignature: round((verified.cpuMs * 1000) / verified.count, 1),
   };
+}
+
+function rateOf(measurement: RateMeasurement | undefined): number {
+  return measurement === undefined ? 0 : perSecond(measurement.count, measurement.elapsedMs);
+}
+
+function total(measurements: readonly RateMeasurement[]): RateMeasurement {
+  return measurements.reduce((sum, m) => ({ count: sum.count + m.count, elapsedMs: sum.elapsedMs + m.elapsedMs, cpuMs: sum.cpuMs + m.cpuMs }), {
+    count: 0,
+    elapsedMs: 0,
+    cpuMs: 0,
+  });
 }
 
 export function ratio(numerator: number, denominator: number): number {

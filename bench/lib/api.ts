@@ -6,12 +6,10 @@
  */
 import { Registry } from "prom-client";
 import { buildApi } from "../../src/api/index.ts";
-import type { Logger } from "../../src/node/types.ts";
 import type { AdmissionFixture } from "./admission.ts";
+import { createBenchMempool, silentLogger } from "./fixture.ts";
 import { nowMs, perSecond, runBounded } from "./timing.ts";
 import type { PreparedTx } from "./txs.ts";
-
-const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {}, child: () => silentLogger };
 
 export type ApiAdmissionResult = {
   readonly txsAdmitted: number;
@@ -20,7 +18,8 @@ export type ApiAdmissionResult = {
 };
 
 export async function benchApiAdmission(fixture: AdmissionFixture, txs: readonly PreparedTx[], requestsInFlightMax: number): Promise<ApiAdmissionResult> {
-  const { chain, mempool, producer } = fixture.bench;
+  const { chain, producer } = fixture.bench;
+  const mempool = createBenchMempool(chain);
   const app = buildApi({ chain, mempool, producer, register: new Registry(), logger: silentLogger });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   const url = `${address}/v1/txs`;

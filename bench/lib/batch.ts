@@ -9,7 +9,7 @@ import type { SigningKey } from "../../src/crypto/index.ts";
 import { registerAccounts } from "./accounts.ts";
 import { openBenchChain, waitForCommits, type BenchChain } from "./fixture.ts";
 import { round } from "./machine.ts";
-import { nowMs, perSecond, progress, runBounded } from "./timing.ts";
+import { perSecond, progress, runBounded, startStopwatch } from "./timing.ts";
 import { auditRecord, prepareTxs, type PreparedTx, type TxPlan } from "./txs.ts";
 
 export type BatchOptions = {
@@ -26,6 +26,8 @@ export type BatchResult = {
   readonly batchBytesAverage: number;
   readonly elapsedMs: number;
   readonly recordsCommittedPerSecond: number;
+  /** Process CPU time (all threads) per committed record; the path runs mostly on the event loop. */
+  readonly cpuUsPerRecord: number;
   readonly blocks: number;
   readonly batchTxsPerBlock: number;
   readonly blockBuildAndCommitMsAverage: number;
@@ -71,9 +73,9 @@ export async function benchBatches(fixture: BatchFixture, opts: BatchOptions): P
   await submitBatches(bench, fixture.warmUp, opts.submitInFlightMax);
   const histogramBefore = await blockHistogram(bench);
   const logSizeBefore = bench.chain.head.logSize;
-  const started = nowMs();
+  const stop = startStopwatch();
   const blocks = await submitBatches(bench, batches, opts.submitInFlightMax);
-  const elapsedMs = nowMs() - started;
+  const { elapsedMs, cpuMs } = stop();
   const records = batches.reduce((sum, tx) => sum + tx.recordCount, 0);
   // Every record must be a stored log entry, or the rate means nothing.
   if (bench.chain.head.logSize - logSizeBefore !== records) throw new Error("bench: committed log entries differ from records sent");
@@ -86,6 +88,7 @@ export async function benchBatches(fixture: BatchFixture, opts: BatchOptions): P
     batchBytesAverage: Math.round(batches.reduce((sum, tx) => sum + tx.bytes.byteLength, 0) / batches.length),
     elapsedMs: Math.round(elapsedMs),
     recordsCommittedPerSecond: perSecond(records, elapsedMs),
+    cpuUsPerRecord: round((cpuMs * 1000) / records, 2),
     blocks,
     batchTxsPerBlock: round(batches.length / blocks, 2),
     blockBuildAndCommitMsAverage: round(((histogramAfter.sum - histogramBefore.sum) * 1000) / Math.max(1, histogramAfter.count - histogramBefore.count), 1),

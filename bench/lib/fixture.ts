@@ -4,7 +4,6 @@
  * verifier, and the block producer with the node's default block options.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { addressFromPublicKey, generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
@@ -15,10 +14,11 @@ import { defaultNodeConfig } from "../../src/node/config.ts";
 import { createNodeMetrics, type NodeMetrics } from "../../src/node/metrics.ts";
 import { SingleValidatorProducer, type CommittedBlockEvent } from "../../src/node/producer.ts";
 import { systemClock, type Logger } from "../../src/node/types.ts";
+import { benchDirectory } from "./machine.ts";
 
 export const BENCH_CHAIN_ID = "bench";
 
-const silentLogger: Logger = {
+export const silentLogger: Logger = {
   info() {},
   warn() {},
   error() {},
@@ -38,7 +38,7 @@ export type BenchChain = {
 };
 
 export function openBenchChain(label: string): BenchChain {
-  const dir = mkdtempSync(join(tmpdir(), `ghostmesh-bench-${label}-`));
+  const dir = mkdtempSync(join(benchDirectory(), `ghostmesh-bench-${label}-`));
   const validatorKey: SigningKey = generateSigningKey();
   const genesis: Genesis = {
     chainId: BENCH_CHAIN_ID,
@@ -49,11 +49,7 @@ export function openBenchChain(label: string): BenchChain {
   const chain = new Chain(genesis, store);
   const register = new Registry();
   const nodeMetrics = createNodeMetrics(register);
-  // The node's own wiring (src/node/node.ts): default options, real verifier, real metrics.
-  const mempool = new Mempool(
-    { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: defaultNodeConfig.mempool.txsMax },
-    { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
-  );
+  const mempool = createBenchMempool(chain, register);
   const { intervalMs, txsMax, entriesMax } = defaultNodeConfig.block;
   const producer = new SingleValidatorProducer(
     { intervalMs, txsMax, entriesMax, bytesMax: 64 * 1024 * 1024 },
@@ -73,6 +69,18 @@ export function openBenchChain(label: string): BenchChain {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A mempool wired as src/node/node.ts wires it: the node's default options, the real
+ * threadpool verifier, real metrics. A fresh one starts with an empty verified-signature
+ * cache, so the same pre-signed transactions can be admitted (and verified) again.
+ */
+export function createBenchMempool(chain: Chain, register: Registry = new Registry()): Mempool {
+  return new Mempool(
+    { ...defaultMempoolOptions, chainId: chain.genesis.chainId, txsMax: defaultNodeConfig.mempool.txsMax },
+    { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
+  );
 }
 
 /** Resolves once every hash in `txHashesHex` is in a committed block; rejects on a producer error. */

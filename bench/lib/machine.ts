@@ -1,5 +1,6 @@
 /** Facts about the machine a bench ran on, printed beside every figure. */
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { statfsSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 
 /** libuv's default when UV_THREADPOOL_SIZE is unset (libuv docs: "Its default size is 4"). */
 const LIBUV_THREADPOOL_SIZE_DEFAULT = 4;
@@ -14,7 +15,30 @@ export type MachineFacts = {
   readonly platform: string;
   /** The machine may be shared: a load well above zero at start means other work competed. */
   readonly loadAverage1mAtStart: number;
+  /** Where the bench databases live; on tmpfs an fsync costs nothing and commit rates flatter. */
+  readonly benchDirectory: string;
+  readonly benchDirectoryFilesystem: string;
 };
+
+/** statfs f_type magic numbers (linux/magic.h) of the file systems a bench is likely to meet. */
+const FILESYSTEM_NAMES: ReadonlyMap<number, string> = new Map([
+  [0xef53, "ext4"],
+  [0x58465342, "xfs"],
+  [0x9123683e, "btrfs"],
+  [0x01021994, "tmpfs"],
+  [0x794c7630, "overlayfs"],
+  [0x2fc12fc1, "zfs"],
+]);
+
+/** Set GHOSTMESH_BENCH_DIR to put the bench databases on the disk a node would use. */
+export function benchDirectory(): string {
+  return process.env.GHOSTMESH_BENCH_DIR ?? tmpdir();
+}
+
+function filesystemName(path: string): string {
+  const type = statfsSync(path).type;
+  return FILESYSTEM_NAMES.get(type) ?? `unknown (0x${type.toString(16)})`;
+}
 
 export function machineFacts(): MachineFacts {
   const configured = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? "", 10);
@@ -26,8 +50,14 @@ export function machineFacts(): MachineFacts {
     libuvVersion: process.versions.uv ?? "unknown",
     libuvThreadpoolSize: Number.isSafeInteger(configured) && configured > 0 ? configured : LIBUV_THREADPOOL_SIZE_DEFAULT,
     platform: `${process.platform}-${process.arch}`,
-    loadAverage1mAtStart: round(loadavg()[0] ?? 0, 2),
+    loadAverage1mAtStart: loadAverage1m(),
+    benchDirectory: benchDirectory(),
+    benchDirectoryFilesystem: filesystemName(benchDirectory()),
   };
+}
+
+export function loadAverage1m(): number {
+  return round(loadavg()[0] ?? 0, 2);
 }
 
 export function round(value: number, digits: number): number {

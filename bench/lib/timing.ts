@@ -23,7 +23,7 @@ export function startStopwatch(): () => { elapsedMs: number; cpuMs: number } {
 
 /** Progress goes to stderr: stdout carries exactly one JSON document. */
 export function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench ${(nowMs() / 1000).toFixed(1)}s] ${message}\n`);
 }
 
 export function perSecond(count: number, elapsedMs: number): number {

@@ -6,10 +6,13 @@
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { signatureAlgorithmName } from "../../src/crypto/index.ts";
 import type { PreparedTx } from "./txs.ts";
-import { nowMs, perSecond, runBounded } from "./timing.ts";
+import { nowMs, perSecond, runBounded, startStopwatch } from "./timing.ts";
 
 /** Far more than the threadpool has threads, so a thread never waits for the event loop. */
 const VERIFY_IN_FLIGHT_MAX = 64;
+
+/** `count` operations took `elapsedMs` of wall clock and `cpuMs` of process CPU (all threads). */
+export type RateMeasurement = { readonly count: number; readonly elapsedMs: number; readonly cpuMs: number };
 
 export type VerifySample = { readonly keyObject: KeyObject; readonly message: Uint8Array; readonly signature: Uint8Array };
 
@@ -40,10 +43,10 @@ export function measureVerifySyncPerSecond(samples: readonly VerifySample[], dur
 }
 
 /** All cores: every sample verified once on the threadpool, `VERIFY_IN_FLIGHT_MAX` at a time. */
-export async function measureVerifyAllCoresPerSecond(samples: readonly VerifySample[]): Promise<number> {
-  const started = nowMs();
+export async function measureVerifyAllCores(samples: readonly VerifySample[]): Promise<RateMeasurement> {
+  const stop = startStopwatch();
   await runBounded(samples, VERIFY_IN_FLIGHT_MAX, (sample) => verifyOnThreadpool(sample));
-  return perSecond(samples.length, nowMs() - started);
+  return { count: samples.length, ...stop() };
 }
 
 function verifyOnThreadpool(sample: VerifySample): Promise<void> {

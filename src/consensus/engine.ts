@@ -30,6 +30,7 @@ import {
 import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, type TcSummary } from "./safety.ts";
 import { isMessageShape, isUint } from "./shape.ts";
 import { TimeoutCollector } from "./timeoutCollector.ts";
+import { contextKey, isVerified, markVerified } from "./verifiedCache.ts";
 import { VoteCollector } from "./voteCollector.ts";
 import type {
   BlockRequestMessage,
@@ -127,7 +128,8 @@ export class ConsensusEngine {
   private readonly fetcher: BlockFetcher;
   private readonly pendingProposals = new Map<number, { readonly hash: Uint8Array; readonly proposal: ProposalMessage }>();
   private readonly proposalsSeen = new Map<number, ProposalSeen>();
-  private readonly verifiedCertificates = new WeakSet<object>();
+  /** See verifiedCache.ts: verdicts are memoised per (object, this context). */
+  private readonly verifiedContext: string;
   private safety: SafetyState;
   private currentView: number;
   /** Highest known QC; null is the genesis certificate (view 0). */
@@ -160,6 +162,7 @@ export class ConsensusEngine {
     this.selfIndex = opts.selfIndex;
     this.modules = modules;
     this.ctx = { chainId: opts.chainId, epoch: opts.epoch, committee: this.committee, verifier: modules.verifier };
+    this.verifiedContext = contextKey(opts.chainId, opts.epoch, this.committee);
     this.tree = new BlockTree(root, this.limits.treeBlocksMax);
     this.votes = new VoteCollector(this.committee);
     this.timeouts = new TimeoutCollector(this.committee);
@@ -323,16 +326,31 @@ export class ConsensusEngine {
   }
 
   private checkQc(qc: QuorumCertificate): Rejection | null {
-    if (this.verifiedCertificates.has(qc) || this.isRootQc(qc)) return null;
+    if (isVerified(qc, this.verifiedContext) || this.isRootQc(qc)) return null;
     const rejection = verifyQc(qc, this.ctx);
-    if (rejection === null) this.verifiedCertificates.add(qc);
+    if (rejection === null) markVerified(qc, this.verifiedContext);
     return rejection;
   }
 
   private checkTc(tc: TimeoutCertificate): Rejection | null {
-    if (this.verifiedCertificates.has(tc)) return null;
+    if (isVerified(tc, this.verifiedContext)) return null;
     const rejection = verifyTc(tc, this.ctx);
-    if (rejection === null) this.verifiedCertificates.add(tc);
+    if (rejection === null) markVerified(tc, this.verifiedContext);
+    return rejection;
+  }
+
+  /** Verifies a signed message once per object (the signature covers `signed()`, computed only on a miss). */
+  private checkSignature(message: object, sender: ValidatorIndex, signed: () => Uint8Array, signature: Uint8Array): boolean {
+    if (isVerified(message, this.verifiedContext)) return true;
+    const valid = this.modules.verifier.verify(sender, signed(), signature);
+    if (valid) markVerified(message, this.verifiedContext);
+    return valid;
+  }
+
+  private checkEvidence(evidence: Evidence): Rejection | null {
+    if (isVerified(evidence, this.verifiedContext)) return null;
+    const rejection = verifyEvidence(evidence, this.ctx);
+    if (rejection === null) markVerified(evidence, this.verifiedContext);
     return rejection;
   }
 
@@ -422,16 +440,18 @@ export class ConsensusEngine {
     const { header } = proposal.block;
     if (leaderOf(this.committee, header.view) !== proposal.sender) return reject(RejectCode.wrongLeader, `validator ${proposal.sender} does not lead view ${header.view}`);
     const hash = blockHashOf(proposal.block);
-    const signed = proposalMessage(this.chainId, this.epoch, header.view, header.height, hash);
-    if (!this.modules.verifier.verify(proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
+    const signed = (): Uint8Array => proposalMessage(this.chainId, this.epoch, header.view, header.height, hash);
+    if (!this.checkSignature(proposal, proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
     const certificates = this.acceptCertificates(header.justify, proposal.tc);
     if (certificates !== null) return certificates;
     if (this.halted) return null;
     if (header.view > this.currentView) return reject(RejectCode.viewNotJustified, `proposal for view ${header.view} without a certificate for view ${header.view - 1}`);
     this.recordProposal(proposal, hash);
     if (header.view < this.currentView) return this.insertLateBlock(proposal.block, hash);
-    const parentHex = toHex(header.parentHash);
-    if (!this.tree.isKnown(parentHex)) return this.awaitParent(proposal, hash);
+    // The parent to fetch must be the block the verified QC certifies, never a hash the proposer made up.
+    const certified = header.justify === null ? this.tree.root.hash : header.justify.blockHash;
+    if (!bytesEqual(header.parentHash, certified)) return reject(RejectCode.blockInvalid, `block ${header.height}: parentHash is not the block its QC certifies`);
+    if (!this.tree.isKnown(toHex(header.parentHash))) return this.awaitParent(proposal, hash);
     return this.processCurrentProposal(proposal, hash);
   }
 
@@ -456,9 +476,10 @@ export class ConsensusEngine {
 
   /** A proposal of a past view: no vote, but its block may be the parent of what comes next. */
   private insertLateBlock(block: Block, hash: Uint8Array): Rejection {
-    if (this.tree.isKnown(toHex(block.header.parentHash))) {
+    if (this.tree.isKnown(toHex(block.header.parentHash)) && !this.tree.isKnown(toHex(hash))) {
       const inserted = this.insertBlock(block, hash);
       if (!("hashHex" in inserted)) return inserted;
+      this.resumeAfterInsert();
     }
     return reject(RejectCode.viewOld, `proposal for view ${block.header.view}; current view ${this.currentView}`);
   }
@@ -572,7 +593,7 @@ export class ConsensusEngine {
       if (inBlock.has(key) || ancestors.has(key) || this.evidence.isCommitted(key)) return invalid(`${key} is already carried`);
       if (item.view + this.limits.evidenceViewsMax < header.view) return invalid(`${key} has expired`);
       inBlock.add(key);
-      const rejection = verifyEvidenceCached(item, this.ctx);
+      const rejection = this.checkEvidence(item);
       if (rejection !== null) return invalid(rejection.message);
     }
     return null;
@@ -627,7 +648,7 @@ export class ConsensusEngine {
     if (vote.view > this.currentView + this.limits.votesAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
     if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
-    if (!this.modules.verifier.verify(vote.sender, voteMessage(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
+    if (!this.checkSignature(vote, vote.sender, () => voteMessage(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
       return reject(RejectCode.badSignature, "vote signature");
     }
     return this.collectVote(vote);
@@ -652,8 +673,8 @@ export class ConsensusEngine {
     if (pre !== null) return pre;
     const highQcView = timeout.highQc?.view ?? 0;
     if (highQcView >= timeout.view) return reject(RejectCode.malformed, "timeout reports a QC view not below its view");
-    const signed = timeoutMessage(this.chainId, this.epoch, timeout.view, highQcView);
-    if (!this.modules.verifier.verify(timeout.sender, signed, timeout.signature)) return reject(RejectCode.badSignature, "timeout signature");
+    const signed = (): Uint8Array => timeoutMessage(this.chainId, this.epoch, timeout.view, highQcView);
+    if (!this.checkSignature(timeout, timeout.sender, signed, timeout.signature)) return reject(RejectCode.badSignature, "timeout signature");
     // Certificates first: a timeout from a peer ahead of us carries what we need to catch up.
     const certificates = this.acceptCertificates(timeout.highQc, timeout.tc);
     if (certificates !== null || this.halted) return certificates;
@@ -697,7 +718,8 @@ export class ConsensusEngine {
   }
 
   private sendBlockRequest(to: ValidatorIndex, blockHash: Uint8Array): void {
-    const message = { type: "blockRequest", epoch: this.epoch, blockHash, countMax: this.limits.retrievalBlocksMax, sender: this.selfIndex ?? 0 } as const;
+    const heightMin = this.tree.root.height;
+    const message = { type: "blockRequest", epoch: this.epoch, blockHash, countMax: this.limits.retrievalBlocksMax, heightMin, sender: this.selfIndex ?? 0 } as const;
     this.emit({ kind: "send", to, message });
   }
 
@@ -719,7 +741,7 @@ export class ConsensusEngine {
     let cursor: Uint8Array = request.blockHash;
     while (blocks.length < countMax) {
       const block = this.knownBlock(cursor);
-      if (block === undefined) break;
+      if (block === undefined || block.header.height <= request.heightMin) break;
       blocks.push(block);
       if (block.header.height <= 1) break;
       cursor = block.header.parentHash;
@@ -778,11 +800,17 @@ export class ConsensusEngine {
         break;
       }
     }
-    if (this.halted) return rejection;
+    return this.resumeAfterInsert() ?? rejection;
+  }
+
+  /** New blocks may be what a held proposal, or this leader's own proposal, waited for. */
+  private resumeAfterInsert(): Rejection | null {
+    if (this.halted) return null;
+    let rejection: Rejection | null = null;
     const pending = this.pendingProposals.get(this.currentView);
     if (pending !== undefined && this.tree.isKnown(toHex(pending.proposal.block.header.parentHash))) {
       this.pendingProposals.delete(this.currentView);
-      rejection = this.processCurrentProposal(pending.proposal, pending.hash) ?? rejection;
+      rejection = this.processCurrentProposal(pending.proposal, pending.hash);
     }
     if (this.selfIndex !== null && leaderOf(this.committee, this.currentView) === this.selfIndex) this.tryPropose();
     return rejection;
@@ -802,7 +830,7 @@ export class ConsensusEngine {
     const { evidence } = message;
     if (this.evidence.has(evidenceKey(evidence))) return reject(RejectCode.duplicate, "evidence already known");
     if (evidence.view + this.limits.evidenceViewsMax < this.currentView) return reject(RejectCode.viewOld, "evidence has expired");
-    const rejection = verifyEvidenceCached(evidence, this.ctx);
+    const rejection = this.checkEvidence(evidence);
     if (rejection !== null) return rejection;
     if (this.evidence.add(evidence)) this.emit({ kind: "evidence", evidence });
     return null;
@@ -810,15 +838,6 @@ export class ConsensusEngine {
 }
 
 // ---- helpers -------------------------------------------------------------------------------
-
-const verifiedEvidence = new WeakSet<Evidence>();
-
-function verifyEvidenceCached(evidence: Evidence, ctx: CertificateContext): Rejection | null {
-  if (verifiedEvidence.has(evidence)) return null;
-  const rejection = verifyEvidence(evidence, ctx);
-  if (rejection === null) verifiedEvidence.add(evidence);
-  return rejection;
-}
 
 function toTreeNode(block: Block, hash: Uint8Array, parentView: number): TreeNode {
   const { header } = block;

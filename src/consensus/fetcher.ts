@@ -25,6 +25,9 @@ export type StagedBlock = {
 
 export type FetchRequest = { readonly to: ValidatorIndex; readonly hash: Uint8Array };
 
+/** Times each peer is asked for one block before the fetch is given up. */
+export const FETCH_ROUNDS_MAX = 3;
+
 export class BlockFetcher {
   private readonly outstanding = new Map<string, Fetch>();
   private readonly staged = new Map<string, StagedBlock>();
@@ -65,11 +68,20 @@ export class BlockFetcher {
     return { to: fetch.peers[0] as ValidatorIndex, hash };
   }
 
-  /** Every outstanding fetch, each to its next peer: called on the view timer. */
+  /**
+   * Every outstanding fetch, each to its next peer: called on the view timer. A fetch every
+   * peer failed to answer `FETCH_ROUNDS_MAX` times is dropped, so unanswerable hashes cannot
+   * hold the fetch slots; it is wanted again if a later certificate names it.
+   */
   retries(): FetchRequest[] {
     const requests: FetchRequest[] = [];
-    for (const fetch of this.outstanding.values()) {
+    for (const fetch of [...this.outstanding.values()]) {
       fetch.attempt++;
+      if (fetch.attempt >= FETCH_ROUNDS_MAX * fetch.peers.length) {
+        this.outstanding.delete(fetch.hashHex);
+        this.droppedTotal++;
+        continue;
+      }
       requests.push({ to: fetch.peers[fetch.attempt % fetch.peers.length] as ValidatorIndex, hash: fetch.hash });
     }
     return requests;

@@ -48,5 +48,8 @@ export {
 export type { EvidenceRecord } from "./messages.ts";
 export { verifyEvidence, decodeEvidenceRecord } from "./evidence.ts";
 export { isSafeToVote, isSafeToTimeout, isSafeToPropose, initialSafetyState } from "./safety.ts";
-export { createCommitteeVerifier, createCachingVerifier, VERIFY_CACHE_ENTRIES_MAX } from "./verifier.ts";
-export type { CachingVerifier } from "./verifier.ts";
+export { createCommitteeVerifier, createCachingVerifier, signatureChecksOf, VERIFY_CACHE_ENTRIES_MAX } from "./verifier.ts";
+export type { CachingVerifier, SignatureCheck } from "./verifier.ts";
+export { encodeConsensusMessage, decodeConsensusMessage, consensusMessageSchema, blockSchema, timeoutCertificateSchema, CONSENSUS_MESSAGE_BYTES_MAX } from "./wire.ts";
+export { createConsensusMetrics, observeConsensusStep, observeConsensusStats } from "./metrics.ts";
+export type { ConsensusMetrics } from "./metrics.ts";

@@ -57,7 +57,7 @@ export function isMessageShape(message: unknown): message is ConsensusMessage {
     case "timeout":
       return isUint(message.view) && (message.highQc === null || isQcShape(message.highQc)) && (message.tc === null || isTcShape(message.tc)) && isBytes(message.signature);
     case "blockRequest":
-      return isBytes(message.blockHash, 32) && isUint(message.countMax);
+      return isBytes(message.blockHash, 32) && isUint(message.countMax) && isUint(message.heightMin);
     case "blockResponse":
       return Array.isArray(message.blocks) && message.blocks.every(isBlockShape);
     case "evidence":

@@ -72,6 +72,8 @@ export type BlockRequestMessage = {
   readonly blockHash: Uint8Array;
   /** Blocks wanted: the requested one and its ancestors, newest first. */
   readonly countMax: number;
+  /** The requester's committed height: blocks at or below it are not wanted. */
+  readonly heightMin: number;
   readonly sender: ValidatorIndex;
 };
 

@@ -4,9 +4,12 @@
  * (signer, message, signature) so a vote that arrives again, or inside a QC, is verified once.
  */
 import { sha256, verify } from "../crypto/index.ts";
-import type { ValidatorSet } from "../ledger/index.ts";
+import type { QuorumCertificate, ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
-import type { SignatureVerifier, ValidatorIndex } from "./types.ts";
+import { bitmapIndices } from "./certificates.ts";
+import { blockHashOf } from "./engine.ts";
+import { proposalMessage, timeoutMessage, voteMessage } from "./messages.ts";
+import type { ConsensusMessage, SignatureVerifier, TimeoutCertificate, ValidatorIndex } from "./types.ts";
 
 export function createCommitteeVerifier(set: ValidatorSet): SignatureVerifier {
   return {
@@ -19,20 +22,37 @@ export function createCommitteeVerifier(set: ValidatorSet): SignatureVerifier {
 
 export type CachingVerifier = SignatureVerifier & {
   readonly stats: () => { readonly hits: number; readonly misses: number; readonly entries: number };
+  /**
+   * Records a verdict reached elsewhere (e.g. verifyAsync on the threadpool before the message
+   * reaches the engine), so the engine's synchronous check is a cache hit.
+   */
+  readonly prime: (validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array, valid: boolean) => void;
 };
 
 /** Default bound: a few views of votes and QCs at n = 100 with room to spare. */
 export const VERIFY_CACHE_ENTRIES_MAX = 65_536;
 
+function cacheKey(validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array): string {
+  // Short signatures (Ed25519 in the simulator) key by value; long ones (ML-DSA) by digest.
+  const body = signature.byteLength <= 128 ? toHex(signature) : toHex(sha256(signature));
+  return `${validatorIndex}:${toHex(message)}:${body}`;
+}
+
 export function createCachingVerifier(inner: SignatureVerifier, entriesMax = VERIFY_CACHE_ENTRIES_MAX): CachingVerifier {
   const results = new Map<string, boolean>();
   let hits = 0;
   let misses = 0;
+  const remember = (key: string, valid: boolean): void => {
+    if (results.size >= entriesMax) {
+      // FIFO eviction: Map iterates in insertion order, so the first key is the oldest.
+      const oldest = results.keys().next();
+      if (oldest.done !== true) results.delete(oldest.value);
+    }
+    results.set(key, valid);
+  };
   return {
     verify(validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array): boolean {
-      // Short signatures (Ed25519 in the simulator) key by value; long ones (ML-DSA) by digest.
-      const body = signature.byteLength <= 128 ? toHex(signature) : toHex(sha256(signature));
-      const key = `${validatorIndex}:${toHex(message)}:${body}`;
+      const key = cacheKey(validatorIndex, message, signature);
       const cached = results.get(key);
       if (cached !== undefined) {
         hits++;
@@ -40,14 +60,54 @@ export function createCachingVerifier(inner: SignatureVerifier, entriesMax = VER
       }
       misses++;
       const valid = inner.verify(validatorIndex, message, signature);
-      if (results.size >= entriesMax) {
-        // FIFO eviction: Map iterates in insertion order, so the first key is the oldest.
-        const oldest = results.keys().next();
-        if (oldest.done !== true) results.delete(oldest.value);
-      }
-      results.set(key, valid);
+      remember(key, valid);
       return valid;
     },
+    prime: (validatorIndex, message, signature, valid) => remember(cacheKey(validatorIndex, message, signature), valid),
     stats: () => ({ hits, misses, entries: results.size }),
   };
+}
+
+export type SignatureCheck = { readonly validatorIndex: ValidatorIndex; readonly message: Uint8Array; readonly signature: Uint8Array };
+
+function qcChecks(chainId: string, qc: QuorumCertificate | null, count: number): SignatureCheck[] {
+  if (qc === null) return [];
+  const signers = bitmapIndices(qc.signers, count) ?? [];
+  const message = voteMessage(chainId, qc.view, qc.height, qc.blockHash);
+  return signers.flatMap((validatorIndex, k) => (qc.signatures[k] === undefined ? [] : [{ validatorIndex, message, signature: qc.signatures[k] }]));
+}
+
+function tcChecks(chainId: string, epoch: number, tc: TimeoutCertificate | null, count: number): SignatureCheck[] {
+  if (tc === null) return [];
+  const signers = bitmapIndices(tc.signers, count) ?? [];
+  return signers.flatMap((validatorIndex, k) => {
+    const signature = tc.signatures[k];
+    const highQcView = tc.highQcViews[k];
+    return signature === undefined || highQcView === undefined ? [] : [{ validatorIndex, message: timeoutMessage(chainId, epoch, tc.view, highQcView), signature }];
+  });
+}
+
+/**
+ * Every signature the engine will check in `message` (a decoded, schema-valid message), so
+ * the host can verify them in parallel (verifyAsync) and `prime` the caching verifier first.
+ */
+export function signatureChecksOf(message: ConsensusMessage, chainId: string, count: number): SignatureCheck[] {
+  switch (message.type) {
+    case "proposal": {
+      const { header } = message.block;
+      const own = { validatorIndex: message.sender, message: proposalMessage(chainId, message.epoch, header.view, header.height, blockHashOf(message.block)), signature: message.signature };
+      return [own, ...qcChecks(chainId, header.justify, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
+    }
+    case "vote":
+      return [{ validatorIndex: message.sender, message: voteMessage(chainId, message.view, message.height, message.blockHash), signature: message.signature }];
+    case "timeout": {
+      const own = { validatorIndex: message.sender, message: timeoutMessage(chainId, message.epoch, message.view, message.highQc?.view ?? 0), signature: message.signature };
+      return [own, ...qcChecks(chainId, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
+    }
+    case "blockResponse":
+      return message.blocks.flatMap((block) => qcChecks(chainId, block.header.justify, count));
+    case "blockRequest":
+    case "evidence":
+      return [];
+  }
 }

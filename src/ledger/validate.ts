@@ -36,7 +36,10 @@ export function decodeSignedTx(bytes: Uint8Array, chainId: string): DecodedTx {
   }
   const signedTx = decodeWith(signedTxSchema, bytes, "signedTx", { maxBytes: TX_WIRE_BYTES_MAX });
   // The bytes decoded strictly, so their spans are the canonical encodings of the parts.
-  const { txBytes, recordBytes } = signedTxSpans(bytes, signedTx.records?.length);
+  // Record spans outlive this call (execution builds entries from them): take them from a
+  // private copy, so a caller that reuses its buffer cannot change them behind the records.
+  const owned = signedTx.records === undefined ? bytes : new Uint8Array(bytes);
+  const { txBytes, recordBytes } = signedTxSpans(owned, signedTx.records?.length);
   validateSignedTx(signedTx, bytes.byteLength, chainId, recordBytes);
   const txHash = hashTxBytes(txBytes);
   return recordBytes === undefined ? { signedTx, txHash, sizeBytes: bytes.byteLength } : { signedTx, txHash, sizeBytes: bytes.byteLength, recordBytes };

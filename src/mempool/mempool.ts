@@ -87,8 +87,9 @@ export class Mempool {
   private async admitDecoded(decoded: DecodedTx): Promise<PoolTx> {
     const { signedTx, txHash } = decoded;
     const txHashHex = toHex(txHash);
-    this.checkAdmissible(decoded, txHashHex);
-    const key = this.senderKey(decoded);
+    const fromHex = toHex(signedTx.tx.from);
+    this.checkAdmissible(decoded, txHashHex, fromHex);
+    const key = this.senderKey(decoded, fromHex);
     const cached = this.verified.get(txHashHex);
     if (cached !== undefined && bytesEqual(cached, signedTx.sig)) {
       this.modules.metrics?.verifyCacheHitsTotal.inc();
@@ -98,16 +99,16 @@ export class Mempool {
       this.rememberVerified(txHashHex, signedTx.sig);
     }
     // The pool may have changed while the signature was being checked: check again.
-    this.checkAdmissible(decoded, txHashHex);
+    this.checkAdmissible(decoded, txHashHex, fromHex);
     const entryCount = signedTx.tx.type === "audit.batch" ? signedTx.tx.body.recordCount : 1;
     const poolTx: PoolTx = decoded.recordBytes === undefined
       ? { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount }
       : { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, recordBytes: decoded.recordBytes };
-    this.insert(poolTx, key);
+    this.insert(poolTx, key, fromHex);
     return poolTx;
   }
 
-  private checkAdmissible(decoded: DecodedTx, txHashHex: string): void {
+  private checkAdmissible(decoded: DecodedTx, txHashHex: string, fromHex: string): void {
     if (this.byHash.has(txHashHex)) {
       throw new GhostmeshError("MEMPOOL_DUPLICATE", `transaction ${txHashHex} is already pending`, { txHash: txHashHex });
     }
@@ -121,7 +122,7 @@ export class Mempool {
     }
     const { tx } = decoded.signedTx;
     // Peek without creating sender state, so refused transactions leave nothing behind.
-    const sender = this.senders.get(toHex(tx.from)) ?? this.freshSenderState(tx.from);
+    const sender = this.senders.get(fromHex) ?? this.freshSenderState(tx.from);
     if (tx.nonce < sender.nextNonce) {
       throw new GhostmeshError("MEMPOOL_NONCE_TOO_LOW", `nonce ${tx.nonce} is already used; the next nonce of this account is ${sender.nextNonce}`, {
         nonce: tx.nonce,
@@ -141,18 +142,18 @@ export class Mempool {
   }
 
   /** The key that must have signed: the registered one, or the one a registration carries. */
-  private senderKey(decoded: DecodedTx): MempoolAccount {
+  private senderKey(decoded: DecodedTx, fromHex: string): MempoolAccount {
     const { tx } = decoded.signedTx;
     const committed = this.modules.accounts.getAccount(tx.from);
     if (tx.type === "account.register") {
-      if (committed || this.senders.get(toHex(tx.from))?.pendingKey) {
+      if (committed || this.senders.get(fromHex)?.pendingKey) {
         throw new GhostmeshError("MEMPOOL_ACCOUNT_EXISTS", "this account is already registered (a public key is registered once)", {});
       }
       return { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 0 };
     }
-    const key = committed ?? this.senders.get(toHex(tx.from))?.pendingKey;
+    const key = committed ?? this.senders.get(fromHex)?.pendingKey;
     if (!key) {
-      throw new GhostmeshError("MEMPOOL_UNKNOWN_ACCOUNT", `account ${toHex(tx.from)} is not registered; send account.register first`, {});
+      throw new GhostmeshError("MEMPOOL_UNKNOWN_ACCOUNT", `account ${fromHex} is not registered; send account.register first`, {});
     }
     return key;
   }
@@ -161,8 +162,7 @@ export class Mempool {
     return { nextNonce: this.modules.accounts.getAccount(from)?.nonce ?? 0, pending: 0, waiting: new Map() };
   }
 
-  private senderState(from: Uint8Array): SenderState {
-    const fromHex = toHex(from);
+  private senderState(from: Uint8Array, fromHex: string): SenderState {
     let sender = this.senders.get(fromHex);
     if (!sender) {
       sender = this.freshSenderState(from);
@@ -171,9 +171,9 @@ export class Mempool {
     return sender;
   }
 
-  private insert(poolTx: PoolTx, key: MempoolAccount): void {
+  private insert(poolTx: PoolTx, key: MempoolAccount, fromHex: string): void {
     const { tx } = poolTx.signedTx;
-    const sender = this.senderState(tx.from);
+    const sender = this.senderState(tx.from, fromHex);
     if (tx.type === "account.register") sender.pendingKey = key;
     this.byHash.set(poolTx.txHashHex, poolTx);
     this.sizeBytesTotal += poolTx.sizeBytes;

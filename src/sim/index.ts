@@ -4,7 +4,7 @@
  */
 export { runSimulation, Simulation } from "./simulation.ts";
 export type { SimRunResult } from "./simulation.ts";
-export { runSweep, runSeed, percentile, SIM_FAILURES_KEPT_MAX } from "./runner.ts";
+export { runSweep, runSeed, percentile, SweepAccumulator, SIM_FAILURES_KEPT_MAX } from "./runner.ts";
 export type { SimSummary, SimFailure } from "./runner.ts";
 export {
   SimBehavior,

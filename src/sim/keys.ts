@@ -9,8 +9,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import { hashTagged, SignatureAlgorithm, sign as mlDsaSign, signingKeyFromSeed, verify as mlDsaVerify, addressFromPublicKey } from "../crypto/index.ts";
-import type { SignatureVerifier } from "../consensus/index.ts";
-import { createCachingVerifier } from "../consensus/index.ts";
+import { createCachingVerifier, type CachingVerifier } from "../consensus/index.ts";
 import type { Validator } from "../ledger/index.ts";
 import type { Rng } from "./rng.ts";
 
@@ -27,7 +26,9 @@ export type SimKeyring = {
   readonly keys: readonly SimKey[];
   readonly validators: readonly Validator[];
   /** One cache for the whole run. */
-  readonly verifier: SignatureVerifier;
+  readonly verifier: CachingVerifier;
+  /** Signatures made so far by all keys. */
+  readonly signatures: () => number;
 };
 
 /** PKCS#8 prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows. */
@@ -68,8 +69,8 @@ export function createSimKeyring(rng: Rng, count: number, scheme: SimSignatureSc
   }
   // Ed25519 keys sit under the ML-DSA-65 id in these records; they never leave the simulator.
   const validators: Validator[] = keys.map((key, i) => ({ name: `v${i}`, address: key.address, alg: SignatureAlgorithm.mlDsa65, publicKey: key.publicKey, power: 1 }));
-  const raw: SignatureVerifier = {
-    verify(index, message, signature) {
+  const raw = {
+    verify(index: number, message: Uint8Array, signature: Uint8Array): boolean {
       if (scheme === SimSignatureScheme.mlDsa65) {
         const key = keys[index];
         return key !== undefined && mlDsaVerify(SignatureAlgorithm.mlDsa65, key.publicKey, message, signature);
@@ -83,5 +84,7 @@ export function createSimKeyring(rng: Rng, count: number, scheme: SimSignatureSc
       }
     },
   };
-  return { keys, validators, verifier: createCachingVerifier(raw, SIM_VERIFY_CACHE_ENTRIES_MAX) };
+  let signatures = 0;
+  const counted = keys.map((key) => ({ ...key, sign: (message: Uint8Array) => (signatures++, key.sign(message)) }));
+  return { keys: counted, validators, verifier: createCachingVerifier(raw, SIM_VERIFY_CACHE_ENTRIES_MAX), signatures: () => signatures };
 }

@@ -26,6 +26,9 @@ export class SimNetwork {
   messagesTotal = 0;
   bytesTotal = 0;
   droppedTotal = 0;
+  /** Per message type: point-to-point sends and (with measureBytes) their wire bytes. */
+  readonly messagesByType = new Map<ConsensusMessage["type"], number>();
+  readonly bytesByType = new Map<ConsensusMessage["type"], number>();
   private readonly params: SimNetworkParams;
   private readonly instanceCount: number;
   private readonly instancesByKey: number[][] = [];
@@ -76,7 +79,12 @@ export class SimNetwork {
   private sendOne(from: number, to: number, message: ConsensusMessage, nowMs: number, queue: DeliverySink): void {
     const { rng, options } = this.params;
     this.messagesTotal++;
-    if (this.params.measureBytes) this.bytesTotal += wireSizeBytes(message, this.params.signatureBytes);
+    this.messagesByType.set(message.type, (this.messagesByType.get(message.type) ?? 0) + 1);
+    if (this.params.measureBytes) {
+      const size = wireSizeBytes(message, this.params.signatureBytes);
+      this.bytesTotal += size;
+      this.bytesByType.set(message.type, (this.bytesByType.get(message.type) ?? 0) + size);
+    }
     if ((this.groups !== null && this.groups[from] !== this.groups[to]) || rng.chance(this.lossyPpm)) {
       this.droppedTotal++;
       return;

@@ -29,7 +29,7 @@ export type SimSummary = {
 /** Failing runs kept in full in a summary; the rest are only counted. */
 export const SIM_FAILURES_KEPT_MAX = 20;
 
-export function runSeed(base: Omit<SimOptions, "seed">, seed: number, index: number): number {
+export function runSeed(seed: number, index: number): number {
   return (seed + index) % 0x100000000;
 }
 
@@ -39,41 +39,56 @@ export function percentile(sorted: readonly number[], percent: number): number {
   return sorted[index] as number;
 }
 
+/** Folds run results (in any order) into a summary; add them in run order for a stable `failures` list. */
+export class SweepAccumulator {
+  private readonly latencies: number[] = [];
+  private readonly failures: SimFailure[] = [];
+  private runs = 0;
+  private committedBlocks = 0;
+  private safetyViolations = 0;
+  private livenessFailures = 0;
+  private evidenceCommitted = 0;
+  private evidenceMissing = 0;
+  private messagesTotal = 0;
+  private bytesTotal = 0;
+
+  add(result: SimRunResult): void {
+    this.runs++;
+    this.committedBlocks += result.committedBlocks;
+    this.safetyViolations += result.safetyViolations;
+    this.livenessFailures += result.livenessFailures;
+    this.evidenceCommitted += result.evidenceCommitted;
+    this.evidenceMissing += result.evidenceMissing;
+    this.messagesTotal += result.messagesTotal;
+    this.bytesTotal += result.bytesTotal;
+    for (const latency of result.latenciesMs) this.latencies.push(latency);
+    if (result.violations.length > 0 && this.failures.length < SIM_FAILURES_KEPT_MAX) this.failures.push({ seed: result.seed, violations: result.violations });
+  }
+
+  summary(): SimSummary {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return {
+      runs: this.runs,
+      committedBlocks: this.committedBlocks,
+      safetyViolations: this.safetyViolations,
+      livenessFailures: this.livenessFailures,
+      evidenceCommitted: this.evidenceCommitted,
+      evidenceMissing: this.evidenceMissing,
+      p50CommitLatencyMs: percentile(sorted, 50),
+      p99CommitLatencyMs: percentile(sorted, 99),
+      messagesTotal: this.messagesTotal,
+      bytesTotal: this.bytesTotal,
+      failures: [...this.failures].sort((a, b) => a.seed - b.seed),
+    };
+  }
+}
+
 export function runSweep(base: Omit<SimOptions, "seed">, runs: number, seed: number, onRun?: (index: number, result: SimRunResult) => void): SimSummary {
-  const latencies: number[] = [];
-  const failures: SimFailure[] = [];
-  let committedBlocks = 0;
-  let safetyViolations = 0;
-  let livenessFailures = 0;
-  let evidenceCommitted = 0;
-  let evidenceMissing = 0;
-  let messagesTotal = 0;
-  let bytesTotal = 0;
+  const accumulator = new SweepAccumulator();
   for (let i = 0; i < runs; i++) {
-    const result = runSimulation({ ...base, seed: runSeed(base, seed, i) });
-    committedBlocks += result.committedBlocks;
-    safetyViolations += result.safetyViolations;
-    livenessFailures += result.livenessFailures;
-    evidenceCommitted += result.evidenceCommitted;
-    evidenceMissing += result.evidenceMissing;
-    messagesTotal += result.messagesTotal;
-    bytesTotal += result.bytesTotal;
-    for (const latency of result.latenciesMs) latencies.push(latency);
-    if (result.violations.length > 0 && failures.length < SIM_FAILURES_KEPT_MAX) failures.push({ seed: result.seed, violations: result.violations });
+    const result = runSimulation({ ...base, seed: runSeed(seed, i) });
+    accumulator.add(result);
     onRun?.(i, result);
   }
-  latencies.sort((a, b) => a - b);
-  return {
-    runs,
-    committedBlocks,
-    safetyViolations,
-    livenessFailures,
-    evidenceCommitted,
-    evidenceMissing,
-    p50CommitLatencyMs: percentile(latencies, 50),
-    p99CommitLatencyMs: percentile(latencies, 99),
-    messagesTotal,
-    bytesTotal,
-    failures,
-  };
+  return accumulator.summary();
 }

@@ -41,11 +41,16 @@ export type SimRunResult = {
   readonly latenciesMs: readonly number[];
   readonly messagesTotal: number;
   readonly bytesTotal: number;
+  readonly messagesByType: Readonly<Record<string, number>>;
+  readonly bytesByType: Readonly<Record<string, number>>;
   readonly virtualTimeMs: number;
   readonly gstMs: number;
   readonly events: number;
   readonly crashes: number;
   readonly roles: readonly string[];
+  readonly signatures: number;
+  readonly verifications: number;
+  readonly verificationCacheHits: number;
 };
 
 /** Hard stop for a run, far beyond any healthy one: a run this long is a liveness failure. */
@@ -368,11 +373,16 @@ export class Simulation {
       latenciesMs: this.checker.latenciesMs,
       messagesTotal: this.network.messagesTotal,
       bytesTotal: this.network.bytesTotal,
+      messagesByType: Object.fromEntries(this.network.messagesByType),
+      bytesByType: Object.fromEntries(this.network.bytesByType),
       virtualTimeMs: this.nowMs,
       gstMs: this.gstMs,
       events: this.events,
       crashes: this.crashes,
       roles: this.roles,
+      signatures: this.keyring.signatures(),
+      verifications: this.keyring.verifier.stats().misses,
+      verificationCacheHits: this.keyring.verifier.stats().hits,
     };
   }
 }

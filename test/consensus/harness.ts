@@ -5,6 +5,7 @@
 import {
   blockHashOf,
   buildQc,
+  buildTc,
   createConsensusEngine,
   proposalMessage,
   timeoutMessage,
@@ -182,4 +183,14 @@ export function signTimeout(cluster: TestCluster, sender: number, view: number, 
 export function buildBlock(cluster: TestCluster, builder: number, leader: number, view: number, justify: QuorumCertificate | null, parentHeight: number): Block {
   const node = cluster.nodes[builder] as TestNode;
   return node.app.proposeBlock({ parentHash: justify?.blockHash ?? cluster.genesisHash, parentHeight, justify, view, proposer: leader, evidence: [] });
+}
+
+export function makeTc(cluster: TestCluster, signers: readonly number[], view: number, highQcView: number): TimeoutCertificate {
+  const shares = new Map<number, { highQcView: number; signature: Uint8Array }>();
+  for (const signer of signers) {
+    const key = cluster.keyring.keys[signer];
+    if (key === undefined) throw new Error("key");
+    shares.set(signer, { highQcView, signature: key.sign(timeoutMessage(CHAIN_ID, 0, view, highQcView)) });
+  }
+  return buildTc(view, shares, cluster.nodes.length);
 }

@@ -1,0 +1,293 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { blockHashOf, RejectCode, verifyEvidence, createCommittee, type ConsensusAction, type ProposalMessage } from "../../src/consensus/index.ts";
+import type { Block } from "../../src/ledger/index.ts";
+import {
+  CHAIN_ID,
+  bootNode,
+  buildBlock,
+  createCluster,
+  host,
+  makeQc,
+  makeTc,
+  pump,
+  sent,
+  signProposal,
+  signTimeout,
+  signVote,
+  startAll,
+  type TestCluster,
+  type TestNode,
+} from "./harness.ts";
+
+function node(cluster: TestCluster, i: number): TestNode {
+  return cluster.nodes[i] as TestNode;
+}
+
+function startOne(cluster: TestCluster, i: number): readonly ConsensusAction[] {
+  return host(node(cluster, i), node(cluster, i).engine.start().actions);
+}
+
+function deliver(cluster: TestCluster, i: number, message: Parameters<TestNode["engine"]["onMessage"]>[0]) {
+  const step = node(cluster, i).engine.onMessage(message);
+  host(node(cluster, i), step.actions);
+  return step;
+}
+
+function commits(actions: readonly ConsensusAction[]) {
+  return actions.flatMap((a) => (a.kind === "commit" ? [a] : []));
+}
+
+test("engine: a fault-free cluster commits a chain by the 2-chain rule and all nodes agree", () => {
+  const cluster = createCluster(4);
+  const log = pump(cluster, startAll(cluster), (e) => e.message.type !== "proposal" || e.message.block.header.view <= 8);
+  const heights = cluster.nodes.map((n) => n.engine.committedRoot.height);
+  assert.ok(Math.min(...heights) >= 5, `every node committed at least 5 blocks, got ${heights}`);
+  const byHeight = new Map<number, string>();
+  for (const actions of log) {
+    for (const commit of commits(actions)) {
+      for (const b of commit.blocks) {
+        const hex = Buffer.from(b.hash).toString("hex");
+        assert.equal(byHeight.get(b.block.header.height) ?? hex, hex, `agreement at height ${b.block.header.height}`);
+        byHeight.set(b.block.header.height, hex);
+      }
+    }
+  }
+});
+
+test("engine: persistSafety precedes every vote, timeout and proposal it justifies", () => {
+  const cluster = createCluster(4, 2);
+  let pending = startAll(cluster).map((e) => ({ ...e }));
+  let checked = 0;
+  for (let round = 0; round < 200 && pending.length > 0; round++) {
+    const next: typeof pending = [];
+    for (const envelope of pending) {
+      const targets = envelope.to === "all" ? [0, 1, 2, 3].filter((i) => i !== envelope.from) : [envelope.to];
+      for (const to of targets) {
+        const actions = host(node(cluster, to), node(cluster, to).engine.onMessage(envelope.message).actions);
+        let persistedVoteView = -1;
+        let persistedProposalView = -1;
+        for (const action of actions) {
+          if (action.kind === "persistSafety") {
+            persistedVoteView = action.state.lastVotedView;
+            persistedProposalView = action.state.lastProposedView;
+          }
+          if (action.kind !== "send") continue;
+          const m = action.message;
+          if (m.type === "vote" || m.type === "timeout") {
+            assert.ok(persistedVoteView >= m.view, `${m.type} for view ${m.view} sent after a persist of view ${persistedVoteView}`);
+            checked++;
+          }
+          if (m.type === "proposal") assert.ok(persistedProposalView >= m.block.header.view, "proposal persisted first");
+          if (m.type !== "proposal" || m.block.header.view <= 6) next.push({ from: to, to: action.to, message: m });
+        }
+      }
+    }
+    pending = next;
+  }
+  assert.ok(checked >= 10, `checked ${checked} votes`);
+});
+
+test("engine: the commit rule commits only through QCs of consecutive views", () => {
+  const cluster = createCluster(4, 3);
+  startOne(cluster, 0);
+  const b1 = buildBlock(cluster, 0, 1, 1, null, 0);
+  assert.equal(deliver(cluster, 0, signProposal(cluster, 1, b1)).rejection, null);
+  const qc1 = makeQc(cluster, [1, 2, 3], 1, 1, blockHashOf(b1));
+  // View 2 failed: B3 extends QC(1) with TC(2).
+  const b3 = buildBlock(cluster, 0, 3, 3, qc1, 1);
+  const step3 = deliver(cluster, 0, signProposal(cluster, 3, b3, makeTc(cluster, [1, 2, 3], 2, 1)));
+  assert.equal(step3.rejection, null);
+  assert.equal(step3.rejection, null);
+  assert.equal(node(cluster, 0).engine.safetyState.lastVotedView, 3, "votes for B3 under TC(2) (node 0 leads view 4: the vote stays local)");
+  const qc3 = makeQc(cluster, [1, 2, 3], 3, 2, blockHashOf(b3));
+  const b5 = buildBlock(cluster, 0, 1, 5, qc3, 2);
+  const step5 = deliver(cluster, 0, signProposal(cluster, 1, b5, makeTc(cluster, [1, 2, 3], 4, 3)));
+  assert.equal(commits(step5.actions).length, 0, "QC(3) on B3 whose QC is from view 1: no commit");
+  const qc5 = makeQc(cluster, [1, 2, 3], 5, 3, blockHashOf(b5));
+  const b6 = buildBlock(cluster, 0, 2, 6, qc5, 3);
+  const step6 = deliver(cluster, 0, signProposal(cluster, 2, b6));
+  assert.equal(commits(step6.actions).length, 0, "QC(5) on B5 whose QC is from view 3: no commit");
+  const qc6 = makeQc(cluster, [1, 2, 3], 6, 4, blockHashOf(b6));
+  const b7 = buildBlock(cluster, 0, 3, 7, qc6, 4);
+  const step7 = deliver(cluster, 0, signProposal(cluster, 3, b7));
+  const [commit] = commits(step7.actions);
+  assert.ok(commit !== undefined, "QC(6) on B6 (view 6) whose parent B5 has view 5 commits B5");
+  assert.deepEqual(commit.blocks.map((b) => b.block.header.height), [1, 2, 3]);
+  assert.deepEqual(commit.blocks[2]?.qc, qc5, "B5 is committed with the QC that certifies it");
+  assert.deepEqual(commit.commitQc, qc6);
+  assert.equal(node(cluster, 0).engine.committedRoot.height, 3);
+});
+
+test("engine: a second proposal for one view gets no vote and becomes verifiable evidence", () => {
+  const cluster = createCluster(4, 4);
+  startOne(cluster, 0);
+  const first = buildBlock(cluster, 0, 1, 1, null, 0);
+  cluster.nowMs += 5;
+  const second = buildBlock(cluster, 0, 1, 1, null, 0);
+  assert.notDeepEqual(blockHashOf(first), blockHashOf(second));
+  assert.equal(sent(deliver(cluster, 0, signProposal(cluster, 1, first)).actions, "vote").length, 1);
+  const step = deliver(cluster, 0, signProposal(cluster, 1, second));
+  assert.equal(sent(step.actions, "vote").length, 0, "never a second vote in view 1");
+  const evidence = step.actions.flatMap((a) => (a.kind === "evidence" ? [a.evidence] : []));
+  assert.equal(evidence.length, 1);
+  assert.equal(evidence[0]?.kind, "proposal");
+  assert.equal(sent(step.actions, "evidence").length, 1, "evidence is gossiped");
+  const ctx = { chainId: CHAIN_ID, epoch: 0, committee: createCommittee(cluster.validatorSet), verifier: cluster.keyring.verifier };
+  assert.equal(verifyEvidence(evidence[0]!, ctx), null, "the evidence verifies for anyone holding the set");
+  const tampered = { ...evidence[0]!, view: 2 };
+  assert.equal(verifyEvidence(tampered, ctx)?.code, RejectCode.evidenceInvalid);
+});
+
+test("engine: equivocating votes at the next leader become vote evidence, proposed in its next block", () => {
+  const cluster = createCluster(4, 5);
+  startOne(cluster, 2);
+  const a = buildBlock(cluster, 2, 1, 1, null, 0);
+  cluster.nowMs += 3;
+  const b = buildBlock(cluster, 2, 1, 1, null, 0);
+  assert.equal(deliver(cluster, 2, signVote(cluster, 0, 1, 1, blockHashOf(a))).rejection, null);
+  const step = deliver(cluster, 2, signVote(cluster, 0, 1, 1, blockHashOf(b)));
+  const evidence = step.actions.flatMap((x) => (x.kind === "evidence" ? [x.evidence] : []));
+  assert.equal(evidence[0]?.kind, "vote");
+  // Node 2's own vote for `a` (it leads view 2) and votes from 0 and 1 complete QC(1).
+  const steps = [deliver(cluster, 2, signProposal(cluster, 1, a)), deliver(cluster, 2, signVote(cluster, 1, 1, 1, blockHashOf(a)))];
+  const proposal = steps.flatMap((x) => sent(x.actions, "proposal"))[0]?.message as ProposalMessage | undefined;
+  assert.ok(proposal !== undefined, "QC(1) formed and leader 2 proposed");
+  assert.equal(proposal.block.evidence.length, 1, "the pending evidence rides in the block");
+});
+
+test("engine: a validator that crashed between persisting and sending its vote never votes again in that view", () => {
+  const cluster = createCluster(4, 6);
+  startOne(cluster, 0);
+  const b1 = buildBlock(cluster, 0, 1, 1, null, 0);
+  cluster.nowMs += 7;
+  const b1Other = buildBlock(cluster, 0, 1, 1, null, 0);
+  const step = node(cluster, 0).engine.onMessage(signProposal(cluster, 1, b1));
+  const persistAt = step.actions.findIndex((a) => a.kind === "persistSafety");
+  const voteAt = step.actions.findIndex((a) => a.kind === "send" && a.message.type === "vote");
+  assert.ok(persistAt >= 0 && persistAt < voteAt, "the safety write comes before the vote");
+  // Crash: the host performed the actions up to the write, not the send.
+  host(node(cluster, 0), step.actions.slice(0, voteAt));
+  bootNode(cluster, 0);
+  startOne(cluster, 0);
+  for (const proposal of [signProposal(cluster, 1, b1), signProposal(cluster, 1, b1Other)]) {
+    const again = deliver(cluster, 0, proposal);
+    assert.equal(sent(again.actions, "vote").length, 0, "no vote in view 1 after restart");
+    assert.equal(again.rejection?.code, RejectCode.unsafe);
+  }
+});
+
+test("engine: hostile input is refused with a typed reason and changes nothing", () => {
+  const cluster = createCluster(4, 7);
+  startOne(cluster, 0);
+  const b1 = buildBlock(cluster, 0, 1, 1, null, 0);
+  const good = signProposal(cluster, 1, b1);
+  const qc1 = makeQc(cluster, [1, 2, 3], 1, 1, blockHashOf(b1));
+  const withJustify = (justify: typeof qc1): ProposalMessage => signProposal(cluster, 2, { ...buildBlock(cluster, 0, 2, 2, qc1, 1), header: { ...buildBlock(cluster, 0, 2, 2, qc1, 1).header, justify } });
+  deliver(cluster, 0, good);
+  const cases: [string, unknown, string][] = [
+    ["bad proposal signature", { ...good, signature: new Uint8Array(64) }, RejectCode.badSignature],
+    ["proposal by a non-leader", { ...signProposal(cluster, 3, b1) }, RejectCode.wrongLeader],
+    ["forged QC signature", withJustify({ ...qc1, signatures: [new Uint8Array(64), ...qc1.signatures.slice(1)] }), RejectCode.qcBadSignature],
+    ["QC without quorum", withJustify(makeQc(cluster, [1, 2], 1, 1, blockHashOf(b1))), RejectCode.qcNoQuorum],
+    ["QC bitmap names more signers than signatures", withJustify({ ...qc1, signatures: qc1.signatures.slice(0, 2) }), RejectCode.qcMalformed],
+    ["QC bitmap with stray bits", withJustify({ ...qc1, signers: new Uint8Array([0xff]) }), RejectCode.qcMalformed],
+    ["QC bitmap of the wrong size", withJustify({ ...qc1, signers: new Uint8Array([0x0e, 0]) }), RejectCode.qcMalformed],
+    ["vote from an unknown validator", { ...signVote(cluster, 1, 1, 1, blockHashOf(b1)), sender: 9 }, RejectCode.unknownSender],
+    ["message of another epoch", { ...good, epoch: 1 }, RejectCode.epochMismatch],
+    ["malformed message", { type: "vote", epoch: 0, view: -1 }, RejectCode.malformed],
+    ["vote to a validator that does not lead the next view", signVote(cluster, 1, 1, 1, blockHashOf(b1)), RejectCode.notLeader],
+    ["vote far ahead", signVote(cluster, 1, 43, 1, blockHashOf(b1)), RejectCode.viewTooFarAhead],
+    ["timeout with a forged TC", { ...signTimeout(cluster, 1, 3, qc1, { ...makeTc(cluster, [1, 2, 3], 2, 1), signatures: [new Uint8Array(64), new Uint8Array(64), new Uint8Array(64)] }) }, RejectCode.tcBadSignature],
+  ];
+  for (const [what, message, code] of cases) {
+    const before = node(cluster, 0).engine.stats();
+    const step = node(cluster, 0).engine.onMessage(message as ProposalMessage);
+    assert.equal(step.rejection?.code, code, what);
+    assert.deepEqual(step.actions, [], `${what}: no actions`);
+    assert.deepEqual(node(cluster, 0).engine.stats(), before, `${what}: state unchanged`);
+  }
+  // A valid QC is still used (it moves the view), but a block whose parent is not the block
+  // the QC certifies is refused without fetching anything.
+  const b2 = buildBlock(cluster, 0, 2, 2, qc1, 1);
+  const stray = deliver(cluster, 0, signProposal(cluster, 2, { ...b2, header: { ...b2.header, parentHash: new Uint8Array(32).fill(9) } }));
+  assert.equal(stray.rejection?.code, RejectCode.blockInvalid);
+  assert.equal(sent(stray.actions, "blockRequest").length, 0, "nothing fetched for a made-up parent");
+  // The proposal beyond the view a QC reaches is refused.
+  const ahead = deliver(cluster, 0, signProposal(cluster, 1, buildBlock(cluster, 0, 1, 5, qc1, 1)));
+  assert.equal(ahead.rejection?.code, RejectCode.viewNotJustified);
+  assert.equal(sent(ahead.actions, "vote").length, 0);
+});
+
+test("engine: a proposal whose QC certifies an unknown block is held while the block is fetched", () => {
+  const cluster = createCluster(4, 8);
+  startOne(cluster, 0);
+  const unknown = buildBlock(cluster, 3, 1, 1, null, 0);
+  const qc = makeQc(cluster, [1, 2, 3], 1, 1, blockHashOf(unknown));
+  const b2 = { ...unknown, header: { ...unknown.header, height: 2, view: 2, parentHash: blockHashOf(unknown), justify: qc } } as Block;
+  const step = deliver(cluster, 0, signProposal(cluster, 2, b2));
+  assert.equal(step.rejection?.code, RejectCode.blockParentUnknown);
+  const requests = sent(step.actions, "blockRequest");
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0]?.to, 2, "asks the proposer first");
+});
+
+test("engine: a missed proposal is fetched, validated, and the node catches up and votes", () => {
+  const cluster = createCluster(4, 9);
+  // Node 3 never receives the proposal of view 1.
+  const log = pump(cluster, startAll(cluster), (e, to) => !(to === 3 && e.message.type === "proposal" && e.message.block.header.view === 1) && (e.message.type !== "proposal" || e.message.block.header.view <= 6));
+  assert.ok(sent(log[3] ?? [], "blockRequest").length >= 1, "node 3 fetched");
+  assert.ok(node(cluster, 3).engine.committedRoot.height >= 3, `node 3 committed ${node(cluster, 3).engine.committedRoot.height}`);
+});
+
+test("engine: timeouts of f + 1 make a validator join, a quorum forms a TC and the next leader proposes with it", () => {
+  const cluster = createCluster(4, 10);
+  startOne(cluster, 2);
+  deliver(cluster, 2, signTimeout(cluster, 0, 1, null));
+  const joined = deliver(cluster, 2, signTimeout(cluster, 1, 1, null));
+  const own = sent(joined.actions, "timeout");
+  assert.equal(own.length, 1, "two timeouts (> 1/3 of the power) make node 2 time out too");
+  const proposal = sent(joined.actions, "proposal")[0]?.message as ProposalMessage | undefined;
+  assert.ok(proposal !== undefined, "its own timeout completes TC(1) and node 2 leads view 2");
+  assert.equal(proposal.tc?.view, 1);
+  assert.equal(proposal.block.header.justify, null, "extends genesis under TC(1)");
+  assert.equal(node(cluster, 2).engine.view, 2);
+});
+
+test("engine: the view timer backs off exponentially while views fail, up to the cap", () => {
+  const cluster = createCluster(4, 11);
+  const delays = startOne(cluster, 0).flatMap((a) => (a.kind === "setTimer" ? [a.delayMs] : []));
+  for (let view = 1; view <= 5; view++) {
+    const tc = makeTc(cluster, [1, 2, 3], view, 0);
+    const step = deliver(cluster, 0, signTimeout(cluster, 1, view + 1, null, tc));
+    delays.push(...step.actions.flatMap((a) => (a.kind === "setTimer" ? [a.delayMs] : [])));
+  }
+  assert.deepEqual(delays, [1000, 2000, 4000, 8000, 8000, 8000]);
+  const refire = node(cluster, 0).engine.onLocalTimer(node(cluster, 0).engine.view);
+  assert.equal(sent(refire.actions, "timeout").length, 1, "the timer times the view out");
+  assert.equal(node(cluster, 0).engine.onLocalTimer(1).actions.length, 0, "a stale timer does nothing");
+});
+
+test("engine: a validator restarted from its store resumes in its view with its saved blocks", () => {
+  const cluster = createCluster(4, 12);
+  pump(cluster, startAll(cluster), (e) => e.message.type !== "proposal" || e.message.block.header.view <= 5);
+  const before = node(cluster, 1).engine.stats();
+  bootNode(cluster, 1);
+  startOne(cluster, 1);
+  const after = node(cluster, 1).engine.stats();
+  assert.ok(after.view >= before.highQcView + 1, `resumed in view ${after.view} (high QC ${before.highQcView})`);
+  assert.equal(after.highQcView, before.highQcView);
+  assert.ok(after.treeBlocks >= 1, "uncommitted blocks were restored");
+});
+
+test("engine: when the application ends the epoch, the engine commits up to that block, hands over and halts", () => {
+  const cluster = createCluster(4, 13, { provider: { nextValidatorSet: (block) => (block.header.height === 2 ? { validators: [] } : null) } });
+  const log = pump(cluster, startAll(cluster), (e) => e.message.type !== "proposal" || e.message.block.header.view <= 8);
+  const changes = (log[0] ?? []).flatMap((a) => (a.kind === "epochChange" ? [a] : []));
+  assert.equal(changes.length, 1);
+  assert.equal(changes[0]?.epoch, 1);
+  assert.equal(changes[0]?.root.height, 2);
+  assert.equal(node(cluster, 0).engine.committedRoot.height, 2, "nothing past the epoch's last block is committed");
+  assert.equal(node(cluster, 0).engine.isHalted, true);
+  assert.equal(node(cluster, 0).engine.onLocalTimer(node(cluster, 0).engine.view).rejection?.code, RejectCode.halted);
+});

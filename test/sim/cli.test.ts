@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runSimCommand } from "../../src/cli/cmds/sim.ts";
+
+function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void; env: NodeJS.ProcessEnv }; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return { io: { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {} }, out: () => out, err: () => err };
+}
+
+test("sim command: --json prints exactly one JSON object with the verdict and exits 0", async () => {
+  const c = capture();
+  const code = await runSimCommand(["--validators", "4", "--byzantine", "1", "--behavior", "mixed", "--runs", "3", "--seed", "5", "--drop", "0.1", "--partitions", "--views", "20", "--json"], c.io);
+  assert.equal(code, 0, c.err());
+  const lines = c.out().trim().split("\n");
+  assert.equal(lines.length, 1, "one line of stdout");
+  const summary = JSON.parse(lines[0] as string) as Record<string, number>;
+  for (const key of ["runs", "committedBlocks", "safetyViolations", "livenessFailures", "evidenceCommitted", "p50CommitLatencyMs", "p99CommitLatencyMs"]) {
+    assert.equal(typeof summary[key], "number", key);
+  }
+  assert.equal(summary.runs, 3);
+  assert.equal(summary.safetyViolations, 0);
+  assert.ok((summary.committedBlocks ?? 0) > 0);
+  assert.match(c.err(), /3\/3 runs/, "progress goes to stderr");
+});
+
+test("sim command: beyond the bound it exits 1 and prints each failing seed with the command that replays it", async () => {
+  const c = capture();
+  const code = await runSimCommand(["--validators", "4", "--byzantine", "2", "--behavior", "twins", "--runs", "2", "--seed", "1", "--json"], c.io);
+  assert.equal(code, 1);
+  const summary = JSON.parse(c.out()) as { safetyViolations: number };
+  assert.ok(summary.safetyViolations > 0);
+  assert.match(c.err(), /replay with: ghostmesh sim --validators 4 --byzantine 2 --behavior twins --views 40 --runs 1 --seed 1\n/);
+  assert.match(c.err(), /agreement/);
+});
+
+test("sim command: a replayed seed gives the same verdict as inside the sweep", async () => {
+  const sweep = capture();
+  await runSimCommand(["--validators", "4", "--byzantine", "1", "--behavior", "twins", "--runs", "2", "--seed", "40", "--views", "15", "--json"], sweep.io);
+  const one = capture();
+  await runSimCommand(["--validators", "4", "--byzantine", "1", "--behavior", "twins", "--runs", "1", "--seed", "41", "--views", "15", "--json"], one.io);
+  const two = capture();
+  await runSimCommand(["--validators", "4", "--byzantine", "1", "--behavior", "twins", "--runs", "1", "--seed", "40", "--views", "15", "--json"], two.io);
+  const total = JSON.parse(sweep.out()).committedBlocks as number;
+  assert.equal(total, (JSON.parse(one.out()).committedBlocks as number) + (JSON.parse(two.out()).committedBlocks as number));
+});
+
+test("sim command: bad flags exit 2 with a message naming the flag", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--byzantine", "1"], /--validators/],
+    [["--validators", "0"], /--validators: expected an integer from 1/],
+    [["--validators", "4", "--byzantine", "1"], /--behavior is required/],
+    [["--validators", "4", "--byzantine", "1", "--behavior", "sneaky"], /--behavior: expected one of/],
+    [["--validators", "4", "--drop", "1.5"], /--drop: expected a probability/],
+    [["--validators", "4", "--seed", "-3"], /--seed/],
+    [["--validators", "4", "--bogus"], /bogus/],
+    [["--validators", "4", "--signatures", "rsa"], /--signatures/],
+  ];
+  for (const [argv, message] of cases) {
+    const c = capture();
+    assert.equal(await runSimCommand(argv, c.io), 2, argv.join(" "));
+    assert.match(c.err(), message, argv.join(" "));
+    assert.equal(c.out(), "", "nothing on stdout");
+  }
+});
+
+test("sim command: --help prints usage and exits 0", async () => {
+  const c = capture();
+  assert.equal(await runSimCommand(["--help"], c.io), 0);
+  assert.match(c.out(), /Usage: ghostmesh sim --validators N/);
+});

@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  Rng,
+  SimBehavior,
+  ViolationKind,
+  createSimKeyring,
+  defaultSimFaultOptions,
+  defaultSimOptions,
+  genesisSimState,
+  runSimulation,
+  runSweep,
+  type SimOptions,
+} from "../../src/sim/index.ts";
+import { SimChecker } from "../../src/sim/checkers.ts";
+import { createCommittee } from "../../src/consensus/index.ts";
+
+function options(validators: number, byzantine: number, behavior: SimOptions["behavior"], extra: Partial<SimOptions> = {}): Omit<SimOptions, "seed"> {
+  return defaultSimOptions({
+    validators,
+    byzantine,
+    behavior,
+    seed: 0,
+    views: 30,
+    faults: { ...defaultSimFaultOptions, dropPpm: 100_000, partitions: true },
+    ...extra,
+  });
+}
+
+test("sim: a run replays event for event from its seed", () => {
+  const opts = { ...options(4, 1, SimBehavior.mixed), seed: 77 };
+  const first = runSimulation(opts);
+  const second = runSimulation(opts);
+  assert.deepEqual(second, first);
+  assert.ok(first.events > 100 && first.committedBlocks > 0);
+});
+
+for (const [validators, byzantine] of [
+  [4, 1],
+  [7, 2],
+] as const) {
+  for (const behavior of [SimBehavior.twins, SimBehavior.silent, SimBehavior.withhold, SimBehavior.invalid, SimBehavior.forgedQc, SimBehavior.mixed]) {
+    test(`sim: n=${validators} with ${byzantine} ${behavior} keeps agreement, validity and liveness under loss, partitions and crashes`, () => {
+      const summary = runSweep(options(validators, byzantine, behavior), 2, 1000 + validators);
+      assert.deepEqual(summary.failures, [], "no violation in any run");
+      assert.ok(summary.committedBlocks > 0, "blocks were committed");
+    });
+  }
+}
+
+test("sim: twins' equivocations are detected and end up committed as evidence", () => {
+  const summary = runSweep(options(4, 1, SimBehavior.twins), 3, 21);
+  assert.deepEqual(summary.failures, []);
+  assert.ok(summary.evidenceCommitted > 0, "evidence was committed");
+  assert.equal(summary.evidenceMissing, 0);
+});
+
+test("sim: beyond the bound (n=4 with 2 twins) the checker reports forks", () => {
+  for (const seed of [1, 2, 3]) {
+    const result = runSimulation({ ...options(4, 2, SimBehavior.twins, { faults: { ...defaultSimFaultOptions } }), seed });
+    assert.ok(result.violations.some((v) => v.kind === ViolationKind.agreement), `seed ${seed}: an agreement violation is reported`);
+    assert.ok(result.safetyViolations > 0);
+  }
+});
+
+test("sim: beyond the bound (n=4 with 2 silent) the checker reports a liveness failure", () => {
+  const result = runSimulation({ ...options(4, 2, SimBehavior.silent, { views: 5 }), seed: 5 });
+  assert.equal(result.livenessFailures, 1);
+  assert.ok(result.violations.some((v) => v.kind === ViolationKind.liveness));
+});
+
+test("sim: validators crashing between the safety write and the send never sign twice in a view", () => {
+  let crashes = 0;
+  const heavy = { ...defaultSimFaultOptions, crashAfterPersistPpm: 300_000, dropPpm: 50_000 };
+  const summary = runSweep(options(4, 1, SimBehavior.twins, { faults: heavy }), 3, 99, (_i, result) => {
+    crashes += result.crashes;
+  });
+  assert.ok(crashes >= 10, `crashes happened (${crashes})`);
+  assert.deepEqual(summary.failures, [], "no honest equivocation, fork or stall");
+});
+
+test("sim: the checker reports an honest validator signing two votes in one view", () => {
+  const keyring = createSimKeyring(new Rng(1), 4, "ed25519");
+  const committee = createCommittee({ validators: keyring.validators });
+  const checker = new SimChecker(committee, new Set([0, 1, 2, 3]), new Uint8Array(32), genesisSimState(new Uint8Array(32)));
+  checker.onVoteSeen(2, 7, "aa", 10);
+  checker.onVoteSeen(2, 7, "aa", 11);
+  assert.equal(checker.countOf(ViolationKind.honestEquivocation), 0, "the same vote twice is fine");
+  checker.onVoteSeen(2, 7, "bb", 12);
+  assert.equal(checker.countOf(ViolationKind.honestEquivocation), 1);
+});
