@@ -16,9 +16,9 @@ export type DecodedTx = {
   readonly txHash: Uint8Array;
   readonly sizeBytes: number;
   /**
-   * For audit.batch: encodeCanonical(records[i]) for each record, as views into the wire
-   * bytes (see spans.ts). Execution builds the log entries from them instead of encoding
-   * every record again.
+   * For audit.batch: encodeCanonical(records[i]) for each record, as views into a private
+   * copy of the wire bytes (see spans.ts). Execution builds the log entries from them
+   * instead of encoding every record again.
    */
   readonly recordBytes?: readonly Uint8Array[];
 };
