@@ -54,7 +54,7 @@ export type SimRunResult = {
 };
 
 /** Hard stop for a run, far beyond any healthy one: a run this long is a liveness failure. */
-const SIM_EVENTS_MAX = 200_000;
+const SIM_EVENTS_MAX = 5_000_000;
 const CHAIN_ID = "sim";
 
 export function runSimulation(opts: SimOptions): SimRunResult {
