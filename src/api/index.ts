@@ -1,3 +1,3 @@
 export { buildApi, startApiServer, type ApiOptions, type ApiServer } from "./server.ts";
-export type { ApiModules } from "./types.ts";
+export type { ApiModules, BlockProducer } from "./types.ts";
 export { httpStatusOf } from "./errors.ts";

@@ -1,14 +1,26 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import type { Mempool } from "../mempool/index.ts";
+import type { Mempool, PoolTx } from "../mempool/index.ts";
 import type { Chain } from "../node/chain.ts";
-import type { SingleValidatorProducer } from "../node/producer.ts";
+import type { CommittedBlockEvent } from "../node/producer.ts";
 import type { Logger } from "../node/types.ts";
+
+/**
+ * What the API needs from whatever commits blocks (the one-validator producer, or a
+ * consensus host): "committed" events, and a note after each admission (a consensus host
+ * gossips the transaction to the other validators).
+ */
+export type BlockProducer = {
+  on(event: "committed", listener: (event: CommittedBlockEvent) => void): unknown;
+  off(event: "committed", listener: (event: CommittedBlockEvent) => void): unknown;
+  /** `bytes` are the transaction's wire bytes as admitted (a consensus host gossips them as they are). */
+  notifyAdmitted(poolTx: PoolTx, bytes: Uint8Array): void;
+};
 
 export type ApiModules = {
   readonly chain: Chain;
   readonly mempool: Mempool;
-  readonly producer: Pick<SingleValidatorProducer, "on" | "off" | "notifyAdmitted">;
+  readonly producer: BlockProducer;
   readonly register: Registry;
   readonly logger: Logger;
 };

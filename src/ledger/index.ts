@@ -17,5 +17,5 @@ export { signerBitmap, signerIndices, hasQuorum, verifyQuorumCertificate } from 
 export { decodeSignedTx, validateSignedTx, encodeSignedTx, type DecodedTx } from "./validate.ts";
 export { signedTxSpans, type SignedTxSpans } from "./spans.ts";
 export * from "./schemas.ts";
-export { ChainStore, type BlockCommit, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
+export { ChainStore, type BlockCommit, type PendingBlockRow, type PendingEvidenceRow, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
 export { decodeStoredHeader, decodeStoredQc, decodeStoredEvidence, decodeStoredTx, decodeStoredEntry } from "./decode.ts";

@@ -41,6 +41,16 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE state (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
   `,
+  // 2: consensus state of a validator (docs/decisions/0200): its safety rules (one row),
+  // validated blocks not yet committed, equivocation evidence not yet committed, and the
+  // keys of evidence already committed (a block may carry an equivocation only once).
+  `
+  CREATE TABLE consensus_safety (id INTEGER PRIMARY KEY CHECK (id = 0), state BLOB NOT NULL);
+  CREATE TABLE consensus_blocks (hash BLOB PRIMARY KEY, height INTEGER NOT NULL, block BLOB NOT NULL) WITHOUT ROWID;
+  CREATE INDEX consensus_blocks_by_height ON consensus_blocks(height);
+  CREATE TABLE consensus_evidence (key TEXT PRIMARY KEY, evidence BLOB NOT NULL) WITHOUT ROWID;
+  CREATE TABLE evidence_committed (key TEXT PRIMARY KEY, height INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -43,7 +43,13 @@ export type BlockCommit = {
   readonly entries: readonly StoredEntryRow[];
   readonly tiles: readonly TileWrite[];
   readonly stateWrites: readonly StateWrite[];
+  /** Keys of the consensus evidence this block carries: committed with it, no longer pending. */
+  readonly evidenceKeysCommitted?: readonly string[];
 };
+
+/** A validated, uncommitted block kept by a validator so a restart can resume with it. */
+export type PendingBlockRow = { readonly hash: Uint8Array; readonly height: number; readonly block: Uint8Array };
+export type PendingEvidenceRow = { readonly key: string; readonly evidence: Uint8Array };
 
 export type EntryQuery = {
   readonly action?: string;
@@ -105,19 +111,60 @@ export class ChainStore implements TileReader {
   commitBlock(commit: BlockCommit): void {
     const head = this.headHeight();
     assert(commit.block.height === head + 1, `commitBlock: height ${commit.block.height} follows head ${head}`);
-    const s = this.statements;
+    if (this.db.isTransaction) {
+      // Inside a caller's transaction (see `transaction`): all or nothing with the rest of it.
+      this.db.exec("SAVEPOINT commit_block");
+      try {
+        this.insertBlockRows(commit);
+        this.db.exec("RELEASE commit_block");
+      } catch (err) {
+        this.db.exec("ROLLBACK TO commit_block");
+        this.db.exec("RELEASE commit_block");
+        throw err;
+      }
+      return;
+    }
     this.db.exec("BEGIN IMMEDIATE");
     try {
-      const b = commit.block;
-      s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence, b.qc);
-      for (const tx of commit.txs) s.insertTx.run(tx.hash, tx.height, tx.position, tx.firstLeaf, tx.leafCount, tx.bytes);
-      insertEntries(s.insertEntry, s.insertEntries, commit.entries);
-      for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
-      for (const w of commit.stateWrites) s.upsertState.run(w.key, w.value);
+      this.insertBlockRows(commit);
       this.db.exec("COMMIT");
     } catch (err) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
       throw err;
+    }
+  }
+
+  /**
+   * Runs `write` in one transaction: several writes cost one commit (one WAL fsync with
+   * synchronous=FULL) instead of one each, and are durable together when it returns. Nested
+   * calls join the outer transaction.
+   */
+  transaction<T>(write: () => T): T {
+    if (this.db.isTransaction) return write();
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = write();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  private insertBlockRows(commit: BlockCommit): void {
+    const s = this.statements;
+    const b = commit.block;
+    s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence, b.qc);
+    for (const tx of commit.txs) s.insertTx.run(tx.hash, tx.height, tx.position, tx.firstLeaf, tx.leafCount, tx.bytes);
+    insertEntries(s.insertEntry, s.insertEntries, commit.entries);
+    for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
+    for (const w of commit.stateWrites) s.upsertState.run(w.key, w.value);
+    // Pending consensus blocks at or below a committed height can never be built on again.
+    s.deletePendingBlocksUpTo.run(b.height);
+    for (const key of commit.evidenceKeysCommitted ?? []) {
+      s.deletePendingEvidence.run(key);
+      s.insertCommittedEvidence.run(key, b.height);
     }
   }
 
@@ -201,6 +248,47 @@ export class ChainStore implements TileReader {
     }
   }
 
+  // ---- consensus state of a validator (each write is one durable transaction) ----------
+
+  /** The persisted consensus safety state (encoded by the caller), if any. */
+  loadSafetyState(): Uint8Array | undefined {
+    const row = this.statements.safety.get() as { state: Uint8Array } | undefined;
+    return row?.state;
+  }
+
+  /** Durable when it returns (synchronous=FULL): a vote that depends on it may then leave. */
+  saveSafetyState(state: Uint8Array): void {
+    this.statements.upsertSafety.run(state);
+  }
+
+  savePendingBlock(row: PendingBlockRow): void {
+    this.statements.insertPendingBlock.run(row.hash, row.height, row.block);
+  }
+
+  /** Pending blocks above `heightAbove`, lowest first. */
+  pendingBlocks(heightAbove: number): PendingBlockRow[] {
+    return this.statements.pendingBlocksAbove.all(heightAbove).map((row) => {
+      const r = row as { hash: Uint8Array; height: number; block: Uint8Array };
+      return { hash: r.hash, height: r.height, block: r.block };
+    });
+  }
+
+  savePendingEvidence(row: PendingEvidenceRow): void {
+    this.statements.insertPendingEvidence.run(row.key, row.evidence);
+  }
+
+  pendingEvidence(): PendingEvidenceRow[] {
+    return this.statements.pendingEvidenceAll.all().map((row) => {
+      const r = row as { key: string; evidence: Uint8Array };
+      return { key: r.key, evidence: r.evidence };
+    });
+  }
+
+  /** Whether a committed block carried the evidence with this key. */
+  isEvidenceCommitted(key: string): boolean {
+    return this.statements.committedEvidence.get(key) !== undefined;
+  }
+
   /** Raw access for offline tools and tests that corrupt a store on purpose. */
   unsafeDatabase(): DatabaseSync {
     return this.db;
@@ -255,6 +343,16 @@ function prepareStatements(db: DatabaseSync) {
     tilesAll: p("SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx"),
     state: p("SELECT value FROM state WHERE key = ?"),
     stateAll: p("SELECT key, value FROM state ORDER BY key"),
+    safety: p("SELECT state FROM consensus_safety WHERE id = 0"),
+    upsertSafety: p("INSERT INTO consensus_safety (id, state) VALUES (0, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state"),
+    insertPendingBlock: p("INSERT INTO consensus_blocks (hash, height, block) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING"),
+    pendingBlocksAbove: p("SELECT hash, height, block FROM consensus_blocks WHERE height > ? ORDER BY height, hash"),
+    deletePendingBlocksUpTo: p("DELETE FROM consensus_blocks WHERE height <= ?"),
+    insertPendingEvidence: p("INSERT INTO consensus_evidence (key, evidence) VALUES (?, ?) ON CONFLICT(key) DO NOTHING"),
+    pendingEvidenceAll: p("SELECT key, evidence FROM consensus_evidence ORDER BY key"),
+    deletePendingEvidence: p("DELETE FROM consensus_evidence WHERE key = ?"),
+    insertCommittedEvidence: p("INSERT INTO evidence_committed (key, height) VALUES (?, ?)"),
+    committedEvidence: p("SELECT height FROM evidence_committed WHERE key = ?"),
   };
 }
 

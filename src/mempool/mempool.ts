@@ -6,12 +6,18 @@
  * in parallel across cores. Verified signatures are cached by tx hash. Ready transactions
  * (the sender's next nonce) are reaped in arrival order; a transaction that arrives ahead of
  * its predecessor waits, within `nonceWindow`, until the gap fills.
+ *
+ * Two ways to use it. A single producer `reap`s transactions (they leave the pool) and
+ * reports their fate with `onCommitted` / `onRejected`. Under consensus, a leader `select`s
+ * transactions without removing them (a proposal may never commit, and every validator's
+ * pool holds the same gossiped transactions); `onBlockCommitted` then removes what any
+ * validator's block committed and what those commits made invalid.
  */
-import { bytesEqual, GhostmeshError, toHex } from "../util/index.ts";
+import { assert, bytesEqual, GhostmeshError, toHex } from "../util/index.ts";
 import { decodeSignedTx, type DecodedTx } from "../ledger/index.ts";
 import type { MempoolOptions } from "./options.ts";
 import type { MempoolMetrics } from "./metrics.ts";
-import type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier } from "./types.ts";
+import type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier, VerifiedSignature } from "./types.ts";
 
 type SenderState = {
   /** The nonce the next ready transaction must carry. */
@@ -21,6 +27,8 @@ type SenderState = {
   readonly waiting: Map<number, PoolTx>;
   /** Key registered by a pending account.register, before it commits. */
   pendingKey?: MempoolAccount;
+  /** This sender's ready transactions still in the pool, by nonce. */
+  readonly readyByNonce: Map<number, PoolTx>;
 };
 
 export type MempoolModules = {
@@ -36,12 +44,17 @@ export class Mempool {
   private readonly modules: MempoolModules;
   private readonly byHash = new Map<string, PoolTx>();
   private readonly senders = new Map<string, SenderState>();
-  /** Ready transactions in arrival order; `readyHead` skips the reaped prefix without shifting. */
+  /**
+   * Ready transactions in arrival order; `readyHead` skips the reaped prefix without shifting.
+   * An entry is live while `readyLive` maps its hash to that very object: removal leaves a
+   * hole that reaping and selection skip, and compaction drops.
+   */
   private ready: PoolTx[] = [];
   private readyHead = 0;
+  private readonly readyLive = new Map<string, PoolTx>();
   /** Log entries of the ready transactions, so a producer can cut a block by entries too. */
   private readyEntries = 0;
-  private readonly verified = new Map<string, Uint8Array>();
+  private readonly verified = new Map<string, VerifiedSignature>();
   private sizeBytesTotal = 0;
 
   constructor(opts: MempoolOptions, modules: MempoolModules) {
@@ -54,7 +67,7 @@ export class Mempool {
   }
 
   get readyCount(): number {
-    return this.ready.length - this.readyHead;
+    return this.readyLive.size;
   }
 
   /** Log entries the ready transactions would add (a batch counts its records). */
@@ -69,6 +82,15 @@ export class Mempool {
 
   has(txHashHex: string): boolean {
     return this.byHash.has(txHashHex);
+  }
+
+  /**
+   * The signature this pool verified for the transaction and the key it verified under, if
+   * it still remembers them: a block carrying the same transaction with these signature
+   * bytes, from a sender whose key in the block's state is this key, needs no second check.
+   */
+  verifiedSignature(txHashHex: string): VerifiedSignature | undefined {
+    return this.verified.get(txHashHex);
   }
 
   /** @throws GhostmeshError LEDGER_*, CODEC_* or MEMPOOL_*; the pool is unchanged when it throws. */
@@ -91,12 +113,12 @@ export class Mempool {
     this.checkAdmissible(decoded, txHashHex, fromHex);
     const key = this.senderKey(decoded, fromHex);
     const cached = this.verified.get(txHashHex);
-    if (cached !== undefined && bytesEqual(cached, signedTx.sig)) {
+    if (cached !== undefined && bytesEqual(cached.sig, signedTx.sig) && cached.alg === key.alg && bytesEqual(cached.publicKey, key.publicKey)) {
       this.modules.metrics?.verifyCacheHitsTotal.inc();
     } else {
       const ok = await this.modules.verifier.verify(key.alg, key.publicKey, txHash, signedTx.sig);
       if (!ok) throw new GhostmeshError("MEMPOOL_BAD_SIGNATURE", "signature does not verify for the sender's registered key", { txHash: txHashHex });
-      this.rememberVerified(txHashHex, signedTx.sig);
+      this.rememberVerified(txHashHex, { sig: signedTx.sig, alg: key.alg, publicKey: key.publicKey });
     }
     // The pool may have changed while the signature was being checked: check again.
     this.checkAdmissible(decoded, txHashHex, fromHex);
@@ -159,7 +181,7 @@ export class Mempool {
   }
 
   private freshSenderState(from: Uint8Array): SenderState {
-    return { nextNonce: this.modules.accounts.getAccount(from)?.nonce ?? 0, pending: 0, waiting: new Map() };
+    return { nextNonce: this.modules.accounts.getAccount(from)?.nonce ?? 0, pending: 0, waiting: new Map(), readyByNonce: new Map() };
   }
 
   private senderState(from: Uint8Array, fromHex: string): SenderState {
@@ -178,23 +200,29 @@ export class Mempool {
     this.byHash.set(poolTx.txHashHex, poolTx);
     this.sizeBytesTotal += poolTx.sizeBytes;
     sender.waiting.set(tx.nonce, poolTx);
-    // Promote the contiguous run starting at the next nonce.
-    for (let next = sender.waiting.get(sender.nextNonce); next; next = sender.waiting.get(sender.nextNonce)) {
-      sender.waiting.delete(sender.nextNonce);
-      sender.nextNonce += 1;
-      sender.pending += 1;
-      this.ready.push(next);
-      this.readyEntries += next.entryCount;
-    }
+    this.promote(sender);
     this.updateGauges();
   }
 
-  private rememberVerified(txHashHex: string, sig: Uint8Array): void {
+  /** Promotes the contiguous run of waiting transactions starting at the sender's next nonce. */
+  private promote(sender: SenderState): void {
+    for (let next = sender.waiting.get(sender.nextNonce); next; next = sender.waiting.get(sender.nextNonce)) {
+      sender.waiting.delete(sender.nextNonce);
+      sender.readyByNonce.set(sender.nextNonce, next);
+      sender.nextNonce += 1;
+      sender.pending += 1;
+      this.ready.push(next);
+      this.readyLive.set(next.txHashHex, next);
+      this.readyEntries += next.entryCount;
+    }
+  }
+
+  private rememberVerified(txHashHex: string, verified: VerifiedSignature): void {
     if (this.verified.size >= this.opts.verifiedCacheMax) {
       const oldest = this.verified.keys().next();
       if (!oldest.done) this.verified.delete(oldest.value);
     }
-    this.verified.set(txHashHex, sig);
+    this.verified.set(txHashHex, verified);
   }
 
   /**
@@ -207,21 +235,134 @@ export class Mempool {
     let bytes = 0;
     while (this.readyHead < this.ready.length && taken.length < limits.txsMax) {
       const next = this.ready[this.readyHead] as PoolTx;
+      if (!this.isLive(next)) {
+        this.readyHead += 1;
+        continue;
+      }
       if (taken.length > 0 && (entries + next.entryCount > limits.entriesMax || bytes + next.sizeBytes > limits.bytesMax)) break;
       taken.push(next);
       entries += next.entryCount;
       bytes += next.sizeBytes;
       this.readyHead += 1;
       this.readyEntries -= next.entryCount;
+      this.readyLive.delete(next.txHashHex);
+      this.senders.get(toHex(next.signedTx.tx.from))?.readyByNonce.delete(next.signedTx.tx.nonce);
       this.byHash.delete(next.txHashHex);
       this.sizeBytesTotal -= next.sizeBytes;
     }
+    this.compactReady();
+    this.updateGauges();
+    return taken;
+  }
+
+  private isLive(poolTx: PoolTx): boolean {
+    return this.readyLive.get(poolTx.txHashHex) === poolTx;
+  }
+
+  /** Drops the reaped prefix and removal holes once they are most of the array. */
+  private compactReady(): void {
+    const slots = this.ready.length - this.readyHead;
+    const holes = slots - this.readyLive.size;
     if (this.readyHead > 4096 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    this.updateGauges();
+    if (holes > 1024 && holes * 2 > slots) {
+      this.ready = this.ready.slice(this.readyHead).filter((poolTx) => this.isLive(poolTx));
+      this.readyHead = 0;
+    }
+    assert(this.ready.length - this.readyHead >= this.readyLive.size, "compactReady: every live ready transaction keeps its slot");
+  }
+
+  /**
+   * Ready transactions, oldest first, within the limits, skipping those `exclude` names
+   * (a leader excludes what its parent's uncommitted ancestors already carry). Nothing is
+   * removed: the transactions stay until a commit (or `remove`) settles them.
+   */
+  select(limits: ReapLimits, exclude: (txHashHex: string) => boolean): PoolTx[] {
+    const taken: PoolTx[] = [];
+    let entries = 0;
+    let bytes = 0;
+    for (let i = this.readyHead; i < this.ready.length && taken.length < limits.txsMax; i++) {
+      const next = this.ready[i] as PoolTx;
+      if (!this.isLive(next) || exclude(next.txHashHex)) continue;
+      if (taken.length > 0 && (entries + next.entryCount > limits.entriesMax || bytes + next.sizeBytes > limits.bytesMax)) break;
+      taken.push(next);
+      entries += next.entryCount;
+      bytes += next.sizeBytes;
+    }
     return taken;
+  }
+
+  /**
+   * Removes these transactions (ready or waiting) and nothing else: e.g. ones a leader's
+   * execution refused. Returns those that were held.
+   */
+  remove(txHashesHex: Iterable<string>): PoolTx[] {
+    const removed: PoolTx[] = [];
+    for (const txHashHex of txHashesHex) {
+      const poolTx = this.byHash.get(txHashHex);
+      if (poolTx !== undefined && this.removeHeld(poolTx, false)) removed.push(poolTx);
+    }
+    this.compactReady();
+    this.updateGauges();
+    return removed;
+  }
+
+  /**
+   * A block committed (by any validator): its transactions leave the pool, and for each of
+   * their senders the committed nonce (read from the accounts reader, which the chain has
+   * already advanced) settles the rest: held transactions below it can never apply and are
+   * dropped, and the next expected nonce moves up to it (a block may commit transactions
+   * this pool never saw). Returns the dropped transactions that did not commit.
+   */
+  onBlockCommitted(committed: readonly { readonly from: Uint8Array; readonly txHashHex: string }[]): PoolTx[] {
+    const senders = new Map<string, Uint8Array>();
+    for (const tx of committed) {
+      const held = this.byHash.get(tx.txHashHex);
+      if (held !== undefined) this.removeHeld(held, true);
+      senders.set(toHex(tx.from), tx.from);
+    }
+    const dropped: PoolTx[] = [];
+    for (const [fromHex, from] of senders) {
+      const sender = this.senders.get(fromHex);
+      if (sender === undefined) continue;
+      const committedNonce = this.modules.accounts.getAccount(from)?.nonce ?? 0;
+      for (const poolTx of [...sender.readyByNonce.values(), ...sender.waiting.values()]) {
+        if (poolTx.signedTx.tx.nonce < committedNonce && this.removeHeld(poolTx, false)) dropped.push(poolTx);
+      }
+      const current = this.senders.get(fromHex);
+      if (current !== undefined && current.nextNonce < committedNonce) {
+        current.nextNonce = committedNonce;
+        this.promote(current);
+      }
+    }
+    this.compactReady();
+    this.updateGauges();
+    return dropped;
+  }
+
+  /** Takes one held transaction out of every index; forgets a sender left with nothing held. */
+  private removeHeld(poolTx: PoolTx, committed: boolean): boolean {
+    if (this.byHash.get(poolTx.txHashHex) !== poolTx) return false;
+    const { tx } = poolTx.signedTx;
+    const fromHex = toHex(tx.from);
+    const sender = this.senders.get(fromHex);
+    assert(sender !== undefined, "removeHeld: a held transaction has sender state");
+    this.byHash.delete(poolTx.txHashHex);
+    this.sizeBytesTotal -= poolTx.sizeBytes;
+    if (this.isLive(poolTx)) {
+      this.readyLive.delete(poolTx.txHashHex);
+      this.readyEntries -= poolTx.entryCount;
+      sender.readyByNonce.delete(tx.nonce);
+      sender.pending -= 1;
+    } else if (sender.waiting.get(tx.nonce) === poolTx) {
+      sender.waiting.delete(tx.nonce);
+    }
+    // A registration that leaves without committing no longer vouches for the sender's key.
+    if (tx.type === "account.register" && !committed) delete sender.pendingKey;
+    if (sender.pending <= 0 && sender.waiting.size === 0) this.senders.delete(fromHex);
+    return true;
   }
 
   /** Reaped transactions that are now committed. */
@@ -253,8 +394,10 @@ export class Mempool {
     this.readyEntries = 0;
     for (let i = this.readyHead; i < this.ready.length; i++) {
       const poolTx = this.ready[i] as PoolTx;
+      if (!this.isLive(poolTx)) continue;
       if (senders.has(toHex(poolTx.signedTx.tx.from))) {
         dropped.push(poolTx);
+        this.readyLive.delete(poolTx.txHashHex);
       } else {
         keep.push(poolTx);
         this.readyEntries += poolTx.entryCount;

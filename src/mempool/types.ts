@@ -23,3 +23,10 @@ export type PoolTx = {
   /** For audit.batch: each record's canonical bytes, from admission (ledger DecodedTx.recordBytes). */
   readonly recordBytes?: readonly Uint8Array[];
 };
+
+/** A signature a pool verified, with the key it verified under (references, not copies). */
+export type VerifiedSignature = {
+  readonly sig: Uint8Array;
+  readonly alg: SignatureAlgorithmId;
+  readonly publicKey: Uint8Array;
+};

@@ -153,8 +153,30 @@ export class Chain {
 
   /** Writes the block with its certificate in one transaction, then advances the head. */
   commitBlock(built: BuiltBlock, qc: QuorumCertificate): void {
+    this.writeBlock(built, qc, []);
+    this.log.commit(built.logAppend);
+    this.advanceHead(built);
+  }
+
+  /**
+   * Commits a block executed elsewhere (consensus executes blocks speculatively, on top of
+   * uncommitted parents, before voting): same writes as commitBlock, with the block's log
+   * tiles from its own PreparedAppend. The log is then reopened at the new size from the
+   * store (a few tile reads), since the PreparedAppend did not come from this chain's log.
+   */
+  commitExecutedBlock(executed: BuiltBlock, qc: QuorumCertificate, evidenceKeysCommitted: readonly string[]): void {
+    const { header } = executed.block;
+    assert(executed.logAppend.fromSize === this.headState.logSize, "commitExecutedBlock: the block's log append starts at the head's log size");
+    this.writeBlock(executed, qc, evidenceKeysCommitted);
+    this.log = openMerkleLog(this.store, header.logSize);
+    assert(bytesEqual(this.log.root(), header.logRoot), "commitExecutedBlock: the stored tiles give the header's log root");
+    this.advanceHead(executed);
+  }
+
+  private writeBlock(built: BuiltBlock, qc: QuorumCertificate, evidenceKeysCommitted: readonly string[]): void {
     const { header } = built.block;
     assert(header.height === this.headState.height + 1, "commitBlock: block extends the head");
+    assert(bytesEqual(header.parentHash, this.headState.hash), "commitBlock: block links to the head");
     assert(bytesEqual(qc.blockHash, built.hash), "commitBlock: QC certifies this block");
     const { execution } = built;
     const entryRows = execution.entries.map((entry, i) => ({
@@ -184,9 +206,13 @@ export class Chain {
       entries: entryRows,
       tiles: built.logAppend.tiles,
       stateWrites: accountStateWrites(execution.accountWrites),
+      evidenceKeysCommitted,
     });
     this.accountCache.applyCommitted(execution.accountWrites);
-    this.log.commit(built.logAppend);
+  }
+
+  private advanceHead(built: BuiltBlock): void {
+    const { header } = built.block;
     this.headState = {
       height: header.height,
       hash: built.hash,

@@ -32,7 +32,11 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   const clock = modules.clock ?? systemClock;
   const { genesis } = opts;
   if (genesis.validators.length !== 1) {
-    throw new GhostmeshError("NODE_UNSUPPORTED", `genesis has ${genesis.validators.length} validators; this build runs one-validator chains`, {});
+    throw new GhostmeshError(
+      "NODE_UNSUPPORTED",
+      `genesis has ${genesis.validators.length} validators; until peer-to-peer networking lands, a multi-validator chain runs only inside one process: ghostmesh devnet --validators ${genesis.validators.length} --dir <the directory holding this home>`,
+      {},
+    );
   }
   if (!bytesEqual(genesis.validators[0]!.publicKey, modules.key.publicKey)) {
     throw new GhostmeshError("NODE_KEY_MISMATCH", "the validator key in this home is not the genesis validator's key", {});

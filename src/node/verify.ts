@@ -21,6 +21,7 @@ import {
   txRoot,
   verifyQuorumCertificate,
   type AuditRecord,
+  type BlockHeader,
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
@@ -58,6 +59,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   let parentHash = hashGenesis(genesis);
   let stateRoot = parentHash;
   let timestamp = genesis.genesisTime;
+  let parentView = 0;
   let txTotal = 0;
   const headHeight = store.headHeight();
   let expectedHeight = 1;
@@ -78,11 +80,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     const qc = attempt(height, "block certificate", () => decodeStoredQc(row.qc, height));
     check(bytesEqual(qc.blockHash, row.hash) && qc.height === height && qc.view === header.view, height, "block certificate", "certifies another block");
     attempt(height, "block certificate", () => verifyQuorumCertificate(qc, genesis.validators, genesis.chainId));
-    if (header.justify) {
-      const justify = header.justify;
-      check(bytesEqual(justify.blockHash, header.parentHash), height, "block justify", "QC is not for the parent block");
-      attempt(height, "block justify", () => verifyQuorumCertificate(justify, genesis.validators, genesis.chainId));
-    }
+    verifyLeaderAndJustify(header, height, parentView, genesis);
 
     const txs = await verifyBlockTxs(store, height, header.logSize, log.size, reader);
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
@@ -101,6 +99,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     for (const write of execution.accountWrites) accounts.set(toHex(write.address), write.account);
 
     parentHash = row.hash;
+    parentView = header.view;
     stateRoot = header.stateRoot;
     timestamp = header.timestamp;
     txTotal += txs.length;
@@ -109,6 +108,27 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   }
   verifyLeftovers(store, accounts, log.size, tiles.tiles());
   return { height: expectedHeight - 1, txs: txTotal, logSize: log.size, logRoot: toHex(log.size === 0 ? emptyRoot() : log.root()) };
+}
+
+/**
+ * Consensus links of a block: its view follows its parent's, its proposer leads that view
+ * (round-robin over the genesis set, as consensus elects leaders), and its justify is a valid
+ * QC from the set for exactly the parent. A one-validator chain's producer links blocks
+ * without justify; with several validators only the first block may lack it.
+ */
+function verifyLeaderAndJustify(header: BlockHeader, height: number, parentView: number, genesis: Genesis): void {
+  const validators = genesis.validators;
+  check(header.view > parentView, height, "block header", `view ${header.view} does not follow the parent's view ${parentView}`);
+  const leader = validators[header.view % validators.length];
+  check(leader !== undefined && bytesEqual(header.proposer, leader.address), height, "block header", `proposer is not ${leader?.name}, the leader of view ${header.view}`);
+  const justify = header.justify;
+  if (justify === null) {
+    check(validators.length === 1 || height === 1, height, "block justify", "missing: only the first block of a multi-validator chain has no QC of its parent");
+    return;
+  }
+  check(bytesEqual(justify.blockHash, header.parentHash), height, "block justify", "QC is not for the parent block");
+  check(justify.height === height - 1 && justify.view === parentView, height, "block justify", `QC is for height ${justify.height} view ${justify.view}, not the parent's height ${height - 1} view ${parentView}`);
+  attempt(height, "block justify", () => verifyQuorumCertificate(justify, validators, genesis.chainId));
 }
 
 type ReplayTx = { signedTx: SignedTx; txHash: Uint8Array };

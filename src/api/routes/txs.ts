@@ -42,9 +42,10 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const wait = query.wait === "true" || query.wait === "1";
         const timeoutMs = parseUint(query.timeoutMs, "timeoutMs", { min: 1, max: WAIT_TIMEOUT_MS_MAX }) ?? WAIT_TIMEOUT_MS_DEFAULT;
         if (wait && waiters.full) throw new GhostmeshError("MEMPOOL_FULL", "too many clients are waiting for commits; retry without wait or later", {});
-        const poolTx = await mempool.admit(bodyBytes(request.body));
+        const bytes = bodyBytes(request.body);
+        const poolTx = await mempool.admit(bytes);
         const committed = wait ? waiters.wait(poolTx.txHashHex, timeoutMs) : undefined;
-        producer.notifyAdmitted();
+        producer.notifyAdmitted(poolTx, bytes);
         if (!committed) {
           reply.code(202);
           return { hash: poolTx.txHashHex, status: "pending" };

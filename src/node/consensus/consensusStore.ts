@@ -1,0 +1,76 @@
+/**
+ * A validator's consensus state in its chain database: the safety state (written, durably,
+ * before any vote, timeout or proposal that depends on it leaves), validated blocks not yet
+ * committed, and evidence not yet committed. Everything is canonical CBOR decoded through
+ * schemas: a row that does not decode means a damaged store, and the node stops naming it.
+ */
+import { decodeWith, encodeCanonical, s, type Schema } from "../../codec/index.ts";
+import { blockHashOf, blockSchema, evidenceKey, timeoutCertificateSchema, type SafetyState } from "../../consensus/index.ts";
+import { evidenceSchema, quorumCertificateSchema, type Block, type ChainStore, type Evidence } from "../../ledger/index.ts";
+import { GhostmeshError, assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
+
+const safetyStateSchema: Schema<SafetyState> = s.object({
+  epoch: s.uint(),
+  lastVotedView: s.uint(),
+  highestQcView: s.uint(),
+  lastProposedView: s.uint(),
+  highQc: s.nullable(quorumCertificateSchema),
+  lastTc: s.nullable(timeoutCertificateSchema),
+});
+
+function decodeStored<T>(schema: Schema<T>, bytes: Uint8Array, what: string): T {
+  try {
+    return decodeWith(schema, bytes, what, { maxBytes: bytes.byteLength });
+  } catch (err) {
+    throw new GhostmeshError("NODE_STORE_CORRUPT", `stored ${what} does not decode: ${errorMessage(err)}; run ghostmesh verify`, { object: what }, { cause: err });
+  }
+}
+
+export class ConsensusStore {
+  private readonly store: ChainStore;
+
+  constructor(store: ChainStore) {
+    this.store = store;
+  }
+
+  /** Writes made inside `write` become durable together, with one commit, when it returns. */
+  transaction<T>(write: () => T): T {
+    return this.store.transaction(write);
+  }
+
+  loadSafety(): SafetyState | null {
+    const bytes = this.store.loadSafetyState();
+    return bytes === undefined ? null : decodeStored(safetyStateSchema, bytes, "consensus safety state");
+  }
+
+  /** Returns once the state is durable (synchronous=FULL). */
+  saveSafety(state: SafetyState): void {
+    const bytes = encodeCanonical(state);
+    this.store.saveSafetyState(bytes);
+    // Paired with loadSafety: what was written reads back as the same state.
+    assert(bytesEqual(this.store.loadSafetyState() ?? new Uint8Array(), bytes), "saveSafety: the stored state reads back");
+  }
+
+  saveBlock(block: Block, hash: Uint8Array): void {
+    this.store.savePendingBlock({ hash, height: block.header.height, block: encodeCanonical(block) });
+  }
+
+  /** Saved blocks above the committed height, lowest first; each must hash to its row's key. */
+  loadBlocks(heightAbove: number): Block[] {
+    return this.store.pendingBlocks(heightAbove).map((row) => {
+      const block = decodeStored(blockSchema, row.block, `pending block ${toHex(row.hash)}`);
+      if (!bytesEqual(blockHashOf(block), row.hash)) {
+        throw new GhostmeshError("NODE_STORE_CORRUPT", `stored pending block ${toHex(row.hash)} hashes to another block; run ghostmesh verify`, { height: row.height });
+      }
+      return block;
+    });
+  }
+
+  saveEvidence(evidence: Evidence): void {
+    this.store.savePendingEvidence({ key: evidenceKey(evidence), evidence: encodeCanonical(evidence) });
+  }
+
+  loadEvidence(): Evidence[] {
+    return this.store.pendingEvidence().map((row) => decodeStored(evidenceSchema, row.evidence, `pending evidence ${row.key}`));
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The ledger as consensus sees it (ConsensusApplication): proposals are built from the
+ * mempool on any executed parent, proposals of others are re-executed and every header field
+ * checked before this validator votes, and committed blocks are written through the Chain
+ * in order. Per-block post-states live in SpeculativeBlocks.
+ *
+ * Only the timestamp check reads the local clock: a block stamped further ahead of this
+ * validator's clock than `timestampAheadMsMax` is refused (the view then times out), so
+ * honest clocks must agree within that bound. Everything else is a function of the block and
+ * its parent.
+ */
+import { executeBlock, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
+import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest } from "../../consensus/index.ts";
+import { BLOCK_ENTRIES_MAX, hashEvidenceList, txRoot, type Block, type BlockHeader } from "../../ledger/index.ts";
+import type { Mempool } from "../../mempool/index.ts";
+import { leafHash, openMerkleLog, type PreparedAppend } from "../../merkle/index.ts";
+import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
+import type { Chain } from "../chain.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import type { CommittedBlockEvent } from "../producer.ts";
+import type { Clock, Logger } from "../types.ts";
+import { SpeculativeBlocks, tileKey, type ParentState, type SpeculativeBlock } from "./speculative.ts";
+import { TxPreparer, TxSignatureCache, type PreparedTx, type TxKey } from "./txChecks.ts";
+
+export type LedgerApplicationOptions = {
+  readonly txsMax: number;
+  readonly entriesMax: number;
+  readonly bytesMax: number;
+  /** How far a block's timestamp may run ahead of this validator's clock. */
+  readonly timestampAheadMsMax: number;
+};
+
+export type LedgerApplicationModules = {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics | null;
+};
+
+/**
+ * Validators' clocks (NTP-synchronised machines) agree within tens of ms; 5 s tolerates a
+ * badly drifting one while bounding how far a leader can push timestamps ahead.
+ */
+export const BLOCK_TIMESTAMP_AHEAD_MS_MAX = 5_000;
+
+type Executed = { readonly execution: BlockExecution; readonly logAppend: PreparedAppend };
+
+export class LedgerApplication implements ConsensusApplication {
+  readonly blocks: SpeculativeBlocks;
+  readonly signatures: TxSignatureCache;
+  readonly preparer: TxPreparer;
+  private readonly opts: LedgerApplicationOptions;
+  private readonly modules: LedgerApplicationModules;
+
+  constructor(opts: LedgerApplicationOptions, modules: LedgerApplicationModules) {
+    assert(opts.entriesMax <= BLOCK_ENTRIES_MAX && opts.txsMax >= 1, "LedgerApplication: block limits within the protocol's");
+    this.opts = opts;
+    this.modules = modules;
+    this.blocks = new SpeculativeBlocks(modules.chain);
+    this.signatures = new TxSignatureCache((txHashHex) => modules.mempool.verifiedSignature(txHashHex));
+    this.preparer = new TxPreparer(modules.chain.genesis.chainId, this.signatures);
+  }
+
+  proposeBlock(request: ProposeRequest): Block {
+    const { chain, mempool, clock, logger } = this.modules;
+    const parent = this.blocks.stateAfter(toHex(request.parentHash));
+    assert(parent !== undefined && parent.height === request.parentHeight, "proposeBlock: the engine builds on an executed block");
+    const carried = (txHashHex: string): boolean => parent.ancestry.some((block) => block.txHashesHex.has(txHashHex));
+    const selected = mempool.select({ txsMax: this.opts.txsMax, entriesMax: this.opts.entriesMax, bytesMax: this.opts.bytesMax }, carried);
+    const height = parent.height + 1;
+    const executed = executeOn(parent, height, selected);
+    if (executed.execution.rejected.length > 0) {
+      // They cannot apply on this chain as it stands; keeping them would offer them forever.
+      const refused = executed.execution.rejected.map((rejection) => (selected[rejection.index] as (typeof selected)[number]).txHashHex);
+      mempool.remove(refused);
+      logger.warn({ height, rejected: executed.execution.rejected }, "Proposal left out transactions that do not apply");
+    }
+    // The engine forgets committed evidence across restarts; the chain does not.
+    const evidence = request.evidence.filter((item) => !chain.store.isEvidenceCommitted(evidenceKey(item)));
+    const proposer = chain.genesis.validators[request.proposer];
+    assert(proposer !== undefined, "proposeBlock: the proposer is in the set");
+    const header: BlockHeader = {
+      chainId: chain.genesis.chainId,
+      height,
+      view: request.view,
+      parentHash: request.parentHash,
+      proposer: proposer.address,
+      timestamp: Math.max(clock.nowMs(), parent.timestamp),
+      txRoot: txRoot(executed.execution.executed.map((tx) => tx.txHash)),
+      txCount: executed.execution.executed.length,
+      stateRoot: executed.execution.stateRoot,
+      logSize: executed.logAppend.size,
+      logRoot: executed.logAppend.root,
+      validatorSetHash: chain.validatorSetHash,
+      evidenceHash: hashEvidenceList(evidence),
+      justify: request.justify,
+    };
+    const block: Block = { header, txs: executed.execution.executed.map((tx) => tx.signedTx), evidence };
+    this.remember(block, blockHashOf(block), executed);
+    return block;
+  }
+
+  validateBlock(block: Block, blockHash: Uint8Array): BlockValidation {
+    const parent = this.blocks.stateAfter(toHex(block.header.parentHash));
+    if (parent === undefined) return { ok: false, reason: "its parent was never executed here (or is on an abandoned fork)" };
+    try {
+      const problem = this.checkHeader(block.header, parent) ?? this.checkAndExecute(block, blockHash, parent);
+      return problem === null ? { ok: true } : { ok: false, reason: problem };
+    } catch (err) {
+      if (isGhostmeshError(err)) return { ok: false, reason: err.message };
+      throw err;
+    }
+  }
+
+  /** The header fields that do not need execution. */
+  private checkHeader(header: BlockHeader, parent: ParentState): string | null {
+    const { chain, clock } = this.modules;
+    const validators = chain.genesis.validators;
+    if (header.chainId !== chain.genesis.chainId) return `chain id "${header.chainId}" is not "${chain.genesis.chainId}"`;
+    if (header.height !== parent.height + 1) return `height ${header.height} does not follow the parent's ${parent.height}`;
+    const leader = validators[leaderOf({ count: validators.length }, header.view)];
+    if (leader === undefined || !bytesEqual(header.proposer, leader.address)) return `proposer is not the leader of view ${header.view}`;
+    if (!bytesEqual(header.validatorSetHash, chain.validatorSetHash)) return "validatorSetHash is not the genesis validator set";
+    if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;
+    const nowMs = clock.nowMs();
+    if (header.timestamp > nowMs + this.opts.timestampAheadMsMax) return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
+    return null;
+  }
+
+  /** Re-executes the block on its parent and compares every root; remembers its post-state. */
+  private checkAndExecute(block: Block, blockHash: Uint8Array, parent: ParentState): string | null {
+    const { header } = block;
+    if (!bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return "evidenceHash does not match the evidence carried";
+    const recommitted = block.evidence.find((item) => this.modules.chain.store.isEvidenceCommitted(evidenceKey(item)));
+    if (recommitted !== undefined) return `evidence ${evidenceKey(recommitted)} was already committed by an earlier block`;
+    if (header.txCount !== block.txs.length) return `txCount ${header.txCount} but ${block.txs.length} transactions`;
+    const txs = block.txs.map((signedTx) => this.preparer.prepare(signedTx));
+    let entries = 0;
+    for (const tx of txs) entries += tx.entryCount;
+    if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
+    if (!bytesEqual(header.txRoot, txRoot(txs.map((tx) => tx.txHash)))) return "txRoot does not match the transactions";
+    const executed = executeOn(parent, header.height, txs);
+    const refused = executed.execution.rejected[0];
+    if (refused !== undefined) return `transaction ${(txs[refused.index] as PreparedTx).txHashHex} does not apply: ${refused.message}`;
+    const badSignature = this.firstBadSignature(txs, parent);
+    if (badSignature !== null) return `transaction ${badSignature} has a signature that does not verify under its sender's key`;
+    if (!bytesEqual(header.stateRoot, executed.execution.stateRoot)) return "stateRoot differs from re-execution";
+    if (header.logSize !== executed.logAppend.size || !bytesEqual(header.logRoot, executed.logAppend.root)) return "logSize or logRoot differs from re-execution";
+    this.remember(block, blockHash, executed);
+    return null;
+  }
+
+  /** Each transaction's signature under its sender's key in the state the block executes on. */
+  private firstBadSignature(txs: readonly PreparedTx[], parent: ParentState): string | null {
+    const registered = new Map<string, TxKey>();
+    for (const tx of txs) {
+      const { tx: body } = tx.signedTx;
+      let key: TxKey | undefined;
+      if (body.type === "account.register") {
+        key = { alg: body.body.alg, publicKey: body.body.publicKey };
+        registered.set(toHex(body.from), key);
+      } else {
+        key = parent.accounts.getAccount(body.from) ?? registered.get(toHex(body.from));
+      }
+      // Execution already refused unknown senders, so a key exists.
+      assert(key !== undefined, "firstBadSignature: an executed transaction's sender has a key");
+      if (!this.signatures.check(tx, key)) return tx.txHashHex;
+    }
+    return null;
+  }
+
+  private remember(block: Block, hash: Uint8Array, executed: Executed): void {
+    const hashHex = toHex(hash);
+    if (this.blocks.get(hashHex) !== undefined) return;
+    const accounts = new Map(executed.execution.accountWrites.map((write) => [toHex(write.address), write.account] as const));
+    const tiles = new Map(executed.logAppend.tiles.map((tile) => [tileKey(tile.tileLevel, tile.tileIndex), tile.hashes] as const));
+    const txHashesHex = new Set(executed.execution.executed.map((tx) => toHex(tx.txHash)));
+    const speculative: SpeculativeBlock = {
+      hash,
+      hashHex,
+      parentHex: toHex(block.header.parentHash),
+      height: block.header.height,
+      block,
+      execution: executed.execution,
+      logAppend: executed.logAppend,
+      accounts,
+      tiles,
+      txHashesHex,
+    };
+    this.blocks.add(speculative);
+  }
+
+  /**
+   * Writes committed blocks in order through the chain, settles the mempool, and forgets
+   * what can no longer be built on. Returns one event per block for API waiters.
+   */
+  commit(committed: readonly CommittedBlock[]): CommittedBlockEvent[] {
+    const { chain, mempool, metrics, logger } = this.modules;
+    const events: CommittedBlockEvent[] = [];
+    for (const { block, hash, qc } of committed) {
+      const speculative = this.blocks.get(toHex(hash));
+      if (speculative === undefined) {
+        throw new GhostmeshError("NODE_CONSENSUS_COMMIT_UNKNOWN", `consensus committed block ${toHex(hash)} at height ${block.header.height}, which this node never executed`, { height: block.header.height });
+      }
+      const { execution, logAppend } = speculative;
+      chain.commitExecutedBlock({ block: speculative.block, hash, execution, logAppend }, qc, block.evidence.map(evidenceKey));
+      const txHashes = execution.executed.map((tx) => toHex(tx.txHash));
+      const dropped = mempool.onBlockCommitted(execution.executed.map((tx, i) => ({ from: tx.signedTx.tx.from, txHashHex: txHashes[i] as string })));
+      metrics?.height.set(block.header.height);
+      metrics?.txsCommittedTotal.inc(execution.executed.length);
+      metrics?.entriesCommittedTotal.inc(execution.entries.length);
+      logger.info({ height: block.header.height, view: block.header.view, txs: execution.executed.length, logSize: block.header.logSize, dropped: dropped.length }, "Committed block");
+      events.push({ height: block.header.height, txHashes });
+    }
+    this.blocks.prune();
+    return events;
+  }
+
+  /** Nothing to order: no ready transaction, and no uncommitted block waiting for blocks on top to commit it. */
+  isIdle(): boolean {
+    return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs();
+  }
+}
+
+function executeOn(parent: ParentState, height: number, txs: readonly ExecutionTx[]): Executed {
+  const execution = executeBlock(parent.accounts, { height, logSize: parent.logSize, stateRootPrevious: parent.stateRoot, txs });
+  const log = openMerkleLog(parent.tiles, parent.logSize);
+  const logAppend = log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
+  return { execution, logAppend };
+}

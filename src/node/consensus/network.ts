@@ -1,0 +1,132 @@
+/**
+ * The in-memory network that links validators running in one process (until the P2P issue
+ * lands). Every directed link is its own FIFO queue, delivered asynchronously (setImmediate),
+ * so a send never re-enters the receiver and a slow receiver never reorders a link. Frames
+ * are bytes: senders encode with the wire codec and receivers decode their own copy, so
+ * validators never share a mutable object, exactly as over a real network.
+ */
+import { assert } from "../../util/index.ts";
+
+export const NetworkTopic = { consensus: "consensus", tx: "tx" } as const;
+export type NetworkTopic = (typeof NetworkTopic)[keyof typeof NetworkTopic];
+
+export type NetworkFrame = { readonly topic: NetworkTopic; readonly bytes: Uint8Array };
+
+/** Called once per delivered frame, in link order. */
+export type FrameHandler = (from: number, frame: NetworkFrame) => void;
+
+export type FrameObserver = (from: number, to: number, frame: NetworkFrame) => void;
+
+export type NetworkEndpoint = {
+  readonly index: number;
+  /** Queues the frame to one validator or to every other one; frames to a detached validator are dropped. */
+  send(to: number | "all", frame: NetworkFrame): void;
+  close(): void;
+};
+
+/** Frames one link holds before it drops (a receiver that stopped reading); far above any burst. */
+export const LINK_QUEUE_FRAMES_MAX = 200_000;
+/** Frames delivered per link per turn of the event loop, so one busy link does not starve the others. */
+const LINK_FRAMES_PER_TURN_MAX = 64;
+
+type Link = { readonly from: number; readonly to: number; readonly frames: NetworkFrame[]; head: number; scheduled: boolean };
+
+export class InMemoryNetwork {
+  readonly size: number;
+  private readonly handlers: (FrameHandler | null)[];
+  private readonly links = new Map<number, Link>();
+  private readonly observers = new Set<FrameObserver>();
+  private droppedFramesTotalValue = 0;
+
+  constructor(size: number) {
+    assert(Number.isSafeInteger(size) && size >= 1, "InMemoryNetwork: at least one validator");
+    this.size = size;
+    this.handlers = Array.from({ length: size }, () => null);
+  }
+
+  get droppedFramesTotal(): number {
+    return this.droppedFramesTotalValue;
+  }
+
+  /** Connects validator `index`; frames sent to it from now on are delivered to `handler`. */
+  attach(index: number, handler: FrameHandler): NetworkEndpoint {
+    assert(Number.isSafeInteger(index) && index >= 0 && index < this.size, `attach: validator ${index} is in the network`);
+    assert(this.handlers[index] === null, `attach: validator ${index} is not attached twice`);
+    this.handlers[index] = handler;
+    let open = true;
+    return {
+      index,
+      send: (to, frame) => {
+        if (!open) return;
+        if (to === "all") {
+          for (let other = 0; other < this.size; other++) if (other !== index) this.enqueue(index, other, frame);
+        } else this.enqueue(index, to, frame);
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.handlers[index] = null;
+        // What was in flight to a stopped validator is lost, as on a real network.
+        for (const link of this.links.values()) if (link.to === index) this.clearLink(link);
+      },
+    };
+  }
+
+  /** Sees every frame as it is sent (tests watch what validators sign). Returns the unsubscribe function. */
+  observe(observer: FrameObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private enqueue(from: number, to: number, frame: NetworkFrame): void {
+    assert(to >= 0 && to < this.size && to !== from, `send: ${from} to ${to} is a link of the network`);
+    for (const observer of this.observers) observer(from, to, frame);
+    if (this.handlers[to] === null) {
+      this.droppedFramesTotalValue++;
+      return;
+    }
+    const link = this.link(from, to);
+    if (link.frames.length - link.head >= LINK_QUEUE_FRAMES_MAX) {
+      this.droppedFramesTotalValue++;
+      return;
+    }
+    link.frames.push(frame);
+    if (!link.scheduled) {
+      link.scheduled = true;
+      setImmediate(() => this.drain(link));
+    }
+  }
+
+  private link(from: number, to: number): Link {
+    const key = from * this.size + to;
+    let link = this.links.get(key);
+    if (link === undefined) {
+      link = { from, to, frames: [], head: 0, scheduled: false };
+      this.links.set(key, link);
+    }
+    return link;
+  }
+
+  private drain(link: Link): void {
+    link.scheduled = false;
+    for (let delivered = 0; delivered < LINK_FRAMES_PER_TURN_MAX && link.head < link.frames.length; delivered++) {
+      const frame = link.frames[link.head] as NetworkFrame;
+      link.head++;
+      const handler = this.handlers[link.to];
+      if (handler === null || handler === undefined) {
+        this.clearLink(link);
+        return;
+      }
+      handler(link.from, frame);
+    }
+    if (link.head < link.frames.length) {
+      link.scheduled = true;
+      setImmediate(() => this.drain(link));
+    } else this.clearLink(link);
+  }
+
+  private clearLink(link: Link): void {
+    link.frames.length = 0;
+    link.head = 0;
+  }
+}

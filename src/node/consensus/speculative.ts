@@ -1,0 +1,160 @@
+/**
+ * Executed, uncommitted blocks (DiemBFT-style execution before voting). Each block keeps
+ * only what it changed: the accounts it wrote and the Merkle log tiles its entries touched.
+ * The state after a block is those overlays, newest first, down to the committed head, over
+ * the committed state (accounts cache, store tiles). Blocks that commit fall out of every
+ * walk the moment the chain's head passes them, so a commit is consistent before and after
+ * the host applies it; `prune` then forgets them and every fork that no longer extends the head.
+ */
+import type { Account, AccountReader, BlockExecution } from "../../app/index.ts";
+import type { Block } from "../../ledger/index.ts";
+import type { PreparedAppend, TileReader } from "../../merkle/index.ts";
+import { assert, toHex } from "../../util/index.ts";
+import type { Chain } from "../chain.ts";
+
+export type SpeculativeBlock = {
+  readonly hash: Uint8Array;
+  readonly hashHex: string;
+  readonly parentHex: string;
+  readonly height: number;
+  readonly block: Block;
+  readonly execution: BlockExecution;
+  readonly logAppend: PreparedAppend;
+  /** Accounts this block wrote, by hex address. */
+  readonly accounts: ReadonlyMap<string, Account>;
+  /** Log tiles this block wrote (full content), by "level/index". */
+  readonly tiles: ReadonlyMap<string, Uint8Array>;
+  readonly txHashesHex: ReadonlySet<string>;
+};
+
+/** The post-state of a block to build on: the committed head, or an executed pending block. */
+export type ParentState = {
+  readonly hashHex: string;
+  readonly height: number;
+  readonly stateRoot: Uint8Array;
+  readonly logSize: number;
+  readonly timestamp: number;
+  readonly accounts: AccountReader;
+  readonly tiles: TileReader;
+  /** Uncommitted blocks from this one down to the committed head, newest first. */
+  readonly ancestry: readonly SpeculativeBlock[];
+};
+
+/** The tree holds at most the engine's uncommitted blocks; a walk longer than this is a bug. */
+const ANCESTRY_BLOCKS_MAX = 100_000;
+
+export function tileKey(tileLevel: number, tileIndex: number): string {
+  return `${tileLevel}/${tileIndex}`;
+}
+
+export class SpeculativeBlocks {
+  private readonly chain: Chain;
+  private readonly blocks = new Map<string, SpeculativeBlock>();
+
+  constructor(chain: Chain) {
+    this.chain = chain;
+  }
+
+  get size(): number {
+    return this.blocks.size;
+  }
+
+  get(hashHex: string): SpeculativeBlock | undefined {
+    return this.blocks.get(hashHex);
+  }
+
+  add(block: SpeculativeBlock): void {
+    assert(this.stateAfter(block.parentHex) !== undefined, "SpeculativeBlocks.add: the parent's state is known");
+    this.blocks.set(block.hashHex, block);
+  }
+
+  /** Uncommitted blocks from `hashHex` down to the committed head, newest first; undefined if it does not extend the head. */
+  ancestry(hashHex: string): SpeculativeBlock[] | undefined {
+    const head = this.chain.head;
+    const headHex = toHex(head.hash);
+    const path: SpeculativeBlock[] = [];
+    for (let cursor = hashHex; cursor !== headHex; ) {
+      const block = this.blocks.get(cursor);
+      if (block === undefined || block.height <= head.height) return undefined;
+      path.push(block);
+      assert(path.length <= ANCESTRY_BLOCKS_MAX, "SpeculativeBlocks.ancestry: a walk ends at the head");
+      cursor = block.parentHex;
+    }
+    return path;
+  }
+
+  /** The state after block `hashHex`, or undefined when it is neither the head nor an executed block extending it. */
+  stateAfter(hashHex: string): ParentState | undefined {
+    const ancestry = this.ancestry(hashHex);
+    if (ancestry === undefined) return undefined;
+    const head = this.chain.head;
+    const accounts = this.chain.accounts;
+    const store = this.chain.store;
+    const newest = ancestry[0];
+    const header = newest?.block.header;
+    return {
+      hashHex,
+      height: header?.height ?? head.height,
+      stateRoot: header?.stateRoot ?? head.stateRoot,
+      logSize: header?.logSize ?? head.logSize,
+      timestamp: header?.timestamp ?? head.timestamp,
+      ancestry,
+      accounts: {
+        getAccount(address: Uint8Array): Account | undefined {
+          const addressHex = toHex(address);
+          for (const block of ancestry) {
+            const written = block.accounts.get(addressHex);
+            if (written !== undefined) return written;
+          }
+          return accounts.getAccount(address);
+        },
+      },
+      tiles: {
+        readTile(tileLevel: number, tileIndex: number): Uint8Array | undefined {
+          const key = tileKey(tileLevel, tileIndex);
+          for (const block of ancestry) {
+            const written = block.tiles.get(key);
+            if (written !== undefined) return written;
+          }
+          return store.readTile(tileLevel, tileIndex);
+        },
+      },
+    };
+  }
+
+  /** Whether any uncommitted block carries transactions (they still need blocks on top to commit). */
+  hasUncommittedTxs(): boolean {
+    const headHeight = this.chain.head.height;
+    for (const block of this.blocks.values()) if (block.height > headHeight && block.block.txs.length > 0) return true;
+    return false;
+  }
+
+  /** Hashes of the transactions every uncommitted block carries. */
+  carriedTxHashes(): Set<string> {
+    const headHeight = this.chain.head.height;
+    const carried = new Set<string>();
+    for (const block of this.blocks.values()) if (block.height > headHeight) for (const txHashHex of block.txHashesHex) carried.add(txHashHex);
+    return carried;
+  }
+
+  /** A key an uncommitted block registered for `address` (a hint for verifying ahead of validation). */
+  registeredKeyHint(address: Uint8Array): Account | undefined {
+    const addressHex = toHex(address);
+    for (const block of this.blocks.values()) {
+      const account = block.accounts.get(addressHex);
+      if (account !== undefined) return account;
+    }
+    return undefined;
+  }
+
+  /** Forgets committed blocks and forks that do not extend the committed head. */
+  prune(): void {
+    const head = this.chain.head;
+    const keep = new Set<string>([toHex(head.hash)]);
+    const byHeight = [...this.blocks.values()].sort((a, b) => a.height - b.height);
+    for (const block of byHeight) {
+      if (block.height > head.height && keep.has(block.parentHex)) keep.add(block.hashHex);
+      else this.blocks.delete(block.hashHex);
+    }
+  }
+}

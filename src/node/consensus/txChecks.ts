@@ -1,0 +1,116 @@
+/**
+ * Checks of the transactions inside a block that a validator did not build: stateless
+ * validation (as admission does), hashes, and signatures against the sender's key in the
+ * block's parent state. Signature checks are the cost that bounds everything (DESIGN §6),
+ * so each (transaction, signature, key) is verified once: the mempool remembers what it
+ * verified at admission (gossip brings every transaction to every pool before its block),
+ * and the host verifies the rest on the threadpool before the block reaches the engine,
+ * leaving only stragglers for the synchronous check inside validateBlock.
+ */
+import { verify, type SignatureAlgorithmId } from "../../crypto/index.ts";
+import type { ExecutionTx } from "../../app/index.ts";
+import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
+import type { VerifiedSignature } from "../../mempool/index.ts";
+import { GhostmeshError, toHex } from "../../util/index.ts";
+
+export type PreparedTx = ExecutionTx & { readonly txHashHex: string; readonly entryCount: number };
+
+export type TxKey = { readonly alg: SignatureAlgorithmId; readonly publicKey: Uint8Array };
+
+/** Where verified signatures may already be known (the mempool's admission cache). */
+export type VerifiedSignatureSource = (txHashHex: string) => VerifiedSignature | undefined;
+
+/** Verified signatures this validator checked itself, beyond the mempool's; ~3.3 KB each (the signature is held). */
+export const TX_SIGNATURES_VERIFIED_MAX = 20_000;
+
+export class TxSignatureCache {
+  private readonly source: VerifiedSignatureSource;
+  private readonly entriesMax: number;
+  /** Insertion order is eviction order. */
+  private readonly verified = new Map<string, VerifiedSignature>();
+
+  constructor(source: VerifiedSignatureSource, entriesMax: number = TX_SIGNATURES_VERIFIED_MAX) {
+    this.source = source;
+    this.entriesMax = entriesMax;
+  }
+
+  /** Whether this exact signature is known to verify under `key`, or (key null) under some key. */
+  isVerified(txHashHex: string, sig: Uint8Array, key: TxKey | null): boolean {
+    return matches(this.source(txHashHex), sig, key) || matches(this.verified.get(txHashHex), sig, key);
+  }
+
+  remember(txHashHex: string, verified: VerifiedSignature): void {
+    if (this.verified.size >= this.entriesMax) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done !== true) this.verified.delete(oldest.value);
+    }
+    this.verified.set(txHashHex, verified);
+  }
+
+  /** Synchronous check through the cache; remembers a success. */
+  check(tx: PreparedTx, key: TxKey): boolean {
+    const { sig } = tx.signedTx;
+    if (this.isVerified(tx.txHashHex, sig, key)) return true;
+    if (!verify(key.alg, key.publicKey, tx.txHash, sig)) return false;
+    this.remember(tx.txHashHex, { sig, alg: key.alg, publicKey: key.publicKey });
+    return true;
+  }
+}
+
+function matches(known: VerifiedSignature | undefined, sig: Uint8Array, key: TxKey | null): boolean {
+  if (known === undefined || !sameBytes(known.sig, sig)) return false;
+  return key === null || (known.alg === key.alg && sameBytes(known.publicKey, key.publicKey));
+}
+
+/** bytesEqual for kilobyte-sized keys and signatures, compared natively (this runs per transaction per block). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.byteLength !== b.byteLength) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/**
+ * Stateless preparation of decoded transactions, memoised per object: the host prepares a
+ * proposal's transactions while verifying them ahead, and validateBlock reuses the result.
+ */
+export class TxPreparer {
+  private readonly chainId: string;
+  private readonly signatures: TxSignatureCache;
+  private readonly prepared = new WeakMap<SignedTx, PreparedTx>();
+
+  constructor(chainId: string, signatures: TxSignatureCache) {
+    this.chainId = chainId;
+    this.signatures = signatures;
+  }
+
+  /** @throws GhostmeshError LEDGER_* naming what is wrong with the transaction. */
+  prepare(signedTx: SignedTx): PreparedTx {
+    let prepared = this.prepared.get(signedTx);
+    if (prepared === undefined) {
+      prepared = this.prepareUncached(signedTx);
+      this.prepared.set(signedTx, prepared);
+    }
+    return prepared;
+  }
+
+  private prepareUncached(signedTx: SignedTx): PreparedTx {
+    const { tx } = signedTx;
+    if (tx.type !== "audit.batch" && signedTx.records === undefined) {
+      // The hash fixes every field but the signature; a (hash, signature) pair already
+      // verified was admitted whole, so its stateless checks passed on these exact contents.
+      const txHash = hashTx(tx);
+      const txHashHex = toHex(txHash);
+      if (this.signatures.isVerified(txHashHex, signedTx.sig, null)) return { signedTx, txHash, txHashHex, entryCount: 1 };
+    }
+    const bytes = encodeSignedTx(signedTx);
+    if (bytes.byteLength > TX_WIRE_BYTES_MAX) {
+      throw new GhostmeshError("LEDGER_TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${TX_WIRE_BYTES_MAX}`, { sizeBytes: bytes.byteLength, sizeBytesMax: TX_WIRE_BYTES_MAX });
+    }
+    const { txBytes, recordBytes } = signedTxSpans(bytes, signedTx.records?.length);
+    validateSignedTx(signedTx, bytes.byteLength, this.chainId, recordBytes);
+    const txHash = hashTxBytes(txBytes);
+    const entryCount = tx.type === "audit.batch" ? tx.body.recordCount : 1;
+    const base = { signedTx, txHash, txHashHex: toHex(txHash), entryCount };
+    return recordBytes === undefined ? base : { ...base, recordBytes };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Composition of one validator of a multi-validator chain, in this process, on an in-memory
+ * network: store, chain, mempool, speculative ledger application, consensus host, REST API.
+ * The counterpart of node.ts (which runs one-validator chains with the single producer);
+ * shuts down in reverse order of start.
+ */
+import { mkdirSync } from "node:fs";
+import { pino } from "pino";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { verifyAsync, type SigningKey } from "../../crypto/index.ts";
+import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming } from "../../consensus/index.ts";
+import { ChainStore, type Genesis } from "../../ledger/index.ts";
+import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
+import { GhostmeshError, bytesEqual } from "../../util/index.ts";
+import { startApiServer } from "../../api/index.ts";
+import { Chain } from "../chain.ts";
+import type { NodeConfig } from "../config.ts";
+import { homePaths } from "../home.ts";
+import { createNodeMetrics } from "../metrics.ts";
+import type { RunningNode } from "../node.ts";
+import { systemClock, type Clock, type Logger } from "../types.ts";
+import { ConsensusStore } from "./consensusStore.ts";
+import { ConsensusHost } from "./host.ts";
+import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
+import type { InMemoryNetwork } from "./network.ts";
+
+export type ValidatorNodeOptions = {
+  readonly home: string;
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly timing?: ConsensusTiming;
+  readonly timestampAheadMsMax?: number;
+};
+
+export type ValidatorNodeModules = {
+  readonly key: SigningKey;
+  readonly network: InMemoryNetwork;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+};
+
+export type RunningValidator = RunningNode & { readonly index: number; readonly host: ConsensusHost };
+
+/** Bytes one block may carry: the largest batch is 8 MiB, so a block holds several. */
+const BLOCK_BYTES_MAX = 64 * 1024 * 1024;
+
+export function validatorIndexOf(genesis: Genesis, key: SigningKey): number {
+  const index = genesis.validators.findIndex((v) => v.alg === key.alg && bytesEqual(v.publicKey, key.publicKey));
+  if (index < 0) throw new GhostmeshError("NODE_KEY_MISMATCH", "the validator key in this home is not one of the genesis validators' keys", {});
+  return index;
+}
+
+export async function startValidatorNode(opts: ValidatorNodeOptions, modules: ValidatorNodeModules): Promise<RunningValidator> {
+  const { genesis, config } = opts;
+  const index = validatorIndexOf(genesis, modules.key);
+  const logger = (modules.logger ?? (pino({ level: config.log.level }) as unknown as Logger)).child({ validator: index });
+  const clock = modules.clock ?? systemClock;
+  const paths = homePaths(opts.home);
+  mkdirSync(paths.data, { recursive: true });
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: "ghostmesh_process_" });
+  const nodeMetrics = createNodeMetrics(register);
+  const store = new ChainStore(paths.chainDb);
+  let host: ConsensusHost | null = null;
+  try {
+    const chain = new Chain(genesis, store);
+    nodeMetrics.height.set(chain.head.height);
+    const mempool = new Mempool(
+      { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: config.mempool.txsMax },
+      { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
+    );
+    const app = new LedgerApplication(
+      { txsMax: config.block.txsMax, entriesMax: config.block.entriesMax, bytesMax: BLOCK_BYTES_MAX, timestampAheadMsMax: opts.timestampAheadMsMax ?? BLOCK_TIMESTAMP_AHEAD_MS_MAX },
+      { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
+    );
+    const runningHost = new ConsensusHost(
+      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming },
+      { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
+    );
+    host = runningHost;
+    let stop: (() => Promise<void>) | null = null;
+    runningHost.on("error", (err) => {
+      // A block that cannot be committed means the store is unusable: stop loudly, lose nothing.
+      logger.error({ err }, "Consensus failed; stopping the validator");
+      process.exitCode = 1;
+      void stop?.();
+    });
+    await runningHost.start();
+    const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer: runningHost, register, logger: logger.child({ module: "api" }) });
+    let stopping: Promise<void> | null = null;
+    stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        await api.close();
+        await runningHost.stop();
+        store.close();
+        logger.info({ height: chain.head.height }, "Validator stopped");
+      })();
+      return stopping;
+    };
+    logger.info({ chainId: genesis.chainId, validator: index, height: chain.head.height, api: api.url }, "Validator started");
+    return { index, host: runningHost, chain, mempool, api, stop: stop as () => Promise<void> };
+  } catch (err) {
+    await host?.stop();
+    store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A real multi-validator network in this process for tests: N homes with one genesis, each
+ * validator with its own SQLite store, consensus host and REST API (port 0), on one
+ * in-memory network. Validators can be stopped and restarted from their homes.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { buildTx, GhostmeshClient, type TxIntent } from "../../../src/client/index.ts";
+import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../../src/crypto/index.ts";
+import type { ConsensusTiming } from "../../../src/consensus/index.ts";
+import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
+import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
+import type { Logger } from "../../../src/node/types.ts";
+import { toHex } from "../../../src/util/index.ts";
+
+export const CHAIN_ID = "consensus-node-test";
+const silent = pino({ level: "silent" }) as unknown as Logger;
+
+/** Short views so a silent leader costs little test time; backoff capped low for the same reason. */
+export const TEST_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 250, backoffExponentMax: 2 };
+
+const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" } };
+
+export type Cluster = {
+  readonly dir: string;
+  readonly homes: DevnetHomes;
+  readonly network: InMemoryNetwork;
+  /** null while stopped. */
+  readonly validators: (RunningValidator | null)[];
+  start(index: number): Promise<RunningValidator>;
+  stop(index: number): Promise<void>;
+  client(index: number): GhostmeshClient;
+  close(): Promise<void>;
+};
+
+export async function startCluster(size: number, opts: { readonly start?: readonly number[] } = {}): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), "gm-consensus-"));
+  const homes = prepareDevnetHomes(dir, { validators: size, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+  const network = new InMemoryNetwork(size);
+  const validators: (RunningValidator | null)[] = Array.from({ length: size }, () => null);
+  const cluster: Cluster = {
+    dir,
+    homes,
+    network,
+    validators,
+    async start(index) {
+      const home = homes.homes[index];
+      if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
+      const validator = await startValidatorNode({ home: home.home, config, genesis: homes.genesis, timing: TEST_TIMING }, { key: home.key, network, logger: silent });
+      validators[index] = validator;
+      return validator;
+    },
+    async stop(index) {
+      const validator = validators[index];
+      validators[index] = null;
+      await validator?.stop();
+    },
+    client(index) {
+      const validator = validators[index];
+      if (validator === null || validator === undefined) throw new Error(`validator ${index} is not running`);
+      return new GhostmeshClient(validator.api.url);
+    },
+    async close() {
+      for (let i = size - 1; i >= 0; i--) await cluster.stop(i);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const index of opts.start ?? Array.from({ length: size }, (_, i) => i)) await cluster.start(index);
+  } catch (err) {
+    await cluster.close();
+    throw err;
+  }
+  return cluster;
+}
+
+/** A client account: its key and the next nonce to sign with (tracked locally). */
+export type Account = { readonly key: SigningKey; readonly address: string; nonce: number };
+
+export function newAccount(): Account {
+  const key = generateSigningKey();
+  return { key, address: formatAddress(addressFromPublicKey(key.alg, key.publicKey)), nonce: 0 };
+}
+
+export function signNext(account: Account, intent: TxIntent): { bytes: Uint8Array; hash: string } {
+  const built = buildTx(account.key, CHAIN_ID, account.nonce, intent);
+  account.nonce += 1;
+  return { bytes: built.bytes, hash: toHex(built.hash) };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Block hashes by height of a running validator, 1..height. */
+export function blockHashes(validator: RunningValidator, heightMax = validator.chain.head.height): string[] {
+  const hashes: string[] = [];
+  for (let height = 1; height <= heightMax; height++) hashes.push(toHex(validator.chain.store.getBlock(height)?.hash ?? new Uint8Array()));
+  return hashes;
+}

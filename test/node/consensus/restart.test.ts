@@ -1,0 +1,116 @@
+/**
+ * Faults in a four-validator network in one process: a validator stopped and restarted from
+ * its home (store and persisted safety state) catches up and never votes twice in a view;
+ * with one validator silent the other three still commit.
+ */
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { decodeConsensusMessage } from "../../../src/consensus/index.ts";
+import { decodeStoredHeader } from "../../../src/ledger/index.ts";
+import { NetworkTopic } from "../../../src/node/consensus/index.ts";
+import { toHex } from "../../../src/util/index.ts";
+import { blockHashes, newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+
+/** `bursts` rounds; each submits one transaction through every validator in `via` at once and waits for all to commit. */
+async function commitAppends(cluster: Cluster, account: Account, via: readonly number[], bursts: number): Promise<void> {
+  for (let burst = 0; burst < bursts; burst++) {
+    const txs = via.map((index) => ({ index, tx: signNext(account, { type: "audit.append", record: { action: "step", data: { burst, index } } }) }));
+    const responses = await Promise.all(txs.map(({ index, tx }) => cluster.client(index).submitTx(tx.bytes, { wait: true, timeoutMs: 20_000 })));
+    for (const response of responses) assert.equal(response.status, "committed");
+  }
+}
+
+async function waitForSameChain(cluster: Cluster, indices: readonly number[]): Promise<number> {
+  return waitFor("the validators to hold the same chain", () => {
+    const validators = indices.map((i) => cluster.validators[i]!);
+    const height = validators[0]!.chain.head.height;
+    if (!validators.every((v) => v.chain.head.height === height)) return undefined;
+    const reference = blockHashes(validators[0]!, height).join();
+    return validators.every((v) => blockHashes(v, height).join() === reference) ? height : undefined;
+  }, 20_000);
+}
+
+describe("consensus in the node: faults", () => {
+  it("a validator stopped and restarted from its store catches up and never votes twice in one view", async () => {
+    const cluster = await startCluster(4);
+    const votesOf3: { view: number; blockHash: string }[] = [];
+    cluster.network.observe((from, _to, frame) => {
+      if (from !== 3 || frame.topic !== NetworkTopic.consensus) return;
+      const message = decodeConsensusMessage(frame.bytes);
+      if (message.type === "vote") votesOf3.push({ view: message.view, blockHash: toHex(message.blockHash) });
+    });
+    try {
+      const account = newAccount();
+      const register = signNext(account, { type: "account.register" });
+      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitAppends(cluster, account, [0, 1, 2, 3], 1);
+      await waitForSameChain(cluster, [0, 1, 2, 3]);
+      const lastVotedBefore = cluster.validators[3]!.host.stats()!.view;
+      const votesBefore = votesOf3.length;
+      assert.ok(votesBefore > 0, "validator 3 voted before it stopped");
+
+      await cluster.stop(3);
+      await commitAppends(cluster, account, [0, 1, 2], 2);
+      const heightWhileDown = cluster.validators[0]!.chain.head.height;
+
+      const restarted = await cluster.start(3);
+      assert.ok(restarted.host.stats()!.view >= lastVotedBefore, "the restarted engine resumes at or after its persisted view");
+      await commitAppends(cluster, account, [3, 0, 1, 2], 1);
+      const height = await waitForSameChain(cluster, [0, 1, 2, 3]);
+      assert.ok(height > heightWhileDown, `validator 3 reached ${height}, beyond ${heightWhileDown}`);
+      assert.equal(restarted.chain.head.logSize, 1 + 4 + 2 * 3 + 4);
+
+      // Safety across the restart: each vote is for a later view than every vote before it.
+      assert.ok(votesOf3.length > votesBefore, "validator 3 voted again after its restart");
+      for (let i = 1; i < votesOf3.length; i++) {
+        assert.ok(votesOf3[i]!.view > votesOf3[i - 1]!.view, `vote ${i} for view ${votesOf3[i]!.view} after a vote for view ${votesOf3[i - 1]!.view}`);
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("a transaction only one validator received (its peers were down) still commits once they are back", async () => {
+    const cluster = await startCluster(4);
+    try {
+      const account = newAccount();
+      const register = signNext(account, { type: "account.register" });
+      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      for (const index of [1, 2, 3]) await cluster.stop(index);
+      // Admitted by validator 0 alone: the gossip to its stopped peers is lost.
+      const lonely = signNext(account, { type: "audit.append", record: { action: "lonely" } });
+      assert.equal((await cluster.client(0).submitTx(lonely.bytes)).status, "pending");
+      for (const index of [1, 2, 3]) await cluster.start(index);
+      for (const index of [0, 1, 2, 3]) {
+        await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(lonely.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("with one of four validators silent, the other three still commit and agree", async () => {
+    const cluster = await startCluster(4, { start: [0, 1, 2] });
+    try {
+      const account = newAccount();
+      const register = signNext(account, { type: "account.register" });
+      assert.equal((await cluster.client(1).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      // Enough rounds that the silent validator's turns as leader come up (views rotate over 4).
+      await commitAppends(cluster, account, [0, 1, 2], 3);
+      const height = await waitForSameChain(cluster, [0, 1, 2]);
+      assert.equal(cluster.validators[0]!.chain.head.logSize, 1 + 3 * 3);
+      // Every committed block was proposed by a live validator, and the views passed the silent one's turns.
+      const live = new Set([0, 1, 2].map((i) => toHex(cluster.homes.genesis.validators[i]!.address)));
+      const views: number[] = [];
+      for (let h = 1; h <= height; h++) {
+        const header = decodeStoredHeader(cluster.validators[0]!.chain.store.getBlock(h)!.header, h);
+        assert.ok(live.has(toHex(header.proposer)), `block ${h} proposed by the silent validator`);
+        views.push(header.view);
+      }
+      const silentTurns = Array.from({ length: views[views.length - 1]! }, (_, i) => i + 1).filter((view) => view % 4 === 3);
+      assert.ok(silentTurns.length >= 2, `views reached ${views[views.length - 1]}, passing the silent leader's turns ${silentTurns.join(", ")}`);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
