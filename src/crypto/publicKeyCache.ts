@@ -29,6 +29,12 @@ export type PublicKeyCacheStats = {
 export class PublicKeyCache {
   private readonly entriesMax: number;
   private readonly keyObjects = new Map<string, KeyObject>();
+  /**
+   * The map key computed for a given key array, so a hot key (a committed account's, handed
+   * out as the same array by the account cache) is not re-hashed on every verify. Callers never
+   * mutate public key arrays; the WeakMap lets arrays be collected with their owners.
+   */
+  private readonly cacheKeyByArray = new WeakMap<Uint8Array, string>();
   private hitsTotal = 0;
   private missesTotal = 0;
   private evictionsTotal = 0;
@@ -40,7 +46,11 @@ export class PublicKeyCache {
 
   /** Imports or reuses the key. Throws whatever createPublicKey throws on a malformed key. */
   get(alg: SignatureAlgorithmId, publicKey: Uint8Array): KeyObject {
-    const cacheKey = `${alg}:${hash("sha256", publicKey, "base64")}`;
+    let cacheKey = this.cacheKeyByArray.get(publicKey);
+    if (cacheKey === undefined || !cacheKey.startsWith(`${alg}:`)) {
+      cacheKey = `${alg}:${hash("sha256", publicKey, "base64")}`;
+      this.cacheKeyByArray.set(publicKey, cacheKey);
+    }
     const cached = this.keyObjects.get(cacheKey);
     if (cached !== undefined) {
       this.hitsTotal++;
