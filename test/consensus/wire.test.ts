@@ -26,3 +26,30 @@ test("wire: malformed messages are refused naming the field", () => {
   for (const [value, field] of bad) assert.throws(() => decodeConsensusMessage(encodeCanonical(value)), field);
   assert.throws(() => decodeConsensusMessage(new Uint8Array([0xff, 0x00])), /consensusMessage/);
 });
+
+test("wire: random bytes and mutated messages never crash the decoder (property)", async () => {
+  const { default: fc } = await import("fast-check");
+  const { GhostmeshError } = await import("../../src/util/index.ts");
+  const cluster = createCluster(4, 7);
+  const log = pump(cluster, startAll(cluster), (e) => e.message.type !== "proposal" || e.message.block.header.view <= 3);
+  const encoded = log.flatMap((actions) => sent(actions).map((s) => encodeConsensusMessage(s.message)));
+  assert.ok(encoded.length > 0, "the cluster sent messages to mutate");
+  const outcome = (bytes: Uint8Array) => {
+    try {
+      decodeConsensusMessage(bytes);
+    } catch (err) {
+      assert.ok(err instanceof GhostmeshError, `only GhostmeshError may escape, got ${String(err)}`);
+    }
+  };
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 1024 }), (bytes) => outcome(bytes)), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.nat({ max: encoded.length - 1 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (which, position, xor) => {
+      const bytes = new Uint8Array(encoded[which]!);
+      const at = position % bytes.length;
+      bytes[at] = (bytes[at] as number) ^ xor;
+      outcome(bytes);
+      outcome(bytes.subarray(0, at));
+    }),
+    { numRuns: 500 },
+  );
+});
