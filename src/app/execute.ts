@@ -134,6 +134,11 @@ export function entriesOfTx(height: number, txHash: Uint8Array, signedTx: Signed
   }
 }
 
+/** The action an entry is filed under in the store's index; registrations have none. */
+export function entryAction(entry: LogEntry): string | null {
+  return entry.type === "account.register" ? null : (entry.record as { action: string }).action;
+}
+
 /**
  * The state commitment chains the previous root with this block's account writes, like
  * Tendermint's app hash. See docs/decisions/0003-state-root.md for why this is not yet a

@@ -19,7 +19,7 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { accountStateWrites, createAccountReader, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { accountStateWrites, createAccountReader, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
 
@@ -183,7 +183,7 @@ export class Chain {
       leafIndex: this.headState.logSize + i,
       height: header.height,
       sender: entry.from,
-      action: entry.type === "account.register" ? null : ((entry.record as { action: string }).action ?? null),
+      action: entryAction(entry),
       bytes: execution.entryBytes[i] as Uint8Array,
     }));
     this.store.commitBlock({

@@ -25,7 +25,7 @@ import {
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
-import { accountStateWrites, executeBlock, type Account } from "../app/index.ts";
+import { accountStateWrites, entryAction, executeBlock, type Account } from "../app/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
@@ -198,7 +198,7 @@ function verifyEntries(store: ChainStore, height: number, logSizeBefore: number,
     check(row.leafIndex === logSizeBefore + i, height, label, "is missing");
     check(bytesEqual(row.bytes, expected[i] as Uint8Array), height, label, "bytes differ from the committed transaction's entry");
     const entry = decodeStoredEntry(row.bytes, row.leafIndex);
-    const action = entry.type === "account.register" ? null : (entry.record as { action: string }).action;
+    const action = entryAction(entry);
     check(row.height === height && bytesEqual(row.sender, entry.from) && row.action === action, height, label, "index columns (height, sender, action) differ from the entry");
   });
 }

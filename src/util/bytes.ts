@@ -17,8 +17,15 @@ export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
+/** Above this length the native compare beats a JS loop, despite wrapping both arrays. */
+const NATIVE_COMPARE_BYTES_MIN = 64;
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
   if (a.byteLength !== b.byteLength) return false;
+  if (a.byteLength >= NATIVE_COMPARE_BYTES_MIN) {
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
 }

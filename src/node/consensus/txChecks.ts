@@ -11,7 +11,7 @@ import { verify, type SignatureAlgorithmId } from "../../crypto/index.ts";
 import type { ExecutionTx } from "../../app/index.ts";
 import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
 import type { VerifiedSignature } from "../../mempool/index.ts";
-import { GhostmeshError, toHex } from "../../util/index.ts";
+import { GhostmeshError, bytesEqual, toHex } from "../../util/index.ts";
 
 export type PreparedTx = ExecutionTx & { readonly txHashHex: string; readonly entryCount: number };
 
@@ -58,15 +58,8 @@ export class TxSignatureCache {
 }
 
 function matches(known: VerifiedSignature | undefined, sig: Uint8Array, key: TxKey | null): boolean {
-  if (known === undefined || !sameBytes(known.sig, sig)) return false;
-  return key === null || (known.alg === key.alg && sameBytes(known.publicKey, key.publicKey));
-}
-
-/** bytesEqual for kilobyte-sized keys and signatures, compared natively (this runs per transaction per block). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.byteLength !== b.byteLength) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  if (known === undefined || !bytesEqual(known.sig, sig)) return false;
+  return key === null || (known.alg === key.alg && bytesEqual(known.publicKey, key.publicKey));
 }
 
 /**
