@@ -15,3 +15,18 @@ export { openMerkleLog } from "./log.ts";
 export { tilesForLeafHashes } from "./build.ts";
 export { createMemoryTileStore } from "./memoryStore.ts";
 export type { MemoryTileStore } from "./memoryStore.ts";
+// Sparse Merkle tree for the authenticated state (docs/decisions/0400-state-tree.md).
+export type { SmtErrorCode, SmtError } from "./smtErrors.ts";
+export { SMT_DEPTH_MAX, smtEmptyRoot, smtKeyHash, smtValueHash, smtLeafHash, smtNodeHash, smtPathKey } from "./smtHash.ts";
+export type { SmtNodeSource, SmtStoredNode } from "./smtNode.ts";
+export { updateSmt } from "./smtUpdate.ts";
+export type { SmtWrite, SmtNodeWrite, SmtStaleNode, SmtStaleValue, SmtUpdate } from "./smtUpdate.ts";
+export { hashStateWrites } from "./smtWrites.ts";
+export type { StateWrite, HashedStateWrite } from "./smtWrites.ts";
+export { proveSmt, verifyStateProof, stateProofShapeIssue } from "./smtProof.ts";
+export type { StateProof, StateProofLeaf } from "./smtProof.ts";
+export { encodeStateProof, decodeStateProof, stateProofToJson, stateProofFromJson, stateProofSchema, STATE_PROOF_SIZE_BYTES_MAX } from "./smtCodec.ts";
+export type { StateProofJson } from "./smtCodec.ts";
+export { smtRootFromLeaves } from "./smtReference.ts";
+export { createMemorySmt } from "./smtMemory.ts";
+export type { MemorySmt } from "./smtMemory.ts";

@@ -1,0 +1,195 @@
+/**
+ * State store throughput: `npm run bench:state` (node bench/state.ts). Prints ONE JSON
+ * document on stdout; progress goes to stderr. Writes/s for versions of 1,000 and 10,000
+ * random writes over a state of 100,000 keys, proofs/s and verifies/s, each beside the raw
+ * SHA-256 rate of 32- and 64-byte inputs measured in the same run (DESIGN §6).
+ * The database is a real file with WAL and synchronous=FULL, as the node opens chain.db.
+ */
+import { hash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { sha256 } from "../src/crypto/index.ts";
+import { openStateStore, verifyStateProof, encodeStateProof } from "../src/state/index.ts";
+import type { StateStore, StateWrite } from "../src/state/index.ts";
+import { benchDirectory, machineFacts } from "./lib/machine.ts";
+import { perSecond, progress, startStopwatch } from "./lib/timing.ts";
+
+const INITIAL_KEYS = 100_000;
+const INITIAL_KEYS_PER_VERSION = 10_000;
+/** Each batch size is measured over this many versions; the figure is the total rate. */
+const ROUNDS = 3;
+const BATCH_SIZES = [1_000, 10_000] as const;
+/** Half of a batch overwrites existing keys, half adds new ones; 1 in 20 deletes. */
+const DELETE_EVERY = 20;
+const PROOFS = 5_000;
+const SHA256_ITERATIONS = 300_000;
+const VALUE_SIZE_BYTES = 64;
+/** 64 MiB page cache, as ledger/store.ts gives chain.db. */
+const PAGE_CACHE_KIB = 64 * 1024;
+
+/** Deterministic bytes: SHA-256 of a counter, so every run measures the same keys. */
+function bytesOf(label: string, index: number, sizeBytes: number): Uint8Array {
+  const out = new Uint8Array(sizeBytes);
+  for (let offset = 0, block = 0; offset < sizeBytes; offset += 32, block++) {
+    out.set(sha256(new TextEncoder().encode(`${label}/${index}/${block}`)).subarray(0, Math.min(32, sizeBytes - offset)), offset);
+  }
+  return out;
+}
+
+function keyOf(index: number): Uint8Array {
+  // Shaped like an app key: a short prefix and a 20-byte address.
+  const key = new Uint8Array(25);
+  key.set(new TextEncoder().encode("acct/"));
+  key.set(bytesOf("key", index, 20), 5);
+  return key;
+}
+
+function sha256PerSecond(inputBytes: number): number {
+  const input = new Uint8Array(inputBytes).fill(7);
+  for (let i = 0; i < 10_000; i++) hash("sha256", input, "buffer"); // warm-up
+  const stop = startStopwatch();
+  for (let i = 0; i < SHA256_ITERATIONS; i++) hash("sha256", input, "buffer");
+  return perSecond(SHA256_ITERATIONS, stop().elapsedMs);
+}
+
+type Commit = { readonly prepareMs: number; readonly applyMs: number; readonly cpuMs: number; readonly nodesWritten: number };
+
+function commitVersion(db: DatabaseSync, store: StateStore, version: number, writes: readonly StateWrite[]): Commit {
+  const prepareStop = startStopwatch();
+  const prepared = store.prepare(version, writes);
+  const prepareTime = prepareStop();
+  const applyStop = startStopwatch();
+  db.exec("BEGIN IMMEDIATE");
+  store.apply(prepared);
+  db.exec("COMMIT");
+  const applyTime = applyStop();
+  return { prepareMs: prepareTime.elapsedMs, applyMs: applyTime.elapsedMs, cpuMs: prepareTime.cpuMs + applyTime.cpuMs, nodesWritten: prepared.nodesWritten };
+}
+
+function buildInitialState(db: DatabaseSync, store: StateStore): number {
+  let version = 0;
+  for (let start = 0; start < INITIAL_KEYS; start += INITIAL_KEYS_PER_VERSION) {
+    const writes: StateWrite[] = [];
+    for (let i = start; i < start + INITIAL_KEYS_PER_VERSION; i++) writes.push({ key: keyOf(i), value: bytesOf("value", i, VALUE_SIZE_BYTES) });
+    commitVersion(db, store, ++version, writes);
+    progress(`initial state: ${start + INITIAL_KEYS_PER_VERSION} keys`);
+  }
+  return version;
+}
+
+type BatchFigures = {
+  readonly writesPerVersion: number;
+  readonly versions: number;
+  readonly writesPerSecond: number;
+  /** Writes per second of this process's CPU time: steadier than wall time on a shared machine. */
+  readonly writesPerCpuSecond: number;
+  readonly prepareMsPerVersion: number;
+  readonly applyCommitMsPerVersion: number;
+  readonly nodesWrittenPerVersion: number;
+};
+
+/** `next` tracks key indexes: overwrites pick earlier keys, new keys take fresh indexes. */
+function measureBatches(db: DatabaseSync, store: StateStore, size: number, state: { version: number; nextKey: number }): BatchFigures {
+  let prepareMs = 0;
+  let applyMs = 0;
+  let cpuMs = 0;
+  let nodesWritten = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const writes: StateWrite[] = [];
+    const used = new Set<number>();
+    for (let i = 0; i < size; i++) {
+      const seed = bytesOf(`pick/${state.version}`, i, 4);
+      const existing = ((seed[0] as number) * 65536 + (seed[1] as number) * 256 + (seed[2] as number)) % state.nextKey;
+      const index = i % 2 === 0 && !used.has(existing) ? existing : state.nextKey++;
+      used.add(index);
+      const value = i % DELETE_EVERY === 1 && index < state.nextKey - 1 ? null : bytesOf(`value/${state.version}`, i, VALUE_SIZE_BYTES);
+      writes.push({ key: keyOf(index), value });
+    }
+    const commit = commitVersion(db, store, ++state.version, writes);
+    prepareMs += commit.prepareMs;
+    applyMs += commit.applyMs;
+    cpuMs += commit.cpuMs;
+    nodesWritten += commit.nodesWritten;
+    progress(`version of ${size} writes: prepare ${commit.prepareMs.toFixed(0)} ms, apply+commit ${commit.applyMs.toFixed(0)} ms, ${commit.nodesWritten} nodes`);
+  }
+  return {
+    writesPerVersion: size,
+    versions: ROUNDS,
+    writesPerSecond: perSecond(size * ROUNDS, prepareMs + applyMs),
+    writesPerCpuSecond: perSecond(size * ROUNDS, cpuMs),
+    prepareMsPerVersion: Math.round(prepareMs / ROUNDS),
+    applyCommitMsPerVersion: Math.round(applyMs / ROUNDS),
+    nodesWrittenPerVersion: Math.round(nodesWritten / ROUNDS),
+  };
+}
+
+function measureProofs(store: StateStore, keyCount: number) {
+  const keys = Array.from({ length: PROOFS }, (_, i) => keyOf(i % 5 === 4 ? keyCount + 1_000_000 + i : (i * 7919) % keyCount));
+  const root = store.root();
+  const proveStop = startStopwatch();
+  const proofs = keys.map((key) => store.prove(key));
+  const proveTime = proveStop();
+  const verifyStop = startStopwatch();
+  for (let i = 0; i < PROOFS; i++) {
+    const { value, proof } = proofs[i] as (typeof proofs)[number];
+    if (!verifyStateProof(root, keys[i] as Uint8Array, value, proof)) throw new Error(`proof ${i} does not verify`);
+  }
+  const verifyTime = verifyStop();
+  let siblings = 0;
+  let encodedBytes = 0;
+  for (const { proof } of proofs) {
+    siblings += proof.siblings.length;
+    encodedBytes += encodeStateProof(proof).byteLength;
+  }
+  return {
+    proofs: PROOFS,
+    absentKeyShare: 0.2,
+    proofsPerSecond: perSecond(PROOFS, proveTime.elapsedMs),
+    proofsPerCpuSecond: perSecond(PROOFS, proveTime.cpuMs),
+    verifiesPerSecond: perSecond(PROOFS, verifyTime.elapsedMs),
+    verifiesPerCpuSecond: perSecond(PROOFS, verifyTime.cpuMs),
+    siblingsPerProofMean: Math.round((siblings / PROOFS) * 10) / 10,
+    encodedProofBytesMean: Math.round(encodedBytes / PROOFS),
+  };
+}
+
+function main(): void {
+  const machine = machineFacts();
+  const directory = mkdtempSync(join(benchDirectory(), "ghostmesh-state-bench-"));
+  const db = new DatabaseSync(join(directory, "chain.db"));
+  try {
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
+    const store = openStateStore(db);
+    progress(`building ${INITIAL_KEYS} keys in ${machine.benchDirectory} (${machine.benchDirectoryFilesystem})`);
+    const setupStop = startStopwatch();
+    const state = { version: buildInitialState(db, store), nextKey: INITIAL_KEYS };
+    const setupMs = setupStop().elapsedMs;
+    const sha256Input32BytesPerSecond = sha256PerSecond(32);
+    const sha256Input64BytesPerSecond = sha256PerSecond(64);
+    const batches = BATCH_SIZES.map((size) => measureBatches(db, store, size, state));
+    progress("measuring proofs");
+    const proofs = measureProofs(store, state.nextKey);
+    const result = {
+      benchmark: "state.store",
+      command: "npm run bench:state",
+      machine,
+      initialKeys: INITIAL_KEYS,
+      initialBuildWritesPerSecond: perSecond(INITIAL_KEYS, setupMs),
+      sha256Input32BytesPerSecond,
+      sha256Input64BytesPerSecond,
+      batches,
+      ...proofs,
+      // Each write costs about log2(keys) node hashes; these ratios put the rates beside that limit.
+      writesVsRawSha256Ratio: batches.map((b) => Math.round((b.writesPerSecond / sha256Input64BytesPerSecond) * 10_000) / 10_000),
+      verifiesVsRawSha256Ratio: Math.round((proofs.verifiesPerSecond / sha256Input64BytesPerSecond) * 10_000) / 10_000,
+      latestVersion: store.latestVersion,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    db.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main();

@@ -1,0 +1,189 @@
+import type { DatabaseSync } from "node:sqlite";
+import { hashStateWrites, proveSmt, smtEmptyRoot, smtKeyHash, smtValueHash, updateSmt } from "../merkle/index.ts";
+import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateWrite } from "../merkle/index.ts";
+import { bytesEqual, toHex } from "../util/index.ts";
+import { stateError } from "./errors.ts";
+import { defaultStateStoreOptions } from "./options.ts";
+import type { StateStoreOptions } from "./options.ts";
+import { pruneStateBefore } from "./prune.ts";
+import { withSavepoint } from "./savepoint.ts";
+import { createStateTables } from "./schema.ts";
+import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
+import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
+import type { StateStatements } from "./statements.ts";
+import type { PreparedStateUpdate, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
+import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
+
+type VersionRoot = { readonly version: number | null; readonly root: Uint8Array };
+
+/**
+ * Opens the state store on the caller's database (creating its tables on first use). The
+ * caller owns the connection and its pragmas; the node uses WAL with synchronous=FULL.
+ */
+export function openStateStore(db: DatabaseSync, opts: Partial<StateStoreOptions> = {}): StateStore {
+  createStateTables(db);
+  return new SqliteStateStore(db, { ...defaultStateStoreOptions, ...opts });
+}
+
+class SqliteStateStore implements StateStore {
+  private readonly db: DatabaseSync;
+  private readonly statements: StateStatements;
+  private readonly options: StateStoreOptions;
+
+  constructor(db: DatabaseSync, options: StateStoreOptions) {
+    this.db = db;
+    this.statements = prepareStateStatements(db);
+    this.options = options;
+  }
+
+  get latestVersion(): number | null {
+    return this.readLatest().version;
+  }
+
+  get prunedBefore(): number {
+    return readPrunedBefore(this.statements);
+  }
+
+  root(version?: number): Uint8Array {
+    return this.versionRoot(version, "root", true).root;
+  }
+
+  get(key: Uint8Array, version?: number): Uint8Array | null {
+    checkKey(key, "get");
+    const at = this.versionRoot(version, "get", false);
+    if (at.version === null) return null;
+    const row = this.statements.valueAt.get(smtKeyHash(key), at.version) as [Uint8Array | null] | undefined;
+    return row === undefined ? null : row[0];
+  }
+
+  prove(key: Uint8Array, version?: number): StateProofResult {
+    checkKey(key, "prove");
+    const at = this.versionRoot(version, "prove", false);
+    const keyHash = smtKeyHash(key);
+    const proof = proveSmt(this.nodeSource(at.version), at.root, keyHash);
+    if (proof.leaf === null || !bytesEqual(proof.leaf.keyHash, keyHash)) return { ...at, value: null, proof };
+    const row = this.statements.valueAt.get(keyHash, at.version) as [Uint8Array | null] | undefined;
+    const value = row === undefined ? null : row[0];
+    if (value === null || !bytesEqual(smtValueHash(value), proof.leaf.valueHash)) {
+      throw stateError("STATE_STORE_CORRUPT", `state_values has no value matching the tree for key ${toHex(key)} at version ${at.version}; the state database is damaged`, {
+        key: toHex(key),
+        version: at.version,
+      });
+    }
+    return { ...at, value, proof };
+  }
+
+  prepare(version: number, writes: readonly StateWrite[]): PreparedStateUpdate {
+    checkVersionNumber(version, "prepare");
+    const copied = copyWrites(writes, this.options.writesPerVersionMax);
+    const base = this.readLatest();
+    if (base.version !== null && version <= base.version) {
+      throw stateError("STATE_VERSION_NOT_INCREASING", `prepare: version ${version} must be above the latest version ${base.version}`, {
+        version,
+        latestVersion: base.version,
+      });
+    }
+    const hashed = hashStateWrites(copied);
+    const update = updateSmt(this.nodeSource(base.version), base.root, hashed, version);
+    const values: StateValueRow[] = [];
+    const staleValues: SmtStaleValue[] = [...update.staleValues];
+    hashed.forEach((write, i) => {
+      if (update.changed[i] !== 1) return;
+      values.push({ keyHash: write.keyHash, key: write.key, value: write.value });
+      // A deletion row only hides older rows; once those are pruned it can go too.
+      if (write.value === null) staleValues.push({ keyHash: write.keyHash, version });
+    });
+    return Object.freeze({
+      version,
+      baseVersion: base.version,
+      baseRoot: base.root,
+      root: update.root,
+      writeCount: copied.length,
+      keysChanged: values.length,
+      nodesWritten: update.nodes.length,
+      rows: Object.freeze({ nodes: update.nodes, values, staleNodes: encodeStaleNodes(update.staleNodes), staleValues: encodeStaleValues(staleValues) }),
+    });
+  }
+
+  apply(prepared: PreparedStateUpdate): void {
+    const latest = this.readLatest();
+    if (latest.version !== prepared.baseVersion || !bytesEqual(latest.root, prepared.baseRoot)) {
+      throw stateError("STATE_STALE_BASE", `apply: version ${prepared.version} was prepared on version ${prepared.baseVersion}, but the latest version is now ${latest.version}; prepare it again`, {
+        version: prepared.version,
+        baseVersion: prepared.baseVersion,
+        latestVersion: latest.version,
+      });
+    }
+    const s = this.statements;
+    const { version, rows } = prepared;
+    withSavepoint(this.db, "state_apply", () => {
+      insertNodes(s, rows.nodes, version);
+      for (const row of rows.values) s.insertValue.run(row.keyHash, version, row.key, row.value);
+      s.insertVersion.run(version, prepared.root, rows.staleNodes, rows.staleValues);
+    });
+  }
+
+  pruneBefore(version: number): StatePruneResult {
+    checkVersionNumber(version, "pruneBefore");
+    const latest = this.readLatest().version;
+    if (latest === null || version > latest) {
+      throw stateError("STATE_VERSION_UNKNOWN", `pruneBefore: version ${version} is above the latest version ${latest}; the latest state must stay readable`, {
+        version,
+        latestVersion: latest,
+      });
+    }
+    return pruneStateBefore(this.db, this.statements, version);
+  }
+
+  private readLatest(): VersionRoot {
+    const row = this.statements.latest.get() as [number, Uint8Array] | undefined;
+    return row === undefined ? { version: null, root: smtEmptyRoot() } : { version: row[0], root: row[1] };
+  }
+
+  /** Version and root to read at; `version` undefined means the latest. */
+  private versionRoot(version: number | undefined, what: string, allowPruned: boolean): VersionRoot {
+    if (version === undefined) return this.readLatest();
+    checkVersionNumber(version, what);
+    const latest = this.readLatest().version;
+    if (latest === null || version > latest) {
+      throw stateError("STATE_VERSION_UNKNOWN", `${what}: version ${version} is above the latest version ${latest}`, { version, latestVersion: latest });
+    }
+    const prunedBefore = this.prunedBefore;
+    if (!allowPruned && version < prunedBefore) {
+      throw stateError("STATE_VERSION_PRUNED", `${what}: version ${version} was pruned; versions from ${prunedBefore} on can be read`, { version, prunedBefore });
+    }
+    const row = this.statements.rootAt.get(version) as [number, Uint8Array] | undefined;
+    // Below the first version the state is empty.
+    return { version, root: row === undefined ? smtEmptyRoot() : row[1] };
+  }
+
+  /** The tree as of `version`: the newest row at or below it for each path the tree points at. */
+  private nodeSource(version: number | null): SmtNodeSource {
+    if (version === null) return { readNode: () => undefined };
+    const nodeAt = this.statements.nodeAt;
+    return {
+      readNode(path) {
+        const row = nodeAt.get(path, version) as [number, Uint8Array] | undefined;
+        return row === undefined ? undefined : { version: row[0], bytes: row[1] };
+      },
+    };
+  }
+}
+
+function insertNodes(s: StateStatements, nodes: readonly SmtNodeWrite[], version: number): void {
+  const values: (number | Uint8Array)[] = new Array<number | Uint8Array>(NODE_ROWS_PER_INSERT * 3);
+  const fullChunksEnd = nodes.length - (nodes.length % NODE_ROWS_PER_INSERT);
+  for (let start = 0; start < fullChunksEnd; start += NODE_ROWS_PER_INSERT) {
+    for (let i = 0; i < NODE_ROWS_PER_INSERT; i++) {
+      const node = nodes[start + i] as SmtNodeWrite;
+      values[i * 3] = node.path;
+      values[i * 3 + 1] = version;
+      values[i * 3 + 2] = node.bytes;
+    }
+    s.insertNodes.run(...values);
+  }
+  for (let i = fullChunksEnd; i < nodes.length; i++) {
+    const node = nodes[i] as SmtNodeWrite;
+    s.insertNode.run(node.path, version, node.bytes);
+  }
+}

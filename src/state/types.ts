@@ -1,0 +1,80 @@
+import type { SmtNodeWrite, StateProof, StateWrite } from "../merkle/index.ts";
+
+export type { StateWrite };
+
+/** A value row apply() inserts: value null records a deletion. */
+export type StateValueRow = {
+  readonly keyHash: Uint8Array;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+};
+
+/** The rows apply() writes; built by prepare, not meant to be read by callers. */
+export type PreparedStateRows = {
+  readonly nodes: readonly SmtNodeWrite[];
+  readonly values: readonly StateValueRow[];
+  readonly staleNodes: Uint8Array;
+  readonly staleValues: Uint8Array;
+};
+
+/**
+ * The outcome of StateStore.prepare: the next version's root, computed but not stored.
+ * Valid only while the store's latest version is still `baseVersion` with root `baseRoot`.
+ */
+export type PreparedStateUpdate = {
+  readonly version: number;
+  /** Latest version when prepared; null for a store with no version yet (empty state). */
+  readonly baseVersion: number | null;
+  readonly baseRoot: Uint8Array;
+  readonly root: Uint8Array;
+  readonly writeCount: number;
+  /** Writes that change the state (a new value, or deleting a present key). */
+  readonly keysChanged: number;
+  readonly nodesWritten: number;
+  readonly rows: PreparedStateRows;
+};
+
+export type StateProofResult = {
+  /** The version asked for (latest when none was given); null when the store has no version yet. */
+  readonly version: number | null;
+  readonly root: Uint8Array;
+  readonly value: Uint8Array | null;
+  readonly proof: StateProof;
+};
+
+export type StatePruneResult = {
+  readonly prunedBefore: number;
+  readonly nodesDeleted: number;
+  readonly valuesDeleted: number;
+};
+
+/**
+ * Authenticated, versioned key-value state in SQLite. A version is a block height; the state
+ * "at version v" is the state written by the latest version <= v, so heights without writes
+ * need no version of their own. Versions at or above `prunedBefore` can be read and proven.
+ *
+ * Atomicity contract: prepare() only reads. apply() writes every row of one version inside a
+ * SAVEPOINT, so when the caller has BEGUN a transaction on the same DatabaseSync, the version
+ * commits or rolls back with the caller's block; nothing is cached in memory, so a rollback
+ * leaves this object consistent with the database.
+ */
+export type StateStore = {
+  /** Latest applied version, or null when none has been applied (the state is empty). Reads the database. */
+  readonly latestVersion: number | null;
+  /** Oldest readable version; 0 until pruneBefore is used. */
+  readonly prunedBefore: number;
+  /** Root at `version` (default latest). Roots are kept for pruned versions too. */
+  root(version?: number): Uint8Array;
+  get(key: Uint8Array, version?: number): Uint8Array | null;
+  /** Value and proof of presence or absence of `key` at `version` (default latest). */
+  prove(key: Uint8Array, version?: number): StateProofResult;
+  /**
+   * Computes version `version` = latest state + `writes` (each key at most once; value null
+   * deletes). Pure: reads the database, writes nothing.
+   */
+  prepare(version: number, writes: readonly StateWrite[]): PreparedStateUpdate;
+  /** Writes `prepared`; fails with STATE_STALE_BASE if another version was applied since it was prepared. */
+  apply(prepared: PreparedStateUpdate): void;
+  /** Deletes what only versions below `version` need; afterwards versions >= `version` stay readable. */
+  pruneBefore(version: number): StatePruneResult;
+};
