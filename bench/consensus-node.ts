@@ -12,14 +12,18 @@
  * cores (each validator admits it): the raw ML-DSA-65 verify rate of this machine, measured in
  * the same run, bounds the peak at about rawAllCores / 4 (DESIGN §6).
  * Prints one JSON object on stdout; progress on stderr.
- * Run: ./node_modules/.bin/node bench/consensus-node.ts [peakTxs] [halfPeakSeconds]
+ * Run: ./node_modules/.bin/node bench/consensus-node.ts [--peak-txs N] [--seconds S] [--rate R] [--votes all|nextLeader]
+ *   --rate pins the open-loop rate (latency at a chosen load) instead of half the measured peak;
+ *   --votes overrides the node's vote delivery (by default "all" for committees up to 16).
  */
+import { parseArgs } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
-import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type RunningValidator } from "../src/node/consensus/index.ts";
+import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
 import type { Logger } from "../src/node/types.ts";
+import type { VoteDelivery } from "../src/consensus/index.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
 import { benchDirectory, loadAverage1m, machineFacts, round } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
@@ -29,14 +33,29 @@ import { measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from
 const VALIDATORS = 4;
 /** Many senders keep each sender's nonce chain short, as many independent clients would. */
 const ACCOUNTS = 200;
-const PEAK_TXS = Number(process.argv[2] ?? 6_000);
-const HALF_PEAK_SECONDS = Number(process.argv[3] ?? 8);
+/** A whole number of transactions per account, so the half-peak stream continues every nonce chain without a gap. */
+const ARGS = parseBenchArgs();
+const PEAK_TXS = Math.ceil(ARGS.peakTxs / ACCOUNTS) * ACCOUNTS;
+const HALF_PEAK_SECONDS = ARGS.seconds;
 /** Enough admissions in flight to keep every threadpool thread verifying. */
 const SUBMIT_IN_FLIGHT_MAX = 256;
 /** The open-loop generator wakes this often and submits what is due. */
 const PACER_TICK_MS = 2;
 /** Issue #3, "Done when" (reported here and in the README, never asserted in tests). */
 const TARGET_P50_COMMIT_LATENCY_MS_MAX = 50;
+
+function parseBenchArgs(): { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined } {
+  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" } }, strict: true });
+  const positive = (value: string | undefined, flag: string, fallback?: number): number | undefined => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
+    return n;
+  };
+  const votes = values.votes;
+  if (votes !== undefined && votes !== "all" && votes !== "nextLeader") throw new Error(`--votes: expected all or nextLeader, got "${votes}"`);
+  return { peakTxs: positive(values["peak-txs"], "peak-txs", 6_000) as number, seconds: positive(values.seconds, "seconds", 8) as number, rate: positive(values.rate, "rate"), votes };
+}
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" } };
@@ -48,7 +67,8 @@ async function startCluster(): Promise<Cluster> {
   const homes = prepareDevnetHomes(dir, { validators: VALIDATORS, chainId: BENCH_CHAIN_ID, genesisTimeMs: Date.now() });
   const network = new InMemoryNetwork(VALIDATORS);
   const validators: RunningValidator[] = [];
-  for (const home of homes.homes) validators.push(await startValidatorNode({ home: home.home, config, genesis: homes.genesis }, { key: home.key, network, logger: silent }));
+  const voteDelivery = ARGS.votes === undefined ? {} : { voteDelivery: ARGS.votes };
+  for (const home of homes.homes) validators.push(await startValidatorNode({ home: home.home, config, genesis: homes.genesis, ...voteDelivery }, { key: home.key, network, logger: silent }));
   return { dir, validators };
 }
 
@@ -175,7 +195,7 @@ async function main(): Promise<void> {
     progress(`peak: flooding ${flood.length} transactions`);
     const peak = await runFlood(cluster, watch, flood);
     const peakBlocks = blockStats(cluster.validators[0]!, heightBeforePeak);
-    const rate = Math.max(1, Math.floor(peak.txsPerSecond / 2));
+    const rate = ARGS.rate ?? Math.max(1, Math.floor(peak.txsPerSecond / 2));
     const halfPeakCount = Math.min(halfPeakTxsMax, rate * HALF_PEAK_SECONDS);
     progress(`signing ${halfPeakCount} transactions for half of peak (${rate} tx/s)`);
     const stream = await prepareTxs(appendPlans(keys, 1 + Math.ceil(PEAK_TXS / ACCOUNTS), halfPeakCount));
@@ -189,13 +209,15 @@ async function main(): Promise<void> {
       machine,
       validators: VALIDATORS,
       inOneProcess: true,
+      voteDelivery: ARGS.votes ?? voteDeliveryFor(VALIDATORS),
+      signing: "threadpool (engine sign actions)",
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
       mldsa65VerifyPerSecondOneCoreSync: verifyOneCoreSync,
       /** Each of the four validators admits (verifies) every transaction. */
       txVerifiesPerCommittedTx: VALIDATORS,
       peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks },
       peakVsRawVerifyRatio: round((peak.txsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
-      halfPeak: { ...halfPeak, ...halfPeakBlocks },
+      halfPeak: { ...halfPeak, ...halfPeakBlocks, ratePinned: ARGS.rate !== undefined },
       target: { commitLatencyMsP50Max: TARGET_P50_COMMIT_LATENCY_MS_MAX, met: halfPeak.commitLatencyMsP50 <= TARGET_P50_COMMIT_LATENCY_MS_MAX },
       loadAverage1mAtEnd: loadAverage1m(),
     };

@@ -42,6 +42,7 @@ import type {
   ConsensusRoot,
   ConsensusSigner,
   EvidenceMessage,
+  ExternalSigner,
   ProposalMessage,
   SafetyState,
   SignatureVerifier,
@@ -67,12 +68,20 @@ export type ConsensusEngineOptions = {
   readonly savedBlocks?: readonly Block[];
   readonly timing?: ConsensusTiming;
   readonly limits?: ConsensusLimits;
+  /**
+   * Where votes go (docs/decisions/0100): "nextLeader" (default; O(n) messages per view) or
+   * "all" (O(n^2)): every validator then forms each QC itself and commits as soon as it has
+   * one, without waiting for the next proposal to bring it.
+   */
+  readonly voteDelivery?: VoteDelivery;
 };
+
+export type VoteDelivery = "nextLeader" | "all";
 
 export type ConsensusModules = {
   readonly app: ConsensusApplication;
   /** Null for observers. */
-  readonly signer: ConsensusSigner | null;
+  readonly signer: ConsensusSigner | ExternalSigner | null;
   readonly verifier: SignatureVerifier;
   readonly validatorSetProvider: ValidatorSetProvider | null;
   readonly blockSource: BlockSource | null;
@@ -107,6 +116,15 @@ export function blockHashOf(block: Block): Uint8Array {
 
 type ProposalSeen = { readonly hashHex: string; readonly record: EvidenceRecord };
 
+/** What to do with a signature once it exists: the engine's three signed messages. */
+type SignatureUse =
+  | { readonly kind: "proposal"; readonly node: TreeNode; readonly tc: TimeoutCertificate | null; readonly votes: boolean }
+  | { readonly kind: "vote"; readonly node: TreeNode }
+  | { readonly kind: "timeout"; readonly view: number; readonly highQc: QuorumCertificate | null; readonly tc: TimeoutCertificate | null };
+
+/** Signatures an external signer still owes; a few per view at most, so a small bound catches a host that never answers. */
+const PENDING_SIGNATURES_MAX = 64;
+
 export function createConsensusEngine(opts: ConsensusEngineOptions, modules: ConsensusModules): ConsensusEngine {
   return new ConsensusEngine(opts, modules);
 }
@@ -119,6 +137,7 @@ export class ConsensusEngine {
   readonly selfIndex: ValidatorIndex | null;
   private readonly modules: ConsensusModules;
   private readonly timing: ConsensusTiming;
+  private readonly voteDelivery: VoteDelivery;
   private readonly limits: ConsensusLimits;
   private readonly ctx: CertificateContext;
   private readonly tree: BlockTree;
@@ -145,9 +164,16 @@ export class ConsensusEngine {
   private halted = false;
   private pendingProposalsDroppedTotal = 0;
   private out: ConsensusAction[] = [];
+  private readonly pendingSignatures = new Map<number, SignatureUse>();
+  private nextSignRequestId = 1;
+  /** The view whose timeout is being signed externally, so it is not signed twice. */
+  private timeoutSigningView = -1;
+  /** The view this leader did not propose in yet because the application was idle. */
+  private proposalDeferredView = -1;
 
   constructor(opts: ConsensusEngineOptions, modules: ConsensusModules) {
     this.timing = opts.timing ?? defaultConsensusTiming;
+    this.voteDelivery = opts.voteDelivery ?? "nextLeader";
     this.limits = opts.limits ?? defaultConsensusLimits;
     checkConsensusTiming(this.timing);
     checkConsensusLimits(this.limits);
@@ -275,6 +301,34 @@ export class ConsensusEngine {
 
   onEvidence(message: EvidenceMessage): ConsensusStep {
     return this.step(() => this.handleEvidence(message));
+  }
+
+  /**
+   * An external signer's answer to a `sign` action. The state the signature depends on was
+   * persisted before the action; what the message still means is re-checked here (a
+   * proposal for a view already left is dropped, a vote or timeout is sent anyway).
+   */
+  onSignature(requestId: number, signature: Uint8Array): ConsensusStep {
+    return this.step(() => {
+      const use = this.pendingSignatures.get(requestId);
+      if (use === undefined) return reject(RejectCode.unexpectedSignature, `no signature request ${requestId} is pending`);
+      this.pendingSignatures.delete(requestId);
+      this.useSignature(use, signature);
+      return null;
+    });
+  }
+
+  /** True while this leader defers its proposal for the current view (ConsensusApplication.isIdle). */
+  get awaitsWork(): boolean {
+    return this.proposalDeferredView === this.currentView;
+  }
+
+  /** The application has something to order again: a deferred proposal is made now. */
+  onWork(): ConsensusStep {
+    return this.step(() => {
+      if (this.proposalDeferredView === this.currentView) this.tryPropose();
+      return null;
+    });
   }
 
   /** The view timer fired. Stale timers (another view) are ignored. */
@@ -506,6 +560,11 @@ export class ConsensusEngine {
     if (self === null || signer === null || this.halted) return;
     const view = this.currentView;
     if (leaderOf(this.committee, view) !== self || !isSafeToPropose(this.safety, view) || this.tree.isFull) return;
+    if (this.evidence.pendingCount === 0 && this.modules.app.isIdle?.() === true) {
+      this.proposalDeferredView = view;
+      return;
+    }
+    this.proposalDeferredView = -1;
     const parentHex = this.highQc === null ? this.tree.root.hashHex : toHex(this.highQc.blockHash);
     const parent = this.tree.position(parentHex);
     if (parent === undefined) {
@@ -523,15 +582,50 @@ export class ConsensusEngine {
     assert(header.view === view && header.height === parent.height + 1 && bytesEqual(header.parentHash, parentHash), "tryPropose: the app built on the requested parent");
     assert(header.justify === this.highQc || (header.justify !== null && this.highQc !== null && qcEquals(header.justify, this.highQc)), "tryPropose: the app used the given justify");
     const hash = blockHashOf(block);
-    this.persist(afterPropose(this.safety, view));
-    const signature = signer.sign(proposalMessage(this.chainId, this.epoch, view, header.height, hash));
-    const proposal = { type: "proposal", epoch: this.epoch, block, tc, sender: self, signature } as const;
-    this.proposalsSeen.set(view, { hashHex: toHex(hash), record: proposalRecord(this.chainId, proposal, hash) });
-    this.emit({ kind: "send", to: "all", message: proposal });
     const node = toTreeNode(block, hash, parent.view);
+    // The leader votes for its own block: both rule updates go in one durable write (one fsync
+    // per view), before either signature exists. Persisting the vote early only binds us sooner.
+    const proposed = afterPropose(this.safety, view);
+    const votes = isSafeToVote(proposed, view, node.justifyView, this.tcSummaryFor(view, tc));
+    this.persist(votes ? afterVote(proposed, view, node.justifyView) : proposed);
     this.tree.insert(node);
     this.emit({ kind: "saveBlock", block, hash });
-    this.tryVote(node, tc);
+    this.signThen(proposalMessage(this.chainId, this.epoch, view, header.height, hash), { kind: "proposal", node, tc, votes });
+  }
+
+  private sendProposal(use: Extract<SignatureUse, { kind: "proposal" }>, signature: Uint8Array): void {
+    const { node, tc } = use;
+    // Signed externally while the view moved on: the proposal is moot (the block stays in the tree, unused).
+    if (node.view !== this.currentView) return;
+    const proposal = { type: "proposal", epoch: this.epoch, block: node.block, tc, sender: this.selfIndex as ValidatorIndex, signature } as const;
+    this.proposalsSeen.set(node.view, { hashHex: node.hashHex, record: proposalRecord(this.chainId, proposal, node.hash) });
+    this.emit({ kind: "send", to: "all", message: proposal });
+    if (use.votes) this.signThen(voteMessage(this.chainId, node.view, node.height, node.hash), { kind: "vote", node });
+  }
+
+  /** Signs inline, or asks the host (external signer) and continues in onSignature. */
+  private signThen(message: Uint8Array, use: SignatureUse): void {
+    const signer = this.modules.signer;
+    assert(signer !== null, "signThen: only validators sign");
+    if (!("external" in signer)) {
+      this.useSignature(use, signer.sign(message));
+      return;
+    }
+    assert(this.pendingSignatures.size < PENDING_SIGNATURES_MAX, "signThen: the host answers every sign action");
+    const requestId = this.nextSignRequestId++;
+    this.pendingSignatures.set(requestId, use);
+    this.emit({ kind: "sign", requestId, message });
+  }
+
+  private useSignature(use: SignatureUse, signature: Uint8Array): void {
+    switch (use.kind) {
+      case "proposal":
+        return this.sendProposal(use, signature);
+      case "vote":
+        return this.sendVote(use.node, signature);
+      case "timeout":
+        return this.sendTimeout(use, signature);
+    }
   }
 
   private ancestorEvidenceKeys(fromHex: string): Set<string> {
@@ -620,15 +714,19 @@ export class ConsensusEngine {
       return reject(RejectCode.unsafe, `no vote in view ${node.view}: last voted view ${this.safety.lastVotedView}, QC view ${node.justifyView}`);
     }
     this.persist(afterVote(this.safety, node.view, node.justifyView));
-    const signature = signer.sign(voteMessage(this.chainId, node.view, node.height, node.hash));
+    this.signThen(voteMessage(this.chainId, node.view, node.height, node.hash), { kind: "vote", node });
+    return null;
+  }
+
+  /** A vote is sent even if the view moved on while it was signed: late votes are harmless. */
+  private sendVote(node: TreeNode, signature: Uint8Array): void {
+    const self = this.selfIndex as ValidatorIndex;
     const vote = { type: "vote", epoch: this.epoch, view: node.view, height: node.height, blockHash: node.hash, sender: self, signature } as const;
     const next = leaderOf(this.committee, node.view + 1);
-    if (next === self) this.collectVote(vote);
-    else {
-      this.emit({ kind: "send", to: next, message: vote });
-      this.forwardEvidence(next, node.hashHex);
-    }
-    return null;
+    if (this.voteDelivery === "all") this.emit({ kind: "send", to: "all", message: vote });
+    else if (next !== self) this.emit({ kind: "send", to: next, message: vote });
+    if (next !== self) this.forwardEvidence(next, node.hashHex);
+    if (next === self || this.voteDelivery === "all") this.collectVote(vote);
   }
 
   /**
@@ -646,7 +744,9 @@ export class ConsensusEngine {
     if (pre !== null) return pre;
     if (vote.view + 1 < this.currentView) return reject(RejectCode.viewOld, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (vote.view > this.currentView + this.limits.votesAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `vote for view ${vote.view}; current view ${this.currentView}`);
-    if (leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
+    if (this.voteDelivery === "nextLeader" && leaderOf(this.committee, vote.view + 1) !== this.selfIndex) {
+      return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
+    }
     if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
     if (!this.checkSignature(vote, vote.sender, () => voteMessage(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
       return reject(RejectCode.badSignature, "vote signature");
@@ -697,15 +797,25 @@ export class ConsensusEngine {
       this.emit({ kind: "send", to: "all", message: this.ownTimeout });
       return;
     }
+    if (this.timeoutSigningView === view) return;
     const tcSummary = this.tcSummaryFor(view, null);
     if (!isSafeToTimeout(this.safety, view, this.highQcViewValue, tcSummary)) return;
     this.persist(afterTimeout(this.safety, view));
-    const signature = signer.sign(timeoutMessage(this.chainId, this.epoch, view, this.highQcViewValue));
+    this.timeoutSigningView = view;
     const tc = tcSummary === null ? null : this.lastTc;
-    const timeout: TimeoutMessage = { type: "timeout", epoch: this.epoch, view, highQc: this.highQc, tc, sender: self, signature };
-    this.ownTimeout = timeout;
+    this.signThen(timeoutMessage(this.chainId, this.epoch, view, this.highQcViewValue), { kind: "timeout", view, highQc: this.highQc, tc });
+  }
+
+  /** Broadcast even if the view moved on while it was signed; counted only while it is current. */
+  private sendTimeout(use: Extract<SignatureUse, { kind: "timeout" }>, signature: Uint8Array): void {
+    const self = this.selfIndex as ValidatorIndex;
+    const { view, highQc, tc } = use;
+    const highQcView = highQc?.view ?? 0;
+    const timeout: TimeoutMessage = { type: "timeout", epoch: this.epoch, view, highQc, tc, sender: self, signature };
     this.emit({ kind: "send", to: "all", message: timeout });
-    const outcome = this.timeouts.add(view, self, { highQcView: this.highQcViewValue, signature });
+    if (view !== this.currentView) return;
+    this.ownTimeout = timeout;
+    const outcome = this.timeouts.add(view, self, { highQcView, signature });
     if (outcome.tc !== null) this.processTc(outcome.tc);
   }
 

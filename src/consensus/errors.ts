@@ -29,6 +29,7 @@ export const RejectCode = {
   capacity: "CONSENSUS_CAPACITY",
   halted: "CONSENSUS_HALTED",
   unexpectedResponse: "CONSENSUS_UNEXPECTED_RESPONSE",
+  unexpectedSignature: "CONSENSUS_UNEXPECTED_SIGNATURE",
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 

@@ -3,7 +3,7 @@
  * deterministic, I/O-free engine. The only import surface of the module.
  */
 export { createConsensusEngine, ConsensusEngine, blockHashOf, qcEquals } from "./engine.ts";
-export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats } from "./engine.ts";
+export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats, VoteDelivery } from "./engine.ts";
 export type {
   ValidatorIndex,
   TimeoutCertificate,
@@ -22,6 +22,7 @@ export type {
   ProposeRequest,
   ConsensusApplication,
   ConsensusSigner,
+  ExternalSigner,
   SignatureVerifier,
   ValidatorSetProvider,
   BlockSource,

@@ -161,6 +161,8 @@ export type ConsensusAction =
   | { readonly kind: "saveBlock"; readonly block: Block; readonly hash: Uint8Array }
   | { readonly kind: "send"; readonly to: "all" | ValidatorIndex; readonly message: ConsensusMessage }
   | { readonly kind: "setTimer"; readonly view: number; readonly delayMs: number }
+  /** External signing only: sign `message` with this validator's key, then call onSignature(requestId, signature). */
+  | { readonly kind: "sign"; readonly requestId: number; readonly message: Uint8Array }
   | { readonly kind: "commit"; readonly blocks: readonly CommittedBlock[]; readonly commitQc: QuorumCertificate }
   | { readonly kind: "evidence"; readonly evidence: Evidence }
   | { readonly kind: "epochChange"; readonly epoch: number; readonly validatorSet: ValidatorSet; readonly root: ConsensusRoot };
@@ -190,11 +192,26 @@ export interface ConsensusApplication {
   proposeBlock(request: ProposeRequest): Block;
   /** Executes the block on its parent's speculative state and checks every header root. */
   validateBlock(block: Block, blockHash: Uint8Array): BlockValidation;
+  /**
+   * Pacing: true when a block now would order nothing (no transaction ready, none waiting in
+   * uncommitted blocks). A leader then defers its proposal until the host calls onWork(), so
+   * an idle chain does not grow empty blocks. Absent: always propose.
+   */
+  isIdle?(): boolean;
 }
 
+/** Signs inside the engine's step (the simulator's adversaries, tests, single-threaded hosts). */
 export interface ConsensusSigner {
   sign(message: Uint8Array): Uint8Array;
 }
+
+/**
+ * Signs outside the engine: the engine emits a `sign` action (after the `persistSafety` the
+ * signature depends on) and continues when the host calls `onSignature` with the result. An
+ * ML-DSA-65 signature costs several verifies; signing on the threadpool keeps the host's
+ * event loop free for the other inputs meanwhile.
+ */
+export type ExternalSigner = { readonly external: true };
 
 /** Verifies a signature of validator `validatorIndex` of the engine's set. Never throws. */
 export interface SignatureVerifier {

@@ -2,7 +2,7 @@
  * What one simulated run looks like. Every probability is in parts per million and every
  * duration in virtual milliseconds; the seed alone fixes everything else.
  */
-import { faultsTolerated, type ConsensusTiming } from "../consensus/index.ts";
+import { faultsTolerated, type ConsensusTiming, type VoteDelivery } from "../consensus/index.ts";
 import { assert } from "../util/index.ts";
 import { PPM } from "./rng.ts";
 import { SimSignatureScheme } from "./keys.ts";
@@ -63,6 +63,13 @@ export type SimOptions = {
   readonly livenessViewsMax: number;
   /** Count encoded bytes of every message (bench); costs an encode per message. */
   readonly measureBytes: boolean;
+  /**
+   * Honest nodes sign as the node does, outside the engine (ExternalSigner): each signature
+   * arrives this many virtual ms after its `sign` action, while other inputs go on.
+   */
+  readonly signDelayMs: readonly [number, number];
+  /** Where honest engines send votes (ConsensusEngineOptions.voteDelivery). */
+  readonly voteDelivery: VoteDelivery;
 };
 
 export const defaultSimNetworkOptions: SimNetworkOptions = {
@@ -105,6 +112,9 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
     // Enough for every leader to get a turn three times, plus view synchronisation.
     livenessViewsMax: 3 * validators + 20,
     measureBytes: false,
+    // An ML-DSA-65 signature on a busy threadpool.
+    signDelayMs: [0, 5],
+    voteDelivery: "nextLeader",
     ...partial,
   };
 }
@@ -117,6 +127,7 @@ export function checkSimOptions(opts: SimOptions): void {
   assert(opts.faults.dropPpm >= 0 && opts.faults.dropPpm < PPM, "sim: drop probability in [0, 1)");
   assert(opts.network.latencyMinMs >= 1 && opts.network.latencyMinMs <= opts.network.latencyMaxMs, "sim: latency range");
   assert(opts.views >= 1 && opts.livenessViewsMax >= 1 && opts.livenessBlocksMin >= 1, "sim: phase lengths");
+  assert(opts.signDelayMs[0] >= 0 && opts.signDelayMs[0] <= opts.signDelayMs[1], "sim: sign delay range");
 }
 
 /** True when the run is within the protocol's fault bound, so violations are bugs. */

@@ -12,6 +12,7 @@ import {
   type ConsensusTiming,
   type SafetyState,
   type SignatureVerifier,
+  type VoteDelivery,
 } from "../consensus/index.ts";
 import type { Block, Evidence, ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
@@ -53,6 +54,7 @@ export type SimWorldParams = {
   readonly genesisState: SimChainState;
   readonly verifier: SignatureVerifier;
   readonly timing: ConsensusTiming;
+  readonly voteDelivery: VoteDelivery;
   readonly nowMs: () => number;
 };
 
@@ -93,10 +95,12 @@ export function bootSimNode(node: SimNode, world: SimWorldParams): ConsensusEngi
       pendingEvidence: [...store.evidence.values()],
       savedBlocks: [...store.savedBlocks.values()],
       timing: world.timing,
+      voteDelivery: world.voteDelivery,
     },
     {
       app: { proposeBlock: (request) => app.proposeBlock(request), validateBlock: (block, hash) => app.validateBlock(block, hash) },
-      signer: { sign: (message) => node.key.sign(message) },
+      // Honest nodes sign as the node's host does, outside the engine; adversaries inline.
+      signer: node.honest ? { external: true } : { sign: (message) => node.key.sign(message) },
       verifier: world.verifier,
       validatorSetProvider: null,
       blockSource: { getBlock: (hash) => store.blocksByHash.get(toHex(hash)) },

@@ -23,6 +23,7 @@ type SimEvent =
   | DeliverEvent
   | { readonly kind: "start"; readonly node: number }
   | { readonly kind: "timer"; readonly node: number; readonly token: number; readonly view: number }
+  | { readonly kind: "signed"; readonly node: number; readonly incarnation: number; readonly requestId: number; readonly message: Uint8Array }
   | { readonly kind: "crash" }
   | { readonly kind: "restart"; readonly node: number; readonly incarnation: number }
   | { readonly kind: "partitionStart"; readonly twinSplit: boolean; readonly durationMs: number }
@@ -99,6 +100,7 @@ export class Simulation {
       genesisState,
       verifier: this.keyring.verifier,
       timing: opts.timing,
+      voteDelivery: opts.voteDelivery,
       nowMs: () => this.nowMs,
     };
     this.createNodes();
@@ -184,6 +186,12 @@ export class Simulation {
         if (node.engine === null || event.token !== node.timerToken) return;
         return this.perform(node, node.engine.onLocalTimer(event.view).actions);
       }
+      case "signed": {
+        const node = this.nodes[event.node] as SimNode;
+        // A crash loses signatures in flight, as it loses a threadpool job.
+        if (node.engine === null || event.incarnation !== node.incarnation) return;
+        return this.perform(node, node.engine.onSignature(event.requestId, node.key.sign(event.message)).actions);
+      }
       case "crash":
         return this.crashRandomHonest();
       case "restart":
@@ -230,6 +238,11 @@ export class Simulation {
       case "saveBlock":
         storeSavedBlock(node, action.block, action.hash);
         return;
+      case "sign": {
+        const [min, max] = this.opts.signDelayMs;
+        this.queue.push(this.nowMs + this.rng.between(min, max), { kind: "signed", node: node.id, incarnation: node.incarnation, requestId: action.requestId, message: action.message });
+        return;
+      }
       case "setTimer":
         node.timerToken++;
         this.queue.push(this.nowMs + action.delayMs, { kind: "timer", node: node.id, token: node.timerToken, view: action.view });

@@ -46,6 +46,8 @@ export type TestCluster = {
 export type ClusterOptions = {
   readonly provider?: ValidatorSetProvider | null;
   readonly engine?: Partial<ConsensusEngineOptions>;
+  /** Sign outside the engine: `sign` actions, answered by the test through onSignature. */
+  readonly externalSigning?: boolean;
 };
 
 export function createCluster(n: number, seed = 1, options: ClusterOptions = {}): TestCluster {
@@ -89,7 +91,7 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
     },
     {
       app: { proposeBlock: (r) => app.proposeBlock(r), validateBlock: (b, h) => app.validateBlock(b, h) },
-      signer: { sign: (m) => key.sign(m) },
+      signer: options.externalSigning === true ? { external: true } : { sign: (m) => key.sign(m) },
       verifier: cluster.keyring.verifier,
       validatorSetProvider: options.provider ?? null,
       blockSource: null,

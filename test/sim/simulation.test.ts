@@ -48,6 +48,14 @@ for (const [validators, byzantine] of [
   }
 }
 
+for (const validators of [4, 7]) {
+  test(`sim: n=${validators} with votes broadcast to all keeps agreement, validity and liveness under mixed Byzantine behaviour`, () => {
+    const summary = runSweep(options(validators, (validators - 1) / 3, SimBehavior.mixed, { voteDelivery: "all" }), 3, 3000 + validators);
+    assert.deepEqual(summary.failures, [], "no violation in any run");
+    assert.ok(summary.committedBlocks > 0, "blocks were committed");
+  });
+}
+
 test("sim: twins' equivocations are detected and end up committed as evidence", () => {
   const summary = runSweep(options(4, 1, SimBehavior.twins), 3, 21);
   assert.deepEqual(summary.failures, []);

@@ -22,7 +22,7 @@ import { processIo, type Command, type Io } from "../command.ts";
 
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
                      [--drop P] [--partitions] [--no-crashes] [--views V]
-                     [--signatures ed25519|ml-dsa-65] [--json]
+                     [--votes leader|all] [--signatures ed25519|ml-dsa-65] [--json]
 
 Runs N real consensus engines on virtual time with one seeded RNG: lossy, reordering,
 duplicating links, crashes and restarts (by default), partitions (--partitions) and F
@@ -42,6 +42,8 @@ Flags:
   --partitions     partition the network before GST (random splits that heal)
   --no-crashes     no crash/restart of honest validators
   --views V        length of the adversarial phase in views (default 40)
+  --votes D        leader (default): votes go to the next leader; all: every validator gets
+                   every vote, forms each QC and commits without waiting for the next proposal
   --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
   --json           one JSON object on stdout
 
@@ -62,6 +64,7 @@ const flagOptions = {
   partitions: { type: "boolean" },
   "no-crashes": { type: "boolean" },
   views: { type: "string" },
+  votes: { type: "string" },
   signatures: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -112,7 +115,10 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const dropPpm = probabilityPpm(values.drop, "drop");
   const partitions = values.partitions === true;
   const crashes = values["no-crashes"] !== true;
-  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
+  const votes = values.votes ?? "leader";
+  if (votes !== "leader" && votes !== "all") throw new SimUsageError(`--votes: expected leader or all, got "${votes}"`);
+  const voteDelivery = votes === "all" ? "all" : "nextLeader";
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
   const replayFlags = [
     `--validators ${validators}`,
     byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
@@ -120,6 +126,7 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
     partitions ? "--partitions" : "",
     crashes ? "" : "--no-crashes",
     `--views ${views}`,
+    votes === "all" ? "--votes all" : "",
     scheme !== SimSignatureScheme.ed25519 ? `--signatures ${scheme}` : "",
   ].filter((part) => part !== "").join(" ");
   return { options, runs, seed, json: values.json === true, replayFlags };

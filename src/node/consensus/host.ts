@@ -23,7 +23,7 @@
  */
 import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
-import { sign, type SigningKey } from "../../crypto/index.ts";
+import { signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
   createCachingVerifier,
   createCommitteeVerifier,
@@ -41,6 +41,7 @@ import {
   type ConsensusStats,
   type ConsensusStep,
   type ConsensusTiming,
+  type VoteDelivery,
   type VoteMessage,
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
@@ -57,7 +58,19 @@ import { NetworkTopic, type InMemoryNetwork, type NetworkEndpoint, type NetworkF
 export type ConsensusHostOptions = {
   readonly selfIndex: number;
   readonly timing: ConsensusTiming;
+  /** Defaults to voteDeliveryFor(the genesis committee size). */
+  readonly voteDelivery?: VoteDelivery;
 };
+
+/**
+ * Committees up to this size broadcast votes: n^2 vote messages per view are cheap for small
+ * n, and every validator then commits as soon as it sees a QC, a proposal hop earlier.
+ */
+export const VOTE_BROADCAST_VALIDATORS_MAX = 16;
+
+export function voteDeliveryFor(validators: number): VoteDelivery {
+  return validators <= VOTE_BROADCAST_VALIDATORS_MAX ? "all" : "nextLeader";
+}
 
 export type ConsensusHostModules = {
   readonly chain: Chain;
@@ -70,7 +83,11 @@ export type ConsensusHostModules = {
   readonly metrics: ConsensusMetrics | null;
 };
 
-type Input = { readonly kind: "message"; readonly message: ConsensusMessage } | { readonly kind: "timer"; readonly view: number };
+type Input =
+  | { readonly kind: "message"; readonly message: ConsensusMessage }
+  | { readonly kind: "timer"; readonly view: number }
+  | { readonly kind: "signature"; readonly requestId: number; readonly signature: Uint8Array }
+  | { readonly kind: "work" };
 
 /** Actions that write the store; all others act outside the node (send) or on timers. */
 function isWrite(action: ConsensusAction): boolean {
@@ -92,6 +109,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private tail: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private held: VoteMessage[] = [];
+  private voteDelivery: VoteDelivery = "nextLeader";
+  /** A "work" input is queued for a leader that deferred its proposal. */
+  private workQueued = false;
   /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
   private heightAtLastTimeout = -1;
   private running = false;
@@ -118,6 +138,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     assert(this.engine === null, "ConsensusHost.start: called once");
     const { chain, app, store, key, network, logger } = this.modules;
     const root = consensusRootOf(chain);
+    this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(chain.genesis.validators.length);
     const savedBlocks = store.loadBlocks(root.height);
     // Restoring re-validates saved blocks synchronously: verify their signatures ahead, in parallel.
     for (const block of savedBlocks) await verifyBlockTxsAhead(block, { chain, app });
@@ -132,8 +153,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         pendingEvidence: store.loadEvidence(),
         savedBlocks,
         timing: this.opts.timing,
+        voteDelivery: this.voteDelivery,
       },
-      { app, signer: { sign: (message) => sign(key, message) }, verifier: this.verifier, validatorSetProvider: null, blockSource: createStoreBlockSource(chain.store) },
+      // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
+      { app, signer: { external: true }, verifier: this.verifier, validatorSetProvider: null, blockSource: createStoreBlockSource(chain.store) },
     );
     this.running = true;
     this.endpoint = network.attach(this.opts.selfIndex, (from, frame) => this.onFrame(from, frame));
@@ -159,6 +182,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (!this.running) return;
     this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: bytes ?? encodeSignedTx(poolTx.signedTx) });
     this.releaseHeldVotes();
+    this.wakeIfWork();
   }
 
   // ---- inputs ------------------------------------------------------------------------------
@@ -191,9 +215,17 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       return;
     }
     this.releaseHeldVotes();
+    this.wakeIfWork();
   }
 
-  /** `prepared` must not reject (it may settle before the queue reaches it). */
+  /** A failed signature fails the node once the queue reaches it (the key is broken). */
+  private enqueueSignature(requestId: number, message: Uint8Array): void {
+    const signed = signAsync(this.modules.key, message).then((signature): Input => ({ kind: "signature", requestId, signature }));
+    signed.catch(() => {}); // Handled in order by enqueue; this only marks it handled meanwhile.
+    this.enqueue(signed);
+  }
+
+  /** `prepared` must not reject (it may settle before the queue reaches it), except as enqueueSignature allows. */
   private enqueue(prepared: Promise<Input>): void {
     this.tail = this.tail
       .then(() => prepared)
@@ -211,6 +243,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (input.kind === "timer") {
       this.regossipReadyTxs();
       this.applyStep(engine.onLocalTimer(input.view));
+    } else if (input.kind === "signature") this.applyStep(engine.onSignature(input.requestId, input.signature));
+    else if (input.kind === "work") {
+      this.workQueued = false;
+      this.applyStep(engine.onWork());
     } else this.applyStep(engine.onMessage(input.message));
   }
 
@@ -250,6 +286,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     }
     observeConsensusStats(this.modules.metrics, engine.stats());
     this.releaseHeldVotes();
+    this.wakeIfWork();
   }
 
   // ---- actions -----------------------------------------------------------------------------
@@ -285,6 +322,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         return;
       case "setTimer":
         this.armTimer(action.view, action.delayMs);
+        return;
+      case "sign":
+        // Performed after the step's writes, so the safety state it depends on is durable.
+        this.enqueueSignature(action.requestId, action.message);
         return;
       case "epochChange":
         // No validator-set provider is wired, so the engine never ends an epoch here.
@@ -327,8 +368,14 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     return this.modules.app.isIdle() && engine.stats().pendingEvidence === 0;
   }
 
-  /** A vote for the view this node waits in, which (as next leader) would let it form a QC and propose. */
+  /**
+   * Votes go to the next leader only: a vote for the view this node waits in, which (as next
+   * leader) would let it form a QC and propose. With votes broadcast, every validator forms
+   * the QC, so holding would only make this one fall behind; the engine defers the proposal
+   * itself (ConsensusApplication.isIdle) and the host wakes it (wakeIfWork).
+   */
   private shouldHold(engine: ConsensusEngine, vote: VoteMessage): boolean {
+    if (this.voteDelivery !== "nextLeader") return false;
     if (vote.view < engine.view || leaderOf(engine.committee, vote.view + 1) !== this.opts.selfIndex) return false;
     return this.modules.app.blocks.get(toHex(vote.blockHash)) !== undefined && this.isIdle(engine);
   }
@@ -344,6 +391,14 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const votes = this.held;
     this.held = [];
     for (const vote of votes) this.enqueue(Promise.resolve({ kind: "message", message: vote }));
+  }
+
+  /** A leader that deferred its proposal while idle proposes once there is something to order. */
+  private wakeIfWork(): void {
+    const engine = this.engine;
+    if (engine === null || this.workQueued || !engine.awaitsWork || this.isIdle(engine)) return;
+    this.workQueued = true;
+    this.enqueue(Promise.resolve({ kind: "work" }));
   }
 
   /** The engine's single view timer; while idle it is postponed rather than fired. */

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { verifyAsync, type SigningKey } from "../../crypto/index.ts";
-import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming } from "../../consensus/index.ts";
+import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, type VoteDelivery } from "../../consensus/index.ts";
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, bytesEqual } from "../../util/index.ts";
@@ -30,6 +30,8 @@ export type ValidatorNodeOptions = {
   readonly genesis: Genesis;
   readonly timing?: ConsensusTiming;
   readonly timestampAheadMsMax?: number;
+  /** Defaults to the committee size's choice (host.ts voteDeliveryFor). */
+  readonly voteDelivery?: VoteDelivery;
 };
 
 export type ValidatorNodeModules = {
@@ -74,7 +76,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
     const runningHost = new ConsensusHost(
-      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming },
+      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }) },
       { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
     );
     host = runningHost;
