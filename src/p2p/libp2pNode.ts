@@ -1,0 +1,76 @@
+import type { GossipSub } from "@chainsafe/libp2p-gossipsub";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { identify, type Identify } from "@libp2p/identify";
+import type { ConnectionGater, Libp2p, PrivateKey } from "@libp2p/interface";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p } from "libp2p";
+import { assert, toHex } from "../util/index.ts";
+import { gossipsubService, type GossipsubComponents3 } from "./gossipsubCompat.ts";
+import type { P2pHostOptions } from "./options.ts";
+import { qstp, type QstpAllowlist, type QstpEncrypter } from "./qstp/index.ts";
+import { peerScoreParams, peerScoreThresholds } from "./scoring.ts";
+import { GOSSIP_TOPICS, gossipMessageId, gossipTopicName } from "./topics.ts";
+import type { SigningKey } from "../crypto/index.ts";
+import type { P2pClock } from "./types.ts";
+
+/** Room in a gossipsub RPC frame for control messages and protobuf framing around the largest message. */
+const GOSSIP_RPC_OVERHEAD_BYTES = 64 * 1024;
+
+export type Libp2pNodeParts = {
+  readonly peerPrivateKey: PrivateKey;
+  readonly signingKey: SigningKey;
+  readonly admission: QstpAllowlist;
+  readonly gater: ConnectionGater;
+  readonly reputationOfPeer: (peerId: string) => number;
+  readonly clock: P2pClock;
+};
+
+export type Libp2pNode = { readonly libp2p: Libp2p<{ identify: Identify; pubsub: GossipSub }>; readonly gossipsub: GossipSub; readonly encrypter: QstpEncrypter };
+
+/** TCP → qstp → yamux, identify, and gossipsub configured for the four Ghostmesh topics (not started). */
+export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodeParts): Promise<Libp2pNode> {
+  const encrypterFactory = qstp(opts.qstp, { signingKey: parts.signingKey, allowlist: parts.admission, clock: parts.clock });
+  let encrypter = undefined as QstpEncrypter | undefined;
+  const topicNames = GOSSIP_TOPICS.map((topic) => gossipTopicName(opts.chainId, topic));
+  const gossipSizeBytesMax = Math.max(...Object.values(opts.gossipSizeBytesMax));
+  const libp2p = await createLibp2p<{ identify: Identify; pubsub: GossipSub }>({
+    start: false,
+    privateKey: parts.peerPrivateKey,
+    addresses: { listen: [...opts.listenAddresses] },
+    transports: [tcp()],
+    connectionEncrypters: [(components) => (encrypter = encrypterFactory(components))],
+    streamMuxers: [yamux()],
+    connectionGater: parts.gater,
+    connectionManager: {
+      maxConnections: opts.connectionsMax,
+      maxIncomingPendingConnections: opts.incomingPendingConnectionsMax,
+      inboundConnectionThreshold: opts.inboundConnectionsPerSecondMax,
+      // Our Redialer owns reconnection to bootstrap peers, without a retry limit.
+      reconnectRetries: 0,
+    },
+    services: {
+      identify: identify(),
+      pubsub: (components): GossipSub =>
+        gossipsubService({
+          // Messages are authenticated per connection by qstp (ML-DSA) and each payload carries its
+          // own ML-DSA signatures; Ed25519 message signatures would add cost and no PQ security.
+          globalSignaturePolicy: "StrictNoSign",
+          msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
+          msgIdToStrFn: (id) => toHex(id),
+          asyncValidation: true,
+          emitSelf: false,
+          floodPublish: true,
+          fallbackToFloodsub: false,
+          doPX: false,
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          allowedTopics: topicNames,
+          maxInboundDataLength: gossipSizeBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,
+          scoreParams: peerScoreParams(opts.chainId, parts.reputationOfPeer),
+          scoreThresholds: peerScoreThresholds,
+        })(components as unknown as GossipsubComponents3),
+    },
+  });
+  assert(encrypter !== undefined, "libp2p builds the qstp encrypter while it is created");
+  return { libp2p, gossipsub: libp2p.services.pubsub, encrypter };
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { p2pError, RequestProtocol, requestProtocolId } from "../../src/p2p/index.ts";
+import { bytesEqual, utf8 } from "../../src/util/index.ts";
+import { startTestHost, stopTestHosts, type TestHost } from "./helpersHost.ts";
+
+/** Test-only protocols; the node registers blocksByRange and txsByHash. */
+const REVERSE = "reverseTest";
+const SLOW = "slowTest";
+const BIG = "bigTest";
+
+async function pair(): Promise<[TestHost, TestHost]> {
+  const client = await startTestHost();
+  const server = await startTestHost();
+  await server.host.handle(REVERSE, async (request) => {
+    if (request.byteLength === 0) throw p2pError("P2P_REQUEST_INVALID", "empty request", {});
+    return request.slice().reverse();
+  });
+  await server.host.handle(
+    SLOW,
+    (_request, _from, signal) => delay(1000, utf8("late"), { signal }),
+    { concurrentPerPeerMax: 1 },
+  );
+  await server.host.handle(BIG, async () => new Uint8Array(100_000));
+  await client.host.dial(server.host.multiaddrs()[0]!);
+  return [client, server];
+}
+
+describe("p2p host request/response over TCP on 127.0.0.1", () => {
+  it("answers a request with its response, and a handler's invalid-request error arrives typed", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const [client, server] = await pair();
+      hosts.push(client, server);
+      const request = new Uint8Array(randomBytes(50_000));
+      const response = await client.host.request(server.host.peerId, REVERSE, request);
+      assert.ok(bytesEqual(response, request.slice().reverse()));
+      await assert.rejects(client.host.request(server.host.peerId, REVERSE, new Uint8Array(0)), { code: "P2P_REMOTE_INVALID_REQUEST", meta: { protocol: REVERSE, status: 1, remoteMessage: "empty request" } });
+      await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), { code: "P2P_REQUEST_FAILED" });
+      assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/1");
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
+  it("a slow response times out, counts against the peer, and a second concurrent request is answered resource-unavailable", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const [client, server] = await pair();
+      hosts.push(client, server);
+      const first = client.host.request(server.host.peerId, SLOW, utf8("1"), { timeoutMs: 300 });
+      const second = client.host.request(server.host.peerId, SLOW, utf8("2"), { timeoutMs: 300 });
+      await assert.rejects(second, { code: "P2P_REMOTE_RESOURCE_UNAVAILABLE" });
+      await assert.rejects(first, { code: "P2P_REQUEST_TIMEOUT" });
+      assert.equal(client.host.peerRecord(server.keys.address)?.timeouts, 1);
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
+  it("a response above the requester's limit is refused before it is read and penalised", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const [client, server] = await pair();
+      hosts.push(client, server);
+      await assert.rejects(client.host.request(server.host.peerId, BIG, utf8("x"), { responseSizeBytesMax: 10_000 }), { code: "P2P_RESPONSE_TOO_LARGE" });
+      assert.equal(client.host.peerRecord(server.keys.address)?.oversizedMessages, 1);
+      assert.equal((await client.host.request(server.host.peerId, BIG, utf8("x"))).byteLength, 100_000, "within the default limit it is served");
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+});
