@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       mldsa65VerifyPerSecondOneCoreSync: admission.verifyOneCoreSyncPerSecond,
       auditAppendAdmissionPerSecond: admission.admissionPerSecond,
       admissionVsRawVerifyRatio: admissionRatio,
+      admissionVsRawVerifyRoundRatioMedian: admission.admissionVsRawVerifyRoundRatioMedian,
       admissionVsRawVerifyCpuRatio: ratio(admission.verifyCpuUsPerSignature, admission.admissionCpuUsPerTx),
       auditBatchRecordsCommittedPerSecond: batch.recordsCommittedPerSecond,
       auditBatchRecordsPerCpuSecond: Math.round(1e6 / batch.cpuUsPerRecord),

@@ -30,11 +30,20 @@ export type AdmissionResult = {
   readonly admissionPerSecond: number;
   readonly admissionRoundsPerSecond: readonly number[];
   readonly verifyAllCoresRoundsPerSecond: readonly number[];
+  /**
+   * Each admission round against the raw rounds measured just before and just after it
+   * (the mean of the two rates): paired ratios, so load that comes and goes affects both
+   * sides of each pair. Their median is steadier than the aggregate on a shared machine.
+   */
+  readonly admissionVsRawVerifyRoundRatios: readonly number[];
+  readonly admissionVsRawVerifyRoundRatioMedian: number;
   readonly verifyAllCoresPerSecond: number;
   readonly verifyOneCoreSyncPerSecond: number;
   /** Process CPU time (all threads) per admitted transaction, and per raw verify. */
   readonly admissionCpuUsPerTx: number;
   readonly verifyCpuUsPerSignature: number;
+  readonly admissionCpuUsPerTxRounds: readonly number[];
+  readonly verifyCpuUsPerSignatureRounds: readonly number[];
 };
 
 export type AdmissionFixture = { readonly bench: BenchChain; readonly txs: readonly PreparedTx[] };
@@ -71,11 +80,15 @@ export async function benchAdmission(fixture: AdmissionFixture, opts: AdmissionO
   for (let r = 0; r < opts.rounds; r++) {
     verifies.push(await measureVerifyAllCores(samples));
     admissions.push(await admitAll(bench, txs, opts.admitInFlightMax));
-    progress(`admission: round of ${txs.length}: raw verify ${rateOf(verifies.at(-1))}/s, admission ${rateOf(admissions.at(-1))}/s`);
+    const [verify, admission] = [verifies.at(-1) as RateMeasurement, admissions.at(-1) as RateMeasurement];
+    progress(
+      `admission: round of ${txs.length}: raw verify ${rateOf(verify)}/s (${cpuUsPerItem(verify)} us CPU each), admission ${rateOf(admission)}/s (${cpuUsPerItem(admission)} us CPU each)`,
+    );
   }
   verifies.push(await measureVerifyAllCores(samples));
   const admitted = total(admissions);
   const verified = total(verifies);
+  const roundRatios = admissions.map((admission, r) => ratio(rateOf(admission), (rateOf(verifies[r]) + rateOf(verifies[r + 1])) / 2));
   return {
     accounts: opts.accounts,
     txsPerRound: txs.length,
@@ -85,15 +98,30 @@ export async function benchAdmission(fixture: AdmissionFixture, opts: AdmissionO
     admissionPerSecond: perSecond(admitted.count, admitted.elapsedMs),
     admissionRoundsPerSecond: admissions.map(rateOf),
     verifyAllCoresRoundsPerSecond: verifies.map(rateOf),
+    admissionVsRawVerifyRoundRatios: roundRatios,
+    admissionVsRawVerifyRoundRatioMedian: median(roundRatios),
     verifyAllCoresPerSecond: perSecond(verified.count, verified.elapsedMs),
     verifyOneCoreSyncPerSecond,
     admissionCpuUsPerTx: round((admitted.cpuMs * 1000) / admitted.count, 1),
     verifyCpuUsPerSignature: round((verified.cpuMs * 1000) / verified.count, 1),
+    admissionCpuUsPerTxRounds: admissions.map(cpuUsPerItem),
+    verifyCpuUsPerSignatureRounds: verifies.map(cpuUsPerItem),
   };
 }
 
 function rateOf(measurement: RateMeasurement | undefined): number {
   return measurement === undefined ? 0 : perSecond(measurement.count, measurement.elapsedMs);
+}
+
+function cpuUsPerItem(measurement: RateMeasurement): number {
+  return round((measurement.cpuMs * 1000) / measurement.count, 1);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2, 3);
 }
 
 function total(measurements: readonly RateMeasurement[]): RateMeasurement {

@@ -1,6 +1,7 @@
 import { decodeFirst } from "cborg";
 import type { DecodeOptions as CborgDecodeOptions } from "cborg";
 import { AssertionError, GhostmeshError, assert } from "../util/index.ts";
+import { decodeDirect } from "./direct.ts";
 import { decodeError } from "./errors.ts";
 import type { CodecDecodeError } from "./errors.ts";
 import { endOfInput, malformed } from "./head.ts";
@@ -43,7 +44,8 @@ const CBORG_DECODE_OPTIONS: CborgDecodeOptions = Object.freeze({ ...CBORG_STRICT
  * - CODEC_MALFORMED: truncated input, trailing bytes, reserved bytes, invalid UTF-8, and
  *   what the data model excludes: tags, undefined, other simple values, non-string map
  *   keys, NaN, Infinity, integers beyond 2^53-1; {offset}.
- * Byte strings in the result are copies, never views into `bytes`.
+ * Byte strings in the result are copies, never views into `bytes`, unless `byteStringViews`
+ * is set (then canonical input gives views; anything else still gives copies).
  */
 export function decodeCanonical(bytes: Uint8Array, opts: DecodeOptions = {}): CborValue {
   const sizeBytesMax = opts.maxBytes ?? CODEC_SIZE_BYTES_MAX_DEFAULT;
@@ -65,6 +67,17 @@ export function decodeCanonical(bytes: Uint8Array, opts: DecodeOptions = {}): Cb
   if (bytes.byteLength === 0) throw endOfInput(bytes);
   // A plain view: cborg copies byte strings with slice(), which on a Buffer would alias.
   const data = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Canonical input (nearly all of it) takes the direct path; anything else, valid or not,
+  // goes through cborg and the checking tokenizer, which also produce every error.
+  return decodeDirect(data, depthMax, opts.byteStringViews === true) ?? decodeWithTokenizer(data, depthMax);
+}
+
+/**
+ * The full decoder behind decodeCanonical: cborg driven by CanonicalTokenizer. Exported for
+ * the tests that check the direct path against it; `data` is a non-empty plain Uint8Array
+ * within the size limit.
+ */
+export function decodeWithTokenizer(data: Uint8Array, depthMax: number): CborValue {
   tokenizer.reset(data, depthMax);
   try {
     const value = decodeFirst(data, CBORG_DECODE_OPTIONS)[0] as CborValue;

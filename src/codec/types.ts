@@ -19,6 +19,12 @@ export type DecodeOptions = {
   readonly maxBytes?: number;
   /** Deepest allowed nesting of arrays and maps; a top-level container is depth 1. */
   readonly maxDepth?: number;
+  /**
+   * Byte strings of the result may be views into the input instead of copies (canonical input
+   * then allocates no buffer per byte string). Only for a caller that never modifies the input
+   * afterwards and accepts that the views keep the input's whole ArrayBuffer alive.
+   */
+  readonly byteStringViews?: boolean;
 };
 
 /** Default input limit: a block or snapshot chunk is far smaller; a bigger input is an attack. */

@@ -12,19 +12,34 @@ import { signedTxSpans } from "./spans.ts";
 import type { SignedTx } from "./types.ts";
 
 export type DecodedTx = {
+  /** Its byte fields (from, sig, ...) are views into the wire bytes or a private copy of them. */
   readonly signedTx: SignedTx;
   readonly txHash: Uint8Array;
   readonly sizeBytes: number;
   /**
-   * For audit.batch: encodeCanonical(records[i]) for each record, as views into a private
-   * copy of the wire bytes (see spans.ts). Execution builds the log entries from them
-   * instead of encoding every record again.
+   * For audit.batch: encodeCanonical(records[i]) for each record, as views into the wire
+   * bytes (see spans.ts). Execution builds the log entries from them instead of encoding
+   * every record again.
    */
   readonly recordBytes?: readonly Uint8Array[];
 };
 
 /**
+ * A view may keep this much of its buffer alive beyond the bytes it shows: Node's Buffer
+ * pool slab (a small request body is a window into one) is used in place, while a window
+ * into a larger buffer (a network read, a batch of messages) is copied out first.
+ */
+const PINNED_SLACK_BYTES_MAX = 8 * 1024;
+
+/**
  * Decodes and statelessly validates a signed transaction from wire bytes.
+ *
+ * The result's byte fields (the 3.3 KB ML-DSA-65 signature above all) and record spans are
+ * views into `bytes`, not copies: an ArrayBuffer per transaction, allocated, tracked and swept,
+ * cost about 10 us of CPU per admission across the event loop and V8's GC threads, some 3% of
+ * a verify. So `bytes` must not be modified afterwards (a caller reusing a buffer passes a
+ * copy); when `bytes` is a small window into a large buffer, it is copied once here so the
+ * views do not keep the large buffer alive.
  * @throws GhostmeshError CODEC_* for malformed bytes, LEDGER_* for rule violations.
  */
 export function decodeSignedTx(bytes: Uint8Array, chainId: string): DecodedTx {
@@ -34,15 +49,20 @@ export function decodeSignedTx(bytes: Uint8Array, chainId: string): DecodedTx {
       sizeBytesMax: TX_WIRE_BYTES_MAX,
     });
   }
-  const signedTx = decodeWith(signedTxSchema, bytes, "signedTx", { maxBytes: TX_WIRE_BYTES_MAX });
+  const owned = wireBytesToKeep(bytes);
+  const signedTx = decodeWith(signedTxSchema, owned, "signedTx", { maxBytes: TX_WIRE_BYTES_MAX, byteStringViews: true });
   // The bytes decoded strictly, so their spans are the canonical encodings of the parts.
-  // Record spans outlive this call (execution builds entries from them): take them from a
-  // private copy, so a caller that reuses its buffer cannot change them behind the records.
-  const owned = signedTx.records === undefined ? bytes : new Uint8Array(bytes);
   const { txBytes, recordBytes } = signedTxSpans(owned, signedTx.records?.length);
   validateSignedTx(signedTx, bytes.byteLength, chainId, recordBytes);
   const txHash = hashTxBytes(txBytes);
   return recordBytes === undefined ? { signedTx, txHash, sizeBytes: bytes.byteLength } : { signedTx, txHash, sizeBytes: bytes.byteLength, recordBytes };
+}
+
+/** `bytes` as a plain Uint8Array (views of a Buffer would be Buffers), copied if views into it would pin too much. */
+function wireBytesToKeep(bytes: Uint8Array): Uint8Array {
+  const { buffer, byteOffset, byteLength } = bytes;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength - byteLength > PINNED_SLACK_BYTES_MAX) return new Uint8Array(bytes);
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(buffer, byteOffset, byteLength);
 }
 
 /**

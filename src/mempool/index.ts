@@ -1,4 +1,4 @@
 export { Mempool, type MempoolModules, type ReapLimits } from "./mempool.ts";
 export { defaultMempoolOptions, type MempoolOptions } from "./options.ts";
 export { createMempoolMetrics, type MempoolMetrics } from "./metrics.ts";
-export type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier, VerifiedSignature } from "./types.ts";
+export type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier, VerifiedKey, VerifiedSignature } from "./types.ts";

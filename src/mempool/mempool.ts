@@ -3,7 +3,10 @@
  *
  * Admission decodes and statelessly validates, checks the sender's key and nonce, then
  * verifies the signature on the threadpool (never on the event loop), so many admissions run
- * in parallel across cores. Verified signatures are cached by tx hash. Ready transactions
+ * in parallel across cores. A held transaction remembers the key its signature verified under,
+ * so block validation can skip a second check of the same bytes (`verifiedSignature`); nothing
+ * is kept once it leaves the pool, so that knowledge costs no memory beyond the pool's own
+ * (a cache of signatures by hash would hold 3.3 KB per ML-DSA-65 signature). Ready transactions
  * (the sender's next nonce) are reaped in arrival order; a transaction that arrives ahead of
  * its predecessor waits, within `nonceWindow`, until the gap fills.
  *
@@ -13,7 +16,7 @@
  * pool holds the same gossiped transactions); `onBlockCommitted` then removes what any
  * validator's block committed and what those commits made invalid.
  */
-import { assert, bytesEqual, GhostmeshError, toHex } from "../util/index.ts";
+import { assert, GhostmeshError, toHex } from "../util/index.ts";
 import { decodeSignedTx, type DecodedTx } from "../ledger/index.ts";
 import type { MempoolOptions } from "./options.ts";
 import type { MempoolMetrics } from "./metrics.ts";
@@ -54,7 +57,6 @@ export class Mempool {
   private readonly readyLive = new Map<string, PoolTx>();
   /** Log entries of the ready transactions, so a producer can cut a block by entries too. */
   private readyEntries = 0;
-  private readonly verified = new Map<string, VerifiedSignature>();
   private sizeBytesTotal = 0;
 
   constructor(opts: MempoolOptions, modules: MempoolModules) {
@@ -77,7 +79,7 @@ export class Mempool {
 
   /** The nonce the sender's next transaction should carry, counting pending ones. */
   nextNonce(address: Uint8Array): number {
-    return (this.senders.get(toHex(address)) ?? this.freshSenderState(address)).nextNonce;
+    return this.senders.get(toHex(address))?.nextNonce ?? this.modules.accounts.getAccount(address)?.nonce ?? 0;
   }
 
   has(txHashHex: string): boolean {
@@ -85,19 +87,43 @@ export class Mempool {
   }
 
   /**
-   * The signature this pool verified for the transaction and the key it verified under, if
-   * it still remembers them: a block carrying the same transaction with these signature
+   * The signature this pool verified for the transaction and the key it verified under,
+   * while the transaction is held: a block carrying the same transaction with these signature
    * bytes, from a sender whose key in the block's state is this key, needs no second check.
    */
   verifiedSignature(txHashHex: string): VerifiedSignature | undefined {
-    return this.verified.get(txHashHex);
+    const poolTx = this.byHash.get(txHashHex);
+    if (poolTx === undefined) return undefined;
+    return { sig: poolTx.signedTx.sig, alg: poolTx.verifiedKey.alg, publicKey: poolTx.verifiedKey.publicKey };
   }
 
-  /** @throws GhostmeshError LEDGER_*, CODEC_* or MEMPOOL_*; the pool is unchanged when it throws. */
+  /**
+   * Decodes, checks and verifies the transaction, then holds it. Every signature is verified
+   * on the threadpool: a held transaction is refused as a duplicate before any verify.
+   * The held transaction's byte fields are views into `bytes` (ledger decodeSignedTx), so the
+   * caller must not modify `bytes` afterwards.
+   * @throws GhostmeshError LEDGER_*, CODEC_* or MEMPOOL_*; the pool is unchanged when it throws.
+   */
   async admit(bytes: Uint8Array): Promise<PoolTx> {
     try {
       const decoded = decodeSignedTx(bytes, this.opts.chainId);
-      const poolTx = await this.admitDecoded(decoded);
+      const { signedTx, txHash } = decoded;
+      const { tx } = signedTx;
+      const txHashHex = toHex(txHash);
+      const fromHex = toHex(tx.from);
+      const committed = this.modules.accounts.getAccount(tx.from);
+      this.checkAdmissible(decoded, txHashHex, fromHex, committed);
+      const key = this.senderKey(decoded, fromHex, committed);
+      const ok = await this.modules.verifier.verify(key.alg, key.publicKey, txHash, signedTx.sig);
+      if (!ok) throw new GhostmeshError("MEMPOOL_BAD_SIGNATURE", "signature does not verify for the sender's registered key", { txHash: txHashHex });
+      // The pool, and committed state, may have changed while the signature was being checked: check again.
+      const committedNow = this.senders.has(fromHex) ? undefined : this.modules.accounts.getAccount(tx.from);
+      this.checkAdmissible(decoded, txHashHex, fromHex, committedNow);
+      const entryCount = tx.type === "audit.batch" ? tx.body.recordCount : 1;
+      const poolTx: PoolTx = decoded.recordBytes === undefined
+        ? { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, verifiedKey: key }
+        : { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, verifiedKey: key, recordBytes: decoded.recordBytes };
+      this.insert(poolTx, key, fromHex, committedNow);
       this.modules.metrics?.admittedTotal.inc();
       return poolTx;
     } catch (err) {
@@ -106,31 +132,11 @@ export class Mempool {
     }
   }
 
-  private async admitDecoded(decoded: DecodedTx): Promise<PoolTx> {
-    const { signedTx, txHash } = decoded;
-    const txHashHex = toHex(txHash);
-    const fromHex = toHex(signedTx.tx.from);
-    this.checkAdmissible(decoded, txHashHex, fromHex);
-    const key = this.senderKey(decoded, fromHex);
-    const cached = this.verified.get(txHashHex);
-    if (cached !== undefined && bytesEqual(cached.sig, signedTx.sig) && cached.alg === key.alg && bytesEqual(cached.publicKey, key.publicKey)) {
-      this.modules.metrics?.verifyCacheHitsTotal.inc();
-    } else {
-      const ok = await this.modules.verifier.verify(key.alg, key.publicKey, txHash, signedTx.sig);
-      if (!ok) throw new GhostmeshError("MEMPOOL_BAD_SIGNATURE", "signature does not verify for the sender's registered key", { txHash: txHashHex });
-      this.rememberVerified(txHashHex, { sig: signedTx.sig, alg: key.alg, publicKey: key.publicKey });
-    }
-    // The pool may have changed while the signature was being checked: check again.
-    this.checkAdmissible(decoded, txHashHex, fromHex);
-    const entryCount = signedTx.tx.type === "audit.batch" ? signedTx.tx.body.recordCount : 1;
-    const poolTx: PoolTx = decoded.recordBytes === undefined
-      ? { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount }
-      : { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, recordBytes: decoded.recordBytes };
-    this.insert(poolTx, key, fromHex);
-    return poolTx;
-  }
-
-  private checkAdmissible(decoded: DecodedTx, txHashHex: string, fromHex: string): void {
+  /**
+   * @param committed the sender's committed account as read for this check; only consulted
+   *   when the pool holds no state for the sender (then it is the sender's whole story).
+   */
+  private checkAdmissible(decoded: DecodedTx, txHashHex: string, fromHex: string, committed: MempoolAccount | undefined): void {
     if (this.byHash.has(txHashHex)) {
       throw new GhostmeshError("MEMPOOL_DUPLICATE", `transaction ${txHashHex} is already pending`, { txHash: txHashHex });
     }
@@ -144,29 +150,29 @@ export class Mempool {
     }
     const { tx } = decoded.signedTx;
     // Peek without creating sender state, so refused transactions leave nothing behind.
-    const sender = this.senders.get(fromHex) ?? this.freshSenderState(tx.from);
-    if (tx.nonce < sender.nextNonce) {
-      throw new GhostmeshError("MEMPOOL_NONCE_TOO_LOW", `nonce ${tx.nonce} is already used; the next nonce of this account is ${sender.nextNonce}`, {
+    const sender = this.senders.get(fromHex);
+    const nextNonce = sender === undefined ? (committed?.nonce ?? 0) : sender.nextNonce;
+    if (tx.nonce < nextNonce) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TOO_LOW", `nonce ${tx.nonce} is already used; the next nonce of this account is ${nextNonce}`, {
         nonce: tx.nonce,
-        nonceExpected: sender.nextNonce,
+        nonceExpected: nextNonce,
       });
     }
-    if (tx.nonce >= sender.nextNonce + this.opts.nonceWindow) {
-      throw new GhostmeshError("MEMPOOL_NONCE_TOO_HIGH", `nonce ${tx.nonce} is too far ahead; the next nonce of this account is ${sender.nextNonce}`, {
+    if (tx.nonce >= nextNonce + this.opts.nonceWindow) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TOO_HIGH", `nonce ${tx.nonce} is too far ahead; the next nonce of this account is ${nextNonce}`, {
         nonce: tx.nonce,
-        nonceExpected: sender.nextNonce,
+        nonceExpected: nextNonce,
         nonceWindow: this.opts.nonceWindow,
       });
     }
-    if (sender.waiting.has(tx.nonce)) {
+    if (sender?.waiting.has(tx.nonce) === true) {
       throw new GhostmeshError("MEMPOOL_NONCE_TAKEN", `another pending transaction already uses nonce ${tx.nonce}`, { nonce: tx.nonce });
     }
   }
 
   /** The key that must have signed: the registered one, or the one a registration carries. */
-  private senderKey(decoded: DecodedTx, fromHex: string): MempoolAccount {
+  private senderKey(decoded: DecodedTx, fromHex: string, committed: MempoolAccount | undefined): MempoolAccount {
     const { tx } = decoded.signedTx;
-    const committed = this.modules.accounts.getAccount(tx.from);
     if (tx.type === "account.register") {
       if (committed || this.senders.get(fromHex)?.pendingKey) {
         throw new GhostmeshError("MEMPOOL_ACCOUNT_EXISTS", "this account is already registered (a public key is registered once)", {});
@@ -180,22 +186,18 @@ export class Mempool {
     return key;
   }
 
-  private freshSenderState(from: Uint8Array): SenderState {
-    return { nextNonce: this.modules.accounts.getAccount(from)?.nonce ?? 0, pending: 0, waiting: new Map(), readyByNonce: new Map() };
+  private static freshSenderState(committed: MempoolAccount | undefined): SenderState {
+    return { nextNonce: committed?.nonce ?? 0, pending: 0, waiting: new Map(), readyByNonce: new Map() };
   }
 
-  private senderState(from: Uint8Array, fromHex: string): SenderState {
+  /** @param committed as for checkAdmissible: read just now when the pool holds no state for the sender. */
+  private insert(poolTx: PoolTx, key: MempoolAccount, fromHex: string, committed: MempoolAccount | undefined): void {
+    const { tx } = poolTx.signedTx;
     let sender = this.senders.get(fromHex);
-    if (!sender) {
-      sender = this.freshSenderState(from);
+    if (sender === undefined) {
+      sender = Mempool.freshSenderState(committed);
       this.senders.set(fromHex, sender);
     }
-    return sender;
-  }
-
-  private insert(poolTx: PoolTx, key: MempoolAccount, fromHex: string): void {
-    const { tx } = poolTx.signedTx;
-    const sender = this.senderState(tx.from, fromHex);
     if (tx.type === "account.register") sender.pendingKey = key;
     this.byHash.set(poolTx.txHashHex, poolTx);
     this.sizeBytesTotal += poolTx.sizeBytes;
@@ -215,14 +217,6 @@ export class Mempool {
       this.readyLive.set(next.txHashHex, next);
       this.readyEntries += next.entryCount;
     }
-  }
-
-  private rememberVerified(txHashHex: string, verified: VerifiedSignature): void {
-    if (this.verified.size >= this.opts.verifiedCacheMax) {
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
-    this.verified.set(txHashHex, verified);
   }
 
   /**

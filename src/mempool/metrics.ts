@@ -9,7 +9,6 @@ export function createMempoolMetrics(register: Registry) {
       labelNames: ["code"] as const,
       registers: [register],
     }),
-    verifyCacheHitsTotal: new Counter({ name: "ghostmesh_mempool_verify_cache_hits_total", help: "Signature checks answered by the cache", registers: [register] }),
     txs: new Gauge({ name: "ghostmesh_mempool_txs", help: "Transactions held", registers: [register] }),
     sizeBytes: new Gauge({ name: "ghostmesh_mempool_size_bytes", help: "Encoded bytes held", registers: [register] }),
   };

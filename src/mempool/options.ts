@@ -6,13 +6,10 @@ export type MempoolOptions = {
   readonly bytesMax: number;
   /** How far ahead of the next expected nonce a transaction may be, so concurrent clients can submit out of order. */
   readonly nonceWindow: number;
-  /** Verified-signature cache entries (keyed by tx hash), so a re-submitted tx is not verified twice. */
-  readonly verifiedCacheMax: number;
 };
 
 export const defaultMempoolOptions: Omit<MempoolOptions, "chainId"> = {
   txsMax: 50_000,
   bytesMax: 512 * 1024 * 1024,
   nonceWindow: 256,
-  verifiedCacheMax: 100_000,
 };

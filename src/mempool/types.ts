@@ -20,9 +20,13 @@ export type PoolTx = {
   readonly sizeBytes: number;
   /** Log entries the tx will add: its records for a batch, else 1. */
   readonly entryCount: number;
+  /** The key the signature verified under at admission (the sender's, or the one its registration carries). */
+  readonly verifiedKey: VerifiedKey;
   /** For audit.batch: each record's canonical bytes, from admission (ledger DecodedTx.recordBytes). */
   readonly recordBytes?: readonly Uint8Array[];
 };
+
+export type VerifiedKey = { readonly alg: SignatureAlgorithmId; readonly publicKey: Uint8Array };
 
 /** A signature a pool verified, with the key it verified under (references, not copies). */
 export type VerifiedSignature = {

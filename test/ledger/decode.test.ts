@@ -51,4 +51,21 @@ describe("ledger: decodeSignedTx", () => {
     assert.ok(padded.length > TX_BYTES_MAX);
     assert.throws(() => decodeSignedTx(padded, chainId), (err: unknown) => err instanceof GhostmeshError && /bytes|data/.test(err.message));
   });
+  it("keeps the signature as a view into exact wire bytes, and copies a small window out of a large buffer", () => {
+    const decoded = decodeSignedTx(valid.bytes, chainId);
+    assert.equal(decoded.signedTx.sig.buffer, valid.bytes.buffer, "no copy of the signature");
+    assert.equal(decoded.signedTx.sig.constructor, Uint8Array);
+
+    const large = new Uint8Array(64 * 1024);
+    large.set(valid.bytes, 1000);
+    const window = large.subarray(1000, 1000 + valid.bytes.length);
+    const fromWindow = decodeSignedTx(window, chainId);
+    assert.notEqual(fromWindow.signedTx.sig.buffer, large.buffer, "the large buffer is not kept alive");
+    assert.ok(fromWindow.signedTx.sig.buffer.byteLength <= valid.bytes.length);
+    assert.deepEqual(fromWindow.signedTx, decoded.signedTx);
+
+    const fromBuffer = decodeSignedTx(Buffer.from(valid.bytes), chainId);
+    assert.equal(fromBuffer.signedTx.sig.constructor, Uint8Array, "views of a Buffer are plain Uint8Arrays");
+    assert.deepEqual(fromBuffer.signedTx, decoded.signedTx);
+  });
 });

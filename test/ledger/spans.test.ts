@@ -51,11 +51,16 @@ describe("ledger: transaction spans in wire bytes", () => {
     assert.throws(() => decodeSignedTx(bytes, chainId), (err: unknown) => err instanceof GhostmeshError && err.code === "LEDGER_BATCH_ROOT_MISMATCH");
   });
 
-  it("keeps the record bytes it hands out even when the caller reuses its buffer", () => {
+  it("hands out record bytes as views into the wire bytes, copied first when they are a window into a large buffer", () => {
     const records: AuditRecord[] = [{ action: "deploy", subject: "api-1" }];
     const bytes = encodeCanonical(batchTx(records, 1));
     const decoded = decodeSignedTx(bytes, chainId);
-    bytes.fill(0);
-    assert.ok(bytesEqual(decoded.recordBytes?.[0] as Uint8Array, encodeCanonical(records[0])));
+    assert.equal(decoded.recordBytes?.[0]?.buffer, bytes.buffer, "used in place: callers must not modify admitted bytes");
+    const large = new Uint8Array(bytes.length + 64 * 1024);
+    large.set(bytes, 32 * 1024);
+    const window = large.subarray(32 * 1024, 32 * 1024 + bytes.length);
+    const fromWindow = decodeSignedTx(window, chainId);
+    large.fill(0);
+    assert.ok(bytesEqual(fromWindow.recordBytes?.[0] as Uint8Array, encodeCanonical(records[0])), "a private copy, independent of the large buffer");
   });
 });

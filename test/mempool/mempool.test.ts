@@ -64,6 +64,21 @@ describe("mempool", () => {
     assert.equal(verifyCalls(), 1);
   });
 
+  it("answers the verified signature and key of a held transaction, and nothing once it leaves the pool", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    const tx = append(key, 1);
+    const poolTx = await mempool.admit(tx.bytes);
+    const verified = mempool.verifiedSignature(poolTx.txHashHex);
+    assert.ok(verified !== undefined);
+    assert.deepEqual(verified.sig, tx.signedTx.sig);
+    assert.equal(verified.alg, key.alg);
+    assert.deepEqual(verified.publicKey, key.publicKey);
+    mempool.reap({ txsMax: 10, entriesMax: 10, bytesMax: 1 << 20 });
+    assert.equal(mempool.verifiedSignature(poolTx.txHashHex), undefined);
+  });
+
   it("refuses when full and leaves no state behind for refused senders", async () => {
     const { mempool, register } = setup({ txsMax: 2 });
     const key = generateSigningKey();
