@@ -15,6 +15,13 @@ export type NodeConfig = {
   readonly block: { readonly intervalMs: number; readonly txsMax: number; readonly entriesMax: number };
   readonly mempool: { readonly txsMax: number };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" | "silent" };
+  /**
+   * Peer-to-peer networking of a multi-validator chain (unused by a one-validator chain).
+   * `listen`: the multiaddr to listen on; `bootstrap`: peers dialled at start and redialled
+   * whenever the connection drops (`/ip4/../tcp/../p2p/<PeerId>`); `allow`: ML-DSA addresses
+   * ("gm...") admitted besides the genesis validators (permissioned allowlist).
+   */
+  readonly p2p: { readonly listen: string; readonly bootstrap: readonly string[]; readonly allow: readonly string[] };
 };
 
 export const defaultNodeConfig: NodeConfig = {
@@ -24,7 +31,12 @@ export const defaultNodeConfig: NodeConfig = {
   block: { intervalMs: 200, txsMax: 5_000, entriesMax: 100_000 },
   mempool: { txsMax: 50_000 },
   log: { level: "info" },
+  // Loopback by default, like the API; 26656 is the port operators of BFT chains expect.
+  p2p: { listen: "/ip4/127.0.0.1/tcp/26656", bootstrap: [], allow: [] },
 };
+
+/** Bootstrap peers and extra allowed identities a config may list. */
+const P2P_PEERS_MAX = 1_000;
 
 const configSchema = s.object({
   api: s.optional(s.object({ host: s.optional(s.string({ minLength: 1, maxLength: 255 })), port: s.optional(s.uint({ max: 65_535 })) })),
@@ -37,6 +49,13 @@ const configSchema = s.object({
   ),
   mempool: s.optional(s.object({ txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })) })),
   log: s.optional(s.object({ level: s.optional(s.oneOf(["debug", "info", "warn", "error", "silent"] as const)) })),
+  p2p: s.optional(
+    s.object({
+      listen: s.optional(s.string({ minLength: 1, maxLength: 1024 })),
+      bootstrap: s.optional(s.array(s.string({ minLength: 1, maxLength: 1024 }), { maxLength: P2P_PEERS_MAX })),
+      allow: s.optional(s.array(s.string({ minLength: 42, maxLength: 42 }), { maxLength: P2P_PEERS_MAX })),
+    }),
+  ),
 });
 
 type PartialConfig = ReturnType<typeof configSchema.parse>;
@@ -52,6 +71,7 @@ const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind
   GHOSTMESH_BLOCK_ENTRIES_MAX: ["block", "entriesMax", "number"],
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
+  GHOSTMESH_P2P_LISTEN: ["p2p", "listen", "string"],
 };
 
 export function loadNodeConfig(home: string, env: NodeJS.ProcessEnv, overrides: PartialConfig = {}): NodeConfig {
@@ -95,6 +115,7 @@ function merge(base: NodeConfig, over: PartialConfig): NodeConfig {
     block: { ...base.block, ...stripUndefined(over.block) },
     mempool: { ...base.mempool, ...stripUndefined(over.mempool) },
     log: { ...base.log, ...stripUndefined(over.log) },
+    p2p: { ...base.p2p, ...stripUndefined(over.p2p) },
   };
 }
 

@@ -22,6 +22,10 @@ export const GENESIS_FILE = "genesis.json";
 export const VALIDATOR_KEY_FILE = "validator.key.json";
 export const DATA_DIR = "data";
 export const CHAIN_DB_FILE = "chain.db";
+/** The libp2p (Ed25519) node key: fixes this node's PeerId across restarts. */
+export const P2P_KEY_FILE = "p2p.key";
+/** Peer reputation and bans (p2p_peers), apart from chain.db so p2p writes never wait on block commits. */
+export const P2P_DB_FILE = "p2p.db";
 
 export function homePaths(home: string) {
   return {
@@ -30,6 +34,8 @@ export function homePaths(home: string) {
     validatorKey: join(home, VALIDATOR_KEY_FILE),
     data: join(home, DATA_DIR),
     chainDb: join(home, DATA_DIR, CHAIN_DB_FILE),
+    p2pKey: join(home, DATA_DIR, P2P_KEY_FILE),
+    p2pDb: join(home, DATA_DIR, P2P_DB_FILE),
   };
 }
 

@@ -34,7 +34,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   if (genesis.validators.length !== 1) {
     throw new GhostmeshError(
       "NODE_UNSUPPORTED",
-      `genesis has ${genesis.validators.length} validators; until peer-to-peer networking lands, a multi-validator chain runs only inside one process: ghostmesh devnet --validators ${genesis.validators.length} --dir <the directory holding this home>`,
+      `genesis has ${genesis.validators.length} validators; startNode runs one-validator chains: start a validator of this chain with startP2pValidatorNode (node/p2p), as ghostmesh start does`,
       {},
     );
   }

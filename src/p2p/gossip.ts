@@ -1,14 +1,19 @@
-import type { GossipSub, GossipsubMessage } from "@chainsafe/libp2p-gossipsub";
+import { TopicValidatorResult, type GossipsubMessage } from "@libp2p/gossipsub";
 import type { PeerId } from "@libp2p/interface";
 import { errorMessage } from "../util/index.ts";
+import type { GossipsubService } from "./libp2pNode.ts";
 import { p2pError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
 import { GOSSIP_TOPICS, gossipTopicName, type GossipTopic } from "./topics.ts";
 import { PeerAction, type GossipHandler, type GossipValidator, type GossipVerdict, type P2pLogger, type PeerContext, type PublishResult } from "./types.ts";
 
-/** gossipsub's own (libp2p 2) enum type for validation results; its values are our verdict strings. */
-type ValidationResult = Parameters<GossipSub["reportMessageValidationResult"]>[2];
+/** gossipsub's own enum for validation results. */
+const validationResultOf: Readonly<Record<GossipVerdict, TopicValidatorResult>> = {
+  accept: TopicValidatorResult.Accept,
+  ignore: TopicValidatorResult.Ignore,
+  reject: TopicValidatorResult.Reject,
+};
 
 export type GossipRouterOptions = {
   readonly chainId: string;
@@ -17,7 +22,7 @@ export type GossipRouterOptions = {
 };
 
 export type GossipRouterModules = {
-  readonly gossipsub: GossipSub;
+  readonly gossipsub: GossipsubService;
   readonly identityOf: (peerId: PeerId) => RemoteIdentity | undefined;
   readonly penalize: (peer: PeerContext, action: PeerAction, reason: string) => void;
   readonly logger: P2pLogger;
@@ -68,7 +73,7 @@ export class GossipRouter {
   }
 
   topicPeers(topic: GossipTopic): PeerId[] {
-    return this.#modules.gossipsub.getSubscribers(gossipTopicName(this.#opts.chainId, topic)) as PeerId[];
+    return this.#modules.gossipsub.getSubscribers(gossipTopicName(this.#opts.chainId, topic));
   }
 
   meshPeers(topic: GossipTopic): string[] {
@@ -96,10 +101,10 @@ export class GossipRouter {
     const topic = this.#topicByName.get(msg.topic);
     const subscription = topic === undefined ? undefined : this.#subscriptions.get(topic);
     if (topic === undefined || subscription === undefined) return this.#report(msgId, propagationSource, "ignore");
-    const identity = this.#modules.identityOf(propagationSource as PeerId);
+    const identity = this.#modules.identityOf(propagationSource);
     // The connection is already gone: nobody to attribute the message to, so no verdict on it.
     if (identity === undefined) return this.#report(msgId, propagationSource, "ignore");
-    const from: PeerContext = { peerId: propagationSource as PeerId, identity };
+    const from: PeerContext = { peerId: propagationSource, identity };
     const sizeBytesMax = this.#opts.sizeBytesMax[topic];
     this.#modules.metrics?.gossipReceivedBytesTotal.inc({ topic }, msg.data.byteLength);
     if (msg.data.byteLength > sizeBytesMax) {
@@ -134,7 +139,7 @@ export class GossipRouter {
   }
 
   #report(msgId: string, propagationSource: { toString(): string }, verdict: GossipVerdict): void {
-    this.#modules.gossipsub.reportMessageValidationResult(msgId, propagationSource.toString(), verdict as ValidationResult);
+    this.#modules.gossipsub.reportMessageValidationResult(msgId, propagationSource.toString(), validationResultOf[verdict]);
   }
 
   #deliver(subscription: Subscription, data: Uint8Array, from: PeerContext): void {

@@ -1,5 +1,4 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { GossipSub } from "@chainsafe/libp2p-gossipsub";
 import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
@@ -10,7 +9,7 @@ import { errorMessage } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
 import { admissionPolicy, banGater } from "./gating.ts";
 import { GossipRouter } from "./gossip.ts";
-import { createLibp2pNode } from "./libp2pNode.ts";
+import { createLibp2pNode, type GossipsubService } from "./libp2pNode.ts";
 import { createP2pMetrics, type P2pMetrics } from "./metrics.ts";
 import { resolveP2pHostOptions, type P2pHostOptions, type P2pHostOptionsInput } from "./options.ts";
 import { PeerTable } from "./peerTable.ts";
@@ -57,7 +56,7 @@ class Libp2pHost implements T.P2pHost {
   readonly #clock: T.P2pClock;
   readonly #metrics: P2pMetrics | null;
   readonly #reputation: PeerReputation;
-  #node: { libp2p: Libp2p; gossipsub: GossipSub; encrypter: QstpEncrypter } | undefined;
+  #node: { libp2p: Libp2p; gossipsub: GossipsubService; encrypter: QstpEncrypter } | undefined;
   #gossip: GossipRouter | undefined;
   #reqresp: ReqResp | undefined;
   #txBatcher: TxBatcher | undefined;

@@ -1,11 +1,10 @@
-import type { GossipSub } from "@chainsafe/libp2p-gossipsub";
+import { gossipsub, type GossipSub, type TopicValidatorResult } from "@libp2p/gossipsub";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify, type Identify } from "@libp2p/identify";
 import type { ConnectionGater, Libp2p, PrivateKey } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
 import { createLibp2p } from "libp2p";
 import { assert, toHex } from "../util/index.ts";
-import { gossipsubService, type GossipsubComponents3 } from "./gossipsubCompat.ts";
 import type { P2pHostOptions } from "./options.ts";
 import { qstp, type QstpAllowlist, type QstpEncrypter } from "./qstp/index.ts";
 import { peerScoreParams, peerScoreThresholds } from "./scoring.ts";
@@ -25,7 +24,26 @@ export type Libp2pNodeParts = {
   readonly clock: P2pClock;
 };
 
-export type Libp2pNode = { readonly libp2p: Libp2p<{ identify: Identify; pubsub: GossipSub }>; readonly gossipsub: GossipSub; readonly encrypter: QstpEncrypter };
+/**
+ * The gossipsub methods the router uses beyond the package's public `GossipSub` interface;
+ * the object `gossipsub()` builds (its GossipSub class) has them all, checked at creation.
+ */
+export type GossipsubService = GossipSub & {
+  isStarted(): boolean;
+  getMeshPeers(topic: string): string[];
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
+};
+
+function asGossipsubService(pubsub: GossipSub): GossipsubService {
+  const methods = pubsub as Partial<Record<keyof GossipsubService, unknown>>;
+  assert(
+    typeof methods.isStarted === "function" && typeof methods.getMeshPeers === "function" && typeof methods.reportMessageValidationResult === "function",
+    "@libp2p/gossipsub provides isStarted, getMeshPeers and reportMessageValidationResult",
+  );
+  return pubsub as GossipsubService;
+}
+
+export type Libp2pNode = { readonly libp2p: Libp2p<{ identify: Identify; pubsub: GossipSub }>; readonly gossipsub: GossipsubService; readonly encrypter: QstpEncrypter };
 
 /** TCP → qstp → yamux, identify, and gossipsub configured for the four Ghostmesh topics (not started). */
 export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodeParts): Promise<Libp2pNode> {
@@ -50,27 +68,26 @@ export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodePa
     },
     services: {
       identify: identify(),
-      pubsub: (components): GossipSub =>
-        gossipsubService({
-          // Messages are authenticated per connection by qstp (ML-DSA) and each payload carries its
-          // own ML-DSA signatures; Ed25519 message signatures would add cost and no PQ security.
-          globalSignaturePolicy: "StrictNoSign",
-          msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
-          msgIdToStrFn: (id) => toHex(id),
-          asyncValidation: true,
-          emitSelf: false,
-          floodPublish: true,
-          fallbackToFloodsub: false,
-          doPX: false,
-          allowPublishToZeroTopicPeers: true,
-          ignoreDuplicatePublishError: true,
-          allowedTopics: topicNames,
-          maxInboundDataLength: gossipSizeBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,
-          scoreParams: peerScoreParams(opts.chainId, parts.reputationOfPeer),
-          scoreThresholds: peerScoreThresholds,
-        })(components as unknown as GossipsubComponents3),
+      pubsub: gossipsub({
+        // Messages are authenticated per connection by qstp (ML-DSA) and each payload carries its
+        // own ML-DSA signatures; Ed25519 message signatures would add cost and no PQ security.
+        globalSignaturePolicy: "StrictNoSign",
+        msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
+        msgIdToStrFn: (id) => toHex(id),
+        asyncValidation: true,
+        emitSelf: false,
+        floodPublish: true,
+        fallbackToFloodsub: false,
+        doPX: false,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        allowedTopics: topicNames,
+        maxInboundDataLength: gossipSizeBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,
+        scoreParams: peerScoreParams(opts.chainId, parts.reputationOfPeer),
+        scoreThresholds: peerScoreThresholds,
+      }),
     },
   });
   assert(encrypter !== undefined, "libp2p builds the qstp encrypter while it is created");
-  return { libp2p, gossipsub: libp2p.services.pubsub, encrypter };
+  return { libp2p, gossipsub: asGossipsubService(libp2p.services.pubsub), encrypter };
 }

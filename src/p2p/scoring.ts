@@ -1,4 +1,4 @@
-import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from "@chainsafe/libp2p-gossipsub/score";
+import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from "@libp2p/gossipsub/score";
 import { GOSSIP_TOPICS } from "./topics.ts";
 import { gossipTopicName } from "./topics.ts";
 

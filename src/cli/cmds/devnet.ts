@@ -5,9 +5,12 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateSigningKey, saveKeyFile } from "../../crypto/index.ts";
 import { GhostmeshClient } from "../../client/index.ts";
-import { homePaths, initHome } from "../../node/home.ts";
-import { prepareDevnetHomes, startInProcessDevnet } from "../../node/consensus/index.ts";
+import { loadNodeConfig, renderNodeConfig } from "../../node/config.ts";
+import { homePaths, initHome, loadGenesis } from "../../node/home.ts";
+import { prepareDevnetHomes, startInProcessDevnet, type DevnetHomes } from "../../node/consensus/index.ts";
+import { configureP2pDevnet, findFreePorts } from "../../node/p2p/index.ts";
 import { intFlag, parseFlags, UsageError, type Command, type Io } from "../command.ts";
+import { DEVNET_CHILD_ENV } from "./start.ts";
 
 const MAIN_SCRIPT = fileURLToPath(new URL("../main.ts", import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
@@ -21,72 +24,135 @@ export type DevnetFile = {
 export const devnetCommand: Command = {
   name: "devnet",
   summary: "Run a local development network (keys in plain files; not for production)",
-  help: `Usage: ghostmesh devnet [--validators N] [--dir DIR] [--base-port PORT] [--chain-id ID]
+  help: `Usage: ghostmesh devnet [--validators N] [--dir DIR] [--base-port PORT] [--chain-id ID] [--in-process]
 
 Creates (or reuses) node homes under DIR (DIR/node0, DIR/node1, ...), starts every node, and
 once all serve writes DIR/devnet.json = {chainId, clientKey, nodes: [{name, home, api, p2p, pid}]}.
 clientKey is a plain key file that can sign transactions. Node logs go to DIR/<node>/node.log.
 Ctrl-C stops all.
 
-With one validator, the node runs as its own process (ghostmesh start); if it dies it is not
-restarted. With N > 1, the N validators (shared genesis, equal voting power, each with its own
-home, store and API port) run inside this devnet process and reach consensus over an
-in-memory network, until peer-to-peer networking lands: every node's pid in devnet.json is
-this process's pid, and p2p is null.
+Every node runs as its own process (ghostmesh start --home DIR/<node>); a node that dies is
+not restarted. With N > 1 the validators share one genesis (equal voting power) and reach
+consensus over libp2p on 127.0.0.1: each home's config.yaml gets its API port, its p2p
+listen address and the other nodes as bootstrap peers (ports chosen free at each devnet
+start), so \`ghostmesh start --home DIR/<node>\` restarts any one of them on its own ports.
+p2p in devnet.json is each node's multiaddr (with its PeerId).
 
-  --validators N   number of validators (default 1)
+  --validators N   number of validators (default: the size of the devnet in DIR, else 4)
   --dir DIR        where homes live (default .devnet)
   --base-port P    first API port to try (default 8080; the next free ports are used)
-  --chain-id ID    chain id for a new devnet (default ghostmesh-devnet)`,
+  --chain-id ID    chain id for a new devnet (default ghostmesh-devnet)
+  --in-process     N > 1 only: run every validator inside this process over an in-memory
+                   network instead (one pid, p2p null; for benchmarks and debugging)`,
   async run(argv, io) {
-    const { values } = parseFlags(argv, { validators: { type: "string" }, dir: { type: "string" }, "base-port": { type: "string" }, "chain-id": { type: "string" } });
+    const { values } = parseFlags(argv, {
+      validators: { type: "string" },
+      dir: { type: "string" },
+      "base-port": { type: "string" },
+      "chain-id": { type: "string" },
+      "in-process": { type: "boolean" },
+    });
     if (values.help) return io.stdout(`${this.help}\n`), 0;
-    const validators = intFlag(values.validators, "validators", { min: 1, max: 100 }) ?? 1;
     const dir = resolve(values.dir ?? ".devnet");
+    // Without --validators, an existing devnet resumes with its own size.
+    const existing = join(dir, "node0");
+    const validators = intFlag(values.validators, "validators", { min: 1, max: 100 }) ?? (existsSync(homePaths(existing).genesis) ? loadGenesis(existing).validators.length : 4);
     const basePort = intFlag(values["base-port"], "base-port", { min: 1, max: 65_535 }) ?? 8080;
     const chainId = values["chain-id"] ?? "ghostmesh-devnet";
     mkdirSync(dir, { recursive: true });
     const clientKey = join(dir, "client.key.json");
     if (!existsSync(clientKey)) saveKeyFile(clientKey, generateSigningKey(), { plain: true });
-    if (validators > 1) return runInProcess({ dir, validators, basePort, chainId, clientKey }, io);
-    const name = "node0";
-    const home = join(dir, name);
-    if (!existsSync(homePaths(home).genesis)) {
-      initHome(home, { chainId, name, genesisTimeMs: Date.now(), keyProtection: { plain: true } });
-      io.stderr(`Created ${home}\n`);
-    }
-    const port = await freePort(basePort);
-    const child = spawnNode(home, port);
-    const api = `http://127.0.0.1:${port}`;
-    const running = new Set<ChildProcess>([child]);
-    const exited = new Promise<void>((done) => {
-      child.on("exit", (code, signal) => {
-        running.delete(child);
-        io.stderr(`${name} exited (${signal ?? `code ${code}`}); not restarting. See ${join(home, "node.log")}\n`);
-        if (running.size === 0) done();
-      });
-    });
-    const status = await waitReady(api, child);
-    const devnet: DevnetFile = { chainId: status.chainId, clientKey, nodes: [{ name, home, api, p2p: null, pid: child.pid as number }] };
-    const devnetPath = join(dir, "devnet.json");
-    writeFileSync(devnetPath, `${JSON.stringify(devnet, null, 2)}\n`);
-    printReady(io, devnet, devnetPath);
-
-    const stop = () => {
-      for (const c of running) c.kill("SIGTERM");
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    await exited;
-    rmSync(devnetPath, { force: true });
-    return 0;
+    const flags = { dir, validators, basePort, chainId, clientKey };
+    if (validators > 1 && values["in-process"] === true) return runInProcess(flags, io);
+    const nodes = validators > 1 ? await prepareP2pNodes(flags, io) : await prepareSingleNode(flags, io);
+    return runProcesses(flags, nodes, io);
   },
 };
 
-type InProcessFlags = { readonly dir: string; readonly validators: number; readonly basePort: number; readonly chainId: string; readonly clientKey: string };
+type DevnetFlags = { readonly dir: string; readonly validators: number; readonly basePort: number; readonly chainId: string; readonly clientKey: string };
+type DevnetNodePlan = { readonly name: string; readonly home: string; readonly apiPort: number; readonly p2p: string | null; readonly chainId: string };
+
+async function prepareSingleNode(flags: DevnetFlags, io: Io): Promise<DevnetNodePlan[]> {
+  const name = "node0";
+  const home = join(flags.dir, name);
+  if (!existsSync(homePaths(home).genesis)) {
+    initHome(home, { chainId: flags.chainId, name, genesisTimeMs: Date.now(), keyProtection: { plain: true } });
+    io.stderr(`Created ${home}\n`);
+  }
+  const apiPort = await freePort(flags.basePort);
+  writeApiPort(home, apiPort);
+  return [{ name, home, apiPort, p2p: null, chainId: loadGenesis(home).chainId }];
+}
+
+/** The API port of a one-validator devnet goes in its config, so ghostmesh start --home reuses it. */
+function writeApiPort(home: string, apiPort: number): void {
+  const config = loadNodeConfig(home, {});
+  writeFileSync(homePaths(home).config, renderNodeConfig({ ...config, api: { ...config.api, port: apiPort } }));
+}
+
+async function prepareP2pNodes(flags: DevnetFlags, io: Io): Promise<DevnetNodePlan[]> {
+  const homes: DevnetHomes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now() });
+  if (homes.created) io.stderr(`Created ${homes.homes.map((h) => h.home).join(", ")}\n`);
+  const p2pPorts = await findFreePorts(homes.homes.length);
+  const apiPorts: number[] = [];
+  let next = flags.basePort;
+  while (apiPorts.length < homes.homes.length) {
+    const port = await freePort(next);
+    if (!p2pPorts.includes(port)) apiPorts.push(port);
+    next = port + 1;
+  }
+  const nodes = await configureP2pDevnet(homes, { api: apiPorts, p2p: p2pPorts });
+  return nodes.map((node) => ({ name: node.name, home: node.home, apiPort: node.apiPort, p2p: node.p2p, chainId: homes.genesis.chainId }));
+}
+
+/**
+ * One \`ghostmesh start\` process per node; devnet.json once every node serves. SIGINT/SIGTERM
+ * stop them all; a node that dies is reported and not restarted; returns when all have exited.
+ */
+async function runProcesses(flags: DevnetFlags, plans: readonly DevnetNodePlan[], io: Io): Promise<number> {
+  const running = new Set<ChildProcess>();
+  let allExited: () => void = () => {};
+  const exited = new Promise<void>((done) => (allExited = done));
+  const stop = () => {
+    for (const child of running) child.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const children = plans.map((plan) => {
+    const child = spawnNode(plan.home);
+    running.add(child);
+    child.on("exit", (code, signal) => {
+      running.delete(child);
+      io.stderr(`${plan.name} exited (${signal ?? `code ${code}`}); not restarting. See ${join(plan.home, "node.log")}\n`);
+      if (running.size === 0) allExited();
+    });
+    return child;
+  });
+  const devnetPath = join(flags.dir, "devnet.json");
+  try {
+    await Promise.all(plans.map((plan, i) => waitReady(`http://127.0.0.1:${plan.apiPort}`, children[i] as ChildProcess)));
+  } catch (err) {
+    stop();
+    await exited;
+    throw err;
+  }
+  const devnet: DevnetFile = {
+    chainId: plans[0]?.chainId ?? flags.chainId,
+    clientKey: flags.clientKey,
+    nodes: plans.map((plan, i) => ({ name: plan.name, home: plan.home, api: `http://127.0.0.1:${plan.apiPort}`, p2p: plan.p2p, pid: children[i]?.pid as number })),
+  };
+  writeFileSync(devnetPath, `${JSON.stringify(devnet, null, 2)}\n`);
+  printReady(io, devnet, devnetPath);
+  await exited;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  rmSync(devnetPath, { force: true });
+  return 0;
+}
+
 
 /** N validators in this process over the in-memory network; runs until SIGINT/SIGTERM. */
-async function runInProcess(flags: InProcessFlags, io: Io): Promise<number> {
+async function runInProcess(flags: DevnetFlags, io: Io): Promise<number> {
   const homes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now() });
   if (homes.created) io.stderr(`Created ${homes.homes.map((h) => h.home).join(", ")}\n`);
   const apiPorts: number[] = [];
@@ -115,9 +181,10 @@ async function runInProcess(flags: InProcessFlags, io: Io): Promise<number> {
   return 0;
 }
 
-function spawnNode(home: string, port: number): ChildProcess {
+function spawnNode(home: string): ChildProcess {
   const log = createWriteStream(join(home, "node.log"), { flags: "a" });
-  const child = spawn(process.execPath, [MAIN_SCRIPT, "start", "--home", home, "--api-port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  // stdin is a pipe the node watches: when this process ends, however it ends, the node stops.
+  const child = spawn(process.execPath, [MAIN_SCRIPT, "start", "--home", home], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, [DEVNET_CHILD_ENV]: "1" } });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;

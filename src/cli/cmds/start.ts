@@ -2,8 +2,12 @@ import { existsSync } from "node:fs";
 import { loadNodeConfig } from "../../node/config.ts";
 import { homePaths, loadGenesis } from "../../node/home.ts";
 import { startNode } from "../../node/node.ts";
+import { startP2pValidatorNode } from "../../node/p2p/index.ts";
 import { intFlag, parseFlags, requireFlag, UsageError, type Command } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
+
+/** Set by ghostmesh devnet on the nodes it spawns (see the stdin watch below). */
+export const DEVNET_CHILD_ENV = "GHOSTMESH_DEVNET_CHILD";
 
 export const startCommand: Command = {
   name: "start",
@@ -12,6 +16,11 @@ export const startCommand: Command = {
 
 Runs the node until SIGINT/SIGTERM. Logs are JSON lines (pino) on stdout.
 Configuration: DIR/config.yaml, overridden by GHOSTMESH_* variables, overridden by these flags.
+
+When the home's genesis has several validators, this runs its validator with peer-to-peer
+networking: config.yaml \`p2p: {listen: MULTIADDR, bootstrap: [MULTIADDR/p2p/PEERID, ...],
+allow: [gm..., ...]}\` (default listen /ip4/127.0.0.1/tcp/26656); only the genesis validators
+and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (created once).
 
   --home DIR               node home (created by ghostmesh init)
   --api-host HOST          REST API address (default 127.0.0.1)
@@ -36,16 +45,33 @@ Configuration: DIR/config.yaml, overridden by GHOSTMESH_* variables, overridden 
     });
     const genesis = loadGenesis(home);
     const key = await loadKeyWithPassphrase(paths.validatorKey, values.passphrase, io);
-    const node = await startNode({ home, config, genesis }, { key });
+    const validator = genesis.validators.length > 1 ? await startP2pValidatorNode({ home, config, genesis }, { key }) : null;
+    const node = validator ?? (await startNode({ home, config, genesis }, { key }));
+    let shutdown: () => void = () => {};
     await new Promise<void>((resolve) => {
-      const shutdown = () => {
-        process.off("SIGINT", shutdown);
-        process.off("SIGTERM", shutdown);
+      let stopping = false;
+      // Stays installed until the node has stopped: a second signal (Ctrl-C reaches a devnet's
+      // nodes directly and through the devnet) must not kill the process mid-shutdown.
+      shutdown = () => {
+        if (stopping) return;
+        stopping = true;
         void node.stop().then(resolve);
       };
       process.on("SIGINT", shutdown);
       process.on("SIGTERM", shutdown);
+      // A validator whose consensus failed has stopped its store (exit code 1): end the process.
+      validator?.host.once("error", shutdown);
+      // Started by ghostmesh devnet: stop when the devnet dies, even by SIGKILL (its end of
+      // our stdin closes), rather than run on as an orphan.
+      if (io.env[DEVNET_CHILD_ENV] === "1") {
+        process.stdin.once("close", shutdown);
+        process.stdin.resume();
+      }
     });
-    return 0;
+    process.off("SIGINT", shutdown);
+    process.off("SIGTERM", shutdown);
+    // A resumed stdin would keep the event loop, and the process, alive after the node stopped.
+    if (io.env[DEVNET_CHILD_ENV] === "1") process.stdin.destroy();
+    return process.exitCode === 1 ? 1 : 0;
   },
 };

@@ -53,7 +53,7 @@ import { consensusRootOf, createStoreBlockSource } from "./committedBlocks.ts";
 import type { ConsensusStore } from "./consensusStore.ts";
 import { decodeFrame, verifyAhead, verifyBlockTxsAhead } from "./inbound.ts";
 import type { LedgerApplication } from "./ledgerApp.ts";
-import { NetworkTopic, type InMemoryNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
+import { NetworkTopic, type ConsensusNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
 
 export type ConsensusHostOptions = {
   readonly selfIndex: number;
@@ -78,7 +78,7 @@ export type ConsensusHostModules = {
   readonly app: LedgerApplication;
   readonly store: ConsensusStore;
   readonly key: SigningKey;
-  readonly network: InMemoryNetwork;
+  readonly network: ConsensusNetwork;
   readonly logger: Logger;
   readonly metrics: ConsensusMetrics | null;
 };
@@ -98,6 +98,11 @@ function isWrite(action: ConsensusAction): boolean {
 const HELD_VOTE_VIEWS_MAX = 4;
 /** Transactions sent again per view timeout (oldest first): one block's worth of small ones. */
 const REGOSSIP_TXS_MAX = 1_000;
+/** Gossiped transactions being verified at once: enough to keep every threadpool thread busy. */
+const GOSSIP_ADMISSIONS_IN_FLIGHT_MAX = 32;
+/** Gossiped transactions waiting for admission (~35 MB of 3.5 KB transactions). */
+const GOSSIP_TXS_WAITING_MAX = 10_000;
+const EMPTY_BYTES = new Uint8Array(0);
 
 export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error] }> {
   private readonly opts: ConsensusHostOptions;
@@ -109,6 +114,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private tail: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private held: VoteMessage[] = [];
+  private gossipAdmitting = 0;
+  private gossipWaiting: Uint8Array[] = [];
+  private gossipWaitingHead = 0;
+  private gossipTxsDroppedTotal = 0;
   private voteDelivery: VoteDelivery = "nextLeader";
   /** A "work" input is queued for a leader that deferred its proposal. */
   private workQueued = false;
@@ -189,7 +198,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   private onFrame(from: number, frame: NetworkFrame): void {
     if (frame.topic === NetworkTopic.tx) {
-      void this.admitGossiped(frame.bytes);
+      this.queueGossipedTx(frame.bytes);
       return;
     }
     const decoded = decodeFrame(from, frame.bytes);
@@ -206,16 +215,53 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.enqueue(prepared);
   }
 
+  /**
+   * Gossiped transactions are admitted a bounded number at a time: a flood would otherwise put
+   * thousands of verifies in the threadpool's one FIFO queue, ahead of the consensus
+   * signatures and verifies that views wait for. The rest wait here, up to a bound; beyond it
+   * they are dropped (gossip is best effort; view timeouts re-gossip what peers hold).
+   */
+  private queueGossipedTx(bytes: Uint8Array): void {
+    if (this.gossipAdmitting < GOSSIP_ADMISSIONS_IN_FLIGHT_MAX) {
+      void this.admitGossiped(bytes);
+      return;
+    }
+    if (this.gossipWaiting.length - this.gossipWaitingHead >= GOSSIP_TXS_WAITING_MAX) {
+      this.gossipTxsDroppedTotal++;
+      if (this.gossipTxsDroppedTotal % 1000 === 1) this.modules.logger.warn({ droppedTotal: this.gossipTxsDroppedTotal, waiting: GOSSIP_TXS_WAITING_MAX }, "Dropped gossiped transactions: the admission queue is full");
+      return;
+    }
+    this.gossipWaiting.push(bytes);
+  }
+
   private async admitGossiped(bytes: Uint8Array): Promise<void> {
+    this.gossipAdmitting++;
     try {
       await this.modules.mempool.admit(bytes);
+      this.releaseHeldVotes();
+      this.wakeIfWork();
     } catch (err) {
       // Duplicates and stale nonces are routine in gossip; the origin already answered its client.
       if (!isGhostmeshError(err)) this.fail(err as Error);
-      return;
+    } finally {
+      this.gossipAdmitting--;
+      this.admitNextGossiped();
     }
-    this.releaseHeldVotes();
-    this.wakeIfWork();
+  }
+
+  private admitNextGossiped(): void {
+    if (!this.running || this.gossipWaitingHead === this.gossipWaiting.length) return;
+    const bytes = this.gossipWaiting[this.gossipWaitingHead] as Uint8Array;
+    this.gossipWaiting[this.gossipWaitingHead++] = EMPTY_BYTES;
+    // Compact the consumed head now and then, so the array does not grow without bound.
+    if (this.gossipWaitingHead === this.gossipWaiting.length) {
+      this.gossipWaiting = [];
+      this.gossipWaitingHead = 0;
+    } else if (this.gossipWaitingHead >= 4096) {
+      this.gossipWaiting = this.gossipWaiting.slice(this.gossipWaitingHead);
+      this.gossipWaitingHead = 0;
+    }
+    void this.admitGossiped(bytes);
   }
 
   /** A failed signature fails the node once the queue reaches it (the key is broken). */

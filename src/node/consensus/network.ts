@@ -1,6 +1,7 @@
 /**
- * The in-memory network that links validators running in one process (until the P2P issue
- * lands). Every directed link is its own FIFO queue, delivered asynchronously (setImmediate),
+ * The network a ConsensusHost talks through (`ConsensusNetwork`), and its in-memory
+ * implementation that links validators running in one process (tests, benches; the P2P one
+ * is node/p2p). Every directed link is its own FIFO queue, delivered asynchronously (setImmediate),
  * so a send never re-enters the receiver and a slow receiver never reorders a link. Frames
  * are bytes: senders encode with the wire codec and receivers decode their own copy, so
  * validators never share a mutable object, exactly as over a real network.
@@ -24,6 +25,17 @@ export type NetworkEndpoint = {
   close(): void;
 };
 
+/**
+ * What a ConsensusHost needs from a network: join it as validator `index` and get an
+ * endpoint. Contract for implementations: `send` never calls a handler synchronously (no
+ * re-entrance); frames on one link (sender, receiver) arrive in send order or not at all;
+ * the handler's `from` is the validator index the transport authenticated, never a claim in
+ * the frame; frames to a validator that is not attached may be lost.
+ */
+export interface ConsensusNetwork {
+  attach(index: number, handler: FrameHandler): NetworkEndpoint;
+}
+
 /** Frames one link holds before it drops (a receiver that stopped reading); far above any burst. */
 export const LINK_QUEUE_FRAMES_MAX = 200_000;
 /** Frames delivered per link per turn of the event loop, so one busy link does not starve the others. */
@@ -31,7 +43,7 @@ const LINK_FRAMES_PER_TURN_MAX = 64;
 
 type Link = { readonly from: number; readonly to: number; readonly frames: NetworkFrame[]; head: number; scheduled: boolean };
 
-export class InMemoryNetwork {
+export class InMemoryNetwork implements ConsensusNetwork {
   readonly size: number;
   private readonly handlers: (FrameHandler | null)[];
   private readonly links = new Map<number, Link>();

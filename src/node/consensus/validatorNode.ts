@@ -1,6 +1,6 @@
 /**
- * Composition of one validator of a multi-validator chain, in this process, on an in-memory
- * network: store, chain, mempool, speculative ledger application, consensus host, REST API.
+ * Composition of one validator of a multi-validator chain on a ConsensusNetwork (in-memory,
+ * or libp2p: node/p2p): store, chain, mempool, speculative ledger application, consensus host, REST API.
  * The counterpart of node.ts (which runs one-validator chains with the single producer);
  * shuts down in reverse order of start.
  */
@@ -22,7 +22,7 @@ import { systemClock, type Clock, type Logger } from "../types.ts";
 import { ConsensusStore } from "./consensusStore.ts";
 import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
-import type { InMemoryNetwork } from "./network.ts";
+import type { ConsensusNetwork } from "./network.ts";
 
 export type ValidatorNodeOptions = {
   readonly home: string;
@@ -32,19 +32,32 @@ export type ValidatorNodeOptions = {
   readonly timestampAheadMsMax?: number;
   /** Defaults to the committee size's choice (host.ts voteDeliveryFor). */
   readonly voteDelivery?: VoteDelivery;
+  /**
+   * Runs once the chain and application exist and before consensus starts (node/p2p serves
+   * and runs block sync here): blocks it commits through `app` are the engine's new root.
+   */
+  readonly beforeConsensus?: (parts: { readonly chain: Chain; readonly app: LedgerApplication }) => Promise<void>;
 };
 
 export type ValidatorNodeModules = {
   readonly key: SigningKey;
-  readonly network: InMemoryNetwork;
+  readonly network: ConsensusNetwork;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Metrics registry the API serves; when absent, one with process metrics is created. */
+  readonly registry?: Registry;
 };
 
 export type RunningValidator = RunningNode & { readonly index: number; readonly host: ConsensusHost };
 
 /** Bytes one block may carry: the largest batch is 8 MiB, so a block holds several. */
 const BLOCK_BYTES_MAX = 64 * 1024 * 1024;
+
+export function createProcessRegistry(): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: "ghostmesh_process_" });
+  return register;
+}
 
 export function validatorIndexOf(genesis: Genesis, key: SigningKey): number {
   const index = genesis.validators.findIndex((v) => v.alg === key.alg && bytesEqual(v.publicKey, key.publicKey));
@@ -59,8 +72,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   const clock = modules.clock ?? systemClock;
   const paths = homePaths(opts.home);
   mkdirSync(paths.data, { recursive: true });
-  const register = new Registry();
-  collectDefaultMetrics({ register, prefix: "ghostmesh_process_" });
+  const register = modules.registry ?? createProcessRegistry();
   const nodeMetrics = createNodeMetrics(register);
   const store = new ChainStore(paths.chainDb);
   let host: ConsensusHost | null = null;
@@ -87,6 +99,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       process.exitCode = 1;
       void stop?.();
     });
+    await opts.beforeConsensus?.({ chain, app });
     await runningHost.start();
     const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer: runningHost, register, logger: logger.child({ module: "api" }) });
     let stopping: Promise<void> | null = null;

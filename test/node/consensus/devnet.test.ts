@@ -25,7 +25,7 @@ describe("ghostmesh devnet --validators 4 (one process, in-memory network)", () 
 
   it("serves four validators that commit a transaction sent to any of them, exits 0 on SIGINT, and leaves stores that verify", async () => {
     const basePort = await freePort();
-    devnet = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", "4", "--dir", dir, "--base-port", String(basePort)], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    devnet = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", "4", "--in-process", "--dir", dir, "--base-port", String(basePort)], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
     devnet.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     devnet.stdout?.resume();
     const exited = new Promise<number | null>((resolve) => devnet?.once("exit", (code) => resolve(code)));

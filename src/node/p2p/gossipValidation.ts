@@ -1,0 +1,68 @@
+/**
+ * Gossip validators of the validator network, run before gossipsub forwards a message
+ * (decision 0501): "reject" penalises the peer that delivered it, so a verdict must be one
+ * every honest node reaches on the same bytes. Consensus topics: only genesis validators may
+ * deliver; the bytes must decode with the consensus wire decoder to a message of the topic's
+ * type. Transactions: a well-formed batch of transactions that decode and pass stateless
+ * validation. Signatures are checked later, on the threadpool, by the consensus host and the
+ * mempool (what the message's content decides is theirs to decide).
+ */
+import { decodeConsensusMessage, type ConsensusMessage } from "../../consensus/index.ts";
+import { decodeSignedTx } from "../../ledger/index.ts";
+import { GossipTopic, GossipVerdict, decodeTxBatch, type GossipValidator, type PeerContext } from "../../p2p/index.ts";
+import type { ValidatorPeers } from "./validatorPeers.ts";
+
+/** The gossip topic of each broadcast consensus message type; block requests/responses are unicast. */
+export function gossipTopicOfMessageType(type: string): GossipTopic | undefined {
+  switch (type) {
+    case "proposal":
+      return GossipTopic.proposal;
+    case "vote":
+    case "timeout":
+      return GossipTopic.vote;
+    case "evidence":
+      return GossipTopic.evidence;
+    default:
+      return undefined;
+  }
+}
+
+export type ConsensusGossipCheck = { readonly verdict: GossipVerdict; readonly fromIndex?: number; readonly message?: ConsensusMessage };
+
+export function checkConsensusGossip(topic: GossipTopic, data: Uint8Array, from: PeerContext, peers: ValidatorPeers): ConsensusGossipCheck {
+  const fromIndex = peers.indexOf(from.identity.address);
+  if (fromIndex === undefined) return { verdict: GossipVerdict.reject };
+  let message: ConsensusMessage;
+  try {
+    message = decodeConsensusMessage(data);
+  } catch {
+    return { verdict: GossipVerdict.reject };
+  }
+  if (gossipTopicOfMessageType(message.type) !== topic || message.sender >= peers.count) return { verdict: GossipVerdict.reject };
+  return { verdict: GossipVerdict.accept, fromIndex, message };
+}
+
+export function consensusGossipValidator(topic: GossipTopic, peers: ValidatorPeers): GossipValidator {
+  return (data, from) => Promise.resolve(checkConsensusGossip(topic, data, from, peers).verdict);
+}
+
+export type TxBatchLimits = { readonly txsMax: number; readonly sizeBytesMax: number };
+
+/**
+ * The batch's transactions, or undefined when any of them is malformed. `decoded` remembers
+ * the result for the handler that runs next on the same bytes (gossipsub hands both the same
+ * Uint8Array), so a batch is split once.
+ */
+export function txGossipValidator(chainId: string, limits: TxBatchLimits, decoded: WeakMap<Uint8Array, Uint8Array[]>): GossipValidator {
+  return (data) => {
+    let txs: Uint8Array[];
+    try {
+      txs = decodeTxBatch(data, limits);
+      for (const tx of txs) decodeSignedTx(tx, chainId);
+    } catch {
+      return Promise.resolve(GossipVerdict.reject);
+    }
+    decoded.set(data, txs);
+    return Promise.resolve(GossipVerdict.accept);
+  };
+}

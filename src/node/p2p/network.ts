@@ -1,0 +1,149 @@
+/**
+ * The ConsensusNetwork of a validator over its libp2p host (decision 0503):
+ * - send("all", consensus frame) → gossip on the message's topic (proposal, vote for votes
+ *   and timeouts, evidence), validated by every node before it forwards it;
+ *   block requests/responses sent to "all" go link by link instead (they are unicast only);
+ * - send("all", tx frame) → the host's tx batcher, gossiped on the tx topic;
+ * - send(index, frame) → the unicast link to that validator (unicast.ts).
+ * The handler's `from` is the index of the genesis validator whose ML-DSA identity qstp
+ * proved on the connection the frame arrived on; for transactions relayed by a configured
+ * non-validator peer it is -1 (transactions carry their own signatures; no one uses `from`).
+ */
+import { defaultP2pHostOptions, GossipTopic, p2pError, decodeTxBatch, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
+import type { Genesis } from "../../ledger/index.ts";
+import { assert } from "../../util/index.ts";
+import { NetworkTopic, type ConsensusNetwork, type FrameHandler, type NetworkEndpoint, type NetworkFrame } from "../consensus/index.ts";
+import type { Logger } from "../types.ts";
+import { consensusGossipValidator, gossipTopicOfMessageType, txGossipValidator, type TxBatchLimits } from "./gossipValidation.ts";
+import { peekConsensusMessageType } from "./messageType.ts";
+import { decodeUnicastFrames } from "./unicastFrames.ts";
+import { UNICAST_PROTOCOL, UNICAST_REQUEST_BYTES_MAX, UNICAST_REQUEST_FRAMES_MAX, UnicastLinks } from "./unicast.ts";
+import { ValidatorPeers } from "./validatorPeers.ts";
+
+export type P2pConsensusNetworkOptions = { readonly genesis: Genesis; readonly txBatchLimits?: TxBatchLimits };
+export type P2pConsensusNetworkModules = { readonly host: P2pHost; readonly logger: Logger };
+
+/** Transaction batches as the host's batcher builds them (decision 0501 defaults). */
+const defaultTxBatchLimits: TxBatchLimits = { txsMax: defaultP2pHostOptions.txBatcher.txsMax, sizeBytesMax: defaultP2pHostOptions.gossipSizeBytesMax.tx };
+const CONSENSUS_GOSSIP_TOPICS = [GossipTopic.proposal, GossipTopic.vote, GossipTopic.evidence] as const;
+
+export type P2pConsensusNetworkStats = { gossipPublished: number; gossipPublishFailed: number; unicastFramesSent: number; unicastFramesDropped: number };
+
+export class P2pConsensusNetwork implements ConsensusNetwork {
+  readonly peers: ValidatorPeers;
+  private readonly host: P2pHost;
+  private readonly logger: Logger;
+  private readonly unicast: UnicastLinks;
+  private readonly txBatches = new WeakMap<Uint8Array, Uint8Array[]>();
+  private readonly txBatchLimits: TxBatchLimits;
+  private handler: FrameHandler | null = null;
+  private gossipPublished = 0;
+  private gossipPublishFailed = 0;
+
+  private constructor(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules) {
+    this.host = modules.host;
+    this.logger = modules.logger;
+    this.peers = new ValidatorPeers(opts.genesis);
+    this.txBatchLimits = opts.txBatchLimits ?? defaultTxBatchLimits;
+    this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
+  }
+
+  /** Subscribes to the four topics and serves the unicast protocol; frames wait for `attach`. */
+  static async create(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules): Promise<P2pConsensusNetwork> {
+    assert(modules.host.chainId === opts.genesis.chainId, "P2pConsensusNetwork: the host serves the genesis chain");
+    const network = new P2pConsensusNetwork(opts, modules);
+    const { host } = modules;
+    for (const topic of CONSENSUS_GOSSIP_TOPICS) host.subscribe(topic, consensusGossipValidator(topic, network.peers), network.onConsensusGossip);
+    host.subscribe(GossipTopic.tx, txGossipValidator(opts.genesis.chainId, network.txBatchLimits, network.txBatches), network.onTxGossip);
+    await host.handle(UNICAST_PROTOCOL, (request, from) => network.onUnicast(request, from), {
+      requestSizeBytesMax: UNICAST_REQUEST_BYTES_MAX,
+      responseSizeBytesMax: 16,
+      // Sending one request at a time per link, an honest peer never has more than one open.
+      concurrentPerPeerMax: 2,
+    });
+    return network;
+  }
+
+  stats(): P2pConsensusNetworkStats {
+    const unicast = this.unicast.stats;
+    return { gossipPublished: this.gossipPublished, gossipPublishFailed: this.gossipPublishFailed, unicastFramesSent: unicast.framesSent, unicastFramesDropped: unicast.framesDropped };
+  }
+
+  attach(index: number, handler: FrameHandler): NetworkEndpoint {
+    assert(index >= 0 && index < this.peers.count, `attach: validator ${index} is in the genesis set`);
+    assert(this.handler === null, "attach: one validator per p2p network");
+    this.handler = handler;
+    let open = true;
+    return {
+      index,
+      send: (to, frame) => {
+        if (!open) return;
+        if (to === "all") this.broadcast(index, frame);
+        else {
+          assert(to !== index && to >= 0 && to < this.peers.count, `send: ${index} to ${to} is a link of the network`);
+          this.unicast.send(to, frame);
+        }
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.handler = null;
+        this.unicast.close();
+      },
+    };
+  }
+
+  /** Stops serving: topics are left; the host is the caller's to stop. */
+  close(): void {
+    this.handler = null;
+    this.unicast.close();
+    for (const topic of [...CONSENSUS_GOSSIP_TOPICS, GossipTopic.tx]) this.host.unsubscribe(topic);
+  }
+
+  private broadcast(self: number, frame: NetworkFrame): void {
+    if (frame.topic === NetworkTopic.tx) {
+      this.host.queueTx(frame.bytes);
+      return;
+    }
+    const type = peekConsensusMessageType(frame.bytes);
+    const topic = type === undefined ? undefined : gossipTopicOfMessageType(type);
+    if (topic === undefined) {
+      // Block requests/responses have no topic: every other validator gets its own copy.
+      for (let other = 0; other < this.peers.count; other++) if (other !== self) this.unicast.send(other, frame);
+      return;
+    }
+    this.host.publish(topic, frame.bytes).then(
+      () => this.gossipPublished++,
+      (err: unknown) => {
+        this.gossipPublishFailed++;
+        this.logger.warn({ topic, sizeBytes: frame.bytes.byteLength, err: (err as Error).message }, "Gossip publish failed; message lost");
+      },
+    );
+  }
+
+  private readonly onConsensusGossip: GossipHandler = (data, from) => {
+    const fromIndex = this.peers.indexOf(from.identity.address);
+    // The validator accepted it, so the delivering peer is a genesis validator.
+    if (fromIndex === undefined) return;
+    this.handler?.(fromIndex, { topic: NetworkTopic.consensus, bytes: data });
+  };
+
+  private readonly onTxGossip: GossipHandler = (data, from) => {
+    const handler = this.handler;
+    if (handler === null) return;
+    const txs = this.txBatches.get(data) ?? decodeTxBatch(data, this.txBatchLimits);
+    const fromIndex = this.peers.indexOf(from.identity.address) ?? -1;
+    for (const tx of txs) handler(fromIndex, { topic: NetworkTopic.tx, bytes: tx });
+  };
+
+  private onUnicast(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
+    const fromIndex = this.peers.indexOf(from.identity.address);
+    if (fromIndex === undefined) return Promise.reject(p2pError("P2P_REQUEST_INVALID", "consensus unicast is for genesis validators only", {}));
+    const frames = decodeUnicastFrames(request, UNICAST_REQUEST_FRAMES_MAX);
+    if (!Array.isArray(frames)) return Promise.reject(p2pError("P2P_REQUEST_INVALID", `malformed consensus unicast: ${"problem" in frames ? frames.problem : ""}`, {}));
+    const handler = this.handler;
+    if (handler === null) return Promise.reject(p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is not running consensus", {}));
+    for (const frame of frames) handler(fromIndex, frame);
+    return Promise.resolve(new Uint8Array(0));
+  }
+}
