@@ -17,6 +17,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   API_NOT_FOUND: 404,
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_TIMEOUT: 504,
+  STATE_KEY_INVALID: 400,
+  STATE_VERSION_INVALID: 400,
+  STATE_VERSION_UNKNOWN: 404,
+  // Pruned history is gone for good on this node; another node may still serve it.
+  STATE_VERSION_PRUNED: 410,
 };
 
 const STATUS_BY_PREFIX: readonly (readonly [string, number])[] = [

@@ -1,13 +1,16 @@
 /**
  * The deterministic application state machine: executes a block's transactions against
- * account state and produces the log entries, the account writes and the new state root.
+ * account state and produces the log entries, the account writes and the next version of
+ * the authenticated state tree (whose root the header commits to, docs/decisions/0400).
  *
  * Precondition: every transaction passed stateless validation (schema, chain id, signature,
  * batch root) — see ledger/validate.ts. Execution checks only what depends on state.
  */
-import { addressFromPublicKey, hashTagged } from "../crypto/index.ts";
+import { addressFromPublicKey } from "../crypto/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
-import { DomainTag, type LogEntry, type SignedTx } from "../ledger/index.ts";
+import type { LogEntry, SignedTx } from "../ledger/index.ts";
+import type { PreparedStateUpdate, StateWrite } from "../state/index.ts";
+import { accountStateWrites } from "./accounts.ts";
 import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { encodeBatchEntries } from "./entryBytes.ts";
 import type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, TxRejection } from "./types.ts";
@@ -26,8 +29,13 @@ export type BlockExecutionInput = {
   readonly height: number;
   /** Log size before this block. */
   readonly logSize: number;
-  readonly stateRootPrevious: Uint8Array;
   readonly txs: readonly ExecutionTx[];
+  /**
+   * Prepares the state version of this block from its writes on top of the state the block
+   * executes on (the StateStore, possibly over uncommitted parents); its root is the header's
+   * stateRoot. Called once per execution.
+   */
+  readonly prepareState: (writes: readonly StateWrite[]) => PreparedStateUpdate;
 };
 
 type Rejected = { code: string; message: string };
@@ -42,8 +50,10 @@ class AccountOverlay {
   get(address: Uint8Array): Account | undefined {
     return this.writes.get(toHex(address))?.account ?? this.reader.getAccount(address);
   }
-  set(address: Uint8Array, account: Account): void {
-    this.writes.set(toHex(address), { address, account });
+  /** `created`: registered by this block (kept when a later transaction of the block bumps the nonce). */
+  set(address: Uint8Array, account: Account, created: boolean): void {
+    const addressHex = toHex(address);
+    this.writes.set(addressHex, { address, account, created: created || this.writes.get(addressHex)?.created === true });
   }
 }
 
@@ -69,9 +79,11 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
   }
 
   const accountWrites = [...overlay.writes.values()].sort((a, b) => compareBytes(a.address, b.address));
-  const stateRoot = nextStateRoot(input.stateRootPrevious, accountWrites);
+  const stateWrites = accountStateWrites(accountWrites);
+  const stateUpdate = input.prepareState(stateWrites);
+  assert(stateUpdate.version === input.height && stateUpdate.writeCount === stateWrites.length, "executeBlock: the state version is this block's, with its writes");
   assert(entries.length === entryBytes.length, "executeBlock: one encoding per entry");
-  return { executed, rejected, entries, entryBytes, accountWrites, stateRoot };
+  return { executed, rejected, entries, entryBytes, accountWrites, stateWrites, stateUpdate, stateRoot: stateUpdate.root };
 }
 
 /**
@@ -107,14 +119,14 @@ function applyTx(overlay: AccountOverlay, signedTx: SignedTx): Rejected | undefi
       return { code: "APP_ADDRESS_MISMATCH", message: "from is not the address of the registered public key" };
     }
     if (tx.nonce !== 0) return { code: "APP_BAD_NONCE", message: `registration must carry nonce 0, got ${tx.nonce}` };
-    overlay.set(tx.from, { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 1 });
+    overlay.set(tx.from, { alg: tx.body.alg, publicKey: tx.body.publicKey, nonce: 1 }, true);
     return undefined;
   }
   if (!account) return { code: "APP_UNKNOWN_ACCOUNT", message: `account ${toHex(tx.from)} is not registered` };
   if (tx.nonce !== account.nonce) {
     return { code: "APP_BAD_NONCE", message: `expected nonce ${account.nonce}, got ${tx.nonce}` };
   }
-  overlay.set(tx.from, { ...account, nonce: account.nonce + 1 });
+  overlay.set(tx.from, { ...account, nonce: account.nonce + 1 }, false);
   return undefined;
 }
 
@@ -137,14 +149,4 @@ export function entriesOfTx(height: number, txHash: Uint8Array, signedTx: Signed
 /** The action an entry is filed under in the store's index; registrations have none. */
 export function entryAction(entry: LogEntry): string | null {
   return entry.type === "account.register" ? null : (entry.record as { action: string }).action;
-}
-
-/**
- * The state commitment chains the previous root with this block's account writes, like
- * Tendermint's app hash. See docs/decisions/0003-state-root.md for why this is not yet a
- * sparse Merkle tree.
- */
-export function nextStateRoot(previous: Uint8Array, writes: readonly AccountWrite[]): Uint8Array {
-  const encoded = writes.map((write) => [write.address, write.account.alg, write.account.publicKey, write.account.nonce]);
-  return hashTagged(DomainTag.state, previous, encodeCanonical(encoded));
 }

@@ -1,5 +1,6 @@
 import type { SignatureAlgorithmId } from "../crypto/index.ts";
 import type { LogEntry, SignedTx } from "../ledger/index.ts";
+import type { PreparedStateUpdate } from "../state/index.ts";
 
 /** An account as kept in state. `nonce` is the nonce its next transaction must carry. */
 export type Account = {
@@ -13,7 +14,8 @@ export interface AccountReader {
   getAccount(address: Uint8Array): Account | undefined;
 }
 
-export type AccountWrite = { readonly address: Uint8Array; readonly account: Account };
+/** `created`: the block registered the account (its key record is written, not only its nonce). */
+export type AccountWrite = { readonly address: Uint8Array; readonly account: Account; readonly created: boolean };
 
 /** A transaction the app refused during execution; the block builder leaves it out. */
 export type TxRejection = { readonly index: number; readonly code: string; readonly message: string };
@@ -34,5 +36,10 @@ export type BlockExecution = {
   readonly entryBytes: readonly Uint8Array[];
   /** Accounts changed by the block, sorted by address. */
   readonly accountWrites: readonly AccountWrite[];
+  /** The same writes as state keys and values (accounts: 0x01 || address → canonical account). */
+  readonly stateWrites: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
+  /** The block's state version, prepared (not applied): applied with the block at commit. */
+  readonly stateUpdate: PreparedStateUpdate;
+  /** Root of the state tree after the block: stateUpdate.root. */
   readonly stateRoot: Uint8Array;
 };

@@ -41,6 +41,16 @@ export type CheckpointResponse = {
   certificate: { view: number; height: number; blockHash: string; signers: string; signatures: string[] };
   signatures: { validator: string; alg: string; signature: string }[];
 };
+export type QcJson = { view: number; height: number; blockHash: string; signers: string; signatures: string[] };
+export type BlockResponse = { height: number; hash: string; header: Record<string, unknown>; headerBytes: string; certificate: QcJson; txHashes: string[] };
+/** A state key's value at a height; `proof` in the JSON form of merkle's StateProof (StateProofJson). */
+export type StateProofResponse = {
+  height: number;
+  stateRoot: string;
+  key: string;
+  value: string | null;
+  proof: { leaf: { keyHash: string; valueHash: string } | null; depth: number; bitmap: string; siblings: string[] };
+};
 export type InclusionProofResponse = { leafIndex: number; treeSize: number; rootHash: string; entry: string; auditPath: string[] };
 export type ConsistencyProofResponse = { fromSize: number; toSize: number; fromRoot: string; toRoot: string; proof: string[] };
 export type AccountResponse = { address: string; registered: boolean; nonce: number; nextNonce: number; alg?: string; publicKey?: string };
@@ -91,7 +101,7 @@ export class GhostmeshClient {
     return this.request("GET", `/v1/txs/${typeof hash === "string" ? hash : toHex(hash)}`);
   }
 
-  block(height: number): Promise<Record<string, unknown>> {
+  block(height: number): Promise<BlockResponse> {
     return this.request("GET", `/v1/blocks/${height}`);
   }
 
@@ -114,6 +124,13 @@ export class GhostmeshClient {
 
   consistencyProof(fromSize: number, toSize?: number): Promise<ConsistencyProofResponse> {
     return this.request("GET", `/v1/proofs/consistency?from=${fromSize}${toSize === undefined ? "" : `&to=${toSize}`}`);
+  }
+
+  /** `key` as hex; `height` defaults to the node's head. */
+  stateProof(key: string, opts: { height?: number } = {}): Promise<StateProofResponse> {
+    const params = new URLSearchParams({ key });
+    if (opts.height !== undefined) params.set("height", String(opts.height));
+    return this.request("GET", `/v1/state/proof?${params.toString()}`);
   }
 
   account(address: string): Promise<AccountResponse> {

@@ -1,4 +1,4 @@
 export { GhostmeshClient, ClientError } from "./client.ts";
 export type * from "./client.ts";
 export { buildTx, type TxIntent, type BuiltTx } from "./tx.ts";
-export { genesisFromStatus, verifyCheckpoint, verifyInclusionResponse, verifyConsistencyResponse } from "./verify.ts";
+export { genesisFromStatus, verifyCheckpoint, verifyInclusionResponse, verifyConsistencyResponse, verifyBlockResponse, verifyStateProofResponse } from "./verify.ts";

@@ -1,7 +1,9 @@
 /**
- * The chain as one node holds it: the store, the Merkle log over its entries, and the
+ * The chain as one node holds it: the store, the Merkle log over its entries, the
+ * authenticated state tree (state/, versioned by height, in the same database) and the
  * committed head. Builds blocks by executing transactions on top of the head, and commits
- * them atomically. One writer; consensus decides what gets committed.
+ * each block with its state version in one transaction. One writer; consensus decides what
+ * gets committed.
  */
 import { encodeCanonical } from "../codec/index.ts";
 import { emptyRoot, leafHash, openMerkleLog, type MerkleLog, type PreparedAppend } from "../merkle/index.ts";
@@ -19,7 +21,8 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { accountStateWrites, createAccountReader, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { createAccountReader, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
 
@@ -58,6 +61,8 @@ export class Chain {
   readonly genesisHash: Uint8Array;
   readonly validatorSetHash: Uint8Array;
   readonly store: ChainStore;
+  /** The state tree: version h is the state after block h (version 0: the genesis state). */
+  readonly state: StateStore;
   /** Committed accounts (cached in memory, refreshed on every commit). */
   readonly accounts: AccountReader;
   private readonly accountCache: CommittedAccountCache;
@@ -71,8 +76,11 @@ export class Chain {
     this.store = store;
     this.accountCache = new CommittedAccountCache(createAccountReader((key) => store.getState(key)));
     this.accounts = this.accountCache;
+    // The state tables live in chain.db, so a block and its state version commit in one transaction.
+    this.state = openStateStore(store.unsafeDatabase());
     this.bindGenesis();
     this.headState = this.loadHead();
+    this.checkStateAtHead();
     this.log = openMerkleLog(store, this.headState.logSize);
     if (!bytesEqual(this.log.root(), this.headState.logRoot)) {
       throw new GhostmeshError("NODE_STORE_CORRUPT", `stored log tiles give root ${toHex(this.log.root())} but block ${this.headState.height} commits to ${toHex(this.headState.logRoot)}; run ghostmesh verify`, {
@@ -94,10 +102,36 @@ export class Chain {
     const stored = this.store.getMeta(META_GENESIS);
     if (stored === undefined) {
       this.store.setMeta(META_GENESIS, this.genesisHash);
-      return;
-    }
-    if (!bytesEqual(stored, this.genesisHash)) {
+    } else if (!bytesEqual(stored, this.genesisHash)) {
       throw new GhostmeshError("NODE_GENESIS_MISMATCH", `the database in ${this.store.path} belongs to another genesis (${toHex(stored)}), not ${toHex(this.genesisHash)}`, {});
+    }
+    this.initGenesisState();
+  }
+
+  /**
+   * State version 0 is the genesis state (empty: genesis holds no accounts), written with the
+   * genesis binding. A store with blocks but no state versions was written before state roots
+   * were tree roots (decision 0003, superseded) and cannot be carried over.
+   */
+  private initGenesisState(): void {
+    if (this.state.latestVersion !== null) return;
+    if (this.store.headHeight() > 0) {
+      throw new GhostmeshError("NODE_STORE_STATE_MISSING", `the database in ${this.store.path} holds ${this.store.headHeight()} blocks but no state tree: it was written by an older ghostmesh whose state roots were a hash chain; recreate this node's data directory`, {
+        height: this.store.headHeight(),
+      });
+    }
+    this.store.transaction(() => this.state.apply(this.state.prepare(0, [])));
+  }
+
+  /** The latest state version must be the head's block, with the root its header commits to. */
+  private checkStateAtHead(): void {
+    const version = this.state.latestVersion;
+    const root = this.state.root();
+    if (version !== this.headState.height || !bytesEqual(root, this.headState.stateRoot)) {
+      throw new GhostmeshError("NODE_STORE_CORRUPT", `the state tree is at version ${version} (root ${toHex(root)}) but the head is block ${this.headState.height} with state root ${toHex(this.headState.stateRoot)}; run ghostmesh verify`, {
+        height: this.headState.height,
+        stateVersion: version,
+      });
     }
   }
 
@@ -110,7 +144,7 @@ export class Chain {
         header: null,
         logSize: 0,
         logRoot: emptyRoot(),
-        stateRoot: this.genesisHash,
+        stateRoot: this.state.root(0),
         timestamp: this.genesis.genesisTime,
       };
     }
@@ -127,8 +161,8 @@ export class Chain {
     const execution = executeBlock(this.accounts, {
       height,
       logSize: head.logSize,
-      stateRootPrevious: head.stateRoot,
       txs: proposal.txs,
+      prepareState: (writes) => this.state.prepare(height, writes),
     });
     const logAppend = this.log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
     const header: BlockHeader = {
@@ -186,7 +220,7 @@ export class Chain {
       action: entryAction(entry),
       bytes: execution.entryBytes[i] as Uint8Array,
     }));
-    this.store.commitBlock({
+    const commit = {
       block: {
         height: header.height,
         hash: built.hash,
@@ -205,8 +239,14 @@ export class Chain {
       })),
       entries: entryRows,
       tiles: built.logAppend.tiles,
-      stateWrites: accountStateWrites(execution.accountWrites),
+      stateWrites: execution.stateWrites,
       evidenceKeysCommitted,
+    };
+    assert(execution.stateUpdate.version === header.height && bytesEqual(execution.stateUpdate.root, header.stateRoot), "commitBlock: the state version is the block's, with its root");
+    // One transaction (or part of the caller's): the block and its state version, or neither.
+    this.store.transaction(() => {
+      this.store.commitBlock(commit);
+      this.state.apply(execution.stateUpdate);
     });
     this.accountCache.applyCommitted(execution.accountWrites);
   }

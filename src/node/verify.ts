@@ -1,8 +1,10 @@
 /**
  * Offline verification of a node's store: replays the whole chain from genesis and checks
  * every block link, certificate, transaction signature, tx root, log entry, log root, state
- * root and stored Merkle tile. Stops at the first problem and names it.
+ * root and stored Merkle tile, and the stored state tree against the replayed one. Stops at
+ * the first problem and names it.
  */
+import { DatabaseSync } from "node:sqlite";
 import { verifyAsync } from "../crypto/index.ts";
 import { MERKLE_HASH_SIZE_BYTES, TILE_WIDTH, createMemoryTileStore, emptyRoot, leafHash, openMerkleLog } from "../merkle/index.ts";
 import {
@@ -25,7 +27,8 @@ import {
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
-import { accountStateWrites, entryAction, executeBlock, type Account } from "../app/index.ts";
+import { accountStateWrites, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
+import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
@@ -56,8 +59,12 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   const tiles = createMemoryTileStore();
   const log = openMerkleLog(tiles, 0);
   const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
+  // The replayed state tree: an in-memory store holding the latest version only.
+  const replayed = openStateStore(new DatabaseSync(":memory:"));
+  replayed.apply(replayed.prepare(0, []));
+  const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase()));
+  checkStoredRoot(stored, 0, replayed.root(), "the genesis state");
   let parentHash = hashGenesis(genesis);
-  let stateRoot = parentHash;
   let timestamp = genesis.genesisTime;
   let parentView = 0;
   let txTotal = 0;
@@ -86,10 +93,13 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
     check(bytesEqual(txRoot(txs.map((t) => t.txHash)), header.txRoot), height, "block", "txRoot does not match the stored transactions");
 
-    const execution = executeBlock(reader, { height, logSize: log.size, stateRootPrevious: stateRoot, txs });
+    const execution = executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes) });
     const firstRejected = execution.rejected[0];
     check(firstRejected === undefined, height, `transaction ${toHex(txs[firstRejected?.index ?? 0]?.txHash ?? new Uint8Array())}`, `does not apply: ${firstRejected?.message}`);
-    check(bytesEqual(execution.stateRoot, header.stateRoot), height, "block header", "stateRoot differs from the replayed state");
+    check(bytesEqual(execution.stateRoot, header.stateRoot), height, "block header", `stateRoot ${toHex(header.stateRoot)} differs from the root of the replayed state tree ${toHex(execution.stateRoot)}`);
+    replayed.apply(execution.stateUpdate);
+    replayed.pruneBefore(height);
+    verifyStoredState(stored, height, header.stateRoot, execution);
     verifyEntries(store, height, log.size, execution.entryBytes);
     const prepared = log.prepareAppend(execution.entryBytes.map(leafHash));
     check(prepared.size === header.logSize, height, "block header", `logSize ${header.logSize} but the block adds up to ${prepared.size}`);
@@ -100,13 +110,13 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
 
     parentHash = row.hash;
     parentView = header.view;
-    stateRoot = header.stateRoot;
     timestamp = header.timestamp;
     txTotal += txs.length;
     expectedHeight += 1;
     progress?.(height, headHeight);
   }
   verifyLeftovers(store, accounts, log.size, tiles.tiles());
+  verifyStoredStateLeftovers(stored, expectedHeight - 1, accounts);
   return { height: expectedHeight - 1, txs: txTotal, logSize: log.size, logRoot: toHex(log.size === 0 ? emptyRoot() : log.root()) };
 }
 
@@ -216,7 +226,7 @@ function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logS
     stored += 1;
   }
   check(stored === expected.size, null, "Merkle tiles", `${expected.size - stored} tiles are missing`);
-  const writes = accountStateWrites([...accounts.entries()].map(([hex, account]) => ({ address: new Uint8Array(Buffer.from(hex, "hex")), account })));
+  const writes = accountStateWrites([...accounts.entries()].map(([hex, account]) => ({ address: new Uint8Array(Buffer.from(hex, "hex")), account, created: true })));
   const expectedState = new Map(writes.map((w) => [toHex(w.key), w.value]));
   let stateRows = 0;
   for (const row of store.iterateState()) {
@@ -225,4 +235,39 @@ function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logS
     stateRows += 1;
   }
   check(stateRows === expectedState.size, null, "state", `${expectedState.size - stateRows} accounts are missing`);
+}
+
+function checkStoredRoot(stored: StateStore, height: number, root: Uint8Array, what: string): void {
+  const latest = stored.latestVersion;
+  check(latest !== null && latest >= height, height, `state version ${height}`, `is missing from the state tree (latest version ${latest}${latest === null ? ": a store written before state roots were tree roots; recreate it" : ""})`);
+  const storedRoot = attempt(height, `state version ${height}`, () => stored.root(height));
+  check(bytesEqual(storedRoot, root), height, `state version ${height}`, `stored root ${toHex(storedRoot)} is not the root of ${what} ${toHex(root)}`);
+}
+
+/**
+ * The stored state tree at `height`: its root is the header's, and every key the block wrote
+ * proves there with the replayed value. Each node on those paths is checked against its
+ * parent's hash as it is read, so a damaged node row fails naming its path, and a damaged value
+ * row naming its key.
+ */
+function verifyStoredState(stored: StateStore, height: number, root: Uint8Array, execution: BlockExecution): void {
+  checkStoredRoot(stored, height, root, "the block header's stateRoot");
+  for (const write of execution.stateWrites) {
+    const label = `state key ${toHex(write.key)}`;
+    const proven = attempt(height, label, () => stored.prove(write.key, height));
+    check(proven.value !== null && bytesEqual(proven.value, write.value), height, label, "stored value differs from the replayed state");
+    check(verifyStateProof(root, write.key, proven.value, proven.proof), height, label, "proof from the stored tree does not verify against the header's stateRoot");
+  }
+}
+
+/** No state version beyond the head, and every replayed account proves in the stored tree at the head. */
+function verifyStoredStateLeftovers(stored: StateStore, height: number, accounts: Map<string, Account>): void {
+  check(stored.latestVersion === height, null, `state version ${stored.latestVersion}`, `exists beyond the last committed block ${height}`);
+  const root = stored.root(height);
+  const writes = accountStateWrites([...accounts.entries()].map(([hex, account]) => ({ address: new Uint8Array(Buffer.from(hex, "hex")), account, created: true })));
+  for (const write of writes) {
+    const label = `state key ${toHex(write.key)}`;
+    const proven = attempt(height, label, () => stored.prove(write.key, height));
+    check(proven.value !== null && bytesEqual(proven.value, write.value) && verifyStateProof(root, write.key, proven.value, proven.proof), height, label, "does not prove the replayed value in the stored tree at the head");
+  }
 }

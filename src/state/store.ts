@@ -5,13 +5,14 @@ import { bytesEqual, toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { defaultStateStoreOptions } from "./options.ts";
 import type { StateStoreOptions } from "./options.ts";
+import { checkBases, overlaySource } from "./overlay.ts";
 import { pruneStateBefore } from "./prune.ts";
 import { withSavepoint } from "./savepoint.ts";
 import { createStateTables } from "./schema.ts";
 import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
 import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
 import type { StateStatements } from "./statements.ts";
-import type { PreparedStateUpdate, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
+import type { PreparedStateUpdate, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
 import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
 
 type VersionRoot = { readonly version: number | null; readonly root: Uint8Array };
@@ -73,18 +74,22 @@ class SqliteStateStore implements StateStore {
     return { ...at, value, proof };
   }
 
-  prepare(version: number, writes: readonly StateWrite[]): PreparedStateUpdate {
+  prepare(version: number, writes: readonly StateWrite[], opts: StatePrepareOptions = {}): PreparedStateUpdate {
     checkVersionNumber(version, "prepare");
     const copied = copyWrites(writes, this.options.writesPerVersionMax);
-    const base = this.readLatest();
+    const latest = this.readLatest();
+    const bases = opts.bases ?? [];
+    checkBases(bases, latest);
+    const newest = bases[0];
+    const base: VersionRoot = newest === undefined ? latest : { version: newest.version, root: newest.root };
     if (base.version !== null && version <= base.version) {
-      throw stateError("STATE_VERSION_NOT_INCREASING", `prepare: version ${version} must be above the latest version ${base.version}`, {
+      throw stateError("STATE_VERSION_NOT_INCREASING", `prepare: version ${version} must be above the ${newest === undefined ? "latest" : "base"} version ${base.version}`, {
         version,
         latestVersion: base.version,
       });
     }
     const hashed = hashStateWrites(copied);
-    const update = updateSmt(this.nodeSource(base.version), base.root, hashed, version);
+    const update = updateSmt(overlaySource(bases, this.nodeSource(latest.version)), base.root, hashed, version);
     const values: StateValueRow[] = [];
     const staleValues: SmtStaleValue[] = [...update.staleValues];
     hashed.forEach((write, i) => {

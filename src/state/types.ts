@@ -34,6 +34,16 @@ export type PreparedStateUpdate = {
   readonly rows: PreparedStateRows;
 };
 
+export type StatePrepareOptions = {
+  /**
+   * Prepared, not yet applied updates to build on, newest first: bases[i] was prepared on
+   * bases[i + 1], the last on the store's latest version (STATE_STALE_BASE otherwise). The
+   * result applies after them, in order; its root equals preparing each after applying the
+   * previous. At most STATE_PREPARE_BASES_MAX.
+   */
+  readonly bases?: readonly PreparedStateUpdate[];
+};
+
 export type StateProofResult = {
   /** The version asked for (latest when none was given); null when the store has no version yet. */
   readonly version: number | null;
@@ -70,9 +80,10 @@ export type StateStore = {
   prove(key: Uint8Array, version?: number): StateProofResult;
   /**
    * Computes version `version` = latest state + `writes` (each key at most once; value null
-   * deletes). Pure: reads the database, writes nothing.
+   * deletes), or, with `opts.bases`, the state after the newest of those unapplied updates +
+   * `writes`. Pure: reads the database, writes nothing.
    */
-  prepare(version: number, writes: readonly StateWrite[]): PreparedStateUpdate;
+  prepare(version: number, writes: readonly StateWrite[], opts?: StatePrepareOptions): PreparedStateUpdate;
   /** Writes `prepared`; fails with STATE_STALE_BASE if another version was applied since it was prepared. */
   apply(prepared: PreparedStateUpdate): void;
   /** Deletes what only versions below `version` need; afterwards versions >= `version` stay readable. */

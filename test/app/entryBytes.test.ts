@@ -1,3 +1,5 @@
+import { DatabaseSync } from "node:sqlite";
+import { openStateStore, type StateWrite } from "../../src/state/index.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -40,7 +42,8 @@ describe("app: batch entry bytes", () => {
     const decoded = decodeSignedTx(encodeCanonical({ tx, sig: new Uint8Array(3309), records } satisfies SignedTx), "entry-test");
     const accounts = new Map<string, Account>([[toHex(from), { alg: 2, publicKey: new Uint8Array(1952), nonce: 4 }]]);
     const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)) };
-    const input = { height: 9, logSize: 100, stateRootPrevious: new Uint8Array(32) };
+    const state = openStateStore(new DatabaseSync(":memory:"));
+    const input = { height: 9, logSize: 100, prepareState: (writes: readonly StateWrite[]) => state.prepare(9, writes) };
     const withBytes = executeBlock(reader, { ...input, txs: [{ signedTx: decoded.signedTx, txHash: decoded.txHash, recordBytes: decoded.recordBytes }] });
     const withoutBytes = executeBlock(reader, { ...input, txs: [{ signedTx: decoded.signedTx, txHash: decoded.txHash }] });
     assert.equal(withBytes.entryBytes.length, 300);

@@ -31,7 +31,7 @@ describe("node: committed account cache", () => {
     const store = countingStore(new Map([[toHex(address(1)), account(3)]]));
     const cache = new CommittedAccountCache(store);
     cache.getAccount(address(1));
-    cache.applyCommitted([{ address: address(1), account: account(4) }, { address: address(2), account: account(1) }]);
+    cache.applyCommitted([{ address: address(1), account: account(4), created: false }, { address: address(2), account: account(1), created: true }]);
     assert.equal(cache.getAccount(address(1))?.nonce, 4);
     assert.equal(cache.getAccount(address(2))?.nonce, 1);
     assert.equal(store.reads.length, 1);

@@ -1,14 +1,39 @@
 import { readFileSync } from "node:fs";
 import { genesisFromJson } from "../../node/home.ts";
-import { GhostmeshClient, genesisFromStatus, verifyCheckpoint, verifyInclusionResponse } from "../../client/index.ts";
+import { GhostmeshClient, genesisFromStatus, verifyBlockResponse, verifyCheckpoint, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import { fromHexOrUndefined } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command } from "../command.ts";
+import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 
-const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account"] as const;
+const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "state"] as const;
+
+/** Trust comes from the genesis file when given; otherwise from the node's own view of its validators. */
+async function trustedValidators(client: GhostmeshClient, genesisFile: string | undefined) {
+  return genesisFile ? genesisFromJson(readFileSync(genesisFile, "utf8"), genesisFile) : genesisFromStatus(await client.status());
+}
+
+/**
+ * query state: a key's value at a height; with --prove, the proof is checked here against the
+ * stateRoot of that block's header, itself checked against the block's certificate.
+ */
+async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string; height?: string; prove?: boolean; genesis?: string }): Promise<void> {
+  const keyText = requireFlag(flags.key, "key");
+  const key = keyText.startsWith("0x") ? keyText.slice(2) : keyText;
+  if (fromHexOrUndefined(key) === undefined || key.length === 0) throw new UsageError(`--key: expected a state key as hex (an account's key record: 01 followed by its address; its nonce: 02 followed by it), got "${keyText.slice(0, 80)}"`);
+  const response = await client.stateProof(key, { height: intFlag(flags.height, "height") });
+  if (!flags.prove) {
+    printJson(io, response);
+    return;
+  }
+  if (response.height === 0) throw new UsageError("--prove: no block is committed yet, so no signed header commits to a state root");
+  const genesis = await trustedValidators(client, flags.genesis);
+  const header = verifyBlockResponse(await client.block(response.height), genesis.validators, genesis.chainId);
+  verifyStateProofResponse(response, header.stateRoot);
+  printJson(io, { verified: true, height: response.height, stateRoot: response.stateRoot, key: response.key, value: response.value, proof: response.proof });
+}
 
 export const queryCommand: Command = {
   name: "query",
-  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account",
+  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, state",
   help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
 
   query tx HASH
@@ -19,7 +44,12 @@ export const queryCommand: Command = {
   query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE]]
         --verify checks the checkpoint's header hash and validator signatures, then the proof against it;
         the validator keys come from --genesis FILE (trusted) or else from the node's /v1/status
-  query consistency --from N [--to N]`,
+  query consistency --from N [--to N]
+  query state --key HEX [--height H] [--prove [--genesis FILE]]
+        a state key's value (null when absent) after block H (default: the head), with its proof;
+        accounts: 01+ADDRESS (hex, no gm) holds {alg, publicKey}, 02+ADDRESS its nonce (CBOR);
+        --prove verifies the proof against the stateRoot of block H's header and that header
+        against its certificate (validator keys as for proof --verify)`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
@@ -40,6 +70,9 @@ export const queryCommand: Command = {
         genesis: { type: "string" },
         from: { type: "string" },
         to: { type: "string" },
+        key: { type: "string" },
+        height: { type: "string" },
+        prove: { type: "boolean" },
         json: { type: "boolean" },
       },
       true,
@@ -79,14 +112,16 @@ export const queryCommand: Command = {
           break;
         }
         const checkpoint = await client.checkpoint();
-        // Trust comes from the genesis file when given; otherwise from the node's own view of its validators.
-        const genesis = values.genesis ? genesisFromJson(readFileSync(values.genesis, "utf8"), values.genesis) : genesisFromStatus(await client.status());
+        const genesis = await trustedValidators(client, values.genesis);
         verifyCheckpoint(checkpoint, genesis.validators, genesis.chainId);
         const proof = await client.inclusionProof(txHash, { recordIndex, treeSize: checkpoint.treeSize });
         verifyInclusionResponse(proof, checkpoint.rootHash);
         printJson(io, { verified: true, checkpoint: { height: checkpoint.height, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash }, proof });
         break;
       }
+      case "state":
+        await queryState(io, client, values);
+        break;
     }
     return 0;
   },

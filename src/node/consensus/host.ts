@@ -23,7 +23,7 @@
  */
 import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
-import { signAsync, type SigningKey } from "../../crypto/index.ts";
+import { sign, signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
   createCachingVerifier,
   createCommitteeVerifier,
@@ -60,6 +60,8 @@ export type ConsensusHostOptions = {
   readonly timing: ConsensusTiming;
   /** Defaults to voteDeliveryFor(the genesis committee size). */
   readonly voteDelivery?: VoteDelivery;
+  /** "threadpool" (default): sign actions answered by signAsync; "inline": signed inside the engine's step (benchmark comparison). */
+  readonly signing?: "threadpool" | "inline";
 };
 
 /**
@@ -165,7 +167,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         voteDelivery: this.voteDelivery,
       },
       // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
-      { app, signer: { external: true }, verifier: this.verifier, validatorSetProvider: null, blockSource: createStoreBlockSource(chain.store) },
+      { app, signer: this.opts.signing === "inline" ? { sign: (message) => sign(key, message) } : { external: true }, verifier: this.verifier, validatorSetProvider: null, blockSource: createStoreBlockSource(chain.store) },
     );
     this.running = true;
     this.endpoint = network.attach(this.opts.selfIndex, (from, frame) => this.onFrame(from, frame));

@@ -9,17 +9,15 @@
  * honest clocks must agree within that bound. Everything else is a function of the block and
  * its parent.
  */
-import { executeBlock, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, txRoot, type Block, type BlockHeader } from "../../ledger/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
-import { leafHash, openMerkleLog, type PreparedAppend } from "../../merkle/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import type { Clock, Logger } from "../types.ts";
-import { SpeculativeBlocks, tileKey, type ParentState, type SpeculativeBlock } from "./speculative.ts";
+import { SpeculativeBlocks, executeOnParent, tileKey, type ExecutedOnParent, type ParentState, type SpeculativeBlock } from "./speculative.ts";
 import { TxPreparer, TxSignatureCache, type PreparedTx, type TxKey } from "./txChecks.ts";
 
 export type LedgerApplicationOptions = {
@@ -44,7 +42,7 @@ export type LedgerApplicationModules = {
  */
 export const BLOCK_TIMESTAMP_AHEAD_MS_MAX = 5_000;
 
-type Executed = { readonly execution: BlockExecution; readonly logAppend: PreparedAppend };
+type Executed = ExecutedOnParent;
 
 export class LedgerApplication implements ConsensusApplication {
   readonly blocks: SpeculativeBlocks;
@@ -69,7 +67,7 @@ export class LedgerApplication implements ConsensusApplication {
     const carried = (txHashHex: string): boolean => parent.ancestry.some((block) => block.txHashesHex.has(txHashHex));
     const selected = mempool.select({ txsMax: this.opts.txsMax, entriesMax: this.opts.entriesMax, bytesMax: this.opts.bytesMax }, carried);
     const height = parent.height + 1;
-    const executed = executeOn(parent, height, selected);
+    const executed = executeOnParent(chain, parent, height, selected);
     if (executed.execution.rejected.length > 0) {
       // They cannot apply on this chain as it stands; keeping them would offer them forever.
       const refused = executed.execution.rejected.map((rejection) => (selected[rejection.index] as (typeof selected)[number]).txHashHex);
@@ -140,7 +138,7 @@ export class LedgerApplication implements ConsensusApplication {
     for (const tx of txs) entries += tx.entryCount;
     if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
     if (!bytesEqual(header.txRoot, txRoot(txs.map((tx) => tx.txHash)))) return "txRoot does not match the transactions";
-    const executed = executeOn(parent, header.height, txs);
+    const executed = executeOnParent(this.modules.chain, parent, header.height, txs);
     const refused = executed.execution.rejected[0];
     if (refused !== undefined) return `transaction ${(txs[refused.index] as PreparedTx).txHashHex} does not apply: ${refused.message}`;
     const badSignature = this.firstBadSignature(txs, parent);
@@ -221,11 +219,4 @@ export class LedgerApplication implements ConsensusApplication {
   isIdle(): boolean {
     return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs();
   }
-}
-
-function executeOn(parent: ParentState, height: number, txs: readonly ExecutionTx[]): Executed {
-  const execution = executeBlock(parent.accounts, { height, logSize: parent.logSize, stateRootPrevious: parent.stateRoot, txs });
-  const log = openMerkleLog(parent.tiles, parent.logSize);
-  const logAppend = log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
-  return { execution, logAppend };
 }

@@ -1,14 +1,16 @@
 /**
  * Executed, uncommitted blocks (DiemBFT-style execution before voting). Each block keeps
- * only what it changed: the accounts it wrote and the Merkle log tiles its entries touched.
- * The state after a block is those overlays, newest first, down to the committed head, over
- * the committed state (accounts cache, store tiles). Blocks that commit fall out of every
+ * only what it changed: the accounts it wrote, the Merkle log tiles its entries touched and
+ * its prepared state-tree version. The state after a block is those overlays, newest first,
+ * down to the committed head, over the committed state (accounts cache, store tiles, the
+ * state store's latest version, which is the head's). Blocks that commit fall out of every
  * walk the moment the chain's head passes them, so a commit is consistent before and after
  * the host applies it; `prune` then forgets them and every fork that no longer extends the head.
  */
-import type { Account, AccountReader, BlockExecution } from "../../app/index.ts";
+import { executeBlock, type Account, type AccountReader, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
 import type { Block } from "../../ledger/index.ts";
-import type { PreparedAppend, TileReader } from "../../merkle/index.ts";
+import { leafHash, openMerkleLog, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
+import type { PreparedStateUpdate } from "../../state/index.ts";
 import { assert, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 
@@ -36,9 +38,27 @@ export type ParentState = {
   readonly timestamp: number;
   readonly accounts: AccountReader;
   readonly tiles: TileReader;
+  /** Prepared state versions of the ancestry (newest first): the bases of a child's state version. */
+  readonly stateBases: readonly PreparedStateUpdate[];
   /** Uncommitted blocks from this one down to the committed head, newest first. */
   readonly ancestry: readonly SpeculativeBlock[];
 };
+
+export type ExecutedOnParent = { readonly execution: BlockExecution; readonly logAppend: PreparedAppend };
+
+/** Executes `txs` as block `height` on `parent`'s post-state: accounts, log and state tree, nothing written. */
+export function executeOnParent(chain: Chain, parent: ParentState, height: number, txs: readonly ExecutionTx[]): ExecutedOnParent {
+  assert(height === parent.height + 1, "executeOnParent: the block follows its parent");
+  const execution = executeBlock(parent.accounts, {
+    height,
+    logSize: parent.logSize,
+    txs,
+    prepareState: (writes) => chain.state.prepare(height, writes, { bases: parent.stateBases }),
+  });
+  const log = openMerkleLog(parent.tiles, parent.logSize);
+  const logAppend = log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
+  return { execution, logAppend };
+}
 
 /** The tree holds at most the engine's uncommitted blocks; a walk longer than this is a bug. */
 const ANCESTRY_BLOCKS_MAX = 100_000;
@@ -99,6 +119,7 @@ export class SpeculativeBlocks {
       logSize: header?.logSize ?? head.logSize,
       timestamp: header?.timestamp ?? head.timestamp,
       ancestry,
+      stateBases: ancestry.map((block) => block.execution.stateUpdate),
       accounts: {
         getAccount(address: Uint8Array): Account | undefined {
           const addressHex = toHex(address);

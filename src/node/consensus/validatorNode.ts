@@ -32,6 +32,7 @@ export type ValidatorNodeOptions = {
   readonly timestampAheadMsMax?: number;
   /** Defaults to the committee size's choice (host.ts voteDeliveryFor). */
   readonly voteDelivery?: VoteDelivery;
+  readonly signing?: "threadpool" | "inline";
   /**
    * Runs once the chain and application exist and before consensus starts (node/p2p serves
    * and runs block sync here): blocks it commits through `app` are the engine's new root.
@@ -88,7 +89,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
     const runningHost = new ConsensusHost(
-      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }) },
+      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }) },
       { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
     );
     host = runningHost;
