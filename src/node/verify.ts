@@ -1,6 +1,6 @@
 /**
  * Offline verification of a node's store: replays the whole chain from genesis and checks
- * every block link, certificate, transaction signature, tx root, log entry, log root, state
+ * every block link, certificate, transaction signature, evidence signature, tx root, log entry, log root, state
  * root and stored Merkle tile, and the stored state tree against the replayed one. Stops at
  * the first problem and names it.
  */
@@ -29,6 +29,7 @@ import {
 } from "../ledger/index.ts";
 import { accountStateWrites, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
+import { createCommittee, createCommitteeVerifier, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
@@ -59,6 +60,12 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   const tiles = createMemoryTileStore();
   const log = openMerkleLog(tiles, 0);
   const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
+  const evidenceContext: CertificateContext = {
+    chainId: genesis.chainId,
+    epoch: 0,
+    committee: createCommittee({ validators: genesis.validators }),
+    verifier: createCommitteeVerifier({ validators: genesis.validators }),
+  };
   // The replayed state tree: an in-memory store holding the latest version only.
   const replayed = openStateStore(new DatabaseSync(":memory:"));
   replayed.apply(replayed.prepare(0, []));
@@ -84,6 +91,11 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     check(row.logSize === header.logSize, height, "block row", "stored log size differs from the header");
     const evidence = attempt(height, "block evidence", () => decodeStoredEvidence(row.evidence, height));
     check(bytesEqual(hashEvidenceList(evidence), header.evidenceHash), height, "block evidence", "does not match the header's evidenceHash");
+    // Evidence slashes a validator: each item must be two conflicting messages its key signed.
+    evidence.forEach((item, i) => {
+      const rejection = verifyEvidence(item, evidenceContext);
+      check(rejection === null, height, `block evidence ${i}`, rejection?.message ?? "");
+    });
     const qc = attempt(height, "block certificate", () => decodeStoredQc(row.qc, height));
     check(bytesEqual(qc.blockHash, row.hash) && qc.height === height && qc.view === header.view, height, "block certificate", "certifies another block");
     attempt(height, "block certificate", () => verifyQuorumCertificate(qc, genesis.validators, genesis.chainId));
