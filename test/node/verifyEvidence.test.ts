@@ -14,7 +14,7 @@ function doubleVote(t: TestChain, tamper: boolean): Evidence {
     voteRecord(chainId, { type: "vote", epoch: 0, view: 7, height: 5, blockHash, sender: 0, signature: sign(key, voteMessage(chainId, 7, 5, blockHash)) });
   const first = vote(new Uint8Array(32).fill(1), t.validatorKey);
   const second = vote(new Uint8Array(32).fill(2), t.validatorKey);
-  if (tamper) second.signature[10] ^= 0x01;
+  if (tamper) second.signature.set([(second.signature[10] ?? 0) ^ 0x01], 10);
   return createEvidence(t.genesis.validators[0]!.address, first, second);
 }
 
