@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parseWith, s } from "../codec/index.ts";
 import { BLOCK_ENTRIES_MAX, BLOCK_TXS_MAX } from "../ledger/index.ts";
+import { CHANNELS_MAX, resolveChannelsOptions, resolveDandelionOptions, type ChannelConfig, type DandelionOptions } from "../p2p/index.ts";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
 
 export type NodeConfig = {
@@ -19,10 +20,20 @@ export type NodeConfig = {
    * Peer-to-peer networking of a multi-validator chain (unused by a one-validator chain).
    * `listen`: the multiaddr to listen on; `bootstrap`: peers dialled at start and redialled
    * whenever the connection drops (`/ip4/../tcp/../p2p/<PeerId>`); `allow`: ML-DSA addresses
-   * ("gm...") admitted besides the genesis validators (permissioned allowlist).
+   * ("gm...") admitted besides the genesis validators (permissioned allowlist);
+   * `channels`: the ways out for dialing, in order of preference, with fallback (decision 0502);
+   * `dandelion`: Dandelion++ stem routing of this validator's own transactions (decision 0502).
    */
-  readonly p2p: { readonly listen: string; readonly bootstrap: readonly string[]; readonly allow: readonly string[] };
+  readonly p2p: {
+    readonly listen: string;
+    readonly bootstrap: readonly string[];
+    readonly allow: readonly string[];
+    readonly channels: readonly ChannelConfig[];
+    readonly dandelion: NodeDandelionConfig;
+  };
 };
+
+export type NodeDandelionConfig = Pick<DandelionOptions, "enabled" | "fluffProbabilityBps" | "epochMs" | "embargoMsMin" | "embargoMsMax">;
 
 export const defaultNodeConfig: NodeConfig = {
   // Loopback by default: exposing a node is an operator's explicit choice.
@@ -32,11 +43,43 @@ export const defaultNodeConfig: NodeConfig = {
   mempool: { txsMax: 50_000 },
   log: { level: "info" },
   // Loopback by default, like the API; 26656 is the port operators of BFT chains expect.
-  p2p: { listen: "/ip4/127.0.0.1/tcp/26656", bootstrap: [], allow: [] },
+  p2p: {
+    listen: "/ip4/127.0.0.1/tcp/26656",
+    bootstrap: [],
+    allow: [],
+    channels: [{ name: "direct", kind: "tcp" }],
+    dandelion: {
+      enabled: true,
+      // q = 10% and 10-minute epochs: the paper's and BIP 156's values (p2p/dandelion/options.ts).
+      fluffProbabilityBps: 1_000,
+      epochMs: 10 * 60 * 1_000,
+      // Validators keep open qstp connections to each other, so a stem hop is one request plus a
+      // signature check: milliseconds, and a 10-hop stem well under a second. A 2 s floor keeps
+      // honest stems fluffing before any embargo; the 6 s ceiling bounds what a black-holed stem
+      // adds to a transaction's commit latency (a devnet client waits 30 s). BIP 156's 10-30 s
+      // budget is for Internet-wide hops.
+      embargoMsMin: 2_000,
+      embargoMsMax: 6_000,
+    },
+  },
 };
 
 /** Bootstrap peers and extra allowed identities a config may list. */
 const P2P_PEERS_MAX = 1_000;
+
+const channelName = s.string({ minLength: 1, maxLength: 32, pattern: /^[a-z0-9_-]+$/ });
+const channelTimeout = s.optional(s.uint({ min: 1, max: 600_000 }));
+const channelSchema = s.union("kind", [
+  s.object({ name: channelName, kind: s.literal("tcp"), connectTimeoutMs: channelTimeout }),
+  s.object({
+    name: channelName,
+    kind: s.literal("socks5"),
+    proxy: s.string({ minLength: 3, maxLength: 300 }),
+    username: s.optional(s.string({ minLength: 1, maxLength: 255 })),
+    password: s.optional(s.string({ minLength: 1, maxLength: 255 })),
+    connectTimeoutMs: channelTimeout,
+  }),
+]);
 
 const configSchema = s.object({
   api: s.optional(s.object({ host: s.optional(s.string({ minLength: 1, maxLength: 255 })), port: s.optional(s.uint({ max: 65_535 })) })),
@@ -54,6 +97,16 @@ const configSchema = s.object({
       listen: s.optional(s.string({ minLength: 1, maxLength: 1024 })),
       bootstrap: s.optional(s.array(s.string({ minLength: 1, maxLength: 1024 }), { maxLength: P2P_PEERS_MAX })),
       allow: s.optional(s.array(s.string({ minLength: 42, maxLength: 42 }), { maxLength: P2P_PEERS_MAX })),
+      channels: s.optional(s.array(channelSchema, { minLength: 1, maxLength: CHANNELS_MAX })),
+      dandelion: s.optional(
+        s.object({
+          enabled: s.optional(s.bool()),
+          fluffProbabilityBps: s.optional(s.uint({ max: 10_000 })),
+          epochMs: s.optional(s.uint({ min: 1, max: 7 * 24 * 3_600_000 })),
+          embargoMsMin: s.optional(s.uint({ min: 1, max: 3_600_000 })),
+          embargoMsMax: s.optional(s.uint({ min: 1, max: 3_600_000 })),
+        }),
+      ),
     }),
   ),
 });
@@ -63,7 +116,7 @@ type PartialConfig = ReturnType<typeof configSchema.parse>;
 export const CONFIG_FILE = "config.yaml";
 
 /** Environment variables and the config path each one sets. */
-const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind: "number" | "string"]> = {
+const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind: "number" | "string" | "boolean"]> = {
   GHOSTMESH_API_HOST: ["api", "host", "string"],
   GHOSTMESH_API_PORT: ["api", "port", "number"],
   GHOSTMESH_BLOCK_INTERVAL_MS: ["block", "intervalMs", "number"],
@@ -72,6 +125,10 @@ const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
   GHOSTMESH_P2P_LISTEN: ["p2p", "listen", "string"],
+  // Channels are a list of objects: config.yaml only.
+  GHOSTMESH_P2P_DANDELION_ENABLED: ["p2p", "dandelion.enabled", "boolean"],
+  GHOSTMESH_P2P_DANDELION_EMBARGO_MS_MIN: ["p2p", "dandelion.embargoMsMin", "number"],
+  GHOSTMESH_P2P_DANDELION_EMBARGO_MS_MAX: ["p2p", "dandelion.embargoMsMax", "number"],
 };
 
 export function loadNodeConfig(home: string, env: NodeJS.ProcessEnv, overrides: PartialConfig = {}): NodeConfig {
@@ -87,7 +144,32 @@ export function loadNodeConfig(home: string, env: NodeJS.ProcessEnv, overrides: 
     fromFile = parseConfig(raw, path);
   }
   const fromEnv = parseConfig(envConfig(env), "environment (GHOSTMESH_*)");
-  return merge(merge(merge(defaultNodeConfig, fromFile), fromEnv), parseConfig(overrides, "command-line flags"));
+  const config = merge(merge(merge(defaultNodeConfig, fromFile), fromEnv), parseConfig(overrides, "command-line flags"));
+  checkP2pConfig(config, existsSync(path) ? path : "configuration");
+  return config;
+}
+
+/** Rules across fields (unique channel names, proxy "host:port", embargo range), named by field. */
+function checkP2pConfig(config: NodeConfig, source: string): void {
+  const { channels, dandelion } = config.p2p;
+  for (const [i, channel] of channels.entries()) {
+    try {
+      resolveChannelsOptions({ channels: [channel] });
+    } catch (err) {
+      throw new GhostmeshError("NODE_CONFIG_INVALID", `${source}: p2p.channels[${i}] (${channel.name}): ${errorMessage(err).replace(/^channels: /, "")}`, { source, field: `p2p.channels[${i}]` });
+    }
+    const first = channels.findIndex((other) => other.name === channel.name);
+    if (first !== i) {
+      throw new GhostmeshError("NODE_CONFIG_INVALID", `${source}: p2p.channels[${i}].name: "${channel.name}" is already the name of p2p.channels[${first}]; names must be unique`, { source, field: `p2p.channels[${i}].name` });
+    }
+  }
+  if (dandelion.embargoMsMin > dandelion.embargoMsMax) {
+    throw new GhostmeshError("NODE_CONFIG_INVALID", `${source}: p2p.dandelion.embargoMsMin (${dandelion.embargoMsMin}) must not exceed p2p.dandelion.embargoMsMax (${dandelion.embargoMsMax})`, {
+      source,
+      field: "p2p.dandelion.embargoMsMin",
+    });
+  }
+  resolveDandelionOptions(dandelion);
 }
 
 function parseConfig(raw: unknown, source: string): PartialConfig {
@@ -103,8 +185,12 @@ function envConfig(env: NodeJS.ProcessEnv): Record<string, Record<string, unknow
   for (const [name, [section, key, kind]] of Object.entries(ENV_VARIABLES)) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    const parsed = kind === "number" && /^\d+$/.test(value) ? Number(value) : value;
-    (out[section] ??= {})[key] = parsed;
+    const parsed = kind === "number" && /^\d+$/.test(value) ? Number(value) : kind === "boolean" && (value === "true" || value === "false") ? value === "true" : value;
+    // "dandelion.enabled": a key of a nested section.
+    const [outer, inner] = key.split(".") as [string, string | undefined];
+    const target = (out[section] ??= {});
+    if (inner === undefined) target[outer] = parsed;
+    else ((target[outer] ??= {}) as Record<string, unknown>)[inner] = parsed;
   }
   return out;
 }
@@ -115,7 +201,7 @@ function merge(base: NodeConfig, over: PartialConfig): NodeConfig {
     block: { ...base.block, ...stripUndefined(over.block) },
     mempool: { ...base.mempool, ...stripUndefined(over.mempool) },
     log: { ...base.log, ...stripUndefined(over.log) },
-    p2p: { ...base.p2p, ...stripUndefined(over.p2p) },
+    p2p: { ...base.p2p, ...stripUndefined(over.p2p), dandelion: { ...base.p2p.dandelion, ...stripUndefined(over.p2p?.dandelion) } },
   };
 }
 

@@ -88,6 +88,7 @@ class Libp2pHost implements T.P2pHost {
       gater: banGater(this.#reputation),
       reputationOfPeer: (peerId) => this.#reputation.scoreOfPeer(peerId),
       clock: this.#clock,
+      registry: this.#modules.registry ?? null,
     });
     this.#node = node;
     const shared = { identityOf: (peerId: PeerId) => node.encrypter.remoteIdentity(peerId), penalize: this.#penalizePeer, logger: this.#modules.logger, metrics: this.#metrics };

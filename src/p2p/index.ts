@@ -6,7 +6,7 @@ export * from "./qstp/index.ts";
 // The libp2p host: gossip topics, request/response, peer reputation (docs/decisions/0501-p2p-host.md).
 export { createP2pHost } from "./host.ts";
 export type { P2pHostModules } from "./host.ts";
-export { defaultP2pHostOptions, defaultReputationOptions, resolveP2pHostOptions } from "./options.ts";
+export { defaultP2pHostOptions, defaultReputationOptions, resolveP2pHostOptions, dialTimeoutsOf } from "./options.ts";
 export type { P2pHostOptions, P2pHostOptionsInput, ReputationOptions, PeerPenalties, TxBatcherOptions } from "./options.ts";
 export { GossipTopic, GOSSIP_TOPICS, gossipTopicName, gossipMessageId, GOSSIP_MESSAGE_ID_SIZE_BYTES } from "./topics.ts";
 export { GossipVerdict, PeerAction } from "./types.ts";

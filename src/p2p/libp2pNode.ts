@@ -2,10 +2,11 @@ import { gossipsub, type GossipSub, type TopicValidatorResult } from "@libp2p/go
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify, type Identify } from "@libp2p/identify";
 import type { ConnectionGater, Libp2p, PrivateKey } from "@libp2p/interface";
-import { tcp } from "@libp2p/tcp";
 import { createLibp2p } from "libp2p";
+import type { Registry } from "prom-client";
+import { channels } from "./channels/index.ts";
 import { assert, toHex } from "../util/index.ts";
-import type { P2pHostOptions } from "./options.ts";
+import { dialTimeoutsOf, type P2pHostOptions } from "./options.ts";
 import { qstp, type QstpAllowlist, type QstpEncrypter } from "./qstp/index.ts";
 import { peerScoreParams, peerScoreThresholds } from "./scoring.ts";
 import { GOSSIP_TOPICS, gossipMessageId, gossipTopicName } from "./topics.ts";
@@ -22,6 +23,8 @@ export type Libp2pNodeParts = {
   readonly gater: ConnectionGater;
   readonly reputationOfPeer: (peerId: string) => number;
   readonly clock: P2pClock;
+  /** Per-channel dial metrics go here (decision 0502); null runs without them. */
+  readonly registry: Registry | null;
 };
 
 /**
@@ -45,17 +48,18 @@ function asGossipsubService(pubsub: GossipSub): GossipsubService {
 
 export type Libp2pNode = { readonly libp2p: Libp2p<{ identify: Identify; pubsub: GossipSub }>; readonly gossipsub: GossipsubService; readonly encrypter: QstpEncrypter };
 
-/** TCP → qstp → yamux, identify, and gossipsub configured for the four Ghostmesh topics (not started). */
+/** Channels (direct TCP, SOCKS5; listening on TCP) → qstp → yamux, identify, and gossipsub configured for the four Ghostmesh topics (not started). */
 export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodeParts): Promise<Libp2pNode> {
   const encrypterFactory = qstp(opts.qstp, { signingKey: parts.signingKey, allowlist: parts.admission, clock: parts.clock });
   let encrypter = undefined as QstpEncrypter | undefined;
   const topicNames = GOSSIP_TOPICS.map((topic) => gossipTopicName(opts.chainId, topic));
   const gossipSizeBytesMax = Math.max(...Object.values(opts.gossipSizeBytesMax));
+  const { addressDialTimeoutMs, dialTimeoutMs } = dialTimeoutsOf(opts.channels);
   const libp2p = await createLibp2p<{ identify: Identify; pubsub: GossipSub }>({
     start: false,
     privateKey: parts.peerPrivateKey,
     addresses: { listen: [...opts.listenAddresses] },
-    transports: [tcp()],
+    transports: [channels(opts.channels, { register: parts.registry })],
     connectionEncrypters: [(components) => (encrypter = encrypterFactory(components))],
     streamMuxers: [yamux()],
     connectionGater: parts.gater,
@@ -65,6 +69,9 @@ export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodePa
       inboundConnectionThreshold: opts.inboundConnectionsPerSecondMax,
       // Our Redialer owns reconnection to bootstrap peers, without a retry limit.
       reconnectRetries: 0,
+      // Raised when a proxy channel is configured (options.ts dialTimeoutsOf).
+      addressDialTimeout: addressDialTimeoutMs,
+      dialTimeout: dialTimeoutMs,
     },
     services: {
       identify: identify(),

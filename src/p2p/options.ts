@@ -1,5 +1,6 @@
 import { TX_WIRE_BYTES_MAX } from "../ledger/index.ts";
 import type { QstpOptions } from "./qstp/index.ts";
+import { ChannelKind, defaultChannelsOptions, resolveChannelsOptions, type ChannelsOptions } from "./channels/index.ts";
 import { p2pError } from "./errors.ts";
 import type { GossipTopic } from "./topics.ts";
 
@@ -54,6 +55,8 @@ export type P2pHostOptions = {
   readonly txBatcher: TxBatcherOptions;
   readonly reputation: ReputationOptions;
   readonly qstp: Partial<QstpOptions>;
+  /** The ways out for dialing (direct TCP, SOCKS5 proxies), in order of preference (decision 0502). */
+  readonly channels: ChannelsOptions;
 };
 
 /** Framing of the CBOR array around a batch's transactions: head bytes plus one byte-string head per tx. */
@@ -101,9 +104,11 @@ export const defaultP2pHostOptions: Omit<P2pHostOptions, "chainId"> = {
   txBatcher: { delayMs: 20, sizeBytesMax: 512 * 1024, txsMax: 2048 },
   reputation: defaultReputationOptions,
   qstp: {},
+  channels: defaultChannelsOptions,
 };
 
-export type P2pHostOptionsInput = Partial<Omit<P2pHostOptions, "reputation" | "txBatcher" | "gossipSizeBytesMax">> & {
+export type P2pHostOptionsInput = Partial<Omit<P2pHostOptions, "reputation" | "txBatcher" | "gossipSizeBytesMax" | "channels">> & {
+  readonly channels?: Partial<ChannelsOptions>;
   readonly chainId: string;
   readonly reputation?: Partial<Omit<ReputationOptions, "penalties">> & { readonly penalties?: Partial<PeerPenalties> };
   readonly txBatcher?: Partial<TxBatcherOptions>;
@@ -121,6 +126,7 @@ export function resolveP2pHostOptions(opts: P2pHostOptionsInput): P2pHostOptions
     ...opts,
     gossipSizeBytesMax: { ...defaultP2pHostOptions.gossipSizeBytesMax, ...opts.gossipSizeBytesMax },
     txBatcher: { ...defaultP2pHostOptions.txBatcher, ...opts.txBatcher },
+    channels: { ...defaultChannelsOptions, ...opts.channels },
     reputation: {
       ...defaultReputationOptions,
       ...reputationInput,
@@ -128,6 +134,8 @@ export function resolveP2pHostOptions(opts: P2pHostOptionsInput): P2pHostOptions
     },
   };
   checkIntegers(resolved);
+  // Channel names, proxies and timeouts are checked now, not at the first dial (P2P_CHANNEL_INVALID_OPTIONS).
+  resolveChannelsOptions(resolved.channels);
   if (resolved.redialDelayMsMin > resolved.redialDelayMsMax) {
     throw p2pError("P2P_INVALID_OPTIONS", "redialDelayMsMin must not exceed redialDelayMsMax", {
       field: "redialDelayMsMin",
@@ -171,4 +179,27 @@ function checkIntegers(o: P2pHostOptions): void {
     }
   }
   if (o.listenAddresses.length === 0) throw p2pError("P2P_INVALID_OPTIONS", "listenAddresses must name at least one address", { field: "listenAddresses" });
+}
+
+/** libp2p's own per-address dial budget (connectionManager.addressDialTimeout default). */
+export const LIBP2P_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT = 6_000;
+/** libp2p's whole-dial budget (connectionManager.dialTimeout default). */
+export const LIBP2P_DIAL_TIMEOUT_MS_DEFAULT = 10_000;
+/** Room after the byte stream opens: multistream-select, the qstp handshake (ML-KEM + ML-DSA), yamux. */
+const UPGRADE_MS_MARGIN = 10_000;
+
+/**
+ * libp2p's dial budgets for these channels. With direct TCP only, libp2p's defaults stand. With
+ * a SOCKS5 channel, libp2p would abort each address after 6 s, before a Tor circuit (20 s
+ * connect timeout) or the fallback to the next channel could finish (decision 0502): the
+ * budget becomes every channel's connect timeout in turn plus the upgrade.
+ */
+export function dialTimeoutsOf(channels: ChannelsOptions): { readonly addressDialTimeoutMs: number; readonly dialTimeoutMs: number } {
+  const resolved = resolveChannelsOptions(channels);
+  if (!resolved.channels.some((channel) => channel.kind === ChannelKind.socks5)) {
+    return { addressDialTimeoutMs: LIBP2P_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT, dialTimeoutMs: LIBP2P_DIAL_TIMEOUT_MS_DEFAULT };
+  }
+  const channelsMs = resolved.channels.reduce((sum, channel) => sum + channel.connectTimeoutMs, 0);
+  const addressDialTimeoutMs = Math.max(LIBP2P_ADDRESS_DIAL_TIMEOUT_MS_DEFAULT, channelsMs + UPGRADE_MS_MARGIN);
+  return { addressDialTimeoutMs, dialTimeoutMs: Math.max(LIBP2P_DIAL_TIMEOUT_MS_DEFAULT, addressDialTimeoutMs + UPGRADE_MS_MARGIN) };
 }

@@ -10,6 +10,7 @@
 import { decodeConsensusMessage, type ConsensusMessage } from "../../consensus/index.ts";
 import { decodeSignedTx } from "../../ledger/index.ts";
 import { GossipTopic, GossipVerdict, decodeTxBatch, type GossipValidator, type PeerContext } from "../../p2p/index.ts";
+import { toHex } from "../../util/index.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 
 /** The gossip topic of each broadcast consensus message type; block requests/responses are unicast. */
@@ -48,21 +49,29 @@ export function consensusGossipValidator(topic: GossipTopic, peers: ValidatorPee
 
 export type TxBatchLimits = { readonly txsMax: number; readonly sizeBytesMax: number };
 
+/** A validated tx batch: its transactions and their hashes (hex), in batch order. */
+export type DecodedTxBatch = { readonly txs: readonly Uint8Array[]; readonly hashHexes: readonly string[] };
+
+/** Splits a batch and decodes each transaction (stateless validation); throws when any is malformed. */
+export function decodeTxBatchChecked(chainId: string, limits: TxBatchLimits, data: Uint8Array): DecodedTxBatch {
+  const txs = decodeTxBatch(data, limits);
+  return { txs, hashHexes: txs.map((tx) => toHex(decodeSignedTx(tx, chainId).txHash)) };
+}
+
 /**
- * The batch's transactions, or undefined when any of them is malformed. `decoded` remembers
- * the result for the handler that runs next on the same bytes (gossipsub hands both the same
- * Uint8Array), so a batch is split once.
+ * Rejects a batch when any of its transactions is malformed. `decoded` remembers the result
+ * for the handler that runs next on the same bytes (gossipsub hands both the same
+ * Uint8Array), so a batch is split and decoded once.
  */
-export function txGossipValidator(chainId: string, limits: TxBatchLimits, decoded: WeakMap<Uint8Array, Uint8Array[]>): GossipValidator {
+export function txGossipValidator(chainId: string, limits: TxBatchLimits, decoded: WeakMap<Uint8Array, DecodedTxBatch>): GossipValidator {
   return (data) => {
-    let txs: Uint8Array[];
+    let batch: DecodedTxBatch;
     try {
-      txs = decodeTxBatch(data, limits);
-      for (const tx of txs) decodeSignedTx(tx, chainId);
+      batch = decodeTxBatchChecked(chainId, limits, data);
     } catch {
       return Promise.resolve(GossipVerdict.reject);
     }
-    decoded.set(data, txs);
+    decoded.set(data, batch);
     return Promise.resolve(GossipVerdict.accept);
   };
 }

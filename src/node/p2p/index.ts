@@ -11,3 +11,4 @@ export { startP2pValidatorNode, type P2pValidatorOptions, type P2pValidatorModul
 export { configureP2pDevnet, type P2pDevnetNode } from "./devnet.ts";
 export { findFreePorts } from "./ports.ts";
 export { BlockSync, defaultBlockSyncOptions, type BlockSyncOptions, type BlockSyncModules } from "./sync.ts";
+export { StemRelay, STEM_PROTOCOL, type StemRelayEvent, type StemRelayStats, type StemAdmission } from "./stemRelay.ts";

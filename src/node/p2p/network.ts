@@ -9,19 +9,30 @@
  * proved on the connection the frame arrived on; for transactions relayed by a configured
  * non-validator peer it is -1 (transactions carry their own signatures; no one uses `from`).
  */
-import { defaultP2pHostOptions, GossipTopic, p2pError, decodeTxBatch, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
+import { defaultP2pHostOptions, GossipTopic, p2pError, type DandelionOptions, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { assert } from "../../util/index.ts";
 import { NetworkTopic, type ConsensusNetwork, type FrameHandler, type NetworkEndpoint, type NetworkFrame } from "../consensus/index.ts";
 import type { Logger } from "../types.ts";
-import { consensusGossipValidator, gossipTopicOfMessageType, txGossipValidator, type TxBatchLimits } from "./gossipValidation.ts";
+import { consensusGossipValidator, decodeTxBatchChecked, gossipTopicOfMessageType, txGossipValidator, type DecodedTxBatch, type TxBatchLimits } from "./gossipValidation.ts";
+import { StemRelay, type StemRelayEvent } from "./stemRelay.ts";
 import { peekConsensusMessageType } from "./messageType.ts";
 import { decodeUnicastFrames } from "./unicastFrames.ts";
 import { UNICAST_PROTOCOL, UNICAST_REQUEST_BYTES_MAX, UNICAST_REQUEST_FRAMES_MAX, UnicastLinks } from "./unicast.ts";
 import { ValidatorPeers } from "./validatorPeers.ts";
 
-export type P2pConsensusNetworkOptions = { readonly genesis: Genesis; readonly txBatchLimits?: TxBatchLimits };
-export type P2pConsensusNetworkModules = { readonly host: P2pHost; readonly logger: Logger };
+export type P2pConsensusNetworkOptions = {
+  readonly genesis: Genesis;
+  readonly txBatchLimits?: TxBatchLimits;
+  /** Dandelion++ for this validator's own transactions (decision 0502); absent or disabled: immediate gossip. */
+  readonly dandelion?: Partial<DandelionOptions>;
+};
+export type P2pConsensusNetworkModules = {
+  readonly host: P2pHost;
+  readonly logger: Logger;
+  /** Sees every stem and fluff of this node (tests). */
+  readonly stemObserver?: (event: StemRelayEvent) => void;
+};
 
 /** Transaction batches as the host's batcher builds them (decision 0501 defaults). */
 const defaultTxBatchLimits: TxBatchLimits = { txsMax: defaultP2pHostOptions.txBatcher.txsMax, sizeBytesMax: defaultP2pHostOptions.gossipSizeBytesMax.tx };
@@ -34,7 +45,10 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private readonly host: P2pHost;
   private readonly logger: Logger;
   private readonly unicast: UnicastLinks;
-  private readonly txBatches = new WeakMap<Uint8Array, Uint8Array[]>();
+  private readonly txBatches = new WeakMap<Uint8Array, DecodedTxBatch>();
+  /** Dandelion++ routing of own transactions; null when disabled (every transaction gossiped at once). */
+  readonly stemRelay: StemRelay | null;
+  private readonly chainId: string;
   private readonly txBatchLimits: TxBatchLimits;
   private handler: FrameHandler | null = null;
   private gossipPublished = 0;
@@ -46,6 +60,11 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     this.peers = new ValidatorPeers(opts.genesis);
     this.txBatchLimits = opts.txBatchLimits ?? defaultTxBatchLimits;
     this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
+    this.chainId = opts.genesis.chainId;
+    const dandelionOn = opts.dandelion !== undefined && opts.dandelion.enabled !== false;
+    this.stemRelay = dandelionOn
+      ? new StemRelay(opts.dandelion ?? {}, { host: this.host, peers: this.peers, logger: this.logger.child({ module: "dandelion" }), ...(modules.stemObserver ? { observer: modules.stemObserver } : {}) })
+      : null;
   }
 
   /** Subscribes to the four topics and serves the unicast protocol; frames wait for `attach`. */
@@ -61,6 +80,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
       // Sending one request at a time per link, an honest peer never has more than one open.
       concurrentPerPeerMax: 2,
     });
+    await network.stemRelay?.start();
     return network;
   }
 
@@ -96,13 +116,15 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   /** Stops serving: topics are left; the host is the caller's to stop. */
   close(): void {
     this.handler = null;
+    this.stemRelay?.close();
     this.unicast.close();
     for (const topic of [...CONSENSUS_GOSSIP_TOPICS, GossipTopic.tx]) this.host.unsubscribe(topic);
   }
 
   private broadcast(self: number, frame: NetworkFrame): void {
     if (frame.topic === NetworkTopic.tx) {
-      this.host.queueTx(frame.bytes);
+      if (this.stemRelay === null) this.host.queueTx(frame.bytes);
+      else this.stemRelay.submitLocal(frame.bytes);
       return;
     }
     const type = peekConsensusMessageType(frame.bytes);
@@ -131,9 +153,11 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private readonly onTxGossip: GossipHandler = (data, from) => {
     const handler = this.handler;
     if (handler === null) return;
-    const txs = this.txBatches.get(data) ?? decodeTxBatch(data, this.txBatchLimits);
+    const batch = this.txBatches.get(data) ?? decodeTxBatchChecked(this.chainId, this.txBatchLimits, data);
     const fromIndex = this.peers.indexOf(from.identity.address) ?? -1;
-    for (const tx of txs) handler(fromIndex, { topic: NetworkTopic.tx, bytes: tx });
+    // Seen diffused: the stem phase of these transactions is over here.
+    if (this.stemRelay !== null) for (const hashHex of batch.hashHexes) this.stemRelay.onFluffSeen(hashHex);
+    for (const tx of batch.txs) handler(fromIndex, { topic: NetworkTopic.tx, bytes: tx });
   };
 
   private onUnicast(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {

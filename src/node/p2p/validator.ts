@@ -16,6 +16,7 @@ import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
 import type { Clock, Logger } from "../types.ts";
 import { P2pConsensusNetwork } from "./network.ts";
+import type { StemRelayEvent } from "./stemRelay.ts";
 import { BlockSync, defaultBlockSyncOptions, type BlockSyncOptions } from "./sync.ts";
 import { ValidatorPeers } from "./validatorPeers.ts";
 
@@ -25,11 +26,17 @@ export type P2pValidatorOptions = {
   readonly genesis: Genesis;
   readonly timing?: ConsensusTiming;
   /** Host options beyond the config (tests shorten redial delays). */
-  readonly p2p?: Partial<Omit<P2pHostOptionsInput, "chainId" | "listenAddresses" | "bootstrapAddresses" | "allowlist">>;
+  readonly p2p?: Partial<Omit<P2pHostOptionsInput, "chainId" | "listenAddresses" | "bootstrapAddresses" | "allowlist" | "channels">>;
   readonly sync?: Partial<BlockSyncOptions>;
 };
 
-export type P2pValidatorModules = { readonly key: SigningKey; readonly logger?: Logger; readonly clock?: Clock };
+export type P2pValidatorModules = {
+  readonly key: SigningKey;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Sees this validator's Dandelion stems and fluffs (tests). */
+  readonly stemObserver?: (event: StemRelayEvent) => void;
+};
 
 export type RunningP2pValidator = RunningValidator & { readonly p2p: P2pHost; readonly network: P2pConsensusNetwork; readonly sync: BlockSync };
 
@@ -45,11 +52,12 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
   try {
     const allowlist = [...new Set([...new ValidatorPeers(genesis).addresses(genesis), ...config.p2p.allow])];
     host = await createP2pHost(
-      { ...opts.p2p, chainId: genesis.chainId, listenAddresses: [config.p2p.listen], bootstrapAddresses: config.p2p.bootstrap, allowlist },
+      { ...opts.p2p, chainId: genesis.chainId, listenAddresses: [config.p2p.listen], bootstrapAddresses: config.p2p.bootstrap, allowlist, channels: { channels: config.p2p.channels } },
       { peerPrivateKey: await loadOrCreateNodeKey(paths.p2pKey), signingKey: modules.key, logger: logger.child({ module: "p2p" }), registry, db },
     );
     await host.start();
-    network = await P2pConsensusNetwork.create({ genesis }, { host, logger: logger.child({ module: "p2p-consensus" }) });
+    const observer = modules.stemObserver === undefined ? {} : { stemObserver: modules.stemObserver };
+    network = await P2pConsensusNetwork.create({ genesis, dandelion: config.p2p.dandelion }, { host, logger: logger.child({ module: "p2p-consensus" }), ...observer });
     const timing = opts.timing === undefined ? {} : { timing: opts.timing };
     const clock = modules.clock === undefined ? {} : { clock: modules.clock };
     const sync = new BlockSync({ ...defaultBlockSyncOptions, ...opts.sync }, { host, peers: network.peers, genesis, logger: logger.child({ module: "sync" }) });
@@ -58,6 +66,14 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
       await sync.catchUp(chain, app);
     };
     const validator = await startValidatorNode({ home: opts.home, config, genesis, beforeConsensus, ...timing }, { key: modules.key, network, logger, registry, ...clock });
+    // Stems are verified by mempool admission, so they are served once the validator runs.
+    const { mempool, host: consensusHost } = validator;
+    network.stemRelay?.setAdmission({
+      admit: async (bytes) => {
+        const poolTx = await mempool.admit(bytes);
+        return () => consensusHost.notifyAdmitted(poolTx, bytes);
+      },
+    });
     const running = { host, network };
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
@@ -69,7 +85,10 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
       })();
       return stopping;
     };
-    logger.info({ peerId: host.peerId.toString(), p2p: host.multiaddrs().map(String), bootstrap: config.p2p.bootstrap.length }, "Validator network started");
+    logger.info(
+      { peerId: host.peerId.toString(), p2p: host.multiaddrs().map(String), bootstrap: config.p2p.bootstrap.length, channels: config.p2p.channels.map((c) => c.name), dandelion: config.p2p.dandelion.enabled },
+      "Validator network started",
+    );
     return { ...validator, p2p: host, network, sync, stop };
   } catch (err) {
     network?.close();

@@ -128,6 +128,15 @@ export class DandelionRouter {
     return actions;
   }
 
+  /**
+   * Whether the transaction is known diffused here (fluffed by this node or seen in gossip).
+   * The node sends such a transaction again by gossip when asked to (a re-gossip after a view
+   * timeout reveals nothing: it is public already), where onLocalTx would ignore it.
+   */
+  isFluffed(hashHex: string): boolean {
+    return this.fluffedHashes.has(hashHex);
+  }
+
   /** When onTick next has work: the earliest embargo or the epoch end. */
   nextDeadlineMs(): number {
     let deadline = this.epochStartMs + this.options.epochMs;

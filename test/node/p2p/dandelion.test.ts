@@ -1,0 +1,103 @@
+/**
+ * Dandelion++ wired into four validators over libp2p on 127.0.0.1: transactions submitted to
+ * any validator go on the stem (a verified request to a successor) before anyone gossips them,
+ * and all of them commit, with identical chains.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { pino } from "pino";
+import { GhostmeshClient } from "../../../src/client/index.ts";
+import { loadNodeConfig } from "../../../src/node/config.ts";
+import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
+import { formatAddress } from "../../../src/crypto/index.ts";
+import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, STEM_PROTOCOL, type RunningP2pValidator, type StemRelayEvent } from "../../../src/node/p2p/index.ts";
+import type { Logger } from "../../../src/node/types.ts";
+import { GossipTopic } from "../../../src/p2p/index.ts";
+import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+
+const silent = pino({ level: "silent" }) as unknown as Logger;
+const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+// Every validator a relayer (q = 0): a stem ends only in a loop or at its embargo, and the
+// embargo is long enough that, in this test, only loops end stems.
+const DANDELION = { enabled: true, fluffProbabilityBps: 0, epochMs: 600_000, embargoMsMin: 60_000, embargoMsMax: 90_000 };
+
+type Observed = StemRelayEvent & { readonly node: number };
+
+describe("validators over libp2p with Dandelion++: stem before fluff", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-dandelion-"));
+  let homes: DevnetHomes;
+  const validators: RunningP2pValidator[] = [];
+  const events: Observed[] = [];
+
+  before(async () => {
+    homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
+    for (const [node, { home, key }] of homes.homes.entries()) {
+      const loaded = loadNodeConfig(home, {});
+      const config = { ...loaded, log: { level: "silent" as const }, p2p: { ...loaded.p2p, dandelion: DANDELION } };
+      const stemObserver = (event: StemRelayEvent): void => void events.push({ ...event, node });
+      validators.push(await startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: TIMING, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 1000 } }, { key, logger: silent, stemObserver }));
+    }
+    await waitFor("a full mesh of validator connections", () => (validators.every((v) => v.p2p.peers().length === 3 && v.p2p.topicPeers(GossipTopic.tx).length === 3) ? true : undefined), 20_000);
+  });
+
+  after(async () => {
+    for (const validator of [...validators].reverse()) await validator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("commits transactions submitted to every validator, with identical block hashes", async () => {
+    const accounts = [newAccount(), newAccount(), newAccount(), newAccount()];
+    const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
+    await Promise.all(
+      accounts.map(async (account, i) => {
+        const response = await client(i).submitTx(signNext(account, { type: "account.register" }).bytes, { wait: true, timeoutMs: 30_000 });
+        assert.equal(response.status, "committed");
+      }),
+    );
+    await Promise.all(
+      accounts.map(async (account, i) => {
+        const tx = signNext(account, { type: "audit.append", record: { action: "deploy", subject: `svc-${i}`, data: {} } });
+        const response = await client((i + 1) % 4).submitTx(tx.bytes, { wait: true, timeoutMs: 30_000 });
+        assert.equal(response.status, "committed");
+      }),
+    );
+    const height = Math.min(...validators.map((v) => v.chain.head.height));
+    assert.ok(height >= 1, `blocks committed (height ${height})`);
+    const reference = blockHashes(validators[0]!, height);
+    for (const validator of validators) assert.deepEqual(blockHashes(validator, height), reference, `validator ${validator.index} agrees on every block`);
+  });
+
+  it("relays each transaction on the stem to a successor, which verifies it, before any validator fluffs it", async () => {
+    const account = newAccount();
+    const origin = 2;
+    const tx = signNext(account, { type: "account.register" });
+    const response = await new GhostmeshClient(validators[origin]!.api.url).submitTx(tx.bytes, { wait: true, timeoutMs: 30_000 });
+    assert.equal(response.status, "committed");
+    await waitFor("the stem to end in a fluff", () => (events.some((e) => e.hashHex === tx.hash && e.kind === "fluff") ? true : undefined), 20_000);
+    const ofTx = events.filter((event) => event.hashHex === tx.hash);
+    const firstFluff = ofTx.findIndex((event) => event.kind === "fluff");
+    assert.deepEqual({ node: ofTx[0]?.node, kind: ofTx[0]?.kind }, { node: origin, kind: "stemSent" }, "the origin's first act is a stem relay, not a gossip");
+    const accepted = ofTx.slice(0, firstFluff).filter((event) => event.kind === "stemAccepted");
+    assert.ok(accepted.length >= 1, `a successor verified and accepted the stem before the fluff: ${JSON.stringify(ofTx.map((e) => [e.node, e.kind]))}`);
+    assert.notEqual(accepted[0]!.node, origin, "the first to accept is a successor, not the origin");
+    assert.notEqual(ofTx[firstFluff]?.node, origin, "the origin never fluffs its own transaction on a loop");
+    const stats = validators.map((v) => v.network.stemRelay!.stats());
+    assert.ok(stats[origin]!.stemSent >= 1);
+    assert.equal(stats.reduce((sum, s) => sum + s.fluffed.embargo + s.stemRejected, 0), 0, "no embargo fired and no stem was refused");
+    assert.ok(stats.reduce((sum, s) => sum + s.fluffed.loop, 0) >= 1, "stems ended in loops (every validator a relayer)");
+  });
+
+  it("refuses a stem request that is not a signed transaction and penalises the validator that sent it", async () => {
+    const [sender, receiver] = [validators[0]!, validators[1]!];
+    const receiverPeer = sender.p2p.peers().find((peer) => receiver.network.peers.indexOf(peer.identity.address) === 1);
+    assert.ok(receiverPeer !== undefined, "validator 0 is connected to validator 1");
+    await assert.rejects(sender.p2p.request(receiverPeer.peerId, STEM_PROTOCOL, new Uint8Array([0xa1, 0x01, 0x02])), /does not decode/);
+    assert.equal(receiver.network.stemRelay!.stats().stemRejected, 1);
+    const record = receiver.p2p.peerRecord(formatAddress(homes.genesis.validators[0]!.address));
+    assert.ok(record !== undefined && record.malformedFrames === 1 && record.score < 0, `validator 0 is penalised at validator 1: ${JSON.stringify(record)}`);
+  });
+});
