@@ -7,6 +7,7 @@ import { ClientError } from "../client/index.ts";
 import { processIo, UsageError, type Command, type Io } from "./command.ts";
 
 export { processIo };
+import { bundleCommand } from "./cmds/bundle.ts";
 import { devnetCommand } from "./cmds/devnet.ts";
 import { exportCommand } from "./cmds/export.ts";
 import { initCommand } from "./cmds/init.ts";
@@ -17,7 +18,7 @@ import { startCommand } from "./cmds/start.ts";
 import { txCommand } from "./cmds/tx.ts";
 import { verifyCommand } from "./cmds/verify.ts";
 
-export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, queryCommand, verifyCommand, exportCommand, simCommand];
+export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, queryCommand, verifyCommand, exportCommand, bundleCommand, simCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -9,13 +9,15 @@
  * consensus starts on the new head and fetches the few blocks committed meanwhile itself.
  * Every validator serves the protocol.
  */
-import { blockHashOf, createCommittee, createCommitteeVerifier, verifyQc } from "../../consensus/index.ts";
+import type { PeerId } from "@libp2p/interface";
+import { blockHashOf } from "../../consensus/index.ts";
 import { decodeStoredQc, type Genesis } from "../../ledger/index.ts";
 import { PeerAction, RequestProtocol, p2pError, type P2pHost } from "../../p2p/index.ts";
-import { bytesEqual, errorMessage, isGhostmeshError } from "../../util/index.ts";
+import { errorMessage, isGhostmeshError } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
-import { loadCommittedBlock, verifyBlockTxsAhead, type LedgerApplication } from "../consensus/index.ts";
+import { loadCommittedBlock, type LedgerApplication } from "../consensus/index.ts";
 import type { Logger } from "../types.ts";
+import { SyncedBlockApplier, type BatchParent, type BlockProblem } from "./syncApply.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 import {
   SYNC_BLOCKS_PER_REQUEST_MAX,
@@ -48,6 +50,8 @@ export const defaultBlockSyncOptions: BlockSyncOptions = {
 const SYNC_REQUEST_TIMEOUT_MS = 20_000;
 const CONNECT_POLL_MS = 100;
 
+type FetchedRange = { readonly peerId: PeerId; readonly headHeight: number; readonly blocks: readonly SyncedBlock[] };
+
 export type BlockSyncModules = { readonly host: P2pHost; readonly peers: ValidatorPeers; readonly genesis: Genesis; readonly logger: Logger };
 
 export class BlockSync {
@@ -79,26 +83,54 @@ export class BlockSync {
 
   /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns. */
   async catchUp(chain: Chain, app: LedgerApplication): Promise<void> {
-    const { host, logger } = this.modules;
     const deadline = Date.now() + this.opts.connectWaitMs;
     while (this.validatorPeerIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CONNECT_POLL_MS));
-    let syncing = false;
+    const first = await this.fetchFromAnyPeer(chain.head.height + 1);
+    if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) return;
+    this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight }, "Far behind: syncing blocks by range before consensus");
+    await this.syncRanges(chain, new SyncedBlockApplier(chain, app), first);
+    this.modules.logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced }, "Block sync done; starting consensus");
+  }
+
+  /**
+   * Applies fetched ranges until a peer has no more, as a pipeline: while range k is applied
+   * (event loop, one SQLite transaction), range k+1 is already fetched and its signatures are
+   * being verified on the threadpool, and the request for range k+2 is in flight.
+   */
+  private async syncRanges(chain: Chain, applier: SyncedBlockApplier, first: FetchedRange): Promise<void> {
+    if (first.blocks.length === 0) return;
+    let current: FetchedRange = first;
+    let check = applier.precheck(current.blocks, chain.head);
+    let next = this.fetchAfter(current);
     for (;;) {
-      const fetched = await this.fetchFromAnyPeer(chain.head.height + 1);
-      if (fetched === undefined) return;
-      const { peerId, headHeight, blocks } = fetched;
-      if (!syncing && headHeight - chain.head.height < this.opts.lagBlocksMin) return;
-      if (!syncing) logger.info({ height: chain.head.height, peerHeight: headHeight }, "Far behind: syncing blocks by range before consensus");
-      syncing = true;
-      if (blocks.length === 0) break;
-      const problem = await this.commitAll(chain, app, blocks);
-      if (problem !== null) {
-        host.penalize(peerId, PeerAction.malformedFrame, `blocksByRange: ${problem}`);
-        logger.warn({ peerId: peerId.toString(), problem }, "A synced block failed its checks; trying another peer");
-        return;
+      const problem = await check;
+      if (problem !== null) return this.refuse(current, problem, next);
+      const following = await next;
+      if (following !== undefined && following.blocks.length > 0) {
+        check = applier.precheck(following.blocks, lastOf(current));
+        next = this.fetchAfter(following);
       }
+      const applyProblem = this.applyCounted(applier, current.blocks);
+      if (applyProblem !== null) return this.refuse(current, applyProblem, next);
+      if (following === undefined || following.blocks.length === 0) return;
+      current = following;
     }
-    logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced }, "Block sync done; starting consensus");
+  }
+
+  private fetchAfter(range: FetchedRange): Promise<FetchedRange | undefined> {
+    return range.blocks.length === 0 ? Promise.resolve(undefined) : this.fetchFromAnyPeer(lastOf(range).height + 1, range.peerId);
+  }
+
+  private async refuse(range: FetchedRange, problem: BlockProblem, pending: Promise<unknown>): Promise<void> {
+    await pending.catch(() => undefined);
+    this.modules.host.penalize(range.peerId, PeerAction.malformedFrame, `blocksByRange: block ${problem.height}: ${problem.message}`);
+    this.modules.logger.warn({ peerId: range.peerId.toString(), height: problem.height, problem: problem.message }, "A synced block failed its checks; leaving the rest to consensus");
+  }
+
+  private applyCounted(applier: SyncedBlockApplier, blocks: readonly SyncedBlock[]): BlockProblem | null {
+    const { applied, problem } = applier.apply(blocks);
+    this.blocksSynced += applied;
+    return problem;
   }
 
   private validatorPeerIds() {
@@ -106,8 +138,11 @@ export class BlockSync {
     return host.peers().filter((peer) => peers.indexOf(peer.identity.address) !== undefined).map((peer) => peer.peerId);
   }
 
-  private async fetchFromAnyPeer(fromHeight: number) {
-    for (const peerId of this.validatorPeerIds()) {
+  /** The range from `fromHeight` from the first validator peer that answers (`preferred` first). */
+  private async fetchFromAnyPeer(fromHeight: number, preferred?: PeerId): Promise<FetchedRange | undefined> {
+    const peerIds = this.validatorPeerIds();
+    if (preferred !== undefined) peerIds.sort((a, b) => Number(b.equals(preferred)) - Number(a.equals(preferred)));
+    for (const peerId of peerIds) {
       try {
         const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, encodeSyncRequest({ fromHeight, countMax: SYNC_BLOCKS_PER_REQUEST_MAX }), {
           timeoutMs: SYNC_REQUEST_TIMEOUT_MS,
@@ -122,26 +157,12 @@ export class BlockSync {
     }
     return undefined;
   }
+}
 
-  /** Commits the blocks in order; the first problem stops it (blocks before it stay committed: each was fully checked). */
-  private async commitAll(chain: Chain, app: LedgerApplication, blocks: readonly SyncedBlock[]): Promise<string | null> {
-    const { genesis } = this.modules;
-    const ctx = { chainId: genesis.chainId, epoch: 0, committee: createCommittee({ validators: genesis.validators }), verifier: createCommitteeVerifier({ validators: genesis.validators }) };
-    for (const { block, qc } of blocks) {
-      const { header } = block;
-      const hash = blockHashOf(block);
-      if (header.height !== chain.head.height + 1) return `block at height ${header.height}, expected ${chain.head.height + 1}`;
-      if (qc.height !== header.height || qc.view !== header.view || !bytesEqual(qc.blockHash, hash)) return `the QC of height ${header.height} does not certify the block`;
-      const rejection = verifyQc(qc, ctx);
-      if (rejection !== null) return `QC of height ${header.height}: ${rejection.message}`;
-      await verifyBlockTxsAhead(block, { chain, app });
-      const validation = app.validateBlock(block, hash);
-      if (!validation.ok) return `block ${header.height}: ${validation.reason}`;
-      app.commit([{ block, hash, qc }]);
-      this.blocksSynced++;
-    }
-    return null;
-  }
+/** The last block of a non-empty range, as the parent of the range after it. */
+function lastOf(range: FetchedRange): BatchParent {
+  const last = range.blocks[range.blocks.length - 1] as SyncedBlock;
+  return { height: last.block.header.height, hash: blockHashOf(last.block) };
 }
 
 function serveRange(chain: Chain, fromHeight: number, countMax: number): Uint8Array {

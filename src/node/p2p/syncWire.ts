@@ -8,8 +8,8 @@ import { decodeWith, encodeCanonical, s } from "../../codec/index.ts";
 import { blockSchema } from "../../consensus/index.ts";
 import { quorumCertificateSchema, type Block, type QuorumCertificate } from "../../ledger/index.ts";
 
-/** Blocks one request may ask for: a few MiB of typical blocks, one round trip per batch. */
-export const SYNC_BLOCKS_PER_REQUEST_MAX = 64;
+/** Blocks one request may ask for, and one SQLite transaction when applied: a few MiB of typical blocks. */
+export const SYNC_BLOCKS_PER_REQUEST_MAX = 256;
 /** The server stops adding blocks once the response passes this (a single block may exceed it). */
 export const SYNC_RESPONSE_BYTES_TARGET = 8 * 1024 * 1024;
 /** Requester's cap: the target plus one largest block (a proposal is at most 16 MiB). */
