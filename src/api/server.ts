@@ -11,6 +11,7 @@ import { errorBody, httpStatusOf } from "./errors.ts";
 import { chainRoutes } from "./routes/chain.ts";
 import { logRoutes } from "./routes/log.ts";
 import { stateRoutes } from "./routes/state.ts";
+import { rolesRoutes } from "./routes/roles.ts";
 import { txRoutes } from "./routes/txs.ts";
 import type { ApiModules, Route } from "./types.ts";
 
@@ -53,7 +54,7 @@ export function buildApi(modules: ApiModules) {
     reply.code(404).send(errorBody("API_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}; see /v1/openapi.json`));
   });
 
-  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules)];
+  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules), ...rolesRoutes(modules)];
   app.register(async (scope) => {
     for (const route of routes) {
       scope.route({

@@ -33,6 +33,11 @@ export function accountNonceKey(address: Uint8Array): Uint8Array {
   return concatBytes([ACCOUNT_NONCE_PREFIX, address]);
 }
 
+/** Whether a state key is an account's key or nonce record (other prefixes belong to modules, decision 0600). */
+export function isAccountStateKey(key: Uint8Array): boolean {
+  return key[0] === ACCOUNT_KEY_PREFIX[0] || key[0] === ACCOUNT_NONCE_PREFIX[0];
+}
+
 /** The state writes of account changes: the key record only when the block created the account. */
 export function accountStateWrites(writes: readonly AccountWrite[]): StateWrite[] {
   const out: StateWrite[] = [];
@@ -46,6 +51,7 @@ export function accountStateWrites(writes: readonly AccountWrite[]): StateWrite[
 /** An AccountReader over any key-value getter (the chain store, a snapshot, a test map). */
 export function createAccountReader(get: (key: Uint8Array) => Uint8Array | undefined): AccountReader {
   return {
+    readState: get,
     getAccount(address) {
       const keyBytes = get(accountKey(address));
       if (keyBytes === undefined) return undefined;

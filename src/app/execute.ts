@@ -7,12 +7,14 @@
  * batch root) — see ledger/validate.ts. Execution checks only what depends on state.
  */
 import { addressFromPublicKey } from "../crypto/index.ts";
-import { encodeCanonical } from "../codec/index.ts";
+import { encodeCanonical, type CborValue } from "../codec/index.ts";
 import type { LogEntry, SignedTx } from "../ledger/index.ts";
 import type { PreparedStateUpdate, StateWrite } from "../state/index.ts";
 import { accountStateWrites } from "./accounts.ts";
 import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { encodeBatchEntries } from "./entryBytes.ts";
+import { BlockState } from "./blockState.ts";
+import { applyModuleTx } from "./modules.ts";
 import type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, TxRejection } from "./types.ts";
 
 export type ExecutionTx = {
@@ -59,6 +61,7 @@ class AccountOverlay {
 
 export function executeBlock(reader: AccountReader, input: BlockExecutionInput): BlockExecution {
   const overlay = new AccountOverlay(reader);
+  const moduleState = new BlockState((key) => reader.readState?.(key));
   const executed: ExecutedTx[] = [];
   const rejected: TxRejection[] = [];
   const entries: LogEntry[] = [];
@@ -68,18 +71,21 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
     const item = input.txs[index];
     assert(item !== undefined, "executeBlock: tx index in range");
     const firstLeaf = input.logSize + entries.length;
-    const problem = applyTx(overlay, item.signedTx);
+    const problem = applyTx(overlay, moduleState, item.signedTx);
     if (problem) {
+      moduleState.discardTx();
       rejected.push({ index, ...problem });
       continue;
     }
+    moduleState.commitTx();
     const txEntries = entriesOfTx(input.height, item.txHash, item.signedTx);
     appendEntries(txEntries, item, entries, entryBytes);
     executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length });
   }
 
   const accountWrites = [...overlay.writes.values()].sort((a, b) => compareBytes(a.address, b.address));
-  const stateWrites = accountStateWrites(accountWrites);
+  // Account keys (0x01, 0x02) and module keys (0x03-0x06) never overlap.
+  const stateWrites = [...accountStateWrites(accountWrites), ...moduleState.writes()];
   const stateUpdate = input.prepareState(stateWrites);
   assert(stateUpdate.version === input.height && stateUpdate.writeCount === stateWrites.length, "executeBlock: the state version is this block's, with its writes");
   assert(entries.length === entryBytes.length, "executeBlock: one encoding per entry");
@@ -110,7 +116,7 @@ function appendEntries(txEntries: readonly LogEntry[], item: ExecutionTx, entrie
 }
 
 /** Applies one transaction to the overlay, or says why it cannot be applied. */
-function applyTx(overlay: AccountOverlay, signedTx: SignedTx): Rejected | undefined {
+function applyTx(overlay: AccountOverlay, moduleState: BlockState, signedTx: SignedTx): Rejected | undefined {
   const { tx } = signedTx;
   const account = overlay.get(tx.from);
   if (tx.type === "account.register") {
@@ -126,6 +132,8 @@ function applyTx(overlay: AccountOverlay, signedTx: SignedTx): Rejected | undefi
   if (tx.nonce !== account.nonce) {
     return { code: "APP_BAD_NONCE", message: `expected nonce ${account.nonce}, got ${tx.nonce}` };
   }
+  const refused = applyModuleTx(moduleState, tx, { getAccount: (address) => overlay.get(address) });
+  if (refused) return refused;
   overlay.set(tx.from, { ...account, nonce: account.nonce + 1 }, false);
   return undefined;
 }
@@ -143,10 +151,16 @@ export function entriesOfTx(height: number, txHash: Uint8Array, signedTx: Signed
       assert(records !== undefined && records.length === tx.body.recordCount, "entriesOfTx: batch validated");
       return records.map((record, recordIndex) => ({ ...base, recordIndex, record }));
     }
+    case "token.transfer":
+    case "roles.grant":
+    case "roles.revoke":
+    case "roles.setPolicy":
+      // The body is the record: the log shows who moved what, or who changed which authority.
+      return [{ ...base, recordIndex: 0, record: tx.body as unknown as CborValue }];
   }
 }
 
-/** The action an entry is filed under in the store's index; registrations have none. */
+/** The action an entry is filed under in the store's index; only audit records have one. */
 export function entryAction(entry: LogEntry): string | null {
-  return entry.type === "account.register" ? null : (entry.record as { action: string }).action;
+  return entry.type === "audit.append" || entry.type === "audit.batch" ? (entry.record as { action: string }).action : null;
 }

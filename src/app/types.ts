@@ -12,6 +12,8 @@ export type Account = {
 /** Read access to committed (or speculatively executed) state. */
 export interface AccountReader {
   getAccount(address: Uint8Array): Account | undefined;
+  /** See StateKvReader: balances, roles and policies are read through this when present. */
+  readState?(key: Uint8Array): Uint8Array | undefined;
 }
 
 /** `created`: the block registered the account (its key record is written, not only its nonce). */
@@ -43,3 +45,7 @@ export type BlockExecution = {
   /** Root of the state tree after the block: stateUpdate.root. */
   readonly stateRoot: Uint8Array;
 };
+
+/** Why a module refused a transaction at execution: a stable code and a message naming the problem. */
+export type ModuleRejection = { readonly code: string; readonly message: string };
+

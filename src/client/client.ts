@@ -53,7 +53,10 @@ export type StateProofResponse = {
 };
 export type InclusionProofResponse = { leafIndex: number; treeSize: number; rootHash: string; entry: string; auditPath: string[] };
 export type ConsistencyProofResponse = { fromSize: number; toSize: number; fromRoot: string; toRoot: string; proof: string[] };
-export type AccountResponse = { address: string; registered: boolean; nonce: number; nextNonce: number; alg?: string; publicKey?: string };
+/** `balance`: the committed token balance as a decimal string. */
+export type AccountResponse = { address: string; registered: boolean; nonce: number; nextNonce: number; balance: string; alg?: string; publicKey?: string };
+export type RolesResponse = { address: string; height: number; roles: string[] };
+export type PoliciesResponse = { height: number; policies: { operation: string; threshold: number; signers: string[] }[] };
 export type AuditQuery = { action?: string; sender?: string; fromHeight?: number; toHeight?: number; limit?: number; cursor?: string };
 export type AuditResponse = { entries: Record<string, unknown>[]; nextCursor: string | null };
 
@@ -135,5 +138,13 @@ export class GhostmeshClient {
 
   account(address: string): Promise<AccountResponse> {
     return this.request("GET", `/v1/accounts/${address}`);
+  }
+
+  roles(address: string): Promise<RolesResponse> {
+    return this.request("GET", `/v1/roles/${address}`);
+  }
+
+  policies(): Promise<PoliciesResponse> {
+    return this.request("GET", "/v1/policies");
   }
 }

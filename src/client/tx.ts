@@ -1,16 +1,23 @@
 /** Building and signing transactions on the client side. */
 import { addressFromPublicKey, sign, type SigningKey } from "../crypto/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
-import { hashTx, recordsRoot, type AuditRecord, type SignedTx, type Tx } from "../ledger/index.ts";
+import { cosignMessage, hashTx, recordsRoot, type AuditRecord, type PolicyOperation, type Role, type SignedTx, type Tx } from "../ledger/index.ts";
+import { encodeAmount } from "../app/index.ts";
 
 export type TxIntent =
   | { readonly type: "account.register" }
   | { readonly type: "audit.append"; readonly record: AuditRecord }
-  | { readonly type: "audit.batch"; readonly records: readonly AuditRecord[] };
+  | { readonly type: "audit.batch"; readonly records: readonly AuditRecord[] }
+  | { readonly type: "token.transfer"; readonly to: Uint8Array; readonly amount: bigint }
+  | { readonly type: "roles.grant" | "roles.revoke"; readonly address: Uint8Array; readonly role: Role }
+  | { readonly type: "roles.setPolicy"; readonly operation: PolicyOperation; readonly threshold: number; readonly signers: readonly Uint8Array[] };
 
 export type BuiltTx = { readonly signedTx: SignedTx; readonly bytes: Uint8Array; readonly hash: Uint8Array };
 
-export function buildTx(key: SigningKey, chainId: string, nonce: number, intent: TxIntent): BuiltTx {
+/** `cosigners`: keys whose cosignatures go into a roles transaction's body (multi-signature policies, decision 0600). */
+export type BuildOptions = { readonly cosigners?: readonly SigningKey[] };
+
+export function buildTx(key: SigningKey, chainId: string, nonce: number, intent: TxIntent, opts: BuildOptions = {}): BuiltTx {
   const from = addressFromPublicKey(key.alg, key.publicKey);
   const common = { chainId, from, nonce };
   let tx: Tx;
@@ -26,8 +33,30 @@ export function buildTx(key: SigningKey, chainId: string, nonce: number, intent:
       records = intent.records;
       tx = { ...common, type: "audit.batch", body: { recordCount: records.length, recordsRoot: recordsRoot(records) } };
       break;
+    case "token.transfer":
+      tx = { ...common, type: "token.transfer", body: { to: intent.to, amount: encodeAmount(intent.amount) } };
+      break;
+    case "roles.grant":
+    case "roles.revoke":
+      tx = { ...common, type: intent.type, body: { address: intent.address, role: intent.role } };
+      break;
+    case "roles.setPolicy":
+      tx = { ...common, type: "roles.setPolicy", body: { operation: intent.operation, threshold: intent.threshold, signers: intent.signers } };
+      break;
   }
+  tx = withCosignatures(tx, opts.cosigners ?? []);
   const hash = hashTx(tx);
   const signedTx: SignedTx = records ? { tx, sig: sign(key, hash), records } : { tx, sig: sign(key, hash) };
   return { signedTx, bytes: encodeCanonical(signedTx), hash };
+}
+
+/** Adds the cosigners' signatures over cosignMessage(tx) to a roles transaction's body. */
+export function withCosignatures(tx: Tx, cosigners: readonly SigningKey[]): Tx {
+  if (cosigners.length === 0) return tx;
+  if (tx.type !== "roles.grant" && tx.type !== "roles.revoke" && tx.type !== "roles.setPolicy") {
+    throw new Error(`${tx.type} takes no cosignatures; only roles.grant, roles.revoke and roles.setPolicy do`);
+  }
+  const message = cosignMessage(tx);
+  const cosignatures = cosigners.map((cosigner) => ({ address: addressFromPublicKey(cosigner.alg, cosigner.publicKey), sig: sign(cosigner, message) }));
+  return { ...tx, body: { ...tx.body, cosignatures } } as Tx;
 }

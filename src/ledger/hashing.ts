@@ -17,6 +17,7 @@ export const DomainTag = {
   evidence: "ghostmesh/v1/evidence",
   genesis: "ghostmesh/v1/genesis",
   state: "ghostmesh/v1/state",
+  cosign: "ghostmesh/v1/cosign",
 } as const;
 
 /** The transaction hash; also the message its sender signs. Excludes the signature, so a re-signed copy is the same transaction. */
@@ -68,4 +69,15 @@ export function txRoot(txHashes: readonly Uint8Array[]): Uint8Array {
  */
 export function voteMessage(chainId: string, view: number, height: number, blockHash: Uint8Array): Uint8Array {
   return hashTagged(DomainTag.vote, encodeCanonical({ chainId, view, height, blockHash }));
+}
+
+/**
+ * What a cosigner signs: the transaction with its body's `cosignatures` left out (they are
+ * inside the body the sender signs, so they cannot be part of what cosigners sign). Its own
+ * tag keeps a cosignature from ever being a valid transaction signature and vice versa.
+ */
+export function cosignMessage(tx: Tx): Uint8Array {
+  const body = { ...(tx.body as Record<string, unknown>) };
+  delete body.cosignatures;
+  return hashTagged(DomainTag.cosign, encodeCanonical({ chainId: tx.chainId, from: tx.from, nonce: tx.nonce, type: tx.type, body } as unknown as Tx));
 }

@@ -12,6 +12,7 @@ export {
   recordsRootOfEncoded,
   txRoot,
   voteMessage,
+  cosignMessage,
 } from "./hashing.ts";
 export { signerBitmap, signerIndices, hasQuorum, verifyQuorumCertificate } from "./qc.ts";
 export { decodeSignedTx, validateSignedTx, encodeSignedTx, type DecodedTx } from "./validate.ts";

@@ -29,3 +29,9 @@ export const NONCE_MAX = Number.MAX_SAFE_INTEGER;
 /** Blocks are bounded by transactions and by log entries (records). */
 export const BLOCK_TXS_MAX = 10_000;
 export const BLOCK_ENTRIES_MAX = 200_000;
+
+/** Token amounts and balances are unsigned integers below 2^256 (32 bytes big-endian). */
+export const AMOUNT_BYTES_MAX = 32;
+/** Authority signatures a multi-signature policy may name, and cosignatures one transaction may carry. */
+export const POLICY_SIGNERS_MAX = 32;
+export const COSIGNATURES_MAX = POLICY_SIGNERS_MAX;

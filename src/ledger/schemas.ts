@@ -14,9 +14,13 @@ import {
   CHAIN_ID_BYTES_MAX,
   CHAIN_ID_PATTERN,
   NONCE_MAX,
+  AMOUNT_BYTES_MAX,
+  COSIGNATURES_MAX,
+  POLICY_SIGNERS_MAX,
   PUBLIC_KEY_BYTES_MAX,
   SIGNATURE_BYTES_MAX,
 } from "./limits.ts";
+import { POLICY_OPERATIONS, ROLES } from "./types.ts";
 import type { AuditRecord, BlockHeader, Evidence, LogEntry, QuorumCertificate, SignedTx, Tx } from "./types.ts";
 
 const hash32 = s.bytes({ size: HASH_SIZE_BYTES });
@@ -66,7 +70,35 @@ const auditBatchTx = s.object({
   }),
 });
 
-export const txSchema: Schema<Tx> = s.union("type", [accountRegisterTx, auditAppendTx, auditBatchTx]);
+/** Minimal big-endian bytes; validate.ts refuses a leading zero byte so each amount has one encoding. */
+export const amountSchema = s.bytes({ minSize: 1, maxSize: AMOUNT_BYTES_MAX });
+export const roleSchema = s.oneOf(ROLES);
+export const policyOperationSchema = s.oneOf(POLICY_OPERATIONS);
+const cosignaturesSchema = s.optional(
+  s.array(s.object({ address, sig: s.bytes({ minSize: 1, maxSize: SIGNATURE_BYTES_MAX }) }), { minLength: 1, maxLength: COSIGNATURES_MAX }),
+);
+
+const tokenTransferTx = s.object({
+  ...txCommon,
+  type: s.literal("token.transfer"),
+  body: s.object({ to: address, amount: amountSchema }),
+});
+
+const roleChangeBody = s.object({ address, role: roleSchema, cosignatures: cosignaturesSchema });
+const rolesGrantTx = s.object({ ...txCommon, type: s.literal("roles.grant"), body: roleChangeBody });
+const rolesRevokeTx = s.object({ ...txCommon, type: s.literal("roles.revoke"), body: roleChangeBody });
+const rolesSetPolicyTx = s.object({
+  ...txCommon,
+  type: s.literal("roles.setPolicy"),
+  body: s.object({
+    operation: policyOperationSchema,
+    threshold: s.uint({ min: 1, max: POLICY_SIGNERS_MAX }),
+    signers: s.array(address, { minLength: 1, maxLength: POLICY_SIGNERS_MAX }),
+    cosignatures: cosignaturesSchema,
+  }),
+});
+
+export const txSchema: Schema<Tx> = s.union("type", [accountRegisterTx, auditAppendTx, auditBatchTx, tokenTransferTx, rolesGrantTx, rolesRevokeTx, rolesSetPolicyTx]);
 
 export const signedTxSchema: Schema<SignedTx> = s.object({
   tx: txSchema,
@@ -117,7 +149,7 @@ export const logEntrySchema: Schema<LogEntry> = s.object({
   height: s.uint({ min: 1 }),
   txHash: hash32,
   from: address,
-  type: s.oneOf(["account.register", "audit.append", "audit.batch"] as const),
+  type: s.oneOf(["account.register", "audit.append", "audit.batch", "token.transfer", "roles.grant", "roles.revoke", "roles.setPolicy"] as const),
   recordIndex: s.uint({ max: BATCH_RECORDS_MAX - 1 }),
   record: s.value({ maxDepth: AUDIT_DATA_DEPTH_MAX + 2, maxBytes: AUDIT_DATA_BYTES_MAX + 4096 }),
 });

@@ -11,6 +11,10 @@ export const TxType = {
   accountRegister: "account.register",
   auditAppend: "audit.append",
   auditBatch: "audit.batch",
+  tokenTransfer: "token.transfer",
+  rolesGrant: "roles.grant",
+  rolesRevoke: "roles.revoke",
+  rolesSetPolicy: "roles.setPolicy",
 } as const;
 export type TxType = (typeof TxType)[keyof typeof TxType];
 
@@ -26,11 +30,43 @@ export type AuditAppendBody = { readonly record: AuditRecord };
 /** The signature covers `recordsRoot`, the RFC 6962 root over the records' canonical bytes. */
 export type AuditBatchBody = { readonly recordCount: number; readonly recordsRoot: Uint8Array };
 
+/** RBAC roles (docs/decisions/0600). */
+export const ROLES = ["read_blockchain", "write_blue_state", "promote_to_green", "validate_blocks", "emergency_rollback", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Operations a multi-signature policy can govern. `roles.grant.admin` / `roles.revoke.admin`
+ * are grants and revocations of the admin role; `roles.grant` / `roles.revoke` every other role.
+ */
+export const POLICY_OPERATIONS = ["roles.grant", "roles.revoke", "roles.grant.admin", "roles.revoke.admin", "roles.setPolicy"] as const;
+export type PolicyOperation = (typeof POLICY_OPERATIONS)[number];
+
+/**
+ * An extra authority signature over cosignMessage(tx) (ledger/hashing.ts): the transaction
+ * with its body's cosignatures left out. It travels inside the signed body, so the sender's
+ * signature binds the set of cosigners and the store and replay keep it (decision 0600).
+ */
+export type Cosignature = { readonly address: Uint8Array; readonly sig: Uint8Array };
+
+/** `amount`: the unsigned integer as minimal big-endian bytes (no leading zero byte, at least 1). */
+export type TokenTransferBody = { readonly to: Uint8Array; readonly amount: Uint8Array };
+export type RoleChangeBody = { readonly address: Uint8Array; readonly role: Role; readonly cosignatures?: readonly Cosignature[] };
+export type RolesSetPolicyBody = {
+  readonly operation: PolicyOperation;
+  readonly threshold: number;
+  readonly signers: readonly Uint8Array[];
+  readonly cosignatures?: readonly Cosignature[];
+};
+
 type TxCommon = { readonly chainId: string; readonly from: Uint8Array; readonly nonce: number };
 export type Tx =
   | (TxCommon & { readonly type: "account.register"; readonly body: AccountRegisterBody })
   | (TxCommon & { readonly type: "audit.append"; readonly body: AuditAppendBody })
-  | (TxCommon & { readonly type: "audit.batch"; readonly body: AuditBatchBody });
+  | (TxCommon & { readonly type: "audit.batch"; readonly body: AuditBatchBody })
+  | (TxCommon & { readonly type: "token.transfer"; readonly body: TokenTransferBody })
+  | (TxCommon & { readonly type: "roles.grant"; readonly body: RoleChangeBody })
+  | (TxCommon & { readonly type: "roles.revoke"; readonly body: RoleChangeBody })
+  | (TxCommon & { readonly type: "roles.setPolicy"; readonly body: RolesSetPolicyBody });
 
 /**
  * What travels on the wire and is stored. `records` is present exactly for audit.batch: the
@@ -121,8 +157,20 @@ export type Validator = {
 
 export type ValidatorSet = { readonly validators: readonly Validator[] };
 
+/** A genesis balance: `amount` is a decimal string of an unsigned integer (no floats anywhere). */
+export type GenesisAllocation = { readonly address: Uint8Array; readonly amount: string };
+export type GenesisRoles = { readonly address: Uint8Array; readonly roles: readonly Role[] };
+export type GenesisPolicy = { readonly operation: PolicyOperation; readonly threshold: number; readonly signers: readonly Uint8Array[] };
+
+/**
+ * The optional fields are absent from genesis files written before balances and roles, so
+ * those files (and their hashes) stay valid; app/genesis.ts turns them into state version 0.
+ */
 export type Genesis = {
   readonly chainId: string;
   readonly genesisTime: number;
   readonly validators: readonly Validator[];
+  readonly allocations?: readonly GenesisAllocation[];
+  readonly roles?: readonly GenesisRoles[];
+  readonly policies?: readonly GenesisPolicy[];
 };

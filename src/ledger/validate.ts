@@ -84,6 +84,11 @@ export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId:
       sizeBytesMax,
     });
   }
+  if (tx.type === "token.transfer" && tx.body.amount[0] === 0) {
+    throw new GhostmeshError("LEDGER_AMOUNT_NOT_CANONICAL", "tx.body.amount: big-endian bytes without a leading zero byte (amounts are at least 1)", {
+      field: "tx.body.amount",
+    });
+  }
   if (tx.type !== "audit.batch") {
     if (signedTx.records !== undefined) {
       throw new GhostmeshError("LEDGER_UNEXPECTED_RECORDS", `signedTx.records: only audit.batch carries records, not ${tx.type}`, {

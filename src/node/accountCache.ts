@@ -33,6 +33,11 @@ export class CommittedAccountCache implements AccountReader {
     return stored;
   }
 
+  /** Module state (balances, roles, policies) is read through, uncached. */
+  readState(key: Uint8Array): Uint8Array | undefined {
+    return this.store.readState?.(key);
+  }
+
   /** Called by the chain once a block's writes are durable. */
   applyCommitted(writes: readonly AccountWrite[]): void {
     for (const write of writes) this.put(toHex(write.address), write.account);

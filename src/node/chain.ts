@@ -21,7 +21,7 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { createAccountReader, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { createAccountReader, genesisStateWrites, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
@@ -74,7 +74,9 @@ export class Chain {
     this.genesisHash = hashGenesis(genesis);
     this.validatorSetHash = hashValidatorSet({ validators: genesis.validators });
     this.store = store;
-    this.accountCache = new CommittedAccountCache(createAccountReader((key) => store.getState(key)));
+    const stored = createAccountReader((key) => store.getState(key));
+    // Module state reads the state tree's latest version: it holds the genesis state (version 0) too.
+    this.accountCache = new CommittedAccountCache({ getAccount: (address) => stored.getAccount(address), readState: (key) => this.state.get(key) ?? undefined });
     this.accounts = this.accountCache;
     // The state tables live in chain.db, so a block and its state version commit in one transaction.
     this.state = openStateStore(store.unsafeDatabase());
@@ -120,7 +122,7 @@ export class Chain {
         height: this.store.headHeight(),
       });
     }
-    this.store.transaction(() => this.state.apply(this.state.prepare(0, [])));
+    this.store.transaction(() => this.state.apply(this.state.prepare(0, genesisStateWrites(this.genesis))));
   }
 
   /** The latest state version must be the head's block, with the root its header commits to. */

@@ -14,7 +14,8 @@ import {
   type SigningKey,
 } from "../crypto/index.ts";
 import { parseWith, s } from "../codec/index.ts";
-import { chainIdSchema, PUBLIC_KEY_BYTES_MAX, type Genesis, type Validator } from "../ledger/index.ts";
+import { chainIdSchema, policyOperationSchema, POLICY_OPERATIONS, POLICY_SIGNERS_MAX, PUBLIC_KEY_BYTES_MAX, roleSchema, ROLES, type Genesis, type Validator } from "../ledger/index.ts";
+import { genesisStateWrites } from "../app/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, fromHexOrUndefined, toHex } from "../util/index.ts";
 import { CONFIG_FILE, defaultNodeConfig, renderNodeConfig, type NodeConfig } from "./config.ts";
 
@@ -39,6 +40,9 @@ export function homePaths(home: string) {
   };
 }
 
+/** Genesis allocations and role entries; more belongs in transactions, not in the genesis file. */
+const GENESIS_ENTRIES_MAX = 100_000;
+
 const genesisJsonSchema = s.object({
   chainId: chainIdSchema,
   genesisTime: s.uint(),
@@ -52,7 +56,21 @@ const genesisJsonSchema = s.object({
     }),
     { minLength: 1, maxLength: 1000 },
   ),
+  // Optional (decision 0600): genesis files written before balances and roles stay valid.
+  allocations: s.optional(s.array(s.object({ address: s.string({ minLength: 42, maxLength: 42 }), amount: s.string({ minLength: 1, maxLength: 78 }) }), { maxLength: GENESIS_ENTRIES_MAX })),
+  roles: s.optional(s.array(s.object({ address: s.string({ minLength: 42, maxLength: 42 }), roles: s.array(roleSchema, { maxLength: ROLES.length }) }), { minLength: 1, maxLength: GENESIS_ENTRIES_MAX })),
+  policies: s.optional(
+    s.array(
+      s.object({
+        operation: policyOperationSchema,
+        threshold: s.uint({ min: 1, max: POLICY_SIGNERS_MAX }),
+        signers: s.array(s.string({ minLength: 42, maxLength: 42 }), { minLength: 1, maxLength: POLICY_SIGNERS_MAX }),
+      }),
+      { maxLength: POLICY_OPERATIONS.length },
+    ),
+  ),
 });
+
 
 export function genesisToJson(genesis: Genesis): string {
   const json = {
@@ -65,6 +83,9 @@ export function genesisToJson(genesis: Genesis): string {
       publicKey: toHex(v.publicKey),
       power: v.power,
     })),
+    ...(genesis.allocations ? { allocations: genesis.allocations.map((a) => ({ address: formatAddress(a.address), amount: a.amount })) } : {}),
+    ...(genesis.roles ? { roles: genesis.roles.map((r) => ({ address: formatAddress(r.address), roles: r.roles })) } : {}),
+    ...(genesis.policies ? { policies: genesis.policies.map((p) => ({ operation: p.operation, threshold: p.threshold, signers: p.signers.map(formatAddress) })) } : {}),
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }
@@ -82,7 +103,17 @@ export function genesisFromJson(text: string, source: string): Genesis {
       }
       return { name: v.name, address, alg, publicKey, power: v.power };
     });
-    return { chainId: json.chainId, genesisTime: json.genesisTime, validators };
+    const genesis: Genesis = {
+      chainId: json.chainId,
+      genesisTime: json.genesisTime,
+      validators,
+      ...(json.allocations ? { allocations: json.allocations.map((a) => ({ address: parseAddress(a.address), amount: a.amount })) } : {}),
+      ...(json.roles ? { roles: json.roles.map((r) => ({ address: parseAddress(r.address), roles: r.roles })) } : {}),
+      ...(json.policies ? { policies: json.policies.map((p) => ({ operation: p.operation, threshold: p.threshold, signers: p.signers.map(parseAddress) })) } : {}),
+    };
+    // Amounts, duplicates, the admin rule and policy thresholds: the same checks that build state version 0.
+    genesisStateWrites(genesis);
+    return genesis;
   } catch (err) {
     throw new GhostmeshError("NODE_GENESIS_INVALID", `${source}: ${errorMessage(err)}`, { source });
   }

@@ -27,7 +27,7 @@ import {
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
-import { accountStateWrites, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
+import { accountStateWrites, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
@@ -56,7 +56,8 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
 
 export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
   const accounts = new Map<string, Account>();
-  const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)) };
+  const moduleState = new Map<string, Uint8Array>();
+  const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)), readState: (key: Uint8Array) => replayed.get(key) ?? undefined };
   const tiles = createMemoryTileStore();
   const log = openMerkleLog(tiles, 0);
   const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
@@ -68,7 +69,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   };
   // The replayed state tree: an in-memory store holding the latest version only.
   const replayed = openStateStore(new DatabaseSync(":memory:"));
-  replayed.apply(replayed.prepare(0, []));
+  replayed.apply(replayed.prepare(0, genesisStateWrites(genesis)));
   const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase()));
   checkStoredRoot(stored, 0, replayed.root(), "the genesis state");
   let parentHash = hashGenesis(genesis);
@@ -119,6 +120,8 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     tiles.write(prepared.tiles);
     log.commit(prepared);
     for (const write of execution.accountWrites) accounts.set(toHex(write.address), write.account);
+    // Module state (balances, roles, policies: decision 0600) as the store's state table should hold it.
+    for (const write of execution.stateWrites) if (!isAccountStateKey(write.key)) moduleState.set(toHex(write.key), write.value);
 
     parentHash = row.hash;
     parentView = header.view;
@@ -127,7 +130,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     expectedHeight += 1;
     progress?.(height, headHeight);
   }
-  verifyLeftovers(store, accounts, log.size, tiles.tiles());
+  verifyLeftovers(store, accounts, moduleState, log.size, tiles.tiles());
   verifyStoredStateLeftovers(stored, expectedHeight - 1, accounts);
   return { height: expectedHeight - 1, txs: txTotal, logSize: log.size, logRoot: toHex(log.size === 0 ? emptyRoot() : log.root()) };
 }
@@ -225,7 +228,7 @@ function verifyEntries(store: ChainStore, height: number, logSizeBefore: number,
   });
 }
 
-function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logSize: number, expectedTiles: readonly { tileLevel: number; tileIndex: number; hashes: Uint8Array }[]): void {
+function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, moduleState: ReadonlyMap<string, Uint8Array>, logSize: number, expectedTiles: readonly { tileLevel: number; tileIndex: number; hashes: Uint8Array }[]): void {
   const extra = store.entriesInRange(logSize, Number.MAX_SAFE_INTEGER);
   check(extra.length === 0, null, `log entry ${extra[0]?.leafIndex}`, "exists beyond the last committed block");
   const expected = new Map(expectedTiles.map((t) => [`${t.tileLevel}/${t.tileIndex}`, t.hashes]));
@@ -239,7 +242,7 @@ function verifyLeftovers(store: ChainStore, accounts: Map<string, Account>, logS
   }
   check(stored === expected.size, null, "Merkle tiles", `${expected.size - stored} tiles are missing`);
   const writes = accountStateWrites([...accounts.entries()].map(([hex, account]) => ({ address: new Uint8Array(Buffer.from(hex, "hex")), account, created: true })));
-  const expectedState = new Map(writes.map((w) => [toHex(w.key), w.value]));
+  const expectedState = new Map([...writes.map((w) => [toHex(w.key), w.value] as const), ...moduleState]);
   let stateRows = 0;
   for (const row of store.iterateState()) {
     const value = expectedState.get(toHex(row.key));

@@ -2,6 +2,7 @@
 import { formatAddress, signatureAlgorithmName } from "../../crypto/index.ts";
 import { decodeStoredHeader, decodeStoredQc, signerIndices } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
+import { readBalance } from "../../app/index.ts";
 import { notFound } from "../errors.ts";
 import { headerJson, qcJson, validatorJson } from "../json.ts";
 import { parseSender, parseUint } from "../params.ts";
@@ -31,7 +32,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
   {
     method: "GET",
     url: "/v1/accounts/:address",
-    summary: "An account: whether it is registered, its committed nonce and the next nonce to use",
+    summary: "An account: whether it is registered, its committed nonce, the next nonce to use and its token balance (decimal string)",
     params: { address: "account address (gm…)" },
     async handler(request) {
       const { address: text } = request.params as { address: string };
@@ -42,6 +43,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
         registered: account !== undefined,
         nonce: account?.nonce ?? 0,
         nextNonce: mempool.nextNonce(address),
+        balance: readBalance((key) => chain.state.get(key) ?? undefined, address).toString(),
         ...(account ? { alg: signatureAlgorithmName(account.alg), publicKey: toHex(account.publicKey) } : {}),
       };
     },

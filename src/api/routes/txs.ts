@@ -4,6 +4,7 @@ import { decodeStoredTx } from "../../ledger/index.ts";
 import { GhostmeshError, fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { txBodyJson } from "../json.ts";
+import { moduleTxBodyJson } from "./moduleJson.ts";
 import { parseHash, parseUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 import { TxWaiters } from "../waiters.ts";
@@ -85,7 +86,7 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
           type: signedTx.tx.type,
           from: formatAddress(signedTx.tx.from),
           nonce: signedTx.tx.nonce,
-          body: txBodyJson(signedTx),
+          body: moduleTxBodyJson(signedTx) ?? txBodyJson(signedTx),
           signature: toHex(signedTx.sig),
         };
       },

@@ -4,7 +4,7 @@ import { GhostmeshClient, genesisFromStatus, verifyBlockResponse, verifyCheckpoi
 import { fromHexOrUndefined } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 
-const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "state"] as const;
+const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state"] as const;
 
 /** Trust comes from the genesis file when given; otherwise from the node's own view of its validators. */
 async function trustedValidators(client: GhostmeshClient, genesisFile: string | undefined) {
@@ -33,12 +33,14 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
 
 export const queryCommand: Command = {
   name: "query",
-  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, state",
+  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, balance, state",
   help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
 
   query tx HASH
   query block HEIGHT
   query account ADDRESS
+  query balance ADDRESS
+        the committed token balance: {address, balance} (balance as a decimal string)
   query checkpoint
   query audit [--action A] [--sender gm…] [--from-height H] [--to-height H] [--limit N] [--cursor C]
   query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE]]
@@ -94,6 +96,11 @@ export const queryCommand: Command = {
       case "account":
         printJson(io, await client.account(arg()));
         break;
+      case "balance": {
+        const account = await client.account(arg());
+        printJson(io, { address: account.address, balance: account.balance });
+        break;
+      }
       case "checkpoint":
         printJson(io, await client.checkpoint());
         break;

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
-import { addressFromPublicKey, formatAddress, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, formatAddress, parseAddress, type SigningKey } from "../../crypto/index.ts";
+import { parseDecimalAmount } from "../../app/index.ts";
 import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
-import { errorMessage, toHex } from "../../util/index.ts";
+import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 
@@ -13,11 +14,14 @@ export const txCommand: Command = {
   name: "tx",
   summary: "Sign and send a transaction",
   help: `Usage: ghostmesh tx send --node URL --key FILE --type TYPE [--data JSON|@FILE] [--nonce N] [--wait] [--timeout-ms MS] [--json]
+       ghostmesh tx transfer --node URL --key FILE --to ADDRESS --amount N [--nonce N] [--wait] [--json]
 
 Types:
   account.register   register the key's public key (done automatically before the first transaction)
   audit.append       --data is one record: {"action": "...", "subject"?: "...", "data"?: any JSON}
   audit.batch        --data is an array of up to ${BATCH_RECORDS_MAX} records (or {"records": [...]}); one signature covers all
+
+tx transfer sends a token.transfer of --amount (a decimal unsigned integer) to --to (gm…).
 
   --node URL         node API, e.g. http://127.0.0.1:8080
   --key FILE         key file that signs (see ghostmesh keys new)
@@ -28,8 +32,10 @@ Types:
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
-    if (sub !== "send") throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send`);
+    if (sub !== "send" && sub !== "transfer") throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send or tx transfer`);
     const { values } = parseFlags(rest, {
+      to: { type: "string" },
+      amount: { type: "string" },
       node: { type: "string" },
       key: { type: "string" },
       type: { type: "string" },
@@ -42,17 +48,48 @@ Types:
     });
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
-    const type = requireFlag(values.type, "type");
-    if (!(TX_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type: "${type}" is not one of ${TX_TYPES.join(", ")}`);
-    const intent = parseIntent(type as (typeof TX_TYPES)[number], values.data);
+    const intent = sub === "transfer" ? transferIntent(values.to, values.amount) : sendIntent(values.type, values.data);
     const key = await loadKeyWithPassphrase(requireFlag(values.key, "key"), values.passphrase, io);
     const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
+    if (intent.type === "token.transfer") await checkBalance(client, key, intent.amount);
     const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs }, io);
     if (values.json) printJson(io, result);
     else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
     return 0;
   },
 };
+
+function sendIntent(typeFlag: string | undefined, dataFlag: string | undefined): TxIntent {
+  const type = requireFlag(typeFlag, "type");
+  if (!(TX_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type: "${type}" is not one of ${TX_TYPES.join(", ")}; transfers use tx transfer, roles ghostmesh roles`);
+  return parseIntent(type as (typeof TX_TYPES)[number], dataFlag);
+}
+
+/**
+ * Execution refuses a transfer above the balance and the node then drops it, so a --wait would
+ * only time out: check the committed balance first and say so (the node still decides).
+ */
+async function checkBalance(client: GhostmeshClient, key: SigningKey, amount: bigint): Promise<void> {
+  const from = formatAddress(addressFromPublicKey(key.alg, key.publicKey));
+  const balance = BigInt((await client.account(from)).balance);
+  if (balance < amount) {
+    throw new GhostmeshError("CLI_INSUFFICIENT_BALANCE", `${from} holds ${balance}, cannot send ${amount}`, { address: from });
+  }
+}
+
+function transferIntent(toFlag: string | undefined, amountFlag: string | undefined): TxIntent {
+  let to: Uint8Array;
+  let amount: bigint;
+  try {
+    to = parseAddress(requireFlag(toFlag, "to"));
+    amount = parseDecimalAmount(requireFlag(amountFlag, "amount"), "--amount");
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(errorMessage(err));
+  }
+  if (amount === 0n) throw new UsageError("--amount: must be at least 1");
+  return { type: "token.transfer", to, amount };
+}
 
 function parseIntent(type: (typeof TX_TYPES)[number], dataFlag: string | undefined): TxIntent {
   if (type === "account.register") {
@@ -83,7 +120,13 @@ function parseIntent(type: (typeof TX_TYPES)[number], dataFlag: string | undefin
 export type SendResult = { hash: string; height?: number; status: string; from: string; nonce: number };
 
 /** Sends the intent, registering the key first when the account is new. */
-export async function sendTx(client: GhostmeshClient, key: SigningKey, intent: TxIntent, opts: { nonce?: number; wait: boolean; timeoutMs?: number }, io: Io): Promise<SendResult> {
+export async function sendTx(
+  client: GhostmeshClient,
+  key: SigningKey,
+  intent: TxIntent,
+  opts: { nonce?: number; wait: boolean; timeoutMs?: number; cosigners?: readonly SigningKey[] },
+  io: Io,
+): Promise<SendResult> {
   const status = await client.status();
   const from = formatAddress(addressFromPublicKey(key.alg, key.publicKey));
   let nonce = opts.nonce ?? (await client.account(from)).nextNonce;
@@ -93,7 +136,7 @@ export async function sendTx(client: GhostmeshClient, key: SigningKey, intent: T
     io.stderr(`Registering ${from} (tx ${toHex(registration.hash)})\n`);
     nonce = 1;
   }
-  const built = buildTx(key, status.chainId, nonce, intent);
+  const built = buildTx(key, status.chainId, nonce, intent, { cosigners: opts.cosigners ?? [] });
   const response = await client.submitTx(built.bytes, { wait: opts.wait, timeoutMs: opts.timeoutMs });
   return { hash: response.hash, status: response.status, from, nonce, ...(response.height === undefined ? {} : { height: response.height }) };
 }

@@ -60,6 +60,17 @@ export function executeOnParent(chain: Chain, parent: ParentState, height: numbe
   return { execution, logAppend };
 }
 
+/** A block's state writes by hex key, built on first read (module state reads walk the ancestry). */
+const stateWritesByBlock = new WeakMap<SpeculativeBlock, Map<string, Uint8Array>>();
+function stateWritesOf(block: SpeculativeBlock): Map<string, Uint8Array> {
+  let map = stateWritesByBlock.get(block);
+  if (map === undefined) {
+    map = new Map(block.execution.stateWrites.map((write) => [toHex(write.key), write.value] as const));
+    stateWritesByBlock.set(block, map);
+  }
+  return map;
+}
+
 /** The tree holds at most the engine's uncommitted blocks; a walk longer than this is a bug. */
 const ANCESTRY_BLOCKS_MAX = 100_000;
 
@@ -121,6 +132,13 @@ export class SpeculativeBlocks {
       ancestry,
       stateBases: ancestry.map((block) => block.execution.stateUpdate),
       accounts: {
+        readState(key: Uint8Array): Uint8Array | undefined {
+          for (const block of ancestry) {
+            const written = stateWritesOf(block).get(toHex(key));
+            if (written !== undefined) return written;
+          }
+          return accounts.readState?.(key);
+        },
         getAccount(address: Uint8Array): Account | undefined {
           const addressHex = toHex(address);
           for (const block of ancestry) {
