@@ -26,8 +26,8 @@ export type TxPlan =
   | { readonly key: SigningKey; readonly nonce: number; readonly type: "audit.append"; readonly record: AuditRecord }
   | { readonly key: SigningKey; readonly nonce: number; readonly type: "audit.batch"; readonly records: readonly AuditRecord[] };
 
-function unsignedTx(plan: TxPlan): Tx {
-  const common = { chainId: BENCH_CHAIN_ID, from: addressFromPublicKey(plan.key.alg, plan.key.publicKey), nonce: plan.nonce };
+function unsignedTx(plan: TxPlan, chainId: string): Tx {
+  const common = { chainId, from: addressFromPublicKey(plan.key.alg, plan.key.publicKey), nonce: plan.nonce };
   switch (plan.type) {
     case "account.register":
       return { ...common, type: "account.register", body: { alg: plan.key.alg, publicKey: plan.key.publicKey } };
@@ -38,8 +38,8 @@ function unsignedTx(plan: TxPlan): Tx {
   }
 }
 
-async function prepareTx(plan: TxPlan): Promise<PreparedTx> {
-  const tx = unsignedTx(plan);
+async function prepareTx(plan: TxPlan, chainId: string): Promise<PreparedTx> {
+  const tx = unsignedTx(plan, chainId);
   const hash = hashTx(tx);
   const sig = await signAsync(plan.key, hash);
   const signedTx: SignedTx = plan.type === "audit.batch" ? { tx, sig, records: plan.records } : { tx, sig };
@@ -47,10 +47,11 @@ async function prepareTx(plan: TxPlan): Promise<PreparedTx> {
   return { key: plan.key, bytes: encodeSignedTx(signedTx), hash, hashHex: toHex(hash), sig, recordCount };
 }
 
-export async function prepareTxs(plans: readonly TxPlan[]): Promise<PreparedTx[]> {
+/** Signs every plan for `chainId` (the benches' own chain unless a running devnet's is given). */
+export async function prepareTxs(plans: readonly TxPlan[], chainId: string = BENCH_CHAIN_ID): Promise<PreparedTx[]> {
   const prepared: PreparedTx[] = new Array<PreparedTx>(plans.length);
   await runBounded(plans, SIGN_IN_FLIGHT_MAX, async (plan, index) => {
-    prepared[index] = await prepareTx(plan);
+    prepared[index] = await prepareTx(plan, chainId);
   });
   return prepared;
 }

@@ -1,0 +1,166 @@
+/**
+ * The multi-process devnet as a client sees it: `ghostmesh devnet --validators 4` (four
+ * validator processes over libp2p on 127.0.0.1, qstp transport, gossip, real ML-DSA-65
+ * everywhere), driven through the HTTP API of all four nodes in turn.
+ *
+ * - Peak: a flood of pre-signed audit.append transactions, each POSTed with ?wait=true (the
+ *   answer comes once the node it was sent to committed it); committed tx/s over the flood.
+ * - Half of peak: an open-loop stream at half that rate; commit latency of each transaction is
+ *   the time until its ?wait=true answer (submission to commit at the node it was sent to).
+ *
+ * Everything shares the machine's cores: four node processes plus this client. Each figure
+ * stands beside the raw all-core ML-DSA-65 verify rate measured in the same run (every
+ * validator verifies every transaction, so the committed rate is bounded near raw / 4).
+ * Prints one JSON document on stdout; progress on stderr.
+ * Run: npm run bench:devnet [-- --peak-txs N] [--seconds S]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { GhostmeshClient } from "../src/client/index.ts";
+import { benchDirectory, loadAverage1m, machineFacts, round } from "./lib/machine.ts";
+import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
+import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
+import { measureVerifyAllCores, verifySamples } from "./lib/verifyRate.ts";
+
+const VALIDATORS = 4;
+const ACCOUNTS = 200;
+/** Client requests in flight during the flood: enough to keep every node's pool full. */
+const FLOOD_IN_FLIGHT_MAX = 256;
+const PACER_TICK_MS = 2;
+const WAIT_TIMEOUT_MS = 60_000;
+const MAIN_SCRIPT = new URL("../src/cli/main.ts", import.meta.url).pathname;
+
+type DevnetInfo = { readonly chainId: string; readonly nodes: readonly { readonly name: string; readonly api: string; readonly pid: number }[] };
+
+function parseBenchArgs(): { peakTxs: number; seconds: number } {
+  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" } }, strict: true });
+  const positive = (value: string | undefined, flag: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
+    return n;
+  };
+  // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
+  return { peakTxs: Math.ceil(positive(values["peak-txs"], "peak-txs", 4_000) / ACCOUNTS) * ACCOUNTS, seconds: positive(values.seconds, "seconds", 8) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startDevnet(dir: string): Promise<{ child: ChildProcess; info: DevnetInfo }> {
+  const basePort = await freePort();
+  const child = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", String(VALIDATORS), "--dir", dir, "--base-port", String(basePort)], {
+    env: { ...process.env, GHOSTMESH_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
+  const devnetPath = join(dir, "devnet.json");
+  const deadline = nowMs() + 60_000;
+  while (!existsSync(devnetPath)) {
+    if (child.exitCode !== null) throw new Error(`bench: the devnet exited with ${child.exitCode} before serving`);
+    if (nowMs() > deadline) throw new Error("bench: the devnet did not write devnet.json within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, info: JSON.parse(readFileSync(devnetPath, "utf8")) as DevnetInfo };
+}
+
+/** SIGINT stops every node the devnet started; the process group is killed if it lingers. */
+async function stopDevnet(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGINT");
+  const timeout = new Promise((resolve) => setTimeout(resolve, 15_000, "timeout"));
+  if ((await Promise.race([exited, timeout])) === "timeout") process.kill(-child.pid, "SIGKILL");
+}
+
+async function submitAndWait(client: GhostmeshClient, tx: PreparedTx): Promise<void> {
+  const response = await client.submitTx(tx.bytes, { wait: true, timeoutMs: WAIT_TIMEOUT_MS });
+  if (response.status !== "committed") throw new Error(`bench: transaction ${tx.hashHex} ended ${response.status}`);
+}
+
+function appendPlans(keys: TxPlan["key"][], nonceFrom: number, count: number): TxPlan[] {
+  return Array.from({ length: count }, (_, i) => {
+    const account = i % keys.length;
+    const nonce = nonceFrom + Math.floor(i / keys.length);
+    return { key: keys[account]!, nonce, type: "audit.append" as const, record: auditRecord(account, nonce) };
+  });
+}
+
+async function runOpenLoop(clients: readonly GhostmeshClient[], txs: readonly PreparedTx[], ratePerSecond: number) {
+  const latenciesMs: number[] = [];
+  const pending: Promise<void>[] = [];
+  const started = nowMs();
+  let next = 0;
+  while (next < txs.length) {
+    const due = Math.min(txs.length, Math.floor(((nowMs() - started) * ratePerSecond) / 1000) + 1);
+    for (; next < due; next++) {
+      const submittedAt = nowMs();
+      pending.push(submitAndWait(clients[next % VALIDATORS]!, txs[next]!).then(() => void latenciesMs.push(nowMs() - submittedAt)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, PACER_TICK_MS));
+  }
+  await Promise.all(pending);
+  const sorted = latenciesMs.sort((a, b) => a - b);
+  const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0, 1);
+  return { offeredTxsPerSecond: ratePerSecond, txs: txs.length, committedTxsPerSecond: perSecond(txs.length, nowMs() - started), commitLatencyMsP50: at(0.5), commitLatencyMsP99: at(0.99) };
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs();
+  const machine = machineFacts();
+  progress(`machine: ${machine.cpus} cpus, node ${machine.nodeVersion}, load ${machine.loadAverage1mAtStart}`);
+  const dir = mkdtempSync(join(benchDirectory(), "gm-bench-devnet-"));
+  const { child, info } = await startDevnet(dir);
+  try {
+    const clients = info.nodes.map((node) => new GhostmeshClient(node.api));
+    const keys = generateKeys(ACCOUNTS);
+    progress(`signing ${ACCOUNTS} registrations and ${args.peakTxs} flood transactions for chain ${info.chainId}`);
+    const registrations = await prepareTxs(keys.map((key) => ({ key, nonce: 0, type: "account.register" as const })), info.chainId);
+    const flood = await prepareTxs(appendPlans(keys, 1, args.peakTxs), info.chainId);
+    const verify = await measureVerifyAllCores(verifySamples(flood.slice(0, 2_000)));
+    const verifyAllCoresPerSecond = perSecond(verify.count, verify.elapsedMs);
+    progress("registering accounts");
+    await runBounded(registrations, FLOOD_IN_FLIGHT_MAX, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    progress(`peak: flooding ${flood.length} transactions`);
+    const floodStarted = nowMs();
+    await runBounded(flood, FLOOD_IN_FLIGHT_MAX, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    const peakTxsPerSecond = perSecond(flood.length, nowMs() - floodStarted);
+    const rate = Math.max(1, Math.floor(peakTxsPerSecond / 2));
+    const stream = await prepareTxs(appendPlans(keys, 1 + args.peakTxs / ACCOUNTS, rate * args.seconds), info.chainId);
+    progress(`half of peak: ${rate} tx/s for ${args.seconds} s`);
+    const halfPeak = await runOpenLoop(clients, stream, rate);
+    const result = {
+      benchmark: "ghostmesh.devnet-p2p",
+      command: "npm run bench:devnet",
+      machine,
+      validators: VALIDATORS,
+      processes: VALIDATORS,
+      transport: "libp2p tcp + qstp (ML-KEM-768+X25519, ML-DSA-65) + yamux + gossipsub on 127.0.0.1",
+      client: "HTTP POST /v1/txs?wait=true to the four nodes in turn, from this process (shares the cores)",
+      mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
+      txVerifiesPerCommittedTx: VALIDATORS,
+      peak: { txs: flood.length, committedTxsPerSecond: peakTxsPerSecond },
+      peakVsRawVerifyRatio: round((peakTxsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
+      halfPeak,
+      loadAverage1mAtEnd: loadAverage1m(),
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await stopDevnet(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
