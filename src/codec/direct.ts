@@ -1,3 +1,4 @@
+import { compareRanges } from "./tokenizer.ts";
 import type { CborValue } from "./types.ts";
 
 /**
@@ -215,7 +216,7 @@ function readMap(count: number, depth: number): Record<string, CborValue> {
     if (initial >>> 5 !== MAJOR_TEXT) throw DEFER;
     const key = readKey(readArgument(initial, MAJOR_TEXT));
     // Canonical order is bytewise order of the encoded keys; an equal key is a duplicate.
-    if (previousStart >= 0 && compareRanges(previousStart, previousEnd, keyStart, pos) >= 0) throw DEFER;
+    if (previousStart >= 0 && compareRanges(data, previousStart, previousEnd, keyStart, pos) >= 0) throw DEFER;
     previousStart = keyStart;
     previousEnd = pos;
     const value = readItem(depth + 1);
@@ -224,16 +225,4 @@ function readMap(count: number, depth: number): Record<string, CborValue> {
     else map[key] = value;
   }
   return map;
-}
-
-/** Bytewise lexicographic order of data[aStart, aEnd) and data[bStart, bEnd). */
-function compareRanges(aStart: number, aEnd: number, bStart: number, bEnd: number): number {
-  const aLength = aEnd - aStart;
-  const bLength = bEnd - bStart;
-  const length = aLength < bLength ? aLength : bLength;
-  for (let i = 0; i < length; i++) {
-    const d = (data[aStart + i] as number) - (data[bStart + i] as number);
-    if (d !== 0) return d;
-  }
-  return aLength - bLength;
 }

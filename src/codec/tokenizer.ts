@@ -104,8 +104,8 @@ export class CanonicalTokenizer extends Tokenizer {
   }
 }
 
-/** Bytewise lexicographic order of data[aStart, aEnd) and data[bStart, bEnd). */
-function compareRanges(data: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+/** Bytewise lexicographic order of data[aStart, aEnd) and data[bStart, bEnd). Shared with direct.ts. */
+export function compareRanges(data: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   const aLength = aEnd - aStart;
   const bLength = bEnd - bStart;
   const length = aLength < bLength ? aLength : bLength;
