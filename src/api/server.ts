@@ -12,6 +12,10 @@ import { chainRoutes } from "./routes/chain.ts";
 import { logRoutes } from "./routes/log.ts";
 import { stateRoutes } from "./routes/state.ts";
 import { rolesRoutes } from "./routes/roles.ts";
+import { stakingRoutes } from "./routes/staking.ts";
+import { environmentRoutes } from "./routes/environments.ts";
+import { paramsRoutes } from "./routes/params.ts";
+import { governanceRoutes } from "./routes/governance.ts";
 import { txRoutes } from "./routes/txs.ts";
 import type { ApiModules, Route } from "./types.ts";
 
@@ -54,7 +58,7 @@ export function buildApi(modules: ApiModules) {
     reply.code(404).send(errorBody("API_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}; see /v1/openapi.json`));
   });
 
-  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules), ...rolesRoutes(modules)];
+  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules), ...rolesRoutes(modules), ...stakingRoutes(modules), ...environmentRoutes(modules), ...paramsRoutes(modules), ...governanceRoutes(modules)];
   app.register(async (scope) => {
     for (const route of routes) {
       scope.route({

@@ -15,6 +15,9 @@ import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { encodeBatchEntries } from "./entryBytes.ts";
 import { BlockState } from "./blockState.ts";
 import { applyModuleTx } from "./modules.ts";
+import { endBlock } from "./endBlock.ts";
+import { epochOf, readModuleParams } from "./params.ts";
+import type { BlockContext, TxContext } from "./context.ts";
 import type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, TxRejection } from "./types.ts";
 
 export type ExecutionTx = {
@@ -38,6 +41,8 @@ export type BlockExecutionInput = {
    * stateRoot. Called once per execution.
    */
   readonly prepareState: (writes: readonly StateWrite[]) => PreparedStateUpdate;
+  /** Evidence, parent signers, proposer: what staking and governance read besides the transactions. */
+  readonly context: BlockContext;
 };
 
 type Rejected = { code: string; message: string };
@@ -67,11 +72,14 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
   const entries: LogEntry[] = [];
   const entryBytes: Uint8Array[] = [];
 
+  const epochBlocks = readModuleParams((key) => moduleState.get(key), "chain").epochBlocks;
+  const txContext: TxContext = { height: input.height, epoch: epochOf(input.height, epochBlocks), getAccount: (address) => overlay.get(address) };
+
   for (let index = 0; index < input.txs.length; index++) {
     const item = input.txs[index];
     assert(item !== undefined, "executeBlock: tx index in range");
     const firstLeaf = input.logSize + entries.length;
-    const problem = applyTx(overlay, moduleState, item.signedTx);
+    const problem = applyTx(overlay, moduleState, item, txContext);
     if (problem) {
       moduleState.discardTx();
       rejected.push({ index, ...problem });
@@ -82,6 +90,10 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
     appendEntries(txEntries, item, entries, entryBytes);
     executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length });
   }
+
+  // The end of the block (slashing, epoch rewards, tallies) cannot be refused: it is the protocol's own step.
+  endBlock(moduleState, { ...txContext, ...input.context, epochEnds: (input.height + 1) % epochBlocks === 0 });
+  moduleState.commitTx();
 
   const accountWrites = [...overlay.writes.values()].sort((a, b) => compareBytes(a.address, b.address));
   // Account keys (0x01, 0x02) and module keys (0x03-0x06) never overlap.
@@ -116,8 +128,8 @@ function appendEntries(txEntries: readonly LogEntry[], item: ExecutionTx, entrie
 }
 
 /** Applies one transaction to the overlay, or says why it cannot be applied. */
-function applyTx(overlay: AccountOverlay, moduleState: BlockState, signedTx: SignedTx): Rejected | undefined {
-  const { tx } = signedTx;
+function applyTx(overlay: AccountOverlay, moduleState: BlockState, item: ExecutionTx, context: TxContext): Rejected | undefined {
+  const { tx } = item.signedTx;
   const account = overlay.get(tx.from);
   if (tx.type === "account.register") {
     if (account) return { code: "APP_ACCOUNT_EXISTS", message: `account ${toHex(tx.from)} is already registered` };
@@ -132,7 +144,7 @@ function applyTx(overlay: AccountOverlay, moduleState: BlockState, signedTx: Sig
   if (tx.nonce !== account.nonce) {
     return { code: "APP_BAD_NONCE", message: `expected nonce ${account.nonce}, got ${tx.nonce}` };
   }
-  const refused = applyModuleTx(moduleState, tx, { getAccount: (address) => overlay.get(address) });
+  const refused = applyModuleTx(moduleState, tx, item.txHash, context);
   if (refused) return refused;
   overlay.set(tx.from, { ...account, nonce: account.nonce + 1 }, false);
   return undefined;
@@ -151,11 +163,9 @@ export function entriesOfTx(height: number, txHash: Uint8Array, signedTx: Signed
       assert(records !== undefined && records.length === tx.body.recordCount, "entriesOfTx: batch validated");
       return records.map((record, recordIndex) => ({ ...base, recordIndex, record }));
     }
-    case "token.transfer":
-    case "roles.grant":
-    case "roles.revoke":
-    case "roles.setPolicy":
-      // The body is the record: the log shows who moved what, or who changed which authority.
+    default:
+      // Module transactions: the body is the record, so the log shows who moved what, who
+      // changed which authority, who proposed, voted or promoted what.
       return [{ ...base, recordIndex: 0, record: tx.body as unknown as CborValue }];
   }
 }

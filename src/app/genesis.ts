@@ -1,12 +1,14 @@
 /**
- * The genesis state (state version 0): balances, total supply, roles and policies from the
- * genesis file's optional fields. A genesis without them has the empty state, as before.
+ * The genesis state (state version 0): balances, total supply, roles, policies, the chain mode,
+ * bonds and the validator set, and parameter overrides from the genesis file's optional fields.
  */
 import type { Genesis, StateWrite } from "../ledger/index.ts";
 import { GhostmeshError, compareBytes, toHex } from "../util/index.ts";
 import { AMOUNT_MAX, parseDecimalAmount } from "./amount.ts";
 import { TOTAL_SUPPLY_KEY, balanceKey, encodeAmountValue } from "./balances.ts";
 import { encodePolicy, encodeRoles, policyKey, policyProblem, rolesKey } from "./roles.ts";
+import { genesisParamWrites } from "./params.ts";
+import { stakingGenesisWrites } from "./stakingState.ts";
 
 function invalid(message: string): GhostmeshError<"APP_GENESIS_INVALID", Record<string, never>> {
   return new GhostmeshError("APP_GENESIS_INVALID", `genesis: ${message}`, {});
@@ -26,8 +28,11 @@ export function genesisStateWrites(genesis: Genesis): StateWrite[] {
     if (supply > AMOUNT_MAX) throw invalid("allocations: the total supply exceeds 2^256-1");
     writes.push({ key: balanceKey(allocation.address), value: encodeAmountValue(amount) });
   }
-  if (genesis.allocations !== undefined) writes.push({ key: TOTAL_SUPPLY_KEY, value: encodeAmountValue(supply) });
-  writes.push(...roleWrites(genesis), ...policyWrites(genesis));
+  const staking = stakingGenesisWrites(genesis);
+  supply += staking.bonded;
+  if (supply > AMOUNT_MAX) throw invalid("allocations and bonds: the total supply exceeds 2^256-1");
+  if (genesis.allocations !== undefined || staking.bonded > 0n) writes.push({ key: TOTAL_SUPPLY_KEY, value: encodeAmountValue(supply) });
+  writes.push(...roleWrites(genesis), ...policyWrites(genesis), ...staking.writes, ...genesisParamWrites(genesis.params));
   return writes.sort((a, b) => compareBytes(a.key, b.key));
 }
 

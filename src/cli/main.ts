@@ -9,17 +9,20 @@ import { processIo, UsageError, type Command, type Io } from "./command.ts";
 export { processIo };
 import { bundleCommand } from "./cmds/bundle.ts";
 import { devnetCommand } from "./cmds/devnet.ts";
+import { envCommand } from "./cmds/env.ts";
 import { exportCommand } from "./cmds/export.ts";
 import { initCommand } from "./cmds/init.ts";
 import { keysCommand } from "./cmds/keys.ts";
 import { queryCommand } from "./cmds/query.ts";
 import { rolesCommand } from "./cmds/roles.ts";
+import { govCommand } from "./cmds/gov.ts";
+import { stakeCommand } from "./cmds/stake.ts";
 import { simCommand } from "./cmds/sim.ts";
 import { startCommand } from "./cmds/start.ts";
 import { txCommand } from "./cmds/tx.ts";
 import { verifyCommand } from "./cmds/verify.ts";
 
-export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, rolesCommand, queryCommand, verifyCommand, exportCommand, bundleCommand, simCommand];
+export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, rolesCommand, govCommand, stakeCommand, envCommand, queryCommand, verifyCommand, exportCommand, bundleCommand, simCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

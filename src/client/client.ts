@@ -91,6 +91,11 @@ export class GhostmeshClient {
     return json as T;
   }
 
+  /** GET a JSON resource of the API (module queries: /v1/staking/..., /v1/gov/..., /v1/env/...). */
+  getJson<T>(path: string): Promise<T> {
+    return this.request("GET", path);
+  }
+
   status(): Promise<StatusResponse> {
     return this.request("GET", "/v1/status");
   }

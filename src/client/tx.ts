@@ -10,7 +10,12 @@ export type TxIntent =
   | { readonly type: "audit.batch"; readonly records: readonly AuditRecord[] }
   | { readonly type: "token.transfer"; readonly to: Uint8Array; readonly amount: bigint }
   | { readonly type: "roles.grant" | "roles.revoke"; readonly address: Uint8Array; readonly role: Role }
-  | { readonly type: "roles.setPolicy"; readonly operation: PolicyOperation; readonly threshold: number; readonly signers: readonly Uint8Array[] };
+  | { readonly type: "roles.setPolicy"; readonly operation: PolicyOperation; readonly threshold: number; readonly signers: readonly Uint8Array[] }
+  | ModuleTxIntent;
+
+/** Staking, governance and environment transactions: the body as it goes on the wire (ledger/moduleTxs.ts). */
+export type ModuleTx = Extract<Tx, { type: `staking.${string}` | `gov.${string}` | `env.${string}` }>;
+export type ModuleTxIntent = { readonly [T in ModuleTx["type"]]: { readonly type: T; readonly body: Extract<ModuleTx, { type: T }>["body"] } }[ModuleTx["type"]];
 
 export type BuiltTx = { readonly signedTx: SignedTx; readonly bytes: Uint8Array; readonly hash: Uint8Array };
 
@@ -43,6 +48,8 @@ export function buildTx(key: SigningKey, chainId: string, nonce: number, intent:
     case "roles.setPolicy":
       tx = { ...common, type: "roles.setPolicy", body: { operation: intent.operation, threshold: intent.threshold, signers: intent.signers } };
       break;
+    default:
+      tx = { ...common, type: intent.type, body: intent.body } as Tx;
   }
   tx = withCosignatures(tx, opts.cosigners ?? []);
   const hash = hashTx(tx);
@@ -50,11 +57,13 @@ export function buildTx(key: SigningKey, chainId: string, nonce: number, intent:
   return { signedTx, bytes: encodeCanonical(signedTx), hash };
 }
 
-/** Adds the cosigners' signatures over cosignMessage(tx) to a roles transaction's body. */
+const COSIGNED_TX_TYPES: readonly string[] = ["roles.grant", "roles.revoke", "roles.setPolicy", "env.promote"];
+
+/** Adds the cosigners' signatures over cosignMessage(tx) to a governed transaction's body (roles.*, env.promote). */
 export function withCosignatures(tx: Tx, cosigners: readonly SigningKey[]): Tx {
   if (cosigners.length === 0) return tx;
-  if (tx.type !== "roles.grant" && tx.type !== "roles.revoke" && tx.type !== "roles.setPolicy") {
-    throw new Error(`${tx.type} takes no cosignatures; only roles.grant, roles.revoke and roles.setPolicy do`);
+  if (!COSIGNED_TX_TYPES.includes(tx.type)) {
+    throw new Error(`${tx.type} takes no cosignatures; only ${COSIGNED_TX_TYPES.join(", ")} do`);
   }
   const message = cosignMessage(tx);
   const cosignatures = cosigners.map((cosigner) => ({ address: addressFromPublicKey(cosigner.alg, cosigner.publicKey), sig: sign(cosigner, message) }));

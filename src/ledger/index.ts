@@ -1,5 +1,6 @@
 export * from "./types.ts";
 export * from "./limits.ts";
+export * from "./moduleTxs.ts";
 export {
   DomainTag,
   hashTx,

@@ -20,7 +20,8 @@ import {
   PUBLIC_KEY_BYTES_MAX,
   SIGNATURE_BYTES_MAX,
 } from "./limits.ts";
-import { POLICY_OPERATIONS, ROLES } from "./types.ts";
+import { POLICY_OPERATIONS, ROLES, TX_TYPES } from "./types.ts";
+import { MODULE_TX_BODIES } from "./moduleTxs.ts";
 import type { AuditRecord, BlockHeader, Evidence, LogEntry, QuorumCertificate, SignedTx, Tx } from "./types.ts";
 
 const hash32 = s.bytes({ size: HASH_SIZE_BYTES });
@@ -98,7 +99,29 @@ const rolesSetPolicyTx = s.object({
   }),
 });
 
-export const txSchema: Schema<Tx> = s.union("type", [accountRegisterTx, auditAppendTx, auditBatchTx, tokenTransferTx, rolesGrantTx, rolesRevokeTx, rolesSetPolicyTx]);
+const m = MODULE_TX_BODIES;
+const moduleTx = <const T extends keyof typeof MODULE_TX_BODIES>(type: T) => s.object({ ...txCommon, type: s.literal(type), body: m[type] });
+
+export const txSchema: Schema<Tx> = s.union("type", [
+  accountRegisterTx,
+  auditAppendTx,
+  auditBatchTx,
+  tokenTransferTx,
+  rolesGrantTx,
+  rolesRevokeTx,
+  rolesSetPolicyTx,
+  moduleTx("staking.bond"),
+  moduleTx("staking.delegate"),
+  moduleTx("staking.unbond"),
+  moduleTx("staking.unjail"),
+  moduleTx("gov.propose"),
+  moduleTx("gov.vote"),
+  moduleTx("env.create"),
+  moduleTx("env.update"),
+  moduleTx("env.promote"),
+  moduleTx("env.checkpoint"),
+  moduleTx("env.merge"),
+]) as Schema<Tx>;
 
 export const signedTxSchema: Schema<SignedTx> = s.object({
   tx: txSchema,
@@ -149,7 +172,7 @@ export const logEntrySchema: Schema<LogEntry> = s.object({
   height: s.uint({ min: 1 }),
   txHash: hash32,
   from: address,
-  type: s.oneOf(["account.register", "audit.append", "audit.batch", "token.transfer", "roles.grant", "roles.revoke", "roles.setPolicy"] as const),
+  type: s.oneOf(TX_TYPES),
   recordIndex: s.uint({ max: BATCH_RECORDS_MAX - 1 }),
   record: s.value({ maxDepth: AUDIT_DATA_DEPTH_MAX + 2, maxBytes: AUDIT_DATA_BYTES_MAX + 4096 }),
 });

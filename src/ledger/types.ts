@@ -6,6 +6,19 @@
  */
 import type { SignatureAlgorithmId } from "../crypto/index.ts";
 import type { CborValue } from "../codec/index.ts";
+import type {
+  EnvCheckpointBody,
+  EnvCreateBody,
+  EnvMergeBody,
+  EnvPromoteBody,
+  EnvUpdateBody,
+  GovProposeBody,
+  GovVoteBody,
+  StakingBondBody,
+  StakingDelegateBody,
+  StakingUnbondBody,
+  StakingUnjailBody,
+} from "./moduleTxs.ts";
 
 export const TxType = {
   accountRegister: "account.register",
@@ -15,8 +28,20 @@ export const TxType = {
   rolesGrant: "roles.grant",
   rolesRevoke: "roles.revoke",
   rolesSetPolicy: "roles.setPolicy",
+  stakingBond: "staking.bond",
+  stakingDelegate: "staking.delegate",
+  stakingUnbond: "staking.unbond",
+  stakingUnjail: "staking.unjail",
+  govPropose: "gov.propose",
+  govVote: "gov.vote",
+  envCreate: "env.create",
+  envUpdate: "env.update",
+  envPromote: "env.promote",
+  envCheckpoint: "env.checkpoint",
+  envMerge: "env.merge",
 } as const;
 export type TxType = (typeof TxType)[keyof typeof TxType];
+export const TX_TYPES: readonly TxType[] = Object.values(TxType);
 
 /** One audit record: who did what to which subject, plus free-form data. */
 export type AuditRecord = {
@@ -38,7 +63,7 @@ export type Role = (typeof ROLES)[number];
  * Operations a multi-signature policy can govern. `roles.grant.admin` / `roles.revoke.admin`
  * are grants and revocations of the admin role; `roles.grant` / `roles.revoke` every other role.
  */
-export const POLICY_OPERATIONS = ["roles.grant", "roles.revoke", "roles.grant.admin", "roles.revoke.admin", "roles.setPolicy"] as const;
+export const POLICY_OPERATIONS = ["roles.grant", "roles.revoke", "roles.grant.admin", "roles.revoke.admin", "roles.setPolicy", "env.promote"] as const;
 export type PolicyOperation = (typeof POLICY_OPERATIONS)[number];
 
 /**
@@ -66,7 +91,18 @@ export type Tx =
   | (TxCommon & { readonly type: "token.transfer"; readonly body: TokenTransferBody })
   | (TxCommon & { readonly type: "roles.grant"; readonly body: RoleChangeBody })
   | (TxCommon & { readonly type: "roles.revoke"; readonly body: RoleChangeBody })
-  | (TxCommon & { readonly type: "roles.setPolicy"; readonly body: RolesSetPolicyBody });
+  | (TxCommon & { readonly type: "roles.setPolicy"; readonly body: RolesSetPolicyBody })
+  | (TxCommon & { readonly type: "staking.bond"; readonly body: StakingBondBody })
+  | (TxCommon & { readonly type: "staking.delegate"; readonly body: StakingDelegateBody })
+  | (TxCommon & { readonly type: "staking.unbond"; readonly body: StakingUnbondBody })
+  | (TxCommon & { readonly type: "staking.unjail"; readonly body: StakingUnjailBody })
+  | (TxCommon & { readonly type: "gov.propose"; readonly body: GovProposeBody })
+  | (TxCommon & { readonly type: "gov.vote"; readonly body: GovVoteBody })
+  | (TxCommon & { readonly type: "env.create"; readonly body: EnvCreateBody })
+  | (TxCommon & { readonly type: "env.update"; readonly body: EnvUpdateBody })
+  | (TxCommon & { readonly type: "env.promote"; readonly body: EnvPromoteBody })
+  | (TxCommon & { readonly type: "env.checkpoint"; readonly body: EnvCheckpointBody })
+  | (TxCommon & { readonly type: "env.merge"; readonly body: EnvMergeBody });
 
 /**
  * What travels on the wire and is stored. `records` is present exactly for audit.batch: the
@@ -161,6 +197,13 @@ export type ValidatorSet = { readonly validators: readonly Validator[] };
 export type GenesisAllocation = { readonly address: Uint8Array; readonly amount: string };
 export type GenesisRoles = { readonly address: Uint8Array; readonly roles: readonly Role[] };
 export type GenesisPolicy = { readonly operation: PolicyOperation; readonly threshold: number; readonly signers: readonly Uint8Array[] };
+/** PoS: an initial self-bond of a genesis validator (decimal string), added to the supply. */
+export type GenesisBond = { readonly validator: Uint8Array; readonly amount: string };
+/** Chain mode (decision 0601): "poa" fixes the authority set (no staking); "pos" derives it from stake. */
+export const CHAIN_MODES = ["poa", "pos"] as const;
+export type ChainMode = (typeof CHAIN_MODES)[number];
+/** Parameter overrides by module, e.g. {staking: {rewardRateBps: 200}} (app/params.ts lists them). */
+export type GenesisParams = { readonly [module: string]: { readonly [param: string]: number } };
 
 /**
  * The optional fields are absent from genesis files written before balances and roles, so
@@ -173,4 +216,8 @@ export type Genesis = {
   readonly allocations?: readonly GenesisAllocation[];
   readonly roles?: readonly GenesisRoles[];
   readonly policies?: readonly GenesisPolicy[];
+  /** Absent: "poa". */
+  readonly mode?: ChainMode;
+  readonly bonds?: readonly GenesisBond[];
+  readonly params?: GenesisParams;
 };

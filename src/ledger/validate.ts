@@ -9,7 +9,7 @@ import { hashTxBytes, recordsRoot, recordsRootOfEncoded } from "./hashing.ts";
 import { BATCH_TX_BYTES_MAX, TX_BYTES_MAX, TX_WIRE_BYTES_MAX } from "./limits.ts";
 import { signedTxSchema } from "./schemas.ts";
 import { signedTxSpans } from "./spans.ts";
-import type { SignedTx } from "./types.ts";
+import type { SignedTx, Tx } from "./types.ts";
 
 export type DecodedTx = {
   /** Its byte fields (from, sig, ...) are views into the wire bytes or a private copy of them. */
@@ -84,9 +84,10 @@ export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId:
       sizeBytesMax,
     });
   }
-  if (tx.type === "token.transfer" && tx.body.amount[0] === 0) {
-    throw new GhostmeshError("LEDGER_AMOUNT_NOT_CANONICAL", "tx.body.amount: big-endian bytes without a leading zero byte (amounts are at least 1)", {
-      field: "tx.body.amount",
+  const amount = amountField(tx);
+  if (amount !== undefined && amount.bytes[0] === 0) {
+    throw new GhostmeshError("LEDGER_AMOUNT_NOT_CANONICAL", `${amount.field}: big-endian bytes without a leading zero byte (amounts are at least 1)`, {
+      field: amount.field,
     });
   }
   if (tx.type !== "audit.batch") {
@@ -116,4 +117,20 @@ export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId:
 
 export function encodeSignedTx(signedTx: SignedTx): Uint8Array {
   return encodeCanonical(signedTx);
+}
+
+/** The one amount a transaction carries, if any: each must have a single encoding (decision 0600). */
+function amountField(tx: Tx): { field: string; bytes: Uint8Array } | undefined {
+  switch (tx.type) {
+    case "token.transfer":
+    case "staking.bond":
+    case "staking.delegate":
+    case "staking.unbond":
+      return { field: "tx.body.amount", bytes: tx.body.amount };
+    case "gov.propose":
+      if (tx.body.content.type === "treasury-spend" && tx.body.content.amount[0] === 0) return { field: "tx.body.content.amount", bytes: tx.body.content.amount };
+      return { field: "tx.body.deposit", bytes: tx.body.deposit };
+    default:
+      return undefined;
+  }
 }

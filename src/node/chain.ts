@@ -21,7 +21,7 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { createAccountReader, genesisStateWrites, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { blockContext, createAccountReader, genesisStateWrites, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
@@ -165,6 +165,7 @@ export class Chain {
       logSize: head.logSize,
       txs: proposal.txs,
       prepareState: (writes) => this.state.prepare(height, writes),
+      context: blockContext(this.genesis.validators, proposal),
     });
     const logAppend = this.log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
     const header: BlockHeader = {

@@ -13,7 +13,12 @@ import { GhostmeshError, errorMessage } from "../util/index.ts";
 
 export type NodeConfig = {
   readonly api: { readonly host: string; readonly port: number };
-  readonly block: { readonly intervalMs: number; readonly txsMax: number; readonly entriesMax: number };
+  /**
+   * `emptyIntervalMs`: an idle chain still commits an empty block once this long has passed
+   * since the last one (0: never), so epochs, governance periods and timelocks, which are
+   * counted in blocks, keep moving without traffic.
+   */
+  readonly block: { readonly intervalMs: number; readonly txsMax: number; readonly entriesMax: number; readonly emptyIntervalMs: number };
   readonly mempool: { readonly txsMax: number };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" | "silent" };
   /**
@@ -39,7 +44,7 @@ export const defaultNodeConfig: NodeConfig = {
   // Loopback by default: exposing a node is an operator's explicit choice.
   api: { host: "127.0.0.1", port: 8080 },
   // 200 ms keeps single-transaction latency low while batching thousands per block under load.
-  block: { intervalMs: 200, txsMax: 5_000, entriesMax: 100_000 },
+  block: { intervalMs: 200, txsMax: 5_000, entriesMax: 100_000, emptyIntervalMs: 1_000 },
   mempool: { txsMax: 50_000 },
   log: { level: "info" },
   // Loopback by default, like the API; 26656 is the port operators of BFT chains expect.
@@ -88,6 +93,7 @@ const configSchema = s.object({
       intervalMs: s.optional(s.uint({ min: 1, max: 60_000 })),
       txsMax: s.optional(s.uint({ min: 1, max: BLOCK_TXS_MAX })),
       entriesMax: s.optional(s.uint({ min: 1, max: BLOCK_ENTRIES_MAX })),
+      emptyIntervalMs: s.optional(s.uint({ max: 3_600_000 })),
     }),
   ),
   mempool: s.optional(s.object({ txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })) })),
@@ -122,6 +128,7 @@ const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind
   GHOSTMESH_BLOCK_INTERVAL_MS: ["block", "intervalMs", "number"],
   GHOSTMESH_BLOCK_TXS_MAX: ["block", "txsMax", "number"],
   GHOSTMESH_BLOCK_ENTRIES_MAX: ["block", "entriesMax", "number"],
+  GHOSTMESH_BLOCK_EMPTY_INTERVAL_MS: ["block", "emptyIntervalMs", "number"],
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
   GHOSTMESH_P2P_LISTEN: ["p2p", "listen", "string"],

@@ -14,7 +14,7 @@ import {
   type SigningKey,
 } from "../crypto/index.ts";
 import { parseWith, s } from "../codec/index.ts";
-import { chainIdSchema, policyOperationSchema, POLICY_OPERATIONS, POLICY_SIGNERS_MAX, PUBLIC_KEY_BYTES_MAX, roleSchema, ROLES, type Genesis, type Validator } from "../ledger/index.ts";
+import { chainIdSchema, policyOperationSchema, POLICY_OPERATIONS, POLICY_SIGNERS_MAX, PUBLIC_KEY_BYTES_MAX, roleSchema, ROLES, CHAIN_MODES, type Genesis, type Validator } from "../ledger/index.ts";
 import { genesisStateWrites } from "../app/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, fromHexOrUndefined, toHex } from "../util/index.ts";
 import { CONFIG_FILE, defaultNodeConfig, renderNodeConfig, type NodeConfig } from "./config.ts";
@@ -69,6 +69,10 @@ const genesisJsonSchema = s.object({
       { maxLength: POLICY_OPERATIONS.length },
     ),
   ),
+  // Optional (decision 0601): chain mode, PoS self-bonds and parameter overrides by module.
+  mode: s.optional(s.oneOf(CHAIN_MODES)),
+  bonds: s.optional(s.array(s.object({ validator: s.string({ minLength: 42, maxLength: 42 }), amount: s.string({ minLength: 1, maxLength: 78 }) }), { maxLength: 1000 })),
+  params: s.optional(s.record(s.record(s.uint(), { maxEntries: 64 }), { maxEntries: 16 })),
 });
 
 
@@ -86,6 +90,9 @@ export function genesisToJson(genesis: Genesis): string {
     ...(genesis.allocations ? { allocations: genesis.allocations.map((a) => ({ address: formatAddress(a.address), amount: a.amount })) } : {}),
     ...(genesis.roles ? { roles: genesis.roles.map((r) => ({ address: formatAddress(r.address), roles: r.roles })) } : {}),
     ...(genesis.policies ? { policies: genesis.policies.map((p) => ({ operation: p.operation, threshold: p.threshold, signers: p.signers.map(formatAddress) })) } : {}),
+    ...(genesis.mode ? { mode: genesis.mode } : {}),
+    ...(genesis.bonds ? { bonds: genesis.bonds.map((b) => ({ validator: formatAddress(b.validator), amount: b.amount })) } : {}),
+    ...(genesis.params ? { params: genesis.params } : {}),
   };
   return `${JSON.stringify(json, null, 2)}\n`;
 }
@@ -110,6 +117,9 @@ export function genesisFromJson(text: string, source: string): Genesis {
       ...(json.allocations ? { allocations: json.allocations.map((a) => ({ address: parseAddress(a.address), amount: a.amount })) } : {}),
       ...(json.roles ? { roles: json.roles.map((r) => ({ address: parseAddress(r.address), roles: r.roles })) } : {}),
       ...(json.policies ? { policies: json.policies.map((p) => ({ operation: p.operation, threshold: p.threshold, signers: p.signers.map(parseAddress) })) } : {}),
+      ...(json.mode ? { mode: json.mode } : {}),
+      ...(json.bonds ? { bonds: json.bonds.map((b) => ({ validator: parseAddress(b.validator), amount: b.amount })) } : {}),
+      ...(json.params ? { params: json.params } : {}),
     };
     // Amounts, duplicates, the admin rule and policy thresholds: the same checks that build state version 0.
     genesisStateWrites(genesis);

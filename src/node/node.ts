@@ -61,7 +61,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
   );
   const producer = new SingleValidatorProducer(
-    { intervalMs: opts.config.block.intervalMs, txsMax: opts.config.block.txsMax, entriesMax: opts.config.block.entriesMax, bytesMax: 64 * 1024 * 1024 },
+    { intervalMs: opts.config.block.intervalMs, txsMax: opts.config.block.txsMax, entriesMax: opts.config.block.entriesMax, bytesMax: 64 * 1024 * 1024, emptyIntervalMs: opts.config.block.emptyIntervalMs },
     { chain, mempool, key: modules.key, clock, logger: logger.child({ module: "producer" }), metrics: nodeMetrics },
   );
   producer.on("error", (err) => {

@@ -2,7 +2,8 @@
  * Block production for a one-validator set: a block every `intervalMs`, or at once when
  * `txsMax` transactions (or `entriesMax` log entries) are ready. The validator signs the vote
  * for its own block; with one validator that signature is a full quorum, so the QC it forms
- * is the block's real, verifiable certificate.
+ * is the block's real, verifiable certificate. Without traffic it makes an empty block once
+ * `emptyIntervalMs` has passed since the head's (epochs count blocks).
  */
 import { EventEmitter } from "node:events";
 import { signAsync, type SigningKey } from "../crypto/index.ts";
@@ -18,6 +19,8 @@ export type ProducerOptions = {
   readonly txsMax: number;
   readonly entriesMax: number;
   readonly bytesMax: number;
+  /** 0 or absent: no empty blocks. */
+  readonly emptyIntervalMs?: number;
 };
 
 export type CommittedBlockEvent = { readonly height: number; readonly txHashes: readonly string[] };
@@ -87,15 +90,21 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
       });
   }
 
-  /** Produces blocks until no ready transactions are left. */
+  /** Produces blocks until no ready transactions are left (or one empty block when it is due). */
   private async produceReady(): Promise<void> {
+    if (!this.stopped && this.modules.mempool.readyCount === 0 && this.emptyBlockDue()) await this.produceBlock();
     while (!this.stopped && this.modules.mempool.readyCount > 0) await this.produceBlock();
+  }
+
+  private emptyBlockDue(): boolean {
+    const intervalMs = this.opts.emptyIntervalMs ?? 0;
+    return intervalMs > 0 && this.modules.clock.nowMs() - this.modules.chain.head.timestamp >= intervalMs;
   }
 
   private async produceBlock(): Promise<void> {
     const { chain, mempool, key, clock, logger, metrics } = this.modules;
     const reaped = mempool.reap({ txsMax: this.opts.txsMax, entriesMax: this.opts.entriesMax, bytesMax: this.opts.bytesMax });
-    if (reaped.length === 0) return;
+    if (reaped.length === 0 && !this.emptyBlockDue()) return;
     const startedMs = clock.nowMs();
     const built = chain.buildBlock({
       txs: reaped,

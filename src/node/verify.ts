@@ -27,7 +27,7 @@ import {
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
-import { accountStateWrites, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
+import { accountStateWrites, blockContext, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
@@ -106,7 +106,9 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
     check(bytesEqual(txRoot(txs.map((t) => t.txHash)), header.txRoot), height, "block", "txRoot does not match the stored transactions");
 
-    const execution = executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes) });
+    const execution = executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes),
+      context: blockContext(genesis.validators, { evidence, justify: header.justify, proposer: header.proposer }),
+    });
     const firstRejected = execution.rejected[0];
     check(firstRejected === undefined, height, `transaction ${toHex(txs[firstRejected?.index ?? 0]?.txHash ?? new Uint8Array())}`, `does not apply: ${firstRejected?.message}`);
     check(bytesEqual(execution.stateRoot, header.stateRoot), height, "block header", `stateRoot ${toHex(header.stateRoot)} differs from the root of the replayed state tree ${toHex(execution.stateRoot)}`);

@@ -1,3 +1,4 @@
+import { VALIDATOR_SET_KEY } from "../../src/app/stakingState.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { encodeCanonical } from "../../src/codec/index.ts";
@@ -87,6 +88,11 @@ describe("app: genesis state", () => {
     assert.throws(() => genesisStateWrites({ ...base, allocations: [{ address: a, amount: "1" }, { address: a, amount: "2" }] }), { code: "APP_GENESIS_INVALID" });
     assert.throws(() => genesisStateWrites({ ...base, allocations: [{ address: a, amount: "1.0" }] }), { code: "APP_AMOUNT_INVALID" });
     assert.throws(() => genesisStateWrites({ ...base, roles: [{ address: a, roles: ["read_blockchain"] }] }), /admin/);
-    assert.deepEqual(genesisStateWrites(base), [], "a genesis without the new fields has the empty state");
+    const writes = genesisStateWrites(base);
+    assert.deepEqual(
+      writes.map((w) => w.key),
+      [VALIDATOR_SET_KEY],
+      "a genesis without the optional fields holds only the (PoA) validator set",
+    );
   });
 });

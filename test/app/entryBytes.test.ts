@@ -1,4 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
+import { emptyBlockContext } from "./harness.ts";
 import { openStateStore, type StateWrite } from "../../src/state/index.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -43,7 +44,7 @@ describe("app: batch entry bytes", () => {
     const accounts = new Map<string, Account>([[toHex(from), { alg: 2, publicKey: new Uint8Array(1952), nonce: 4 }]]);
     const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)) };
     const state = openStateStore(new DatabaseSync(":memory:"));
-    const input = { height: 9, logSize: 100, prepareState: (writes: readonly StateWrite[]) => state.prepare(9, writes) };
+    const input = { height: 9, logSize: 100, prepareState: (writes: readonly StateWrite[]) => state.prepare(9, writes), context: emptyBlockContext };
     const withBytes = executeBlock(reader, { ...input, txs: [{ signedTx: decoded.signedTx, txHash: decoded.txHash, recordBytes: decoded.recordBytes }] });
     const withoutBytes = executeBlock(reader, { ...input, txs: [{ signedTx: decoded.signedTx, txHash: decoded.txHash }] });
     assert.equal(withBytes.entryBytes.length, 300);

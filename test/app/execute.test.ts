@@ -1,4 +1,5 @@
 import { describe, it } from "node:test";
+import { emptyBlockContext } from "./harness.ts";
 import assert from "node:assert/strict";
 import { generateSigningKey } from "../../src/crypto/index.ts";
 import { buildTx } from "../../src/client/index.ts";
@@ -29,7 +30,7 @@ describe("app: executeBlock", () => {
       buildTx(key, chainId, 1, { type: "audit.append", record: { action: "a" } }),
       buildTx(key, chainId, 2, { type: "audit.batch", records: [{ action: "b" }, { action: "c", subject: "s" }] }),
     ].map((b) => ({ signedTx: b.signedTx, txHash: b.hash }));
-    const result = executeBlock(reader(new Map()), { height: 1, logSize: 10, txs, prepareState: on(stateAt0()) });
+    const result = executeBlock(reader(new Map()), { height: 1, logSize: 10, txs, prepareState: on(stateAt0()), context: emptyBlockContext });
     assert.equal(result.rejected.length, 0);
     assert.equal(result.entries.length, 4);
     assert.deepEqual(result.executed.map((e) => [e.firstLeaf, e.leafCount]), [[10, 1], [11, 1], [12, 2]]);
@@ -54,7 +55,7 @@ describe("app: executeBlock", () => {
       buildTx(other, chainId, 0, { type: "audit.append", record: { action: "a" } }),
       buildTx(key, chainId, 1, { type: "account.register" }),
     ].map((b) => ({ signedTx: b.signedTx, txHash: b.hash }));
-    const result = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()) });
+    const result = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()), context: emptyBlockContext });
     assert.deepEqual(result.rejected.map((r) => [r.index, r.code]), [[1, "APP_BAD_NONCE"], [2, "APP_UNKNOWN_ACCOUNT"], [3, "APP_ACCOUNT_EXISTS"]]);
     assert.equal(result.entries.length, 1);
   });
@@ -62,11 +63,11 @@ describe("app: executeBlock", () => {
   it("is deterministic: the same input gives the same state root and entries, and different input a different root", () => {
     const key = generateSigningKey();
     const txs = [buildTx(key, chainId, 0, { type: "account.register" })].map((b) => ({ signedTx: b.signedTx, txHash: b.hash }));
-    const a = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()) });
-    const b = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()) });
+    const a = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()), context: emptyBlockContext });
+    const b = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0()), context: emptyBlockContext });
     assert.ok(bytesEqual(a.stateRoot, b.stateRoot));
     assert.ok(a.entryBytes.every((bytes, i) => bytesEqual(bytes, b.entryBytes[i]!)));
-    const c = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0([{ key: utf8("other"), value: utf8("state") }])) });
+    const c = executeBlock(reader(new Map()), { height: 1, logSize: 0, txs, prepareState: on(stateAt0([{ key: utf8("other"), value: utf8("state") }])), context: emptyBlockContext });
     assert.ok(!bytesEqual(a.stateRoot, c.stateRoot));
   });
 });

@@ -1,14 +1,17 @@
 /** Executes blocks of module transactions on an in-memory state tree, as a node would (test helper). */
 import { DatabaseSync } from "node:sqlite";
 import { addressFromPublicKey, type SigningKey } from "../../src/crypto/index.ts";
-import { executeBlock, genesisStateWrites, type Account, type AccountReader, type BlockExecution } from "../../src/app/index.ts";
+import { executeBlock, genesisStateWrites, type Account, type AccountReader, type BlockContext, type BlockExecution } from "../../src/app/index.ts";
 import { hashTx, type Genesis, type SignedTx, type Tx } from "../../src/ledger/index.ts";
 import { openStateStore, type StateStore } from "../../src/state/index.ts";
 import { toHex } from "../../src/util/index.ts";
 
 export const chainId = "app-test";
 
-export type GenesisExtras = Pick<Genesis, "allocations" | "roles" | "policies">;
+export type GenesisExtras = Partial<Pick<Genesis, "allocations" | "roles" | "policies" | "validators" | "mode" | "bonds" | "params">>;
+
+/** A block with no evidence, proposed by nobody in particular, whose parent is genesis. */
+export const emptyBlockContext: BlockContext = { evidence: [], parentSigners: null, validators: [], proposer: new Uint8Array(20) };
 
 export class AppHarness {
   readonly store: StateStore = openStateStore(new DatabaseSync(":memory:"));
@@ -44,10 +47,10 @@ export class AppHarness {
   get = (key: Uint8Array): Uint8Array | undefined => this.store.get(key) ?? undefined;
 
   /** Executes and applies one block. */
-  run(signedTxs: readonly SignedTx[]): BlockExecution {
+  run(signedTxs: readonly SignedTx[], context: BlockContext = emptyBlockContext): BlockExecution {
     const height = ++this.height;
     const txs = signedTxs.map((signedTx) => ({ signedTx, txHash: hashTx(signedTx.tx) }));
-    const execution = executeBlock(this.reader(), { height, logSize: 0, txs, prepareState: (writes) => this.store.prepare(height, writes) });
+    const execution = executeBlock(this.reader(), { height, logSize: 0, txs, prepareState: (writes) => this.store.prepare(height, writes), context });
     this.store.apply(execution.stateUpdate);
     for (const write of execution.accountWrites) this.accounts.set(toHex(write.address), write.account);
     return execution;

@@ -1,4 +1,5 @@
 /** The chain commits each block with its state version in one transaction; the header's stateRoot is the tree root. */
+import { VALIDATOR_SET_KEY } from "../../src/app/index.ts";
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,10 +16,12 @@ import { buildOnHead, fakeAccount, fakeGenesis, fakeQc, fakeTx, openMemoryChain 
 const dir = mkdtempSync(join(tmpdir(), "gm-chain-state-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("the genesis state is version 0 (empty), and each header's stateRoot is the root of its state version, proving its accounts", () => {
+test("the genesis state is version 0 (the PoA validator set), and each header's stateRoot is the root of its state version, proving its accounts", () => {
   const chain = openMemoryChain();
   assert.equal(chain.state.latestVersion, 0);
-  assert.equal(toHex(chain.head.stateRoot), toHex(stateEmptyRoot()));
+  assert.notEqual(toHex(chain.head.stateRoot), toHex(stateEmptyRoot()));
+  const genesisSet = chain.state.prove(VALIDATOR_SET_KEY, 0);
+  assert.ok(genesisSet.value !== null && verifyStateProof(chain.head.stateRoot, VALIDATOR_SET_KEY, genesisSet.value, genesisSet.proof), "the genesis validator set is proven by the genesis root");
   const built = buildOnHead(chain, [fakeTx({ account: 0, kind: "register", nonce: 0 }, 1), fakeTx({ account: 1, kind: "register", nonce: 0 }, 2)]);
   chain.commitBlock(built, fakeQc(built));
   const empty = buildOnHead(chain, []);

@@ -3,6 +3,7 @@
  * its ancestors' unapplied versions). Those roots must be the roots a chain committing the
  * same blocks one by one computes, and the speculative versions must then commit as they are.
  */
+import { emptyBlockContext } from "../app/harness.ts";
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import fc from "fast-check";
@@ -24,7 +25,7 @@ function executeSpeculatively(chain: Chain, blocks: SpeculativeBlocks, parentHex
   const parent = blocks.stateAfter(parentHex);
   assert.ok(parent !== undefined, "the parent's state is known");
   const height = parent.height + 1;
-  const { execution, logAppend } = executeOnParent(chain, parent, height, specs.map((spec, i) => fakeTx(spec, tag * 100 + i)));
+  const { execution, logAppend } = executeOnParent(chain, parent, height, specs.map((spec, i) => fakeTx(spec, tag * 100 + i)), emptyBlockContext);
   const header: BlockHeader = {
     chainId: chain.genesis.chainId,
     height,

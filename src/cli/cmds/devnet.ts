@@ -3,17 +3,22 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateSigningKey, saveKeyFile } from "../../crypto/index.ts";
+import { addressFromPublicKey, generateSigningKey, loadKeyFile, saveKeyFile } from "../../crypto/index.ts";
+import { CHAIN_MODES, ROLES, type ChainMode, type GenesisParams, type Validator } from "../../ledger/index.ts";
 import { GhostmeshClient } from "../../client/index.ts";
 import { loadNodeConfig, renderNodeConfig } from "../../node/config.ts";
 import { homePaths, initHome, loadGenesis } from "../../node/home.ts";
-import { prepareDevnetHomes, startInProcessDevnet, type DevnetHomes } from "../../node/consensus/index.ts";
+import { prepareDevnetHomes, startInProcessDevnet, type DevnetGenesisExtras, type DevnetHomes } from "../../node/consensus/index.ts";
 import { configureP2pDevnet, findFreePorts } from "../../node/p2p/index.ts";
 import { intFlag, parseFlags, UsageError, type Command, type Io } from "../command.ts";
 import { DEVNET_CHILD_ENV } from "./start.ts";
 
 const MAIN_SCRIPT = fileURLToPath(new URL("../main.ts", import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
+const DEVNET_BOND = "1000000";
+const DEVNET_VALIDATOR_BALANCE = "1000000";
+const DEVNET_CLIENT_BALANCE = "1000000000";
+
 
 export type DevnetFile = {
   chainId: string;
@@ -25,6 +30,7 @@ export const devnetCommand: Command = {
   name: "devnet",
   summary: "Run a local development network (keys in plain files; not for production)",
   help: `Usage: ghostmesh devnet [--validators N] [--dir DIR] [--base-port PORT] [--chain-id ID] [--in-process]
+                       [--mode poa|pos] [--epoch-blocks N] [--voting-period EPOCHS] [--timelock EPOCHS]
 
 Creates (or reuses) node homes under DIR (DIR/node0, DIR/node1, ...), starts every node, and
 once all serve writes DIR/devnet.json = {chainId, clientKey, nodes: [{name, home, api, p2p, pid}]}.
@@ -43,7 +49,16 @@ p2p in devnet.json is each node's multiaddr (with its PeerId).
   --base-port P    first API port to try (default 8080; the next free ports are used)
   --chain-id ID    chain id for a new devnet (default ghostmesh-devnet)
   --in-process     N > 1 only: run every validator inside this process over an in-memory
-                   network instead (one pid, p2p null; for benchmarks and debugging)`,
+                   network instead (one pid, p2p null; for benchmarks and debugging)
+
+Genesis of a new devnet (ignored, with a warning, when DIR already holds one):
+  --mode poa|pos          poa (default): a fixed authority set; pos: each validator self-bonds
+                          ${DEVNET_BOND} and the validator set follows stake
+  --epoch-blocks N        blocks per epoch (default ${100})
+  --voting-period E       governance voting period in epochs (default 10)
+  --timelock E            epochs between a proposal passing and its execution (default 5)
+The client key holds ${DEVNET_CLIENT_BALANCE} tokens and every role (admin included); each
+validator holds ${DEVNET_VALIDATOR_BALANCE}.`,
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       validators: { type: "string" },
@@ -51,6 +66,10 @@ p2p in devnet.json is each node's multiaddr (with its PeerId).
       "base-port": { type: "string" },
       "chain-id": { type: "string" },
       "in-process": { type: "boolean" },
+      mode: { type: "string" },
+      "epoch-blocks": { type: "string" },
+      "voting-period": { type: "string" },
+      timelock: { type: "string" },
     });
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const dir = resolve(values.dir ?? ".devnet");
@@ -62,21 +81,61 @@ p2p in devnet.json is each node's multiaddr (with its PeerId).
     mkdirSync(dir, { recursive: true });
     const clientKey = join(dir, "client.key.json");
     if (!existsSync(clientKey)) saveKeyFile(clientKey, generateSigningKey(), { plain: true });
-    const flags = { dir, validators, basePort, chainId, clientKey };
+    const genesisExtras = devnetGenesisExtras(values, addressOfKeyFile(clientKey));
+    if (existsSync(homePaths(existing).genesis) && (values.mode ?? values["epoch-blocks"] ?? values["voting-period"] ?? values.timelock) !== undefined) {
+      io.stderr(`Warning: ${dir} already holds a devnet; --mode, --epoch-blocks, --voting-period and --timelock apply only to a new one (remove ${dir} to start over)\n`);
+    }
+    const flags = { dir, validators, basePort, chainId, clientKey, genesisExtras };
     if (validators > 1 && values["in-process"] === true) return runInProcess(flags, io);
     const nodes = validators > 1 ? await prepareP2pNodes(flags, io) : await prepareSingleNode(flags, io);
     return runProcesses(flags, nodes, io);
   },
 };
 
-type DevnetFlags = { readonly dir: string; readonly validators: number; readonly basePort: number; readonly chainId: string; readonly clientKey: string };
+type DevnetFlags = {
+  readonly dir: string;
+  readonly validators: number;
+  readonly basePort: number;
+  readonly chainId: string;
+  readonly clientKey: string;
+  readonly genesisExtras: DevnetGenesisExtras;
+};
+
+
+function addressOfKeyFile(path: string): Uint8Array {
+  const key = loadKeyFile(path);
+  return addressFromPublicKey(key.alg, key.publicKey);
+}
+
+/** The genesis fields the devnet flags choose; checked here so a bad flag fails before any home is written. */
+function devnetGenesisExtras(values: { mode?: string; "epoch-blocks"?: string; "voting-period"?: string; timelock?: string }, client: Uint8Array): DevnetGenesisExtras {
+  const mode = values.mode ?? "poa";
+  if (!(CHAIN_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode: "${mode}" is not one of ${CHAIN_MODES.join(", ")}`);
+  const epochBlocks = intFlag(values["epoch-blocks"], "epoch-blocks", { min: 1, max: 1_000_000 });
+  const votingPeriod = intFlag(values["voting-period"], "voting-period", { min: 1, max: 10_000 });
+  const timelock = intFlag(values.timelock, "timelock", { min: 0, max: 10_000 });
+  const params: Record<string, Record<string, number>> = {};
+  if (epochBlocks !== undefined) params.chain = { epochBlocks };
+  if (votingPeriod !== undefined || timelock !== undefined) {
+    params.governance = { ...(votingPeriod === undefined ? {} : { votingPeriodEpochs: votingPeriod }), ...(timelock === undefined ? {} : { timelockEpochs: timelock }) };
+  }
+  return (validators: readonly Validator[]) => ({
+    ...(mode === "pos" ? { mode: mode as ChainMode, bonds: validators.map((v) => ({ validator: v.address, amount: DEVNET_BOND })) } : {}),
+    allocations: [{ address: client, amount: DEVNET_CLIENT_BALANCE }, ...validators.map((v) => ({ address: v.address, amount: DEVNET_VALIDATOR_BALANCE }))],
+    roles: [{ address: client, roles: [...ROLES] }],
+    ...(Object.keys(params).length > 0 ? { params: params as GenesisParams } : {}),
+  });
+}
 type DevnetNodePlan = { readonly name: string; readonly home: string; readonly apiPort: number; readonly p2p: string | null; readonly chainId: string };
 
 async function prepareSingleNode(flags: DevnetFlags, io: Io): Promise<DevnetNodePlan[]> {
   const name = "node0";
   const home = join(flags.dir, name);
   if (!existsSync(homePaths(home).genesis)) {
-    initHome(home, { chainId: flags.chainId, name, genesisTimeMs: Date.now(), keyProtection: { plain: true } });
+    const key = generateSigningKey();
+    const validators: Validator[] = [{ name, address: addressFromPublicKey(key.alg, key.publicKey), alg: key.alg, publicKey: key.publicKey, power: 1 }];
+    const genesis = { chainId: flags.chainId, genesisTime: Date.now(), validators, ...flags.genesisExtras(validators) };
+    initHome(home, { chainId: flags.chainId, name, genesisTimeMs: genesis.genesisTime, keyProtection: { plain: true }, genesis, key });
     io.stderr(`Created ${home}\n`);
   }
   const apiPort = await freePort(flags.basePort);
@@ -91,7 +150,7 @@ function writeApiPort(home: string, apiPort: number): void {
 }
 
 async function prepareP2pNodes(flags: DevnetFlags, io: Io): Promise<DevnetNodePlan[]> {
-  const homes: DevnetHomes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now() });
+  const homes: DevnetHomes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now(), genesisExtras: flags.genesisExtras });
   if (homes.created) io.stderr(`Created ${homes.homes.map((h) => h.home).join(", ")}\n`);
   const p2pPorts = await findFreePorts(homes.homes.length);
   const apiPorts: number[] = [];
@@ -153,7 +212,7 @@ async function runProcesses(flags: DevnetFlags, plans: readonly DevnetNodePlan[]
 
 /** N validators in this process over the in-memory network; runs until SIGINT/SIGTERM. */
 async function runInProcess(flags: DevnetFlags, io: Io): Promise<number> {
-  const homes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now() });
+  const homes = prepareDevnetHomes(flags.dir, { validators: flags.validators, chainId: flags.chainId, genesisTimeMs: Date.now(), genesisExtras: flags.genesisExtras });
   if (homes.created) io.stderr(`Created ${homes.homes.map((h) => h.home).join(", ")}\n`);
   const apiPorts: number[] = [];
   for (let i = 0; i < homes.homes.length; i++) apiPorts.push(await freePort((apiPorts[i - 1] ?? flags.basePort - 1) + 1));

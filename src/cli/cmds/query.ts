@@ -4,7 +4,7 @@ import { GhostmeshClient, genesisFromStatus, verifyBlockResponse, verifyCheckpoi
 import { fromHexOrUndefined } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 
-const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state"] as const;
+const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
 
 /** Trust comes from the genesis file when given; otherwise from the node's own view of its validators. */
 async function trustedValidators(client: GhostmeshClient, genesisFile: string | undefined) {
@@ -33,7 +33,7 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
 
 export const queryCommand: Command = {
   name: "query",
-  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, balance, state",
+  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, balance, state, params",
   help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
 
   query tx HASH
@@ -47,6 +47,9 @@ export const queryCommand: Command = {
         --verify checks the checkpoint's header hash and validator signatures, then the proof against it;
         the validator keys come from --genesis FILE (trusted) or else from the node's /v1/status
   query consistency --from N [--to N]
+  query params [--height H]
+        every module's parameters after block H (default: the head), nested by module:
+        {"chain": {"epochBlocks": …}, "staking": {"rewardRateBps": 100, …}, "governance": {…}}
   query state --key HEX [--height H] [--prove [--genesis FILE]]
         a state key's value (null when absent) after block H (default: the head), with its proof;
         accounts: 01+ADDRESS (hex, no gm) holds {alg, publicKey}, 02+ADDRESS its nonce (CBOR);
@@ -104,6 +107,11 @@ export const queryCommand: Command = {
       case "checkpoint":
         printJson(io, await client.checkpoint());
         break;
+      case "params": {
+        const query = values.height === undefined ? "" : `?height=${intFlag(values.height, "height", { min: 0 })}`;
+        printJson(io, (await client.getJson<{ params: unknown }>(`/v1/params${query}`)).params);
+        break;
+      }
       case "audit":
         printJson(io, await client.audit({ action: values.action, sender: values.sender, fromHeight: intFlag(values["from-height"], "from-height"), toHeight: intFlag(values["to-height"], "to-height"), limit: intFlag(values.limit, "limit", { min: 1, max: 1000 }), cursor: values.cursor }));
         break;

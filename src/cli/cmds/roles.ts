@@ -41,7 +41,7 @@ function intentOf(sub: "grant" | "revoke" | "set-policy", positionals: readonly 
  * Cosignatures verify under the cosigner's registered key, so a cosigner that never sent a
  * transaction is registered first, and committed before the governed transaction is sent.
  */
-async function registerCosigners(client: GhostmeshClient, cosigners: readonly SigningKey[], timeoutMs: number | undefined, io: Io): Promise<void> {
+export async function registerCosigners(client: GhostmeshClient, cosigners: readonly SigningKey[], timeoutMs: number | undefined, io: Io): Promise<void> {
   let chainId: string | undefined;
   for (const cosigner of cosigners) {
     const address = addressFromPublicKey(cosigner.alg, cosigner.publicKey);

@@ -7,6 +7,7 @@ import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
+import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
 const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
 
@@ -15,6 +16,9 @@ export const txCommand: Command = {
   summary: "Sign and send a transaction",
   help: `Usage: ghostmesh tx send --node URL --key FILE --type TYPE [--data JSON|@FILE] [--nonce N] [--wait] [--timeout-ms MS] [--json]
        ghostmesh tx transfer --node URL --key FILE --to ADDRESS --amount N [--nonce N] [--wait] [--json]
+       ghostmesh tx build --type TYPE --from gm… [--body JSON|@FILE] (--node URL | --chain-id ID --nonce N) [--out FILE]
+       ghostmesh tx sign FILE (--key FILE | --home DIR) [--out FILE] [--json]
+       ghostmesh tx broadcast FILE --node URL [--wait] [--json]
 
 Types:
   account.register   register the key's public key (done automatically before the first transaction)
@@ -28,12 +32,22 @@ tx transfer sends a token.transfer of --amount (a decimal unsigned integer) to -
   --data JSON|@FILE  the record(s), inline or from a file
   --nonce N          use this nonce instead of asking the node for the next one
   --wait             wait until the transaction commits and print {hash, height}
-  --json             print exactly one JSON document on stdout`,
+  --json             print exactly one JSON document on stdout
+
+Offline and multi-party signing: tx build writes the unsigned transaction of any type (body
+as JSON: addresses gm…, amounts decimal strings, hashes hex) to --out or stdout; tx sign adds a
+signature and rewrites the file: the sender's key signs the transaction, any other key adds a
+cosignature (roles.*, env.promote). Cosigners sign first, the sender last. tx broadcast sends it.`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
-    if (sub !== "send" && sub !== "transfer") throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send or tx transfer`);
-    const { values } = parseFlags(rest, {
+    if (!["send", "transfer", "build", "sign", "broadcast"].includes(sub)) throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send, transfer, build, sign or broadcast`);
+    const { values, positionals } = parseFlags(rest, {
+      body: { type: "string" },
+      from: { type: "string" },
+      "chain-id": { type: "string" },
+      out: { type: "string" },
+      home: { type: "string" },
       to: { type: "string" },
       amount: { type: "string" },
       node: { type: "string" },
@@ -45,8 +59,11 @@ tx transfer sends a token.transfer of --amount (a decimal unsigned integer) to -
       "timeout-ms": { type: "string" },
       passphrase: { type: "string" },
       json: { type: "boolean" },
-    });
+    }, sub === "sign" || sub === "broadcast");
     if (values.help) return io.stdout(`${this.help}\n`), 0;
+    if (sub === "build") return txBuild(values, io);
+    if (sub === "sign") return txSign(positionals[0], values, io);
+    if (sub === "broadcast") return txBroadcast(positionals[0], values, io);
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     const intent = sub === "transfer" ? transferIntent(values.to, values.amount) : sendIntent(values.type, values.data);
     const key = await loadKeyWithPassphrase(requireFlag(values.key, "key"), values.passphrase, io);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { addressFromPublicKey, generateSigningKey, loadKeyFile, type SigningKey } from "../../crypto/index.ts";
 import type { ConsensusTiming } from "../../consensus/index.ts";
-import { hashGenesis, type Genesis } from "../../ledger/index.ts";
+import { hashGenesis, type Genesis, type Validator } from "../../ledger/index.ts";
 import { GhostmeshError, bytesEqual } from "../../util/index.ts";
 import { loadNodeConfig } from "../config.ts";
 import { homePaths, initHome, loadGenesis } from "../home.ts";
@@ -24,16 +24,19 @@ export function devnetNodeName(index: number): string {
   return `node${index}`;
 }
 
+/** Optional genesis fields of a new devnet (mode, bonds, allocations, roles, params), given its validators. */
+export type DevnetGenesisExtras = (validators: readonly Validator[]) => Omit<Partial<Genesis>, "chainId" | "genesisTime" | "validators">;
+
 /** Creates N homes under `dir` sharing one genesis, or reopens the ones a previous run created. */
-export function prepareDevnetHomes(dir: string, opts: { readonly validators: number; readonly chainId: string; readonly genesisTimeMs: number }): DevnetHomes {
+export function prepareDevnetHomes(
+  dir: string,
+  opts: { readonly validators: number; readonly chainId: string; readonly genesisTimeMs: number; readonly genesisExtras?: DevnetGenesisExtras },
+): DevnetHomes {
   const first = join(dir, devnetNodeName(0));
   if (existsSync(homePaths(first).genesis)) return reopenDevnetHomes(dir, opts.validators);
   const keys = Array.from({ length: opts.validators }, () => generateSigningKey());
-  const genesis: Genesis = {
-    chainId: opts.chainId,
-    genesisTime: opts.genesisTimeMs,
-    validators: keys.map((key, i) => ({ name: devnetNodeName(i), address: addressFromPublicKey(key.alg, key.publicKey), alg: key.alg, publicKey: key.publicKey, power: 1 })),
-  };
+  const validators: Validator[] = keys.map((key, i) => ({ name: devnetNodeName(i), address: addressFromPublicKey(key.alg, key.publicKey), alg: key.alg, publicKey: key.publicKey, power: 1 }));
+  const genesis: Genesis = { chainId: opts.chainId, genesisTime: opts.genesisTimeMs, validators, ...opts.genesisExtras?.(validators) };
   const homes = keys.map((key, i) => {
     const home = join(dir, devnetNodeName(i));
     initHome(home, { chainId: opts.chainId, name: devnetNodeName(i), genesisTimeMs: opts.genesisTimeMs, keyProtection: { plain: true }, genesis, key });

@@ -62,6 +62,8 @@ export type ConsensusHostOptions = {
   readonly voteDelivery?: VoteDelivery;
   /** "threadpool" (default): sign actions answered by signAsync; "inline": signed inside the engine's step (benchmark comparison). */
   readonly signing?: "threadpool" | "inline";
+  /** How often an idle leader re-asks the app whether an empty block is due (LedgerApplicationOptions.emptyBlockIntervalMs); 0 or absent: never. */
+  readonly emptyBlockCheckMs?: number;
 };
 
 /**
@@ -123,6 +125,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private voteDelivery: VoteDelivery = "nextLeader";
   /** A "work" input is queued for a leader that deferred its proposal. */
   private workQueued = false;
+  private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
   /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
   private heightAtLastTimeout = -1;
   private running = false;
@@ -172,6 +175,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.running = true;
     this.endpoint = network.attach(this.opts.selfIndex, (from, frame) => this.onFrame(from, frame));
     this.applyStep(this.engine.start());
+    const checkMs = this.opts.emptyBlockCheckMs ?? 0;
+    if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
     logger.info({ validator: this.opts.selfIndex, height: root.height, view: this.engine.view, savedBlocks: savedBlocks.length }, "Consensus started");
   }
 
@@ -181,6 +186,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.emptyBlockCheck !== null) clearInterval(this.emptyBlockCheck);
+    this.emptyBlockCheck = null;
     this.endpoint?.close();
     await this.tail;
   }

@@ -11,4 +11,4 @@ export { InMemoryNetwork, NetworkTopic, type ConsensusNetwork, LINK_QUEUE_FRAMES
 export { consensusRootOf, loadCommittedBlock, createStoreBlockSource } from "./committedBlocks.ts";
 export { verifyBlockTxsAhead } from "./inbound.ts";
 export { TxPreparer, TxSignatureCache, TX_SIGNATURES_VERIFIED_MAX, type PreparedTx, type TxKey } from "./txChecks.ts";
-export { prepareDevnetHomes, startInProcessDevnet, devnetNodeName, type DevnetHome, type DevnetHomes, type InProcessDevnet, type InProcessDevnetOptions } from "./devnet.ts";
+export { prepareDevnetHomes, startInProcessDevnet, devnetNodeName, type DevnetGenesisExtras, type DevnetHome, type DevnetHomes, type InProcessDevnet, type InProcessDevnetOptions } from "./devnet.ts";

@@ -11,6 +11,7 @@
  */
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, txRoot, type Block, type BlockHeader } from "../../ledger/index.ts";
+import { blockContext } from "../../app/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
@@ -26,6 +27,8 @@ export type LedgerApplicationOptions = {
   readonly bytesMax: number;
   /** How far a block's timestamp may run ahead of this validator's clock. */
   readonly timestampAheadMsMax: number;
+  /** An idle chain still proposes an empty block once this long has passed since the head's timestamp; 0 or absent: never. */
+  readonly emptyBlockIntervalMs?: number;
 };
 
 export type LedgerApplicationModules = {
@@ -67,17 +70,18 @@ export class LedgerApplication implements ConsensusApplication {
     const carried = (txHashHex: string): boolean => parent.ancestry.some((block) => block.txHashesHex.has(txHashHex));
     const selected = mempool.select({ txsMax: this.opts.txsMax, entriesMax: this.opts.entriesMax, bytesMax: this.opts.bytesMax }, carried);
     const height = parent.height + 1;
-    const executed = executeOnParent(chain, parent, height, selected);
+    // The engine forgets committed evidence across restarts; the chain does not.
+    const evidence = request.evidence.filter((item) => !chain.store.isEvidenceCommitted(evidenceKey(item)));
+    const proposer = chain.genesis.validators[request.proposer];
+    assert(proposer !== undefined, "proposeBlock: the proposer is in the set");
+    const context = blockContext(chain.genesis.validators, { evidence, justify: request.justify, proposer: proposer.address });
+    const executed = executeOnParent(chain, parent, height, selected, context);
     if (executed.execution.rejected.length > 0) {
       // They cannot apply on this chain as it stands; keeping them would offer them forever.
       const refused = executed.execution.rejected.map((rejection) => (selected[rejection.index] as (typeof selected)[number]).txHashHex);
       mempool.remove(refused);
       logger.warn({ height, rejected: executed.execution.rejected }, "Proposal left out transactions that do not apply");
     }
-    // The engine forgets committed evidence across restarts; the chain does not.
-    const evidence = request.evidence.filter((item) => !chain.store.isEvidenceCommitted(evidenceKey(item)));
-    const proposer = chain.genesis.validators[request.proposer];
-    assert(proposer !== undefined, "proposeBlock: the proposer is in the set");
     const header: BlockHeader = {
       chainId: chain.genesis.chainId,
       height,
@@ -138,7 +142,8 @@ export class LedgerApplication implements ConsensusApplication {
     for (const tx of txs) entries += tx.entryCount;
     if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
     if (!bytesEqual(header.txRoot, txRoot(txs.map((tx) => tx.txHash)))) return "txRoot does not match the transactions";
-    const executed = executeOnParent(this.modules.chain, parent, header.height, txs);
+    const context = blockContext(this.modules.chain.genesis.validators, { evidence: block.evidence, justify: header.justify, proposer: header.proposer });
+    const executed = executeOnParent(this.modules.chain, parent, header.height, txs, context);
     const refused = executed.execution.rejected[0];
     if (refused !== undefined) return `transaction ${(txs[refused.index] as PreparedTx).txHashHex} does not apply: ${refused.message}`;
     const badSignature = this.firstBadSignature(txs, parent);
@@ -217,6 +222,12 @@ export class LedgerApplication implements ConsensusApplication {
 
   /** Nothing to order: no ready transaction, and no uncommitted block waiting for blocks on top to commit it. */
   isIdle(): boolean {
-    return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs();
+    return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs() && !this.emptyBlockDue();
+  }
+
+  /** Epochs and governance periods count blocks, so a chain without traffic still makes one now and then. */
+  private emptyBlockDue(): boolean {
+    const intervalMs = this.opts.emptyBlockIntervalMs ?? 0;
+    return intervalMs > 0 && this.modules.clock.nowMs() - this.modules.chain.head.timestamp >= intervalMs;
   }
 }

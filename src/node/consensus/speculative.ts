@@ -7,7 +7,7 @@
  * walk the moment the chain's head passes them, so a commit is consistent before and after
  * the host applies it; `prune` then forgets them and every fork that no longer extends the head.
  */
-import { executeBlock, type Account, type AccountReader, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
+import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
 import type { Block } from "../../ledger/index.ts";
 import { leafHash, openMerkleLog, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
 import type { PreparedStateUpdate } from "../../state/index.ts";
@@ -47,13 +47,14 @@ export type ParentState = {
 export type ExecutedOnParent = { readonly execution: BlockExecution; readonly logAppend: PreparedAppend };
 
 /** Executes `txs` as block `height` on `parent`'s post-state: accounts, log and state tree, nothing written. */
-export function executeOnParent(chain: Chain, parent: ParentState, height: number, txs: readonly ExecutionTx[]): ExecutedOnParent {
+export function executeOnParent(chain: Chain, parent: ParentState, height: number, txs: readonly ExecutionTx[], context: BlockContext): ExecutedOnParent {
   assert(height === parent.height + 1, "executeOnParent: the block follows its parent");
   const execution = executeBlock(parent.accounts, {
     height,
     logSize: parent.logSize,
     txs,
     prepareState: (writes) => chain.state.prepare(height, writes, { bases: parent.stateBases }),
+    context,
   });
   const log = openMerkleLog(parent.tiles, parent.logSize);
   const logAppend = log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));

@@ -85,11 +85,11 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
     );
     const app = new LedgerApplication(
-      { txsMax: config.block.txsMax, entriesMax: config.block.entriesMax, bytesMax: BLOCK_BYTES_MAX, timestampAheadMsMax: opts.timestampAheadMsMax ?? BLOCK_TIMESTAMP_AHEAD_MS_MAX },
+      { txsMax: config.block.txsMax, entriesMax: config.block.entriesMax, bytesMax: BLOCK_BYTES_MAX, timestampAheadMsMax: opts.timestampAheadMsMax ?? BLOCK_TIMESTAMP_AHEAD_MS_MAX, emptyBlockIntervalMs: config.block.emptyIntervalMs },
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
     const runningHost = new ConsensusHost(
-      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }) },
+      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) },
       { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
     );
     host = runningHost;
@@ -120,4 +120,9 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     store.close();
     throw err;
   }
+}
+
+/** Checking four times per interval keeps an empty block within a quarter interval of due. */
+function emptyBlockCheckMsOf(emptyIntervalMs: number): number {
+  return emptyIntervalMs === 0 ? 0 : Math.max(25, Math.trunc(emptyIntervalMs / 4));
 }

@@ -1,0 +1,15 @@
+/** Who signs a transaction: `--home DIR` (that node's validator key) or `--key FILE`, exactly one. */
+import { join } from "node:path";
+import type { SigningKey } from "../crypto/index.ts";
+import { VALIDATOR_KEY_FILE } from "../node/home.ts";
+import { UsageError, type Io } from "./command.ts";
+import { loadKeyWithPassphrase } from "./passphrase.ts";
+
+export type SignerFlags = { readonly home?: string; readonly key?: string; readonly passphrase?: string };
+
+export async function loadSigner(flags: SignerFlags, io: Io): Promise<SigningKey> {
+  if (flags.home !== undefined && flags.key !== undefined) throw new UsageError("--home and --key both name a signer; pass one");
+  if (flags.home !== undefined) return loadKeyWithPassphrase(join(flags.home, VALIDATOR_KEY_FILE), flags.passphrase, io);
+  if (flags.key !== undefined) return loadKeyWithPassphrase(flags.key, flags.passphrase, io);
+  throw new UsageError("missing signer: pass --home DIR (sign with that node's validator key) or --key FILE");
+}
