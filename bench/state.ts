@@ -4,6 +4,9 @@
  * random writes over a state of 100,000 keys, proofs/s and verifies/s, each beside the raw
  * SHA-256 rate of 32- and 64-byte inputs measured in the same run (DESIGN §6).
  * The database is a real file with WAL and synchronous=FULL, as the node opens chain.db.
+ * `chainBlocks` measures the consensus pattern: 5,000 accounts (two keys each), blocks of 500
+ * nonce writes, each block prepared on its uncommitted parent (a base) and applied one block
+ * later in its own transaction, as a validator executes before voting and commits after.
  */
 import { hash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +14,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { sha256 } from "../src/crypto/index.ts";
 import { openStateStore, verifyStateProof, encodeStateProof } from "../src/state/index.ts";
-import type { StateStore, StateWrite } from "../src/state/index.ts";
+import type { PreparedStateUpdate, StateStore, StateWrite } from "../src/state/index.ts";
 import { benchDirectory, machineFacts } from "./lib/machine.ts";
 import { perSecond, progress, startStopwatch } from "./lib/timing.ts";
 
@@ -27,6 +30,11 @@ const SHA256_ITERATIONS = 300_000;
 const VALUE_SIZE_BYTES = 64;
 /** 64 MiB page cache, as ledger/store.ts gives chain.db. */
 const PAGE_CACHE_KIB = 64 * 1024;
+const CHAIN_ACCOUNTS = 5_000;
+const CHAIN_WRITES_PER_BLOCK = 500;
+const CHAIN_BLOCKS = 60;
+/** The first blocks warm up the process (JIT, page cache) and are not counted. */
+const CHAIN_WARMUP_BLOCKS = 10;
 
 /** Deterministic bytes: SHA-256 of a counter, so every run measures the same keys. */
 function bytesOf(label: string, index: number, sizeBytes: number): Uint8Array {
@@ -154,12 +162,76 @@ function measureProofs(store: StateStore, keyCount: number) {
   };
 }
 
+function openBenchDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
+  return db;
+}
+
+/** Block h rewrites the nonces of 500 distinct accounts, rotating through all of them. */
+function chainBlockWrites(height: number): StateWrite[] {
+  return Array.from({ length: CHAIN_WRITES_PER_BLOCK }, (_, i) => {
+    const account = (height * CHAIN_WRITES_PER_BLOCK + i * 7) % CHAIN_ACCOUNTS;
+    const key = keyOf(account);
+    key[0] = 0x02; // the nonce record beside the 0x01 key record (docs/decisions/0400, "In the chain")
+    return { key, value: bytesOf(`nonce/${height}`, i, 9) };
+  });
+}
+
+function measureChainBlocks(path: string) {
+  const db = openBenchDatabase(path);
+  try {
+    const store = openStateStore(db);
+    const genesis: StateWrite[] = [];
+    for (let i = 0; i < CHAIN_ACCOUNTS; i++) {
+      genesis.push({ key: keyOf(i), value: bytesOf("publicKey", i, 1952) });
+      const nonceKey = keyOf(i);
+      nonceKey[0] = 0x02;
+      genesis.push({ key: nonceKey, value: bytesOf("nonce", i, 9) });
+    }
+    commitVersion(db, store, 0, genesis);
+    let parent: PreparedStateUpdate | undefined;
+    let prepareCpuMs = 0;
+    let applyCpuMs = 0;
+    let keysChanged = 0;
+    for (let height = 1; height <= CHAIN_BLOCKS + CHAIN_WARMUP_BLOCKS; height++) {
+      const counted = height > CHAIN_WARMUP_BLOCKS;
+      const prepareStop = startStopwatch();
+      const prepared = store.prepare(height, chainBlockWrites(height), { bases: parent === undefined ? [] : [parent] });
+      const prepareTime = prepareStop();
+      const applyStop = startStopwatch();
+      if (parent !== undefined) {
+        db.exec("BEGIN IMMEDIATE");
+        store.apply(parent);
+        db.exec("COMMIT");
+      }
+      const applyTime = applyStop();
+      if (counted) {
+        prepareCpuMs += prepareTime.cpuMs;
+        applyCpuMs += applyTime.cpuMs;
+        keysChanged += prepared.keysChanged;
+      }
+      parent = prepared;
+    }
+    const perBlock = (ms: number) => Math.round((ms / CHAIN_BLOCKS) * 10) / 10;
+    return {
+      accounts: CHAIN_ACCOUNTS,
+      writesPerBlock: CHAIN_WRITES_PER_BLOCK,
+      blocks: CHAIN_BLOCKS,
+      prepareOnBaseCpuMsPerBlock: perBlock(prepareCpuMs),
+      applyCommitCpuMsPerBlock: perBlock(applyCpuMs),
+      cpuUsPerChangedKey: Math.round(((prepareCpuMs + applyCpuMs) * 1000) / keysChanged),
+    };
+  } finally {
+    db.close();
+  }
+}
+
 function main(): void {
   const machine = machineFacts();
   const directory = mkdtempSync(join(benchDirectory(), "ghostmesh-state-bench-"));
-  const db = new DatabaseSync(join(directory, "chain.db"));
+  const db = openBenchDatabase(join(directory, "chain.db"));
   try {
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
     const store = openStateStore(db);
     progress(`building ${INITIAL_KEYS} keys in ${machine.benchDirectory} (${machine.benchDirectoryFilesystem})`);
     const setupStop = startStopwatch();
@@ -170,6 +242,8 @@ function main(): void {
     const batches = BATCH_SIZES.map((size) => measureBatches(db, store, size, state));
     progress("measuring proofs");
     const proofs = measureProofs(store, state.nextKey);
+    progress(`chain blocks: ${CHAIN_ACCOUNTS} accounts, ${CHAIN_WRITES_PER_BLOCK} writes per block`);
+    const chainBlocks = measureChainBlocks(join(directory, "chain-blocks.db"));
     const result = {
       benchmark: "state.store",
       command: "npm run bench:state",
@@ -180,6 +254,7 @@ function main(): void {
       sha256Input64BytesPerSecond,
       batches,
       ...proofs,
+      chainBlocks,
       // Each write costs about log2(keys) node hashes; these ratios put the rates beside that limit.
       writesVsRawSha256Ratio: batches.map((b) => Math.round((b.writesPerSecond / sha256Input64BytesPerSecond) * 10_000) / 10_000),
       verifiesVsRawSha256Ratio: Math.round((proofs.verifiesPerSecond / sha256Input64BytesPerSecond) * 10_000) / 10_000,

@@ -18,7 +18,8 @@ export type { MemoryTileStore } from "./memoryStore.ts";
 // Sparse Merkle tree for the authenticated state (docs/decisions/0400-state-tree.md).
 export type { SmtErrorCode, SmtError } from "./smtErrors.ts";
 export { SMT_DEPTH_MAX, smtEmptyRoot, smtKeyHash, smtValueHash, smtLeafHash, smtNodeHash, smtPathKey } from "./smtHash.ts";
-export type { SmtNodeSource, SmtStoredNode } from "./smtNode.ts";
+export type { SmtNodeSource, SmtStoredNode, SmtNode, SmtInternalNode, SmtLeafNode } from "./smtNode.ts";
+export { decodeNode as decodeSmtNode, encodeNode as encodeSmtNode } from "./smtNode.ts";
 export { updateSmt } from "./smtUpdate.ts";
 export type { SmtWrite, SmtNodeWrite, SmtStaleNode, SmtStaleValue, SmtUpdate } from "./smtUpdate.ts";
 export { hashStateWrites } from "./smtWrites.ts";

@@ -103,11 +103,13 @@ export function sharesPrefix(a: Uint8Array, b: Uint8Array, bitCount: number): bo
  * With `flipLast`, the last bit is flipped: the path of the sibling of that node.
  */
 export function smtPathKey(keyHash: Uint8Array, depth: number, flipLast = false): Uint8Array {
-  assert(Number.isInteger(depth) && depth >= 0 && depth <= SMT_DEPTH_MAX, `smtPathKey: depth ${depth} outside 0..256`);
+  // Hot path (one call per node visited): the message is only built when the check fails.
+  if (!(Number.isInteger(depth) && depth >= 0 && depth <= SMT_DEPTH_MAX)) assert(false, `smtPathKey: depth ${depth} outside 0..256`);
   assert(!flipLast || depth > 0, "smtPathKey: the root has no sibling");
   const byteCount = (depth + 7) >> 3;
   const out = new Uint8Array(byteCount + 2);
-  out.set(keyHash.subarray(0, byteCount));
+  // A loop, not set(subarray): a path is a few bytes, and the view would be one more allocation.
+  for (let i = 0; i < byteCount; i++) out[i] = keyHash[i] as number;
   const restBits = depth & 7;
   if (restBits !== 0) out[byteCount - 1] = (out[byteCount - 1] as number) & ((0xff << (8 - restBits)) & 0xff);
   if (flipLast) {

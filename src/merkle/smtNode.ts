@@ -29,7 +29,18 @@ export type SmtStoredNode = { readonly version: number; readonly bytes: Uint8Arr
  * The returned bytes become the tree's (proofs hand views of them to callers): return a fresh
  * array, never one the source keeps.
  */
-export type SmtNodeSource = { readNode(pathKey: Uint8Array): SmtStoredNode | undefined };
+export type SmtNodeSource = {
+  readNode(pathKey: Uint8Array): SmtStoredNode | undefined;
+  /**
+   * Optional fast path: the node at `pathKey` already decoded and checked, when the source
+   * holds it (a cache, an unapplied update in memory) AND its hash is `expectedHash`; else
+   * undefined, and the node is read through `readNode` and checked as usual. Returned nodes
+   * are shared: the tree only reads them and never hands their bytes to a caller of updateSmt.
+   */
+  cachedNode?(pathKey: Uint8Array, expectedHash: Uint8Array): SmtNode | undefined;
+  /** Optional: told of each node read through `readNode` once it matched its parent's hash (`bytes` as stored). */
+  nodeLoaded?(pathKey: Uint8Array, node: SmtNode, bytes: Uint8Array): void;
+};
 
 export type SmtInternalNode = {
   readonly kind: "internal";
@@ -59,7 +70,7 @@ export function encodeInternalNode(left: Uint8Array, right: Uint8Array): Uint8Ar
 }
 
 export function encodeLeafNode(keyHash: Uint8Array, valueHash: Uint8Array, valueVersion: number): Uint8Array {
-  assert(Number.isSafeInteger(valueVersion) && valueVersion >= 0, `encodeLeafNode: bad value version ${valueVersion}`);
+  if (!(Number.isSafeInteger(valueVersion) && valueVersion >= 0)) assert(false, `encodeLeafNode: bad value version ${valueVersion}`);
   const out = new Uint8Array(LEAF_SIZE_BYTES);
   out[0] = LEAF_TAG;
   out.set(keyHash, 1);
@@ -70,11 +81,18 @@ export function encodeLeafNode(keyHash: Uint8Array, valueHash: Uint8Array, value
   return out;
 }
 
+/** The stored bytes of a decoded node (a fresh array). */
+export function encodeNode(node: SmtNode): Uint8Array {
+  return node.kind === "internal" ? encodeInternalNode(node.left, node.right) : encodeLeafNode(node.keyHash, node.valueHash, node.valueVersion);
+}
+
 /**
  * Reads the node at `pathKey` and checks it hashes to `expectedHash`, the hash its parent (or
  * the version's root) records. A missing or mismatching node is a damaged store, never bad input.
  */
 export function loadNode(source: SmtNodeSource, pathKey: Uint8Array, expectedHash: Uint8Array): SmtNode {
+  const cached = source.cachedNode?.(pathKey, expectedHash);
+  if (cached !== undefined) return cached;
   const stored = source.readNode(pathKey);
   if (stored === undefined) {
     throw smtError("MERKLE_SMT_NODE_MISSING", `state tree node at path ${toHex(pathKey)} is missing from the store; the state database is damaged`, {
@@ -89,25 +107,36 @@ export function loadNode(source: SmtNodeSource, pathKey: Uint8Array, expectedHas
       hashExpected: toHex(expectedHash),
     });
   }
+  source.nodeLoaded?.(pathKey, node, stored.bytes);
   return node;
 }
 
-function decodeNode(stored: SmtStoredNode): SmtNode | undefined {
+/**
+ * Decodes a stored node; undefined when the bytes are no node. `knownHash` is the node's hash
+ * when the caller computed it itself (updateSmt's SmtNodeWrite.hash), which saves hashing;
+ * without it the hash is computed from the bytes, as a read from storage must.
+ */
+export function decodeNode(stored: SmtStoredNode, knownHash?: Uint8Array): SmtNode | undefined {
   const bytes = stored.bytes;
   if (bytes[0] === INTERNAL_TAG && bytes.byteLength === INTERNAL_SIZE_BYTES) {
     // Views, not copies: a source hands over bytes it no longer uses (see SmtNodeSource).
     const left = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
     const right = bytes.subarray(1 + HASH_SIZE_BYTES);
-    return { kind: "internal", version: stored.version, hash: smtNodeHash(left, right), left, right };
+    return { kind: "internal", version: stored.version, hash: knownHash ?? smtNodeHash(left, right), left, right };
   }
   if (bytes[0] === LEAF_TAG && bytes.byteLength === LEAF_SIZE_BYTES) {
     const keyHash = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
     const valueHash = bytes.subarray(1 + HASH_SIZE_BYTES, 1 + 2 * HASH_SIZE_BYTES);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const valueVersion = view.getUint32(1 + 2 * HASH_SIZE_BYTES) * TWO_POW_32 + view.getUint32(5 + 2 * HASH_SIZE_BYTES);
+    let high = 0;
+    let low = 0;
+    for (let i = 0; i < 4; i++) {
+      high = high * 256 + (bytes[1 + 2 * HASH_SIZE_BYTES + i] as number);
+      low = low * 256 + (bytes[5 + 2 * HASH_SIZE_BYTES + i] as number);
+    }
+    const valueVersion = high * TWO_POW_32 + low;
     // Not covered by the hash, so checked here: a damaged version must not pass as a number.
     if (!Number.isSafeInteger(valueVersion)) return undefined;
-    return { kind: "leaf", version: stored.version, hash: smtLeafHash(keyHash, valueHash), keyHash, valueHash, valueVersion };
+    return { kind: "leaf", version: stored.version, hash: knownHash ?? smtLeafHash(keyHash, valueHash), keyHash, valueHash, valueVersion };
   }
   return undefined;
 }

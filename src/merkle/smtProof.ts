@@ -37,13 +37,14 @@ export function proveSmt(source: SmtNodeSource, root: Uint8Array, keyHash: Uint8
   while (!isEmptyHash(hash)) {
     const node = loadNode(source, smtPathKey(keyHash, depth), hash);
     if (node.kind === "leaf") {
-      leaf = { keyHash: node.keyHash, valueHash: node.valueHash };
+      // Copies: a source may share its decoded nodes (SmtNodeSource.cachedNode); a proof is the caller's.
+      leaf = { keyHash: node.keyHash.slice(), valueHash: node.valueHash.slice() };
       break;
     }
     const bit = keyBit(keyHash, depth);
     const sibling = bit === 1 ? node.left : node.right;
     if (!isEmptyHash(sibling)) {
-      siblings.push(sibling);
+      siblings.push(sibling.slice());
       bitmap[depth >> 3] = (bitmap[depth >> 3] as number) | (0x80 >> (depth & 7));
     }
     hash = bit === 1 ? node.right : node.left;

@@ -13,8 +13,12 @@ import type { SmtLeafNode, SmtNodeSource } from "./smtNode.ts";
 
 /** One write: `valueHash` null deletes the key. */
 export type SmtWrite = { readonly keyHash: Uint8Array; readonly valueHash: Uint8Array | null };
-/** A node row to store at the update's version. */
-export type SmtNodeWrite = { readonly path: Uint8Array; readonly bytes: Uint8Array };
+/**
+ * A node row to store at the update's version. `hash` is the node's hash (not stored: a
+ * store recomputes it when it reads the row back), kept so a store can cache or overlay the
+ * new node without hashing it again.
+ */
+export type SmtNodeWrite = { readonly path: Uint8Array; readonly bytes: Uint8Array; readonly hash: Uint8Array };
 /** A node row of the base tree that the new version no longer uses. */
 export type SmtStaleNode = { readonly path: Uint8Array; readonly version: number };
 /** The value of `keyHash` written at `version` is replaced or deleted by the new version. */
@@ -122,7 +126,8 @@ function mergeLeaves(ctx: Context, lo: number, hi: number, existing: LeafSub | u
         leaves.push(old);
         continue;
       }
-      ctx.staleValues.push({ keyHash: old.keyHash, version: old.valueVersion });
+      // A copy: the leaf may be a source's shared node (SmtNodeSource.cachedNode); the update is the caller's.
+      ctx.staleValues.push({ keyHash: old.keyHash.slice(), version: old.valueVersion });
     }
     if (write.valueHash === null && order !== 0) continue; // deleting an absent key changes nothing
     ctx.changed[i] = 1;
@@ -164,14 +169,16 @@ function join(ctx: Context, depth: number, left: Sub, right: Sub, pathSource: Ui
 function makeInternal(ctx: Context, depth: number, left: Sub, right: Sub, pathSource: Uint8Array): HashSub {
   if (left.t === LEAF) placeLeaf(ctx, left, depth + 1);
   if (right.t === LEAF) placeLeaf(ctx, right, depth + 1);
-  ctx.nodes.push({ path: smtPathKey(pathSource, depth), bytes: encodeInternalNode(left.hash, right.hash) });
-  return { t: INTERNAL, hash: smtNodeHash(left.hash, right.hash) };
+  const hash = smtNodeHash(left.hash, right.hash);
+  ctx.nodes.push({ path: smtPathKey(pathSource, depth), bytes: encodeInternalNode(left.hash, right.hash), hash });
+  return { t: INTERNAL, hash };
 }
 
 /** A leaf's final position is known: write it there unless its base row already is there. */
 function placeLeaf(ctx: Context, leaf: LeafSub, depth: number): void {
   if (leaf.originDepth === depth) return;
-  ctx.nodes.push({ path: smtPathKey(leaf.keyHash, depth), bytes: encodeLeafNode(leaf.keyHash, leaf.valueHash, leaf.valueVersion) });
+  // The hash is copied: a base leaf's may be a view of a source's cache (SmtNodeSource.cachedNode).
+  ctx.nodes.push({ path: smtPathKey(leaf.keyHash, depth), bytes: encodeLeafNode(leaf.keyHash, leaf.valueHash, leaf.valueVersion), hash: leaf.hash.slice() });
   if (leaf.originDepth >= 0) ctx.staleNodes.push({ path: smtPathKey(leaf.keyHash, leaf.originDepth), version: leaf.originVersion });
 }
 

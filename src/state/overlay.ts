@@ -6,9 +6,12 @@
  * update writes every node it changes and a read only follows paths its parent points at, so
  * rows of removed paths below an overlay are never reached (as in the store, 0400).
  */
-import type { SmtNodeSource, SmtStoredNode } from "../merkle/index.ts";
-import { assert, bytesEqual, toHex } from "../util/index.ts";
+import { decodeSmtNode } from "../merkle/index.ts";
+import type { SmtNode, SmtNodeSource, SmtNodeWrite, SmtStoredNode } from "../merkle/index.ts";
+import { assert, bytesEqual } from "../util/index.ts";
 import { stateError } from "./errors.ts";
+import { pathKeyString } from "./nodeCache.ts";
+import type { StateNodeCache } from "./nodeCache.ts";
 import type { PreparedStateUpdate } from "./types.ts";
 
 /**
@@ -20,14 +23,17 @@ export const STATE_PREPARE_BASES_MAX = 4096;
 
 type LatestVersion = { readonly version: number | null; readonly root: Uint8Array };
 
-/** Node rows of a prepared update by hex path, built once per update on first use as a base. */
-const nodeIndexes = new WeakMap<PreparedStateUpdate, ReadonlyMap<string, Uint8Array>>();
+/**
+ * Node rows of a prepared update keyed by path (pathKeyString), built once per update on first
+ * use as a base. Rows are decoded only when read, with the hash the update computed (no hashing).
+ */
+const nodeIndexes = new WeakMap<PreparedStateUpdate, ReadonlyMap<string, SmtNodeWrite>>();
 
-function nodeIndexOf(prepared: PreparedStateUpdate): ReadonlyMap<string, Uint8Array> {
+function nodeIndexOf(prepared: PreparedStateUpdate): ReadonlyMap<string, SmtNodeWrite> {
   let index = nodeIndexes.get(prepared);
   if (index === undefined) {
-    const built = new Map<string, Uint8Array>();
-    for (const node of prepared.rows.nodes) built.set(toHex(node.path), node.bytes);
+    const built = new Map<string, SmtNodeWrite>();
+    for (const row of prepared.rows.nodes) built.set(pathKeyString(row.path), row);
     assert(built.size === prepared.rows.nodes.length, "nodeIndexOf: an update writes each path once");
     index = built;
     nodeIndexes.set(prepared, index);
@@ -62,19 +68,49 @@ export function checkBases(bases: readonly PreparedStateUpdate[], latest: Latest
   }
 }
 
-/** The tree after the newest of `bases`: their node rows, newest first, over `store` (the latest applied version). */
-export function overlaySource(bases: readonly PreparedStateUpdate[], store: SmtNodeSource): SmtNodeSource {
-  if (bases.length === 0) return store;
-  const layers = bases.map((prepared) => ({ version: prepared.version, nodes: nodeIndexOf(prepared) }));
+/**
+ * The store's latest version as the overlay reads it: SQLite rows, and its node cache.
+ */
+export type LatestTree = {
+  readonly readNode: (path: Uint8Array) => SmtStoredNode | undefined;
+  readonly cache: StateNodeCache;
+};
+
+/**
+ * The tree after the newest of `bases`: their node rows, newest first, over `latest` (the
+ * store's latest applied version, through its node cache). Without bases, that version itself.
+ */
+export function overlaySource(bases: readonly PreparedStateUpdate[], latest: LatestTree): SmtNodeSource {
+  const layers = bases.map((prepared) => ({ version: prepared.version, rows: nodeIndexOf(prepared) }));
+  const { cache } = latest;
+  const layerRow = (pathKey: string): { version: number; row: SmtNodeWrite } | undefined => {
+    for (const layer of layers) {
+      const row = layer.rows.get(pathKey);
+      if (row !== undefined) return { version: layer.version, row };
+    }
+    return undefined;
+  };
   return {
+    cachedNode(path: Uint8Array, expectedHash: Uint8Array): SmtNode | undefined {
+      const pathKey = pathKeyString(path);
+      const found = layerRow(pathKey);
+      if (found === undefined) return cache.get(pathKey, expectedHash);
+      // A mismatch falls through to readNode, which returns the same layer row, and loadNode reports it.
+      if (!bytesEqual(found.row.hash, expectedHash)) return undefined;
+      const node = decodeSmtNode({ version: found.version, bytes: found.row.bytes }, found.row.hash);
+      assert(node !== undefined, "overlaySource: an update writes well-formed nodes");
+      return node;
+    },
     readNode(path: Uint8Array): SmtStoredNode | undefined {
-      const pathHex = toHex(path);
-      for (const layer of layers) {
-        const bytes = layer.nodes.get(pathHex);
-        // A copy: the tree hands views of node bytes to its callers (SmtNodeSource contract).
-        if (bytes !== undefined) return { version: layer.version, bytes: bytes.slice() };
-      }
-      return store.readNode(path);
+      const found = layerRow(pathKeyString(path));
+      // A copy: the tree hands views of node bytes to its callers (SmtNodeSource contract).
+      if (found !== undefined) return { version: found.version, bytes: found.row.bytes.slice() };
+      return latest.readNode(path);
+    },
+    nodeLoaded(path: Uint8Array, node: SmtNode, bytes: Uint8Array): void {
+      // Only reached for rows read from the store (a layer's rows are always found by cachedNode).
+      const pathKey = pathKeyString(path);
+      if (layerRow(pathKey) === undefined) cache.set(pathKey, node.version, node.hash, bytes);
     },
   };
 }

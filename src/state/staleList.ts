@@ -32,9 +32,10 @@ export function encodeStaleNodes(stale: readonly SmtStaleNode[]): Uint8Array {
   const view = new DataView(out.buffer);
   let offset = 0;
   for (const { path, version } of stale) {
-    assert(path.byteLength <= PATH_SIZE_BYTES_MAX, `encodeStaleNodes: path of ${path.byteLength} bytes`);
+    if (path.byteLength > PATH_SIZE_BYTES_MAX) assert(false, `encodeStaleNodes: path of ${path.byteLength} bytes`);
     out[offset] = path.byteLength;
-    out.set(path, offset + 1);
+    // A loop, not out.set: paths are a few bytes, below what a native copy pays off for.
+    for (let i = 0; i < path.byteLength; i++) out[offset + 1 + i] = path[i] as number;
     offset += 1 + path.byteLength;
     writeVersion(view, offset, version);
     offset += VERSION_SIZE_BYTES;

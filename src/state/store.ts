@@ -1,11 +1,13 @@
 import type { DatabaseSync } from "node:sqlite";
 import { hashStateWrites, proveSmt, smtEmptyRoot, smtKeyHash, smtValueHash, updateSmt } from "../merkle/index.ts";
 import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateWrite } from "../merkle/index.ts";
-import { bytesEqual, toHex } from "../util/index.ts";
+import { bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { defaultStateStoreOptions } from "./options.ts";
 import type { StateStoreOptions } from "./options.ts";
+import { StateNodeCache, pathKeyString } from "./nodeCache.ts";
 import { checkBases, overlaySource } from "./overlay.ts";
+import type { LatestTree } from "./overlay.ts";
 import { pruneStateBefore } from "./prune.ts";
 import { withSavepoint } from "./savepoint.ts";
 import { createStateTables } from "./schema.ts";
@@ -30,11 +32,13 @@ class SqliteStateStore implements StateStore {
   private readonly db: DatabaseSync;
   private readonly statements: StateStatements;
   private readonly options: StateStoreOptions;
+  private readonly cache: StateNodeCache;
 
   constructor(db: DatabaseSync, options: StateStoreOptions) {
     this.db = db;
     this.statements = prepareStateStatements(db);
     this.options = options;
+    this.cache = new StateNodeCache(options.nodeCacheNodesMax);
   }
 
   get latestVersion(): number | null {
@@ -89,7 +93,7 @@ class SqliteStateStore implements StateStore {
       });
     }
     const hashed = hashStateWrites(copied);
-    const update = updateSmt(overlaySource(bases, this.nodeSource(latest.version)), base.root, hashed, version);
+    const update = updateSmt(overlaySource(bases, this.latestTree(latest)), base.root, hashed, version);
     const values: StateValueRow[] = [];
     const staleValues: SmtStaleValue[] = [...update.staleValues];
     hashed.forEach((write, i) => {
@@ -126,6 +130,22 @@ class SqliteStateStore implements StateStore {
       for (const row of rows.values) s.insertValue.run(row.keyHash, version, row.key, row.value);
       s.insertVersion.run(version, prepared.root, rows.staleNodes, rows.staleValues);
     });
+    this.cacheApplied(latest, prepared);
+  }
+
+  /**
+   * The cache follows an applied version: its new rows replace their paths' entries, with the
+   * hashes prepare computed (nothing is hashed or decoded). A cache of another version than the
+   * applied one's base starts over, empty, at the applied version.
+   */
+  private cacheApplied(base: VersionRoot, prepared: PreparedStateUpdate): void {
+    const next = { version: prepared.version, root: prepared.root };
+    if (!this.cache.isFor(base)) {
+      this.cache.reset(next);
+      return;
+    }
+    for (const { path, bytes, hash } of prepared.rows.nodes) this.cache.set(pathKeyString(path), prepared.version, hash, bytes);
+    this.cache.advance(next);
   }
 
   pruneBefore(version: number): StatePruneResult {
@@ -162,6 +182,15 @@ class SqliteStateStore implements StateStore {
     return { version, root: row === undefined ? smtEmptyRoot() : row[1] };
   }
 
+  /**
+   * The latest version's tree for a prepare: its rows, and the node cache, emptied first when it
+   * was filled for another version or root (a rolled-back apply, another store object).
+   */
+  private latestTree(latest: VersionRoot): LatestTree {
+    if (!this.cache.isFor(latest)) this.cache.reset(latest);
+    return { readNode: this.nodeSource(latest.version).readNode, cache: this.cache };
+  }
+
   /** The tree as of `version`: the newest row at or below it for each path the tree points at. */
   private nodeSource(version: number | null): SmtNodeSource {
     if (version === null) return { readNode: () => undefined };
@@ -175,7 +204,10 @@ class SqliteStateStore implements StateStore {
   }
 }
 
-function insertNodes(s: StateStatements, nodes: readonly SmtNodeWrite[], version: number): void {
+function insertNodes(s: StateStatements, unsorted: readonly SmtNodeWrite[], version: number): void {
+  // In key order, as the primary key B-tree holds them: consecutive inserts land on the same or
+  // neighbouring pages instead of jumping across the table (the rows are the same either way).
+  const nodes = [...unsorted].sort((a, b) => compareBytes(a.path, b.path));
   const values: (number | Uint8Array)[] = new Array<number | Uint8Array>(NODE_ROWS_PER_INSERT * 3);
   const fullChunksEnd = nodes.length - (nodes.length % NODE_ROWS_PER_INSERT);
   for (let start = 0; start < fullChunksEnd; start += NODE_ROWS_PER_INSERT) {

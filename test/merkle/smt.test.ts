@@ -2,9 +2,11 @@ import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import {
   createMemorySmt,
+  decodeSmtNode,
   decodeStateProof,
   encodeStateProof,
   hashStateWrites,
+  proveSmt,
   smtEmptyRoot,
   smtKeyHash,
   smtLeafHash,
@@ -13,9 +15,10 @@ import {
   smtValueHash,
   stateProofFromJson,
   stateProofToJson,
+  updateSmt,
   verifyStateProof,
 } from "../../src/merkle/index.ts";
-import type { StateWrite } from "../../src/merkle/index.ts";
+import type { SmtNodeSource, StateWrite } from "../../src/merkle/index.ts";
 import { hashTagged } from "../../src/crypto/index.ts";
 import { isGhostmeshError, toHex, utf8 } from "../../src/util/index.ts";
 
@@ -190,4 +193,41 @@ test("stateProofFromJson names the bad field", () => {
   );
   assert.throws(() => stateProofFromJson({ leaf: null, depth: 0, bitmap: "", siblings: [], extra: 1 }), /extra/);
   assert.throws(() => stateProofFromJson("proof"), (err: unknown) => isGhostmeshError(err));
+});
+
+test("a source's cached nodes are used only when their hash matches, and updates and proofs hand out no shared arrays", () => {
+  // A store of the rows of one update, with a cache that can be told to lie.
+  const tree = createMemorySmt();
+  const writes = Array.from({ length: 12 }, (_, i) => put(`k${i}`, `v${i}`));
+  const first = tree.update(writes);
+  const rows = new Map(first.nodes.map((node) => [toHex(node.path), node]));
+  let cacheReads = 0;
+  let lie = false;
+  const loaded: string[] = [];
+  const source: SmtNodeSource = {
+    readNode: (path) => {
+      const row = rows.get(toHex(path));
+      return row === undefined ? undefined : { version: 1, bytes: row.bytes.slice() };
+    },
+    cachedNode: (path, expectedHash) => {
+      cacheReads++;
+      const row = rows.get(toHex(path));
+      if (row === undefined) return undefined;
+      const node = decodeSmtNode({ version: 1, bytes: row.bytes }, lie ? smtEmptyRoot() : row.hash);
+      return node !== undefined && toHex(node.hash) === toHex(expectedHash) ? node : undefined;
+    },
+    nodeLoaded: (path) => {
+      loaded.push(toHex(path));
+    },
+  };
+  const keyHash = smtKeyHash(key("k3"));
+  const proof = proveSmt(source, tree.root, keyHash);
+  assert.ok(cacheReads > 0 && loaded.length === 0, "every node came from the cache");
+  assert.ok(verifyStateProof(tree.root, key("k3"), utf8("v3"), proof));
+  for (const sibling of proof.siblings) sibling.fill(0);
+  assert.ok(verifyStateProof(tree.root, key("k3"), utf8("v3"), proveSmt(source, tree.root, keyHash)), "the cached rows were not changed through the proof");
+  lie = true;
+  const update = updateSmt(source, tree.root, hashStateWrites([put("k3", "changed")]), 2);
+  assert.ok(loaded.length > 0, "nodes whose cached hash is wrong are read from the store");
+  assert.equal(toHex(update.root), toHex(tree.update([put("k3", "changed")]).root));
 });
