@@ -1,0 +1,115 @@
+/**
+ * The checks every perturbation test runs once the network has recovered (CometBFT's
+ * tests/block_test.go, over the HTTP API): every node reaches the same height, holds the
+ * identical block (hash and transaction list) at every height, and holds every accepted
+ * transaction committed at the same height. The offline `ghostmesh verify` of each home runs
+ * after the nodes stop.
+ */
+import { strict as assert } from "node:assert";
+import type { BlockResponse } from "../../src/client/index.ts";
+import type { ClusterNode } from "./cluster.ts";
+import { heightOf, waitHeights } from "./cluster.ts";
+import { mapLimit, waitFor } from "./helpers.ts";
+
+/** Concurrent API requests per check: enough to be quick, few enough not to starve the nodes of the two cores. */
+const REQUESTS_IN_FLIGHT_MAX = 8;
+
+/** What was checked, and where the time went (waiting for commits, for catch-up, comparing). */
+export type InvariantsReport = { readonly height: number; readonly txs: number; readonly commitWaitMs: number; readonly catchUpWaitMs: number; readonly compareMs: number };
+
+/**
+ * Checks a network again and again as a test perturbs it. Every check compares every block
+ * 1..head on every node. Transactions are looked up by hash (GET /v1/txs) on every node once,
+ * the first time they are checked, and all of them again on each node named `rebuilt` (its store
+ * was wiped and synced anew); between lookups, the identical per-height transaction lists
+ * carry each one to every node.
+ */
+export class InvariantChecker {
+  readonly #nodes: readonly ClusterNode[];
+  readonly #timeoutMs: number;
+  /** Height at which each checked transaction committed on the first node (final once seen). */
+  readonly #txHeights = new Map<string, number>();
+  /** Transactions looked up on every node so far (a prefix of the sent list). */
+  #txsLookedUp = 0;
+
+  constructor(nodes: readonly ClusterNode[], timeoutMs: number) {
+    assert(nodes.length > 0, "a checker needs nodes");
+    this.#nodes = nodes;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Waits for `txsLive` (hashes a node accepted; the load may still be adding) to commit on the first node and for every node to reach the highest height seen, then compares. */
+  async check(txsLive: readonly string[], opts: { readonly rebuilt?: readonly ClusterNode[] } = {}): Promise<InvariantsReport> {
+    const txs = [...txsLive];
+    const startedMs = Date.now();
+    await this.#waitCommitted(txs);
+    const committedMs = Date.now();
+    const heights = await Promise.all(this.#nodes.map((node) => heightOf(node).catch(() => 0)));
+    const height = Math.max(...heights, ...this.#txHeights.values());
+    await waitHeights("every node to catch up", this.#nodes, height, this.#timeoutMs);
+    const caughtUpMs = Date.now();
+
+    const inBlocks = await this.#compareBlocks(height);
+    for (const hash of txs) {
+      const expected = this.#txHeights.get(hash);
+      assert.equal(inBlocks.get(hash), expected, `transaction ${hash} is listed in the block at height ${expected} on every node`);
+    }
+    await this.#lookUp(txs.slice(this.#txsLookedUp), this.#nodes);
+    await this.#lookUp(txs.slice(0, this.#txsLookedUp), opts.rebuilt ?? []);
+    this.#txsLookedUp = txs.length;
+    return { height, txs: txs.length, commitWaitMs: committedMs - startedMs, catchUpWaitMs: caughtUpMs - committedMs, compareMs: Date.now() - caughtUpMs };
+  }
+
+  /** Blocks 1..height identical on every node; returns the height at which each listed transaction sits. */
+  async #compareBlocks(height: number): Promise<Map<string, number>> {
+    const blocksByHeight = await mapLimit(
+      Array.from({ length: height }, (_, i) => i + 1),
+      REQUESTS_IN_FLIGHT_MAX,
+      (h) => Promise.all(this.#nodes.map((node) => node.client.block(h))),
+    );
+    const inBlocks = new Map<string, number>();
+    for (const [i, blocks] of blocksByHeight.entries()) {
+      const hashes = blocks.map((block) => block.hash);
+      assert.equal(new Set(hashes).size, 1, `identical block hash at height ${i + 1} on every node: ${this.#listByNode(hashes)}`);
+      const txLists = blocks.map((block: BlockResponse) => block.txHashes.join(","));
+      assert.equal(new Set(txLists).size, 1, `identical transaction list at height ${i + 1} on every node`);
+      for (const hash of blocks[0]?.txHashes ?? []) inBlocks.set(hash, i + 1);
+    }
+    return inBlocks;
+  }
+
+  async #lookUp(txs: readonly string[], nodes: readonly ClusterNode[]): Promise<void> {
+    if (nodes.length === 0) return;
+    await mapLimit(txs, REQUESTS_IN_FLIGHT_MAX, async (hash) => {
+      const expected = this.#txHeights.get(hash);
+      const found = await Promise.all(nodes.map((node) => node.client.tx(hash).catch((err: Error) => ({ status: err.message, height: undefined }))));
+      for (const [n, tx] of found.entries()) {
+        assert.deepEqual({ status: tx.status, height: tx.height }, { status: "committed", height: expected }, `${nodes[n]?.name} holds transaction ${hash} committed at height ${expected}`);
+      }
+    });
+  }
+
+  /** Polls the first node until every transaction in `txs` is committed there, recording its height. */
+  async #waitCommitted(txs: readonly string[]): Promise<void> {
+    const node = this.#nodes[0] as ClusterNode;
+    let pending = txs.filter((hash) => !this.#txHeights.has(hash));
+    await waitFor(`${pending.length} transactions to commit on ${node.name}`, async () => {
+      const found = await mapLimit(pending, REQUESTS_IN_FLIGHT_MAX, (hash) => node.client.tx(hash).catch(() => undefined));
+      for (const [i, tx] of found.entries()) if (tx?.status === "committed" && tx.height !== undefined) this.#txHeights.set(pending[i] as string, tx.height);
+      pending = pending.filter((hash) => !this.#txHeights.has(hash));
+      return pending.length === 0 ? true : undefined;
+    }, this.#timeoutMs, 200).catch((err: Error) => {
+      throw new Error(`${err.message}: ${pending.length} still not committed, first ${pending[0]}`);
+    });
+  }
+
+  #listByNode(values: readonly string[]): string {
+    return this.#nodes.map((node, i) => `${node.name}=${values[i]}`).join(" ");
+  }
+}
+
+/** Whether validator `index` signed the certificate of `block` (bit `index` of the signer bitmap, hex). */
+export function signedBy(block: BlockResponse, index: number): boolean {
+  const byte = Number.parseInt(block.certificate.signers.slice((index >> 3) * 2, (index >> 3) * 2 + 2), 16);
+  return Number.isInteger(byte) && ((byte >> (index & 7)) & 1) === 1;
+}
