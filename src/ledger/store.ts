@@ -1,7 +1,8 @@
 /**
  * The chain store: blocks, transactions, log entries, log tiles and state in one SQLite
- * database (DESIGN §4). A block commits in one SQLite transaction with synchronous=FULL, so a
- * crash leaves either the whole block or none of it; reopening resumes at the last whole block.
+ * database (DESIGN §4). A block commits in one SQLite transaction (WAL, synchronous=FULL unless a
+ * caller opts out: transaction's `durable`), so a crash leaves either the whole block or none of
+ * it; reopening resumes at the last whole block.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { TileReader, TileWrite } from "../merkle/index.ts";
@@ -138,17 +139,28 @@ export class ChainStore implements TileReader {
    * Runs `write` in one transaction: several writes cost one commit (one WAL fsync with
    * synchronous=FULL) instead of one each, and are durable together when it returns. Nested
    * calls join the outer transaction.
+   *
+   * `durable: false` commits without the fsync (synchronous=NORMAL for this one commit): the
+   * writes survive a crash of the process at once, and a crash of the machine once any later
+   * durable commit has synced the WAL. For writes that can be recovered from elsewhere (a
+   * block a quorum certified, decision 0200).
    */
-  transaction<T>(write: () => T): T {
+  transaction<T>(write: () => T, opts: { durable?: boolean } = {}): T {
     if (this.db.isTransaction) return write();
-    this.db.exec("BEGIN IMMEDIATE");
+    const relaxed = opts.durable === false;
+    if (relaxed) this.db.exec("PRAGMA synchronous = NORMAL");
     try {
-      const result = write();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (err) {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
-      throw err;
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = write();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (err) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw err;
+      }
+    } finally {
+      if (relaxed) this.db.exec("PRAGMA synchronous = FULL");
     }
   }
 

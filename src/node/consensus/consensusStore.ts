@@ -33,9 +33,9 @@ export class ConsensusStore {
     this.store = store;
   }
 
-  /** Writes made inside `write` become durable together, with one commit, when it returns. */
-  transaction<T>(write: () => T): T {
-    return this.store.transaction(write);
+  /** Writes made inside `write` commit together; durable when it returns unless `durable: false` (ChainStore.transaction). */
+  transaction<T>(write: () => T, opts: { durable?: boolean } = {}): T {
+    return this.store.transaction(write, opts);
   }
 
   loadSafety(): SafetyState | null {

@@ -125,6 +125,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private voteDelivery: VoteDelivery = "nextLeader";
   /** A "work" input is queued for a leader that deferred its proposal. */
   private workQueued = false;
+  /** A lone validator has no peer to fetch a lost committed block from: every commit is fsynced. */
+  private commitsNeedFsync = true;
   private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
   /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
   private heightAtLastTimeout = -1;
@@ -153,6 +155,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { chain, app, store, key, network, logger } = this.modules;
     const root = consensusRootOf(chain);
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(chain.genesis.validators.length);
+    this.commitsNeedFsync = chain.genesis.validators.length === 1;
     const savedBlocks = store.loadBlocks(root.height);
     // Restoring re-validates saved blocks synchronously: verify their signatures ahead, in parallel.
     for (const block of savedBlocks) await verifyBlockTxsAhead(block, { chain, app });
@@ -331,8 +334,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (step.rejection !== null) this.modules.logger.debug({ validator: this.opts.selfIndex, code: step.rejection.code, reason: step.rejection.message }, "Consensus input refused");
     // All of a step's writes are one transaction, durable before any of its sends or timers
     // (docs/decisions/0200): every write precedes every later action, as the contract asks.
+    // A step that only commits skips the fsync: the blocks are final by their QCs and can be
+    // fetched again from any honest peer, and the next vote's fsync makes them durable anyway.
     const writes = step.actions.filter(isWrite);
-    const events = writes.length === 0 ? [] : this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)));
+    const durable = this.commitsNeedFsync || writes.some((action) => action.kind !== "commit");
+    const events = writes.length === 0 ? [] : this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable });
     // Clients hear of a commit only once it is durable.
     for (const event of events) this.emit("committed", event);
     for (const action of step.actions) {
