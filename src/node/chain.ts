@@ -66,7 +66,8 @@ export class Chain {
   /** Committed accounts (cached in memory, refreshed on every commit). */
   readonly accounts: AccountReader;
   private readonly accountCache: CommittedAccountCache;
-  private log: MerkleLog;
+  /** The log at the head; null after commitExecutedBlock until first needed (reopened lazily). */
+  private log: MerkleLog | null;
   private headState: ChainHead;
 
   constructor(genesis: Genesis, store: ChainStore) {
@@ -77,9 +78,9 @@ export class Chain {
     const stored = createAccountReader((key) => store.getState(key));
     // Module state reads the state tree's latest version: it holds the genesis state (version 0) too.
     this.accountCache = new CommittedAccountCache({ getAccount: (address) => stored.getAccount(address), readState: (key) => this.state.get(key) ?? undefined });
-    this.accounts = this.accountCache;
     // The state tables live in chain.db, so a block and its state version commit in one transaction.
     this.state = openStateStore(store.unsafeDatabase());
+    this.accounts = this.accountCache;
     this.bindGenesis();
     this.headState = this.loadHead();
     this.checkStateAtHead();
@@ -96,6 +97,20 @@ export class Chain {
   }
 
   get merkleLog(): MerkleLog {
+    return this.logAtHead();
+  }
+
+  /**
+   * The log at the head, reopened from the store's tiles (a few reads and up to ~255 hashes)
+   * when commitExecutedBlock left it stale: block sync commits thousands of blocks in a row
+   * without reading the log, so it pays for one reopen instead of one per block.
+   */
+  private logAtHead(): MerkleLog {
+    if (this.log === null) {
+      const log = openMerkleLog(this.store, this.headState.logSize);
+      assert(bytesEqual(log.root(), this.headState.logRoot), "Chain.logAtHead: the stored tiles give the head's log root");
+      this.log = log;
+    }
     return this.log;
   }
 
@@ -167,7 +182,7 @@ export class Chain {
       prepareState: (writes) => this.state.prepare(height, writes),
       context: blockContext(this.genesis.validators, proposal),
     });
-    const logAppend = this.log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
+    const logAppend = this.logAtHead().prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
     const header: BlockHeader = {
       chainId: this.genesis.chainId,
       height,
@@ -191,22 +206,22 @@ export class Chain {
   /** Writes the block with its certificate in one transaction, then advances the head. */
   commitBlock(built: BuiltBlock, qc: QuorumCertificate): void {
     this.writeBlock(built, qc, []);
-    this.log.commit(built.logAppend);
+    this.logAtHead().commit(built.logAppend);
     this.advanceHead(built);
   }
 
   /**
    * Commits a block executed elsewhere (consensus executes blocks speculatively, on top of
    * uncommitted parents, before voting): same writes as commitBlock, with the block's log
-   * tiles from its own PreparedAppend. The log is then reopened at the new size from the
-   * store (a few tile reads), since the PreparedAppend did not come from this chain's log.
+   * tiles from its own PreparedAppend. The log is then stale (the PreparedAppend did not
+   * come from this chain's log) and is reopened from the store when next needed.
    */
   commitExecutedBlock(executed: BuiltBlock, qc: QuorumCertificate, evidenceKeysCommitted: readonly string[]): void {
     const { header } = executed.block;
     assert(executed.logAppend.fromSize === this.headState.logSize, "commitExecutedBlock: the block's log append starts at the head's log size");
+    assert(executed.logAppend.size === header.logSize && bytesEqual(executed.logAppend.root, header.logRoot), "commitExecutedBlock: the block's log append gives the header's log size and root");
     this.writeBlock(executed, qc, evidenceKeysCommitted);
-    this.log = openMerkleLog(this.store, header.logSize);
-    assert(bytesEqual(this.log.root(), header.logRoot), "commitExecutedBlock: the stored tiles give the header's log root");
+    this.log = null;
     this.advanceHead(executed);
   }
 

@@ -44,7 +44,8 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   readonly peers: ValidatorPeers;
   private readonly host: P2pHost;
   private readonly logger: Logger;
-  private readonly unicast: UnicastLinks;
+  /** Links of the attached validator; replaced when it detaches, so a later attach (a validator restarted in process after a re-sync) gets open ones. */
+  private unicast: UnicastLinks;
   private readonly txBatches = new WeakMap<Uint8Array, DecodedTxBatch>();
   /** Dandelion++ routing of own transactions; null when disabled (every transaction gossiped at once). */
   readonly stemRelay: StemRelay | null;
@@ -109,6 +110,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
         open = false;
         this.handler = null;
         this.unicast.close();
+        this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
       },
     };
   }

@@ -7,17 +7,20 @@
  * parent follow the local head, the QC certifies exactly this block with a quorum of valid
  * genesis signatures, and the block re-executes to the same header (validateBlock). Then
  * consensus starts on the new head and fetches the few blocks committed meanwhile itself.
- * Every validator serves the protocol.
+ * Every validator serves the protocol. A running validator asks again every
+ * `lagCheckIntervalMs` (`peerHeadHeight`): when it has fallen lagBlocksMin behind, it leaves
+ * consensus and syncs by range again (validator.ts, decision 0504).
  */
 import type { PeerId } from "@libp2p/interface";
 import { blockHashOf } from "../../consensus/index.ts";
-import { decodeStoredQc, type Genesis } from "../../ledger/index.ts";
+import type { Genesis } from "../../ledger/index.ts";
 import { PeerAction, RequestProtocol, p2pError, type P2pHost } from "../../p2p/index.ts";
 import { errorMessage, isGhostmeshError } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
-import { loadCommittedBlock, type LedgerApplication } from "../consensus/index.ts";
+import type { LedgerApplication } from "../consensus/index.ts";
 import type { Logger } from "../types.ts";
 import { SyncedBlockApplier, type BatchParent, type BlockProblem } from "./syncApply.ts";
+import { encodeStoredSyncedBlock } from "./syncServe.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 import {
   SYNC_BLOCKS_PER_REQUEST_MAX,
@@ -28,7 +31,6 @@ import {
   decodeSyncedBlock,
   encodeSyncRequest,
   encodeSyncResponse,
-  encodeSyncedBlock,
   type SyncedBlock,
 } from "./syncWire.ts";
 
@@ -37,6 +39,8 @@ export type BlockSyncOptions = {
   readonly lagBlocksMin: number;
   /** How long to wait at start for a first validator connection before leaving catch-up to consensus. */
   readonly connectWaitMs: number;
+  /** How often a running validator asks its peers' heads to tell whether it fell lagBlocksMin behind. */
+  readonly lagCheckIntervalMs: number;
 };
 
 export const defaultBlockSyncOptions: BlockSyncOptions = {
@@ -45,9 +49,14 @@ export const defaultBlockSyncOptions: BlockSyncOptions = {
   lagBlocksMin: 1_024,
   // Bootstrap dials on loopback or a LAN take well under a second; a lone validator waits no longer.
   connectWaitMs: 5_000,
+  // Falling 1,024 blocks behind takes minutes at any block rate the engine keeps up with; a
+  // probe (one small request per validator peer) every 10 s notices it long before the window ends.
+  lagCheckIntervalMs: 10_000,
 };
 
 const SYNC_REQUEST_TIMEOUT_MS = 20_000;
+/** A head probe is one tiny request: a peer that takes longer is left out of this probe. */
+const PROBE_TIMEOUT_MS = 2_000;
 const CONNECT_POLL_MS = 100;
 
 type FetchedRange = { readonly peerId: PeerId; readonly headHeight: number; readonly blocks: readonly SyncedBlock[] };
@@ -57,15 +66,28 @@ export type BlockSyncModules = { readonly host: P2pHost; readonly peers: Validat
 export class BlockSync {
   private readonly opts: BlockSyncOptions;
   private readonly modules: BlockSyncModules;
+  /** The chain served; null while none is open (a validator re-syncing between two chains). */
+  private served: Chain | null = null;
+  private handling = false;
   blocksSynced = 0;
+  /** QCs whose signatures sync verified, and QCs accepted as the justify of the authenticated block above. */
+  qcsVerified = 0;
+  qcsAuthenticatedByLink = 0;
 
   constructor(opts: BlockSyncOptions, modules: BlockSyncModules) {
     this.opts = opts;
     this.modules = modules;
   }
 
-  /** Serves committed blocks of `chain` from now on. */
+  get options(): BlockSyncOptions {
+    return this.opts;
+  }
+
+  /** Serves committed blocks of `chain` from now on (a later call switches to another chain object). */
   async serve(chain: Chain): Promise<void> {
+    this.served = chain;
+    if (this.handling) return;
+    this.handling = true;
     await this.modules.host.handle(
       RequestProtocol.blocksByRange,
       (request) => {
@@ -75,10 +97,38 @@ export class BlockSync {
         } catch (err) {
           return Promise.reject(p2pError("P2P_REQUEST_INVALID", `malformed blocksByRange request: ${errorMessage(err)}`, {}));
         }
-        return Promise.resolve(serveRange(chain, range.fromHeight, range.countMax));
+        if (this.served === null) return Promise.reject(p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is re-syncing; ask another", {}));
+        return Promise.resolve(serveRange(this.served, range.fromHeight, range.countMax));
       },
       { responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 },
     );
+  }
+
+  /** Stops serving the current chain (its store is about to close); requests are refused until `serve` again. */
+  stopServing(): void {
+    this.served = null;
+  }
+
+  /**
+   * The highest head that f+1 validator peers report at least (so at least one honest
+   * validator holds it), or undefined when fewer than f+1 answer. One lying peer can neither
+   * trigger a re-sync nor hide a real lag. Asks for the one block at localHeight + lagBlocksMin:
+   * a peer that is not that far ahead answers with its head and no block.
+   */
+  async peerHeadHeight(localHeight: number): Promise<number | undefined> {
+    const request = encodeSyncRequest({ fromHeight: localHeight + this.opts.lagBlocksMin, countMax: 1 });
+    const asked = this.validatorPeerIds().map(async (peerId) => {
+      try {
+        const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, request, { timeoutMs: PROBE_TIMEOUT_MS, responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 });
+        return decodeSyncResponse(bytes).headHeight;
+      } catch (err) {
+        if (!isGhostmeshError(err)) throw err;
+        return undefined;
+      }
+    });
+    const heads = (await Promise.all(asked)).filter((head) => head !== undefined).sort((a, b) => b - a);
+    const faultyMax = Math.floor((this.modules.genesis.validators.length - 1) / 3);
+    return heads[faultyMax];
   }
 
   /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns. */
@@ -88,8 +138,14 @@ export class BlockSync {
     const first = await this.fetchFromAnyPeer(chain.head.height + 1);
     if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) return;
     this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight }, "Far behind: syncing blocks by range before consensus");
-    await this.syncRanges(chain, new SyncedBlockApplier(chain, app), first);
-    this.modules.logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced }, "Block sync done; starting consensus");
+    const applier = new SyncedBlockApplier(chain, app);
+    try {
+      await this.syncRanges(chain, applier, first);
+    } finally {
+      this.qcsVerified += applier.qcsVerified;
+      this.qcsAuthenticatedByLink += applier.qcsAuthenticatedByLink;
+    }
+    this.modules.logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced, qcsVerified: applier.qcsVerified }, "Block sync done; starting consensus");
   }
 
   /**
@@ -172,7 +228,7 @@ function serveRange(chain: Chain, fromHeight: number, countMax: number): Uint8Ar
   for (let height = fromHeight; height <= headHeight && blocks.length < countMax; height++) {
     const row = chain.store.getBlock(height);
     if (row === undefined) break;
-    const encoded = encodeSyncedBlock({ block: loadCommittedBlock(chain.store, row), qc: decodeStoredQc(row.qc, height) });
+    const encoded = encodeStoredSyncedBlock(chain.store, row);
     if (blocks.length > 0 && sizeBytes + encoded.byteLength > SYNC_RESPONSE_BYTES_TARGET) break;
     blocks.push(encoded);
     sizeBytes += encoded.byteLength;

@@ -2,11 +2,14 @@
  * One validator of a multi-validator chain as its own process: its libp2p host (node key
  * from the home, listen address and bootstrap peers from config.yaml `p2p`, permissioned
  * allowlist = genesis validators + `p2p.allow`), the consensus network over it, then the
- * validator (store, chain, mempool, consensus host, API). Stops in reverse order.
+ * validator (store, chain, mempool, consensus host, API). Stops in reverse order. A validator
+ * that falls far behind while running leaves consensus, syncs by range and rejoins by itself
+ * (ResyncingValidator below, decision 0504).
  */
 import { mkdirSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import type { SigningKey } from "../../crypto/index.ts";
 import type { ConsensusTiming } from "../../consensus/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
@@ -14,6 +17,7 @@ import { createP2pHost, loadOrCreateNodeKey, type P2pHost, type P2pHostOptionsIn
 import { createProcessRegistry, startValidatorNode, type RunningValidator, type ValidatorNodeOptions } from "../consensus/index.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
+import { assert } from "../../util/index.ts";
 import type { Clock, Logger } from "../types.ts";
 import { P2pConsensusNetwork } from "./network.ts";
 import type { StemRelayEvent } from "./stemRelay.ts";
@@ -38,7 +42,15 @@ export type P2pValidatorModules = {
   readonly stemObserver?: (event: StemRelayEvent) => void;
 };
 
-export type RunningP2pValidator = RunningValidator & { readonly p2p: P2pHost; readonly network: P2pConsensusNetwork; readonly sync: BlockSync };
+export type RunningP2pValidator = RunningValidator & {
+  readonly p2p: P2pHost;
+  readonly network: P2pConsensusNetwork;
+  readonly sync: BlockSync;
+  /** Times this validator left consensus to sync by range while running. */
+  readonly resyncs: number;
+  /** True while it is out of consensus syncing (the validator parts above are not available then). */
+  readonly resyncing: boolean;
+};
 
 export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: P2pValidatorModules): Promise<RunningP2pValidator> {
   const { genesis, config } = opts;
@@ -58,29 +70,16 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
     await host.start();
     const observer = modules.stemObserver === undefined ? {} : { stemObserver: modules.stemObserver };
     network = await P2pConsensusNetwork.create({ genesis, dandelion: config.p2p.dandelion }, { host, logger: logger.child({ module: "p2p-consensus" }), ...observer });
-    const timing = opts.timing === undefined ? {} : { timing: opts.timing };
-    const clock = modules.clock === undefined ? {} : { clock: modules.clock };
     const sync = new BlockSync({ ...defaultBlockSyncOptions, ...opts.sync }, { host, peers: network.peers, genesis, logger: logger.child({ module: "sync" }) });
-    const beforeConsensus = async ({ chain, app }: Parameters<NonNullable<ValidatorNodeOptions["beforeConsensus"]>>[0]): Promise<void> => {
-      await sync.serve(chain);
-      await sync.catchUp(chain, app);
-    };
-    const validator = await startValidatorNode({ home: opts.home, config, genesis, beforeConsensus, ...timing }, { key: modules.key, network, logger, registry, ...clock });
-    // Stems are verified by mempool admission, so they are served once the validator runs.
-    const { mempool, host: consensusHost } = validator;
-    network.stemRelay?.setAdmission({
-      admit: async (bytes) => {
-        const poolTx = await mempool.admit(bytes);
-        return () => consensusHost.notifyAdmitted(poolTx, bytes);
-      },
-    });
-    const running = { host, network };
+    const running = new ResyncingValidator(opts, { ...modules, logger, host, network, sync, registry });
+    await running.start();
+    const parts = { host, network };
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        await validator.stop();
-        running.network.close();
-        await running.host.stop();
+        await running.stop();
+        parts.network.close();
+        await parts.host.stop();
         db.close();
       })();
       return stopping;
@@ -89,11 +88,137 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
       { peerId: host.peerId.toString(), p2p: host.multiaddrs().map(String), bootstrap: config.p2p.bootstrap.length, channels: config.p2p.channels.map((c) => c.name), dandelion: config.p2p.dandelion.enabled },
       "Validator network started",
     );
-    return { ...validator, p2p: host, network, sync, stop };
+    return running.view(stop);
   } catch (err) {
     network?.close();
     await host?.stop();
     db.close();
     throw err;
+  }
+}
+
+type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonly host: P2pHost; readonly network: P2pConsensusNetwork; readonly sync: BlockSync; readonly registry: Registry };
+
+/**
+ * The validator (store, chain, mempool, consensus, API) over a p2p host that outlives it.
+ * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
+ * more ahead (further than consensus fetching is meant to cover), it leaves consensus:
+ * stops the validator (API, consensus host, store), starts it again on the same home, API
+ * port and p2p host, and the start syncs by range before consensus runs (beforeConsensus),
+ * as a restart would, without restarting the process or dropping a connection.
+ */
+class ResyncingValidator {
+  private readonly opts: P2pValidatorOptions;
+  private readonly modules: ResyncingModules;
+  private current: RunningValidator | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The check or re-sync under way (stop waits for it). */
+  private checking: Promise<void> = Promise.resolve();
+  private stopped = false;
+  resyncs = 0;
+
+  constructor(opts: P2pValidatorOptions, modules: ResyncingModules) {
+    this.opts = opts;
+    this.modules = modules;
+  }
+
+  async start(): Promise<void> {
+    this.current = await this.startValidator(this.opts.config);
+    this.armLagCheck();
+  }
+
+  async stop(): Promise<void> {
+    this.stopLagChecks();
+    await this.checking;
+    this.modules.sync.stopServing();
+    await this.current?.stop();
+  }
+
+  /** The running validator as callers see it: its parts are always the current incarnation's. */
+  view(stop: () => Promise<void>): RunningP2pValidator {
+    const self = this;
+    const current = (): RunningValidator => {
+      assert(self.current !== null, "ResyncingValidator: a validator is running");
+      return self.current;
+    };
+    const { host, network, sync } = this.modules;
+    return {
+      get index() { return current().index; },
+      get host() { return current().host; },
+      get chain() { return current().chain; },
+      get mempool() { return current().mempool; },
+      get api() { return current().api; },
+      get resyncs() { return self.resyncs; },
+      get resyncing() { return self.current === null; },
+      p2p: host,
+      network,
+      sync,
+      stop,
+    };
+  }
+
+  private async startValidator(config: NodeConfig): Promise<RunningValidator> {
+    const { opts, modules } = this;
+    const { network, sync } = modules;
+    const beforeConsensus = async ({ chain, app }: Parameters<NonNullable<ValidatorNodeOptions["beforeConsensus"]>>[0]): Promise<void> => {
+      await sync.serve(chain);
+      await sync.catchUp(chain, app);
+    };
+    const timing = opts.timing === undefined ? {} : { timing: opts.timing };
+    const clock = modules.clock === undefined ? {} : { clock: modules.clock };
+    // Each incarnation registers its own node metrics; the p2p host's stay in the shared registry.
+    const registry = Registry.merge([modules.registry]);
+    const validator = await startValidatorNode({ home: opts.home, config, genesis: opts.genesis, beforeConsensus, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
+    // A failed commit stops the validator for good (validatorNode): never start it again to re-sync.
+    validator.host.on("error", () => this.stopLagChecks());
+    // Stems are verified by mempool admission, so they are served once the validator runs.
+    const { mempool, host: consensusHost } = validator;
+    network.stemRelay?.setAdmission({
+      admit: async (bytes) => {
+        const poolTx = await mempool.admit(bytes);
+        return () => consensusHost.notifyAdmitted(poolTx, bytes);
+      },
+    });
+    return validator;
+  }
+
+  private stopLagChecks(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private armLagCheck(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.checking = this.checkLag()
+        .catch((err: unknown) => this.modules.logger.error({ err }, "Checking whether this validator fell behind failed"))
+        .finally(() => this.armLagCheck());
+    }, this.modules.sync.options.lagCheckIntervalMs);
+  }
+
+  private async checkLag(): Promise<void> {
+    const { sync, logger } = this.modules;
+    const validator = this.current;
+    if (validator === null || this.stopped) return;
+    const height = validator.chain.head.height;
+    const peerHeight = await sync.peerHeadHeight(height);
+    if (peerHeight === undefined || peerHeight - height < sync.options.lagBlocksMin || this.stopped) return;
+    logger.warn({ height, peerHeight, lagBlocksMin: sync.options.lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
+    this.resyncs++;
+    sync.stopServing();
+    const apiPort = Number(new URL(validator.api.url).port);
+    await validator.stop();
+    this.current = null;
+    try {
+      // The same port, so API clients find the validator where it was.
+      this.current = await this.startValidator({ ...this.opts.config, api: { ...this.opts.config.api, port: apiPort } });
+      logger.info({ height: this.current.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
+    } catch (err) {
+      logger.error({ err }, "The validator could not start again after leaving consensus to sync; stopping");
+      process.exitCode = 1;
+      this.stopped = true;
+    }
   }
 }

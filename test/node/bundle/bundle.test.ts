@@ -107,6 +107,10 @@ describe("offline bundles", () => {
       { name: "a flipped byte in a transaction's signature", bytes: flipInsideSignatureOfTx(bytes, 5), code: "NODE_BUNDLE_BLOCK_INVALID", height: 5 },
       { name: "a flipped byte in a transaction's body", bytes: flipInTxBody(bytes, 6), code: "NODE_BUNDLE_BLOCK_INVALID", height: 6 },
       { name: "a flipped byte in a QC signature", bytes: flipInsideQcSignature(bytes, 8), code: "NODE_BUNDLE_BLOCK_INVALID", height: 8 },
+      // The top block's QC is the one every block below is trusted through: it is always verified.
+      { name: "a flipped byte in the last block's QC signature", bytes: flipInsideQcSignature(bytes, BLOCKS), code: "NODE_BUNDLE_BLOCK_INVALID", height: BLOCKS },
+      // A forged QC copied into the next header as its justify changes that header's hash.
+      { name: "a forged QC for block 8 also put in block 9's justify", bytes: flipInsideQcAndNextJustify(bytes, 8), code: "NODE_BUNDLE_BLOCK_INVALID", height: 9 },
       { name: "another chain id", bytes: replaceChainId(bytes), code: "NODE_BUNDLE_WRONG_CHAIN" },
     ];
     for (const c of cases) {
@@ -189,6 +193,15 @@ function flipInTxBody(bytes: Uint8Array, height: number): Uint8Array {
 function flipInsideQcSignature(bytes: Uint8Array, height: number): Uint8Array {
   const { start, synced } = blockAt(bytes, height);
   return flipAt(bytes, synced.qc.signatures[1]!, start, 200);
+}
+
+function flipInsideQcAndNextJustify(bytes: Uint8Array, height: number): Uint8Array {
+  const { start, synced } = blockAt(bytes, height);
+  const signature = synced.qc.signatures[1]!;
+  const flipped = flipAt(bytes, signature, start, 200);
+  const next = blockAt(flipped, height + 1);
+  assert.ok(next.synced.block.header.justify !== null && toHex(next.synced.block.header.justify.signatures[1]!) === toHex(signature), "block 9 carries block 8's QC as its justify");
+  return flipAt(flipped, signature, next.start, 200);
 }
 
 function replaceChainId(bytes: Uint8Array): Uint8Array {

@@ -18,7 +18,7 @@ import { Chain } from "../../../src/node/chain.ts";
 import { defaultNodeConfig } from "../../../src/node/config.ts";
 import { homePaths } from "../../../src/node/home.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication, createProcessRegistry, prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
-import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, ValidatorPeers } from "../../../src/node/p2p/index.ts";
+import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, ValidatorPeers, defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
 import { systemClock, type Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
@@ -46,7 +46,7 @@ async function openNode(home: string, key: SigningKey, genesis: Genesis, bootstr
   return { chain, app, host, close: async () => (await host.stop(), store.close(), p2pDb.close()) };
 }
 
-const syncOf = (node: Node, genesis: Genesis) => new BlockSync({ lagBlocksMin: 1, connectWaitMs: 10_000 }, { host: node.host, peers: new ValidatorPeers(genesis), genesis, logger: silent });
+const syncOf = (node: Node, genesis: Genesis) => new BlockSync({ ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 }, { host: node.host, peers: new ValidatorPeers(genesis), genesis, logger: silent });
 const hashes = (chain: Chain, upTo: number) => Array.from({ length: upTo }, (_, i) => toHex(chain.store.getBlock(i + 1)!.hash));
 
 describe("fast block sync by range", () => {

@@ -1,0 +1,78 @@
+/**
+ * Back to block sync while running: four validators over real libp2p on 127.0.0.1. One
+ * validator's consensus stalls (its consensus host is stopped; its p2p host stays up) while
+ * the three others commit well past the lag threshold (lagBlocksMin, lowered here from 1,024
+ * to 32 so the test stays short). Without being restarted, it notices from its peers' heads
+ * that it fell behind, leaves consensus, syncs the missing blocks by range, rejoins, and then
+ * commits new transactions through consensus with the same block hashes as the others.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { pino } from "pino";
+import { GhostmeshClient } from "../../../src/client/index.ts";
+import { loadNodeConfig } from "../../../src/node/config.ts";
+import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
+import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
+import type { Logger } from "../../../src/node/types.ts";
+import { GossipTopic } from "../../../src/p2p/index.ts";
+import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+
+const silent = pino({ level: "silent" }) as unknown as Logger;
+const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+/** Generous: one view in four is the stalled validator's and times out, and the machine may be loaded. */
+const COMMIT_WAIT_MS = 60_000;
+const LAG_BLOCKS_MIN = 32;
+const SYNC = { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000, lagCheckIntervalMs: 250 };
+
+describe("a running validator that falls far behind goes back to block sync by itself", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-resume-"));
+  const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+  const validators: RunningP2pValidator[] = [];
+
+  after(async () => {
+    for (const validator of [...validators].reverse()) await validator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a validator whose consensus stalled while the others ran lagBlocksMin ahead syncs by range without a restart and agrees on every block", async () => {
+    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
+    const started = homes.homes.map(({ home, key }) => {
+      const config = { ...loadNodeConfig(home, {}), log: { level: "silent" as const } };
+      return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: TIMING, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: SYNC }, { key, logger: silent });
+    });
+    const settled = await Promise.allSettled(started);
+    for (const outcome of settled) if (outcome.status === "fulfilled") validators.push(outcome.value);
+    for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
+    // Transactions gossip once the mesh is up (as in validators.test.ts).
+    await waitFor("a full mesh of validator connections", () => (validators.every((v) => v.p2p.peers().length === 3 && v.p2p.topicPeers(GossipTopic.vote).length === 3) ? true : undefined), 20_000);
+    const late = validators[3]!;
+    const lateApiUrl = late.api.url;
+    const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
+    const account = newAccount();
+    await client(0).submitTx(signNext(account, { type: "account.register" }).bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+
+    await late.host.stop();
+    const heightStalled = late.chain.head.height;
+    // Each committed transaction adds its block and the two that certify and commit it.
+    for (let round = 0; late.resyncs === 0; round++) {
+      assert.ok(round < 4 * LAG_BLOCKS_MIN, `the stalled validator noticed the lag within ${round} rounds (height ${validators[0]!.chain.head.height})`);
+      const tx = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc", data: { round } } });
+      await client(round % 3).submitTx(tx.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+    }
+    await waitFor("the stalled validator to rejoin after syncing by range", () => (!late.resyncing && late.host.isRunning ? true : undefined), COMMIT_WAIT_MS);
+    assert.ok(late.sync.blocksSynced >= LAG_BLOCKS_MIN, `synced ${late.sync.blocksSynced} blocks by range (stalled at ${heightStalled})`);
+    assert.equal(late.api.url, lateApiUrl, "the API came back on the same address");
+
+    const final = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "final" } });
+    await client(3).submitTx(final.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+    for (const i of [0, 1, 2, 3]) await waitFor(`validator ${i} to commit the final transaction`, async () => ((await client(i).tx(final.hash)).status === "committed" ? true : undefined), COMMIT_WAIT_MS);
+    const height = Math.min(...validators.map((v) => v.chain.head.height));
+    assert.ok(height >= heightStalled + LAG_BLOCKS_MIN, `every validator is past the stall (height ${height})`);
+    const reference = blockHashes(validators[0]!, height);
+    for (const validator of validators) assert.deepEqual(blockHashes(validator, height), reference, `validator ${validator.index} agrees on every block`);
+    assert.equal(late.resyncs, 1, "one re-sync was enough");
+  });
+});
