@@ -88,8 +88,13 @@ export function readAllParams(get: StateGetter): AllParams {
   return Object.fromEntries(PARAM_MODULES.map((module) => [module, readModuleParams(get, module)])) as AllParams;
 }
 
-function defaultsOf(module: ParamModule): Record<string, number> {
-  return Object.fromEntries(Object.entries(PARAM_SPECS[module] as Record<string, ParamSpec>).map(([name, spec]) => [name, spec.defaultValue]));
+// Built once: every block reads the chain parameters (epoch length) before its transactions.
+const DEFAULTS = Object.fromEntries(
+  PARAM_MODULES.map((module) => [module, Object.freeze(Object.fromEntries(Object.entries(PARAM_SPECS[module] as Record<string, ParamSpec>).map(([name, spec]) => [name, spec.defaultValue])))]),
+) as Record<ParamModule, Readonly<Record<string, number>>>;
+
+function defaultsOf(module: ParamModule): Readonly<Record<string, number>> {
+  return DEFAULTS[module];
 }
 
 /** The genesis parameter records: defaults with the genesis file's overrides, each checked (unknown modules too). */
