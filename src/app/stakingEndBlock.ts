@@ -1,6 +1,7 @@
 /**
  * The staking module's end of block (decision 0602), in this order:
- *   1. equivocation evidence: slash and jail each accused candidate (once per equivocation);
+ *   1. evidence (equivocation, or an invalid proposal signed as leader): slash and jail each
+ *      accused candidate, once per evidence identity (validator, kind, view);
  *   2. downtime: count the set's members missing from the parent's QC; at a window's end,
  *      slash and jail those that signed too little, and reset the counters;
  *   3. at the epoch's last block: release matured unbondings, pay rewards, choose the next set.
@@ -46,7 +47,7 @@ export function stakingEndBlock(state: BlockState, ctx: EndBlockContext): void {
     slashed.add(toHex(validator));
     slashAndJail(state, validator, params.slashFractionBps, ctx.epoch + params.jailEpochs);
   };
-  slashEquivocations(state, ctx.evidence, ctx.height, slashed, punish);
+  slashEvidence(state, ctx.evidence, ctx.height, slashed, punish);
   countMissedBlocks(state, ctx);
   if (ctx.height % params.downtimeWindowBlocks === 0) closeDowntimeWindow(state, params, slashed, punish);
   if (!ctx.epochEnds) return;
@@ -55,8 +56,12 @@ export function stakingEndBlock(state: BlockState, ctx: EndBlockContext): void {
   chooseNextValidatorSet(state, params.maxValidators);
 }
 
-/** Consensus verified each item; an equivocation (validator, kind, view) is slashed once even if carried again. */
-function slashEquivocations(state: BlockState, evidence: readonly Evidence[], height: number, slashed: Set<string>, punish: (validator: Uint8Array) => void): void {
+/**
+ * Consensus verified each item. Every kind slashes slashFractionBps and jails alike: an
+ * invalid proposal is as deliberate as double signing (honest software never signs one). An
+ * identity (validator, kind, view) is slashed once even if carried again.
+ */
+function slashEvidence(state: BlockState, evidence: readonly Evidence[], height: number, slashed: Set<string>, punish: (validator: Uint8Array) => void): void {
   for (const item of evidence) {
     if (readValidatorRecord(getter(state), item.validator) === undefined) continue;
     const marker = slashedEvidenceKey(item.validator, item.kind, item.view);

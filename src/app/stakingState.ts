@@ -11,7 +11,7 @@
  *   0x26                            total bonded amount
  *   0x27                            unbonding queue: [{delegator, validator, amount, releaseEpoch}]
  *   0x28 || validator               blocks missed in the current downtime window
- *   0x29 || validator || kind || view  an equivocation already slashed (kind: 0 vote, 1 proposal; view u64 BE)
+ *   0x29 || validator || kind || view  evidence already slashed (kind: 0 vote, 1 proposal, 2 invalid-proposal; view u64 BE)
  *
  * The index records (0x22-0x24) exist because the state tree has no prefix scan: every loop
  * over delegations reads one sorted list, so iteration order is the same on every replica.
@@ -19,7 +19,7 @@
  */
 import { decodeWith, encodeCanonical, s } from "../codec/index.ts";
 import { ADDRESS_SIZE_BYTES } from "../crypto/index.ts";
-import { AMOUNT_BYTES_MAX, type ChainMode, type Genesis, type StateWrite } from "../ledger/index.ts";
+import { AMOUNT_BYTES_MAX, type ChainMode, type EvidenceKind, type Genesis, type StateWrite } from "../ledger/index.ts";
 import { GhostmeshError, compareBytes, concatBytes, toHex } from "../util/index.ts";
 import { decodeAmount, encodeAmount, parseDecimalAmount } from "./amount.ts";
 import type { BlockState, StateGetter } from "./blockState.ts";
@@ -46,11 +46,14 @@ export const delegatorIndexKey = (delegator: Uint8Array) => prefixed(DELEGATOR_I
 export const delegatorsOfKey = (validator: Uint8Array) => prefixed(DELEGATORS_OF_PREFIX, validator);
 export const missedKey = (validator: Uint8Array) => prefixed(MISSED_PREFIX, validator);
 
-/** One key per equivocation (validator, kind, view), so evidence carried again by a later block is not slashed twice. */
-export function slashedEvidenceKey(validator: Uint8Array, kind: "vote" | "proposal", view: number): Uint8Array {
+/** The kind byte of a 0x29 marker; 0 and 1 predate invalid proposals, so existing markers keep their keys. */
+const EVIDENCE_KIND_BYTE: { readonly [kind in EvidenceKind]: number } = { vote: 0, proposal: 1, "invalid-proposal": 2 };
+
+/** One key per evidence identity (validator, kind, view), so evidence carried again by a later block is not slashed twice. */
+export function slashedEvidenceKey(validator: Uint8Array, kind: EvidenceKind, view: number): Uint8Array {
   const viewBytes = new Uint8Array(8);
   new DataView(viewBytes.buffer).setBigUint64(0, BigInt(view));
-  return prefixed(SLASHED_EVIDENCE_PREFIX, validator, new Uint8Array([kind === "vote" ? 0 : 1]), viewBytes);
+  return prefixed(SLASHED_EVIDENCE_PREFIX, validator, new Uint8Array([EVIDENCE_KIND_BYTE[kind]]), viewBytes);
 }
 
 const address = s.bytes({ size: ADDRESS_SIZE_BYTES });

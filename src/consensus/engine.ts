@@ -18,6 +18,7 @@ import { createCommittee, leaderOf, type Committee } from "./committee.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
 import { EvidencePool, verifyEvidence } from "./evidence.ts";
 import { BlockFetcher } from "./fetcher.ts";
+import { invalidProposalEvidence } from "./proposalStructure.ts";
 import { createEvidence, evidenceKey, proposalMessage, proposalRecord, timeoutMessage, voteMessage, voteRecord, type EvidenceRecord } from "./messages.ts";
 import {
   checkConsensusLimits,
@@ -147,6 +148,8 @@ export class ConsensusEngine {
   private readonly fetcher: BlockFetcher;
   private readonly pendingProposals = new Map<number, { readonly hash: Uint8Array; readonly proposal: ProposalMessage }>();
   private readonly proposalsSeen = new Map<number, ProposalSeen>();
+  /** Refused proposals already checked for invalid-proposal evidence. */
+  private readonly structureChecked = new WeakSet<ProposalMessage>();
   /** See verifiedCache.ts: verdicts are memoised per (object, this context). */
   private readonly verifiedContext: string;
   private safety: SafetyState;
@@ -496,6 +499,13 @@ export class ConsensusEngine {
     const hash = blockHashOf(proposal.block);
     const signed = (): Uint8Array => proposalMessage(this.chainId, this.epoch, header.view, header.height, hash);
     if (!this.checkSignature(proposal, proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
+    const rejection = this.handleSignedProposal(proposal, hash);
+    if (rejection?.code === RejectCode.blockInvalid) this.reportInvalidProposal(proposal, hash);
+    return rejection;
+  }
+
+  private handleSignedProposal(proposal: ProposalMessage, hash: Uint8Array): Rejection | null {
+    const { header } = proposal.block;
     const certificates = this.acceptCertificates(header.justify, proposal.tc);
     if (certificates !== null) return certificates;
     if (this.halted) return null;
@@ -511,8 +521,30 @@ export class ConsensusEngine {
 
   private processCurrentProposal(proposal: ProposalMessage, hash: Uint8Array): Rejection | null {
     const inserted = this.insertBlock(proposal.block, hash);
-    if (!("hashHex" in inserted)) return inserted;
+    if (!("hashHex" in inserted)) {
+      // Also reached from resumeAfterInsert, after the parent was fetched.
+      if (inserted.code === RejectCode.blockInvalid) this.reportInvalidProposal(proposal, hash);
+      return inserted;
+    }
     return this.tryVote(inserted, proposal.tc);
+  }
+
+  /**
+   * A refused block whose leader signature verified is evidence when it is structurally
+   * invalid (proposalStructure.ts). Checked only once a block is refused, so valid blocks cost
+   * nothing; once per proposal object and per (validator, view).
+   */
+  private reportInvalidProposal(proposal: ProposalMessage, hash: Uint8Array): void {
+    if (this.structureChecked.has(proposal)) return;
+    this.structureChecked.add(proposal);
+    const validator = this.committee.validators[proposal.sender];
+    assert(validator !== undefined, "reportInvalidProposal: sender checked");
+    const view = proposal.block.header.view;
+    if (this.evidence.has(evidenceKey({ kind: "invalid-proposal", validator: validator.address, view }))) return;
+    const evidence = invalidProposalEvidence(proposal, hash, validator.address, this.ctx);
+    if (evidence === undefined) return;
+    markVerified(evidence, this.verifiedContext);
+    this.reportEvidence(evidence);
   }
 
   /** Queues a current-view proposal whose parent is missing, and fetches the parent. */

@@ -1,40 +1,34 @@
 /**
- * Equivocation evidence: verifying it (anyone holding the validator set can), and the pool
+ * Evidence of misbehaviour: verifying it (anyone holding the validator set can), and the pool
  * of verified evidence waiting to be committed. Evidence for one (kind, validator, view) is
  * proposed until a committed block carries it, then never again.
  */
-import { decodeCanonical } from "../codec/index.ts";
 import type { Evidence } from "../ledger/index.ts";
 import { bytesEqual, compareBytes } from "../util/index.ts";
 import type { CertificateContext } from "./certificates.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
-import { evidenceKey, evidenceRecordMessage, type EvidenceRecord } from "./messages.ts";
-import { isBytes, isEvidenceShape, isUint } from "./shape.ts";
+import { decodeEvidenceRecord, evidenceKey, evidenceRecordMessage } from "./messages.ts";
+import { invalidProposalProblem } from "./proposalStructure.ts";
+import { isEvidenceShape } from "./shape.ts";
 
-/** An evidence record is small: fields, a hash and one signature (ML-DSA-87 is 4,627 bytes). */
-export const EVIDENCE_RECORD_BYTES_MAX = 8192;
+export { decodeEvidenceRecord };
 
-export function decodeEvidenceRecord(bytes: Uint8Array): EvidenceRecord | undefined {
-  if (bytes.byteLength > EVIDENCE_RECORD_BYTES_MAX) return undefined;
-  let value: unknown;
-  try {
-    value = decodeCanonical(bytes, { maxBytes: EVIDENCE_RECORD_BYTES_MAX, maxDepth: 2 });
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined;
-  const r = value as Record<string, unknown>;
-  if (Object.keys(r).length !== 8) return undefined;
-  const kindOk = r.kind === "vote" || r.kind === "proposal";
-  const fieldsOk = typeof r.chainId === "string" && isUint(r.epoch) && isUint(r.view) && isUint(r.height) && isUint(r.signer);
-  if (!kindOk || !fieldsOk || !isBytes(r.blockHash, 32) || !isBytes(r.signature)) return undefined;
-  return r as EvidenceRecord;
-}
-
-/** Checks that `evidence` proves its validator signed two different blocks for one view. */
+/**
+ * Checks that `evidence` proves misbehaviour of its validator: two different blocks signed for
+ * one view ("vote", "proposal"), or a structurally invalid block signed as the view's leader
+ * ("invalid-proposal", proposalStructure.ts).
+ */
 export function verifyEvidence(evidence: Evidence, ctx: CertificateContext): Rejection | null {
   const invalid = (why: string): Rejection => reject(RejectCode.evidenceInvalid, `evidence: ${why}`);
   if (!isEvidenceShape(evidence)) return invalid("malformed");
+  if (evidence.kind === "invalid-proposal") {
+    const problem = invalidProposalProblem(evidence, ctx, true);
+    return problem === null ? null : invalid(problem);
+  }
+  return verifyEquivocation(evidence, ctx, invalid);
+}
+
+function verifyEquivocation(evidence: Evidence, ctx: CertificateContext, invalid: (why: string) => Rejection): Rejection | null {
   if (compareBytes(evidence.first, evidence.second) >= 0) return invalid("first must sort strictly before second");
   const a = decodeEvidenceRecord(evidence.first);
   const b = decodeEvidenceRecord(evidence.second);
@@ -52,6 +46,13 @@ export function verifyEvidence(evidence: Evidence, ctx: CertificateContext): Rej
   }
   return null;
 }
+
+/**
+ * Evidence bytes (first + second) a leader puts in one block. Invalid-proposal evidence can
+ * reach 1 MiB per item, so 16 such items would crowd a proposal towards the 16 MiB gossip cap;
+ * the rest waits for the next blocks.
+ */
+export const EVIDENCE_BYTES_PER_BLOCK_MAX = 4 * 1024 * 1024;
 
 export type EvidencePoolLimits = {
   readonly pendingEvidenceMax: number;
@@ -107,15 +108,23 @@ export class EvidencePool {
     }
   }
 
-  /** Pending evidence not in `excludeKeys`, views >= viewMin, oldest first, at most `max`. */
+  /**
+   * Pending evidence not in `excludeKeys`, views >= viewMin, oldest first, at most `max` items
+   * and EVIDENCE_BYTES_PER_BLOCK_MAX bytes (the first item always fits).
+   */
   select(excludeKeys: ReadonlySet<string>, viewMin: number, max: number): Evidence[] {
     const chosen: Evidence[] = [];
+    let bytes = 0;
     for (const [key, evidence] of this.pending) {
       if (evidence.view < viewMin) {
         this.pending.delete(key);
         continue;
       }
-      if (chosen.length < max && !excludeKeys.has(key)) chosen.push(evidence);
+      if (chosen.length >= max || excludeKeys.has(key)) continue;
+      const size = evidence.first.byteLength + evidence.second.byteLength;
+      if (chosen.length > 0 && bytes + size > EVIDENCE_BYTES_PER_BLOCK_MAX) continue;
+      chosen.push(evidence);
+      bytes += size;
     }
     return chosen;
   }

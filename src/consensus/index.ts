@@ -47,7 +47,9 @@ export {
   proposalRecord,
 } from "./messages.ts";
 export type { EvidenceRecord } from "./messages.ts";
-export { verifyEvidence, decodeEvidenceRecord } from "./evidence.ts";
+export { verifyEvidence, decodeEvidenceRecord, EVIDENCE_BYTES_PER_BLOCK_MAX } from "./evidence.ts";
+export { blockStructureProblem, invalidProposalEvidence, invalidProposalProblem, INVALID_PROPOSAL_BLOCK_BYTES_MAX } from "./proposalStructure.ts";
+export type { StructureContext, UncheckedBlock } from "./proposalStructure.ts";
 export { isSafeToVote, isSafeToTimeout, isSafeToPropose, initialSafetyState } from "./safety.ts";
 export { createCommitteeVerifier, createCachingVerifier, signatureChecksOf, VERIFY_CACHE_ENTRIES_MAX } from "./verifier.ts";
 export type { CachingVerifier, SignatureCheck } from "./verifier.ts";

@@ -6,10 +6,11 @@
  * signature), so anyone holding the validator set can re-verify it.
  */
 import { hashTagged } from "../crypto/index.ts";
-import { encodeCanonical } from "../codec/index.ts";
+import { decodeCanonical, encodeCanonical } from "../codec/index.ts";
 import { DomainTag, voteMessage } from "../ledger/index.ts";
 import { compareBytes, toHex } from "../util/index.ts";
 import type { Evidence } from "../ledger/index.ts";
+import { isBytes, isUint } from "./shape.ts";
 import type { ProposalMessage, VoteMessage } from "./types.ts";
 
 export { voteMessage };
@@ -41,6 +42,26 @@ export type EvidenceRecord = {
 
 export function encodeEvidenceRecord(record: EvidenceRecord): Uint8Array {
   return encodeCanonical(record);
+}
+
+/** An evidence record is small: fields, a hash and one signature (ML-DSA-87 is 4,627 bytes). */
+export const EVIDENCE_RECORD_BYTES_MAX = 8192;
+
+export function decodeEvidenceRecord(bytes: Uint8Array): EvidenceRecord | undefined {
+  if (bytes.byteLength > EVIDENCE_RECORD_BYTES_MAX) return undefined;
+  let value: unknown;
+  try {
+    value = decodeCanonical(bytes, { maxBytes: EVIDENCE_RECORD_BYTES_MAX, maxDepth: 2 });
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined;
+  const r = value as Record<string, unknown>;
+  if (Object.keys(r).length !== 8) return undefined;
+  const kindOk = r.kind === "vote" || r.kind === "proposal";
+  const fieldsOk = typeof r.chainId === "string" && isUint(r.epoch) && isUint(r.view) && isUint(r.height) && isUint(r.signer);
+  if (!kindOk || !fieldsOk || !isBytes(r.blockHash, 32) || !isBytes(r.signature)) return undefined;
+  return r as EvidenceRecord;
 }
 
 /** The bytes the record's signature covers. */
@@ -80,7 +101,7 @@ export function createEvidence(validatorAddress: Uint8Array, a: EvidenceRecord, 
   return { kind: a.kind, validator: validatorAddress, view: a.view, first: ordered[0] as Uint8Array, second: ordered[1] as Uint8Array };
 }
 
-/** Identity of an equivocation: one per (kind, validator, view), whatever the messages. */
+/** Identity of evidence: one per (kind, validator, view), whatever the messages or block. */
 export function evidenceKey(evidence: Pick<Evidence, "kind" | "validator" | "view">): string {
   return `${evidence.kind}:${toHex(evidence.validator)}:${evidence.view}`;
 }

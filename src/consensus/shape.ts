@@ -30,7 +30,8 @@ export function isTcShape(value: unknown): value is TimeoutCertificate {
 
 export function isEvidenceShape(value: unknown): value is Evidence {
   if (!isObject(value)) return false;
-  return (value.kind === "vote" || value.kind === "proposal") && isBytes(value.validator, 20) && isUint(value.view) && isBytes(value.first) && isBytes(value.second);
+  const kindOk = value.kind === "vote" || value.kind === "proposal" || value.kind === "invalid-proposal";
+  return kindOk && isBytes(value.validator, 20) && isUint(value.view) && isBytes(value.first) && isBytes(value.second);
 }
 
 function isHeaderShape(value: unknown): value is BlockHeader {

@@ -20,7 +20,7 @@ import {
   PUBLIC_KEY_BYTES_MAX,
   SIGNATURE_BYTES_MAX,
 } from "./limits.ts";
-import { POLICY_OPERATIONS, ROLES, TX_TYPES } from "./types.ts";
+import { EVIDENCE_KINDS, POLICY_OPERATIONS, ROLES, TX_TYPES } from "./types.ts";
 import { MODULE_TX_BODIES } from "./moduleTxs.ts";
 import type { AuditRecord, BlockHeader, Evidence, LogEntry, QuorumCertificate, SignedTx, Tx } from "./types.ts";
 
@@ -137,12 +137,15 @@ export const quorumCertificateSchema: Schema<QuorumCertificate> = s.object({
   signatures: s.array(s.bytes({ minSize: 1, maxSize: SIGNATURE_BYTES_MAX }), { minLength: 1, maxLength: 8192 }),
 });
 
+/** `first`/`second` at most 1 MiB each: a block larger than that cannot be invalid-proposal evidence (decision 0100). */
+export const EVIDENCE_FIELD_BYTES_MAX = 1024 * 1024;
+
 export const evidenceSchema: Schema<Evidence> = s.object({
-  kind: s.oneOf(["vote", "proposal"] as const),
+  kind: s.oneOf(EVIDENCE_KINDS),
   validator: address,
   view: s.uint(),
-  first: s.bytes({ maxSize: 1024 * 1024 }),
-  second: s.bytes({ maxSize: 1024 * 1024 }),
+  first: s.bytes({ maxSize: EVIDENCE_FIELD_BYTES_MAX }),
+  second: s.bytes({ maxSize: EVIDENCE_FIELD_BYTES_MAX }),
 });
 
 export const blockHeaderSchema: Schema<BlockHeader> = s.object({

@@ -151,17 +151,23 @@ export type BlockHeader = {
 };
 
 /**
- * Proof that a validator signed two conflicting consensus messages for one view. `first`
- * and `second` are the canonical bytes of the two signed messages; consensus/ defines and
- * checks their format, the ledger only stores and hashes them.
+ * Proof of a validator's consensus misbehaviour in one view; consensus/ defines and checks the
+ * format of `first` and `second`, the ledger only stores and hashes them (decision 0100):
+ * - "vote" / "proposal": it signed two conflicting messages; `first` and `second` are the
+ *   canonical bytes of the two signed messages, in byte order;
+ * - "invalid-proposal": as the view's leader it signed a structurally invalid block; `first` is
+ *   the signed proposal record, `second` the block's canonical bytes.
  */
 export type Evidence = {
-  readonly kind: "vote" | "proposal";
+  readonly kind: EvidenceKind;
   readonly validator: Uint8Array;
   readonly view: number;
   readonly first: Uint8Array;
   readonly second: Uint8Array;
 };
+
+export const EVIDENCE_KINDS = ["vote", "proposal", "invalid-proposal"] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export type Block = {
   readonly header: BlockHeader;

@@ -3,7 +3,8 @@
  * sends (with the node's real key, so signatures on the rewritten messages verify):
  * - silent: sends nothing.
  * - withhold: never sends votes (still proposes and times out).
- * - invalid: its proposals carry a block the application must refuse.
+ * - invalid: its proposals carry a block the application must refuse (some structurally
+ *   invalid, which makes invalid-proposal evidence).
  * - forged-qc: its proposals carry a forged or malformed QC or TC.
  * Twins need no adversary: two honest engines share one key (simulation.ts).
  */
@@ -57,7 +58,12 @@ function withHeader(block: Block, changes: Partial<BlockHeader>): Block {
   return { ...block, header: { ...block.header, ...changes } };
 }
 
-/** A block that passes every structural check but fails re-execution or a header rule. */
+/**
+ * A block that decodes and carries a valid QC but that validators must refuse. The first four
+ * are stateful (re-execution or the local clock tells): refused, no evidence. The others are
+ * structurally invalid (consensus/proposalStructure.ts): every honest validator that refuses
+ * one also makes invalid-proposal evidence, which the evidence checker expects committed.
+ */
 function invalidBlock(proposal: ProposalMessage, ctx: AdversaryContext): { block: Block; tc: TimeoutCertificate | null } {
   const { block } = proposal;
   const h = block.header;
@@ -69,6 +75,8 @@ function invalidBlock(proposal: ProposalMessage, ctx: AdversaryContext): { block
     () => withHeader(block, { height: h.height + 1 }),
     () => withHeader(block, { evidenceHash: ctx.rng.bytes(32) }),
     () => withHeader(block, { validatorSetHash: ctx.rng.bytes(32) }),
+    () => withHeader(block, { txCount: h.txCount + 1 }),
+    () => withHeader(block, { chainId: `${h.chainId}-other` }),
   ];
   return { block: ctx.rng.pick(variants)(), tc: proposal.tc };
 }

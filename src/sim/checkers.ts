@@ -5,7 +5,9 @@
  *   to the roots in their headers, proposed by the view's leader;
  * - no honest equivocation: an honest key never signs two different votes or proposals for one
  *   view, across crashes and restarts (votes are seen as sent, or as signer bits of a QC);
- * - evidence: every equivocation an honest node detected before GST ends up in a committed block.
+ * - evidence: all evidence an honest node detected before GST (equivocations, and structurally
+ *   invalid proposals signed by their view's leader) ends up in a committed block;
+ * - no false evidence: no honest node ever makes evidence against an honest validator.
  * Liveness is judged by the simulation, which owns the phases.
  */
 import { bitmapIndices, evidenceKey, leaderOf, type CommittedBlock, type Committee } from "../consensus/index.ts";
@@ -18,6 +20,7 @@ export const ViolationKind = {
   validity: "validity",
   honestEquivocation: "honest-equivocation",
   evidenceMissing: "evidence-missing",
+  falseEvidence: "false-evidence",
   liveness: "liveness",
 } as const;
 export type ViolationKind = (typeof ViolationKind)[keyof typeof ViolationKind];
@@ -41,6 +44,7 @@ export class SimChecker {
   private readonly signedProposals = new Map<string, string>();
   private readonly evidenceDetectedMs = new Map<string, number>();
   private readonly evidenceCommitted = new Set<string>();
+  private invalidProposalsCommitted = 0;
   private readonly proposedAtMs = new Map<string, number>();
   private readonly genesisHex: string;
 
@@ -57,6 +61,11 @@ export class SimChecker {
 
   get evidenceCommittedCount(): number {
     return this.evidenceCommitted.size;
+  }
+
+  /** Committed invalid-proposal evidence (distinct keys). */
+  get invalidProposalEvidenceCommittedCount(): number {
+    return this.invalidProposalsCommitted;
   }
 
   get evidenceDetectedCount(): number {
@@ -100,16 +109,25 @@ export class SimChecker {
   onEvidenceDetected(evidence: Evidence, nowMs: number): void {
     const key = evidenceKey(evidence);
     if (!this.evidenceDetectedMs.has(key)) this.evidenceDetectedMs.set(key, nowMs);
+    const accused = this.committee.indexByAddress.get(toHex(evidence.validator));
+    if (accused !== undefined && this.honestKeys.has(accused)) this.violation(ViolationKind.falseEvidence, nowMs, `evidence ${key} accuses honest validator ${accused}`);
   }
 
   onCommit(instance: number, blocks: readonly CommittedBlock[], nowMs: number): void {
     for (const committed of blocks) {
       this.checkChain(instance, committed, nowMs);
       this.checkCanonical(committed, nowMs);
-      for (const evidence of committed.block.evidence) this.evidenceCommitted.add(evidenceKey(evidence));
+      for (const evidence of committed.block.evidence) this.onEvidenceCommitted(evidence);
       const proposedAt = this.proposedAtMs.get(toHex(committed.hash));
       if (proposedAt !== undefined) this.latenciesMs.push(nowMs - proposedAt);
     }
+  }
+
+  private onEvidenceCommitted(evidence: Evidence): void {
+    const key = evidenceKey(evidence);
+    if (this.evidenceCommitted.has(key)) return;
+    this.evidenceCommitted.add(key);
+    if (evidence.kind === "invalid-proposal") this.invalidProposalsCommitted++;
   }
 
   /** The instance's own commits extend its previous commit by exactly one block. */
@@ -153,7 +171,7 @@ export class SimChecker {
 
   reportEvidenceMissing(cutoffMs: number, nowMs: number): void {
     const missing = this.evidenceMissing(cutoffMs);
-    if (missing.length > 0) this.violation(ViolationKind.evidenceMissing, nowMs, `${missing.length} equivocation(s) detected before GST never committed, e.g. ${missing[0]}`);
+    if (missing.length > 0) this.violation(ViolationKind.evidenceMissing, nowMs, `${missing.length} evidence item(s) detected before GST never committed, e.g. ${missing[0]}`);
   }
 
   reportLiveness(detail: string, nowMs: number): void {

@@ -12,11 +12,13 @@ export type SimSummary = {
   readonly runs: number;
   /** Sum over runs of the height committed by honest nodes. */
   readonly committedBlocks: number;
-  /** Sum over runs of agreement, validity and honest-equivocation violations. */
+  /** Sum over runs of agreement, validity, honest-equivocation and false-evidence violations. */
   readonly safetyViolations: number;
   /** Runs in which commits (or evidence) did not resume within the bound after GST. */
   readonly livenessFailures: number;
   readonly evidenceCommitted: number;
+  /** Of evidenceCommitted: structurally invalid proposals signed by their view's leader. */
+  readonly invalidProposalEvidenceCommitted: number;
   readonly evidenceMissing: number;
   /** Proposal to commit, per honest node and block, in virtual time. */
   readonly p50CommitLatencyMs: number;
@@ -48,6 +50,7 @@ export class SweepAccumulator {
   private safetyViolations = 0;
   private livenessFailures = 0;
   private evidenceCommitted = 0;
+  private invalidProposalEvidenceCommitted = 0;
   private evidenceMissing = 0;
   private messagesTotal = 0;
   private bytesTotal = 0;
@@ -58,6 +61,7 @@ export class SweepAccumulator {
     this.safetyViolations += result.safetyViolations;
     this.livenessFailures += result.livenessFailures;
     this.evidenceCommitted += result.evidenceCommitted;
+    this.invalidProposalEvidenceCommitted += result.invalidProposalEvidenceCommitted;
     this.evidenceMissing += result.evidenceMissing;
     this.messagesTotal += result.messagesTotal;
     this.bytesTotal += result.bytesTotal;
@@ -73,6 +77,7 @@ export class SweepAccumulator {
       safetyViolations: this.safetyViolations,
       livenessFailures: this.livenessFailures,
       evidenceCommitted: this.evidenceCommitted,
+      invalidProposalEvidenceCommitted: this.invalidProposalEvidenceCommitted,
       evidenceMissing: this.evidenceMissing,
       p50CommitLatencyMs: percentile(sorted, 50),
       p99CommitLatencyMs: percentile(sorted, 99),

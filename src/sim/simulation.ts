@@ -3,7 +3,7 @@
  * partitionable network, crashes and Byzantine keys. Two phases: adversarial until an honest
  * node reaches `views` (then GST: partitions heal, loss stops, crashed nodes restart), and
  * settling, in which every live honest node must commit `livenessBlocksMin` new blocks and
- * every equivocation seen before GST must be committed as evidence, within
+ * all evidence seen before GST (equivocations, invalid proposals) must be committed, within
  * `livenessViewsMax` views. The same seed replays the same run, event for event.
  */
 import { blockHashOf, createCommittee, type ConsensusAction, type ConsensusMessage, type Committee } from "../consensus/index.ts";
@@ -38,6 +38,8 @@ export type SimRunResult = {
   readonly livenessFailures: number;
   readonly evidenceDetected: number;
   readonly evidenceCommitted: number;
+  /** Of evidenceCommitted: structurally invalid proposals (the rest are equivocations). */
+  readonly invalidProposalEvidenceCommitted: number;
   readonly evidenceMissing: number;
   readonly latenciesMs: readonly number[];
   readonly messagesTotal: number;
@@ -378,10 +380,11 @@ export class Simulation {
       seed: this.opts.seed,
       committedBlocks: this.checker.committedHeight,
       violations,
-      safetyViolations: count([ViolationKind.agreement, ViolationKind.validity, ViolationKind.honestEquivocation]),
+      safetyViolations: count([ViolationKind.agreement, ViolationKind.validity, ViolationKind.honestEquivocation, ViolationKind.falseEvidence]),
       livenessFailures: count([ViolationKind.liveness, ViolationKind.evidenceMissing]) > 0 ? 1 : 0,
       evidenceDetected: this.checker.evidenceDetectedCount,
       evidenceCommitted: this.checker.evidenceCommittedCount,
+      invalidProposalEvidenceCommitted: this.checker.invalidProposalEvidenceCommittedCount,
       evidenceMissing: this.checker.evidenceMissing(this.gstMs < 0 ? this.nowMs : this.gstMs).length,
       latenciesMs: this.checker.latenciesMs,
       messagesTotal: this.network.messagesTotal,

@@ -6,7 +6,7 @@
 import { encodeCanonical } from "../codec/index.ts";
 import { signatureSizeBytes, SignatureAlgorithm } from "../crypto/index.ts";
 import type { ConsensusMessage, TimeoutCertificate } from "../consensus/index.ts";
-import type { Block, QuorumCertificate } from "../ledger/index.ts";
+import type { Block, Evidence, QuorumCertificate } from "../ledger/index.ts";
 
 export const ML_DSA_65_SIGNATURE_BYTES = signatureSizeBytes[SignatureAlgorithm.mlDsa65];
 /** CBOR byte-string header: 2 bytes for 64 bytes of content, 3 bytes for 3,309. */
@@ -22,8 +22,13 @@ function tcSignatures(tc: TimeoutCertificate | null): number {
   return tc === null ? 0 : tc.signatures.length;
 }
 
+/** Equivocation evidence holds two signed records; invalid-proposal evidence one (plus the block's QC, not counted). */
+function evidenceSignatures(evidence: Evidence): number {
+  return evidence.kind === "invalid-proposal" ? 1 : 2;
+}
+
 function blockSignatures(block: Block): number {
-  return qcSignatures(block.header.justify) + 2 * block.evidence.length;
+  return qcSignatures(block.header.justify) + block.evidence.reduce((sum, evidence) => sum + evidenceSignatures(evidence), 0);
 }
 
 export function signatureCount(message: ConsensusMessage): number {
@@ -39,7 +44,7 @@ export function signatureCount(message: ConsensusMessage): number {
     case "blockResponse":
       return message.blocks.reduce((sum, block) => sum + blockSignatures(block), 0);
     case "evidence":
-      return 2;
+      return evidenceSignatures(message.evidence);
   }
 }
 

@@ -63,6 +63,24 @@ test("sim: twins' equivocations are detected and end up committed as evidence", 
   assert.equal(summary.evidenceMissing, 0);
 });
 
+test("sim: invalid leaders' structurally invalid proposals are detected and end up committed as invalid-proposal evidence", () => {
+  const summary = runSweep(options(4, 1, SimBehavior.invalid), 3, 31);
+  assert.deepEqual(summary.failures, [], "no violation, no false evidence against honest validators");
+  assert.ok(summary.invalidProposalEvidenceCommitted > 0, "invalid-proposal evidence was committed");
+  assert.equal(summary.evidenceMissing, 0);
+});
+
+test("sim: the checker reports evidence that accuses an honest validator", () => {
+  const keyring = createSimKeyring(new Rng(1), 4, "ed25519");
+  const committee = createCommittee({ validators: keyring.validators });
+  const checker = new SimChecker(committee, new Set([0, 1, 2]), new Uint8Array(32), genesisSimState(new Uint8Array(32)));
+  const accusing = (index: number) => ({ kind: "invalid-proposal" as const, validator: keyring.validators[index]?.address as Uint8Array, view: 3, first: new Uint8Array(1), second: new Uint8Array(1) });
+  checker.onEvidenceDetected(accusing(3), 10);
+  assert.equal(checker.countOf(ViolationKind.falseEvidence), 0, "evidence against the Byzantine key is fine");
+  checker.onEvidenceDetected(accusing(1), 11);
+  assert.equal(checker.countOf(ViolationKind.falseEvidence), 1);
+});
+
 test("sim: beyond the bound (n=4 with 2 twins) the checker reports forks", () => {
   for (const seed of [1, 2, 3]) {
     const result = runSimulation({ ...options(4, 2, SimBehavior.twins, { faults: { ...defaultSimFaultOptions } }), seed });
