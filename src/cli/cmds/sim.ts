@@ -146,6 +146,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     safetyViolations: summary.safetyViolations,
     livenessFailures: summary.livenessFailures,
     evidenceCommitted: summary.evidenceCommitted,
+    invalidProposalEvidenceCommitted: summary.invalidProposalEvidenceCommitted,
     evidenceMissing: summary.evidenceMissing,
     p50CommitLatencyMs: summary.p50CommitLatencyMs,
     p99CommitLatencyMs: summary.p99CommitLatencyMs,
@@ -161,7 +162,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
   }
   io.stdout(
     `${summary.runs} runs, n=${options.validators}, byzantine=${options.byzantine} (${options.behavior}), tolerated f=${json.faultsTolerated}\n` +
-      `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted}\n` +
+      `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted} (invalid proposals: ${summary.invalidProposalEvidenceCommitted})\n` +
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
       `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n`,
   );
