@@ -66,7 +66,7 @@ class AccountOverlay {
 
 export function executeBlock(reader: AccountReader, input: BlockExecutionInput): BlockExecution {
   const overlay = new AccountOverlay(reader);
-  const moduleState = new BlockState((key) => reader.readState?.(key));
+  const moduleState = new BlockState((key) => reader.readState?.(key), reader.stateHistory);
   const executed: ExecutedTx[] = [];
   const rejected: TxRejection[] = [];
   const entries: LogEntry[] = [];
@@ -98,10 +98,12 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
   const accountWrites = [...overlay.writes.values()].sort((a, b) => compareBytes(a.address, b.address));
   // Account keys (0x01, 0x02) and module keys (0x03-0x06) never overlap.
   const stateWrites = [...accountStateWrites(accountWrites), ...moduleState.writes()];
-  const stateUpdate = input.prepareState(stateWrites);
-  assert(stateUpdate.version === input.height && stateUpdate.writeCount === stateWrites.length, "executeBlock: the state version is this block's, with its writes");
+  // Deletions (an emergency rollback's) reach the state tree as value null; stateWrites keeps values only.
+  const stateDeletes = moduleState.deletions();
+  const stateUpdate = input.prepareState([...stateWrites, ...stateDeletes.map((key) => ({ key, value: null }))]);
+  assert(stateUpdate.version === input.height && stateUpdate.writeCount === stateWrites.length + stateDeletes.length, "executeBlock: the state version is this block's, with its writes");
   assert(entries.length === entryBytes.length, "executeBlock: one encoding per entry");
-  return { executed, rejected, entries, entryBytes, accountWrites, stateWrites, stateUpdate, stateRoot: stateUpdate.root };
+  return { executed, rejected, entries, entryBytes, accountWrites, stateWrites, stateDeletes, stateUpdate, stateRoot: stateUpdate.root };
 }
 
 /**

@@ -56,7 +56,7 @@ function applyPropose(state: BlockState, tx: ProposeTx, txHash: Uint8Array, ctx:
   const params = readModuleParams(get, "governance");
   const deposit = decodeAmount(tx.body.deposit);
   if (deposit < BigInt(params.minDeposit)) return refuse("APP_DEPOSIT_TOO_LOW", `deposit ${deposit} is below governance.minDeposit ${params.minDeposit}`);
-  const problem = contentProblem(get, tx.body.content, ctx);
+  const problem = contentProblem(get, tx.body.content, ctx, tx.from);
   if (problem) return problem;
   const active = readActiveProposalIds(get);
   if (active.length >= ACTIVE_PROPOSALS_MAX) {

@@ -8,6 +8,7 @@ import { decodeAmount } from "./amount.ts";
 import type { StateGetter } from "./blockState.ts";
 import type { TxContext } from "./context.ts";
 import { paramProblem } from "./params.ts";
+import { readRoles } from "./roles.ts";
 import { readChainMode } from "./stakingState.ts";
 import type { ModuleRejection } from "./types.ts";
 
@@ -36,14 +37,17 @@ function paramChangeProblem(content: Extract<ProposalContent, { type: "param-cha
   return undefined;
 }
 
-function emergencyProblem(content: Extract<ProposalContent, { type: "emergency" }>, ctx: TxContext): ModuleRejection | undefined {
+function emergencyProblem(get: StateGetter, content: Extract<ProposalContent, { type: "emergency" }>, ctx: TxContext, proposer: Uint8Array): ModuleRejection | undefined {
   if (content.action === "rollback") {
-    // Rollback restores a past state as a new block; until the node can do that, a rollback
-    // proposal is refused rather than accepted and left unexecutable.
+    if (content.txTypes !== undefined) return refuse("APP_PROPOSAL_INVALID", "emergency rollback takes a height, not txTypes");
     if (content.height === undefined || content.height < 1 || content.height >= ctx.height) {
       return refuse("APP_PROPOSAL_INVALID", `rollback needs a height in [1, ${ctx.height - 1}]`);
     }
-    return refuse("APP_ROLLBACK_UNSUPPORTED", "emergency rollback is not supported by this node version");
+    // Only holders of emergency_rollback may put a state restore to the vote (governanceRollback.ts).
+    if (!readRoles(get, proposer).includes("emergency_rollback")) {
+      return refuse("APP_MISSING_ROLE", `gov.propose: a rollback proposer must hold the emergency_rollback role; ${toHex(proposer)} does not`);
+    }
+    return undefined;
   }
   if (content.height !== undefined) return refuse("APP_PROPOSAL_INVALID", `emergency ${content.action} takes txTypes, not a height`);
   if (content.txTypes === undefined) return refuse("APP_PROPOSAL_INVALID", `emergency ${content.action} needs txTypes: the transaction types to ${content.action}`);
@@ -58,8 +62,8 @@ function emergencyProblem(content: Extract<ProposalContent, { type: "emergency" 
   return undefined;
 }
 
-/** Why `content` cannot be proposed at `ctx.height`, or undefined. */
-export function contentProblem(get: StateGetter, content: ProposalContent, ctx: TxContext): ModuleRejection | undefined {
+/** Why `proposer` cannot propose `content` at `ctx.height`, or undefined. */
+export function contentProblem(get: StateGetter, content: ProposalContent, ctx: TxContext, proposer: Uint8Array): ModuleRejection | undefined {
   switch (content.type) {
     case "param-change":
       return paramChangeProblem(content);
@@ -85,7 +89,7 @@ export function contentProblem(get: StateGetter, content: ProposalContent, ctx: 
       if (decodeAmount(content.amount) < 1n) return refuse("APP_PROPOSAL_INVALID", "treasury-spend amount must be at least 1");
       return undefined;
     case "emergency":
-      return emergencyProblem(content, ctx);
+      return emergencyProblem(get, content, ctx, proposer);
     case "text":
       return undefined;
   }

@@ -16,10 +16,11 @@ import {
   writeUpgradePlan,
   type Proposal,
 } from "./governanceState.ts";
+import { executeRollback } from "./governanceRollback.ts";
 import { encodeModuleParams, paramProblem, paramsKey, readModuleParams, type ParamModule } from "./params.ts";
 import { applyValidatorSetChange } from "./staking.ts";
 
-type Result = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+type Result = { readonly ok: true; readonly keysRestored?: number } | { readonly ok: false; readonly reason: string };
 const ok: Result = { ok: true };
 const failed = (reason: string): Result => ({ ok: false, reason });
 
@@ -72,8 +73,11 @@ function executeContent(state: BlockState, proposal: Proposal, ctx: TxContext): 
     case "treasury-spend":
       return executeTreasurySpend(state, content.to, content.amount);
     case "emergency":
-      // Rollback proposals are refused when proposed (APP_ROLLBACK_UNSUPPORTED); a record could only hold one from a future version.
-      if (content.action === "rollback" || content.txTypes === undefined) return failed("emergency rollback is not supported by this node version");
+      if (content.action === "rollback") {
+        // The height was checked when proposed: 1 <= height < submitHeight <= ctx.height.
+        return content.height === undefined ? failed("rollback without a height") : executeRollback(state, proposal, content.height);
+      }
+      if (content.txTypes === undefined) return failed(`emergency ${content.action} without txTypes`);
       return executeHaltOrResume(state, content.action, content.txTypes);
     case "text":
       return ok;
@@ -84,6 +88,7 @@ function executeContent(state: BlockState, proposal: Proposal, ctx: TxContext): 
 export function executeProposal(state: BlockState, proposal: Proposal, ctx: TxContext): Proposal {
   const result = executeContent(state, proposal, ctx);
   const reason = result.ok ? proposal.reason : `execution failed: ${result.reason}`.slice(0, 512);
-  return { ...proposal, status: result.ok ? "executed" : "failed", executedHeight: ctx.height, ...(reason === undefined ? {} : { reason }) };
+  const restored = result.ok && result.keysRestored !== undefined ? { rollbackKeysRestored: result.keysRestored } : {};
+  return { ...proposal, status: result.ok ? "executed" : "failed", executedHeight: ctx.height, ...(reason === undefined ? {} : { reason }), ...restored };
 }
 

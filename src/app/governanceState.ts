@@ -77,6 +77,8 @@ const proposalSchema = s.object({
   executedHeight: s.optional(s.uint()),
   /** Why it failed, or how it was decided. */
   reason: s.optional(s.string({ maxLength: 512 })),
+  /** An executed emergency rollback: how many keys it set back or deleted. */
+  rollbackKeysRestored: s.optional(s.uint()),
 });
 const votesSchema = s.array(s.object({ voter: address, option: s.oneOf(GOV_VOTE_OPTIONS) }), { maxLength: VOTES_PER_PROPOSAL_MAX });
 const idListSchema = s.array(s.uint({ min: 1 }), { maxLength: ACTIVE_PROPOSALS_MAX });
@@ -99,6 +101,7 @@ export type Proposal = {
   readonly tally?: Tally;
   readonly executedHeight?: number;
   readonly reason?: string;
+  readonly rollbackKeysRestored?: number;
 };
 export type Vote = { readonly voter: Uint8Array; readonly option: GovVoteOption };
 export type UpgradePlan = Infer<typeof upgradePlanSchema>;

@@ -1,4 +1,5 @@
-export type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, ModuleRejection, TxRejection } from "./types.ts";
+export type { Account, AccountReader, AccountWrite, BlockExecution, ExecutedTx, ModuleRejection, StateHistory, TxRejection } from "./types.ts";
+export { stateStoreHistory } from "./stateHistory.ts";
 export { blockContext, type BlockContext, type TxContext, type EndBlockContext } from "./context.ts";
 export { executeBlock, entriesOfTx, entryAction, type BlockExecutionInput, type ExecutionTx } from "./execute.ts";
 export { accountKey, accountNonceKey, accountStateWrites, createAccountReader, isAccountStateKey } from "./accounts.ts";

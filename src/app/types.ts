@@ -14,6 +14,22 @@ export interface AccountReader {
   getAccount(address: Uint8Array): Account | undefined;
   /** See StateKvReader: balances, roles and policies are read through this when present. */
   readState?(key: Uint8Array): Uint8Array | undefined;
+  /** Past states, for an emergency rollback (decision 0603); absent, a rollback executes as "failed". */
+  readonly stateHistory?: StateHistory;
+}
+
+/**
+ * Read access to the states after earlier blocks, as the reader sees them (committed and,
+ * for a speculative reader, its uncommitted ancestry). `height` is at most the reader's own.
+ */
+export interface StateHistory {
+  /**
+   * Keys written (set or deleted) by a block above `height`, each once, sorted bytewise;
+   * undefined when there are more than `keysMax`. Throws when `height` is not readable (pruned).
+   */
+  keysChangedSince(height: number, keysMax: number): Uint8Array[] | undefined;
+  /** The value of `key` after block `height` (undefined: absent). */
+  valueAt(key: Uint8Array, height: number): Uint8Array | undefined;
 }
 
 /** `created`: the block registered the account (its key record is written, not only its nonce). */
@@ -40,6 +56,8 @@ export type BlockExecution = {
   readonly accountWrites: readonly AccountWrite[];
   /** The same writes as state keys and values (accounts: 0x01 || address → canonical account). */
   readonly stateWrites: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
+  /** Module keys the block deleted (only an emergency rollback deletes), sorted; in stateUpdate as value null. */
+  readonly stateDeletes: readonly Uint8Array[];
   /** The block's state version, prepared (not applied): applied with the block at commit. */
   readonly stateUpdate: PreparedStateUpdate;
   /** Root of the state tree after the block: stateUpdate.root. */

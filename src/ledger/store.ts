@@ -44,6 +44,8 @@ export type BlockCommit = {
   readonly entries: readonly StoredEntryRow[];
   readonly tiles: readonly TileWrite[];
   readonly stateWrites: readonly StateWrite[];
+  /** Keys the block deleted (an emergency rollback restoring an absent key): their rows go. */
+  readonly stateDeletes?: readonly Uint8Array[];
   /** Keys of the consensus evidence this block carries: committed with it, no longer pending. */
   readonly evidenceKeysCommitted?: readonly string[];
 };
@@ -172,6 +174,7 @@ export class ChainStore implements TileReader {
     insertEntries(s.insertEntry, s.insertEntries, commit.entries);
     for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
     for (const w of commit.stateWrites) s.upsertState.run(w.key, w.value);
+    for (const key of commit.stateDeletes ?? []) s.deleteState.run(key);
     // Pending consensus blocks at or below a committed height can never be built on again.
     s.deletePendingBlocksUpTo.run(b.height);
     for (const key of commit.evidenceKeysCommitted ?? []) {
@@ -342,6 +345,7 @@ function prepareStatements(db: DatabaseSync) {
     insertEntries: p(`INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES ${new Array(ENTRY_ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`),
     upsertTile: p("INSERT INTO log_tiles (level, idx, hashes) VALUES (?, ?, ?) ON CONFLICT(level, idx) DO UPDATE SET hashes = excluded.hashes"),
     upsertState: p("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+    deleteState: p("DELETE FROM state WHERE key = ?"),
     headHeight: p("SELECT MAX(height) AS height FROM blocks"),
     blockByHeight: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE height = ?"),
     blockByHash: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE hash = ?"),

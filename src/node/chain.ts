@@ -21,7 +21,7 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { blockContext, createAccountReader, genesisStateWrites, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { blockContext, createAccountReader, genesisStateWrites, stateStoreHistory, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
@@ -80,7 +80,9 @@ export class Chain {
     this.accountCache = new CommittedAccountCache({ getAccount: (address) => stored.getAccount(address), readState: (key) => this.state.get(key) ?? undefined });
     // The state tables live in chain.db, so a block and its state version commit in one transaction.
     this.state = openStateStore(store.unsafeDatabase());
-    this.accounts = this.accountCache;
+    // Past versions of the state tree, for an emergency rollback (decision 0603).
+    const cache = this.accountCache;
+    this.accounts = { getAccount: (address) => cache.getAccount(address), readState: (key) => cache.readState(key), stateHistory: stateStoreHistory(this.state) };
     this.bindGenesis();
     this.headState = this.loadHead();
     this.checkStateAtHead();
@@ -258,6 +260,7 @@ export class Chain {
       entries: entryRows,
       tiles: built.logAppend.tiles,
       stateWrites: execution.stateWrites,
+      stateDeletes: execution.stateDeletes,
       evidenceKeysCommitted,
     };
     assert(execution.stateUpdate.version === header.height && bytesEqual(execution.stateUpdate.root, header.stateRoot), "commitBlock: the state version is the block's, with its root");

@@ -27,7 +27,7 @@ import {
   type Genesis,
   type SignedTx,
 } from "../ledger/index.ts";
-import { accountStateWrites, blockContext, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, type Account, type BlockExecution } from "../app/index.ts";
+import { accountStateWrites, blockContext, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, stateStoreHistory, type Account, type AccountReader, type BlockExecution } from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
@@ -57,7 +57,10 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
 export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
   const accounts = new Map<string, Account>();
   const moduleState = new Map<string, Uint8Array>();
-  const reader = { getAccount: (address: Uint8Array) => accounts.get(toHex(address)), readState: (key: Uint8Array) => replayed.get(key) ?? undefined };
+  const reader: { -readonly [K in keyof AccountReader]: AccountReader[K] } = {
+    getAccount: (address: Uint8Array) => accounts.get(toHex(address)),
+    readState: (key: Uint8Array) => replayed.get(key) ?? undefined,
+  };
   const tiles = createMemoryTileStore();
   const log = openMerkleLog(tiles, 0);
   const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
@@ -71,6 +74,12 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   const replayed = openStateStore(new DatabaseSync(":memory:"));
   replayed.apply(replayed.prepare(0, genesisStateWrites(genesis)));
   const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase()));
+  // An emergency rollback reads past states. The replay keeps only its latest version, so
+  // history comes from the stored tree, bounded to the replayed block's parent: every version
+  // read was checked against its header's stateRoot, and a wrong row would give the rollback
+  // block a state root other than its header's.
+  let parentHeight = 0;
+  reader.stateHistory = stateStoreHistory(stored, () => parentHeight);
   checkStoredRoot(stored, 0, replayed.root(), "the genesis state");
   let parentHash = hashGenesis(genesis);
   let timestamp = genesis.genesisTime;
@@ -106,9 +115,13 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
     check(bytesEqual(txRoot(txs.map((t) => t.txHash)), header.txRoot), height, "block", "txRoot does not match the stored transactions");
 
-    const execution = executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes),
-      context: blockContext(genesis.validators, { evidence, justify: header.justify, proposer: header.proposer }),
-    });
+    parentHeight = height - 1;
+    // In attempt: a rollback reads the stored tree's history, which a damaged store can fail.
+    const execution = attempt(height, "block execution", () =>
+      executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes),
+        context: blockContext(genesis.validators, { evidence, justify: header.justify, proposer: header.proposer }),
+      }),
+    );
     const firstRejected = execution.rejected[0];
     check(firstRejected === undefined, height, `transaction ${toHex(txs[firstRejected?.index ?? 0]?.txHash ?? new Uint8Array())}`, `does not apply: ${firstRejected?.message}`);
     check(bytesEqual(execution.stateRoot, header.stateRoot), height, "block header", `stateRoot ${toHex(header.stateRoot)} differs from the root of the replayed state tree ${toHex(execution.stateRoot)}`);
@@ -122,8 +135,10 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     tiles.write(prepared.tiles);
     log.commit(prepared);
     for (const write of execution.accountWrites) accounts.set(toHex(write.address), write.account);
-    // Module state (balances, roles, policies: decision 0600) as the store's state table should hold it.
+    // Module state (balances, roles, policies: decision 0600) as the store's state table should
+    // hold it: upserted by stateWrites, removed by a rollback's stateDeletes.
     for (const write of execution.stateWrites) if (!isAccountStateKey(write.key)) moduleState.set(toHex(write.key), write.value);
+    for (const key of execution.stateDeletes) moduleState.delete(toHex(key));
 
     parentHash = row.hash;
     parentView = header.view;
@@ -274,6 +289,11 @@ function verifyStoredState(stored: StateStore, height: number, root: Uint8Array,
     const proven = attempt(height, label, () => stored.prove(write.key, height));
     check(proven.value !== null && bytesEqual(proven.value, write.value), height, label, "stored value differs from the replayed state");
     check(verifyStateProof(root, write.key, proven.value, proven.proof), height, label, "proof from the stored tree does not verify against the header's stateRoot");
+  }
+  for (const key of execution.stateDeletes) {
+    const label = `state key ${toHex(key)}`;
+    const proven = attempt(height, label, () => stored.prove(key, height));
+    check(proven.value === null && verifyStateProof(root, key, null, proven.proof), height, label, "was deleted by the replayed block but the stored tree does not prove it absent");
   }
 }
 

@@ -8,6 +8,12 @@ import { assert } from "../util/index.ts";
 export const STATE_KEY_SIZE_BYTES_MAX = 1024;
 export const STATE_VALUE_SIZE_BYTES_MAX = 1024 * 1024;
 
+/**
+ * At most this many keys are listed by StateStore.keysWrittenAfter: an emergency rollback
+ * rewrites each in one block, so it stays well under writesPerVersionMax (250,000).
+ */
+export const STATE_KEYS_LISTED_MAX = 100_000;
+
 export type StateStoreOptions = {
   /** Writes one version may carry; bounds the memory of one prepare (~0.5 KiB per write with its new nodes). */
   readonly writesPerVersionMax: number;

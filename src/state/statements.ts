@@ -24,6 +24,8 @@ export function prepareStateStatements(db: DatabaseSync) {
     prunedBefore: rows("SELECT pruned_before FROM state_schema WHERE id = 0"),
     nodeAt: rows("SELECT version, node FROM state_nodes WHERE path = ? AND version <= ? ORDER BY version DESC LIMIT 1"),
     valueAt: rows("SELECT value FROM state_values WHERE key_hash = ? AND version <= ? ORDER BY version DESC LIMIT 1"),
+    // No index on version: a full scan, for the rare emergency rollback (decision 0603), not per block.
+    keysWrittenBetween: rows("SELECT DISTINCT key FROM state_values WHERE version > ? AND version <= ? ORDER BY key LIMIT ?"),
     insertNode: p("INSERT INTO state_nodes (path, version, node) VALUES (?, ?, ?)"),
     insertNodes: p(`INSERT INTO state_nodes (path, version, node) VALUES ${new Array(NODE_ROWS_PER_INSERT).fill("(?, ?, ?)").join(", ")}`),
     insertValue: p("INSERT INTO state_values (key_hash, version, key, value) VALUES (?, ?, ?, ?)"),

@@ -3,7 +3,7 @@ import { hashStateWrites, proveSmt, smtEmptyRoot, smtKeyHash, smtValueHash, upda
 import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateWrite } from "../merkle/index.ts";
 import { bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
-import { defaultStateStoreOptions } from "./options.ts";
+import { defaultStateStoreOptions, STATE_KEYS_LISTED_MAX } from "./options.ts";
 import type { StateStoreOptions } from "./options.ts";
 import { StateNodeCache, pathKeyString } from "./nodeCache.ts";
 import { checkBases, overlaySource } from "./overlay.ts";
@@ -14,7 +14,7 @@ import { createStateTables } from "./schema.ts";
 import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
 import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
 import type { StateStatements } from "./statements.ts";
-import type { PreparedStateUpdate, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
+import type { PreparedStateUpdate, StateKeysWrittenOptions, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
 import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
 
 type VersionRoot = { readonly version: number | null; readonly root: Uint8Array };
@@ -146,6 +146,23 @@ class SqliteStateStore implements StateStore {
     }
     for (const { path, bytes, hash } of prepared.rows.nodes) this.cache.set(pathKeyString(path), prepared.version, hash, bytes);
     this.cache.advance(next);
+  }
+
+  keysWrittenAfter(version: number, opts: StateKeysWrittenOptions = {}): Uint8Array[] {
+    const keysMax = opts.keysMax ?? STATE_KEYS_LISTED_MAX;
+    if (!Number.isSafeInteger(keysMax) || keysMax < 0 || keysMax > STATE_KEYS_LISTED_MAX) {
+      throw stateError("STATE_TOO_MANY_KEYS", `keysWrittenAfter: keysMax is 0 to ${STATE_KEYS_LISTED_MAX}, got ${keysMax}`, { keysMax, keysMaxLimit: STATE_KEYS_LISTED_MAX });
+    }
+    // Both bounds must be readable versions: rows above a pruned version may be gone.
+    this.versionRoot(version, "keysWrittenAfter", false);
+    const through = opts.throughVersion ?? (this.readLatest().version as number);
+    this.versionRoot(through, "keysWrittenAfter", false);
+    const rows = this.statements.keysWrittenBetween.all(version, through, keysMax + 1) as unknown as [Uint8Array][];
+    if (rows.length > keysMax) {
+      throw stateError("STATE_TOO_MANY_KEYS", `keysWrittenAfter: more than ${keysMax} keys were written after version ${version}`, { version, throughVersion: through, keysMax });
+    }
+    // SQLite orders BLOBs with memcmp: bytewise, as compareBytes.
+    return rows.map((row) => row[0]);
   }
 
   pruneBefore(version: number): StatePruneResult {

@@ -44,6 +44,8 @@ export type StatePrepareOptions = {
   readonly bases?: readonly PreparedStateUpdate[];
 };
 
+export type StateKeysWrittenOptions = { readonly throughVersion?: number; readonly keysMax?: number };
+
 export type StateProofResult = {
   /** The version asked for (latest when none was given); null when the store has no version yet. */
   readonly version: number | null;
@@ -87,6 +89,13 @@ export type StateStore = {
   prepare(version: number, writes: readonly StateWrite[], opts?: StatePrepareOptions): PreparedStateUpdate;
   /** Writes `prepared`; fails with STATE_STALE_BASE if another version was applied since it was prepared. */
   apply(prepared: PreparedStateUpdate): void;
+  /**
+   * Keys written (set or deleted) by a version in (`version`, `opts.throughVersion`, default
+   * latest], each once, sorted bytewise. At most `opts.keysMax` (default and cap
+   * STATE_KEYS_LISTED_MAX): more fail with STATE_TOO_MANY_KEYS. `version` must be readable
+   * (STATE_VERSION_PRUNED below prunedBefore): rows after it are only complete then.
+   */
+  keysWrittenAfter(version: number, opts?: StateKeysWrittenOptions): Uint8Array[];
   /** Deletes what only versions below `version` need; afterwards versions >= `version` stay readable. */
   pruneBefore(version: number): StatePruneResult;
 };

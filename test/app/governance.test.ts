@@ -193,7 +193,7 @@ describe("app: governance refusals", () => {
       refusedWith(app, propose(D, { type: "emergency", action: "halt", txTypes }), "APP_PROPOSAL_INVALID");
     }
     refusedWith(app, propose(D, { type: "emergency", action: "resume" }), "APP_PROPOSAL_INVALID");
-    refusedWith(app, propose(D, { type: "emergency", action: "rollback", height: 1 }), "APP_ROLLBACK_UNSUPPORTED");
+    refusedWith(app, propose(D, { type: "emergency", action: "rollback", height: 1 }), "APP_MISSING_ROLE");
     refusedWith(app, propose(D, { type: "emergency", action: "rollback", height: app.height + 1 }), "APP_PROPOSAL_INVALID");
     refusedWith(app, propose(D, { type: "emergency", action: "rollback" }), "APP_PROPOSAL_INVALID");
   });

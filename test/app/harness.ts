@@ -1,7 +1,7 @@
 /** Executes blocks of module transactions on an in-memory state tree, as a node would (test helper). */
 import { DatabaseSync } from "node:sqlite";
 import { addressFromPublicKey, type SigningKey } from "../../src/crypto/index.ts";
-import { executeBlock, genesisStateWrites, type Account, type AccountReader, type BlockContext, type BlockExecution } from "../../src/app/index.ts";
+import { executeBlock, genesisStateWrites, stateStoreHistory, type Account, type AccountReader, type BlockContext, type BlockExecution } from "../../src/app/index.ts";
 import { hashTx, type Genesis, type SignedTx, type Tx } from "../../src/ledger/index.ts";
 import { openStateStore, type StateStore } from "../../src/state/index.ts";
 import { toHex } from "../../src/util/index.ts";
@@ -23,7 +23,12 @@ export class AppHarness {
   }
 
   reader(): AccountReader {
-    return { getAccount: (address) => this.accounts.get(toHex(address)), readState: (key) => this.store.get(key) ?? undefined };
+    return {
+      getAccount: (address) => this.accounts.get(toHex(address)),
+      readState: (key) => this.store.get(key) ?? undefined,
+      // The store keeps every version (nothing prunes it): past states for an emergency rollback.
+      stateHistory: stateStoreHistory(this.store),
+    };
   }
 
   /** Puts a registered account in place (execution does not check the sender's signature: admission does). */

@@ -201,7 +201,8 @@ Content flags by --type:
   upgrade         --version V --activation-height H
   validator-set   --validator gm… --power N (repeatable, paired; power 0 removes; PoA chains only)
   treasury-spend  --to gm… --amount N
-  emergency       --action halt|resume --tx-type T (repeatable); rollback is refused by this version
+  emergency       --action halt|resume --tx-type T (repeatable), or --action rollback --height H
+                  (restores the state of height H as a new block; the proposer needs emergency_rollback)
   text            (no content flags)
 
 --deposit defaults to governance.minDeposit (GET /v1/params); --title defaults to a summary of the content.

@@ -7,11 +7,11 @@
  * walk the moment the chain's head passes them, so a commit is consistent before and after
  * the host applies it; `prune` then forgets them and every fork that no longer extends the head.
  */
-import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx } from "../../app/index.ts";
+import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx, type StateHistory } from "../../app/index.ts";
 import type { Block } from "../../ledger/index.ts";
 import { leafHash, openMerkleLog, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
 import type { PreparedStateUpdate } from "../../state/index.ts";
-import { assert, toHex } from "../../util/index.ts";
+import { assert, compareBytes, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 
 export type SpeculativeBlock = {
@@ -61,15 +61,51 @@ export function executeOnParent(chain: Chain, parent: ParentState, height: numbe
   return { execution, logAppend };
 }
 
-/** A block's state writes by hex key, built on first read (module state reads walk the ancestry). */
-const stateWritesByBlock = new WeakMap<SpeculativeBlock, Map<string, Uint8Array>>();
-function stateWritesOf(block: SpeculativeBlock): Map<string, Uint8Array> {
+/** A block's state writes by hex key (null: deleted), built on first read (module state reads walk the ancestry). */
+const stateWritesByBlock = new WeakMap<SpeculativeBlock, Map<string, Uint8Array | null>>();
+function stateWritesOf(block: SpeculativeBlock): Map<string, Uint8Array | null> {
   let map = stateWritesByBlock.get(block);
   if (map === undefined) {
-    map = new Map(block.execution.stateWrites.map((write) => [toHex(write.key), write.value] as const));
+    map = new Map<string, Uint8Array | null>(block.execution.stateWrites.map((write) => [toHex(write.key), write.value] as const));
+    for (const key of block.execution.stateDeletes) map.set(toHex(key), null);
     stateWritesByBlock.set(block, map);
   }
   return map;
+}
+
+/**
+ * Past states as a block on top of `ancestry` sees them, for an emergency rollback: the
+ * ancestry's writes (newest first) over the committed history. A height inside the
+ * uncommitted ancestry is handled, not refused: whether a block is committed yet differs
+ * between validators at the moment they execute, and the result must not. The committed
+ * history is asked at min(height, committed head), read live: a block that commits during
+ * the walk is then in both, with the same writes.
+ */
+function speculativeHistory(ancestry: readonly SpeculativeBlock[], committed: StateHistory, committedHeight: () => number): StateHistory {
+  return {
+    keysChangedSince(height, keysMax) {
+      const keys = new Map<string, Uint8Array>();
+      for (const block of ancestry) {
+        if (block.height <= height) continue;
+        for (const write of block.execution.stateWrites) keys.set(toHex(write.key), write.key);
+        for (const key of block.execution.stateDeletes) keys.set(toHex(key), key);
+        if (keys.size > keysMax) return undefined;
+      }
+      const older = committed.keysChangedSince(Math.min(height, committedHeight()), keysMax);
+      if (older === undefined) return undefined;
+      for (const key of older) keys.set(toHex(key), key);
+      return keys.size > keysMax ? undefined : [...keys.values()].sort(compareBytes);
+    },
+    valueAt(key, height) {
+      const keyHex = toHex(key);
+      for (const block of ancestry) {
+        if (block.height > height) continue;
+        const written = stateWritesOf(block).get(keyHex);
+        if (written !== undefined) return written ?? undefined;
+      }
+      return committed.valueAt(key, Math.min(height, committedHeight()));
+    },
+  };
 }
 
 /** The tree holds at most the engine's uncommitted blocks; a walk longer than this is a bug. */
@@ -136,10 +172,11 @@ export class SpeculativeBlocks {
         readState(key: Uint8Array): Uint8Array | undefined {
           for (const block of ancestry) {
             const written = stateWritesOf(block).get(toHex(key));
-            if (written !== undefined) return written;
+            if (written !== undefined) return written ?? undefined;
           }
           return accounts.readState?.(key);
         },
+        ...(accounts.stateHistory === undefined ? {} : { stateHistory: speculativeHistory(ancestry, accounts.stateHistory, () => this.chain.head.height) }),
         getAccount(address: Uint8Array): Account | undefined {
           const addressHex = toHex(address);
           for (const block of ancestry) {
