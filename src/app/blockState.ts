@@ -17,6 +17,12 @@ export class BlockState {
   private readonly read: StateGetter;
   private readonly block = new Map<string, Write>();
   private readonly staged = new Map<string, Write>();
+  /**
+   * What the reader answered, per key: the state under the block does not change while it
+   * executes, and some keys are read for every transaction (the circuit breaker's halted
+   * list, the chain parameters), each read otherwise a walk down the ancestry to SQLite.
+   */
+  private readonly readCache = new Map<string, Uint8Array | null>();
   /** Past states of the chain this block extends, when the reader has them (emergency rollback). */
   readonly history: StateHistory | undefined;
 
@@ -29,7 +35,11 @@ export class BlockState {
     const hex = toHex(key);
     const written = this.staged.get(hex) ?? this.block.get(hex);
     if (written !== undefined) return written.value ?? undefined;
-    return this.read(key);
+    const cached = this.readCache.get(hex);
+    if (cached !== undefined) return cached ?? undefined;
+    const value = this.read(key);
+    this.readCache.set(hex, value ?? null);
+    return value;
   }
 
   /** Stages a write of the current transaction. */
