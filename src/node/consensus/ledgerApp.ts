@@ -225,9 +225,14 @@ export class LedgerApplication implements ConsensusApplication {
     return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs() && !this.emptyBlockDue();
   }
 
-  /** Epochs and governance periods count blocks, so a chain without traffic still makes one now and then. */
+  /**
+   * Epochs and governance periods count blocks, so a chain without traffic still makes one now
+   * and then. Measured from the newest block, uncommitted ones included: one empty block per
+   * interval, whose certifying and committing blocks come with the next intervals' (rather
+   * than three back to back each time).
+   */
   private emptyBlockDue(): boolean {
     const intervalMs = this.opts.emptyBlockIntervalMs ?? 0;
-    return intervalMs > 0 && this.modules.clock.nowMs() - this.modules.chain.head.timestamp >= intervalMs;
+    return intervalMs > 0 && this.modules.clock.nowMs() - this.blocks.newestTimestamp() >= intervalMs;
   }
 }

@@ -200,6 +200,14 @@ export class SpeculativeBlocks {
   }
 
   /** Whether any uncommitted block carries transactions (they still need blocks on top to commit). */
+  /** The newest timestamp of the chain as this validator has it: the committed head or an uncommitted block above it. */
+  newestTimestamp(): number {
+    const headHeight = this.chain.head.height;
+    let newest = this.chain.head.timestamp;
+    for (const block of this.blocks.values()) if (block.height > headHeight && block.block.header.timestamp > newest) newest = block.block.header.timestamp;
+    return newest;
+  }
+
   hasUncommittedTxs(): boolean {
     const headHeight = this.chain.head.height;
     for (const block of this.blocks.values()) if (block.height > headHeight && block.block.txs.length > 0) return true;
