@@ -1,39 +1,48 @@
 /**
  * Clients waiting for their transaction to commit. One listener on the producer resolves
- * waiters by hash, so the cost per block is its transaction count, not the waiter count.
+ * waiters by hash, so the cost per block is its transaction count, not the waiter count; one
+ * on the mempool's refusal log answers the waiters of a transaction execution refused.
  */
+import type { Mempool, Refusal } from "../mempool/index.ts";
 import type { CommittedBlockEvent } from "../node/producer.ts";
 import type { ApiModules } from "./types.ts";
 
 /** A bound on held waiters: each is a small closure, but a flood must not grow without limit. */
 export const TX_WAITERS_MAX = 100_000;
 
+/** How a wait ended: committed at a height, refused at execution, or undefined on timeout. */
+export type TxFate = { readonly height: number } | { readonly refusal: Refusal };
+
 export class TxWaiters {
-  private readonly waiters = new Map<string, ((height: number) => void)[]>();
+  private readonly waiters = new Map<string, ((fate: TxFate) => void)[]>();
   private count = 0;
   private readonly listener: (event: CommittedBlockEvent) => void;
   private readonly producer: ApiModules["producer"];
+  private readonly stopRefusals: () => void;
 
-  constructor(producer: ApiModules["producer"]) {
+  constructor(producer: ApiModules["producer"], mempool: Mempool) {
     this.producer = producer;
     this.listener = (event) => {
-      for (const hash of event.txHashes) {
-        const list = this.waiters.get(hash);
-        if (!list) continue;
-        this.waiters.delete(hash);
-        this.count -= list.length;
-        for (const resolve of list) resolve(event.height);
-      }
+      for (const hash of event.txHashes) this.settle(hash, { height: event.height });
     };
     producer.on("committed", this.listener);
+    this.stopRefusals = mempool.refusals.onRecorded((hash, refusal) => this.settle(hash, { refusal }));
+  }
+
+  private settle(txHashHex: string, fate: TxFate): void {
+    const list = this.waiters.get(txHashHex);
+    if (!list) return;
+    this.waiters.delete(txHashHex);
+    this.count -= list.length;
+    for (const resolve of list) resolve(fate);
   }
 
   get full(): boolean {
     return this.count >= TX_WAITERS_MAX;
   }
 
-  /** Resolves with the commit height, or undefined after `timeoutMs`. */
-  wait(txHashHex: string, timeoutMs: number): Promise<number | undefined> {
+  /** Resolves with the transaction's fate, or undefined after `timeoutMs`. */
+  wait(txHashHex: string, timeoutMs: number): Promise<TxFate | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const list = this.waiters.get(txHashHex);
@@ -45,9 +54,9 @@ export class TxWaiters {
         }
         resolve(undefined);
       }, timeoutMs);
-      const done = (height: number) => {
+      const done = (fate: TxFate) => {
         clearTimeout(timer);
-        resolve(height);
+        resolve(fate);
       };
       const list = this.waiters.get(txHashHex);
       if (list) list.push(done);
@@ -58,5 +67,6 @@ export class TxWaiters {
 
   close(): void {
     this.producer.off("committed", this.listener);
+    this.stopRefusals();
   }
 }

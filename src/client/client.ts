@@ -28,7 +28,7 @@ export type StatusResponse = {
   mempool: { txs: number; ready: number };
 };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };
-export type TxResponse = { hash: string; status: "pending" | "committed"; height?: number; type?: string; from?: string; nonce?: number; firstLeaf?: number; leafCount?: number };
+export type TxResponse = { hash: string; status: "pending" | "committed" | "refused"; height?: number; code?: string; message?: string; type?: string; from?: string; nonce?: number; firstLeaf?: number; leafCount?: number };
 export type CheckpointResponse = {
   chainId: string;
   height: number;

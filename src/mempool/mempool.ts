@@ -19,6 +19,7 @@
 import { assert, GhostmeshError, toHex } from "../util/index.ts";
 import { decodeSignedTx, type DecodedTx } from "../ledger/index.ts";
 import type { MempoolOptions } from "./options.ts";
+import { RefusalLog } from "./refusals.ts";
 import type { MempoolMetrics } from "./metrics.ts";
 import type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier, VerifiedSignature } from "./types.ts";
 
@@ -46,6 +47,8 @@ export class Mempool {
   private readonly opts: MempoolOptions;
   private readonly modules: MempoolModules;
   private readonly byHash = new Map<string, PoolTx>();
+  /** Why execution refused transactions that left this pool (RefusalLog). */
+  readonly refusals = new RefusalLog();
   private readonly senders = new Map<string, SenderState>();
   /**
    * Ready transactions in arrival order; `readyHead` skips the reaped prefix without shifting.
@@ -124,6 +127,7 @@ export class Mempool {
         ? { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, verifiedKey: key }
         : { signedTx, txHash, txHashHex, sizeBytes: decoded.sizeBytes, entryCount, verifiedKey: key, recordBytes: decoded.recordBytes };
       this.insert(poolTx, key, fromHex, committedNow);
+      this.refusals.forget(txHashHex);
       this.modules.metrics?.admittedTotal.inc();
       return poolTx;
     } catch (err) {

@@ -8,7 +8,7 @@
 import { EventEmitter } from "node:events";
 import { signAsync, type SigningKey } from "../crypto/index.ts";
 import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
-import type { Mempool } from "../mempool/index.ts";
+import type { Mempool, PoolTx } from "../mempool/index.ts";
 import { assert } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import type { Clock, Logger } from "./types.ts";
@@ -124,6 +124,10 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     mempool.onCommitted(committedTxs);
     if (rejected.length > 0) {
       const dropped = mempool.onRejected(rejected);
+      built.execution.rejected.forEach((r) => mempool.refusals.record((reaped[r.index] as PoolTx).txHashHex, { code: r.code, message: r.message, height: header.height }));
+      for (const poolTx of dropped) {
+        mempool.refusals.record(poolTx.txHashHex, { code: "MEMPOOL_PREDECESSOR_REFUSED", message: "an earlier transaction of the same sender was refused at execution, so this nonce can no longer apply", height: header.height });
+      }
       logger.warn({ height: header.height, rejected: built.execution.rejected, dropped: dropped.length }, "Execution refused transactions");
     }
     metrics?.blockCommitSeconds.observe((clock.nowMs() - startedMs) / 1000);

@@ -131,7 +131,7 @@ describe("environments over the CLI and API", () => {
     const url = node!.url;
     const alone = await cli("env", "promote", "staging", "--node", url, "--key", files.alice, "--wait", "--timeout-ms", "1000", "--json");
     assert.notEqual(alone.code, 0);
-    assert.match(alone.stderr, /did not commit/, "the node leaves the refused promotion out of every block");
+    assert.match(alone.stderr, /refused at execution.*APP_POLICY_THRESHOLD_NOT_MET/, "the node refuses the promotion and says why");
     const before = json<{ green: unknown; history: { total: number } }>(await cli("env", "green", "--node", url, "--json"));
     assert.deepEqual([before.green, before.history.total], [null, 0]);
     const promoted = json<{ hash: string; height: number }>(await cli("env", "promote", "staging", "--node", url, "--key", files.alice, "--cosign", files.bob, "--wait", "--json"));

@@ -114,4 +114,20 @@ describe("POST /v1/txs", () => {
       { numRuns: 200 },
     );
   });
+  it("answers a wait on a transaction execution refuses with 422 and the app's code, and GET shows it refused", async () => {
+    const from = buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).signedTx.tx.from;
+    const nonce = t.mempool.nextNonce(from);
+    // The account holds no tokens: admission accepts the transfer (a signature and a nonce), execution refuses it.
+    const built = buildTx(key, t.genesis.chainId, nonce, { type: "token.transfer", to: new Uint8Array(20).fill(7), amount: 5n });
+    const before = snapshot();
+    const res = await post(built.bytes, "application/cbor", "?wait=true&timeoutMs=20000");
+    assert.equal(res.statusCode, 422, res.body);
+    const error = res.json().error;
+    assert.equal(error.code, "API_TX_REFUSED");
+    assert.equal(error.refusalCode, "APP_INSUFFICIENT_BALANCE");
+    assert.match(error.message, /refused at execution/);
+    const shown = (await t.api.inject({ method: "GET", url: `/v1/txs/${toHex(built.hash)}` })).json();
+    assert.deepEqual([shown.status, shown.code], ["refused", "APP_INSUFFICIENT_BALANCE"]);
+    assert.equal(t.chain.head.logSize, before.logSize, "nothing of it reached the log");
+  });
 });

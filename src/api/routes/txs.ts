@@ -1,6 +1,7 @@
 /** Submitting and looking up transactions. */
 import { formatAddress } from "../../crypto/index.ts";
 import { decodeStoredTx } from "../../ledger/index.ts";
+import type { Refusal } from "../../mempool/index.ts";
 import { GhostmeshError, fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { txBodyJson } from "../json.ts";
@@ -29,8 +30,17 @@ function bodyBytes(body: unknown): Uint8Array {
   throw badRequest('body: send the signed transaction as application/cbor, or as JSON {"tx": "<hex>"}', { field: "body" });
 }
 
+/** A transaction execution refused: 422 with the application's code (APP_…) and its reason. */
+function refusedError(txHashHex: string, refusal: Refusal): GhostmeshError<"API_TX_REFUSED", Record<string, unknown>> {
+  return new GhostmeshError("API_TX_REFUSED", `transaction ${txHashHex} was refused at execution (height ${refusal.height}): ${refusal.code}: ${refusal.message}`, {
+    hash: txHashHex,
+    refusalCode: refusal.code,
+    height: refusal.height,
+  });
+}
+
 export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
-  const waiters = new TxWaiters(producer);
+  const waiters = new TxWaiters(producer, mempool);
   return [
     {
       method: "POST",
@@ -53,11 +63,12 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         }
         // The block may have committed before the waiter was registered.
         const row = chain.store.getTx(poolTx.txHash);
-        const height = row ? row.height : await committed;
-        if (height === undefined) {
+        const fate = row ? { height: row.height } : await committed;
+        if (fate === undefined) {
           throw new GhostmeshError("API_TIMEOUT", `transaction ${poolTx.txHashHex} is pending but did not commit within ${timeoutMs} ms`, { hash: poolTx.txHashHex });
         }
-        return { hash: poolTx.txHashHex, status: "committed", height };
+        if ("refusal" in fate) throw refusedError(poolTx.txHashHex, fate.refusal);
+        return { hash: poolTx.txHashHex, status: "committed", height: fate.height };
       },
     },
     {
@@ -72,7 +83,9 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const row = chain.store.getTx(hash);
         if (!row) {
           if (mempool.has(hex)) return { hash: hex, status: "pending" };
-          throw notFound(`transaction ${hex} is neither committed nor pending`);
+          const refusal = mempool.refusals.get(hex);
+          if (refusal !== undefined) return { hash: hex, status: "refused", code: refusal.code, message: refusal.message, height: refusal.height };
+          throw notFound(`transaction ${hex} is neither committed nor pending, and this node has not seen it refused`);
         }
         const signedTx = decodeStoredTx(row.bytes, hex);
         return {

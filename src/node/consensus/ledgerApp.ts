@@ -80,6 +80,7 @@ export class LedgerApplication implements ConsensusApplication {
       // They cannot apply on this chain as it stands; keeping them would offer them forever.
       const refused = executed.execution.rejected.map((rejection) => (selected[rejection.index] as (typeof selected)[number]).txHashHex);
       mempool.remove(refused);
+      executed.execution.rejected.forEach((rejection, i) => mempool.refusals.record(refused[i] as string, { code: rejection.code, message: rejection.message, height }));
       logger.warn({ height, rejected: executed.execution.rejected }, "Proposal left out transactions that do not apply");
     }
     const header: BlockHeader = {
