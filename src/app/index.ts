@@ -22,6 +22,7 @@ export {
   readProposal,
   readProposalIdByTx,
   readUpgradePlan,
+  type UpgradePlan,
   readVotes,
   tallyVotes,
   type Proposal,

@@ -13,6 +13,7 @@ import { assert } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import type { Clock, Logger } from "./types.ts";
 import type { NodeMetrics } from "./metrics.ts";
+import { upgradeRequiredAt, upgradeRequiredMessage } from "./upgrade.ts";
 
 export type ProducerOptions = {
   readonly intervalMs: number;
@@ -39,6 +40,7 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
   private readonly modules: ProducerModules;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private producing: Promise<void> | null = null;
+  private upgradeLogged = false;
   private stopped = true;
 
   constructor(opts: ProducerOptions, modules: ProducerModules) {
@@ -92,8 +94,19 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
 
   /** Produces blocks until no ready transactions are left (or one empty block when it is due). */
   private async produceReady(): Promise<void> {
+    if (this.upgradeRequired()) return;
     if (!this.stopped && this.modules.mempool.readyCount === 0 && this.emptyBlockDue()) await this.produceBlock();
-    while (!this.stopped && this.modules.mempool.readyCount > 0) await this.produceBlock();
+    while (!this.stopped && this.modules.mempool.readyCount > 0 && !this.upgradeRequired()) await this.produceBlock();
+  }
+
+  /** Blocks from an upgrade's activation height on belong to the new version (decision 0603): stop producing, say why once. */
+  private upgradeRequired(): boolean {
+    const { chain, logger } = this.modules;
+    const upgrade = upgradeRequiredAt((key) => chain.state.get(key) ?? undefined, chain.head.height + 1);
+    if (upgrade === undefined) return false;
+    if (!this.upgradeLogged) logger.error({ height: chain.head.height + 1, version: upgrade.version }, upgradeRequiredMessage(upgrade));
+    this.upgradeLogged = true;
+    return true;
   }
 
   private emptyBlockDue(): boolean {

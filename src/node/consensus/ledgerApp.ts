@@ -15,6 +15,7 @@ import { blockContext } from "../../app/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
+import { upgradeRequiredAt, upgradeRequiredMessage } from "../upgrade.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import type { Clock, Logger } from "../types.ts";
@@ -49,6 +50,8 @@ type Executed = ExecutedOnParent;
 
 export class LedgerApplication implements ConsensusApplication {
   readonly blocks: SpeculativeBlocks;
+  private upgradeChecked = { height: -1, required: false };
+  private upgradeLogged = false;
   readonly signatures: TxSignatureCache;
   readonly preparer: TxPreparer;
   private readonly opts: LedgerApplicationOptions;
@@ -128,7 +131,8 @@ export class LedgerApplication implements ConsensusApplication {
     if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;
     const nowMs = clock.nowMs();
     if (header.timestamp > nowMs + this.opts.timestampAheadMsMax) return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
-    return null;
+    const upgrade = upgradeRequiredAt((key) => parent.accounts.readState?.(key), header.height);
+    return upgrade === undefined ? null : upgradeRequiredMessage(upgrade);
   }
 
   /** Re-executes the block on its parent and compares every root; remembers its post-state. */
@@ -223,7 +227,24 @@ export class LedgerApplication implements ConsensusApplication {
 
   /** Nothing to order: no ready transaction, and no uncommitted block waiting for blocks on top to commit it. */
   isIdle(): boolean {
+    // A node that an on-chain upgrade left behind proposes nothing (and votes for nothing: checkHeader).
+    if (this.upgradeRequired()) return true;
     return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs() && !this.emptyBlockDue();
+  }
+
+  /** Whether the block after the committed head needs another software version; read once per head, logged once. */
+  private upgradeRequired(): boolean {
+    const { chain, logger } = this.modules;
+    const height = chain.head.height + 1;
+    if (this.upgradeChecked.height !== height) {
+      const plan = upgradeRequiredAt((key) => chain.state.get(key) ?? undefined, height);
+      this.upgradeChecked = { height, required: plan !== undefined };
+      if (plan !== undefined && !this.upgradeLogged) {
+        this.upgradeLogged = true;
+        logger.error({ height, version: plan.version, activationHeight: plan.activationHeight }, upgradeRequiredMessage(plan));
+      }
+    }
+    return this.upgradeChecked.required;
   }
 
   /**
