@@ -59,3 +59,9 @@ export function intFlag(value: string | undefined, flag: string, opts: { min?: n
 export function printJson(io: Io, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** What a sent transaction became: the response as JSON, or "HASH pending" / "HASH committed at height H". */
+export function printSent(io: Io, sent: { hash: string; height?: number }, json: boolean | undefined): void {
+  if (json) printJson(io, sent);
+  else io.stdout(`${sent.hash}${sent.height === undefined ? " pending" : ` committed at height ${sent.height}`}\n`);
+}

@@ -10,7 +10,7 @@ import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
 import { genesisFromJson } from "../../node/home.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { loadSigner } from "../signer.ts";
 import { registerCosigners } from "./roles.ts";
@@ -142,8 +142,7 @@ async function send(sub: WriteSubcommand, positionals: string[], values: Flags &
   const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
   await registerCosigners(client, cosigners, timeoutMs, io);
   const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs, cosigners }, io);
-  if (values.json) printJson(io, result);
-  else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
+  printSent(io, result, values.json);
 }
 
 type SendFlags = { node?: string; home?: string; key?: string; cosign?: string[]; nonce?: string; wait?: boolean; "timeout-ms"?: string; passphrase?: string; json?: boolean };

@@ -3,7 +3,7 @@ import { addressFromPublicKey, formatAddress, parseAddress, type SigningKey } fr
 import { POLICY_OPERATIONS, POLICY_SIGNERS_MAX, ROLES, type PolicyOperation, type Role } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { sendTx } from "./tx.ts";
 
@@ -104,8 +104,7 @@ the sender's (when it is a signer) and one per --cosign key file (same passphras
     const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
     await registerCosigners(client, cosigners, timeoutMs, io);
     const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs, cosigners }, io);
-    if (values.json) printJson(io, result);
-    else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
+    printSent(io, result, values.json);
     return 0;
   },
 };

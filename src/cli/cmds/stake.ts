@@ -3,7 +3,7 @@ import { parseAddress } from "../../crypto/index.ts";
 import { encodeAmount, parseDecimalAmount } from "../../app/index.ts";
 import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { errorMessage } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadSigner } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
@@ -123,8 +123,7 @@ The validator set changes at epoch ends: top staking.maxValidators non-jailed ca
     const key = await loadSigner({ home: values.home, key: values.key, passphrase: values.passphrase }, io);
     const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
     const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs }, io);
-    if (values.json) printJson(io, result);
-    else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
+    printSent(io, result, values.json);
     return 0;
   },
 };

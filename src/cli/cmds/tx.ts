@@ -5,7 +5,7 @@ import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
@@ -70,8 +70,7 @@ cosignature (roles.*, env.promote). Cosigners sign first, the sender last. tx br
     const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
     if (intent.type === "token.transfer") await checkBalance(client, key, intent.amount);
     const result = await sendTx(client, key, intent, { nonce: intFlag(values.nonce, "nonce"), wait: values.wait === true, timeoutMs }, io);
-    if (values.json) printJson(io, result);
-    else io.stdout(`${result.hash}${result.height === undefined ? " pending" : ` committed at height ${result.height}`}\n`);
+    printSent(io, result, values.json);
     return 0;
   },
 };

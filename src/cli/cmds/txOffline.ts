@@ -8,7 +8,7 @@ import { encodeCanonical } from "../../codec/index.ts";
 import { TX_TYPES } from "../../ledger/index.ts";
 import { bodyFromJson, buildUnsignedTx, GhostmeshClient, parseTxFile, signTxFile, signedTxOfFile, txFileOf } from "../../client/index.ts";
 import { errorMessage } from "../../util/index.ts";
-import { intFlag, printJson, requireFlag, UsageError, type Io } from "../command.ts";
+import { intFlag, printJson, printSent, requireFlag, UsageError, type Io } from "../command.ts";
 import { loadSigner } from "../signer.ts";
 
 export type OfflineFlags = {
@@ -97,7 +97,6 @@ export async function txBroadcast(file: string | undefined, values: OfflineFlags
   const client = new GhostmeshClient(requireFlag(values.node, "node"));
   const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
   const response = await client.submitTx(encodeCanonical(signedTx), { wait: values.wait === true, timeoutMs });
-  if (values.json) printJson(io, response);
-  else io.stdout(`${response.hash}${response.height === undefined ? " pending" : ` committed at height ${response.height}`}\n`);
+  printSent(io, response, values.json);
   return 0;
 }
