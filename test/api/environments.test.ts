@@ -10,61 +10,18 @@ import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
-import { addressFromPublicKey, generateSigningKey, saveKeyFile, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
-import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { Chain } from "../../src/node/chain.ts";
-import { SingleValidatorProducer } from "../../src/node/producer.ts";
-import { buildApi } from "../../src/api/index.ts";
-import { runCli } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/command.ts";
-import { makeGenesis, removeDir, silentLogger, testClock } from "../helpers/testChain.ts";
+import { addressFromPublicKey, generateSigningKey, saveKeyFile, type SigningKey } from "../../src/crypto/index.ts";
+import type { Genesis } from "../../src/ledger/index.ts";
+import { makeGenesis, openTestChain, removeDir, type TestChain } from "../helpers/testChain.ts";
+import { cli, json } from "../helpers/cliInProcess.ts";
 
-type Node = { api: ReturnType<typeof buildApi>; url: string; close(): Promise<void> };
+type Node = { api: TestChain["api"]; url: string; close(): Promise<void> };
 
 let dir = "";
 let node: Node | undefined;
 const files: Record<"alice" | "bob" | "carol", string> = { alice: "", bob: "", carol: "" };
 const HASH_1 = "11".repeat(32);
 const HASH_2 = "22".repeat(32);
-
-/** A producer on a genesis where alice writes Blue state, alice and bob promote, and env.promote needs 2 of {alice, bob, carol}. */
-async function startChain(genesis: Genesis, validatorKey: SigningKey): Promise<Node> {
-  const store = new ChainStore(join(dir, "chain.db"));
-  const chain = new Chain(genesis, store);
-  const register = new Registry();
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
-  const producer = new SingleValidatorProducer(
-    { intervalMs: 5, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
-    { chain, mempool, key: validatorKey, clock: testClock, logger: silentLogger, metrics: null },
-  );
-  const api = buildApi({ chain, mempool, producer, register, logger: silentLogger });
-  producer.start();
-  const url = await api.listen({ host: "127.0.0.1", port: 0 });
-  return {
-    api,
-    url,
-    async close() {
-      await api.close();
-      await producer.stop();
-      store.close();
-    },
-  };
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), env: {} };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
-
-function json<T>(result: { code: number; stdout: string; stderr: string }): T {
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as T;
-}
 
 /** A proxy to the node that rewrites the JSON of responses whose path starts with `prefix`. */
 async function tamperingProxy(target: string, prefix: string, rewrite: (body: Record<string, unknown>) => void): Promise<{ url: string; server: Server }> {
@@ -96,7 +53,10 @@ before(async () => {
     ],
     policies: [{ operation: "env.promote", threshold: 2, signers: [address(keys.alice), address(keys.bob), address(keys.carol)] }],
   };
-  node = await startChain(genesis, validatorKey);
+  // A producer on a genesis where alice writes Blue state, alice and bob promote, and env.promote needs 2 of {alice, bob, carol}.
+  const chain = openTestChain({ dir, key: validatorKey, genesis });
+  chain.producer.start();
+  node = { api: chain.api, url: await chain.api.listen({ host: "127.0.0.1", port: 0 }), close: () => chain.close() };
 });
 
 after(async () => {

@@ -8,35 +8,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
-import { addressFromPublicKey, formatAddress, generateSigningKey, saveKeyFile, verifyAsync } from "../../src/crypto/index.ts";
-import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { Chain } from "../../src/node/chain.ts";
-import { SingleValidatorProducer } from "../../src/node/producer.ts";
-import { buildApi } from "../../src/api/index.ts";
-import { runCli } from "../../src/cli/main.ts";
-import type { Io } from "../../src/cli/command.ts";
-import { makeGenesis, removeDir, silentLogger, testClock } from "../helpers/testChain.ts";
+import { addressFromPublicKey, formatAddress, generateSigningKey, saveKeyFile } from "../../src/crypto/index.ts";
+import type { Genesis } from "../../src/ledger/index.ts";
+import { makeGenesis, openTestChain, removeDir } from "../helpers/testChain.ts";
+import { cli, json } from "../helpers/cliInProcess.ts";
 
 let dir = "";
 let url = "";
 let keyFile = "";
 let validator = "";
 let close: () => Promise<void> = async () => {};
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), env: {} };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
-
-function json<T>(result: { code: number; stdout: string; stderr: string }): T {
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as T;
-}
 
 async function getJson<T>(path: string): Promise<T> {
   const response = await fetch(`${url}${path}`);
@@ -56,22 +37,10 @@ before(async () => {
     allocations: [{ address: addressFromPublicKey(validatorKey.alg, validatorKey.publicKey), amount: "100000" }],
     params: { chain: { epochBlocks: 5 }, governance: { votingPeriodEpochs: 10_000, minDeposit: 500 } },
   };
-  const store = new ChainStore(join(dir, "chain.db"));
-  const chain = new Chain(genesis, store);
-  const register = new Registry();
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
-  const producer = new SingleValidatorProducer(
-    { intervalMs: 20, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
-    { chain, mempool, key: validatorKey, clock: testClock, logger: silentLogger, metrics: null },
-  );
-  const api = buildApi({ chain, mempool, producer, register, logger: silentLogger });
-  producer.start();
-  url = await api.listen({ host: "127.0.0.1", port: 0 });
-  close = async () => {
-    await api.close();
-    await producer.stop();
-    store.close();
-  };
+  const node = openTestChain({ dir, key: validatorKey, genesis, intervalMs: 20 });
+  node.producer.start();
+  url = await node.api.listen({ host: "127.0.0.1", port: 0 });
+  close = () => node.close();
 });
 
 after(async () => {

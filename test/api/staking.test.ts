@@ -1,48 +1,21 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Registry } from "prom-client";
-import { addressFromPublicKey, formatAddress, generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
+import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../src/crypto/index.ts";
 import { encodeAmount } from "../../src/app/index.ts";
-import { buildApi } from "../../src/api/index.ts";
 import { buildTx, type TxIntent } from "../../src/client/index.ts";
-import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { Chain } from "../../src/node/chain.ts";
-import { SingleValidatorProducer } from "../../src/node/producer.ts";
-import { removeDir, silentLogger, testClock } from "../helpers/testChain.ts";
+import type { Genesis } from "../../src/ledger/index.ts";
+import { makeGenesis, openTestChain, removeDir, type TestChain } from "../helpers/testChain.ts";
 
 /** A one-validator PoS chain (the validator bonded 1,000,000 at genesis; the delegator holds 50,000). */
-function openPosChain(validatorKey: SigningKey, delegator: Uint8Array) {
-  const dir = mkdtempSync(join(tmpdir(), "gm-staking-"));
+function openPosChain(validatorKey: SigningKey, delegator: Uint8Array): TestChain {
   const validator = addressFromPublicKey(validatorKey.alg, validatorKey.publicKey);
   const genesis: Genesis = {
-    chainId: "staking-api",
-    genesisTime: 1_700_000_000_000,
-    validators: [{ name: "v0", address: validator, alg: validatorKey.alg, publicKey: validatorKey.publicKey, power: 1 }],
+    ...makeGenesis(validatorKey, "staking-api"),
     mode: "pos",
     bonds: [{ validator, amount: "1000000" }],
     allocations: [{ address: delegator, amount: "50000" }],
   };
-  const store = new ChainStore(join(dir, "chain.db"));
-  const chain = new Chain(genesis, store);
-  const register = new Registry();
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
-  const producer = new SingleValidatorProducer(
-    { intervalMs: 5, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
-    { chain, mempool, key: validatorKey, clock: testClock, logger: silentLogger, metrics: null },
-  );
-  const api = buildApi({ chain, mempool, producer, register, logger: silentLogger });
-  return {
-    dir, genesis, api, producer,
-    async close() {
-      await api.close();
-      await producer.stop();
-      store.close();
-    },
-  };
+  return openTestChain({ key: validatorKey, genesis });
 }
 
 describe("staking API", () => {
@@ -50,7 +23,7 @@ describe("staking API", () => {
   const delegatorKey = generateSigningKey();
   const validator = addressFromPublicKey(validatorKey.alg, validatorKey.publicKey);
   const delegator = addressFromPublicKey(delegatorKey.alg, delegatorKey.publicKey);
-  let t: ReturnType<typeof openPosChain>;
+  let t: TestChain;
 
   async function send(nonce: number, intent: TxIntent) {
     const built = buildTx(delegatorKey, t.genesis.chainId, nonce, intent);

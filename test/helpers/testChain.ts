@@ -37,10 +37,11 @@ export function makeGenesis(key: SigningKey, chainId = "test-chain"): Genesis {
 let clockMs = 1_700_000_000_000;
 export const testClock = { nowMs: () => (clockMs += 1) };
 
-export function openTestChain(opts: { dir?: string; key?: SigningKey; intervalMs?: number } = {}): TestChain {
+/** `genesis`: a one-validator genesis whose validator is `key` (default: makeGenesis(key)). */
+export function openTestChain(opts: { dir?: string; key?: SigningKey; intervalMs?: number; genesis?: Genesis } = {}): TestChain {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "gm-test-"));
   const validatorKey = opts.key ?? generateSigningKey();
-  const genesis = makeGenesis(validatorKey);
+  const genesis = opts.genesis ?? makeGenesis(validatorKey);
   const dbPath = join(dir, "chain.db");
   const store = new ChainStore(dbPath);
   const chain = new Chain(genesis, store);
