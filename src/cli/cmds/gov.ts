@@ -1,10 +1,10 @@
 /** ghostmesh gov: propose, vote on, show and list governance proposals (decision 0603). */
-import { parseAddress } from "../../crypto/index.ts";
 import { encodeAmount, parseDecimalAmount } from "../../app/index.ts";
 import { EMERGENCY_ACTIONS, GOV_VOTE_OPTIONS, PROPOSAL_TYPES, type GovVoteOption, type ProposalContent, type ProposalType } from "../../ledger/index.ts";
 import { GhostmeshClient } from "../../client/index.ts";
 import { GhostmeshError, errorMessage } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { addressArg } from "../args.ts";
 import { loadSigner } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
@@ -29,11 +29,7 @@ type Flags = {
 type ProposalJson = { id: number; status: string; type: string; title: string; proposer: string; deposit: string; votingEndsEpoch: number; executeEpoch: number | null; reason: string | null };
 
 function address(text: string, flag: string): Uint8Array {
-  try {
-    return parseAddress(text);
-  } catch (err) {
-    throw new UsageError(`--${flag}: ${errorMessage(err)}`);
-  }
+  return addressArg(text, `--${flag}`);
 }
 
 function amount(text: string, flag: string): bigint {

@@ -1,9 +1,8 @@
 import { addressFromPublicKey, formatAddress, generateSigningKey } from "../../crypto/index.ts";
-import { parseDecimalAmount } from "../../app/index.ts";
 import { CHAIN_ID_PATTERN, CHAIN_MODES, type Genesis, type Validator } from "../../ledger/index.ts";
-import { errorMessage } from "../../util/index.ts";
 import { homePaths, initHome } from "../../node/home.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command } from "../command.ts";
+import { positiveAmountArg } from "../args.ts";
 import { readPassphrase } from "../passphrase.ts";
 
 export const initCommand: Command = {
@@ -73,11 +72,6 @@ unless --plain-key is given (for development only: anyone who reads the file has
 
 /** A decimal token amount ≥ 1, as the genesis file writes it. */
 function amountFlag(text: string, flag: string): string {
-  try {
-    if (parseDecimalAmount(text, flag) === 0n) throw new UsageError(`${flag}: must be at least 1`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(errorMessage(err));
-  }
+  positiveAmountArg(text, flag);
   return text;
 }

@@ -1,9 +1,10 @@
 /** ghostmesh roles: show, grant and revoke RBAC roles, and set multi-signature policies (decision 0600). */
-import { addressFromPublicKey, formatAddress, parseAddress, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, formatAddress, type SigningKey } from "../../crypto/index.ts";
 import { POLICY_OPERATIONS, POLICY_SIGNERS_MAX, ROLES, type PolicyOperation, type Role } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
-import { errorMessage, toHex } from "../../util/index.ts";
+import { toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { addressArg } from "../args.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { sendTx } from "./tx.ts";
 
@@ -11,11 +12,7 @@ const SUBCOMMANDS = ["show", "policies", "grant", "revoke", "set-policy"] as con
 
 function address(text: string | undefined, what: string): Uint8Array {
   if (text === undefined) throw new UsageError(`missing ${what}; see ghostmesh roles --help`);
-  try {
-    return parseAddress(text);
-  } catch (err) {
-    throw new UsageError(`${what}: ${errorMessage(err)}`);
-  }
+  return addressArg(text, what);
 }
 
 function role(text: string | undefined): Role {

@@ -1,9 +1,8 @@
 /** ghostmesh stake: bond, delegate, unbond, unjail, and show stake and validators (docs/decisions/0602). */
-import { parseAddress } from "../../crypto/index.ts";
-import { encodeAmount, parseDecimalAmount } from "../../app/index.ts";
+import { encodeAmount } from "../../app/index.ts";
 import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
-import { errorMessage } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { addressArg, positiveAmountArg } from "../args.ts";
 import { loadSigner } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
@@ -12,24 +11,13 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 
 function address(text: string | undefined, what: string): Uint8Array {
   if (text === undefined) throw new UsageError(`missing ${what}; see ghostmesh stake --help`);
-  try {
-    return parseAddress(text);
-  } catch (err) {
-    throw new UsageError(`${what}: ${errorMessage(err)}`);
-  }
+  return addressArg(text, what);
 }
 
 /** A positive decimal token amount, as the wire's minimal big-endian bytes. */
 function amount(text: string | undefined): Uint8Array {
   if (text === undefined) throw new UsageError("missing AMOUNT (a positive decimal integer); see ghostmesh stake --help");
-  let value: bigint;
-  try {
-    value = parseDecimalAmount(text, "AMOUNT");
-  } catch (err) {
-    throw new UsageError(errorMessage(err));
-  }
-  if (value === 0n) throw new UsageError("AMOUNT: must be at least 1");
-  return encodeAmount(value);
+  return encodeAmount(positiveAmountArg(text, "AMOUNT"));
 }
 
 function intentOf(sub: "bond" | "delegate" | "unbond" | "unjail", positionals: readonly string[]): TxIntent {
