@@ -6,6 +6,7 @@ export { accountKey, accountNonceKey, accountStateWrites, createAccountReader, i
 export { genesisStateWrites } from "./genesis.ts";
 export { PARAM_SPECS, PARAM_MODULES, epochOf, paramProblem, paramsKey, readAllParams, readModuleParams, type AllParams, type ParamModule } from "./params.ts";
 export { CANDIDATES_KEY, delegatorIndexKey, readAddressList, readDelegation, readMissed, readUnbonding, readValidatorRecord } from "./stakingState.ts";
+export type { ValidatorSetEntry } from "./stakingState.ts";
 export { readChainMode, readValidatorSet, readVotingPower, readTotalVotingPower, readTotalBonded, TOTAL_BONDED_KEY, VALIDATOR_SET_KEY } from "./stakingState.ts";
 export { AMOUNT_MAX, encodeAmount, decodeAmount, parseDecimalAmount } from "./amount.ts";
 export { balanceKey, readBalance, readTotalSupply, TOTAL_SUPPLY_KEY } from "./balances.ts";

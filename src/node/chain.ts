@@ -12,7 +12,6 @@ import {
   hashBlockHeader,
   hashEvidenceList,
   hashGenesis,
-  hashValidatorSet,
   txRoot,
   type Block,
   type BlockHeader,
@@ -25,6 +24,7 @@ import { blockContext, createAccountReader, genesisStateWrites, stateStoreHistor
 import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
+import { EpochValidatorSets, epochBlocksOf } from "./validatorSets.ts";
 
 
 export type ChainHead = {
@@ -59,7 +59,8 @@ const META_GENESIS = "genesis";
 export class Chain {
   readonly genesis: Genesis;
   readonly genesisHash: Uint8Array;
-  readonly validatorSetHash: Uint8Array;
+  /** The consensus validator set of each epoch (decision 0605), read from committed state. */
+  readonly validatorSets: EpochValidatorSets;
   readonly store: ChainStore;
   /** The state tree: version h is the state after block h (version 0: the genesis state). */
   readonly state: StateStore;
@@ -73,7 +74,6 @@ export class Chain {
   constructor(genesis: Genesis, store: ChainStore) {
     this.genesis = genesis;
     this.genesisHash = hashGenesis(genesis);
-    this.validatorSetHash = hashValidatorSet({ validators: genesis.validators });
     this.store = store;
     const stored = createAccountReader((key) => store.getState(key));
     // Module state reads the state tree's latest version: it holds the genesis state (version 0) too.
@@ -84,6 +84,12 @@ export class Chain {
     const cache = this.accountCache;
     this.accounts = { getAccount: (address) => cache.getAccount(address), readState: (key) => cache.readState(key), stateHistory: stateStoreHistory(this.state) };
     this.bindGenesis();
+    const state = this.state;
+    this.validatorSets = new EpochValidatorSets(genesis, epochBlocksOf((key) => state.get(key, 0) ?? undefined), (height) => {
+      const read = (key: Uint8Array) => state.get(key, height) ?? undefined;
+      const accounts = createAccountReader(read);
+      return { readState: read, getAccount: (address) => accounts.getAccount(address) };
+    });
     this.headState = this.loadHead();
     this.checkStateAtHead();
     this.log = openMerkleLog(store, this.headState.logSize);
@@ -182,7 +188,7 @@ export class Chain {
       logSize: head.logSize,
       txs: proposal.txs,
       prepareState: (writes) => this.state.prepare(height, writes),
-      context: blockContext(this.genesis.validators, proposal),
+      context: blockContext(this.validatorSets.forHeight(head.height).set.validators, proposal),
     });
     const logAppend = this.logAtHead().prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
     const header: BlockHeader = {
@@ -197,7 +203,7 @@ export class Chain {
       stateRoot: execution.stateRoot,
       logSize: logAppend.size,
       logRoot: logAppend.root,
-      validatorSetHash: this.validatorSetHash,
+      validatorSetHash: this.validatorSets.forHeight(height).hash,
       evidenceHash: hashEvidenceList(proposal.evidence),
       justify: proposal.justify,
     };

@@ -6,10 +6,10 @@
  * `emptyIntervalMs` has passed since the head's (epochs count blocks).
  */
 import { EventEmitter } from "node:events";
-import { signAsync, type SigningKey } from "../crypto/index.ts";
+import { addressFromPublicKey, signAsync, type SigningKey } from "../crypto/index.ts";
 import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
 import type { Mempool, PoolTx } from "../mempool/index.ts";
-import { assert } from "../util/index.ts";
+import { assert, bytesEqual } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import type { Clock, Logger } from "./types.ts";
 import type { NodeMetrics } from "./metrics.ts";
@@ -41,6 +41,7 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
   private timer: ReturnType<typeof setTimeout> | null = null;
   private producing: Promise<void> | null = null;
   private upgradeLogged = false;
+  private setChangeLogged = false;
   private stopped = true;
 
   constructor(opts: ProducerOptions, modules: ProducerModules) {
@@ -94,9 +95,30 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
 
   /** Produces blocks until no ready transactions are left (or one empty block when it is due). */
   private async produceReady(): Promise<void> {
-    if (this.upgradeRequired()) return;
+    if (this.blocked()) return;
     if (!this.stopped && this.modules.mempool.readyCount === 0 && this.emptyBlockDue()) await this.produceBlock();
-    while (!this.stopped && this.modules.mempool.readyCount > 0 && !this.upgradeRequired()) await this.produceBlock();
+    while (!this.stopped && this.modules.mempool.readyCount > 0 && !this.blocked()) await this.produceBlock();
+  }
+
+  private blocked(): boolean {
+    return this.upgradeRequired() || this.leftTheSet();
+  }
+
+  /**
+   * The producer is a one-validator committee. When the application moves the next epoch's set
+   * elsewhere (decision 0605), this node alone can no longer certify blocks: stop, say why once.
+   */
+  private leftTheSet(): boolean {
+    const { chain, logger } = this.modules;
+    const height = chain.head.height + 1;
+    const { set } = chain.validatorSets.forHeight(height);
+    const only = set.validators.length === 1 ? set.validators[0] : undefined;
+    if (only !== undefined && bytesEqual(only.publicKey, this.modules.key.publicKey)) return false;
+    if (!this.setChangeLogged) {
+      logger.error({ height, validators: set.validators.length }, "The validator set of this one-validator chain changed; this node alone cannot certify blocks any more. Run the new set's validators as a multi-validator chain.");
+    }
+    this.setChangeLogged = true;
+    return true;
   }
 
   /** Blocks from an upgrade's activation height on belong to the new version (decision 0603): stop producing, say why once. */
@@ -121,7 +143,7 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     const startedMs = clock.nowMs();
     const built = chain.buildBlock({
       txs: reaped,
-      proposer: chain.genesis.validators[0]!.address,
+      proposer: addressFromPublicKey(key.alg, key.publicKey),
       view: chain.head.height + 1,
       timestampMs: clock.nowMs(),
       justify: null,

@@ -3,6 +3,11 @@
  * every block link, certificate, transaction signature, evidence signature, tx root, log entry, log root, state
  * root and stored Merkle tile, and the stored state tree against the replayed one. Stops at
  * the first problem and names it.
+ *
+ * Validator sets (decision 0605): blocks of epoch e are signed by the set of epoch e, which the
+ * replay derives from its own state right after replaying block e·epochBlocks − 1, the last
+ * block of epoch e − 1. Headers must name that set's hash, QCs must be its quorums, proposers
+ * its leaders; each block executes with the set that signed its parent's QC.
  */
 import { DatabaseSync } from "node:sqlite";
 import { verifyAsync } from "../crypto/index.ts";
@@ -18,19 +23,33 @@ import {
   hashEvidenceList,
   hashGenesis,
   hashTx,
-  hashValidatorSet,
   recordsRoot,
   txRoot,
   verifyQuorumCertificate,
   type AuditRecord,
   type BlockHeader,
+  type Evidence,
   type Genesis,
   type SignedTx,
+  type QuorumCertificate,
 } from "../ledger/index.ts";
-import { accountStateWrites, blockContext, genesisStateWrites, isAccountStateKey, entryAction, executeBlock, stateStoreHistory, type Account, type AccountReader, type BlockExecution } from "../app/index.ts";
+import {
+  accountStateWrites,
+  blockContext,
+  createAccountReader,
+  genesisStateWrites,
+  isAccountStateKey,
+  entryAction,
+  executeBlock,
+  stateStoreHistory,
+  type Account,
+  type AccountReader,
+  type BlockExecution,
+} from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
-import { createCommittee, createCommitteeVerifier, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
+import { createCommittee, createCommitteeVerifier, decodeEvidenceRecord, leaderOf, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
+import { EpochValidatorSets, endsEpoch, epochBlocksOf, type EpochValidatorSet, type ValidatorSetReader } from "./validatorSets.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
 export type VerifyProgress = (height: number, heightMax: number) => void;
@@ -57,23 +76,19 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
 export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
   const accounts = new Map<string, Account>();
   const moduleState = new Map<string, Uint8Array>();
-  const reader: { -readonly [K in keyof AccountReader]: AccountReader[K] } = {
-    getAccount: (address: Uint8Array) => accounts.get(toHex(address)),
-    readState: (key: Uint8Array) => replayed.get(key) ?? undefined,
-  };
+  const getAccount = (address: Uint8Array): Account | undefined => accounts.get(toHex(address));
+  const readState = (key: Uint8Array): Uint8Array | undefined => replayed.get(key) ?? undefined;
+  const reader: { -readonly [K in keyof AccountReader]: AccountReader[K] } = { getAccount, readState };
   const tiles = createMemoryTileStore();
   const log = openMerkleLog(tiles, 0);
-  const validatorSetHash = hashValidatorSet({ validators: genesis.validators });
-  const evidenceContext: CertificateContext = {
-    chainId: genesis.chainId,
-    epoch: 0,
-    committee: createCommittee({ validators: genesis.validators }),
-    verifier: createCommitteeVerifier({ validators: genesis.validators }),
-  };
   // The replayed state tree: an in-memory store holding the latest version only.
   const replayed = openStateStore(new DatabaseSync(":memory:"));
   replayed.apply(replayed.prepare(0, genesisStateWrites(genesis)));
   const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase()));
+  /** The last block replayed (0: genesis): `reader` holds the state after it. */
+  let replayedHeight = 0;
+  const epochBlocks = attempt(0, "genesis state", () => epochBlocksOf(readState));
+  const sets = new EpochValidatorSets(genesis, epochBlocks, (height) => (height === replayedHeight ? { readState, getAccount } : provenReaderAt(stored, height)));
   // An emergency rollback reads past states. The replay keeps only its latest version, so
   // history comes from the stored tree, bounded to the replayed block's parent: every version
   // read was checked against its header's stateRoot, and a wrong row would give the rollback
@@ -96,20 +111,22 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     check(header.height === height, height, "block header", `header says height ${header.height}`);
     check(header.chainId === genesis.chainId, height, "block header", `chain id "${header.chainId}" is not the genesis chain id`);
     check(bytesEqual(header.parentHash, parentHash), height, "block header", "parentHash does not link to the previous block");
-    check(bytesEqual(header.validatorSetHash, validatorSetHash), height, "block header", "validatorSetHash is not the genesis validator set");
+    const epochSet = attempt(height, "validator set", () => sets.forHeight(height));
+    checkSetHash(header, height, epochSet, sets);
     check(header.timestamp >= timestamp, height, "block header", "timestamp goes backwards");
     check(row.logSize === header.logSize, height, "block row", "stored log size differs from the header");
     const evidence = attempt(height, "block evidence", () => decodeStoredEvidence(row.evidence, height));
     check(bytesEqual(hashEvidenceList(evidence), header.evidenceHash), height, "block evidence", "does not match the header's evidenceHash");
     // Evidence slashes a validator: each item must be two conflicting messages its key signed.
     evidence.forEach((item, i) => {
-      const rejection = verifyEvidence(item, evidenceContext);
+      const rejection = verifyEvidence(item, evidenceContextOf(item, height, `block evidence ${i}`, sets, genesis.chainId));
       check(rejection === null, height, `block evidence ${i}`, rejection?.message ?? "");
     });
     const qc = attempt(height, "block certificate", () => decodeStoredQc(row.qc, height));
     check(bytesEqual(qc.blockHash, row.hash) && qc.height === height && qc.view === header.view, height, "block certificate", "certifies another block");
-    attempt(height, "block certificate", () => verifyQuorumCertificate(qc, genesis.validators, genesis.chainId));
-    verifyLeaderAndJustify(header, height, parentView, genesis);
+    verifyQuorumOf(qc, epochSet, height, "block certificate", genesis.chainId);
+    const parentSet = attempt(height, "validator set", () => sets.forHeight(height - 1));
+    verifyLeaderAndJustify(header, height, parentView, epochSet, parentSet, genesis.chainId);
 
     const txs = await verifyBlockTxs(store, height, header.logSize, log.size, reader);
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
@@ -119,7 +136,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     // In attempt: a rollback reads the stored tree's history, which a damaged store can fail.
     const execution = attempt(height, "block execution", () =>
       executeBlock(reader, { height, logSize: log.size, txs, prepareState: (writes) => replayed.prepare(height, writes),
-        context: blockContext(genesis.validators, { evidence, justify: header.justify, proposer: header.proposer }),
+        context: blockContext(parentSet.set.validators, { evidence, justify: header.justify, proposer: header.proposer }),
       }),
     );
     const firstRejected = execution.rejected[0];
@@ -139,6 +156,10 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
     // hold it: upserted by stateWrites, removed by a rollback's stateDeletes.
     for (const write of execution.stateWrites) if (!isAccountStateKey(write.key)) moduleState.set(toHex(write.key), write.value);
     for (const key of execution.stateDeletes) moduleState.delete(toHex(key));
+    replayedHeight = height;
+    // The next epoch's set comes from the state after this block: derive it now, while the
+    // replay holds exactly that state (the replay keeps no older versions).
+    if (endsEpoch(height, epochBlocks)) attempt(height, `validator set of epoch ${sets.epochOf(height) + 1}`, () => sets.forEpoch(sets.epochOf(height) + 1));
 
     parentHash = row.hash;
     parentView = header.view;
@@ -154,23 +175,73 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
 
 /**
  * Consensus links of a block: its view follows its parent's, its proposer leads that view
- * (round-robin over the genesis set, as consensus elects leaders), and its justify is a valid
- * QC from the set for exactly the parent. A one-validator chain's producer links blocks
- * without justify; with several validators only the first block may lack it.
+ * (round-robin over the set of the block's epoch, as consensus elects leaders), and its
+ * justify is a valid QC for exactly the parent from the set of the parent's epoch. A
+ * one-validator chain's producer links blocks without justify; with several validators only
+ * the first block may lack it.
  */
-function verifyLeaderAndJustify(header: BlockHeader, height: number, parentView: number, genesis: Genesis): void {
-  const validators = genesis.validators;
+function verifyLeaderAndJustify(header: BlockHeader, height: number, parentView: number, epochSet: EpochValidatorSet, parentSet: EpochValidatorSet, chainId: string): void {
+  const validators = epochSet.set.validators;
   check(header.view > parentView, height, "block header", `view ${header.view} does not follow the parent's view ${parentView}`);
-  const leader = validators[header.view % validators.length];
-  check(leader !== undefined && bytesEqual(header.proposer, leader.address), height, "block header", `proposer is not ${leader?.name}, the leader of view ${header.view}`);
+  const leader = validators[leaderOf({ count: validators.length }, header.view)];
+  check(leader !== undefined && bytesEqual(header.proposer, leader.address), height, "block header", `proposer is not ${leader?.name}, the leader of view ${header.view} in the validator set of epoch ${epochSet.epoch}`);
   const justify = header.justify;
   if (justify === null) {
-    check(validators.length === 1 || height === 1, height, "block justify", "missing: only the first block of a multi-validator chain has no QC of its parent");
+    check(parentSet.set.validators.length === 1 || height === 1, height, "block justify", "missing: only the first block of a multi-validator chain has no QC of its parent");
     return;
   }
   check(bytesEqual(justify.blockHash, header.parentHash), height, "block justify", "QC is not for the parent block");
   check(justify.height === height - 1 && justify.view === parentView, height, "block justify", `QC is for height ${justify.height} view ${justify.view}, not the parent's height ${height - 1} view ${parentView}`);
-  attempt(height, "block justify", () => verifyQuorumCertificate(justify, validators, genesis.chainId));
+  verifyQuorumOf(justify, parentSet, height, "block justify", chainId);
+}
+
+/** The header names the set of its epoch; says so when it names the previous epoch's set instead (a missed set change). */
+function checkSetHash(header: BlockHeader, height: number, epochSet: EpochValidatorSet, sets: EpochValidatorSets): void {
+  if (bytesEqual(header.validatorSetHash, epochSet.hash)) return;
+  const { epoch } = epochSet;
+  const previous = epoch > 0 && bytesEqual(header.validatorSetHash, sets.forEpoch(epoch - 1).hash) ? `: it is the set of epoch ${epoch - 1}, which epoch ${epoch} replaced` : "";
+  check(false, height, "block header", `validatorSetHash ${toHex(header.validatorSetHash)} is not the hash of the validator set of epoch ${epoch} (${toHex(epochSet.hash)})${previous}`);
+}
+
+/** A QC at `height` must be a quorum of the set of that height's epoch (vote messages name no epoch). */
+function verifyQuorumOf(qc: QuorumCertificate, epochSet: EpochValidatorSet, height: number, object: string, chainId: string): void {
+  const { epoch, set } = epochSet;
+  attempt(height, object, () => {
+    try {
+      verifyQuorumCertificate(qc, set.validators, chainId);
+    } catch (err) {
+      throw new VerifyFailure(height, object, `is not a quorum of the validator set of epoch ${epoch} (${set.validators.length} validators) for height ${qc.height}: ${errorMessage(err)}`);
+    }
+  });
+}
+
+/**
+ * Evidence records are signed under the set of the epoch they name: an earlier epoch's or
+ * this block's, never a later one (its set is not known yet).
+ */
+function evidenceContextOf(item: Evidence, height: number, object: string, sets: EpochValidatorSets, chainId: string): CertificateContext {
+  const blockEpoch = sets.epochOf(height);
+  // A record that does not decode fails verifyEvidence whichever context it gets.
+  const epoch = decodeEvidenceRecord(item.first)?.epoch ?? blockEpoch;
+  check(epoch <= blockEpoch, height, object, `is for epoch ${epoch}, after this block's epoch ${blockEpoch}`);
+  const { set } = attempt(height, object, () => sets.forEpoch(epoch));
+  return { chainId, epoch, committee: createCommittee(set), verifier: createCommitteeVerifier(set) };
+}
+
+/**
+ * The state after an earlier block, from the stored tree: every value is read with its proof
+ * and checked against the root the replay already matched to that block's header. Only
+ * needed for a set no longer cached (evidence of an old epoch).
+ */
+function provenReaderAt(stored: StateStore, height: number): ValidatorSetReader {
+  const root = stored.root(height);
+  const readState = (key: Uint8Array): Uint8Array | undefined => {
+    const proven = stored.prove(key, height);
+    check(verifyStateProof(root, key, proven.value, proven.proof), height, `state key ${toHex(key)}`, "does not prove against the stored state root of this height");
+    return proven.value ?? undefined;
+  };
+  const accounts = createAccountReader(readState);
+  return { readState, getAccount: (address) => accounts.getAccount(address) };
 }
 
 type ReplayTx = { signedTx: SignedTx; txHash: Uint8Array };

@@ -63,6 +63,8 @@ class Libp2pHost implements T.P2pHost {
   #redialer: Redialer | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
   #started = false;
+  /** Null in open mode (no allowlist). */
+  #allowlist: AddressAllowlist | null = null;
 
   constructor(opts: P2pHostOptions, modules: P2pHostModules) {
     this.chainId = opts.chainId;
@@ -79,8 +81,18 @@ class Libp2pHost implements T.P2pHost {
     });
   }
 
+  /**
+   * Admits an identity in permissioned mode from now on (a validator that joined a later
+   * epoch's set, decision 0605); no-op in open mode. Never removes: a validator that left the
+   * set still serves blocks and relays gossip.
+   */
+  allowIdentity(address: Uint8Array): void {
+    if (this.#allowlist !== null && !this.#allowlist.has(address)) this.#allowlist.add(address);
+  }
+
   async init(): Promise<void> {
     const allowlist = this.#opts.allowlist === null ? null : new AddressAllowlist(this.#opts.allowlist);
+    this.#allowlist = allowlist;
     const node = await createLibp2pNode(this.#opts, {
       peerPrivateKey: this.#modules.peerPrivateKey,
       signingKey: this.#modules.signingKey,

@@ -81,6 +81,8 @@ export interface P2pHost {
   /** @throws GhostmeshError P2P_PEER_BANNED, P2P_DIAL_FAILED */
   dial(address: Multiaddr | string): Promise<ConnectedPeer>;
   hangUp(peerId: PeerId): Promise<void>;
+  /** Permissioned mode: admit this ML-DSA identity from now on (no-op in open mode). */
+  allowIdentity(address: Uint8Array): void;
   /** @throws GhostmeshError P2P_GOSSIP_MESSAGE_TOO_LARGE, P2P_HOST_NOT_STARTED */
   publish(topic: GossipTopic, data: Uint8Array): Promise<PublishResult>;
   /** Queues a signed transaction for the next tx batch (TxBatcher: up to delayMs / sizeBytesMax / txsMax). */

@@ -38,7 +38,7 @@ function executeSpeculatively(chain: Chain, blocks: SpeculativeBlocks, parentHex
     stateRoot: execution.stateRoot,
     logSize: logAppend.size,
     logRoot: logAppend.root,
-    validatorSetHash: chain.validatorSetHash,
+    validatorSetHash: chain.validatorSets.forEpoch(0).hash,
     evidenceHash: hashEvidenceList([]),
     justify: null,
   };

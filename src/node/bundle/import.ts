@@ -1,7 +1,9 @@
 /**
  * Commits the blocks of a bundle file to a stopped node's store, each verified exactly as
  * block sync verifies it (node/p2p SyncedBlockApplier: follows the head, QC of a quorum of
- * valid genesis signatures for exactly this block, re-executes to the same header).
+ * valid signatures of the block's epoch's validator set for exactly this block, re-executes
+ * to the same header). Batches end at epoch boundaries, as sync ranges do: the set of an
+ * epoch is derived from the state after the last block of the one before (decision 0605).
  *
  * All or nothing: the whole import is one SQLite transaction, so a bad block (or a crash)
  * leaves the store as it was. The store is locked exclusively for the whole import: a
@@ -20,13 +22,14 @@ import { defaultNodeConfig } from "../config.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "../consensus/index.ts";
 import { homePaths, loadGenesis } from "../home.ts";
 import { SYNC_BLOCKS_PER_REQUEST_MAX, SyncedBlockApplier, type SyncedBlock } from "../p2p/index.ts";
+import { endsEpoch } from "../validatorSets.ts";
 import { systemClock, type Logger } from "../types.ts";
 import { readBundle, type BundleHeader } from "./format.ts";
 
 export type ImportBundleOptions = { readonly home: string; readonly file: string; readonly logger?: Logger };
 export type ImportResult = { readonly imported: number; readonly alreadyPresent: number; readonly fromHeight: number; readonly toHeight: number };
 
-/** Blocks verified and applied together: as block sync does per range. */
+/** Blocks verified and applied together (at most; a batch also ends with its epoch): as block sync does per range. */
 const BATCH_BLOCKS = SYNC_BLOCKS_PER_REQUEST_MAX;
 
 /**
@@ -100,7 +103,8 @@ async function importInto(chain: Chain, opts: ImportBundleOptions): Promise<Impo
       continue;
     }
     batch.push(item.block);
-    if (batch.length >= BATCH_BLOCKS) await flush();
+    // The next epoch's blocks can only be checked once this epoch's last block is applied.
+    if (batch.length >= BATCH_BLOCKS || endsEpoch(item.block.block.header.height, chain.validatorSets.epochBlocks)) await flush();
   }
   await flush();
   if (header === undefined) throw new GhostmeshError("NODE_BUNDLE_MALFORMED", "not a valid bundle: no header", {});

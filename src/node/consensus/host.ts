@@ -23,7 +23,7 @@
  */
 import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
-import { sign, signAsync, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, sign, signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
   createCachingVerifier,
   createCommitteeVerifier,
@@ -38,6 +38,7 @@ import {
   type ConsensusEngine,
   type ConsensusMessage,
   type ConsensusMetrics,
+  type ConsensusRoot,
   type ConsensusStats,
   type ConsensusStep,
   type ConsensusTiming,
@@ -45,7 +46,9 @@ import {
   type VoteMessage,
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
-import { GhostmeshError, assert, isGhostmeshError, toHex } from "../../util/index.ts";
+import { assert, isGhostmeshError, toHex } from "../../util/index.ts";
+import type { Block, ValidatorSet } from "../../ledger/index.ts";
+import { indexInSet, setEpochLabel, type EpochValidatorSet } from "../validatorSets.ts";
 import type { Chain } from "../chain.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import type { Logger } from "../types.ts";
@@ -56,7 +59,8 @@ import type { LedgerApplication } from "./ledgerApp.ts";
 import { NetworkTopic, type ConsensusNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
 
 export type ConsensusHostOptions = {
-  readonly selfIndex: number;
+  /** This validator's slot on the network (consensus/network.ts); its index in each epoch's set follows from its address. */
+  readonly slot: number;
   readonly timing: ConsensusTiming;
   /** Defaults to voteDeliveryFor(the genesis committee size). */
   readonly voteDelivery?: VoteDelivery;
@@ -90,7 +94,7 @@ export type ConsensusHostModules = {
 type Input =
   | { readonly kind: "message"; readonly message: ConsensusMessage }
   | { readonly kind: "timer"; readonly view: number }
-  | { readonly kind: "signature"; readonly requestId: number; readonly signature: Uint8Array }
+  | { readonly kind: "signature"; readonly engine: ConsensusEngine | null; readonly requestId: number; readonly signature: Uint8Array }
   | { readonly kind: "work" };
 
 /** Actions that write the store; all others act outside the node (send) or on timers. */
@@ -98,6 +102,8 @@ function isWrite(action: ConsensusAction): boolean {
   return action.kind === "persistSafety" || action.kind === "saveBlock" || action.kind === "commit" || action.kind === "evidence";
 }
 
+/** Messages of a later epoch held until this node's engine reaches it (it commits the switching block a little later than others). */
+const FUTURE_EPOCH_MESSAGES_MAX = 4_096;
 /** Votes held while idle: a few views' worth from every validator; older ones are dropped. */
 const HELD_VOTE_VIEWS_MAX = 4;
 /** Transactions sent again per view timeout (oldest first): one block's worth of small ones. */
@@ -108,11 +114,28 @@ const GOSSIP_ADMISSIONS_IN_FLIGHT_MAX = 32;
 const GOSSIP_TXS_WAITING_MAX = 10_000;
 const EMPTY_BYTES = new Uint8Array(0);
 
-export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error] }> {
+/** The running engine's epoch: its set, this node's place in it, and how set indices map to network slots. */
+type EpochRun = {
+  readonly label: number;
+  readonly set: EpochValidatorSet;
+  /** This validator's index in the set; null: it follows consensus as an observer. */
+  readonly selfIndex: number | null;
+  readonly verifier: CachingVerifier;
+  /** Engine index → network slot, resolved on first use (a joining validator's slot may appear late). */
+  readonly slotByIndex: (number | undefined)[];
+  readonly indexBySlot: Map<number, number | null>;
+};
+
+export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error]; epoch: [{ label: number; selfIndex: number | null }] }> {
   private readonly opts: ConsensusHostOptions;
   private readonly modules: ConsensusHostModules;
-  private readonly verifier: CachingVerifier;
+  /** This validator's ML-DSA address: how it finds itself in each epoch's set. */
+  private readonly address: Uint8Array;
+  private run: EpochRun | null = null;
   private engine: ConsensusEngine | null = null;
+  /** Set by an epochChange action; performed once the step that emitted it is done. */
+  private pendingEpochChange: { epoch: number; validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
+  private futureMessages: ConsensusMessage[] = [];
   private endpoint: NetworkEndpoint | null = null;
   /** The ordered input path: each input is applied after the previous one. */
   private tail: Promise<void> = Promise.resolve();
@@ -134,11 +157,15 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   constructor(opts: ConsensusHostOptions, modules: ConsensusHostModules) {
     super();
-    const validators = modules.chain.genesis.validators;
-    assert(opts.selfIndex >= 0 && opts.selfIndex < validators.length, "ConsensusHost: selfIndex is in the genesis set");
+    assert(Number.isSafeInteger(opts.slot) && opts.slot >= 0, "ConsensusHost: slot is a network slot");
     this.opts = opts;
     this.modules = modules;
-    this.verifier = createCachingVerifier(createCommitteeVerifier({ validators }));
+    this.address = addressFromPublicKey(modules.key.alg, modules.key.publicKey);
+  }
+
+  /** The running epoch's label and this node's index in its set (null: observer). */
+  get epoch(): { readonly label: number; readonly selfIndex: number | null } | null {
+    return this.run === null ? null : { label: this.run.label, selfIndex: this.run.selfIndex };
   }
 
   get isRunning(): boolean {
@@ -149,22 +176,44 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     return this.engine?.stats() ?? null;
   }
 
-  /** Loads the persisted consensus state, joins the network and starts the engine. */
+  /** Loads the persisted consensus state, joins the network and starts the engine of the head's epoch. */
   async start(): Promise<void> {
     assert(this.engine === null, "ConsensusHost.start: called once");
     const { chain, app, store, key, network, logger } = this.modules;
     const root = consensusRootOf(chain);
-    this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(chain.genesis.validators.length);
-    this.commitsNeedFsync = chain.genesis.validators.length === 1;
+    const sets = chain.validatorSets;
+    const epoch = sets.epochOf(root.height + 1);
     const savedBlocks = store.loadBlocks(root.height);
     // Restoring re-validates saved blocks synchronously: verify their signatures ahead, in parallel.
     for (const block of savedBlocks) await verifyBlockTxsAhead(block, { chain, app });
+    this.running = true;
+    this.endpoint = network.attach(this.opts.slot, this.address, (from, frame) => this.onFrame(from, frame));
+    this.startEngine(setEpochLabel(sets, epoch), sets.forEpoch(epoch), root, savedBlocks);
+    const checkMs = this.opts.emptyBlockCheckMs ?? 0;
+    if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
+    logger.info({ slot: this.opts.slot, epoch: this.run?.label, validator: this.run?.selfIndex, height: root.height, savedBlocks: savedBlocks.length }, "Consensus started");
+  }
+
+  /**
+   * Builds and starts the engine of one epoch (decision 0605). This node votes when its key is
+   * in the set and observes otherwise. The safety state carries over: views continue across
+   * epochs (the engine keeps the vote high-water marks and drops the old certificates).
+   */
+  private startEngine(label: number, set: EpochValidatorSet, root: ConsensusRoot, savedBlocks: readonly Block[]): void {
+    const { chain, app, store, key } = this.modules;
+    const selfIndex = indexInSet(set.set, this.address);
+    const validators = set.set.validators;
+    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map() };
+    this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
+    this.commitsNeedFsync = validators.length === 1;
+    app.enterConsensusEpoch({ label, set });
+    const signer = selfIndex === null ? null : this.opts.signing === "inline" ? { sign: (message: Uint8Array) => sign(key, message) } : { external: true as const };
     this.engine = createConsensusEngine(
       {
         chainId: chain.genesis.chainId,
-        epoch: 0,
-        validatorSet: { validators: chain.genesis.validators },
-        selfIndex: this.opts.selfIndex,
+        epoch: label,
+        validatorSet: set.set,
+        selfIndex,
         root,
         safety: store.loadSafety(),
         pendingEvidence: store.loadEvidence(),
@@ -173,14 +222,24 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         voteDelivery: this.voteDelivery,
       },
       // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
-      { app, signer: this.opts.signing === "inline" ? { sign: (message) => sign(key, message) } : { external: true }, verifier: this.verifier, validatorSetProvider: null, blockSource: createStoreBlockSource(chain.store) },
+      { app, signer, verifier: this.run.verifier, validatorSetProvider: app, blockSource: createStoreBlockSource(chain.store) },
     );
-    this.running = true;
-    this.endpoint = network.attach(this.opts.selfIndex, (from, frame) => this.onFrame(from, frame));
+    this.emit("epoch", { label, selfIndex });
     this.applyStep(this.engine.start());
-    const checkMs = this.opts.emptyBlockCheckMs ?? 0;
-    if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
-    logger.info({ validator: this.opts.selfIndex, height: root.height, view: this.engine.view, savedBlocks: savedBlocks.length }, "Consensus started");
+  }
+
+  /** The old engine committed the last block of its set's run: the next set takes over from its root. */
+  private switchEpoch(change: { epoch: number; validatorSet: ValidatorSet; root: ConsensusRoot }): void {
+    const { chain, logger } = this.modules;
+    const epoch = chain.validatorSets.epochOf(change.root.height + 1);
+    const set = chain.validatorSets.remember(epoch, change.validatorSet);
+    logger.info({ epoch, height: change.root.height, validators: set.set.validators.length, validator: indexInSet(set.set, this.address) }, "Validator set changed");
+    this.held = [];
+    // Blocks saved above the root belong to the old set's run and are never committed.
+    this.startEngine(epoch, set, change.root, []);
+    const waiting = this.futureMessages;
+    this.futureMessages = [];
+    for (const message of waiting) if (message.epoch >= epoch) this.enqueue(Promise.resolve({ kind: "message", message }));
   }
 
   /** Leaves the network and stops feeding the engine; inputs in flight are dropped. */
@@ -208,23 +267,55 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   // ---- inputs ------------------------------------------------------------------------------
 
-  private onFrame(from: number, frame: NetworkFrame): void {
+  private onFrame(fromSlot: number, frame: NetworkFrame): void {
     if (frame.topic === NetworkTopic.tx) {
       this.queueGossipedTx(frame.bytes);
       return;
     }
+    const run = this.run;
+    if (run === null) return;
+    // Unsigned messages are attributed to the link: a slot outside the running set has no index (-1: refused as unsigned below).
+    const from = this.indexOfSlot(run, fromSlot) ?? -1;
     const decoded = decodeFrame(from, frame.bytes);
     if ("problem" in decoded) {
-      this.modules.logger.warn({ from, problem: decoded.problem }, "Dropped a malformed consensus message");
+      this.modules.logger.warn({ from: fromSlot, problem: decoded.problem }, "Dropped a malformed consensus message");
+      return;
+    }
+    const { message } = decoded;
+    const unsigned = message.type === "blockRequest" || message.type === "blockResponse" || message.type === "evidence";
+    if (unsigned && from < 0) return;
+    if (message.epoch > run.label) {
+      // A later set already runs elsewhere: keep its signed messages for when this node switches too.
+      if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       return;
     }
     const { chain, app } = this.modules;
-    const prepared = verifyAhead(decoded.message, { chain, app, verifier: this.verifier }).then(
-      (): Input => ({ kind: "message", message: decoded.message }),
+    const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators }).then(
+      (): Input => ({ kind: "message", message }),
       // Verifying ahead only fills caches; the engine still checks everything itself.
-      (): Input => ({ kind: "message", message: decoded.message }),
+      (): Input => ({ kind: "message", message }),
     );
     this.enqueue(prepared);
+  }
+
+  /** The running set's index of the validator on a network slot; null when it is not in the set. */
+  private indexOfSlot(run: EpochRun, slot: number): number | null {
+    const known = run.indexBySlot.get(slot);
+    if (known !== undefined) return known;
+    const address = this.modules.network.addressOf(slot);
+    const index = address === undefined ? null : indexInSet(run.set.set, address);
+    run.indexBySlot.set(slot, index);
+    return index;
+  }
+
+  /** The network slot of the running set's validator `index`; undefined when the network cannot reach it. */
+  private slotOfIndex(run: EpochRun, index: number): number | undefined {
+    const known = run.slotByIndex[index];
+    if (known !== undefined) return known;
+    const validator = run.set.set.validators[index];
+    const slot = validator === undefined ? undefined : this.modules.network.slotOf(validator.address);
+    if (slot !== undefined) run.slotByIndex[index] = slot;
+    return slot;
   }
 
   /**
@@ -278,7 +369,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   /** A failed signature fails the node once the queue reaches it (the key is broken). */
   private enqueueSignature(requestId: number, message: Uint8Array): void {
-    const signed = signAsync(this.modules.key, message).then((signature): Input => ({ kind: "signature", requestId, signature }));
+    const engine = this.engine;
+    const signed = signAsync(this.modules.key, message).then((signature): Input => ({ kind: "signature", engine, requestId, signature }));
     signed.catch(() => {}); // Handled in order by enqueue; this only marks it handled meanwhile.
     this.enqueue(signed);
   }
@@ -301,7 +393,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (input.kind === "timer") {
       this.regossipReadyTxs();
       this.applyStep(engine.onLocalTimer(input.view));
-    } else if (input.kind === "signature") this.applyStep(engine.onSignature(input.requestId, input.signature));
+    } else if (input.kind === "signature") {
+      // A signature the previous epoch's engine asked for has no use in this one.
+      if (input.engine === engine) this.applyStep(engine.onSignature(input.requestId, input.signature));
+    }
     else if (input.kind === "work") {
       this.workQueued = false;
       this.applyStep(engine.onWork());
@@ -331,7 +426,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private applyStep(step: ConsensusStep): void {
     const engine = this.engine as ConsensusEngine;
     observeConsensusStep(this.modules.metrics, step);
-    if (step.rejection !== null) this.modules.logger.debug({ validator: this.opts.selfIndex, code: step.rejection.code, reason: step.rejection.message }, "Consensus input refused");
+    if (step.rejection !== null) this.modules.logger.debug({ slot: this.opts.slot, code: step.rejection.code, reason: step.rejection.message }, "Consensus input refused");
     // All of a step's writes are one transaction, durable before any of its sends or timers
     // (docs/decisions/0200): every write precedes every later action, as the contract asks.
     // A step that only commits skips the fsync: the blocks are final by their QCs and can be
@@ -346,6 +441,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!isWrite(action)) this.performEffect(action);
     }
     observeConsensusStats(this.modules.metrics, engine.stats());
+    const change = this.pendingEpochChange;
+    if (change !== null) {
+      this.pendingEpochChange = null;
+      this.switchEpoch(change);
+      return;
+    }
     this.releaseHeldVotes();
     this.wakeIfWork();
   }
@@ -389,8 +490,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.enqueueSignature(action.requestId, action.message);
         return;
       case "epochChange":
-        // No validator-set provider is wired, so the engine never ends an epoch here.
-        throw new GhostmeshError("NODE_CONSENSUS_EPOCH_CHANGE", `consensus ended epoch ${action.epoch - 1}, which this node does not support yet`, { epoch: action.epoch });
+        // The old engine is halted; the new one starts once this step's other actions are done.
+        this.pendingEpochChange = { epoch: action.epoch, validatorSet: action.validatorSet, root: action.root };
+        return;
       default:
         assert(false, `performEffect: ${action.kind} is a write`);
     }
@@ -403,16 +505,30 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    */
   private send(to: "all" | number, message: ConsensusMessage): void {
     const endpoint = this.endpoint;
-    if (endpoint === null) return;
+    const run = this.run;
+    if (endpoint === null || run === null) return;
     const frame = { topic: NetworkTopic.consensus, bytes: encodeConsensusMessage(message) };
-    if (to !== "all" || message.type !== "proposal") {
-      endpoint.send(to, frame);
+    if (to !== "all") {
+      const slot = this.slotOfIndex(run, to);
+      if (slot !== undefined) endpoint.send(slot, frame);
       return;
     }
-    const count = this.modules.chain.genesis.validators.length;
+    if (message.type !== "proposal") {
+      endpoint.send("all", frame);
+      return;
+    }
+    const count = run.set.set.validators.length;
     const next = leaderOf({ count }, message.block.header.view + 1);
-    if (next !== this.opts.selfIndex) endpoint.send(next, frame);
-    for (let other = 0; other < count; other++) if (other !== next && other !== this.opts.selfIndex) endpoint.send(other, frame);
+    const order = [next, ...Array.from({ length: count }, (_, index) => index).filter((index) => index !== next)];
+    const sent = new Set<number>([this.opts.slot]);
+    for (const index of order) {
+      const slot = this.slotOfIndex(run, index);
+      if (slot === undefined || sent.has(slot)) continue;
+      sent.add(slot);
+      endpoint.send(slot, frame);
+    }
+    // Validators outside the running set follow it from the proposals (and broadcast votes).
+    for (const slot of this.modules.network.slots()) if (!sent.has(slot)) endpoint.send(slot, frame);
   }
 
   private fail(err: Error): void {
@@ -437,7 +553,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    */
   private shouldHold(engine: ConsensusEngine, vote: VoteMessage): boolean {
     if (this.voteDelivery !== "nextLeader") return false;
-    if (vote.view < engine.view || leaderOf(engine.committee, vote.view + 1) !== this.opts.selfIndex) return false;
+    if (vote.view < engine.view || leaderOf(engine.committee, vote.view + 1) !== this.run?.selfIndex) return false;
     return this.modules.app.blocks.get(toHex(vote.blockHash)) !== undefined && this.isIdle(engine);
   }
 

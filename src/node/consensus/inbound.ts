@@ -18,6 +18,8 @@ export type InboundModules = {
   readonly chain: Chain;
   readonly app: LedgerApplication;
   readonly verifier: CachingVerifier;
+  /** The set the message's signatures are checked against: the running engine's. */
+  readonly validators: readonly Validator[];
 };
 
 /** Decodes a frame; null (and why) when it is not a consensus message. */
@@ -35,8 +37,7 @@ export function decodeFrame(from: number, bytes: Uint8Array): { readonly message
 
 /** Verifies every signature the engine and the application will check in `message`. */
 export async function verifyAhead(message: ConsensusMessage, modules: InboundModules): Promise<void> {
-  const { chain, verifier } = modules;
-  const validators = chain.genesis.validators;
+  const { chain, verifier, validators } = modules;
   const checks = signatureChecksOf(message, chain.genesis.chainId, validators.length).map(async (check) => {
     const validator: Validator | undefined = validators[check.validatorIndex];
     if (validator === undefined) return;

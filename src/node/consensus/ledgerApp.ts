@@ -9,13 +9,14 @@
  * honest clocks must agree within that bound. Everything else is a function of the block and
  * its parent.
  */
-import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest } from "../../consensus/index.ts";
-import { BLOCK_ENTRIES_MAX, hashEvidenceList, txRoot, type Block, type BlockHeader } from "../../ledger/index.ts";
+import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest, type ValidatorSetProvider } from "../../consensus/index.ts";
+import { BLOCK_ENTRIES_MAX, hashEvidenceList, hashValidatorSet, txRoot, type Block, type BlockHeader, type QuorumCertificate, type Validator, type ValidatorSet } from "../../ledger/index.ts";
 import { blockContext } from "../../app/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import { upgradeRequiredAt, upgradeRequiredMessage } from "../upgrade.ts";
+import { endsEpoch, validatorSetFromState, type EpochValidatorSet } from "../validatorSets.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import type { Clock, Logger } from "../types.ts";
@@ -48,7 +49,10 @@ export const BLOCK_TIMESTAMP_AHEAD_MS_MAX = 5_000;
 
 type Executed = ExecutedOnParent;
 
-export class LedgerApplication implements ConsensusApplication {
+/** The set the running consensus engine signs with, and its epoch label (decision 0605). */
+export type ConsensusEpoch = { readonly label: number; readonly set: EpochValidatorSet };
+
+export class LedgerApplication implements ConsensusApplication, ValidatorSetProvider {
   readonly blocks: SpeculativeBlocks;
   private upgradeChecked = { height: -1, required: false };
   private upgradeLogged = false;
@@ -56,6 +60,7 @@ export class LedgerApplication implements ConsensusApplication {
   readonly preparer: TxPreparer;
   private readonly opts: LedgerApplicationOptions;
   private readonly modules: LedgerApplicationModules;
+  private consensus: ConsensusEpoch;
 
   constructor(opts: LedgerApplicationOptions, modules: LedgerApplicationModules) {
     assert(opts.entriesMax <= BLOCK_ENTRIES_MAX && opts.txsMax >= 1, "LedgerApplication: block limits within the protocol's");
@@ -64,6 +69,42 @@ export class LedgerApplication implements ConsensusApplication {
     this.blocks = new SpeculativeBlocks(modules.chain);
     this.signatures = new TxSignatureCache((txHashHex) => modules.mempool.verifiedSignature(txHashHex));
     this.preparer = new TxPreparer(modules.chain.genesis.chainId, this.signatures);
+    this.consensus = { label: 0, set: modules.chain.validatorSets.forEpoch(0) };
+  }
+
+  /** The consensus host calls this before it starts an engine: blocks are built and checked for that engine's set. */
+  enterConsensusEpoch(epoch: ConsensusEpoch): void {
+    this.consensus = epoch;
+  }
+
+  get consensusEpoch(): ConsensusEpoch {
+    return this.consensus;
+  }
+
+  /**
+   * Who signed a QC of block `height`: the running set, unless the QC is older than the set's
+   * run (the first block after a switch carries the previous set's QC of its parent).
+   */
+  private signersOf(justify: QuorumCertificate | null): readonly Validator[] {
+    const { chain } = this.modules;
+    if (justify === null || justify.height >= this.consensus.label * chain.validatorSets.epochBlocks) return this.consensus.set.set.validators;
+    return chain.validatorSets.forHeight(justify.height).set.validators;
+  }
+
+  /**
+   * ValidatorSetProvider: committing the last block of an epoch hands consensus the next
+   * epoch's set when it differs from the running one; it comes from the block's post-state,
+   * the same state every node derives `chain.validatorSets` from once the block is committed.
+   */
+  nextValidatorSet(block: Block, blockHash: Uint8Array): ValidatorSet | null {
+    const { chain } = this.modules;
+    if (!endsEpoch(block.header.height, chain.validatorSets.epochBlocks)) return null;
+    const after = this.blocks.stateAfter(toHex(blockHash));
+    assert(after !== undefined, "nextValidatorSet: a committing block was executed here");
+    const accounts = after.accounts;
+    const next = validatorSetFromState(chain.genesis, { readState: (key) => accounts.readState?.(key), getAccount: (address) => accounts.getAccount(address) });
+    if (next === null || bytesEqual(hashValidatorSet(next), this.consensus.set.hash)) return null;
+    return next;
   }
 
   proposeBlock(request: ProposeRequest): Block {
@@ -75,9 +116,9 @@ export class LedgerApplication implements ConsensusApplication {
     const height = parent.height + 1;
     // The engine forgets committed evidence across restarts; the chain does not.
     const evidence = request.evidence.filter((item) => !chain.store.isEvidenceCommitted(evidenceKey(item)));
-    const proposer = chain.genesis.validators[request.proposer];
+    const proposer = this.consensus.set.set.validators[request.proposer];
     assert(proposer !== undefined, "proposeBlock: the proposer is in the set");
-    const context = blockContext(chain.genesis.validators, { evidence, justify: request.justify, proposer: proposer.address });
+    const context = blockContext(this.signersOf(request.justify), { evidence, justify: request.justify, proposer: proposer.address });
     const executed = executeOnParent(chain, parent, height, selected, context);
     if (executed.execution.rejected.length > 0) {
       // They cannot apply on this chain as it stands; keeping them would offer them forever.
@@ -98,7 +139,7 @@ export class LedgerApplication implements ConsensusApplication {
       stateRoot: executed.execution.stateRoot,
       logSize: executed.logAppend.size,
       logRoot: executed.logAppend.root,
-      validatorSetHash: chain.validatorSetHash,
+      validatorSetHash: this.consensus.set.hash,
       evidenceHash: hashEvidenceList(evidence),
       justify: request.justify,
     };
@@ -122,12 +163,12 @@ export class LedgerApplication implements ConsensusApplication {
   /** The header fields that do not need execution. */
   private checkHeader(header: BlockHeader, parent: ParentState): string | null {
     const { chain, clock } = this.modules;
-    const validators = chain.genesis.validators;
+    const validators = this.consensus.set.set.validators;
     if (header.chainId !== chain.genesis.chainId) return `chain id "${header.chainId}" is not "${chain.genesis.chainId}"`;
     if (header.height !== parent.height + 1) return `height ${header.height} does not follow the parent's ${parent.height}`;
     const leader = validators[leaderOf({ count: validators.length }, header.view)];
     if (leader === undefined || !bytesEqual(header.proposer, leader.address)) return `proposer is not the leader of view ${header.view}`;
-    if (!bytesEqual(header.validatorSetHash, chain.validatorSetHash)) return "validatorSetHash is not the genesis validator set";
+    if (!bytesEqual(header.validatorSetHash, this.consensus.set.hash)) return `validatorSetHash is not the hash of the validator set consensus runs with (epoch ${this.consensus.label})`;
     if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;
     const nowMs = clock.nowMs();
     if (header.timestamp > nowMs + this.opts.timestampAheadMsMax) return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
@@ -147,7 +188,7 @@ export class LedgerApplication implements ConsensusApplication {
     for (const tx of txs) entries += tx.entryCount;
     if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
     if (!bytesEqual(header.txRoot, txRoot(txs.map((tx) => tx.txHash)))) return "txRoot does not match the transactions";
-    const context = blockContext(this.modules.chain.genesis.validators, { evidence: block.evidence, justify: header.justify, proposer: header.proposer });
+    const context = blockContext(this.signersOf(header.justify), { evidence: block.evidence, justify: header.justify, proposer: header.proposer });
     const executed = executeOnParent(this.modules.chain, parent, header.height, txs, context);
     const refused = executed.execution.rejected[0];
     if (refused !== undefined) return `transaction ${(txs[refused.index] as PreparedTx).txHashHex} does not apply: ${refused.message}`;

@@ -6,7 +6,7 @@
  * are bytes: senders encode with the wire codec and receivers decode their own copy, so
  * validators never share a mutable object, exactly as over a real network.
  */
-import { assert } from "../../util/index.ts";
+import { assert, toHex } from "../../util/index.ts";
 
 export const NetworkTopic = { consensus: "consensus", tx: "tx" } as const;
 export type NetworkTopic = (typeof NetworkTopic)[keyof typeof NetworkTopic];
@@ -33,7 +33,17 @@ export type NetworkEndpoint = {
  * the frame; frames to a validator that is not attached may be lost.
  */
 export interface ConsensusNetwork {
-  attach(index: number, handler: FrameHandler): NetworkEndpoint;
+  /** `index` is this validator's slot on the network; `address` its ML-DSA address. */
+  attach(index: number, address: Uint8Array, handler: FrameHandler): NetworkEndpoint;
+  /**
+   * The slot of the validator with this address (the consensus host maps the engine's
+   * per-epoch validator indices to slots by address); undefined when the network cannot reach it.
+   */
+  slotOf(address: Uint8Array): number | undefined;
+  /** The address proven for a slot; undefined for a slot no validator holds. */
+  addressOf(slot: number): Uint8Array | undefined;
+  /** Every slot a validator holds, in or out of the running set (observers get proposals too). */
+  slots(): readonly number[];
 }
 
 /** Frames one link holds before it drops (a receiver that stopped reading); far above any burst. */
@@ -48,6 +58,9 @@ export class InMemoryNetwork implements ConsensusNetwork {
   private readonly handlers: (FrameHandler | null)[];
   private readonly links = new Map<number, Link>();
   private readonly observers = new Set<FrameObserver>();
+  /** Addresses by slot, learned on attach and kept after detach (a stopped validator keeps its slot). */
+  private readonly addresses: (Uint8Array | undefined)[] = [];
+  private readonly slotByAddressHex = new Map<string, number>();
   private droppedFramesTotalValue = 0;
 
   constructor(size: number) {
@@ -61,10 +74,15 @@ export class InMemoryNetwork implements ConsensusNetwork {
   }
 
   /** Connects validator `index`; frames sent to it from now on are delivered to `handler`. */
-  attach(index: number, handler: FrameHandler): NetworkEndpoint {
+  attach(index: number, address: Uint8Array, handler: FrameHandler): NetworkEndpoint {
     assert(Number.isSafeInteger(index) && index >= 0 && index < this.size, `attach: validator ${index} is in the network`);
     assert(this.handlers[index] === null, `attach: validator ${index} is not attached twice`);
+    const addressHex = toHex(address);
+    const held = this.slotByAddressHex.get(addressHex);
+    assert(held === undefined || held === index, `attach: address ${addressHex} already holds slot ${held}`);
     this.handlers[index] = handler;
+    this.addresses[index] = address;
+    this.slotByAddressHex.set(addressHex, index);
     let open = true;
     return {
       index,
@@ -82,6 +100,18 @@ export class InMemoryNetwork implements ConsensusNetwork {
         for (const link of this.links.values()) if (link.to === index) this.clearLink(link);
       },
     };
+  }
+
+  slotOf(address: Uint8Array): number | undefined {
+    return this.slotByAddressHex.get(toHex(address));
+  }
+
+  addressOf(slot: number): Uint8Array | undefined {
+    return this.addresses[slot];
+  }
+
+  slots(): readonly number[] {
+    return [...this.slotByAddressHex.values()];
   }
 
   /** Sees every frame as it is sent (tests watch what validators sign). Returns the unsubscribe function. */

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { verifyAsync, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, verifyAsync, type SigningKey } from "../../crypto/index.ts";
 import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, type VoteDelivery } from "../../consensus/index.ts";
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
@@ -37,6 +37,8 @@ export type ValidatorNodeOptions = {
    * Runs once the chain and application exist and before consensus starts (node/p2p serves
    * and runs block sync here): blocks it commits through `app` are the engine's new root.
    */
+  /** This validator's network slot; default: the network's slot for its address, else its genesis index. */
+  readonly slot?: number;
   readonly beforeConsensus?: (parts: { readonly chain: Chain; readonly app: LedgerApplication }) => Promise<void>;
 };
 
@@ -49,6 +51,7 @@ export type ValidatorNodeModules = {
   readonly registry?: Registry;
 };
 
+/** `index`: the validator's network slot (its genesis index for genesis validators). */
 export type RunningValidator = RunningNode & { readonly index: number; readonly host: ConsensusHost };
 
 /** Bytes one block may carry: the largest batch is 8 MiB, so a block holds several. */
@@ -68,7 +71,7 @@ export function validatorIndexOf(genesis: Genesis, key: SigningKey): number {
 
 export async function startValidatorNode(opts: ValidatorNodeOptions, modules: ValidatorNodeModules): Promise<RunningValidator> {
   const { genesis, config } = opts;
-  const index = validatorIndexOf(genesis, modules.key);
+  const index = opts.slot ?? modules.network.slotOf(addressFromPublicKey(modules.key.alg, modules.key.publicKey)) ?? validatorIndexOf(genesis, modules.key);
   const logger = (modules.logger ?? (pino({ level: config.log.level }) as unknown as Logger)).child({ validator: index });
   const clock = modules.clock ?? systemClock;
   const paths = homePaths(opts.home);
@@ -89,7 +92,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
     const runningHost = new ConsensusHost(
-      { selfIndex: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) },
+      { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) },
       { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
     );
     host = runningHost;

@@ -1,13 +1,13 @@
 /**
  * Gossip validators of the validator network, run before gossipsub forwards a message
  * (decision 0501): "reject" penalises the peer that delivered it, so a verdict must be one
- * every honest node reaches on the same bytes. Consensus topics: only genesis validators may
- * deliver; the bytes must decode with the consensus wire decoder to a message of the topic's
+ * every honest node reaches on the same bytes. Consensus topics: only validators (genesis, or
+ * of a set this node has seen) may deliver; the bytes must decode with the consensus wire decoder to a message of the topic's
  * type. Transactions: a well-formed batch of transactions that decode and pass stateless
  * validation. Signatures are checked later, on the threadpool, by the consensus host and the
  * mempool (what the message's content decides is theirs to decide).
  */
-import { decodeConsensusMessage, type ConsensusMessage } from "../../consensus/index.ts";
+import { COMMITTEE_SIZE_MAX, decodeConsensusMessage, type ConsensusMessage } from "../../consensus/index.ts";
 import { decodeSignedTx } from "../../ledger/index.ts";
 import { GossipTopic, GossipVerdict, decodeTxBatch, type GossipValidator, type PeerContext } from "../../p2p/index.ts";
 import { toHex } from "../../util/index.ts";
@@ -39,7 +39,8 @@ export function checkConsensusGossip(topic: GossipTopic, data: Uint8Array, from:
   } catch {
     return { verdict: GossipVerdict.reject };
   }
-  if (gossipTopicOfMessageType(message.type) !== topic || message.sender >= peers.count) return { verdict: GossipVerdict.reject };
+  // The sender is an index into the running epoch's set, which the consensus host checks.
+  if (gossipTopicOfMessageType(message.type) !== topic || message.sender >= COMMITTEE_SIZE_MAX) return { verdict: GossipVerdict.reject };
   return { verdict: GossipVerdict.accept, fromIndex, message };
 }
 

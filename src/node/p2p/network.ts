@@ -5,8 +5,8 @@
  *   block requests/responses sent to "all" go link by link instead (they are unicast only);
  * - send("all", tx frame) → the host's tx batcher, gossiped on the tx topic;
  * - send(index, frame) → the unicast link to that validator (unicast.ts).
- * The handler's `from` is the index of the genesis validator whose ML-DSA identity qstp
- * proved on the connection the frame arrived on; for transactions relayed by a configured
+ * The handler's `from` is the slot (validatorPeers.ts) of the validator whose ML-DSA identity
+ * qstp proved on the connection the frame arrived on; for transactions relayed by a configured
  * non-validator peer it is -1 (transactions carry their own signatures; no one uses `from`).
  */
 import { defaultP2pHostOptions, GossipTopic, p2pError, type DandelionOptions, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
@@ -90,8 +90,20 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     return { gossipPublished: this.gossipPublished, gossipPublishFailed: this.gossipPublishFailed, unicastFramesSent: unicast.framesSent, unicastFramesDropped: unicast.framesDropped };
   }
 
-  attach(index: number, handler: FrameHandler): NetworkEndpoint {
-    assert(index >= 0 && index < this.peers.count, `attach: validator ${index} is in the genesis set`);
+  slotOf(address: Uint8Array): number | undefined {
+    return this.peers.register(address);
+  }
+
+  addressOf(slot: number): Uint8Array | undefined {
+    return this.peers.addressOf(slot);
+  }
+
+  slots(): readonly number[] {
+    return Array.from({ length: this.peers.count }, (_, slot) => slot);
+  }
+
+  attach(index: number, address: Uint8Array, handler: FrameHandler): NetworkEndpoint {
+    assert(this.peers.indexOf(address) === index, `attach: slot ${index} is this validator's`);
     assert(this.handler === null, "attach: one validator per p2p network");
     this.handler = handler;
     let open = true;
@@ -147,7 +159,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
 
   private readonly onConsensusGossip: GossipHandler = (data, from) => {
     const fromIndex = this.peers.indexOf(from.identity.address);
-    // The validator accepted it, so the delivering peer is a genesis validator.
+    // The validator accepted it, so the delivering peer holds a slot.
     if (fromIndex === undefined) return;
     this.handler?.(fromIndex, { topic: NetworkTopic.consensus, bytes: data });
   };
@@ -164,7 +176,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
 
   private onUnicast(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
     const fromIndex = this.peers.indexOf(from.identity.address);
-    if (fromIndex === undefined) return Promise.reject(p2pError("P2P_REQUEST_INVALID", "consensus unicast is for genesis validators only", {}));
+    if (fromIndex === undefined) return Promise.reject(p2pError("P2P_REQUEST_INVALID", "consensus unicast is for validators only", {}));
     const frames = decodeUnicastFrames(request, UNICAST_REQUEST_FRAMES_MAX);
     if (!Array.isArray(frames)) return Promise.reject(p2pError("P2P_REQUEST_INVALID", `malformed consensus unicast: ${"problem" in frames ? frames.problem : ""}`, {}));
     const handler = this.handler;

@@ -147,7 +147,7 @@ export class StemRelay {
 
   private async onStemRequest(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
     const { peers, host } = this.modules;
-    if (peers.indexOf(from.identity.address) === undefined) throw p2pError("P2P_REQUEST_INVALID", "stem relaying is for genesis validators only", {});
+    if (peers.indexOf(from.identity.address) === undefined) throw p2pError("P2P_REQUEST_INVALID", "stem relaying is for validators only", {});
     const admission = this.admission;
     if (admission === null) throw p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is not running consensus yet", {});
     let tx: DandelionTx;

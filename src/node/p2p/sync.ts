@@ -5,25 +5,26 @@
  * validator for its committed head; when that is at least `lagBlocksMin` ahead, it fetches
  * committed blocks with their QCs in ranges and commits each one that checks out: height and
  * parent follow the local head, the QC certifies exactly this block with a quorum of valid
- * genesis signatures, and the block re-executes to the same header (validateBlock). Then
- * consensus starts on the new head and fetches the few blocks committed meanwhile itself.
+ * signatures of its epoch's validator set, and the block re-executes to the same header
+ * (validateBlock). A range never crosses an epoch boundary (decision 0605): the set of the
+ * next epoch is known only once the last block of this one is applied. Then consensus
+ * starts on the new head and fetches the few blocks committed meanwhile itself.
  * Every validator serves the protocol. A running validator asks again every
  * `lagCheckIntervalMs` (`peerHeadHeight`): when it has fallen lagBlocksMin behind, it leaves
  * consensus and syncs by range again (validator.ts, decision 0504).
  */
 import type { PeerId } from "@libp2p/interface";
-import { blockHashOf } from "../../consensus/index.ts";
+import { blockHashOf, faultsTolerated } from "../../consensus/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { PeerAction, RequestProtocol, p2pError, type P2pHost } from "../../p2p/index.ts";
 import { errorMessage, isGhostmeshError } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import type { LedgerApplication } from "../consensus/index.ts";
 import type { Logger } from "../types.ts";
-import { SyncedBlockApplier, type BatchParent, type BlockProblem } from "./syncApply.ts";
+import { SyncedBlockApplier, rangeCountMax, type BatchParent, type BlockProblem } from "./syncApply.ts";
 import { encodeStoredSyncedBlock } from "./syncServe.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 import {
-  SYNC_BLOCKS_PER_REQUEST_MAX,
   SYNC_RESPONSE_BYTES_MAX,
   SYNC_RESPONSE_BYTES_TARGET,
   decodeSyncRequest,
@@ -127,15 +128,19 @@ export class BlockSync {
       }
     });
     const heads = (await Promise.all(asked)).filter((head) => head !== undefined).sort((a, b) => b - a);
-    const faultyMax = Math.floor((this.modules.genesis.validators.length - 1) / 3);
-    return heads[faultyMax];
+    // How many answers may be lies: the faults tolerated by the set validators form now, the
+    // set of the local head's epoch (the newest this node knows; BFT assumes at most f of it
+    // faulty), not the genesis set, which may be long gone.
+    const current = this.served?.validatorSets.forHeight(localHeight).set.validators.length ?? this.modules.genesis.validators.length;
+    return heads[faultsTolerated(current)];
   }
 
   /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns. */
   async catchUp(chain: Chain, app: LedgerApplication): Promise<void> {
     const deadline = Date.now() + this.opts.connectWaitMs;
     while (this.validatorPeerIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CONNECT_POLL_MS));
-    const first = await this.fetchFromAnyPeer(chain.head.height + 1);
+    const epochBlocks = chain.validatorSets.epochBlocks;
+    const first = await this.fetchFromAnyPeer(chain.head.height + 1, epochBlocks);
     if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) return;
     this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight }, "Far behind: syncing blocks by range before consensus");
     const applier = new SyncedBlockApplier(chain, app);
@@ -151,30 +156,40 @@ export class BlockSync {
   /**
    * Applies fetched ranges until a peer has no more, as a pipeline: while range k is applied
    * (event loop, one SQLite transaction), range k+1 is already fetched and its signatures are
-   * being verified on the threadpool, and the request for range k+2 is in flight.
+   * being verified on the threadpool, and the request for range k+2 is in flight. Ranges end
+   * at epoch boundaries; a range that starts an epoch is checked only after the range before
+   * it is applied (its set comes from that range's last block), so the pipeline pauses its
+   * checks once per epoch while its fetches go on.
    */
   private async syncRanges(chain: Chain, applier: SyncedBlockApplier, first: FetchedRange): Promise<void> {
     if (first.blocks.length === 0) return;
+    const epochBlocks = chain.validatorSets.epochBlocks;
     let current: FetchedRange = first;
     let check = applier.precheck(current.blocks, chain.head);
-    let next = this.fetchAfter(current);
+    let next = this.fetchAfter(current, epochBlocks);
     for (;;) {
       const problem = await check;
       if (problem !== null) return this.refuse(current, problem, next);
       const following = await next;
-      if (following !== undefined && following.blocks.length > 0) {
-        check = applier.precheck(following.blocks, lastOf(current));
-        next = this.fetchAfter(following);
+      const hasFollowing = following !== undefined && following.blocks.length > 0;
+      let checkedEarly = false;
+      if (hasFollowing) {
+        next = this.fetchAfter(following, epochBlocks);
+        if (applier.setOf((following.blocks[0] as SyncedBlock).block.header.height) !== null) {
+          check = applier.precheck(following.blocks, lastOf(current));
+          checkedEarly = true;
+        }
       }
       const applyProblem = this.applyCounted(applier, current.blocks);
       if (applyProblem !== null) return this.refuse(current, applyProblem, next);
-      if (following === undefined || following.blocks.length === 0) return;
+      if (!hasFollowing) return;
+      if (!checkedEarly) check = applier.precheck(following.blocks, lastOf(current));
       current = following;
     }
   }
 
-  private fetchAfter(range: FetchedRange): Promise<FetchedRange | undefined> {
-    return range.blocks.length === 0 ? Promise.resolve(undefined) : this.fetchFromAnyPeer(lastOf(range).height + 1, range.peerId);
+  private fetchAfter(range: FetchedRange, epochBlocks: number): Promise<FetchedRange | undefined> {
+    return range.blocks.length === 0 ? Promise.resolve(undefined) : this.fetchFromAnyPeer(lastOf(range).height + 1, epochBlocks, range.peerId);
   }
 
   private async refuse(range: FetchedRange, problem: BlockProblem, pending: Promise<unknown>): Promise<void> {
@@ -194,18 +209,22 @@ export class BlockSync {
     return host.peers().filter((peer) => peers.indexOf(peer.identity.address) !== undefined).map((peer) => peer.peerId);
   }
 
-  /** The range from `fromHeight` from the first validator peer that answers (`preferred` first). */
-  private async fetchFromAnyPeer(fromHeight: number, preferred?: PeerId): Promise<FetchedRange | undefined> {
+  /**
+   * The range from `fromHeight` to at most the last block of its epoch, from the first
+   * validator peer that answers (`preferred` first). Blocks past what was asked are dropped.
+   */
+  private async fetchFromAnyPeer(fromHeight: number, epochBlocks: number, preferred?: PeerId): Promise<FetchedRange | undefined> {
     const peerIds = this.validatorPeerIds();
     if (preferred !== undefined) peerIds.sort((a, b) => Number(b.equals(preferred)) - Number(a.equals(preferred)));
+    const countMax = rangeCountMax(fromHeight, epochBlocks);
     for (const peerId of peerIds) {
       try {
-        const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, encodeSyncRequest({ fromHeight, countMax: SYNC_BLOCKS_PER_REQUEST_MAX }), {
+        const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, encodeSyncRequest({ fromHeight, countMax }), {
           timeoutMs: SYNC_REQUEST_TIMEOUT_MS,
           responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024,
         });
         const response = decodeSyncResponse(bytes);
-        return { peerId, headHeight: response.headHeight, blocks: response.blocks.map(decodeSyncedBlock) };
+        return { peerId, headHeight: response.headHeight, blocks: response.blocks.slice(0, countMax).map(decodeSyncedBlock) };
       } catch (err) {
         if (!isGhostmeshError(err)) throw err;
         this.modules.logger.debug({ peerId: peerId.toString(), code: err.code, err: err.message }, "blocksByRange request failed");

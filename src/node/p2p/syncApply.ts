@@ -2,7 +2,7 @@
  * Verify-and-apply of committed blocks that arrive from outside consensus: block sync by
  * range (sync.ts) and offline bundles (node/bundle) share it, so a block is accepted by
  * exactly the same checks either way: it follows the local head, it is certified by a quorum
- * of the genesis validators, and it re-executes to the same header
+ * of the validator set of its epoch, and it re-executes to the same header
  * (LedgerApplication.validateBlock). Then it is committed.
  *
  * Trust (decision 0504, "Which signatures sync verifies"): a batch is a hash-linked run of
@@ -11,7 +11,10 @@
  * lower block's QC is accepted without its signatures when it is exactly the `justify` QC
  * carried in the (authenticated) header of the block above it, which the quorum that voted
  * for that block checked; any other QC is verified in full. This holds within one validator
- * set, and only the genesis set exists (no set change is wired): every header must name it.
+ * set, so a batch holds blocks of one epoch only (decision 0605): the set of epoch e comes
+ * from the state after block e·epochBlocks − 1, so a batch of epoch e can only be checked once
+ * every block of epoch e − 1 is applied, and callers end each batch at its epoch's last block
+ * (`rangeCountMax`). Every header must name the hash of its epoch's set.
  * Transaction signatures are still all verified: a block's hash does not cover them (txRoot
  * is over hashTx, which leaves the signature out), so a peer could swap them undetected.
  *
@@ -32,14 +35,27 @@ import {
   type CachingVerifier,
   type CertificateContext,
 } from "../../consensus/index.ts";
-import { hashEvidenceList, hashValidatorSet, txRoot, type Block, type QuorumCertificate } from "../../ledger/index.ts";
+import { hashEvidenceList, txRoot, type Block, type QuorumCertificate } from "../../ledger/index.ts";
 import { assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import type { LedgerApplication, TxKey } from "../consensus/index.ts";
-import type { SyncedBlock } from "./syncWire.ts";
+import type { EpochValidatorSet } from "../validatorSets.ts";
+import { SYNC_BLOCKS_PER_REQUEST_MAX, type SyncedBlock } from "./syncWire.ts";
 
 /** Registration hints kept (~2 KB each); past this the map starts over (hints only cost a sync verify when missing). */
 const SYNC_KEY_HINTS_MAX = 16_384;
+/** Certificate contexts (one caching verifier each) kept by epoch: a pipeline checks at most two epochs at once. */
+const SYNC_EPOCH_CONTEXTS_MAX = 4;
+
+/**
+ * How many blocks a batch starting at `fromHeight` may hold: at most `countMax`, and never past
+ * the last block of the epoch of `fromHeight` (the next epoch's set is only known once that
+ * block is applied).
+ */
+export function rangeCountMax(fromHeight: number, epochBlocks: number, countMax: number = SYNC_BLOCKS_PER_REQUEST_MAX): number {
+  assert(fromHeight >= 1 && epochBlocks >= 1 && countMax >= 1, "rangeCountMax: positive heights and counts");
+  return Math.min(countMax, epochBlocks - (fromHeight % epochBlocks));
+}
 
 /** What is wrong with the first block that failed, by height. */
 export type BlockProblem = { readonly height: number; readonly message: string };
@@ -52,8 +68,8 @@ export type BatchParent = { readonly height: number; readonly hash: Uint8Array }
 export class SyncedBlockApplier {
   private readonly chain: Chain;
   private readonly app: LedgerApplication;
-  private readonly verifier: CachingVerifier;
-  private readonly ctx: CertificateContext;
+  /** A certificate context per epoch: verdicts are cached by signer index, which differs between sets. */
+  private readonly contexts = new Map<number, CertificateContext & { readonly verifier: CachingVerifier }>();
   /** Blocks `precheck` passed, with their hashes: `apply` takes no other (their QCs were authenticated there). */
   private readonly prechecked = new WeakMap<SyncedBlock, Uint8Array>();
   /** QC signature checks skipped because a QC is the justify of the authenticated block above (metrics, bench). */
@@ -66,19 +82,36 @@ export class SyncedBlockApplier {
   constructor(chain: Chain, app: LedgerApplication) {
     this.chain = chain;
     this.app = app;
-    const { genesis } = chain;
-    // Only the genesis set exists (no set change is wired, decision 0504): a set change must
-    // give this applier the set of each height before the justify shortcut can hold.
-    assert(bytesEqual(chain.validatorSetHash, hashValidatorSet({ validators: genesis.validators })), "SyncedBlockApplier: the chain's validator set is the genesis set");
-    this.verifier = createCachingVerifier(createCommitteeVerifier({ validators: genesis.validators }));
-    this.ctx = { chainId: genesis.chainId, epoch: 0, committee: createCommittee({ validators: genesis.validators }), verifier: this.verifier };
+  }
+
+  /**
+   * The set that signs blocks at `height`, or null while it cannot be known: the set of epoch
+   * e ≥ 1 is derived from the state after block e·epochBlocks − 1, which must be applied.
+   */
+  setOf(height: number): EpochValidatorSet | null {
+    const sets = this.chain.validatorSets;
+    const epoch = sets.epochOf(height);
+    if (epoch > 0 && this.chain.head.height < epoch * sets.epochBlocks - 1) return null;
+    return sets.forEpoch(epoch);
+  }
+
+  private contextOf({ epoch, set }: EpochValidatorSet): CertificateContext & { readonly verifier: CachingVerifier } {
+    const known = this.contexts.get(epoch);
+    if (known !== undefined) return known;
+    if (this.contexts.size >= SYNC_EPOCH_CONTEXTS_MAX) this.contexts.delete(this.contexts.keys().next().value as number);
+    const verifier = createCachingVerifier(createCommitteeVerifier(set));
+    const ctx = { chainId: this.chain.genesis.chainId, epoch, committee: createCommittee(set), verifier };
+    this.contexts.set(epoch, ctx);
+    return ctx;
   }
 
   /**
    * The checks that need no state, for a whole batch: heights and parent hashes chain from
    * `parent`; chain id, validator set, txRoot, txCount and evidenceHash match each block's
-   * contents; each QC certifies its block; and the batch is certified by a quorum (the top
-   * block's QC verified, each lower QC either the justify of the block above or verified).
+   * contents; each QC certifies its block; and the batch is certified by a quorum of its
+   * epoch's set (the top block's QC verified, each lower QC either the justify of the block
+   * above or verified). Every block's epoch set must be known: the batch must not reach past
+   * the last block of the epoch after the local head's (see `rangeCountMax`).
    * Transaction signatures are verified ahead into the application's cache (apply decides
    * on them, with the parent state's keys). Signatures are verified on the threadpool at once.
    */
@@ -97,19 +130,23 @@ export class SyncedBlockApplier {
       }
       hashes.push(hash);
       const above = blocks[i + 1];
+      // Within one epoch (checkShape refuses a batch past one): the set that certified the block above checked its justify.
       if (above !== undefined && above.block.header.justify !== null && sameQc(above.block.header.justify, synced.qc)) this.qcsAuthenticatedByLink++;
       else {
         toVerify.push(synced);
-        verifications.push(this.primeQc(synced));
+        verifications.push(this.primeQc(synced, this.knownSetOf(synced)));
       }
       verifications.push(...this.verifyTxsAhead(synced.block));
       expected = { height: synced.block.header.height, hash };
     }
     await Promise.all(verifications);
     // Top down: a bad QC names the highest height it leaves uncertified.
-    for (const { block, qc } of toVerify.reverse()) {
-      const rejection = verifyQc(qc, this.ctx);
-      if (rejection !== null) return { height: block.header.height, message: `its QC does not verify: ${rejection.message}` };
+    for (const synced of toVerify.reverse()) {
+      const epochSet = this.knownSetOf(synced);
+      const rejection = verifyQc(synced.qc, this.contextOf(epochSet));
+      if (rejection !== null) {
+        return { height: synced.block.header.height, message: `its QC is not a quorum of the validator set of epoch ${epochSet.epoch} (${epochSet.set.validators.length} validators): ${rejection.message}` };
+      }
       this.qcsVerified++;
     }
     blocks.forEach((synced, i) => this.prechecked.set(synced, hashes[i] as Uint8Array));
@@ -145,6 +182,10 @@ export class SyncedBlockApplier {
     const fail = (message: string): BlockProblem => ({ height: header.height, message });
     if (header.height !== head.height + 1) return fail(`block at height ${header.height} does not follow the local head ${head.height}`);
     if (!bytesEqual(header.parentHash, head.hash)) return fail(`its parent hash is not the local head's (${toHex(head.hash)})`);
+    // The application checks headers against the set it runs with: the block's epoch's here
+    // (the consensus host sets its own before consensus starts).
+    const epochSet = this.knownSetOf(synced);
+    this.app.enterConsensusEpoch({ label: epochSet.epoch, set: epochSet });
     const validation = this.app.validateBlock(block, hash);
     if (!validation.ok) return fail(`it does not re-execute to its header: ${validation.reason}`);
     this.app.commit([{ block, hash, qc }]);
@@ -157,7 +198,13 @@ export class SyncedBlockApplier {
     if (header.height !== expected.height + 1) return fail(`block at height ${header.height}, expected ${expected.height + 1}`);
     if (!bytesEqual(header.parentHash, expected.hash)) return fail("its parent hash is not the hash of the block before it");
     if (header.chainId !== this.chain.genesis.chainId) return fail(`chain id "${header.chainId}" is not "${this.chain.genesis.chainId}"`);
-    if (!bytesEqual(header.validatorSetHash, this.chain.validatorSetHash)) return fail("validatorSetHash is not the genesis validator set (the only set this node knows)");
+    const epochSet = this.setOf(header.height);
+    const { epochBlocks } = this.chain.validatorSets;
+    if (epochSet === null) {
+      const epoch = this.chain.validatorSets.epochOf(header.height);
+      return fail(`its epoch ${epoch} is signed by the set the state after block ${epoch * epochBlocks - 1} names, and this node's head is ${this.chain.head.height}: a range must end at the last block of its epoch`);
+    }
+    if (!bytesEqual(header.validatorSetHash, epochSet.hash)) return fail(`validatorSetHash ${toHex(header.validatorSetHash)} is not the hash of the validator set of epoch ${epochSet.epoch} (${toHex(epochSet.hash)})`);
     if (qc.height !== header.height || qc.view !== header.view || !bytesEqual(qc.blockHash, hash)) return fail("its QC does not certify this block");
     if (header.txCount !== block.txs.length) return fail(`txCount ${header.txCount} but ${block.txs.length} transactions`);
     if (!bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return fail("evidenceHash does not match the evidence carried");
@@ -197,9 +244,17 @@ export class SyncedBlockApplier {
     return checks;
   }
 
-  /** Verifies the QC's signatures on the threadpool and records the verdicts for verifyQc. */
-  private primeQc({ qc }: SyncedBlock): Promise<void> {
-    const validators = this.chain.genesis.validators;
+  /** The set of a block checkShape passed (so its set is known). */
+  private knownSetOf({ block }: SyncedBlock): EpochValidatorSet {
+    const epochSet = this.setOf(block.header.height);
+    assert(epochSet !== null, "SyncedBlockApplier: checkShape passed only blocks whose epoch set is known");
+    return epochSet;
+  }
+
+  /** Verifies the QC's signatures on the threadpool and records the verdicts for verifyQc in its epoch's context. */
+  private primeQc({ qc }: SyncedBlock, epochSet: EpochValidatorSet): Promise<void> {
+    const { validators } = epochSet.set;
+    const { verifier } = this.contextOf(epochSet);
     const signers = bitmapIndices(qc.signers, validators.length);
     if (signers === undefined || !Array.isArray(qc.signatures)) return Promise.resolve();
     const message = voteMessage(this.chain.genesis.chainId, qc.view, qc.height, qc.blockHash);
@@ -207,7 +262,7 @@ export class SyncedBlockApplier {
       const validator = validators[index];
       const signature = qc.signatures[k];
       if (validator === undefined || signature === undefined) return;
-      this.verifier.prime(index, message, signature, await verifyAsync(validator.alg, validator.publicKey, message, signature));
+      verifier.prime(index, message, signature, await verifyAsync(validator.alg, validator.publicKey, message, signature));
     });
     return Promise.all(checks).then(() => undefined);
   }

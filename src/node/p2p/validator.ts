@@ -169,6 +169,13 @@ class ResyncingValidator {
     // Each incarnation registers its own node metrics; the p2p host's stay in the shared registry.
     const registry = Registry.merge([modules.registry]);
     const validator = await startValidatorNode({ home: opts.home, config, genesis: opts.genesis, beforeConsensus, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
+    // Validators of every set this node runs with may connect, whether or not genesis or p2p.allow names them.
+    const allowSet = (label: number): void => {
+      for (const member of validator.chain.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
+    };
+    const epoch = validator.host.epoch;
+    if (epoch !== null) allowSet(epoch.label);
+    validator.host.on("epoch", ({ label }) => allowSet(label));
     // A failed commit stops the validator for good (validatorNode): never start it again to re-sync.
     validator.host.on("error", () => this.stopLagChecks());
     // Stems are verified by mempool admission, so they are served once the validator runs.

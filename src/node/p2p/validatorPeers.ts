@@ -1,6 +1,8 @@
 /**
- * Who is who on the validator network: validator index (genesis order) ↔ ML-DSA address
- * (genesis) ↔ connected libp2p peer (the identity qstp proved in the handshake). The index a
+ * Who is who on the validator network: slot ↔ ML-DSA address ↔ connected libp2p peer (the
+ * identity qstp proved in the handshake). Slots are this node's own numbering: genesis
+ * validators hold 0..n−1 in genesis order, and a validator that joins a later epoch's set
+ * (decision 0605) gets the next free slot when the consensus host first asks for it. The slot a
  * message is attributed to always comes from the authenticated connection, never from the
  * message itself.
  */
@@ -10,21 +12,41 @@ import type { Genesis } from "../../ledger/index.ts";
 import type { P2pHost } from "../../p2p/index.ts";
 import { assert, toHex } from "../../util/index.ts";
 
+/** Slots beyond genesis: far above any validator set a chain elects (consensus caps committees lower). */
+const VALIDATOR_SLOTS_MAX = 4096;
+
 export class ValidatorPeers {
-  readonly count: number;
   private readonly indexByAddressHex = new Map<string, number>();
-  private readonly addressHexByIndex: readonly string[];
+  private readonly addressByIndex: Uint8Array[] = [];
 
   constructor(genesis: Genesis) {
-    this.count = genesis.validators.length;
-    this.addressHexByIndex = genesis.validators.map((validator) => toHex(validator.address));
-    for (const [index, addressHex] of this.addressHexByIndex.entries()) this.indexByAddressHex.set(addressHex, index);
-    assert(this.indexByAddressHex.size === this.count, "ValidatorPeers: genesis validators have distinct addresses");
+    for (const validator of genesis.validators) this.register(validator.address);
+    assert(this.indexByAddressHex.size === genesis.validators.length, "ValidatorPeers: genesis validators have distinct addresses");
   }
 
-  /** The validator index of an ML-DSA address; undefined when it is not a genesis validator. */
+  /** Slots held: genesis validators and every validator registered since. */
+  get count(): number {
+    return this.addressByIndex.length;
+  }
+
+  /** The slot of an ML-DSA address; undefined when it holds none (not a validator this node knows). */
   indexOf(address: Uint8Array): number | undefined {
     return this.indexByAddressHex.get(toHex(address));
+  }
+
+  /** The slot of a validator of some epoch's set, assigned on first sight. */
+  register(address: Uint8Array): number | undefined {
+    const addressHex = toHex(address);
+    const held = this.indexByAddressHex.get(addressHex);
+    if (held !== undefined) return held;
+    if (this.addressByIndex.length >= VALIDATOR_SLOTS_MAX) return undefined;
+    this.addressByIndex.push(address);
+    this.indexByAddressHex.set(addressHex, this.addressByIndex.length - 1);
+    return this.addressByIndex.length - 1;
+  }
+
+  addressOf(index: number): Uint8Array | undefined {
+    return this.addressByIndex[index];
   }
 
   /** Genesis validators' "gm..." addresses: the permissioned allowlist's core. */
@@ -33,14 +55,15 @@ export class ValidatorPeers {
   }
 
   /**
-   * The connected peer that proved validator `index`'s identity; undefined while it is not
+   * The connected peer that proved slot `index`'s identity; undefined while it is not
    * connected. Scans the open connections: a validator set is small, and a cache would have
    * to follow every reconnection (a restarted validator may come back under a new PeerId).
    */
   peerIdOf(host: P2pHost, index: number): PeerId | undefined {
-    assert(index >= 0 && index < this.count, `peerIdOf: validator ${index} is in the genesis set`);
-    const wanted = this.addressHexByIndex[index];
-    for (const peer of host.peers()) if (toHex(peer.identity.address) === wanted) return peer.peerId;
+    const wanted = this.addressByIndex[index];
+    assert(wanted !== undefined, `peerIdOf: slot ${index} is held`);
+    const wantedHex = toHex(wanted);
+    for (const peer of host.peers()) if (toHex(peer.identity.address) === wantedHex) return peer.peerId;
     return undefined;
   }
 }

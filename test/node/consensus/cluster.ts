@@ -11,7 +11,7 @@ import { buildTx, GhostmeshClient, type TxIntent } from "../../../src/client/ind
 import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../../src/crypto/index.ts";
 import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
-import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
+import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 
@@ -36,9 +36,18 @@ export type Cluster = {
   close(): Promise<void>;
 };
 
-export async function startCluster(size: number, opts: { readonly start?: readonly number[] } = {}): Promise<Cluster> {
+export type ClusterOptions = {
+  readonly start?: readonly number[];
+  /** Genesis fields beyond the validators (mode, bonds, params...). */
+  readonly genesisExtras?: DevnetGenesisExtras;
+  /** Empty blocks (config block.emptyIntervalMs); default 0: none. */
+  readonly emptyIntervalMs?: number;
+};
+
+export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "gm-consensus-"));
-  const homes = prepareDevnetHomes(dir, { validators: size, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+  const homes = prepareDevnetHomes(dir, { validators: size, chainId: CHAIN_ID, genesisTimeMs: Date.now(), ...(opts.genesisExtras === undefined ? {} : { genesisExtras: opts.genesisExtras }) });
+  const nodeConfig: NodeConfig = opts.emptyIntervalMs === undefined ? config : { ...config, block: { ...config.block, emptyIntervalMs: opts.emptyIntervalMs } };
   const network = new InMemoryNetwork(size);
   const validators: (RunningValidator | null)[] = Array.from({ length: size }, () => null);
   const cluster: Cluster = {
@@ -49,7 +58,7 @@ export async function startCluster(size: number, opts: { readonly start?: readon
     async start(index) {
       const home = homes.homes[index];
       if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
-      const validator = await startValidatorNode({ home: home.home, config, genesis: homes.genesis, timing: TEST_TIMING }, { key: home.key, network, logger: silent });
+      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING }, { key: home.key, network, logger: silent });
       validators[index] = validator;
       return validator;
     },

@@ -1,0 +1,89 @@
+/**
+ * The validator set follows the application (decision 0605): on a PoS chain two of four
+ * validators unbond all their stake; at the end of the epoch consensus switches to the other
+ * two, which then commit alone — something the genesis set of four could never do with two
+ * validators down — and a restarted validator resumes in the new set.
+ */
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { encodeAmount } from "../../../src/app/index.ts";
+import { addressFromPublicKey, formatAddress } from "../../../src/crypto/index.ts";
+import { decodeStoredHeader, decodeStoredQc, hashValidatorSet, verifyQuorumCertificate, type Validator } from "../../../src/ledger/index.ts";
+import { bytesEqual } from "../../../src/util/index.ts";
+import { newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+
+const EPOCH_BLOCKS = 4;
+const BOND = 1000n;
+
+const posGenesis = (validators: readonly Validator[]) => ({
+  mode: "pos" as const,
+  bonds: validators.map((v) => ({ validator: v.address, amount: String(BOND) })),
+  allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
+  params: { chain: { epochBlocks: EPOCH_BLOCKS } },
+});
+
+function accountOf(cluster: Cluster, index: number): Account {
+  const key = cluster.homes.homes[index]!.key;
+  return { key, address: formatAddress(addressFromPublicKey(key.alg, key.publicKey)), nonce: 0 };
+}
+
+async function commit(cluster: Cluster, via: number, tx: { bytes: Uint8Array }): Promise<number> {
+  const response = await cluster.client(via).submitTx(tx.bytes, { wait: true, timeoutMs: 30_000 });
+  assert.equal(response.status, "committed", JSON.stringify(response));
+  return (response as { height: number }).height;
+}
+
+describe("consensus follows the application's validator set", () => {
+  it("switches to the set left after two validators unbond, which then commits alone and survives a restart", async () => {
+    const cluster = await startCluster(4, { genesisExtras: posGenesis, emptyIntervalMs: 100 });
+    try {
+      const genesisSet = cluster.homes.genesis.validators;
+      for (const index of [2, 3]) {
+        const account = accountOf(cluster, index);
+        await commit(cluster, 0, signNext(account, { type: "account.register" }));
+        const validator = addressFromPublicKey(account.key.alg, account.key.publicKey);
+        await commit(cluster, 0, signNext(account, { type: "staking.unbond", body: { validator, amount: encodeAmount(BOND) } }));
+      }
+      // The end of the epoch chooses the next set; every node's engine switches when it commits that block.
+      // (Each unbond may land in its own epoch: then there are two switches, 4 → 3 → 2 validators.)
+      const selfIndices = () => cluster.validators.map((v) => v?.host.epoch?.selfIndex);
+      await waitFor("every validator to switch to the two-member set", () => (selfIndices().join() === [0, 1, null, null].join() ? true : undefined), 30_000);
+      const switched = cluster.validators.map((v) => v!.host.epoch!);
+      const label = switched[0]!.label;
+      assert.ok(label > 0 && switched.every((e) => e.label === label), `all switched to the same epoch: ${JSON.stringify(switched)} heights ${cluster.validators.map((v) => v!.chain.head.height)}`);
+      const chain0 = cluster.validators[0]!.chain;
+      const newSet = chain0.validatorSets.forEpoch(label);
+      assert.deepEqual(newSet.set.validators.map((v) => formatAddress(v.address)), genesisSet.slice(0, 2).map((v) => formatAddress(v.address)));
+
+      // Two of the four genesis validators can never make a quorum of the genesis set.
+      await cluster.stop(3);
+      await cluster.stop(2);
+      const user = newAccount();
+      const height = await commit(cluster, 0, signNext(user, { type: "account.register" }));
+      assert.ok(height >= label * EPOCH_BLOCKS, "committed in the new set's epoch");
+      const row = chain0.store.getBlock(height)!;
+      const header = decodeStoredHeader(row.header, height);
+      assert.ok(bytesEqual(header.validatorSetHash, hashValidatorSet(newSet.set)), "the header names the new set");
+      assert.ok(!bytesEqual(header.validatorSetHash, hashValidatorSet({ validators: genesisSet })));
+      const qc = decodeStoredQc(row.qc, height);
+      verifyQuorumCertificate(qc, newSet.set.validators, cluster.homes.genesis.chainId);
+      assert.throws(() => verifyQuorumCertificate(qc, genesisSet, cluster.homes.genesis.chainId), /quorum|signer/i, "two signatures are no quorum of the genesis four");
+      // The block before the switch was certified by the previous set, which still had more members.
+      const boundary = label * EPOCH_BLOCKS - 1;
+      const previousSet = chain0.validatorSets.forHeight(boundary).set;
+      assert.ok(previousSet.validators.length > 2);
+      verifyQuorumCertificate(decodeStoredQc(chain0.store.getBlock(boundary)!.qc, boundary), previousSet.validators, cluster.homes.genesis.chainId);
+
+      // A restarted member derives the running set from its store and rejoins it.
+      await cluster.stop(1);
+      await cluster.start(1);
+      assert.deepEqual(cluster.validators[1]!.host.epoch, { label, selfIndex: 1 });
+      await waitFor("the restarted validator to catch up", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 20_000);
+      const after = await commit(cluster, 1, signNext(user, { type: "audit.append", record: { action: "after-restart", data: {} } }));
+      await waitFor("validator 0 to reach the same height", () => (chain0.head.height >= after ? true : undefined), 20_000);
+      assert.ok(bytesEqual(chain0.store.getBlock(after)!.hash, cluster.validators[1]!.chain.store.getBlock(after)!.hash));
+    } finally {
+      await cluster.close();
+    }
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * Block sync across a validator-set change (decision 0605): a fresh validator syncs, over real
+ * libp2p, a PoS chain whose set drops a validator at the end of epoch 0, with ranges clipped
+ * at epoch boundaries; the applier refuses a range that crosses a boundary, and a block after
+ * the boundary whose QC is signed by the old set.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, before, describe, it } from "node:test";
+import { pino } from "pino";
+import { verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
+import { ChainStore, decodeStoredQc, type Genesis } from "../../src/ledger/index.ts";
+import { Mempool, defaultMempoolOptions } from "../../src/mempool/index.ts";
+import { createP2pHost, loadOrCreateNodeKey, type P2pHost } from "../../src/p2p/index.ts";
+import { Chain } from "../../src/node/chain.ts";
+import { defaultNodeConfig } from "../../src/node/config.ts";
+import { homePaths } from "../../src/node/home.ts";
+import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication, createProcessRegistry, loadCommittedBlock, type DevnetHomes } from "../../src/node/consensus/index.ts";
+import { BlockSync, SyncedBlockApplier, ValidatorPeers, defaultBlockSyncOptions, type SyncedBlock } from "../../src/node/p2p/index.ts";
+import { rangeCountMax } from "../../src/node/p2p/syncApply.ts";
+import { systemClock, type Logger } from "../../src/node/types.ts";
+import { toHex } from "../../src/util/index.ts";
+import { EPOCH_BLOCKS, buildEpochChain, prepareEpochHomes } from "../fixtures/epochChain.ts";
+
+const silent = pino({ level: "silent" }) as unknown as Logger;
+const BLOCKS = 10;
+
+type Opened = { readonly chain: Chain; readonly app: LedgerApplication; close(): void };
+
+function openChain(home: string, genesis: Genesis): Opened {
+  const store = new ChainStore(homePaths(home).chainDb);
+  const chain = new Chain(genesis, store);
+  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: null });
+  const app = new LedgerApplication(
+    { txsMax: defaultNodeConfig.block.txsMax, entriesMax: defaultNodeConfig.block.entriesMax, bytesMax: 64 * 1024 * 1024, timestampAheadMsMax: BLOCK_TIMESTAMP_AHEAD_MS_MAX },
+    { chain, mempool, clock: systemClock, logger: silent, metrics: null },
+  );
+  return { chain, app, close: () => store.close() };
+}
+
+type Node = Opened & { readonly host: P2pHost; stop(): Promise<void> };
+
+async function openNode(home: string, key: SigningKey, genesis: Genesis, bootstrap: readonly string[]): Promise<Node> {
+  const paths = homePaths(home);
+  const p2pDb = new DatabaseSync(paths.p2pDb);
+  const host = await createP2pHost(
+    { chainId: genesis.chainId, listenAddresses: ["/ip4/127.0.0.1/tcp/0"], bootstrapAddresses: [...bootstrap], allowlist: new ValidatorPeers(genesis).addresses(genesis) },
+    { peerPrivateKey: await loadOrCreateNodeKey(paths.p2pKey), signingKey: key, logger: silent, registry: createProcessRegistry(), db: p2pDb },
+  );
+  await host.start();
+  const opened = openChain(home, genesis);
+  return { ...opened, host, stop: async () => (await host.stop(), opened.close(), p2pDb.close()) };
+}
+
+/** Blocks from..to of a home's store, as sync carries them. */
+function syncedBlocks(home: string, from: number, to: number): SyncedBlock[] {
+  const store = new ChainStore(homePaths(home).chainDb);
+  try {
+    return Array.from({ length: to - from + 1 }, (_, i) => {
+      const row = store.getBlock(from + i)!;
+      return { block: loadCommittedBlock(store, row), qc: decodeStoredQc(row.qc, row.height) };
+    });
+  } finally {
+    store.close();
+  }
+}
+
+const hashes = (chain: Chain, upTo: number) => Array.from({ length: upTo }, (_, i) => toHex(chain.store.getBlock(i + 1)!.hash));
+
+describe("block sync across validator-set epochs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-sync-epochs-"));
+  let homes: DevnetHomes;
+  /** The same genesis, with a chain whose block 4 (first of epoch 1) stores a QC of the epoch-0 set. */
+  let tamperedHomes: DevnetHomes;
+
+  before(async () => {
+    homes = prepareEpochHomes(join(dir, "clean"), "sync-epochs");
+    await buildEpochChain({ home: homes.homes[0]!.home, genesis: homes.genesis, keys: homes.homes.map((h) => h.key), blocks: BLOCKS });
+    tamperedHomes = prepareEpochHomes(join(dir, "tampered"), "sync-epochs");
+    await buildEpochChain({ home: tamperedHomes.homes[0]!.home, genesis: tamperedHomes.genesis, keys: tamperedHomes.homes.map((h) => h.key), blocks: BLOCKS, tamper: { height: EPOCH_BLOCKS, kind: "qc-previous-set" } });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("ranges end at the last block of their epoch", () => {
+    assert.equal(rangeCountMax(1, 4), 3);
+    assert.equal(rangeCountMax(4, 4), 4);
+    assert.equal(rangeCountMax(6, 4), 2);
+    assert.equal(rangeCountMax(1, 1_000, 256), 256);
+    assert.equal(rangeCountMax(900, 1_000, 256), 100);
+  });
+
+  it("a fresh validator syncs the whole chain over libp2p, across the set change, and holds the server's blocks", async () => {
+    const server = await openNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
+    const client = await openNode(homes.homes[1]!.home, homes.homes[1]!.key, homes.genesis, server.host.multiaddrs().map(String));
+    try {
+      const options = { ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 };
+      await new BlockSync(options, { host: server.host, peers: new ValidatorPeers(homes.genesis), genesis: homes.genesis, logger: silent }).serve(server.chain);
+      const sync = new BlockSync(options, { host: client.host, peers: new ValidatorPeers(homes.genesis), genesis: homes.genesis, logger: silent });
+      await sync.catchUp(client.chain, client.app);
+      assert.equal(sync.blocksSynced, BLOCKS);
+      assert.equal(client.chain.head.height, BLOCKS);
+      assert.deepEqual(hashes(client.chain, BLOCKS), hashes(server.chain, BLOCKS));
+      // Ranges 1..3, 4..7, 8..10: each top QC verified, each lower one the justify of the block above.
+      assert.equal(sync.qcsVerified, 3);
+      assert.equal(sync.qcsAuthenticatedByLink, BLOCKS - 3);
+      assert.equal(client.chain.validatorSets.forHeight(BLOCKS).set.validators.length, 3, "the synced chain derives the 3-member set");
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  });
+
+  it("a range that crosses an epoch boundary is refused at the first block of the next epoch", async () => {
+    const fresh = openChain(homes.homes[2]!.home, homes.genesis);
+    try {
+      const applier = new SyncedBlockApplier(fresh.chain, fresh.app);
+      const problem = await applier.precheck(syncedBlocks(homes.homes[0]!.home, 1, EPOCH_BLOCKS + 1), fresh.chain.head);
+      assert.equal(problem?.height, EPOCH_BLOCKS);
+      assert.match(problem?.message ?? "", /a range must end at the last block of its epoch/);
+      assert.equal(fresh.chain.head.height, 0, "nothing applied");
+    } finally {
+      fresh.close();
+    }
+  });
+
+  it("a block after the boundary whose QC is signed by the old set is refused, naming the epoch", async () => {
+    const fresh = openChain(tamperedHomes.homes[1]!.home, tamperedHomes.genesis);
+    try {
+      const applier = new SyncedBlockApplier(fresh.chain, fresh.app);
+      const source = tamperedHomes.homes[0]!.home;
+      const epoch0 = syncedBlocks(source, 1, EPOCH_BLOCKS - 1);
+      assert.equal(await applier.precheck(epoch0, fresh.chain.head), null);
+      assert.deepEqual(applier.apply(epoch0), { applied: EPOCH_BLOCKS - 1, problem: null });
+      const problem = await applier.precheck(syncedBlocks(source, EPOCH_BLOCKS, 2 * EPOCH_BLOCKS - 1), fresh.chain.head);
+      assert.equal(problem?.height, EPOCH_BLOCKS);
+      assert.match(problem?.message ?? "", /its QC is not a quorum of the validator set of epoch 1 \(3 validators\)/);
+      assert.equal(fresh.chain.head.height, EPOCH_BLOCKS - 1);
+    } finally {
+      fresh.close();
+    }
+  });
+});
