@@ -17,6 +17,7 @@ import { environmentRoutes } from "./routes/environments.ts";
 import { paramsRoutes } from "./routes/params.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 import { txRoutes } from "./routes/txs.ts";
+import { validatorSetRoutes } from "./routes/validatorSets.ts";
 import type { ApiModules, Route } from "./types.ts";
 
 export type ApiOptions = { readonly host: string; readonly port: number };
@@ -58,7 +59,7 @@ export function buildApi(modules: ApiModules) {
     reply.code(404).send(errorBody("API_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}; see /v1/openapi.json`));
   });
 
-  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules), ...rolesRoutes(modules), ...stakingRoutes(modules), ...environmentRoutes(modules), ...paramsRoutes(modules), ...governanceRoutes(modules)];
+  const routes: Route[] = [...chainRoutes(modules), ...txRoutes(modules), ...logRoutes(modules), ...stateRoutes(modules), ...rolesRoutes(modules), ...stakingRoutes(modules), ...environmentRoutes(modules), ...paramsRoutes(modules), ...governanceRoutes(modules), ...validatorSetRoutes(modules)];
   app.register(async (scope) => {
     for (const route of routes) {
       scope.route({

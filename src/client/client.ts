@@ -24,9 +24,14 @@ export type StatusResponse = {
   logRoot: string;
   stateRoot: string;
   genesisHash: string;
-  validators: { name: string; address: string; alg: string; publicKey: string; power: number }[];
+  /** The genesis set (epoch 0); later epochs' sets: validatorSets(). */
+  validators: ValidatorJson[];
+  epochBlocks: number;
+  /** The epoch of the head. */
+  epoch: number;
   mempool: { txs: number; ready: number };
 };
+export type ValidatorJson = { name: string; address: string; alg: string; publicKey: string; power: number };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };
 export type TxResponse = { hash: string; status: "pending" | "committed" | "refused"; height?: number; code?: string; message?: string; type?: string; from?: string; nonce?: number; firstLeaf?: number; leafCount?: number };
 export type CheckpointResponse = {
@@ -43,6 +48,8 @@ export type CheckpointResponse = {
 };
 export type QcJson = { view: number; height: number; blockHash: string; signers: string; signatures: string[] };
 export type BlockResponse = { height: number; hash: string; header: Record<string, unknown>; headerBytes: string; certificate: QcJson; txHashes: string[] };
+/** A block header with the QC certifying it: what verifyBlockResponse checks. */
+export type CertifiedBlockJson = Pick<BlockResponse, "height" | "hash" | "header" | "headerBytes" | "certificate">;
 /** A state key's value at a height; `proof` in the JSON form of merkle's StateProof (StateProofJson). */
 export type StateProofResponse = {
   height: number;
@@ -51,6 +58,22 @@ export type StateProofResponse = {
   value: string | null;
   proof: { leaf: { keyHash: string; valueHash: string } | null; depth: number; bitmap: string; siblings: string[] };
 };
+/**
+ * The validator set of an epoch (members in QC bitmap order). `derivedFrom` (null for epoch 0,
+ * the genesis set): the certified block e·epochBlocks − 1 and the state proofs, against its
+ * stateRoot, of the validator set record and each member's account records.
+ */
+export type EpochValidatorSetJson = {
+  epoch: number;
+  firstHeight: number;
+  lastHeight: number;
+  hash: string;
+  powerTotal: number;
+  validators: ValidatorJson[];
+  derivedFrom: { height: number; block: CertifiedBlockJson; proofs: StateProofResponse[] } | null;
+};
+export type ValidatorSetsResponse = { epochBlocks: number; latestEpoch: number; sets: EpochValidatorSetJson[]; nextEpoch: number | null };
+export type ValidatorSetResponse = { epochBlocks: number; latestEpoch: number } & EpochValidatorSetJson;
 export type InclusionProofResponse = { leafIndex: number; treeSize: number; rootHash: string; entry: string; auditPath: string[] };
 export type ConsistencyProofResponse = { fromSize: number; toSize: number; fromRoot: string; toRoot: string; proof: string[] };
 /** `balance`: the committed token balance as a decimal string. */
@@ -139,6 +162,20 @@ export class GhostmeshClient {
     const params = new URLSearchParams({ key });
     if (opts.height !== undefined) params.set("height", String(opts.height));
     return this.request("GET", `/v1/state/proof?${params.toString()}`);
+  }
+
+  /** The node's genesis file as JSON (node/home.ts genesisFromJson parses it); trusting it is trust on first use. */
+  genesis(): Promise<Record<string, unknown>> {
+    return this.request("GET", "/v1/genesis");
+  }
+
+  /** Sets of epochs fromEpoch..toEpoch with their derivations; the node answers at most 16 at a time (see nextEpoch). */
+  validatorSets(fromEpoch: number, toEpoch?: number): Promise<ValidatorSetsResponse> {
+    return this.request("GET", `/v1/validator-sets?fromEpoch=${fromEpoch}${toEpoch === undefined ? "" : `&toEpoch=${toEpoch}`}`);
+  }
+
+  validatorSet(epoch: number): Promise<ValidatorSetResponse> {
+    return this.request("GET", `/v1/validator-sets/${epoch}`);
   }
 
   account(address: string): Promise<AccountResponse> {

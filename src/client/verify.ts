@@ -8,7 +8,7 @@ import { leafHash, stateProofFromJson, verifyConsistency, verifyInclusion, verif
 import { blockHeaderSchema, hashBlockHeader, verifyQuorumCertificate, type BlockHeader, type Validator } from "../ledger/index.ts";
 import { GhostmeshError, bytesEqual, fromHexOrUndefined, toHex } from "../util/index.ts";
 import { parseAddress, parseSignatureAlgorithmName } from "../crypto/index.ts";
-import type { BlockResponse, CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse, QcJson, StateProofResponse, StatusResponse } from "./client.ts";
+import type { CertifiedBlockJson, CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse, QcJson, StateProofResponse, StatusResponse } from "./client.ts";
 
 /** The validator set as a node reports it (trust on first use, when no genesis file is at hand). */
 export function genesisFromStatus(status: StatusResponse): { chainId: string; validators: Validator[] } {
@@ -34,6 +34,7 @@ export function verifyCheckpoint(checkpoint: CheckpointResponse, validators: rea
   const blockHash = hashBlockHeader(header);
   if (toHex(blockHash) !== checkpoint.blockHash) fail("checkpoint header does not hash to blockHash");
   if (header.chainId !== chainId) fail(`checkpoint is for chain ${header.chainId}, not ${chainId}`);
+  if (header.height !== checkpoint.height) fail(`checkpoint header is for height ${header.height}, not ${checkpoint.height}`);
   if (header.logSize !== checkpoint.treeSize || toHex(header.logRoot) !== checkpoint.rootHash) fail("checkpoint treeSize/rootHash differ from the signed header");
   verifyCertificateOf(header, checkpoint.blockHash, checkpoint.certificate, validators, chainId);
 }
@@ -53,7 +54,7 @@ function verifyCertificateOf(header: BlockHeader, blockHash: string, qc: QcJson,
  * `chainId`, and its certificate is a quorum of `validators` over it. Returns the header,
  * decoded from the signed bytes (never from the JSON view beside them).
  */
-export function verifyBlockResponse(block: BlockResponse, validators: readonly Validator[], chainId: string): BlockHeader {
+export function verifyBlockResponse(block: CertifiedBlockJson, validators: readonly Validator[], chainId: string): BlockHeader {
   const header = decodeWith(blockHeaderSchema, hex(block.headerBytes, "block.headerBytes"), "block.headerBytes");
   if (toHex(hashBlockHeader(header)) !== block.hash) fail("block header does not hash to the block hash");
   if (header.chainId !== chainId) fail(`block is for chain ${header.chainId}, not ${chainId}`);

@@ -3,6 +3,7 @@ import { formatAddress, signatureAlgorithmName } from "../../crypto/index.ts";
 import { decodeStoredHeader, decodeStoredQc, signerIndices } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
 import { readBalance } from "../../app/index.ts";
+import { genesisToJson } from "../../node/home.ts";
 import { notFound } from "../errors.ts";
 import { headerJson, qcJson, validatorJson } from "../json.ts";
 import { parseSender, parseUint } from "../params.ts";
@@ -24,9 +25,20 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
         logRoot: toHex(head.logRoot),
         stateRoot: toHex(head.stateRoot),
         genesisHash: toHex(chain.genesisHash),
+        // The genesis set (epoch 0): what a client without a genesis file trusts on first use.
         validators: chain.genesis.validators.map(validatorJson),
+        epochBlocks: chain.validatorSets.epochBlocks,
+        epoch: chain.validatorSets.epochOf(head.height),
         mempool: { txs: mempool.size, ready: mempool.readyCount },
       };
+    },
+  },
+  {
+    method: "GET",
+    url: "/v1/genesis",
+    summary: "This node's genesis file (as genesis.json holds it): light clients without a trusted copy derive every epoch's validator set from it",
+    async handler() {
+      return JSON.parse(genesisToJson(chain.genesis)) as unknown;
     },
   },
   {
@@ -79,7 +91,8 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
       if (!row) throw notFound(`no block at height ${height}`);
       const header = decodeStoredHeader(row.header, height);
       const qc = decodeStoredQc(row.qc, height);
-      const validators = chain.genesis.validators;
+      // The QC certifying block h is signed by the set of h's epoch (decision 0605).
+      const validators = chain.validatorSets.forHeight(height).set.validators;
       const signatures = signerIndices(qc.signers, validators.length).map((index, position) => {
         const validator = validators[index]!;
         return { validator: formatAddress(validator.address), alg: signatureAlgorithmName(validator.alg), signature: toHex(qc.signatures[position]!) };

@@ -2,17 +2,16 @@
  * ghostmesh env: Blue environments (create, update, checkpoint, merge), promotion to Green, and
  * the queries; `green --prove` checks the promotion against a QC-signed checkpoint (decision 0604).
  */
-import { readFileSync } from "node:fs";
 import { readGreen, GREEN_KEY, type GreenRecord } from "../../app/index.ts";
-import { genesisFromStatus, GhostmeshClient, verifyCheckpoint, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
+import { GhostmeshClient, ValidatorSetWalk, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
 import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
-import { genesisFromJson } from "../../node/home.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { loadSigner } from "../signer.ts";
+import { trustedGenesis } from "./query.ts";
 import { registerCosigners } from "./roles.ts";
 import { sendTx } from "./tx.ts";
 
@@ -74,11 +73,6 @@ function fail(message: string): never {
   throw new GhostmeshError("CLIENT_VERIFY_FAILED", message, {});
 }
 
-/** Trust comes from the genesis file when given; otherwise from the node's own view of its validators. */
-async function trustedValidators(client: GhostmeshClient, genesisFile: string | undefined) {
-  return genesisFile ? genesisFromJson(readFileSync(genesisFile, "utf8"), genesisFile) : genesisFromStatus(await client.status());
-}
-
 /**
  * The Green record as the checkpoint's state root commits to it: a QC-verified checkpoint, then
  * a state proof of the Green key at that height against the stateRoot of the checkpoint's header.
@@ -101,8 +95,8 @@ async function provenGreen(client: GhostmeshClient, checkpoint: CheckpointRespon
  */
 async function proveGreen(client: GhostmeshClient, genesisFile: string | undefined) {
   const checkpoint = await client.checkpoint();
-  const genesis = await trustedValidators(client, genesisFile);
-  verifyCheckpoint(checkpoint, genesis.validators, genesis.chainId);
+  const walk = new ValidatorSetWalk(client, await trustedGenesis(client, genesisFile));
+  const { validatorSet } = await verifyCheckpointFromGenesis(walk, checkpoint);
   const green = await provenGreen(client, checkpoint);
   const txHash = toHex(green.txHash);
   const tx = await client.tx(txHash);
@@ -117,7 +111,7 @@ async function proveGreen(client: GhostmeshClient, genesisFile: string | undefin
   }
   return {
     verified: true,
-    checkpoint: { height: checkpoint.height, blockHash: checkpoint.blockHash, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, validatorsChecked: genesis.validators.length },
+    checkpoint: { height: checkpoint.height, blockHash: checkpoint.blockHash, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, epoch: validatorSet.epoch, validatorSetHash: toHex(validatorSet.hash), validatorsChecked: validatorSet.set.validators.length },
     green: { name: green.name, stateHash: toHex(green.stateHash), version: green.version, height: green.height, txHash },
     stateProof: { key: toHex(GREEN_KEY), height: checkpoint.height, verifiedAgainst: "checkpoint header stateRoot" },
     inclusion: { leafIndex: proof.leafIndex, treeSize: proof.treeSize, auditPath: proof.auditPath, verifiedAgainst: "checkpoint rootHash" },
@@ -166,8 +160,9 @@ Strategies: ${MERGE_STRATEGIES.join(", ")}.
 create, update, checkpoint and merge need the write_blue_state role; promote needs
 promote_to_green and, if an env.promote policy exists, K of its signers' signatures: the
 sender's (when it is a signer) and one per --cosign key file (same passphrase as --key).
-green --prove verifies, here: the latest checkpoint's certificate against the validators
-(--genesis FILE, else the node's /v1/status), the Green record against the checkpoint's
+green --prove verifies, here: the latest checkpoint's certificate against the validator set
+of its epoch, verified epoch by epoch from the genesis set (--genesis FILE, else the node's
+/v1/genesis), the Green record against the checkpoint's
 stateRoot, and the promotion's log entry against the checkpoint's log root.`,
   async run(argv, io) {
     const [sub, ...rest] = argv;

@@ -1,14 +1,19 @@
 import { readFileSync } from "node:fs";
 import { genesisFromJson } from "../../node/home.ts";
-import { GhostmeshClient, genesisFromStatus, verifyBlockResponse, verifyCheckpoint, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
-import { fromHexOrUndefined } from "../../util/index.ts";
+import { GhostmeshClient, ValidatorSetWalk, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
+import type { Genesis } from "../../ledger/index.ts";
+import { fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 
 const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
 
-/** Trust comes from the genesis file when given; otherwise from the node's own view of its validators. */
-async function trustedValidators(client: GhostmeshClient, genesisFile: string | undefined) {
-  return genesisFile ? genesisFromJson(readFileSync(genesisFile, "utf8"), genesisFile) : genesisFromStatus(await client.status());
+/**
+ * Trust comes from the genesis file when given; otherwise from the node's own genesis (trust on
+ * first use). Every later epoch's validator set is then verified from it (ValidatorSetWalk).
+ */
+export async function trustedGenesis(client: GhostmeshClient, genesisFile: string | undefined): Promise<Genesis> {
+  if (genesisFile) return genesisFromJson(readFileSync(genesisFile, "utf8"), genesisFile);
+  return genesisFromJson(JSON.stringify(await client.genesis()), `${client.baseUrl}/v1/genesis`);
 }
 
 /**
@@ -25,10 +30,11 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
     return;
   }
   if (response.height === 0) throw new UsageError("--prove: no block is committed yet, so no signed header commits to a state root");
-  const genesis = await trustedValidators(client, flags.genesis);
-  const header = verifyBlockResponse(await client.block(response.height), genesis.validators, genesis.chainId);
+  const walk = new ValidatorSetWalk(client, await trustedGenesis(client, flags.genesis));
+  const { header, validatorSet } = await verifyBlockFromGenesis(walk, await client.block(response.height));
   verifyStateProofResponse(response, header.stateRoot);
-  printJson(io, { verified: true, height: response.height, stateRoot: response.stateRoot, key: response.key, value: response.value, proof: response.proof });
+  const validators = { epoch: validatorSet.epoch, hash: toHex(validatorSet.hash), validatorsChecked: validatorSet.set.validators.length };
+  printJson(io, { verified: true, height: response.height, stateRoot: response.stateRoot, key: response.key, value: response.value, proof: response.proof, validatorSet: validators });
 }
 
 export const queryCommand: Command = {
@@ -45,7 +51,8 @@ export const queryCommand: Command = {
   query audit [--action A] [--sender gm…] [--from-height H] [--to-height H] [--limit N] [--cursor C]
   query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE]]
         --verify checks the checkpoint's header hash and validator signatures, then the proof against it;
-        the validator keys come from --genesis FILE (trusted) or else from the node's /v1/status
+        the signatures are checked against the validator set of the checkpoint's epoch, verified
+        epoch by epoch from the genesis set: --genesis FILE (trusted) or else the node's /v1/genesis
   query consistency --from N [--to N]
   query params [--height H]
         every module's parameters after block H (default: the head), nested by module:
@@ -127,11 +134,12 @@ export const queryCommand: Command = {
           break;
         }
         const checkpoint = await client.checkpoint();
-        const genesis = await trustedValidators(client, values.genesis);
-        verifyCheckpoint(checkpoint, genesis.validators, genesis.chainId);
+        const walk = new ValidatorSetWalk(client, await trustedGenesis(client, values.genesis));
+        const { validatorSet } = await verifyCheckpointFromGenesis(walk, checkpoint);
         const proof = await client.inclusionProof(txHash, { recordIndex, treeSize: checkpoint.treeSize });
         verifyInclusionResponse(proof, checkpoint.rootHash);
-        printJson(io, { verified: true, checkpoint: { height: checkpoint.height, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash }, proof });
+        const checked = { height: checkpoint.height, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, epoch: validatorSet.epoch, validatorSetHash: toHex(validatorSet.hash), validatorsChecked: validatorSet.set.validators.length };
+        printJson(io, { verified: true, checkpoint: checked, proof });
         break;
       }
       case "state":
