@@ -12,6 +12,7 @@ import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKe
 import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
 import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
+import { initHome } from "../../../src/node/home.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 
@@ -27,6 +28,8 @@ const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", por
 export type Cluster = {
   readonly dir: string;
   readonly homes: DevnetHomes;
+  /** Genesis validators' homes, then the extra nodes'. */
+  readonly keys: readonly SigningKey[];
   readonly network: InMemoryNetwork;
   /** null while stopped. */
   readonly validators: (RunningValidator | null)[];
@@ -42,23 +45,35 @@ export type ClusterOptions = {
   readonly genesisExtras?: DevnetGenesisExtras;
   /** Empty blocks (config block.emptyIntervalMs); default 0: none. */
   readonly emptyIntervalMs?: number;
+  /** Nodes beyond the genesis validators (indices size, size+1, ...): same genesis, keys of their own, started on demand. */
+  readonly extraNodes?: number;
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "gm-consensus-"));
   const homes = prepareDevnetHomes(dir, { validators: size, chainId: CHAIN_ID, genesisTimeMs: Date.now(), ...(opts.genesisExtras === undefined ? {} : { genesisExtras: opts.genesisExtras }) });
   const nodeConfig: NodeConfig = opts.emptyIntervalMs === undefined ? config : { ...config, block: { ...config.block, emptyIntervalMs: opts.emptyIntervalMs } };
-  const network = new InMemoryNetwork(size);
-  const validators: (RunningValidator | null)[] = Array.from({ length: size }, () => null);
+  const extra = opts.extraNodes ?? 0;
+  const extraHomes = Array.from({ length: extra }, (_, i) => {
+    const key = generateSigningKey();
+    const name = `extra${i}`;
+    const home = join(dir, name);
+    initHome(home, { chainId: CHAIN_ID, name, genesisTimeMs: homes.genesis.genesisTime, keyProtection: { plain: true }, genesis: homes.genesis, key });
+    return { name, home, key };
+  });
+  const allHomes = [...homes.homes, ...extraHomes];
+  const network = new InMemoryNetwork(size + extra);
+  const validators: (RunningValidator | null)[] = Array.from({ length: size + extra }, () => null);
   const cluster: Cluster = {
     dir,
     homes,
+    keys: allHomes.map((h) => h.key),
     network,
     validators,
     async start(index) {
-      const home = homes.homes[index];
+      const home = allHomes[index];
       if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
-      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING }, { key: home.key, network, logger: silent });
+      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index }, { key: home.key, network, logger: silent });
       validators[index] = validator;
       return validator;
     },
@@ -73,7 +88,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
       return new GhostmeshClient(validator.api.url);
     },
     async close() {
-      for (let i = size - 1; i >= 0; i--) await cluster.stop(i);
+      for (let i = size + extra - 1; i >= 0; i--) await cluster.stop(i);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { addressFromPublicKey, formatAddress } from "../../../src/crypto/index.ts";
-import { decodeStoredHeader, decodeStoredQc, hashValidatorSet, verifyQuorumCertificate, type Validator } from "../../../src/ledger/index.ts";
+import { decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, type Validator } from "../../../src/ledger/index.ts";
 import { bytesEqual } from "../../../src/util/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
@@ -23,7 +23,7 @@ const posGenesis = (validators: readonly Validator[]) => ({
 });
 
 function accountOf(cluster: Cluster, index: number): Account {
-  const key = cluster.homes.homes[index]!.key;
+  const key = cluster.keys[index]!;
   return { key, address: formatAddress(addressFromPublicKey(key.alg, key.publicKey)), nonce: 0 };
 }
 
@@ -82,6 +82,39 @@ describe("consensus follows the application's validator set", () => {
       const after = await commit(cluster, 1, signNext(user, { type: "audit.append", record: { action: "after-restart", data: {} } }));
       await waitFor("validator 0 to reach the same height", () => (chain0.head.height >= after ? true : undefined), 20_000);
       assert.ok(bytesEqual(chain0.store.getBlock(after)!.hash, cluster.validators[1]!.chain.store.getBlock(after)!.hash));
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("lets a validator outside genesis follow as an observer, bond, and sign from the next epoch on", async () => {
+    const cluster = await startCluster(4, { genesisExtras: posGenesis, emptyIntervalMs: 100, extraNodes: 1 });
+    try {
+      const joinerNode = await cluster.start(4);
+      assert.deepEqual(joinerNode.host.epoch, { label: 0, selfIndex: null }, "outside the genesis set it observes");
+      const funder = accountOf(cluster, 0);
+      const joiner = accountOf(cluster, 4);
+      const joinerAddress = addressFromPublicKey(joiner.key.alg, joiner.key.publicKey);
+      await commit(cluster, 0, signNext(funder, { type: "account.register" }));
+      await commit(cluster, 0, signNext(funder, { type: "token.transfer", to: joinerAddress, amount: 10_000n }));
+      await commit(cluster, 4, signNext(joiner, { type: "account.register" }));
+      // Three times a genesis validator's stake: with it, validators 0 and 1 make a quorum of the five.
+      await commit(cluster, 4, signNext(joiner, { type: "staking.bond", body: { amount: encodeAmount(3n * BOND) } }));
+      await waitFor("the joiner to become a member", () => (cluster.validators[4]?.host.epoch?.selfIndex === 4 ? true : undefined), 30_000);
+      const label = cluster.validators[4]!.host.epoch!.label;
+      const chain4 = cluster.validators[4]!.chain;
+      assert.equal(chain4.validatorSets.forEpoch(label).set.validators.length, 5);
+
+      // Validators 0 and 1 alone hold too little power; with the joiner they commit.
+      await cluster.stop(3);
+      await cluster.stop(2);
+      const height = await commit(cluster, 4, signNext(joiner, { type: "audit.append", record: { action: "joined", data: {} } }));
+      const qc = decodeStoredQc(chain4.store.getBlock(height)!.qc, height);
+      const set = chain4.validatorSets.forHeight(height).set;
+      verifyQuorumCertificate(qc, set.validators, cluster.homes.genesis.chainId);
+      const signerIndices = signerIndicesOf(qc.signers, set.validators.length);
+      assert.ok(signerIndices.includes(4), "the joiner's signature is in the certificate");
+      assert.ok(!signerIndices.includes(2) && !signerIndices.includes(3));
     } finally {
       await cluster.close();
     }
