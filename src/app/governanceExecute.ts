@@ -67,7 +67,7 @@ function executeContent(state: BlockState, proposal: Proposal, ctx: TxContext): 
       writeUpgradePlan(state, { version: content.version, activationHeight: content.activationHeight, proposalId: proposal.id });
       return ok;
     case "validator-set": {
-      const refused = applyValidatorSetChange(state, content.changes);
+      const refused = applyValidatorSetChange(state, content.changes, ctx.getAccount);
       return refused ? failed(`${refused.code}: ${refused.message}`) : ok;
     }
     case "treasury-spend":

@@ -129,9 +129,10 @@ function applyUnjail(state: BlockState, from: Uint8Array, ctx: TxContext): Modul
 /**
  * PoA validator-set change from governance: power 0 removes the validator (a no-op when it is
  * not in the set), any other power sets it; applied in order. Refused on PoS chains (the set
- * follows stake) and when the set would be left empty.
+ * follows stake), when the set would be left empty, and for a newcomer without a registered
+ * ML-DSA-65 account key.
  */
-export function applyValidatorSetChange(state: BlockState, changes: readonly { address: Uint8Array; power: number }[]): ModuleRejection | undefined {
+export function applyValidatorSetChange(state: BlockState, changes: readonly { address: Uint8Array; power: number }[], getAccount: TxContext["getAccount"]): ModuleRejection | undefined {
   const get = getter(state);
   if (readChainMode(get) === "pos") {
     return { code: "APP_VALIDATOR_SET_FOLLOWS_STAKE", message: "on a proof-of-stake chain the validator set is chosen from stake each epoch; bond or unbond instead" };
@@ -140,6 +141,11 @@ export function applyValidatorSetChange(state: BlockState, changes: readonly { a
   for (const change of changes) {
     if (!Number.isSafeInteger(change.power) || change.power < 0) {
       return { code: "APP_VALIDATOR_POWER_INVALID", message: `validator ${toHex(change.address)}: power must be a non-negative integer, got ${change.power}` };
+    }
+    // Consensus signs with the member's key (decision 0605): a newcomer must have registered an ML-DSA-65 account.
+    const isMember = set.some((entry) => compareBytes(entry.address, change.address) === 0);
+    if (change.power > 0 && !isMember && getAccount(change.address)?.alg !== SignatureAlgorithm.mlDsa65) {
+      return { code: "APP_VALIDATOR_KEY_UNKNOWN", message: `validator ${toHex(change.address)} has no registered ML-DSA-65 account key, which consensus would sign with; register it (account.register) before proposing it` };
     }
     set = set.filter((entry) => compareBytes(entry.address, change.address) !== 0);
     if (change.power > 0) set.push({ address: change.address, power: BigInt(change.power) });

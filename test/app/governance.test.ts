@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { readBalance, readModuleParams, readTotalSupply, readValidatorSet, readVotingPower } from "../../src/app/index.ts";
 import { GOVERNANCE_ESCROW_ADDRESS, readHaltedTxTypes, readProposal, readProposalIdByTx, readUpgradePlan, TREASURY_ADDRESS } from "../../src/app/governance.ts";
 import { hashTx } from "../../src/ledger/index.ts";
-import { type Intent, A, B, C, D, FUNDS, INITIAL_SUPPLY, TREASURY_FUNDS, block, govChain, paramChange, propose, runTo, transfer, vote } from "./governanceHelpers.ts";
+import { SignatureAlgorithm } from "../../src/crypto/index.ts";
+import { toHex } from "../../src/util/index.ts";
+import { type Intent, A, B, C, D, E, FUNDS, INITIAL_SUPPLY, TREASURY_FUNDS, block, govChain, paramChange, propose, runTo, transfer, vote } from "./governanceHelpers.ts";
 import type { AppHarness } from "./harness.ts";
 
 const rewardRate = (app: AppHarness) => readModuleParams(app.get, "staking").rewardRateBps;
@@ -121,19 +123,26 @@ describe("app: governance proposals", () => {
 });
 
 describe("app: governance validator-set changes (PoA)", () => {
-  it("adds and removes validators at execution, gives the new set its voting power, and fails a change that would empty the set", () => {
+  it("adds and removes validators at execution, gives the new set its voting power, and fails a change that would empty the set or add a key consensus cannot use", () => {
     const app = govChain();
+    // D registered an ML-DSA-65 key (consensus signs with it); E's account has another algorithm.
+    const d = app.accounts.get(toHex(D));
+    assert.ok(d !== undefined);
+    app.accounts.set(toHex(D), { ...d, alg: SignatureAlgorithm.mlDsa65 });
     block(app, [
       propose(D, { type: "validator-set", changes: [{ address: D, power: 40 }, { address: C, power: 0 }] }),
       propose(D, { type: "validator-set", changes: [{ address: A, power: 0 }, { address: B, power: 0 }, { address: C, power: 0 }, { address: D, power: 0 }] }),
+      propose(D, { type: "validator-set", changes: [{ address: E, power: 10 }] }),
     ]);
-    block(app, [vote(A, 1, "yes"), vote(B, 1, "yes"), vote(A, 2, "yes"), vote(B, 2, "yes")]);
+    block(app, [vote(A, 1, "yes"), vote(B, 1, "yes"), vote(A, 2, "yes"), vote(B, 2, "yes"), vote(A, 3, "yes"), vote(B, 3, "yes")]);
     runTo(app, EXECUTE_HEIGHT - 1);
     assert.deepEqual(readValidatorSet(app.get).map((v) => v.power), [40n, 30n, 30n]);
     block(app);
     assert.equal(statusOf(app, 1), "executed");
     assert.equal(statusOf(app, 2), "failed");
     assert.match(readProposal(app.get, 2)?.reason ?? "", /APP_VALIDATOR_SET_EMPTY/);
+    assert.equal(statusOf(app, 3), "failed");
+    assert.match(readProposal(app.get, 3)?.reason ?? "", /APP_VALIDATOR_KEY_UNKNOWN/);
     assert.deepEqual(readValidatorSet(app.get).map((v) => [v.address[0], v.power]), [[0xa1, 40n], [0xb2, 30n], [0xd4, 40n]]);
     assert.equal(readVotingPower(app.get, D), 40n);
     assert.equal(readVotingPower(app.get, C), 0n);

@@ -14,6 +14,7 @@ import {
 } from "../../src/app/stakingState.ts";
 import { readBalance, readTotalBonded, readTotalSupply, readValidatorSet } from "../../src/app/index.ts";
 import { bytesEqual, toHex } from "../../src/util/index.ts";
+import { SignatureAlgorithm } from "../../src/crypto/index.ts";
 import { AppHarness } from "./harness.ts";
 import { addressOf, blockContext, doubleSign, posChain, registerAccount, send, validatorOf } from "./stakingFixtures.ts";
 
@@ -195,14 +196,17 @@ describe("app: validator set", () => {
     assert.deepEqual(setOf(app), ["01:1000000", "0a:600000"]);
   });
 
-  it("changes a PoA set from governance (power 0 removes), refuses an empty set and refuses on PoS", () => {
+  it("changes a PoA set from governance (power 0 removes), refuses an empty set, a newcomer without an ML-DSA key, and PoS", () => {
     const poa = new AppHarness({ validators: [validatorOf(1), validatorOf(2)] });
     const state = new BlockState(poa.get);
-    assert.equal(applyValidatorSetChange(state, [{ address: V2, power: 0 }, { address: ALICE, power: 7 }]), undefined);
+    // ALICE registered an ML-DSA-65 key; BOB has no account.
+    const getAccount = (address: Uint8Array) => (bytesEqual(address, ALICE) ? { alg: SignatureAlgorithm.mlDsa65, publicKey: new Uint8Array(1952), nonce: 1 } : undefined);
+    assert.equal(applyValidatorSetChange(state, [{ address: BOB, power: 3 }], getAccount)?.code, "APP_VALIDATOR_KEY_UNKNOWN");
+    assert.equal(applyValidatorSetChange(state, [{ address: V2, power: 0 }, { address: ALICE, power: 7 }], getAccount), undefined);
     assert.deepEqual(readValidatorSet((key) => state.get(key)).map((e) => [toHex(e.address).slice(0, 2), e.power]), [["01", 1n], ["0a", 7n]]);
-    assert.equal(applyValidatorSetChange(state, [{ address: V1, power: 0 }, { address: ALICE, power: 0 }])?.code, "APP_VALIDATOR_SET_EMPTY");
-    assert.equal(applyValidatorSetChange(state, [{ address: V1, power: -1 }])?.code, "APP_VALIDATOR_POWER_INVALID");
-    assert.equal(applyValidatorSetChange(new BlockState(chain().get), [{ address: V1, power: 5 }])?.code, "APP_VALIDATOR_SET_FOLLOWS_STAKE");
+    assert.equal(applyValidatorSetChange(state, [{ address: V1, power: 0 }, { address: ALICE, power: 0 }], getAccount)?.code, "APP_VALIDATOR_SET_EMPTY");
+    assert.equal(applyValidatorSetChange(state, [{ address: V1, power: -1 }], getAccount)?.code, "APP_VALIDATOR_POWER_INVALID");
+    assert.equal(applyValidatorSetChange(new BlockState(chain().get), [{ address: V1, power: 5 }], getAccount)?.code, "APP_VALIDATOR_SET_FOLLOWS_STAKE");
   });
 
   it("leaves PoA chains untouched by evidence and downtime (no stake to slash)", () => {
