@@ -207,6 +207,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
     app.enterConsensusEpoch({ label, set });
+    // Resolving every member's slot now registers newcomers with the network (libp2p), so their gossip is accepted from the start.
+    for (let index = 0; index < validators.length; index++) this.slotOfIndex(this.run, index);
     const signer = selfIndex === null ? null : this.opts.signing === "inline" ? { sign: (message: Uint8Array) => sign(key, message) } : { external: true as const };
     this.engine = createConsensusEngine(
       {
