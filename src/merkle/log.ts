@@ -17,7 +17,15 @@ import type { MerkleLog, MerkleLogOptions, PreparedAppend } from "./types.ts";
  * level, at most 7 reads). Throws MERKLE_TILE_MISSING / MERKLE_TILE_CORRUPT naming the tile.
  */
 export function openMerkleLog(reader: TileReader, size: number, options: MerkleLogOptions = defaultMerkleLogOptions): MerkleLog {
-  let edge = loadEdge(reader, size);
+  return openMerkleLogAtEdge(reader, loadEdge(reader, size), options);
+}
+
+/**
+ * Opens the log on an edge already in memory (a PreparedAppend's, once its tiles are readable
+ * from `reader`): no reads. Consensus executes each block on its parent's edge this way.
+ */
+export function openMerkleLogAtEdge(reader: TileReader, startEdge: EdgeState, options: MerkleLogOptions = defaultMerkleLogOptions): MerkleLog {
+  let edge = startEdge;
   const cache = new TileCache(options.tileCacheEntriesMax);
   // Edges this log prepared and has not seen committed; the PreparedAppend itself is plain data.
   const pending = new WeakMap<PreparedAppend, EdgeState>();
@@ -44,6 +52,9 @@ export function openMerkleLog(reader: TileReader, size: number, options: MerkleL
     get size() {
       return edge.size;
     },
+    get edge() {
+      return edge;
+    },
     root: () => edge.root.slice(),
     prepareAppend(leafHashes) {
       const next = appendToEdge(edge, leafHashes);
@@ -52,6 +63,7 @@ export function openMerkleLog(reader: TileReader, size: number, options: MerkleL
         size: next.edge.size,
         root: next.edge.root.slice(),
         tiles: Object.freeze(next.tiles),
+        edge: next.edge,
       });
       pending.set(prepared, next.edge);
       return prepared;

@@ -1,3 +1,4 @@
+import type { EdgeState } from "./edge.ts";
 import type { TileWrite } from "./tile.ts";
 import type { TileCacheStats } from "./tileCache.ts";
 
@@ -8,6 +9,8 @@ export type PreparedAppend = {
   readonly root: Uint8Array;
   /** Every tile the append touched, once each, with its full content; level then index ascending. */
   readonly tiles: readonly TileWrite[];
+  /** The right edge after the append: a log opened on it (openMerkleLogAtEdge) needs no tile reads. */
+  readonly edge: EdgeState;
 };
 
 /**
@@ -17,6 +20,8 @@ export type PreparedAppend = {
  */
 export type MerkleLog = {
   readonly size: number;
+  /** The right edge at the current size (immutable). */
+  readonly edge: EdgeState;
   /** Root at the current size. */
   root(): Uint8Array;
   /**

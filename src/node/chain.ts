@@ -6,7 +6,7 @@
  * gets committed.
  */
 import { encodeCanonical } from "../codec/index.ts";
-import { emptyRoot, leafHash, openMerkleLog, type MerkleLog, type PreparedAppend } from "../merkle/index.ts";
+import { emptyRoot, leafHash, openMerkleLog, openMerkleLogAtEdge, type MerkleLog, type PreparedAppend } from "../merkle/index.ts";
 import {
   ChainStore,
   hashBlockHeader,
@@ -67,8 +67,8 @@ export class Chain {
   /** Committed accounts (cached in memory, refreshed on every commit). */
   readonly accounts: AccountReader;
   private readonly accountCache: CommittedAccountCache;
-  /** The log at the head; null after commitExecutedBlock until first needed (reopened lazily). */
-  private log: MerkleLog | null;
+  /** The log at the head. */
+  private log: MerkleLog;
   private headState: ChainHead;
 
   constructor(genesis: Genesis, store: ChainStore) {
@@ -105,20 +105,6 @@ export class Chain {
   }
 
   get merkleLog(): MerkleLog {
-    return this.logAtHead();
-  }
-
-  /**
-   * The log at the head, reopened from the store's tiles (a few reads and up to ~255 hashes)
-   * when commitExecutedBlock left it stale: block sync commits thousands of blocks in a row
-   * without reading the log, so it pays for one reopen instead of one per block.
-   */
-  private logAtHead(): MerkleLog {
-    if (this.log === null) {
-      const log = openMerkleLog(this.store, this.headState.logSize);
-      assert(bytesEqual(log.root(), this.headState.logRoot), "Chain.logAtHead: the stored tiles give the head's log root");
-      this.log = log;
-    }
     return this.log;
   }
 
@@ -190,7 +176,7 @@ export class Chain {
       prepareState: (writes) => this.state.prepare(height, writes),
       context: blockContext(this.validatorSets.forHeight(head.height).set.validators, proposal),
     });
-    const logAppend = this.logAtHead().prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
+    const logAppend = this.log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
     const header: BlockHeader = {
       chainId: this.genesis.chainId,
       height,
@@ -214,22 +200,22 @@ export class Chain {
   /** Writes the block with its certificate in one transaction, then advances the head. */
   commitBlock(built: BuiltBlock, qc: QuorumCertificate): void {
     this.writeBlock(built, qc, []);
-    this.logAtHead().commit(built.logAppend);
+    this.log.commit(built.logAppend);
     this.advanceHead(built);
   }
 
   /**
    * Commits a block executed elsewhere (consensus executes blocks speculatively, on top of
    * uncommitted parents, before voting): same writes as commitBlock, with the block's log
-   * tiles from its own PreparedAppend. The log is then stale (the PreparedAppend did not
-   * come from this chain's log) and is reopened from the store when next needed.
+   * tiles from its own PreparedAppend. The PreparedAppend did not come from this chain's log,
+   * so the log is reopened on its edge (no reads: its tiles are in the store now).
    */
   commitExecutedBlock(executed: BuiltBlock, qc: QuorumCertificate, evidenceKeysCommitted: readonly string[]): void {
     const { header } = executed.block;
     assert(executed.logAppend.fromSize === this.headState.logSize, "commitExecutedBlock: the block's log append starts at the head's log size");
     assert(executed.logAppend.size === header.logSize && bytesEqual(executed.logAppend.root, header.logRoot), "commitExecutedBlock: the block's log append gives the header's log size and root");
     this.writeBlock(executed, qc, evidenceKeysCommitted);
-    this.log = null;
+    this.log = openMerkleLogAtEdge(this.store, executed.logAppend.edge);
     this.advanceHead(executed);
   }
 

@@ -9,7 +9,7 @@
  */
 import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx, type StateHistory } from "../../app/index.ts";
 import type { Block } from "../../ledger/index.ts";
-import { leafHash, openMerkleLog, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
+import { leafHash, openMerkleLogAtEdge, type EdgeState, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
 import type { PreparedStateUpdate } from "../../state/index.ts";
 import { assert, compareBytes, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
@@ -35,6 +35,8 @@ export type ParentState = {
   readonly height: number;
   readonly stateRoot: Uint8Array;
   readonly logSize: number;
+  /** The log's right edge after this block. */
+  readonly logEdge: EdgeState;
   readonly timestamp: number;
   readonly accounts: AccountReader;
   readonly tiles: TileReader;
@@ -56,7 +58,8 @@ export function executeOnParent(chain: Chain, parent: ParentState, height: numbe
     prepareState: (writes) => chain.state.prepare(height, writes, { bases: parent.stateBases }),
     context,
   });
-  const log = openMerkleLog(parent.tiles, parent.logSize);
+  // On the parent's edge: opening at a size would read and re-hash the edge tiles every block.
+  const log = openMerkleLogAtEdge(parent.tiles, parent.logEdge);
   const logAppend = log.prepareAppend(execution.entryBytes.map((bytes) => leafHash(bytes)));
   return { execution, logAppend };
 }
@@ -165,6 +168,7 @@ export class SpeculativeBlocks {
       height: header?.height ?? head.height,
       stateRoot: header?.stateRoot ?? head.stateRoot,
       logSize: header?.logSize ?? head.logSize,
+      logEdge: newest?.logAppend.edge ?? this.chain.merkleLog.edge,
       timestamp: header?.timestamp ?? head.timestamp,
       ancestry,
       stateBases: ancestry.map((block) => block.execution.stateUpdate),
