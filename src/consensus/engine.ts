@@ -877,8 +877,20 @@ export class ConsensusEngine {
   private handleBlockRequest(request: BlockRequestMessage): Rejection | null {
     const pre = this.precheck(request, false);
     if (pre !== null) return pre;
+    if (request.countMax < 1) return reject(RejectCode.malformed, "block request for zero blocks");
+    const blocks = this.blocksRequested(request);
+    if (blocks.length === 0) return null;
+    this.emit({ kind: "send", to: request.sender, message: { type: "blockResponse", epoch: this.epoch, blocks, sender: this.selfIndex ?? 0 } });
+    return null;
+  }
+
+  /**
+   * The blocks a request asks for that this engine knows: from `blockHash` down its ancestry,
+   * above `heightMin`, at most `retrievalBlocksMax`. A read, no input: the host also answers
+   * nodes outside the set (observers) with it, which the engine takes no messages from.
+   */
+  blocksRequested(request: Pick<BlockRequestMessage, "blockHash" | "countMax" | "heightMin">): Block[] {
     const countMax = Math.min(request.countMax, this.limits.retrievalBlocksMax);
-    if (countMax < 1) return reject(RejectCode.malformed, "block request for zero blocks");
     const blocks: Block[] = [];
     let cursor: Uint8Array = request.blockHash;
     while (blocks.length < countMax) {
@@ -888,9 +900,7 @@ export class ConsensusEngine {
       if (block.header.height <= 1) break;
       cursor = block.header.parentHash;
     }
-    if (blocks.length === 0) return null;
-    this.emit({ kind: "send", to: request.sender, message: { type: "blockResponse", epoch: this.epoch, blocks, sender: this.selfIndex ?? 0 } });
-    return null;
+    return blocks;
   }
 
   private knownBlock(hash: Uint8Array): Block | undefined {

@@ -42,6 +42,7 @@ import {
   type ConsensusStats,
   type ConsensusStep,
   type ConsensusTiming,
+  type BlockRequestMessage,
   type VoteDelivery,
   type VoteMessage,
 } from "../../consensus/index.ts";
@@ -285,7 +286,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     }
     const { message } = decoded;
     const unsigned = message.type === "blockRequest" || message.type === "blockResponse" || message.type === "evidence";
-    if (unsigned && from < 0) return;
+    if (unsigned && from < 0) {
+      if (message.type === "blockRequest") this.answerObserver(run, fromSlot, message);
+      return;
+    }
     if (message.epoch > run.label) {
       // A later set already runs elsewhere: keep its signed messages for when this node switches too.
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
@@ -298,6 +302,20 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       (): Input => ({ kind: "message", message }),
     );
     this.enqueue(prepared);
+  }
+
+  /**
+   * A validator outside the running set follows it from proposals and votes; when it missed a
+   * block it asks the set for it. The engine takes no messages from outside its set, so the
+   * host answers from the engine's blocks (a read) straight to the asking slot.
+   */
+  private answerObserver(run: EpochRun, slot: number, request: BlockRequestMessage): void {
+    const engine = this.engine;
+    if (engine === null || request.countMax < 1) return;
+    const blocks = engine.blocksRequested(request);
+    if (blocks.length === 0) return;
+    const response = { type: "blockResponse", epoch: run.label, blocks, sender: run.selfIndex ?? 0 } as const;
+    this.endpoint?.send(slot, { topic: NetworkTopic.consensus, bytes: encodeConsensusMessage(response) });
   }
 
   /** The running set's index of the validator on a network slot; null when it is not in the set. */

@@ -55,11 +55,20 @@ describe("consensus follows the application's validator set", () => {
       const newSet = chain0.validatorSets.forEpoch(label);
       assert.deepEqual(newSet.set.validators.map((v) => formatAddress(v.address)), genesisSet.slice(0, 2).map((v) => formatAddress(v.address)));
 
+      // An observer that missed blocks (restarted behind) fetches them from the set and follows again.
+      await cluster.stop(3);
+      const user = newAccount();
+      const behind = await commit(cluster, 0, signNext(user, { type: "account.register" }));
+      await cluster.start(3);
+      assert.deepEqual(cluster.validators[3]!.host.epoch, { label, selfIndex: null });
+      const observed = await commit(cluster, 0, signNext(user, { type: "audit.append", record: { action: "observed", data: {} } }));
+      await waitFor("the restarted observer to follow the set", () => (cluster.validators[3]!.chain.head.height >= observed ? true : undefined), 20_000);
+      assert.ok(bytesEqual(cluster.validators[3]!.chain.store.getBlock(behind)!.hash, cluster.validators[0]!.chain.store.getBlock(behind)!.hash));
+
       // Two of the four genesis validators can never make a quorum of the genesis set.
       await cluster.stop(3);
       await cluster.stop(2);
-      const user = newAccount();
-      const height = await commit(cluster, 0, signNext(user, { type: "account.register" }));
+      const height = await commit(cluster, 0, signNext(user, { type: "audit.append", record: { action: "two-of-two", data: {} } }));
       assert.ok(height >= label * EPOCH_BLOCKS, "committed in the new set's epoch");
       const row = chain0.store.getBlock(height)!;
       const header = decodeStoredHeader(row.header, height);
