@@ -1,7 +1,8 @@
 /** JSON views of ledger objects: hashes and keys as lowercase hex, addresses as gm…. */
 import { formatAddress, signatureAlgorithmName } from "../crypto/index.ts";
 import { toJsonValue, type CborValue } from "../codec/index.ts";
-import type { BlockHeader, LogEntry, QuorumCertificate, SignedTx, Validator } from "../ledger/index.ts";
+import { decodeStoredHeader, decodeStoredQc, type BlockHeader, type LogEntry, type QuorumCertificate, type SignedTx, type StoredBlockRow, type Validator } from "../ledger/index.ts";
+import { stateProofToJson, type StateProofResult } from "../state/index.ts";
 import { toHex } from "../util/index.ts";
 
 export function qcJson(qc: QuorumCertificate) {
@@ -54,4 +55,20 @@ export function entryJson(entry: LogEntry, leafIndex: number) {
 
 export function validatorJson(validator: Validator) {
   return { name: validator.name, address: formatAddress(validator.address), alg: signatureAlgorithmName(validator.alg), publicKey: toHex(validator.publicKey), power: validator.power };
+}
+
+/** A stored block as clients verify it: header (decoded and as signed bytes) with its certificate. */
+export function storedBlockJson(row: StoredBlockRow, height: number) {
+  return {
+    height,
+    hash: toHex(row.hash),
+    header: headerJson(decodeStoredHeader(row.header, height)),
+    headerBytes: toHex(row.header),
+    certificate: qcJson(decodeStoredQc(row.qc, height)),
+  };
+}
+
+/** A state proof answer (`/v1/state/proof`): the value of `key` after block `height`, proven against its stateRoot. */
+export function stateProofJson(key: Uint8Array, height: number, proven: StateProofResult) {
+  return { height, stateRoot: toHex(proven.root), key: toHex(key), value: proven.value === null ? null : toHex(proven.value), proof: stateProofToJson(proven.proof) };
 }

@@ -8,52 +8,21 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
-import { ChainStore, decodeStoredQc, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { createP2pHost, loadOrCreateNodeKey, type P2pHost } from "../../src/p2p/index.ts";
+import { ChainStore, decodeStoredQc } from "../../src/ledger/index.ts";
 import { Chain } from "../../src/node/chain.ts";
-import { defaultNodeConfig } from "../../src/node/config.ts";
 import { homePaths } from "../../src/node/home.ts";
-import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication, createProcessRegistry, loadCommittedBlock, type DevnetHomes } from "../../src/node/consensus/index.ts";
+import { loadCommittedBlock, type DevnetHomes } from "../../src/node/consensus/index.ts";
 import { BlockSync, SyncedBlockApplier, ValidatorPeers, defaultBlockSyncOptions, type SyncedBlock } from "../../src/node/p2p/index.ts";
 import { rangeCountMax } from "../../src/node/p2p/syncApply.ts";
-import { systemClock, type Logger } from "../../src/node/types.ts";
+import type { Logger } from "../../src/node/types.ts";
 import { toHex } from "../../src/util/index.ts";
 import { EPOCH_BLOCKS, buildEpochChain, prepareEpochHomes } from "../fixtures/epochChain.ts";
+import { openChainForSync, openSyncNode } from "../fixtures/syncNode.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const BLOCKS = 10;
-
-type Opened = { readonly chain: Chain; readonly app: LedgerApplication; close(): void };
-
-function openChain(home: string, genesis: Genesis): Opened {
-  const store = new ChainStore(homePaths(home).chainDb);
-  const chain = new Chain(genesis, store);
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: null });
-  const app = new LedgerApplication(
-    { txsMax: defaultNodeConfig.block.txsMax, entriesMax: defaultNodeConfig.block.entriesMax, bytesMax: 64 * 1024 * 1024, timestampAheadMsMax: BLOCK_TIMESTAMP_AHEAD_MS_MAX },
-    { chain, mempool, clock: systemClock, logger: silent, metrics: null },
-  );
-  return { chain, app, close: () => store.close() };
-}
-
-type Node = Opened & { readonly host: P2pHost; stop(): Promise<void> };
-
-async function openNode(home: string, key: SigningKey, genesis: Genesis, bootstrap: readonly string[]): Promise<Node> {
-  const paths = homePaths(home);
-  const p2pDb = new DatabaseSync(paths.p2pDb);
-  const host = await createP2pHost(
-    { chainId: genesis.chainId, listenAddresses: ["/ip4/127.0.0.1/tcp/0"], bootstrapAddresses: [...bootstrap], allowlist: new ValidatorPeers(genesis).addresses(genesis) },
-    { peerPrivateKey: await loadOrCreateNodeKey(paths.p2pKey), signingKey: key, logger: silent, registry: createProcessRegistry(), db: p2pDb },
-  );
-  await host.start();
-  const opened = openChain(home, genesis);
-  return { ...opened, host, stop: async () => (await host.stop(), opened.close(), p2pDb.close()) };
-}
 
 /** Blocks from..to of a home's store, as sync carries them. */
 function syncedBlocks(home: string, from: number, to: number): SyncedBlock[] {
@@ -93,8 +62,8 @@ describe("block sync across validator-set epochs", () => {
   });
 
   it("a fresh validator syncs the whole chain over libp2p, across the set change, and holds the server's blocks", async () => {
-    const server = await openNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
-    const client = await openNode(homes.homes[1]!.home, homes.homes[1]!.key, homes.genesis, server.host.multiaddrs().map(String));
+    const server = await openSyncNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
+    const client = await openSyncNode(homes.homes[1]!.home, homes.homes[1]!.key, homes.genesis, server.host.multiaddrs().map(String));
     try {
       const options = { ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 };
       await new BlockSync(options, { host: server.host, peers: new ValidatorPeers(homes.genesis), genesis: homes.genesis, logger: silent }).serve(server.chain);
@@ -108,13 +77,13 @@ describe("block sync across validator-set epochs", () => {
       assert.equal(sync.qcsAuthenticatedByLink, BLOCKS - 3);
       assert.equal(client.chain.validatorSets.forHeight(BLOCKS).set.validators.length, 3, "the synced chain derives the 3-member set");
     } finally {
-      await client.stop();
-      await server.stop();
+      await client.close();
+      await server.close();
     }
   });
 
   it("a range that crosses an epoch boundary is refused at the first block of the next epoch", async () => {
-    const fresh = openChain(homes.homes[2]!.home, homes.genesis);
+    const fresh = openChainForSync(homes.homes[2]!.home, homes.genesis);
     try {
       const applier = new SyncedBlockApplier(fresh.chain, fresh.app);
       const problem = await applier.precheck(syncedBlocks(homes.homes[0]!.home, 1, EPOCH_BLOCKS + 1), fresh.chain.head);
@@ -127,7 +96,7 @@ describe("block sync across validator-set epochs", () => {
   });
 
   it("a block after the boundary whose QC is signed by the old set is refused, naming the epoch", async () => {
-    const fresh = openChain(tamperedHomes.homes[1]!.home, tamperedHomes.genesis);
+    const fresh = openChainForSync(tamperedHomes.homes[1]!.home, tamperedHomes.genesis);
     try {
       const applier = new SyncedBlockApplier(fresh.chain, fresh.app);
       const source = tamperedHomes.homes[0]!.home;

@@ -5,7 +5,7 @@ import { toHex } from "../../util/index.ts";
 import { readBalance } from "../../app/index.ts";
 import { genesisToJson } from "../../node/home.ts";
 import { notFound } from "../errors.ts";
-import { headerJson, qcJson, validatorJson } from "../json.ts";
+import { qcJson, storedBlockJson, validatorJson } from "../json.ts";
 import { parseSender, parseUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
@@ -70,14 +70,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
       const height = parseUint(heightText, "height", { min: 1 }) as number;
       const row = chain.store.getBlock(height);
       if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
-      return {
-        height,
-        hash: toHex(row.hash),
-        header: headerJson(decodeStoredHeader(row.header, height)),
-        headerBytes: toHex(row.header),
-        certificate: qcJson(decodeStoredQc(row.qc, height)),
-        txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)),
-      };
+      return { ...storedBlockJson(row, height), txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)) };
     },
   },
   {

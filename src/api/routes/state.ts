@@ -1,7 +1,8 @@
 /** Authenticated state: a key's value at a height with its sparse Merkle proof (docs/decisions/0400). */
-import { STATE_KEY_SIZE_BYTES_MAX, stateProofToJson } from "../../state/index.ts";
-import { fromHexOrUndefined, toHex } from "../../util/index.ts";
+import { STATE_KEY_SIZE_BYTES_MAX } from "../../state/index.ts";
+import { fromHexOrUndefined } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
+import { stateProofJson } from "../json.ts";
 import { parseUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
@@ -32,14 +33,7 @@ export const stateRoutes: RouteFactory = ({ chain }) => [
       const head = chain.head.height;
       const height = parseUint(q.height, "height") ?? head;
       if (height > head) throw notFound(`no block at height ${height}; the head is at ${head}`);
-      const proven = chain.state.prove(key, height);
-      return {
-        height,
-        stateRoot: toHex(proven.root),
-        key: toHex(key),
-        value: proven.value === null ? null : toHex(proven.value),
-        proof: stateProofToJson(proven.proof),
-      };
+      return stateProofJson(key, height, chain.state.prove(key, height));
     },
   },
 ];

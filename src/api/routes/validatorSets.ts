@@ -7,12 +7,10 @@
  * decodes both). See src/client/validatorSets.ts for the walk.
  */
 import { VALIDATOR_SET_KEY, accountKey, accountNonceKey, readValidatorSet } from "../../app/index.ts";
-import { decodeStoredHeader, decodeStoredQc } from "../../ledger/index.ts";
 import type { Chain } from "../../node/chain.ts";
-import { stateProofToJson } from "../../state/index.ts";
 import { toHex } from "../../util/index.ts";
 import { notFound } from "../errors.ts";
-import { headerJson, qcJson, validatorJson } from "../json.ts";
+import { stateProofJson, storedBlockJson, validatorJson } from "../json.ts";
 import { parseUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
@@ -30,28 +28,21 @@ function latestEpochOf(chain: Chain): number {
 function certifiedBlockJson(chain: Chain, height: number) {
   const row = chain.store.getBlock(height);
   if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
-  return {
-    height,
-    hash: toHex(row.hash),
-    header: headerJson(decodeStoredHeader(row.header, height)),
-    headerBytes: toHex(row.header),
-    certificate: qcJson(decodeStoredQc(row.qc, height)),
-  };
+  return storedBlockJson(row, height);
 }
 
-function stateProofJson(chain: Chain, key: Uint8Array, height: number) {
-  const proven = chain.state.prove(key, height);
-  return { height, stateRoot: toHex(proven.root), key: toHex(key), value: proven.value === null ? null : toHex(proven.value), proof: stateProofToJson(proven.proof) };
+function provenAt(chain: Chain, key: Uint8Array, height: number) {
+  return stateProofJson(key, height, chain.state.prove(key, height));
 }
 
 /** The proofs validatorSetFromState's reads need: 0x25, then per member its key record and, when that exists, its nonce record. */
 function derivationJson(chain: Chain, epoch: number) {
   const height = epoch * chain.validatorSets.epochBlocks - 1;
-  const proofs = [stateProofJson(chain, VALIDATOR_SET_KEY, height)];
+  const proofs = [provenAt(chain, VALIDATOR_SET_KEY, height)];
   for (const entry of readValidatorSet((key) => chain.state.get(key, height) ?? undefined)) {
-    const keyProof = stateProofJson(chain, accountKey(entry.address), height);
+    const keyProof = provenAt(chain, accountKey(entry.address), height);
     proofs.push(keyProof);
-    if (keyProof.value !== null) proofs.push(stateProofJson(chain, accountNonceKey(entry.address), height));
+    if (keyProof.value !== null) proofs.push(provenAt(chain, accountNonceKey(entry.address), height));
   }
   return { height, block: certifiedBlockJson(chain, height), proofs };
 }

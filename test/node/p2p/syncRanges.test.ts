@@ -7,44 +7,21 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { verifyAsync, type SigningKey } from "../../../src/crypto/index.ts";
-import { ChainStore, type Genesis } from "../../../src/ledger/index.ts";
-import { Mempool, defaultMempoolOptions } from "../../../src/mempool/index.ts";
-import { createP2pHost, loadOrCreateNodeKey, type P2pHost } from "../../../src/p2p/index.ts";
+import type { Genesis } from "../../../src/ledger/index.ts";
 import { Chain } from "../../../src/node/chain.ts";
-import { defaultNodeConfig } from "../../../src/node/config.ts";
-import { homePaths } from "../../../src/node/home.ts";
-import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication, createProcessRegistry, prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
+import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
 import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, ValidatorPeers, defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
-import { systemClock, type Logger } from "../../../src/node/types.ts";
+import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
+import { openSyncNode, type SyncNode } from "../../fixtures/syncNode.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const BLOCKS = SYNC_BLOCKS_PER_REQUEST_MAX * 2 + 40;
 
-type Node = { readonly chain: Chain; readonly app: LedgerApplication; readonly host: P2pHost; close(): Promise<void> };
-
-async function openNode(home: string, key: SigningKey, genesis: Genesis, bootstrap: readonly string[]): Promise<Node> {
-  const paths = homePaths(home);
-  const p2pDb = new DatabaseSync(paths.p2pDb);
-  const host = await createP2pHost(
-    { chainId: genesis.chainId, listenAddresses: ["/ip4/127.0.0.1/tcp/0"], bootstrapAddresses: [...bootstrap], allowlist: new ValidatorPeers(genesis).addresses(genesis) },
-    { peerPrivateKey: await loadOrCreateNodeKey(paths.p2pKey), signingKey: key, logger: silent, registry: createProcessRegistry(), db: p2pDb },
-  );
-  await host.start();
-  const store = new ChainStore(paths.chainDb);
-  const chain = new Chain(genesis, store);
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: null });
-  const app = new LedgerApplication(
-    { txsMax: defaultNodeConfig.block.txsMax, entriesMax: defaultNodeConfig.block.entriesMax, bytesMax: 64 * 1024 * 1024, timestampAheadMsMax: BLOCK_TIMESTAMP_AHEAD_MS_MAX },
-    { chain, mempool, clock: systemClock, logger: silent, metrics: null },
-  );
-  return { chain, app, host, close: async () => (await host.stop(), store.close(), p2pDb.close()) };
-}
+type Node = SyncNode;
 
 const syncOf = (node: Node, genesis: Genesis) => new BlockSync({ ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 }, { host: node.host, peers: new ValidatorPeers(genesis), genesis, logger: silent });
 const hashes = (chain: Chain, upTo: number) => Array.from({ length: upTo }, (_, i) => toHex(chain.store.getBlock(i + 1)!.hash));
@@ -64,10 +41,10 @@ describe("fast block sync by range", () => {
   });
 
   it("a fresh validator commits every block of several pipelined ranges and holds the server's chain", async () => {
-    const server = await openNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
+    const server = await openSyncNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
     open.push(server);
     await syncOf(server, homes.genesis).serve(server.chain);
-    const client = await openNode(homes.homes[3]!.home, homes.homes[3]!.key, homes.genesis, server.host.multiaddrs().map(String));
+    const client = await openSyncNode(homes.homes[3]!.home, homes.homes[3]!.key, homes.genesis, server.host.multiaddrs().map(String));
     open.push(client);
     const sync = syncOf(client, homes.genesis);
     await sync.catchUp(client.chain, client.app);
