@@ -292,6 +292,11 @@ export class ChainStore implements TileReader {
     this.statements.insertPendingEvidence.run(row.key, row.evidence);
   }
 
+  /** Forgets pending evidence that can no longer be committed (its epoch's set is gone). */
+  deletePendingEvidence(key: string): void {
+    this.statements.deletePendingEvidence.run(key);
+  }
+
   pendingEvidence(): PendingEvidenceRow[] {
     return this.statements.pendingEvidenceAll.all().map((row) => {
       const r = row as { key: string; evidence: Uint8Array };

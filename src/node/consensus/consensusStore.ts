@@ -70,6 +70,10 @@ export class ConsensusStore {
     this.store.savePendingEvidence({ key: evidenceKey(evidence), evidence: encodeCanonical(evidence) });
   }
 
+  dropEvidence(evidence: Evidence): void {
+    this.store.deletePendingEvidence(evidenceKey(evidence));
+  }
+
   loadEvidence(): Evidence[] {
     return this.store.pendingEvidence().map((row) => decodeStored(evidenceSchema, row.evidence, `pending evidence ${row.key}`));
   }

@@ -28,6 +28,7 @@ import {
   createCachingVerifier,
   createCommitteeVerifier,
   createConsensusEngine,
+  decodeEvidenceRecord,
   encodeConsensusMessage,
   evidenceKey,
   leaderOf,
@@ -48,7 +49,7 @@ import {
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
 import { assert, isGhostmeshError, toHex } from "../../util/index.ts";
-import type { Block, ValidatorSet } from "../../ledger/index.ts";
+import type { Block, Evidence, ValidatorSet } from "../../ledger/index.ts";
 import { indexInSet, setEpochLabel, type EpochValidatorSet } from "../validatorSets.ts";
 import type { Chain } from "../chain.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
@@ -219,7 +220,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         selfIndex,
         root,
         safety: store.loadSafety(),
-        pendingEvidence: store.loadEvidence(),
+        pendingEvidence: this.pendingEvidenceOf(label),
         savedBlocks,
         timing: this.opts.timing,
         voteDelivery: this.voteDelivery,
@@ -229,6 +230,24 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     );
     this.emit("epoch", { label, selfIndex });
     this.applyStep(this.engine.start());
+  }
+
+  /**
+   * Persisted evidence this engine can carry: records of its own epoch. Validators check
+   * evidence against the running set, so a block carrying an older epoch's would be refused;
+   * evidence not committed before a set switch is dropped (decision 0605).
+   */
+  private pendingEvidenceOf(label: number): Evidence[] {
+    const { store, logger } = this.modules;
+    const current: Evidence[] = [];
+    for (const item of store.loadEvidence()) {
+      if (decodeEvidenceRecord(item.first)?.epoch === label) current.push(item);
+      else {
+        store.dropEvidence(item);
+        logger.warn({ epoch: label, validator: toHex(item.validator), view: item.view, kind: item.kind }, "Evidence from an earlier validator set was not committed before the set changed; dropped");
+      }
+    }
+    return current;
   }
 
   /** The old engine committed the last block of its set's run: the next set takes over from its root. */

@@ -7,8 +7,11 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { encodeAmount } from "../../../src/app/index.ts";
-import { addressFromPublicKey, formatAddress } from "../../../src/crypto/index.ts";
-import { decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, type Validator } from "../../../src/ledger/index.ts";
+import { createEvidence, voteRecord } from "../../../src/consensus/index.ts";
+import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
+import { ChainStore, decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, voteMessage, type Evidence, type Validator } from "../../../src/ledger/index.ts";
+import { ConsensusStore } from "../../../src/node/consensus/consensusStore.ts";
+import { homePaths } from "../../../src/node/home.ts";
 import { bytesEqual } from "../../../src/util/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
@@ -21,6 +24,17 @@ const posGenesis = (validators: readonly Validator[]) => ({
   allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
   params: { chain: { epochBlocks: EPOCH_BLOCKS } },
 });
+
+/** Two epoch-0 votes of validator `index` for one view on different blocks. */
+function doubleVoteOf(cluster: Cluster, index: number): Evidence {
+  const { chainId } = cluster.homes.genesis;
+  const key = cluster.keys[index]!;
+  const vote = (fill: number) => {
+    const blockHash = new Uint8Array(32).fill(fill);
+    return voteRecord(chainId, { type: "vote", epoch: 0, view: 3, height: 2, blockHash, sender: index, signature: sign(key, voteMessage(chainId, 3, 2, blockHash)) });
+  };
+  return createEvidence(addressFromPublicKey(key.alg, key.publicKey), vote(1), vote(2));
+}
 
 function accountOf(cluster: Cluster, index: number): Account {
   const key = cluster.keys[index]!;
@@ -83,9 +97,15 @@ describe("consensus follows the application's validator set", () => {
       assert.ok(previousSet.validators.length > 2);
       verifyQuorumCertificate(decodeStoredQc(chain0.store.getBlock(boundary)!.qc, boundary), previousSet.validators, cluster.homes.genesis.chainId);
 
-      // A restarted member derives the running set from its store and rejoins it.
+      // A restarted member derives the running set from its store and rejoins it. Evidence of the
+      // genesis set's epoch it still held (never committed) cannot be carried any more: dropped.
       await cluster.stop(1);
+      const stale = doubleVoteOf(cluster, 2);
+      const store1 = new ChainStore(homePaths(cluster.homes.homes[1]!.home).chainDb);
+      new ConsensusStore(store1).saveEvidence(stale);
+      store1.close();
       await cluster.start(1);
+      assert.deepEqual(cluster.validators[1]!.chain.store.pendingEvidence().map((row) => row.key), [], "old-epoch evidence is dropped at start");
       assert.deepEqual(cluster.validators[1]!.host.epoch, { label, selfIndex: 1 });
       await waitFor("the restarted validator to catch up", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 20_000);
       const after = await commit(cluster, 1, signNext(user, { type: "audit.append", record: { action: "after-restart", data: {} } }));
