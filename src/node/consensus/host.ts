@@ -259,9 +259,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.held = [];
     // Blocks saved above the root belong to the old set's run and are never committed.
     this.startEngine(epoch, set, change.root, []);
+    // Messages of this epoch go to the new engine; those of a still later one keep waiting.
     const waiting = this.futureMessages;
-    this.futureMessages = [];
-    for (const message of waiting) if (message.epoch >= epoch) this.enqueue(Promise.resolve({ kind: "message", message }));
+    this.futureMessages = waiting.filter((message) => message.epoch > epoch);
+    for (const message of waiting) if (message.epoch === epoch) this.enqueue(Promise.resolve({ kind: "message", message }));
   }
 
   /** Leaves the network and stops feeding the engine; inputs in flight are dropped. */
