@@ -8,7 +8,10 @@
  * - a param change vetoed by 2 of 4 (50 % > 33.4 %) ends vetoed, never executes, and its
  *   deposit is burned (the total supply drops by it);
  * - staking rewards accrue at every epoch end, at the rate in force: 1 % of a 1,000,000 bond,
- *   then 2 % after the change.
+ *   then 2 % after the change;
+ * - a validator that unbonds its whole stake (`stake unbond`) leaves the set at the epoch's
+ *   end (decision 0605): blocks after it name the 3-member set and carry its certificates, and
+ *   `query proof --verify` checks a checkpoint there from the genesis file, epoch by epoch.
  */
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -19,6 +22,7 @@ import { decodeWith, s } from "../../src/codec/index.ts";
 import { decodeAmount } from "../../src/app/index.ts";
 import { addressFromPublicKey, formatAddress, loadKeyFile, parseAddress } from "../../src/crypto/index.ts";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
+import { signerIndices } from "../../src/ledger/index.ts";
 import { toHex } from "../../src/util/index.ts";
 import { cleanEnv, freePort, MAIN_SCRIPT, makeTempDir, parseJsonOutput, removeDir, REPO_ROOT, runCli, waitFor } from "./helpers.ts";
 
@@ -151,5 +155,40 @@ describe("governance and staking on a PoS devnet with short epochs (four process
     const supply = (height: number) => amountAt(api, "06", height);
     const rewardsAtTally = 4n * 1_000_000n * BigInt(await rewardRateAt(api, vetoTally - 1)) / 10_000n;
     assert.equal((await supply(vetoTally)) - (await supply(vetoTally - 1)), rewardsAtTally - BigInt(params.governance.minDeposit));
+  });
+
+  it("switches consensus to the three validators left when the fourth unbonds its whole stake", async () => {
+    const info = JSON.parse(readFileSync(join(dir, "devnet.json"), "utf8")) as DevnetFile;
+    const n3 = info.nodes[3]!;
+    const api = info.nodes[0]!.api;
+    const n3Key = loadKeyFile(join(n3.home, "validator.key.json"));
+    const n3Address = formatAddress(addressFromPublicKey(n3Key.alg, n3Key.publicKey));
+    const unbond = await runCli(["stake", "unbond", n3Address, "1000000", "--node", api, "--home", n3.home, "--wait", "--json"], { timeoutMs: 60_000 });
+    assert.equal(unbond.code, 0, unbond.stderr);
+    const sent = parseJsonOutput<{ hash: string; height: number }>(unbond);
+    const unbondHeight = sent.height;
+    // The set chosen at the end of the unbond's epoch signs from the next epoch on.
+    const switchEpoch = Math.floor(unbondHeight / EPOCH_BLOCKS) + 1;
+    const firstHeight = switchEpoch * EPOCH_BLOCKS;
+    await waitFor("blocks after the set change", async () => ((await getJson<{ height: number }>(`${api}/v1/status`)).height > firstHeight + 2 ? true : undefined), 60_000, 200);
+    type SetJson = { epoch: number; hash: string; validators: { address: string }[] };
+    const before = await getJson<SetJson & { epochBlocks: number }>(`${api}/v1/validator-sets/${switchEpoch - 1}`);
+    const after = await getJson<SetJson>(`${api}/v1/validator-sets/${switchEpoch}`);
+    assert.equal(before.validators.length, 4);
+    assert.deepEqual(after.validators.map((v) => v.address), info.nodes.slice(0, 3).map((node) => {
+      const key = loadKeyFile(join(node.home, "validator.key.json"));
+      return formatAddress(addressFromPublicKey(key.alg, key.publicKey));
+    }));
+    const block = await getJson<{ header: { validatorSetHash: string }; certificate: { signers: string } }>(`${api}/v1/blocks/${firstHeight + 1}`);
+    assert.equal(block.header.validatorSetHash, after.hash, "blocks after the switch name the three-member set");
+    assert.deepEqual(signerIndices(Buffer.from(block.certificate.signers, "hex"), 3), [0, 1, 2], "all three members signed, in a bitmap of three");
+    const checkpointHeight = parseJsonOutput<{ height: number }>(await runCli(["query", "checkpoint", "--node", api])).height;
+    assert.ok(checkpointHeight > firstHeight);
+    const proved = await runCli(["query", "proof", sent.hash, "--verify", "--node", api, "--genesis", join(n3.home, "genesis.json")]);
+    assert.equal(proved.code, 0, proved.stderr);
+    const checked = parseJsonOutput<{ verified: boolean; checkpoint: { epoch: number; validatorsChecked: number } }>(proved);
+    assert.equal(checked.verified, true);
+    assert.ok(checked.checkpoint.epoch >= switchEpoch);
+    assert.equal(checked.checkpoint.validatorsChecked, 3);
   });
 });
