@@ -30,3 +30,4 @@ export {
   type ProposalStatus,
   type Tally,
 } from "./governance.ts";
+export { CONSENSUS_POWER_TOTAL_MAX, consensusPowers, endsEpoch, epochBlocksOf, validatorSetFromState, type ValidatorSetReader } from "./consensusSet.ts";

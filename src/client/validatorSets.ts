@@ -7,10 +7,9 @@
  * (validatorSetFromState). A key the node sent no proof for is an error, never "absent":
  * absence changes the result (a member without an account record falls back to its genesis key).
  */
-import { createAccountReader, genesisStateWrites } from "../app/index.ts";
+import { createAccountReader, epochBlocksOf, epochOf, genesisStateWrites, validatorSetFromState, type ValidatorSetReader } from "../app/index.ts";
 import { blockHeaderSchema, hashValidatorSet, type BlockHeader, type Genesis, type ValidatorSet } from "../ledger/index.ts";
 import { decodeWith } from "../codec/index.ts";
-import { epochBlocksOf, epochOfHeight, validatorSetFromState, type ValidatorSetReader } from "../node/validatorSets.ts";
 import { GhostmeshError, bytesEqual, fromHexOrUndefined, toHex } from "../util/index.ts";
 import type { CertifiedBlockJson, CheckpointResponse, EpochValidatorSetJson, ValidatorSetsResponse } from "./client.ts";
 import { verifyBlockResponse, verifyCheckpoint, verifyStateProofResponse } from "./verify.ts";
@@ -111,7 +110,7 @@ export class ValidatorSetWalk {
   }
 
   epochOf(height: number): number {
-    return epochOfHeight(height, this.epochBlocks);
+    return epochOf(height, this.epochBlocks);
   }
 
   /** The set that signs the block (and the QC) at `height`. */

@@ -20,11 +20,11 @@ import {
   type QuorumCertificate,
   decodeStoredHeader,
 } from "../ledger/index.ts";
-import { blockContext, createAccountReader, genesisStateWrites, stateStoreHistory, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
+import { blockContext, createAccountReader, epochBlocksOf, genesisStateWrites, stateStoreHistory, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
 import { openStateStore, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
-import { EpochValidatorSets, epochBlocksOf } from "./validatorSets.ts";
+import { EpochValidatorSets } from "./validatorSets.ts";
 
 
 export type ChainHead = {

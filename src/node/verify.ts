@@ -45,11 +45,14 @@ import {
   type Account,
   type AccountReader,
   type BlockExecution,
+  endsEpoch,
+  epochBlocksOf,
+  type ValidatorSetReader,
 } from "../app/index.ts";
 import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, decodeEvidenceRecord, leaderOf, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
-import { EpochValidatorSets, endsEpoch, epochBlocksOf, type EpochValidatorSet, type ValidatorSetReader } from "./validatorSets.ts";
+import { EpochValidatorSets, type EpochValidatorSet } from "./validatorSets.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
 export type VerifyProgress = (height: number, heightMax: number) => void;

@@ -22,7 +22,7 @@ import { defaultNodeConfig } from "../config.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "../consensus/index.ts";
 import { homePaths, loadGenesis } from "../home.ts";
 import { SYNC_BLOCKS_PER_REQUEST_MAX, SyncedBlockApplier, type SyncedBlock } from "../p2p/index.ts";
-import { endsEpoch } from "../validatorSets.ts";
+import { endsEpoch } from "../../app/index.ts";
 import { systemClock, type Logger } from "../types.ts";
 import { readBundle, type BundleHeader } from "./format.ts";
 

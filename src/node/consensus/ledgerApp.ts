@@ -11,12 +11,12 @@
  */
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest, type ValidatorSetProvider } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, hashValidatorSet, txRoot, type Block, type BlockHeader, type QuorumCertificate, type Validator, type ValidatorSet } from "../../ledger/index.ts";
-import { blockContext } from "../../app/index.ts";
+import { blockContext, endsEpoch, validatorSetFromState } from "../../app/index.ts";
 import type { Mempool } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import { upgradeRequiredAt, upgradeRequiredMessage } from "../upgrade.ts";
-import { endsEpoch, validatorSetFromState, type EpochValidatorSet } from "../validatorSets.ts";
+import type { EpochValidatorSet } from "../validatorSets.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import type { Clock, Logger } from "../types.ts";
