@@ -1,6 +1,6 @@
 export { GhostmeshClient, ClientError } from "./client.ts";
 export type * from "./client.ts";
 export { buildTx, withCosignatures, type TxIntent, type ModuleTx, type ModuleTxIntent, type BuiltTx, type BuildOptions } from "./tx.ts";
-export { genesisFromStatus, verifyCheckpoint, verifyInclusionResponse, verifyConsistencyResponse, verifyBlockResponse, verifyStateProofResponse } from "./verify.ts";
+export { verifyCheckpoint, verifyInclusionResponse, verifyConsistencyResponse, verifyBlockResponse, verifyStateProofResponse } from "./verify.ts";
 export { bodyFromJson, buildUnsignedTx, parseTxFile, signTxFile, signedTxOfFile, txFileOf, TX_FILE_FORMAT, type TxFile } from "./txFile.ts";
 export { ValidatorSetWalk, epochBlocksOfGenesis, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyNextValidatorSet, type ValidatorSetSource, type VerifiedValidatorSet } from "./validatorSets.ts";

@@ -7,16 +7,7 @@ import { decodeWith } from "../codec/index.ts";
 import { leafHash, stateProofFromJson, verifyConsistency, verifyInclusion, verifyStateProof, type StateProof } from "../merkle/index.ts";
 import { blockHeaderSchema, hashBlockHeader, verifyQuorumCertificate, type BlockHeader, type Validator } from "../ledger/index.ts";
 import { GhostmeshError, bytesEqual, fromHexOrUndefined, toHex } from "../util/index.ts";
-import { parseAddress, parseSignatureAlgorithmName } from "../crypto/index.ts";
-import type { CertifiedBlockJson, CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse, QcJson, StateProofResponse, StatusResponse } from "./client.ts";
-
-/** The validator set as a node reports it (trust on first use, when no genesis file is at hand). */
-export function genesisFromStatus(status: StatusResponse): { chainId: string; validators: Validator[] } {
-  return {
-    chainId: status.chainId,
-    validators: status.validators.map((v) => ({ name: v.name, address: parseAddress(v.address), alg: parseSignatureAlgorithmName(v.alg), publicKey: hex(v.publicKey, "validator.publicKey"), power: v.power })),
-  };
-}
+import type { CertifiedBlockJson, CheckpointResponse, ConsistencyProofResponse, InclusionProofResponse, QcJson, StateProofResponse } from "./client.ts";
 
 function hex(value: string, field: string): Uint8Array {
   const bytes = fromHexOrUndefined(value);

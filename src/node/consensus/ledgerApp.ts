@@ -77,10 +77,6 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     this.consensus = epoch;
   }
 
-  get consensusEpoch(): ConsensusEpoch {
-    return this.consensus;
-  }
-
   /**
    * Who signed a QC of block `height`: the running set, unless the QC is older than the set's
    * run (the first block after a switch carries the previous set's QC of its parent).
