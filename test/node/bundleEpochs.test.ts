@@ -9,22 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ChainStore } from "../../src/ledger/index.ts";
 import { exportBundle, importBundle } from "../../src/node/bundle/index.ts";
-import { homePaths } from "../../src/node/home.ts";
-import { GhostmeshError, toHex } from "../../src/util/index.ts";
+import { GhostmeshError } from "../../src/util/index.ts";
 import { EPOCH_BLOCKS, buildEpochChain, prepareEpochHomes, type EpochChainTamper } from "../fixtures/epochChain.ts";
+import { hashesOf } from "./bundle/chainFixture.ts";
 
 const BLOCKS = 10;
-
-function hashesOf(home: string): string[] {
-  const store = new ChainStore(homePaths(home).chainDb);
-  try {
-    return Array.from({ length: store.headHeight() }, (_, i) => toHex(store.getBlock(i + 1)!.hash));
-  } finally {
-    store.close();
-  }
-}
 
 describe("offline bundles across validator-set epochs", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-bundle-epochs-"));

@@ -16,7 +16,7 @@ import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensu
 import { homePaths } from "../../../src/node/home.ts";
 import { decodeSyncedBlock } from "../../../src/node/p2p/index.ts";
 import { GhostmeshError, toHex } from "../../../src/util/index.ts";
-import { buildCertifiedChain } from "./chainFixture.ts";
+import { buildCertifiedChain, hashesOf } from "./chainFixture.ts";
 
 const BLOCKS = 12;
 
@@ -24,15 +24,6 @@ function headOf(home: string): number {
   const store = new ChainStore(homePaths(home).chainDb);
   try {
     return store.headHeight();
-  } finally {
-    store.close();
-  }
-}
-
-function hashesOf(home: string): string[] {
-  const store = new ChainStore(homePaths(home).chainDb);
-  try {
-    return Array.from({ length: store.headHeight() }, (_, i) => toHex(store.getBlock(i + 1)!.hash));
   } finally {
     store.close();
   }

@@ -10,6 +10,7 @@ import { ChainStore, hashTx, type Genesis, type QuorumCertificate, type Tx } fro
 import { Chain } from "../../../src/node/chain.ts";
 import { homePaths } from "../../../src/node/home.ts";
 import type { ExecutionTx } from "../../../src/app/index.ts";
+import { toHex } from "../../../src/util/index.ts";
 
 export type CertifiedChainOptions = {
   readonly home: string;
@@ -74,4 +75,14 @@ async function signTx(account: Account, chainId: string, register: boolean): Pro
     : { ...common, type: "audit.append", body: { record: { action: "deploy", subject: "svc", data: { nonce: common.nonce } } } };
   const txHash = hashTx(tx);
   return { signedTx: { tx, sig: await signAsync(key, txHash) }, txHash };
+}
+
+/** Block hashes (hex) of a home's store, heights 1..head: two homes hold the same chain iff these are equal. */
+export function hashesOf(home: string): string[] {
+  const store = new ChainStore(homePaths(home).chainDb);
+  try {
+    return Array.from({ length: store.headHeight() }, (_, i) => toHex(store.getBlock(i + 1)!.hash));
+  } finally {
+    store.close();
+  }
 }

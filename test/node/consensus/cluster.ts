@@ -131,3 +131,16 @@ export function blockHashes(validator: RunningValidator, heightMax = validator.c
   for (let height = 1; height <= heightMax; height++) hashes.push(toHex(validator.chain.store.getBlock(height)?.hash ?? new Uint8Array()));
   return hashes;
 }
+
+/**
+ * A PoS genesis for tests (DevnetGenesisExtras): every validator bonds `bond` and holds
+ * 1,000,000 tokens to transact with; epochs of `epochBlocks`.
+ */
+export function posGenesisExtras(bond: bigint, epochBlocks: number): DevnetGenesisExtras {
+  return (validators) => ({
+    mode: "pos",
+    bonds: validators.map((v) => ({ validator: v.address, amount: String(bond) })),
+    allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
+    params: { chain: { epochBlocks } },
+  });
+}

@@ -9,21 +9,16 @@ import { describe, it } from "node:test";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { createEvidence, voteRecord } from "../../../src/consensus/index.ts";
 import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
-import { ChainStore, decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, voteMessage, type Evidence, type Validator } from "../../../src/ledger/index.ts";
+import { ChainStore, decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, voteMessage, type Evidence } from "../../../src/ledger/index.ts";
 import { ConsensusStore } from "../../../src/node/consensus/consensusStore.ts";
 import { homePaths } from "../../../src/node/home.ts";
 import { bytesEqual } from "../../../src/util/index.ts";
-import { newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+import { newAccount, posGenesisExtras, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 const EPOCH_BLOCKS = 4;
 const BOND = 1000n;
 
-const posGenesis = (validators: readonly Validator[]) => ({
-  mode: "pos" as const,
-  bonds: validators.map((v) => ({ validator: v.address, amount: String(BOND) })),
-  allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
-  params: { chain: { epochBlocks: EPOCH_BLOCKS } },
-});
+const posGenesis = posGenesisExtras(BOND, EPOCH_BLOCKS);
 
 /** Two epoch-0 votes of validator `index` for one view on different blocks. */
 function doubleVoteOf(cluster: Cluster, index: number): Evidence {

@@ -14,13 +14,13 @@ import { pino } from "pino";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { addressFromPublicKey, formatAddress, generateSigningKey } from "../../../src/crypto/index.ts";
-import { decodeStoredQc, signerIndices, verifyQuorumCertificate, type Validator } from "../../../src/ledger/index.ts";
+import { decodeStoredQc, signerIndices, verifyQuorumCertificate } from "../../../src/ledger/index.ts";
 import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
 import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
-import { CHAIN_ID, signNext, waitFor, type Account } from "../consensus/cluster.ts";
+import { CHAIN_ID, posGenesisExtras, signNext, waitFor, type Account } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 500, backoffExponentMax: 3 };
@@ -28,12 +28,7 @@ const SYNC = { lagBlocksMin: 8, connectWaitMs: 1_000, lagCheckIntervalMs: 250 };
 const WAIT_MS = 60_000;
 const BOND = 1000n;
 
-const posGenesis = (validators: readonly Validator[]) => ({
-  mode: "pos" as const,
-  bonds: validators.map((v) => ({ validator: v.address, amount: String(BOND) })),
-  allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
-  params: { chain: { epochBlocks: 5 } },
-});
+const posGenesis = posGenesisExtras(BOND, 5);
 
 describe("a validator outside genesis joins the set over libp2p", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-p2p-set-change-"));
