@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { assert } from "../util/index.ts";
 import { plainBytes } from "./bytes.ts";
 import { cryptoError } from "./errors.ts";
@@ -9,12 +9,33 @@ export const AEAD_TAG_SIZE_BYTES = 16;
 
 const emptyBytes = new Uint8Array(0);
 
-function checkKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.byteLength !== AEAD_KEY_SIZE_BYTES || nonce.byteLength !== AEAD_NONCE_SIZE_BYTES) {
+/**
+ * An AES-256-GCM key prepared once for many records. Node turns raw key bytes into a key
+ * object on every createCipheriv, and that conversion (it probes the argument by catching an
+ * exception) cost about 16 µs of a 22 µs seal of a small record; a prepared key costs none.
+ * OpenSSL holds a copy of the key until the object is garbage-collected: callers that wipe
+ * their raw key bytes drop the object at the same time.
+ */
+export type AeadKey = KeyObject;
+
+/** @throws GhostmeshError CRYPTO_INVALID_ARGUMENT unless `key` is 32 bytes. */
+export function aeadKey(key: Uint8Array): AeadKey {
+  if (key.byteLength !== AEAD_KEY_SIZE_BYTES) {
+    throw cryptoError("CRYPTO_INVALID_ARGUMENT", `AES-256-GCM needs a ${AEAD_KEY_SIZE_BYTES}-byte key, got ${key.byteLength}`, { keySizeBytes: key.byteLength });
+  }
+  return createSecretKey(key);
+}
+
+function keySizeBytes(key: Uint8Array | AeadKey): number {
+  return key instanceof Uint8Array ? key.byteLength : (key.symmetricKeySize ?? 0);
+}
+
+function checkKeyAndNonce(keySizeBytes: number, nonceSizeBytes: number): void {
+  if (keySizeBytes !== AEAD_KEY_SIZE_BYTES || nonceSizeBytes !== AEAD_NONCE_SIZE_BYTES) {
     throw cryptoError(
       "CRYPTO_INVALID_ARGUMENT",
-      `AES-256-GCM needs a ${AEAD_KEY_SIZE_BYTES}-byte key and a ${AEAD_NONCE_SIZE_BYTES}-byte nonce, got ${key.byteLength} and ${nonce.byteLength}`,
-      { keySizeBytes: key.byteLength, nonceSizeBytes: nonce.byteLength },
+      `AES-256-GCM needs a ${AEAD_KEY_SIZE_BYTES}-byte key and a ${AEAD_NONCE_SIZE_BYTES}-byte nonce, got ${keySizeBytes} and ${nonceSizeBytes}`,
+      { keySizeBytes, nonceSizeBytes },
     );
   }
 }
@@ -24,8 +45,8 @@ function checkKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
  * twice: GCM then leaks the XOR of plaintexts and the authentication key. Use a counter per
  * key (transport) or a fresh key per message (keystore).
  */
-export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
-  checkKeyAndNonce(key, nonce);
+export function aeadSeal(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
+  checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES });
   cipher.setAAD(aad);
   const sealed = plainBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
@@ -37,8 +58,8 @@ export function aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arr
  * Opens aeadSeal output; nothing is returned unless the tag checks out.
  * @throws GhostmeshError CRYPTO_AEAD_FAILED when the data, tag, nonce, key or aad differ.
  */
-export function aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
-  checkKeyAndNonce(key, nonce);
+export function aeadOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
+  checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
   if (sealed.byteLength < AEAD_TAG_SIZE_BYTES) {
     throw cryptoError("CRYPTO_AEAD_FAILED", `sealed data is ${sealed.byteLength} bytes, shorter than the ${AEAD_TAG_SIZE_BYTES}-byte tag`, {
       sizeBytes: sealed.byteLength,

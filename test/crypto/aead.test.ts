@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { aeadOpen, aeadSeal, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
+import { aeadKey, aeadOpen, aeadSeal, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex, utf8 } from "../../src/util/index.ts";
 
 function hex(text: string): Uint8Array {
@@ -48,6 +48,17 @@ describe("crypto: AES-256-GCM", () => {
     assert.throws(() => aeadOpen(key, nonce, sealed), failed);
     assert.throws(() => aeadOpen(key, nonce, sealed.subarray(0, sealed.byteLength - 1), aad), failed);
     assert.throws(() => aeadOpen(key, nonce, sealed.subarray(0, 10), aad), failed);
+  });
+
+  it("a prepared key (aeadKey) seals and opens exactly as its raw bytes do", () => {
+    const prepared = aeadKey(key);
+    const sealed = aeadSeal(prepared, nonce, plaintext, aad);
+    assert.deepEqual(sealed, aeadSeal(key, nonce, plaintext, aad));
+    assert.deepEqual(aeadOpen(key, nonce, sealed, aad), plaintext);
+    assert.deepEqual(aeadOpen(prepared, nonce, sealed, aad), plaintext);
+    assert.throws(() => aeadOpen(aeadKey(flipped(key, 5)), nonce, sealed, aad), hasCode("CRYPTO_AEAD_FAILED"));
+    assert.throws(() => aeadKey(key.subarray(1)), hasCode("CRYPTO_INVALID_ARGUMENT"));
+    assert.throws(() => aeadKey(new Uint8Array(64)), hasCode("CRYPTO_INVALID_ARGUMENT"));
   });
 
   it("a key or nonce of the wrong size throws CRYPTO_INVALID_ARGUMENT", () => {

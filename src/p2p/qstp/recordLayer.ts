@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from "uint8arraylist";
-import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadOpen, aeadSeal } from "../../crypto/index.ts";
+import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadKey, aeadOpen, aeadSeal, type AeadKey } from "../../crypto/index.ts";
 import { assert } from "../../util/index.ts";
 import { FRAME_HEADER_SIZE_BYTES, FRAME_LENGTH_SIZE_BYTES, RecordType, type RecordTypeId } from "./constants.ts";
 import { qstpError } from "./errors.ts";
@@ -20,9 +20,10 @@ import type { Clock } from "./types.ts";
 
 type RecordLimits = Pick<QstpOptions, "recordSizeBytesMax" | "rekeyBytes" | "rekeyIntervalMs" | "recordsPerKeyMax">;
 
-/** A key, its record counter and the nonce built from it. */
+/** A key (raw, for the ratchet, and prepared for AES-GCM), its record counter and the nonce built from it. */
 class KeyState {
   key: Uint8Array;
+  cipherKey: AeadKey;
   counter = 0;
   keyIndex = 0;
   readonly #nonce = new Uint8Array(AEAD_NONCE_SIZE_BYTES);
@@ -31,6 +32,7 @@ class KeyState {
   constructor(key: Uint8Array) {
     assert(key.byteLength === 32, "KeyState: 32-byte key");
     this.key = key.slice();
+    this.cipherKey = aeadKey(this.key);
   }
 
   /** The nonce for the current counter; the caller seals or opens once, then calls advance(). */
@@ -54,6 +56,7 @@ class KeyState {
     const next = nextTrafficKey(this.key);
     this.key.fill(0);
     this.key = next;
+    this.cipherKey = aeadKey(next);
     this.counter = 0;
     this.keyIndex += 1;
   }
@@ -132,7 +135,7 @@ export class RecordSealer {
   #sealRecord(out: Uint8ArrayList, type: RecordTypeId, plaintext: Uint8Array): void {
     const nonce = this.#state.nonce(this.#limits.recordsPerKeyMax, "send");
     const header = frameHeader(type, plaintext.byteLength + AEAD_TAG_SIZE_BYTES);
-    const sealed = aeadSeal(this.#state.key, nonce, plaintext, header);
+    const sealed = aeadSeal(this.#state.cipherKey, nonce, plaintext, header);
     this.#state.advance();
     out.append(header, sealed);
   }
@@ -213,7 +216,7 @@ export class RecordOpener {
     const nonce = this.#state.nonce(this.#limits.recordsPerKeyMax, "receive");
     let plaintext: Uint8Array;
     try {
-      plaintext = aeadOpen(this.#state.key, nonce, sealed, header);
+      plaintext = aeadOpen(this.#state.cipherKey, nonce, sealed, header);
     } catch (err) {
       throw qstpError("P2P_RECORD_AUTH_FAILED", "a record failed authentication: it was altered, replayed, reordered or dropped", {
         recordIndex: this.#state.counter,
