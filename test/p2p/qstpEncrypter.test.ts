@@ -51,6 +51,30 @@ describe("qstp encrypter over an in-memory connection", () => {
     await inbound.connection.close();
   });
 
+  it("writes made in one turn of the event loop go out sealed together, in order, as one record", async () => {
+    const { rawOutbound, outbound, inbound } = await securedPair();
+    const atBob = collect(inbound.connection);
+    const rawWrites: number[] = [];
+    const send = rawOutbound.send.bind(rawOutbound);
+    rawOutbound.send = (data) => {
+      rawWrites.push(data.byteLength);
+      return send(data);
+    };
+    const writes = Array.from({ length: 50 }, (_, i) => new Uint8Array(i + 1).fill(i));
+    for (const write of writes) outbound.connection.send(write);
+    const total = writes.reduce((sum, write) => sum + write.byteLength, 0);
+    await waitFor(() => atBob.byteLength === total);
+    assert.deepEqual(atBob.subarray(), Uint8Array.from(writes.flatMap((write) => [...write])));
+    assert.equal(rawWrites.length, 1, "one raw write");
+    assert.equal(rawWrites[0], FRAME_HEADER_SIZE_BYTES + total + 16, "one record: header, the 50 writes, one tag");
+    // The next turn starts a new record.
+    outbound.connection.send(new Uint8Array([7]));
+    await waitFor(() => atBob.byteLength === total + 1);
+    assert.equal(rawWrites.length, 2);
+    await outbound.connection.close();
+    await inbound.connection.close();
+  });
+
   it("a flipped ciphertext bit after the handshake closes the connection with P2P_RECORD_AUTH_FAILED", async () => {
     const { bobEncrypter, rawOutbound, rawInbound, outbound, inbound } = await securedPair();
     collect(inbound.connection);
