@@ -11,8 +11,13 @@
  * Everything shares the machine's cores: four node processes plus this client. Each figure
  * stands beside the raw all-core ML-DSA-65 verify rate measured in the same run (every
  * validator verifies every transaction, so the committed rate is bounded near raw / 4).
+ * The flood keeps `--in-flight` requests open (default 1,024): a closed loop commits at most
+ * in-flight / latency per second, so too few open requests measure the client, not the network
+ * (256, the earlier default, capped the "peak" near 200 tx/s at 1.3 s latency).
+ * `--dandelion off` runs the nodes without the Dandelion++ stem (on by default, as in the node),
+ * to show what the stem costs in latency.
  * Prints one JSON document on stdout; progress on stderr.
- * Run: npm run bench:devnet [-- --peak-txs N] [--seconds S]
+ * Run: npm run bench:devnet [-- --peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -27,24 +32,27 @@ import { measureVerifyAllCores, verifySamples } from "./lib/verifyRate.ts";
 
 const VALIDATORS = 4;
 const ACCOUNTS = 200;
-/** Client requests in flight during the flood: enough to keep every node's pool full. */
-const FLOOD_IN_FLIGHT_MAX = 256;
 const PACER_TICK_MS = 2;
 const WAIT_TIMEOUT_MS = 60_000;
 const MAIN_SCRIPT = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 type DevnetInfo = { readonly chainId: string; readonly nodes: readonly { readonly name: string; readonly api: string; readonly pid: number }[] };
 
-function parseBenchArgs(): { peakTxs: number; seconds: number } {
-  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" } }, strict: true });
+type BenchArgs = { readonly peakTxs: number; readonly seconds: number; readonly inFlight: number; readonly dandelion: boolean };
+
+function parseBenchArgs(): BenchArgs {
+  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } }, strict: true });
   const positive = (value: string | undefined, flag: string, fallback: number): number => {
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
     return n;
   };
+  const dandelion = values.dandelion ?? "on";
+  if (dandelion !== "on" && dandelion !== "off") throw new Error(`--dandelion: expected on or off, got "${dandelion}"`);
   // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
-  return { peakTxs: Math.ceil(positive(values["peak-txs"], "peak-txs", 4_000) / ACCOUNTS) * ACCOUNTS, seconds: positive(values.seconds, "seconds", 8) };
+  const peakTxs = Math.ceil(positive(values["peak-txs"], "peak-txs", 4_000) / ACCOUNTS) * ACCOUNTS;
+  return { peakTxs, seconds: positive(values.seconds, "seconds", 8), inFlight: positive(values["in-flight"], "in-flight", 1_024), dandelion: dandelion === "on" };
 }
 
 function freePort(): Promise<number> {
@@ -59,10 +67,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startDevnet(dir: string): Promise<{ child: ChildProcess; info: DevnetInfo }> {
+async function startDevnet(dir: string, args: BenchArgs): Promise<{ child: ChildProcess; info: DevnetInfo }> {
   const basePort = await freePort();
   const child = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", String(VALIDATORS), "--dir", dir, "--base-port", String(basePort)], {
-    env: { ...process.env, GHOSTMESH_LOG_LEVEL: "warn" },
+    env: { ...process.env, GHOSTMESH_LOG_LEVEL: "warn", GHOSTMESH_P2P_DANDELION_ENABLED: String(args.dandelion) },
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
   });
@@ -122,7 +130,7 @@ async function main(): Promise<void> {
   const machine = machineFacts();
   progress(`machine: ${machine.cpus} cpus, node ${machine.nodeVersion}, load ${machine.loadAverage1mAtStart}`);
   const dir = mkdtempSync(join(benchDirectory(), "gm-bench-devnet-"));
-  const { child, info } = await startDevnet(dir);
+  const { child, info } = await startDevnet(dir, args);
   try {
     const clients = info.nodes.map((node) => new GhostmeshClient(node.api));
     const keys = generateKeys(ACCOUNTS);
@@ -132,10 +140,10 @@ async function main(): Promise<void> {
     const verify = await measureVerifyAllCores(verifySamples(flood.slice(0, 2_000)));
     const verifyAllCoresPerSecond = perSecond(verify.count, verify.elapsedMs);
     progress("registering accounts");
-    await runBounded(registrations, FLOOD_IN_FLIGHT_MAX, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    await runBounded(registrations, args.inFlight, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
     progress(`peak: flooding ${flood.length} transactions`);
     const floodStarted = nowMs();
-    await runBounded(flood, FLOOD_IN_FLIGHT_MAX, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    await runBounded(flood, args.inFlight, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
     const peakTxsPerSecond = perSecond(flood.length, nowMs() - floodStarted);
     const rate = Math.max(1, Math.floor(peakTxsPerSecond / 2));
     const stream = await prepareTxs(appendPlans(keys, 1 + args.peakTxs / ACCOUNTS, rate * args.seconds), info.chainId);
@@ -149,6 +157,8 @@ async function main(): Promise<void> {
       processes: VALIDATORS,
       transport: "libp2p tcp + qstp (ML-KEM-768+X25519, ML-DSA-65) + yamux + gossipsub on 127.0.0.1",
       client: "HTTP POST /v1/txs?wait=true to the four nodes in turn, from this process (shares the cores)",
+      floodRequestsInFlight: args.inFlight,
+      dandelion: args.dandelion,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
       txVerifiesPerCommittedTx: VALIDATORS,
       peak: { txs: flood.length, committedTxsPerSecond: peakTxsPerSecond },
