@@ -104,6 +104,13 @@ function isWrite(action: ConsensusAction): boolean {
   return action.kind === "persistSafety" || action.kind === "saveBlock" || action.kind === "commit" || action.kind === "evidence";
 }
 
+/**
+ * Block requests answered per observer slot while the committed head stays at one height. An
+ * observer that missed blocks needs one or two requests (32 blocks each) per block it sees;
+ * the budget stops a registered node outside the set from making this node read and send 32
+ * blocks per request as fast as it can ask, and a longer lag is range sync's job.
+ */
+export const OBSERVER_REQUESTS_PER_HEIGHT_MAX = 2;
 /** Messages of a later epoch held until this node's engine reaches it (it commits the switching block a little later than others). */
 const FUTURE_EPOCH_MESSAGES_MAX = 4_096;
 /** Votes held while idle: a few views' worth from every validator; older ones are dropped. */
@@ -138,6 +145,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** Set by an epochChange action; performed once the step that emitted it is done. */
   private pendingEpochChange: { epoch: number; validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
   private futureMessages: ConsensusMessage[] = [];
+  /** Block requests answered per observer slot at the current committed height (one entry per registered slot at most). */
+  private readonly observerBudgets = new Map<number, { headHeight: number; answered: number }>();
   private endpoint: NetworkEndpoint | null = null;
   /** The ordered input path: each input is applied after the previous one. */
   private tail: Promise<void> = Promise.resolve();
@@ -332,6 +341,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private answerObserver(run: EpochRun, slot: number, request: BlockRequestMessage): void {
     const engine = this.engine;
     if (engine === null || request.countMax < 1) return;
+    const headHeight = this.modules.chain.head.height;
+    const budget = this.observerBudgets.get(slot);
+    if (budget === undefined || budget.headHeight !== headHeight) this.observerBudgets.set(slot, { headHeight, answered: 1 });
+    else if (budget.answered >= OBSERVER_REQUESTS_PER_HEIGHT_MAX) return;
+    else budget.answered += 1;
     const blocks = engine.blocksRequested(request);
     if (blocks.length === 0) return;
     const response = { type: "blockResponse", epoch: run.label, blocks, sender: run.selfIndex ?? 0 } as const;
