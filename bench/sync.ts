@@ -127,6 +127,8 @@ async function main(): Promise<void> {
         signaturesVerified: sync.qcsVerified * 3 + blocks * TXS_PER_BLOCK,
         qcsVerified: sync.qcsVerified,
         qcsAuthenticatedByLink: sync.qcsAuthenticatedByLink,
+        // blocksByRange/2 sends a qc only where no next block in the response carries it as justify.
+        responseBytesPerBlock: Math.round(sync.rangeBytesReceived / blocks),
         includes: "host start, dial and handshake to the peer, fetch, verify, re-execute, commit",
       },
       raw: { mldsa65VerifyPerSecondAllCores: verifyPerSecond, sqliteCommitsPerSecond: sqliteCommits },

@@ -43,7 +43,7 @@ export type ReqRespModules = {
   readonly metrics: P2pMetrics | null;
 };
 
-/** One request, one response, over `/ghostmesh/<chainId>/req/<name>/1` (framing in reqrespFrames.ts). */
+/** One request, one response, over `/ghostmesh/<chainId>/req/<name>/<version>` (framing and versions in reqrespFrames.ts). */
 export class ReqResp {
   readonly #chainId: string;
   readonly #modules: ReqRespModules;

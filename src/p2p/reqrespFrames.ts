@@ -23,12 +23,20 @@ export type RequestProtocol = (typeof RequestProtocol)[keyof typeof RequestProto
 
 const NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,63}$/;
 
-/** `/ghostmesh/<chainId>/req/<name>/1`. @throws GhostmeshError P2P_INVALID_OPTIONS for a bad name. */
+/**
+ * The wire version of each well-known protocol whose messages changed since version 1. A new
+ * message format takes a new version, so that nodes of different versions find no common
+ * protocol instead of misreading each other. blocksByRange 2: a qc may be left out
+ * (node/p2p/syncWire.ts).
+ */
+const REQUEST_PROTOCOL_VERSIONS: ReadonlyMap<string, number> = new Map([[RequestProtocol.blocksByRange, 2]]);
+
+/** `/ghostmesh/<chainId>/req/<name>/<version>`. @throws GhostmeshError P2P_INVALID_OPTIONS for a bad name. */
 export function requestProtocolId(chainId: string, name: string): string {
   if (!NAME_PATTERN.test(name)) {
     throw p2pError("P2P_INVALID_OPTIONS", `a request protocol name is 1-64 ASCII letters and digits starting with a letter, got ${JSON.stringify(name)}`, { name });
   }
-  return `/ghostmesh/${chainId}/req/${name}/1`;
+  return `/ghostmesh/${chainId}/req/${name}/${REQUEST_PROTOCOL_VERSIONS.get(name) ?? 1}`;
 }
 
 export function encodeResponse(status: ResponseStatus, body: Uint8Array): Uint8ArrayList {

@@ -39,7 +39,8 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
       assert.ok(bytesEqual(response, request.slice().reverse()));
       await assert.rejects(client.host.request(server.host.peerId, REVERSE, new Uint8Array(0)), { code: "P2P_REMOTE_INVALID_REQUEST", meta: { protocol: REVERSE, status: 1, remoteMessage: "empty request" } });
       await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), { code: "P2P_REQUEST_FAILED" });
-      assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/1");
+      assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/2");
+      assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.txsByHash), "/ghostmesh/ghostmesh-test/req/txsByHash/1");
     } finally {
       await stopTestHosts(hosts);
     }

@@ -12,6 +12,17 @@ export { configureP2pDevnet, type P2pDevnetNode } from "./devnet.ts";
 export { findFreePorts } from "./ports.ts";
 export { BlockSync, defaultBlockSyncOptions, type BlockSyncOptions, type BlockSyncModules } from "./sync.ts";
 export { StemRelay, STEM_PROTOCOL, type StemRelayEvent, type StemRelayStats, type StemAdmission } from "./stemRelay.ts";
-export { encodeStoredSyncedBlock } from "./syncServe.ts";
+export { encodeStoredSyncedBlock, serveRange } from "./syncServe.ts";
 export { SyncedBlockApplier, type ApplyResult, type BatchParent, type BlockProblem } from "./syncApply.ts";
-export { SYNC_BLOCKS_PER_REQUEST_MAX, SYNC_RESPONSE_BYTES_MAX, encodeSyncedBlock, decodeSyncedBlock, type SyncedBlock } from "./syncWire.ts";
+export {
+  SYNC_BLOCKS_PER_REQUEST_MAX,
+  SYNC_RESPONSE_BYTES_MAX,
+  encodeSyncedBlock,
+  decodeSyncedBlock,
+  encodeRangeBlock,
+  decodeRangeBlock,
+  decodeSyncResponse,
+  resolveRangeBlocks,
+  type SyncedBlock,
+  type RangeBlock,
+} from "./syncWire.ts";

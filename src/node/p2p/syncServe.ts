@@ -1,5 +1,5 @@
 /**
- * The blocks a validator serves to block sync, as bytes: each `{block, qc}` is assembled from
+ * The blocks a validator serves to block sync, as bytes: each `{block, qc?}` is assembled from
  * the store's own canonical bytes (header, evidence, QC, each transaction) instead of decoding
  * the block and encoding it again, which was most of the cost of serving a range. A canonical
  * CBOR map is its head followed by its key/value pairs in the bytewise order of the encoded
@@ -11,8 +11,9 @@
 import { encodeCanonical } from "../../codec/index.ts";
 import { decodeStoredQc, type ChainStore, type StoredBlockRow } from "../../ledger/index.ts";
 import { assert, compareBytes, concatBytes } from "../../util/index.ts";
+import type { Chain } from "../chain.ts";
 import { loadCommittedBlock } from "../consensus/index.ts";
-import { encodeSyncedBlock } from "./syncWire.ts";
+import { SYNC_RESPONSE_BYTES_TARGET, encodeRangeBlock, encodeSyncResponse } from "./syncWire.ts";
 
 const CBOR_MAJOR_ARRAY = 4;
 const CBOR_MAJOR_MAP = 5;
@@ -47,12 +48,55 @@ function encodedMap(pairs: Record<string, Uint8Array>): Uint8Array {
   return concatBytes([cborHead(CBOR_MAJOR_MAP, sorted.length), ...sorted.flatMap(({ key, value }) => [key, value])]);
 }
 
-/** encodeSyncedBlock of the committed block in `row`, from the stored bytes when it holds no audit.batch. */
-export function encodeStoredSyncedBlock(store: ChainStore, row: StoredBlockRow): Uint8Array {
+/**
+ * encodeRangeBlock of the committed block in `row`, with its qc unless `withQc` is false;
+ * from the stored bytes when it holds no audit.batch.
+ */
+export function encodeStoredSyncedBlock(store: ChainStore, row: StoredBlockRow, withQc = true): Uint8Array {
   const txRows = store.txsOfBlock(row.height);
   if (txRows.some((txRow) => Buffer.from(txRow.bytes.buffer, txRow.bytes.byteOffset, txRow.bytes.byteLength).includes(AUDIT_BATCH_TEXT))) {
-    return encodeSyncedBlock({ block: loadCommittedBlock(store, row), qc: decodeStoredQc(row.qc, row.height) });
+    const block = loadCommittedBlock(store, row);
+    return encodeRangeBlock(withQc ? { block, qc: decodeStoredQc(row.qc, row.height) } : { block });
   }
   const txs = concatBytes([cborHead(CBOR_MAJOR_ARRAY, txRows.length), ...txRows.map((txRow) => txRow.bytes)]);
-  return encodedMap({ block: encodedMap({ header: row.header, txs, evidence: row.evidence }), qc: row.qc });
+  const block = encodedMap({ header: row.header, txs, evidence: row.evidence });
+  return encodedMap(withQc ? { block, qc: row.qc } : { block });
+}
+
+/**
+ * Whether `header` (a stored header's bytes) carries `qc` (a stored certificate's bytes) as
+ * its justify: both are canonical CBOR, so the certificate's bytes appear in the header
+ * exactly. A false positive could only make the requester refuse the range (it checks that
+ * the justify certifies the block below), never accept a wrong one.
+ */
+function carriesQc(header: Uint8Array, qc: Uint8Array): boolean {
+  return Buffer.from(header.buffer, header.byteOffset, header.byteLength).includes(Buffer.from(qc.buffer, qc.byteOffset, qc.byteLength));
+}
+
+/**
+ * A blocksByRange response: committed blocks from `fromHeight`, at most `countMax`, stopping
+ * once the encoded blocks pass `sizeBytesTarget` (a single block may exceed it). A block's qc
+ * is left out when the next block in the response carries it as justify; the last block
+ * always carries its own.
+ */
+export function serveRange(chain: Chain, fromHeight: number, countMax: number, sizeBytesTarget: number = SYNC_RESPONSE_BYTES_TARGET): Uint8Array {
+  const { store } = chain;
+  const headHeight = chain.head.height;
+  const blocks: Uint8Array[] = [];
+  let sizeBytes = 0;
+  let last: { readonly row: StoredBlockRow; readonly withQc: boolean } | undefined;
+  let row = fromHeight <= headHeight ? store.getBlock(fromHeight) : undefined;
+  while (row !== undefined) {
+    const next = blocks.length + 1 < countMax && row.height < headHeight ? store.getBlock(row.height + 1) : undefined;
+    const withQc = next === undefined || !carriesQc(next.header, row.qc);
+    const encoded = encodeStoredSyncedBlock(store, row, withQc);
+    if (blocks.length > 0 && sizeBytes + encoded.byteLength > sizeBytesTarget) break;
+    blocks.push(encoded);
+    sizeBytes += encoded.byteLength;
+    last = { row, withQc };
+    row = next;
+  }
+  // Cut short by size: the last block sent must carry its own qc after all.
+  if (last !== undefined && !last.withQc) blocks[blocks.length - 1] = encodeStoredSyncedBlock(store, last.row, true);
+  return encodeSyncResponse({ headHeight, blocks });
 }
