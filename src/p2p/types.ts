@@ -94,7 +94,7 @@ export interface P2pHost {
   topicPeers(topic: GossipTopic): PeerId[];
   /** PeerIds in our gossipsub mesh for a topic: the peers we forward its messages to. */
   meshPeers(topic: GossipTopic): string[];
-  /** Serves `/ghostmesh/<chainId>/req/<name>/1`. @throws GhostmeshError P2P_PROTOCOL_ALREADY_HANDLED */
+  /** Serves `/ghostmesh/<chainId>/req/<name>/<version>` (reqrespFrames.ts). @throws GhostmeshError P2P_PROTOCOL_ALREADY_HANDLED */
   handle(name: string, handler: RequestHandler, options?: RequestHandlerOptions): Promise<void>;
   /** One request, one response. @throws GhostmeshError P2P_REQUEST_* / P2P_RESPONSE_* / P2P_REMOTE_* */
   request(peer: PeerId, name: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
