@@ -48,8 +48,11 @@ export function accountStateWrites(writes: readonly AccountWrite[]): StateWrite[
   return out;
 }
 
-/** An AccountReader over any key-value getter (the chain store, a snapshot, a test map). */
-export function createAccountReader(get: (key: Uint8Array) => Uint8Array | undefined): AccountReader {
+/**
+ * An AccountReader over any key-value getter (the chain store, a snapshot, a test map). Its
+ * `readState` is always there, so it is also a ValidatorSetReader (consensusSet.ts).
+ */
+export function createAccountReader(get: (key: Uint8Array) => Uint8Array | undefined): AccountReader & { readState(key: Uint8Array): Uint8Array | undefined } {
   return {
     readState: get,
     getAccount(address) {

@@ -39,8 +39,7 @@ function provenReader(values: ReadonlyMap<string, Uint8Array | null>, epoch: num
     if (!values.has(hex)) fail(`the node sent no proof of state key ${hex} after block ${height}, which the validator set of epoch ${epoch} depends on`, { epoch, height });
     return values.get(hex) ?? undefined;
   };
-  const accounts = createAccountReader(readState);
-  return { readState, getAccount: (address) => accounts.getAccount(address) };
+  return createAccountReader(readState);
 }
 
 function verifiedBoundaryHeader(block: CertifiedBlockJson, previous: VerifiedValidatorSet, chainId: string, epoch: number): BlockHeader {

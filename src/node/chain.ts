@@ -85,11 +85,7 @@ export class Chain {
     this.accounts = { getAccount: (address) => cache.getAccount(address), readState: (key) => cache.readState(key), stateHistory: stateStoreHistory(this.state) };
     this.bindGenesis();
     const state = this.state;
-    this.validatorSets = new EpochValidatorSets(genesis, epochBlocksOf((key) => state.get(key, 0) ?? undefined), (height) => {
-      const read = (key: Uint8Array) => state.get(key, height) ?? undefined;
-      const accounts = createAccountReader(read);
-      return { readState: read, getAccount: (address) => accounts.getAccount(address) };
-    });
+    this.validatorSets = new EpochValidatorSets(genesis, epochBlocksOf((key) => state.get(key, 0) ?? undefined), (height) => createAccountReader((key) => state.get(key, height) ?? undefined));
     this.headState = this.loadHead();
     this.checkStateAtHead();
     this.log = openMerkleLog(store, this.headState.logSize);

@@ -243,8 +243,7 @@ function provenReaderAt(stored: StateStore, height: number): ValidatorSetReader 
     check(verifyStateProof(root, key, proven.value, proven.proof), height, `state key ${toHex(key)}`, "does not prove against the stored state root of this height");
     return proven.value ?? undefined;
   };
-  const accounts = createAccountReader(readState);
-  return { readState, getAccount: (address) => accounts.getAccount(address) };
+  return createAccountReader(readState);
 }
 
 type ReplayTx = { signedTx: SignedTx; txHash: Uint8Array };
