@@ -209,13 +209,11 @@ function checkSetHash(header: BlockHeader, height: number, epochSet: EpochValida
 /** A QC at `height` must be a quorum of the set of that height's epoch (vote messages name no epoch). */
 function verifyQuorumOf(qc: QuorumCertificate, epochSet: EpochValidatorSet, height: number, object: string, chainId: string): void {
   const { epoch, set } = epochSet;
-  attempt(height, object, () => {
-    try {
-      verifyQuorumCertificate(qc, set.validators, chainId);
-    } catch (err) {
-      throw new VerifyFailure(height, object, `is not a quorum of the validator set of epoch ${epoch} (${set.validators.length} validators) for height ${qc.height}: ${errorMessage(err)}`);
-    }
-  });
+  try {
+    verifyQuorumCertificate(qc, set.validators, chainId);
+  } catch (err) {
+    throw new VerifyFailure(height, object, `is not a quorum of the validator set of epoch ${epoch} (${set.validators.length} validators) for height ${qc.height}: ${errorMessage(err)}`);
+  }
 }
 
 /**

@@ -143,7 +143,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private run: EpochRun | null = null;
   private engine: ConsensusEngine | null = null;
   /** Set by an epochChange action; performed once the step that emitted it is done. */
-  private pendingEpochChange: { epoch: number; validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
+  private pendingEpochChange: { validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
   private futureMessages: ConsensusMessage[] = [];
   /** Block requests answered per observer slot at the current committed height (one entry per registered slot at most). */
   private readonly observerBudgets = new Map<number, { headHeight: number; answered: number }>();
@@ -260,7 +260,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   }
 
   /** The old engine committed the last block of its set's run: the next set takes over from its root. */
-  private switchEpoch(change: { epoch: number; validatorSet: ValidatorSet; root: ConsensusRoot }): void {
+  private switchEpoch(change: { validatorSet: ValidatorSet; root: ConsensusRoot }): void {
     const { chain, logger } = this.modules;
     const epoch = chain.validatorSets.epochOf(change.root.height + 1);
     const set = chain.validatorSets.remember(epoch, change.validatorSet);
@@ -545,7 +545,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         return;
       case "epochChange":
         // The old engine is halted; the new one starts once this step's other actions are done.
-        this.pendingEpochChange = { epoch: action.epoch, validatorSet: action.validatorSet, root: action.root };
+        this.pendingEpochChange = { validatorSet: action.validatorSet, root: action.root };
         return;
       default:
         assert(false, `performEffect: ${action.kind} is a write`);
