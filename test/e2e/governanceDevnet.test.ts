@@ -24,7 +24,7 @@ import { addressFromPublicKey, formatAddress, loadKeyFile, parseAddress } from "
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
 import { signerIndices } from "../../src/ledger/index.ts";
 import { toHex } from "../../src/util/index.ts";
-import { cleanEnv, freePort, MAIN_SCRIPT, makeTempDir, parseJsonOutput, removeDir, REPO_ROOT, runCli, waitFor } from "./helpers.ts";
+import { cleanEnv, freePort, MAIN_SCRIPT, makeTempDir, networkReport, parseJsonOutput, removeDir, REPO_ROOT, runCli, waitFor } from "./helpers.ts";
 
 type DevnetFile = { chainId: string; clientKey: string; nodes: { name: string; home: string; api: string; p2p: string | null; pid: number }[] };
 type Proposal = { id: number; status: string; votingEndsEpoch: number; executeEpoch: number | null; executedHeight: number | null };
@@ -94,9 +94,14 @@ describe("governance and staking on a PoS devnet with short epochs (four process
     );
     assert.deepEqual([params.chain.epochBlocks, params.governance.votingPeriodEpochs, params.governance.timelockEpochs], [EPOCH_BLOCKS, 2, 1]);
 
+    // devnet.json means every node serves its API; consensus may still be starting.
+    await waitFor("the first committed block", async () => ((await getJson<{ height: number }>(`${api}/v1/status`)).height >= 1 ? true : undefined), 30_000, 100).catch(
+      async (err: Error) => assert.fail(`${err.message}\n${await networkReport(info.nodes)}`),
+    );
+
     const propose = async (home: string, value: number) => {
       const result = await runCli(["gov", "propose", "--node", api, "--home", home, "--type", "param-change", "--param", "staking.rewardRateBps", "--value", String(value), "--json"], { timeoutMs: 60_000 });
-      assert.equal(result.code, 0, result.stderr);
+      if (result.code !== 0) assert.fail(`gov propose: ${result.stderr}\n${await networkReport(info.nodes)}`);
       return parseJsonOutput<{ proposalId: number; hash: string; height: number }>(result);
     };
     // Votes are signed here and sent straight to the API: a CLI process per vote would cost
@@ -118,14 +123,14 @@ describe("governance and staking on a PoS devnet with short epochs (four process
       vote(n0.home, passing.proposalId, "yes").then(() => vote(n0.home, vetoed.proposalId, "yes")),
       vote(n1.home, passing.proposalId, "yes").then(() => vote(n1.home, vetoed.proposalId, "veto")),
       vote(n2.home, passing.proposalId, "yes").then(() => vote(n2.home, vetoed.proposalId, "veto")),
-    ]).catch((err: Error) => assert.fail(`${err.message}; refusals in node0's log:\n${refusals(n0.home)}`));
+    ]).catch(async (err: Error) => assert.fail(`${err.message}; refusals in node0's log:\n${refusals(n0.home)}\n${await networkReport(info.nodes)}`));
     assert.deepEqual(votes.map((v) => v.status), ["committed", "committed", "committed"]);
 
     const show = async (id: number) => parseJsonOutput<Proposal>(await runCli(["gov", "show", String(id), "--node", api, "--json"]));
     const executed = await waitFor("the passing proposal to execute", async () => {
       const p = await show(passing.proposalId);
       return p.status === "executed" ? p : undefined;
-    }, 90_000, 500);
+    }, 90_000, 500).catch(async (err: Error) => assert.fail(`${err.message}\n${await networkReport(info.nodes)}`));
     const vetoedFinal = await show(vetoed.proposalId);
     assert.equal(vetoedFinal.status, "vetoed");
 
@@ -164,13 +169,15 @@ describe("governance and staking on a PoS devnet with short epochs (four process
     const n3Key = loadKeyFile(join(n3.home, "validator.key.json"));
     const n3Address = formatAddress(addressFromPublicKey(n3Key.alg, n3Key.publicKey));
     const unbond = await runCli(["stake", "unbond", n3Address, "1000000", "--node", api, "--home", n3.home, "--wait", "--json"], { timeoutMs: 60_000 });
-    assert.equal(unbond.code, 0, unbond.stderr);
+    if (unbond.code !== 0) assert.fail(`stake unbond: ${unbond.stderr}\n${await networkReport(info.nodes)}`);
     const sent = parseJsonOutput<{ hash: string; height: number }>(unbond);
     const unbondHeight = sent.height;
     // The set chosen at the end of the unbond's epoch signs from the next epoch on.
     const switchEpoch = Math.floor(unbondHeight / EPOCH_BLOCKS) + 1;
     const firstHeight = switchEpoch * EPOCH_BLOCKS;
-    await waitFor("blocks after the set change", async () => ((await getJson<{ height: number }>(`${api}/v1/status`)).height > firstHeight + 2 ? true : undefined), 60_000, 200);
+    await waitFor("blocks after the set change", async () => ((await getJson<{ height: number }>(`${api}/v1/status`)).height > firstHeight + 2 ? true : undefined), 60_000, 200).catch(
+      async (err: Error) => assert.fail(`${err.message}\n${await networkReport(info.nodes)}`),
+    );
     type SetJson = { epoch: number; hash: string; validators: { address: string }[] };
     const before = await getJson<SetJson & { epochBlocks: number }>(`${api}/v1/validator-sets/${switchEpoch - 1}`);
     const after = await getJson<SetJson>(`${api}/v1/validator-sets/${switchEpoch}`);

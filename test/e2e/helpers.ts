@@ -4,7 +4,7 @@
  * tracked so `stopAll` can kill what a failing test left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -104,7 +104,8 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // Monotonic: a wall clock stepped by NTP must not stretch or cut a test's patience.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     let value: T | undefined;
     try {
@@ -113,9 +114,35 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
       value = undefined;
     }
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * What each node of a network says about itself, for a failing test's message: its head
+ * height (or why the API did not answer), the time of its last commit, and its last warnings
+ * and errors from node.log. A test that waits on the network cannot see why it stalled
+ * otherwise once its temp dir is gone.
+ */
+export async function networkReport(nodes: readonly { name: string; api: string; home: string }[]): Promise<string> {
+  const lines = await Promise.all(
+    nodes.map(async (node) => {
+      let head: string;
+      try {
+        const response = await fetch(`${node.api}/v1/status`, { signal: AbortSignal.timeout(2_000) });
+        head = `height ${((await response.json()) as { height: number }).height}`;
+      } catch (err) {
+        head = `status failed: ${(err as Error).message}`;
+      }
+      const logPath = join(node.home, "node.log");
+      const log = existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter((line) => line.length > 0) : [];
+      const lastCommit = log.findLast((line) => line.includes('"Committed block"'));
+      const problems = log.filter((line) => /"level":(40|50|60)/.test(line)).slice(-3);
+      return [`${node.name}: ${head}; last commit: ${lastCommit?.slice(0, 240) ?? "none"}`, ...problems.map((line) => `  ${line.slice(0, 400)}`)].join("\n");
+    }),
+  );
+  return `the network at ${new Date().toISOString()} (wall clock):\n${lines.join("\n")}`;
 }
 
 export function isAlive(pid: number): boolean {

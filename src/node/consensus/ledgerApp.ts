@@ -4,10 +4,10 @@
  * checked before this validator votes, and committed blocks are written through the Chain
  * in order. Per-block post-states live in SpeculativeBlocks.
  *
- * Only the timestamp check reads the local clock: a block stamped further ahead of this
- * validator's clock than `timestampAheadMsMax` is refused (the view then times out), so
- * honest clocks must agree within that bound. Everything else is a function of the block and
- * its parent.
+ * Only the timestamp check reads the local clock: a block stamped later than its parent and
+ * further ahead of this validator's clock than `timestampAheadMsMax` is refused (the view then
+ * times out), so honest clocks must agree within that bound. Everything else is a function of
+ * the block and its parent.
  */
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest, type ValidatorSetProvider } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, hashValidatorSet, txRoot, type Block, type BlockHeader, type QuorumCertificate, type Validator, type ValidatorSet } from "../../ledger/index.ts";
@@ -166,8 +166,13 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     if (leader === undefined || !bytesEqual(header.proposer, leader.address)) return `proposer is not the leader of view ${header.view}`;
     if (!bytesEqual(header.validatorSetHash, this.consensus.set.hash)) return `validatorSetHash is not the hash of the validator set consensus runs with (epoch ${this.consensus.label})`;
     if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;
+    // The parent's timestamp was accepted already: a block that only repeats it pushes nothing
+    // ahead. Without this, a clock stepped back (NTP, a VM resumed) on a quorum of validators
+    // would refuse every proposal until their clocks caught up with the head again.
     const nowMs = clock.nowMs();
-    if (header.timestamp > nowMs + this.opts.timestampAheadMsMax) return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
+    if (header.timestamp > parent.timestamp && header.timestamp > nowMs + this.opts.timestampAheadMsMax) {
+      return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
+    }
     const upgrade = upgradeRequiredAt((key) => parent.accounts.readState?.(key), header.height);
     return upgrade === undefined ? null : upgradeRequiredMessage(upgrade);
   }

@@ -133,6 +133,20 @@ describe("consensus in the node: the speculative ledger application", () => {
     assert.deepEqual(validator.app.validateBlock(skewed, hash), { ok: true });
   });
 
+  it("accepts a block that repeats its parent's timestamp when this validator's clock was stepped back behind it", () => {
+    const savedMs = clockMs;
+    try {
+      clockMs = block1.header.timestamp - TIMESTAMP_AHEAD_MS_MAX - 60_000;
+      const [repeated, hash] = withHeader(block2, { timestamp: block1.header.timestamp });
+      assert.deepEqual(validator.app.validateBlock(repeated, hash), { ok: true });
+      expectRefused(validator, withHeader(block2, { timestamp: block1.header.timestamp + 1 }), /ahead of this validator's clock/);
+      const proposed = proposer.app.proposeBlock({ parentHash: hashBlockHeader(block1.header), parentHeight: 1, justify: certify(block1), view: 2, proposer: 2, evidence: [] });
+      assert.equal(proposed.header.timestamp, block1.header.timestamp, "a leader behind the head stamps the parent's time");
+    } finally {
+      clockMs = savedMs;
+    }
+  });
+
   it("refuses a block carrying a transaction whose signature does not verify, or one that does not apply", () => {
     const tx = block2.txs[0]!;
     const sig = tx.sig.slice();
