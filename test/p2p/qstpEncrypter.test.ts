@@ -75,6 +75,33 @@ describe("qstp encrypter over an in-memory connection", () => {
     await inbound.connection.close();
   });
 
+  it("backpressure: once the raw connection reports full, writes wait for its drain, then go out in order", async () => {
+    const { rawOutbound, outbound, inbound } = await securedPair();
+    const atBob = collect(inbound.connection);
+    let rawFull = true;
+    const send = rawOutbound.send.bind(rawOutbound);
+    rawOutbound.send = (data) => {
+      send(data);
+      return !rawFull;
+    };
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    assert.equal(outbound.connection.send(new Uint8Array([1])), true, "nothing said full yet");
+    await turn();
+    assert.equal(outbound.connection.send(new Uint8Array([2])), false, "the raw connection said full at the last flush");
+    assert.equal(outbound.connection.send(new Uint8Array([3])), false, "held by the stream until a drain");
+    await waitFor(() => atBob.byteLength === 2);
+    await turn();
+    assert.deepEqual([...atBob.subarray()], [1, 2], "the write made while full waits");
+    rawFull = false;
+    rawOutbound.safeDispatchEvent("drain");
+    await waitFor(() => atBob.byteLength === 3);
+    assert.deepEqual([...atBob.subarray()], [1, 2, 3]);
+    assert.equal(outbound.connection.send(new Uint8Array([4])), true, "writable again after the drain");
+    await waitFor(() => atBob.byteLength === 4);
+    await outbound.connection.close();
+    await inbound.connection.close();
+  });
+
   it("a flipped ciphertext bit after the handshake closes the connection with P2P_RECORD_AUTH_FAILED", async () => {
     const { bobEncrypter, rawOutbound, rawInbound, outbound, inbound } = await securedPair();
     collect(inbound.connection);
