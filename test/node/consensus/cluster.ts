@@ -13,7 +13,7 @@ import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
 import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
-import type { Logger } from "../../../src/node/types.ts";
+import type { Clock, Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 
 export const CHAIN_ID = "consensus-node-test";
@@ -47,6 +47,8 @@ export type ClusterOptions = {
   readonly emptyIntervalMs?: number;
   /** Nodes beyond the genesis validators (indices size, size+1, ...): same genesis, keys of their own, started on demand. */
   readonly extraNodes?: number;
+  /** The wall clock every validator reads (default: the system's). */
+  readonly clock?: Clock;
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -73,7 +75,8 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
     async start(index) {
       const home = allHomes[index];
       if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
-      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index }, { key: home.key, network, logger: silent });
+      const clock = opts.clock === undefined ? {} : { clock: opts.clock };
+      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;
     },
