@@ -55,8 +55,13 @@ describe("consensus follows the application's validator set", () => {
       }
       // The end of the epoch chooses the next set; every node's engine switches when it commits that block.
       // (Each unbond may land in its own epoch: then there are two switches, 4 → 3 → 2 validators.)
-      const selfIndices = () => cluster.validators.map((v) => v?.host.epoch?.selfIndex);
-      await waitFor("every validator to switch to the two-member set", () => (selfIndices().join() === [0, 1, null, null].join() ? true : undefined), 30_000);
+      // Indices alone can match one switch early (4 → 3 keeps 0 and 1 at 0 and 1), so the labels must agree too.
+      const epochs = () => cluster.validators.map((v) => v?.host.epoch);
+      const switchedToTwo = () => {
+        const now = epochs();
+        return now.map((e) => e?.selfIndex).join() === [0, 1, null, null].join() && now.every((e) => e?.label === now[0]?.label) ? true : undefined;
+      };
+      await waitFor("every validator to switch to the two-member set", switchedToTwo, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(epochs())}`));
       const switched = cluster.validators.map((v) => v!.host.epoch!);
       const label = switched[0]!.label;
       assert.ok(label > 0 && switched.every((e) => e.label === label), `all switched to the same epoch: ${JSON.stringify(switched)} heights ${cluster.validators.map((v) => v!.chain.head.height)}`);
@@ -126,6 +131,8 @@ describe("consensus follows the application's validator set", () => {
       await commit(cluster, 4, signNext(joiner, { type: "staking.bond", body: { amount: encodeAmount(3n * BOND) } }));
       await waitFor("the joiner to become a member", () => (cluster.validators[4]?.host.epoch?.selfIndex === 4 ? true : undefined), 30_000);
       const label = cluster.validators[4]!.host.epoch!.label;
+      // Validators 0 and 1 run that set too before 2 and 3 stop, so the commit below is the new set's from its first view, not a race with their switch.
+      await waitFor("validators 0 and 1 to switch as well", () => ([0, 1].every((i) => cluster.validators[i]?.host.epoch?.label === label) ? true : undefined), 30_000);
       const chain4 = cluster.validators[4]!.chain;
       assert.equal(chain4.validatorSets.forEpoch(label).set.validators.length, 5);
 

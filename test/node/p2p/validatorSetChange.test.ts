@@ -70,6 +70,9 @@ describe("a validator outside genesis joins the set over libp2p", () => {
 
     await waitFor("the joiner to sign as a member of the set", () => (!joiner.resyncing && joiner.host.epoch?.selfIndex === 4 ? true : undefined), WAIT_MS);
     assert.ok(joiner.resyncs >= 1, "it caught up by range sync once admitted");
+    // Validators 0 and 1 run that set too before 2 and 3 stop, so the commit below is the new set's from its first view, not a race with their switch.
+    const label = joiner.host.epoch!.label;
+    await waitFor("validators 0 and 1 to switch as well", () => ([0, 1].every((i) => !nodes[i]!.resyncing && nodes[i]!.host.epoch?.label === label) ? true : undefined), WAIT_MS);
 
     // Validators 0 and 1 alone hold too little power; with the joiner they commit.
     await nodes[3]!.stop();
