@@ -49,6 +49,23 @@ describe("empty blocks keep an idle chain's epochs moving", () => {
     assert.equal(never.isIdle(), true, "0 turns empty blocks off");
   });
 
+  it("with the wall clock stepped back behind the head, the interval runs on the monotonic clock from when the head was found", () => {
+    const { chain, mempool } = open("stepped", 4);
+    let wallMs = GENESIS_MS - 60_000;
+    let monotonicMs = 5_000;
+    const app = new LedgerApplication(
+      { txsMax: 10, entriesMax: 100, bytesMax: 1 << 20, timestampAheadMsMax: 1000, emptyBlockIntervalMs: 500 },
+      { chain, mempool, clock: { nowMs: () => wallMs }, monotonicClock: { nowMs: () => monotonicMs }, logger: silent, metrics: null },
+    );
+    assert.equal(app.isIdle(), true, "the head is found now: not yet due");
+    monotonicMs += 499;
+    assert.equal(app.isIdle(), true, "499 ms later: not yet due");
+    monotonicMs += 1;
+    assert.equal(app.isIdle(), false, "500 ms after the head was found: due, although the wall clock is a minute behind it");
+    wallMs = GENESIS_MS + 100;
+    assert.equal(app.isIdle(), true, "a wall clock back past the head measures from its timestamp again");
+  });
+
   it("the one-validator producer commits one empty block when due, none before", async () => {
     const { chain, mempool, key } = open("producer", 1);
     let nowMs = GENESIS_MS;

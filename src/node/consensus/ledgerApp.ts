@@ -37,6 +37,8 @@ export type LedgerApplicationModules = {
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly clock: Clock;
+  /** Elapsed time when the wall clock stands behind the chain's (default: performance.now). */
+  readonly monotonicClock?: Clock;
   readonly logger: Logger;
   readonly metrics: NodeMetrics | null;
 };
@@ -61,6 +63,9 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   private readonly opts: LedgerApplicationOptions;
   private readonly modules: LedgerApplicationModules;
   private consensus: ConsensusEpoch;
+  /** The newest block's height, and the monotonic time this node first found it newest (emptyBlockDue). */
+  private newestSeen = { height: -1, atMs: 0 };
+  private readonly monotonicClock: Clock;
 
   constructor(opts: LedgerApplicationOptions, modules: LedgerApplicationModules) {
     assert(opts.entriesMax <= BLOCK_ENTRIES_MAX && opts.txsMax >= 1, "LedgerApplication: block limits within the protocol's");
@@ -70,6 +75,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     this.signatures = new TxSignatureCache((txHashHex) => modules.mempool.verifiedSignature(txHashHex));
     this.preparer = new TxPreparer(modules.chain.genesis.chainId, this.signatures);
     this.consensus = { label: 0, set: modules.chain.validatorSets.forEpoch(0) };
+    this.monotonicClock = modules.monotonicClock ?? { nowMs: () => Math.floor(performance.now()) };
   }
 
   /** The consensus host calls this before it starts an engine: blocks are built and checked for that engine's set. */
@@ -297,6 +303,15 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
    */
   private emptyBlockDue(): boolean {
     const intervalMs = this.opts.emptyBlockIntervalMs ?? 0;
-    return intervalMs > 0 && this.modules.clock.nowMs() - this.blocks.newestTimestamp() >= intervalMs;
+    if (intervalMs <= 0) return false;
+    const sinceNewestMs = this.modules.clock.nowMs() - this.blocks.newestTimestamp();
+    if (sinceNewestMs >= 0) return sinceNewestMs >= intervalMs;
+    // The wall clock stands behind the chain's time (stepped back, or slower than the leader's):
+    // timestamps cannot measure the interval then, so it runs from when this node first found
+    // the newest block. Without this, an idle chain's epochs stopped for the length of a step.
+    const height = this.blocks.newestHeight();
+    const nowMs = this.monotonicClock.nowMs();
+    if (height !== this.newestSeen.height) this.newestSeen = { height, atMs: nowMs };
+    return nowMs - this.newestSeen.atMs >= intervalMs;
   }
 }

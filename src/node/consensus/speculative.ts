@@ -212,6 +212,13 @@ export class SpeculativeBlocks {
     return newest;
   }
 
+  /** The height of the newest block, uncommitted ones included. */
+  newestHeight(): number {
+    let newest = this.chain.head.height;
+    for (const block of this.blocks.values()) if (block.height > newest) newest = block.height;
+    return newest;
+  }
+
   hasUncommittedTxs(): boolean {
     const headHeight = this.chain.head.height;
     for (const block of this.blocks.values()) if (block.height > headHeight && block.block.txs.length > 0) return true;

@@ -3,20 +3,22 @@
  * committed head (an NTP step, a VM restored from a snapshot): proposals repeat the head's
  * timestamp, every validator accepts them, and transactions keep committing. Before, every
  * proposal was refused as "ahead of this validator's clock" until the clocks caught up, so the
- * chain stood still for the length of the step.
+ * chain stood still for the length of the step. An idle chain keeps making its empty blocks,
+ * their interval measured on the monotonic clock while the wall clock stands behind the head.
  */
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
-import { newAccount, signNext, startCluster, type Cluster } from "./cluster.ts";
+import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 const STEP_BACK_MS = 60_000;
+const EMPTY_INTERVAL_MS = 200;
 
 describe("consensus in the node: a wall clock stepped back behind the head", () => {
   let cluster: Cluster;
   let offsetMs = 0;
 
   before(async () => {
-    cluster = await startCluster(4, { clock: { nowMs: () => Date.now() + offsetMs } });
+    cluster = await startCluster(4, { clock: { nowMs: () => Date.now() + offsetMs }, emptyIntervalMs: EMPTY_INTERVAL_MS });
   });
 
   after(async () => {
@@ -39,5 +41,12 @@ describe("consensus in the node: a wall clock stepped back behind the head", () 
     assert.ok(head.height > headBefore.height);
     // Blocks proposed after the step repeat their parent's time; only those already in flight at the step are later, by milliseconds.
     assert.ok(head.timestamp >= headBefore.timestamp && head.timestamp < headBefore.timestamp + 5_000, `head time ${head.timestamp} stays at the step's ${headBefore.timestamp}`);
+  });
+
+  it("keeps making empty blocks while idle, although block timestamps stand still", async () => {
+    const validator = cluster.validators[0]!;
+    const from = validator.chain.head.height;
+    await waitFor("five empty blocks with the clock behind the head", () => (validator.chain.head.height >= from + 5 ? true : undefined), 20_000);
+    assert.ok(Date.now() + offsetMs < validator.chain.head.timestamp, "the wall clock is still behind the chain's time");
   });
 });
