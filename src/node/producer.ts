@@ -11,6 +11,7 @@ import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/ind
 import type { Mempool, PoolTx } from "../mempool/index.ts";
 import { assert, bytesEqual } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
+import { EmptyBlockPacer } from "./emptyBlockPacer.ts";
 import type { Clock, Logger } from "./types.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import { upgradeRequiredAt, upgradeRequiredMessage } from "./upgrade.ts";
@@ -31,6 +32,8 @@ export type ProducerModules = {
   readonly mempool: Mempool;
   readonly key: SigningKey;
   readonly clock: Clock;
+  /** Elapsed time when the wall clock stands behind the head's (default: performance.now). */
+  readonly monotonicClock?: Clock;
   readonly logger: Logger;
   readonly metrics: NodeMetrics | null;
 };
@@ -43,11 +46,13 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
   private upgradeLogged = false;
   private setChangeLogged = false;
   private stopped = true;
+  private readonly emptyBlocks: EmptyBlockPacer;
 
   constructor(opts: ProducerOptions, modules: ProducerModules) {
     super();
     this.opts = opts;
     this.modules = modules;
+    this.emptyBlocks = new EmptyBlockPacer(opts.emptyIntervalMs ?? 0, { wall: modules.clock, monotonic: modules.monotonicClock });
     const validators = modules.chain.genesis.validators;
     assert(validators.length === 1, "SingleValidatorProducer: genesis has one validator");
   }
@@ -132,8 +137,8 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
   }
 
   private emptyBlockDue(): boolean {
-    const intervalMs = this.opts.emptyIntervalMs ?? 0;
-    return intervalMs > 0 && this.modules.clock.nowMs() - this.modules.chain.head.timestamp >= intervalMs;
+    const { head } = this.modules.chain;
+    return this.emptyBlocks.due({ height: head.height, timestampMs: head.timestamp });
   }
 
   private async produceBlock(): Promise<void> {

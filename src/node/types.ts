@@ -4,6 +4,8 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { nowMs: () => Date.now() };
+/** Elapsed time that no wall-clock step moves: for intervals, never for timestamps. */
+export const monotonicClock: Clock = { nowMs: () => Math.floor(performance.now()) };
 
 /** The subset of pino's logger the node uses: (fields, message). */
 export interface Logger {

@@ -88,4 +88,32 @@ describe("empty blocks keep an idle chain's epochs moving", () => {
       await producer.stop();
     }
   });
+
+  it("the one-validator producer, its wall clock stepped back behind the head, paces empty blocks on the monotonic clock", async () => {
+    const { chain, mempool, key } = open("producer-stepped", 1);
+    let monotonicMs = 0;
+    const producer = new SingleValidatorProducer(
+      { intervalMs: 5, txsMax: 10, entriesMax: 100, bytesMax: 1 << 20, emptyIntervalMs: 1_000 },
+      { chain, mempool, key, clock: { nowMs: () => GENESIS_MS - 60_000 }, monotonicClock: { nowMs: () => monotonicMs }, logger: silent, metrics: null },
+    );
+    producer.start();
+    const waitForHeight = async (height: number) => {
+      for (let waitedMs = 0; chain.head.height < height && waitedMs < 10_000; waitedMs += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.equal(chain.head.height, 0, "the interval has not passed on the monotonic clock");
+      monotonicMs += 1_000;
+      await waitForHeight(1);
+      assert.equal(chain.head.height, 1, "one empty block once 1 s passed, although the wall clock stands a minute behind the head");
+      assert.equal(chain.head.timestamp, GENESIS_MS, "it repeats the head's timestamp");
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.equal(chain.head.height, 1, "the new head resets the interval");
+      monotonicMs += 1_000;
+      await waitForHeight(2);
+      assert.equal(chain.head.height, 2);
+    } finally {
+      await producer.stop();
+    }
+  });
 });

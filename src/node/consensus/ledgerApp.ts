@@ -19,6 +19,7 @@ import { upgradeRequiredAt, upgradeRequiredMessage } from "../upgrade.ts";
 import type { EpochValidatorSet } from "../validatorSets.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
+import { EmptyBlockPacer } from "../emptyBlockPacer.ts";
 import type { Clock, Logger } from "../types.ts";
 import { SpeculativeBlocks, executeOnParent, tileKey, type ExecutedOnParent, type ParentState, type SpeculativeBlock } from "./speculative.ts";
 import { TxPreparer, TxSignatureCache, type PreparedTx, type TxKey } from "./txChecks.ts";
@@ -63,9 +64,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   private readonly opts: LedgerApplicationOptions;
   private readonly modules: LedgerApplicationModules;
   private consensus: ConsensusEpoch;
-  /** The newest block's height, and the monotonic time this node first found it newest (emptyBlockDue). */
-  private newestSeen = { height: -1, atMs: 0 };
-  private readonly monotonicClock: Clock;
+  private readonly emptyBlocks: EmptyBlockPacer;
 
   constructor(opts: LedgerApplicationOptions, modules: LedgerApplicationModules) {
     assert(opts.entriesMax <= BLOCK_ENTRIES_MAX && opts.txsMax >= 1, "LedgerApplication: block limits within the protocol's");
@@ -75,7 +74,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     this.signatures = new TxSignatureCache((txHashHex) => modules.mempool.verifiedSignature(txHashHex));
     this.preparer = new TxPreparer(modules.chain.genesis.chainId, this.signatures);
     this.consensus = { label: 0, set: modules.chain.validatorSets.forEpoch(0) };
-    this.monotonicClock = modules.monotonicClock ?? { nowMs: () => Math.floor(performance.now()) };
+    this.emptyBlocks = new EmptyBlockPacer(opts.emptyBlockIntervalMs ?? 0, { wall: modules.clock, monotonic: modules.monotonicClock });
   }
 
   /** The consensus host calls this before it starts an engine: blocks are built and checked for that engine's set. */
@@ -302,16 +301,6 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
    * than three back to back each time).
    */
   private emptyBlockDue(): boolean {
-    const intervalMs = this.opts.emptyBlockIntervalMs ?? 0;
-    if (intervalMs <= 0) return false;
-    const sinceNewestMs = this.modules.clock.nowMs() - this.blocks.newestTimestamp();
-    if (sinceNewestMs >= 0) return sinceNewestMs >= intervalMs;
-    // The wall clock stands behind the chain's time (stepped back, or slower than the leader's):
-    // timestamps cannot measure the interval then, so it runs from when this node first found
-    // the newest block. Without this, an idle chain's epochs stopped for the length of a step.
-    const height = this.blocks.newestHeight();
-    const nowMs = this.monotonicClock.nowMs();
-    if (height !== this.newestSeen.height) this.newestSeen = { height, atMs: nowMs };
-    return nowMs - this.newestSeen.atMs >= intervalMs;
+    return this.emptyBlocks.due({ height: this.blocks.newestHeight(), timestampMs: this.blocks.newestTimestamp() });
   }
 }

@@ -31,7 +31,7 @@ import {
   type PeerContext,
 } from "../../p2p/index.ts";
 import { isGhostmeshError, toHex } from "../../util/index.ts";
-import type { Logger } from "../types.ts";
+import { monotonicClock, type Logger } from "../types.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 
 export const STEM_PROTOCOL = "stem";
@@ -74,8 +74,6 @@ export type StemRelayModules = {
   readonly logger: Logger;
   readonly observer?: (event: StemRelayEvent) => void;
 };
-
-const monotonicClock = { nowMs: (): number => Math.floor(performance.now()) };
 
 export class StemRelay {
   private readonly router: DandelionRouter;
