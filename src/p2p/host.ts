@@ -189,6 +189,10 @@ class Libp2pHost implements T.P2pHost {
     await this.#parts().node.libp2p.hangUp(peerId);
   }
 
+  isBootstrapPeer(peerId: PeerId): boolean {
+    return this.#redialer?.isTarget(peerId.toString()) ?? false;
+  }
+
   async publish(topic: GossipTopic, data: Uint8Array): Promise<T.PublishResult> {
     if (!this.#started) throw p2pError("P2P_HOST_NOT_STARTED", "start the p2p host before publishing", { topic });
     return this.#parts().gossip.publish(topic, data);

@@ -58,6 +58,11 @@ export class Redialer {
   }
 
   /** A connection to `peerId` closed: redial it if it is one of ours. */
+  /** Whether this peer is one it keeps connected (dialled again after any disconnect). */
+  isTarget(peerId: string): boolean {
+    return this.#targets.some((target) => target.peerId === peerId);
+  }
+
   onDisconnect(peerId: string): void {
     for (const target of this.#targets) {
       if (target.peerId === peerId && target.timer === undefined) this.#schedule(target, this.#delayMs(1));

@@ -81,6 +81,8 @@ export interface P2pHost {
   /** @throws GhostmeshError P2P_PEER_BANNED, P2P_DIAL_FAILED */
   dial(address: Multiaddr | string): Promise<ConnectedPeer>;
   hangUp(peerId: PeerId): Promise<void>;
+  /** Whether `peerId` is a bootstrap peer: one this host dials again after every disconnect. */
+  isBootstrapPeer(peerId: PeerId): boolean;
   /** Permissioned mode: admit this ML-DSA identity from now on (no-op in open mode). */
   allowIdentity(address: Uint8Array): void;
   /** @throws GhostmeshError P2P_GOSSIP_MESSAGE_TOO_LARGE, P2P_HOST_NOT_STARTED */

@@ -86,7 +86,8 @@ function spawnNode(node: ClusterNode): NodeProcess {
   const [command, ...prefixArgs] = [...node.execPrefix, process.execPath];
   const child = spawn(command as string, [...prefixArgs, MAIN_SCRIPT, "start", "--home", node.home], {
     cwd: REPO_ROOT,
-    env: { ...cleanEnv(), GHOSTMESH_LOG_LEVEL: "info", [DEVNET_CHILD_ENV]: "1" },
+    // GHOSTMESH_E2E_NODE_LOG_LEVEL=debug makes the nodes log what a stall investigation needs.
+    env: { ...cleanEnv(), GHOSTMESH_LOG_LEVEL: process.env.GHOSTMESH_E2E_NODE_LOG_LEVEL ?? "info", [DEVNET_CHILD_ENV]: "1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";

@@ -26,3 +26,4 @@ export {
   type SyncedBlock,
   type RangeBlock,
 } from "./syncWire.ts";
+export { GossipWatchdog, defaultGossipWatchdogOptions, type GossipWatchdogOptions } from "./gossipWatchdog.ts";

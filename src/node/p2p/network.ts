@@ -15,6 +15,7 @@ import { assert } from "../../util/index.ts";
 import { NetworkTopic, type ConsensusNetwork, type FrameHandler, type NetworkEndpoint, type NetworkFrame } from "../consensus/index.ts";
 import type { Logger } from "../types.ts";
 import { consensusGossipValidator, decodeTxBatchChecked, gossipTopicOfMessageType, txGossipValidator, type DecodedTxBatch, type TxBatchLimits } from "./gossipValidation.ts";
+import { GossipWatchdog, defaultGossipWatchdogOptions, type GossipWatchdogOptions } from "./gossipWatchdog.ts";
 import { StemRelay, type StemRelayEvent } from "./stemRelay.ts";
 import { peekConsensusMessageType } from "./messageType.ts";
 import { decodeUnicastFrames } from "./unicastFrames.ts";
@@ -26,6 +27,7 @@ export type P2pConsensusNetworkOptions = {
   readonly txBatchLimits?: TxBatchLimits;
   /** Dandelion++ for this validator's own transactions (decision 0502); absent or disabled: immediate gossip. */
   readonly dandelion?: Partial<DandelionOptions>;
+  readonly gossipWatchdog?: Partial<GossipWatchdogOptions>;
 };
 export type P2pConsensusNetworkModules = {
   readonly host: P2pHost;
@@ -38,7 +40,7 @@ export type P2pConsensusNetworkModules = {
 const defaultTxBatchLimits: TxBatchLimits = { txsMax: defaultP2pHostOptions.txBatcher.txsMax, sizeBytesMax: defaultP2pHostOptions.gossipSizeBytesMax.tx };
 const CONSENSUS_GOSSIP_TOPICS = [GossipTopic.proposal, GossipTopic.vote, GossipTopic.evidence] as const;
 
-export type P2pConsensusNetworkStats = { gossipPublished: number; gossipPublishFailed: number; unicastFramesSent: number; unicastFramesDropped: number };
+export type P2pConsensusNetworkStats = { gossipPublished: number; gossipPublishFailed: number; gossipReconnects: number; unicastFramesSent: number; unicastFramesDropped: number };
 
 export class P2pConsensusNetwork implements ConsensusNetwork {
   readonly peers: ValidatorPeers;
@@ -54,6 +56,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private handler: FrameHandler | null = null;
   private gossipPublished = 0;
   private gossipPublishFailed = 0;
+  private readonly watchdog: GossipWatchdog;
 
   private constructor(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules) {
     this.host = modules.host;
@@ -62,6 +65,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     this.txBatchLimits = opts.txBatchLimits ?? defaultTxBatchLimits;
     this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
     this.chainId = opts.genesis.chainId;
+    this.watchdog = new GossipWatchdog({ ...defaultGossipWatchdogOptions, ...opts.gossipWatchdog }, { host: this.host, peers: this.peers, logger: this.logger });
     const dandelionOn = opts.dandelion !== undefined && opts.dandelion.enabled !== false;
     this.stemRelay = dandelionOn
       ? new StemRelay(opts.dandelion ?? {}, { host: this.host, peers: this.peers, logger: this.logger.child({ module: "dandelion" }), ...(modules.stemObserver ? { observer: modules.stemObserver } : {}) })
@@ -82,12 +86,19 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
       concurrentPerPeerMax: 2,
     });
     await network.stemRelay?.start();
+    network.watchdog.start();
     return network;
   }
 
   stats(): P2pConsensusNetworkStats {
     const unicast = this.unicast.stats;
-    return { gossipPublished: this.gossipPublished, gossipPublishFailed: this.gossipPublishFailed, unicastFramesSent: unicast.framesSent, unicastFramesDropped: unicast.framesDropped };
+    return {
+      gossipPublished: this.gossipPublished,
+      gossipPublishFailed: this.gossipPublishFailed,
+      gossipReconnects: this.watchdog.reconnects,
+      unicastFramesSent: unicast.framesSent,
+      unicastFramesDropped: unicast.framesDropped,
+    };
   }
 
   slotOf(address: Uint8Array): number | undefined {
@@ -130,6 +141,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   /** Stops serving: topics are left; the host is the caller's to stop. */
   close(): void {
     this.handler = null;
+    this.watchdog.stop();
     this.stemRelay?.close();
     this.unicast.close();
     for (const topic of [...CONSENSUS_GOSSIP_TOPICS, GossipTopic.tx]) this.host.unsubscribe(topic);
