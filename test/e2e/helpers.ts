@@ -138,7 +138,7 @@ export async function networkReport(nodes: readonly { name: string; api: string;
       const logPath = join(node.home, "node.log");
       const log = existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter((line) => line.length > 0) : [];
       const lastCommit = log.findLast((line) => line.includes('"Committed block"'));
-      const problems = log.filter((line) => /"level":(40|50|60)/.test(line)).slice(-3);
+      const problems = log.filter((line) => /"level":(40|50|60)/.test(line)).slice(-10);
       return [`${node.name}: ${head}; last commit: ${lastCommit?.slice(0, 240) ?? "none"}`, ...problems.map((line) => `  ${line.slice(0, 400)}`)].join("\n");
     }),
   );

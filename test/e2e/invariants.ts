@@ -98,8 +98,16 @@ export class InvariantChecker {
       for (const [i, tx] of found.entries()) if (tx?.status === "committed" && tx.height !== undefined) this.#txHeights.set(pending[i] as string, tx.height);
       pending = pending.filter((hash) => !this.#txHeights.has(hash));
       return pending.length === 0 ? true : undefined;
-    }, this.#timeoutMs, 200).catch((err: Error) => {
-      throw new Error(`${err.message}: ${pending.length} still not committed, first ${pending[0]}`);
+    }, this.#timeoutMs, 200).catch(async (err: Error) => {
+      // What each node says of the first missing one: pending, refused (with the execution's reason), or unknown.
+      const first = pending[0] as string;
+      const seen = await Promise.all(
+        this.#nodes.map(async (n) => {
+          const tx = await n.client.tx(first).catch((lookup: Error) => ({ status: lookup.message }));
+          return JSON.stringify(tx).slice(0, 300);
+        }),
+      );
+      throw new Error(`${err.message}: ${pending.length} still not committed, first ${first}; on each node: ${this.#listByNode(seen)}`);
     });
   }
 

@@ -33,6 +33,8 @@ const LATE_JOIN_HEIGHT_MIN = 40;
 const STEP_TIMEOUT_MS = 60_000;
 /** Tail of each node's log (info level: about 20 KB per node per run) printed when a case fails. */
 const FAILURE_LOG_CHARS = 6_000;
+/** Warning and error lines of each node printed when the suite fails, newest last. */
+const FAILURE_PROBLEM_LINES = 40;
 
 describe("perturbations of a 4-validator network under load", { timeout: 360_000 }, () => {
   const dir = makeTempDir("perturbations");
@@ -59,7 +61,14 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
   });
 
   after(async () => {
-    if (!finished) for (const n of cluster?.nodes ?? []) process.stderr.write(`--- ${n.name} log (tail) ---\n${n.process?.output().slice(-FAILURE_LOG_CHARS) ?? "(not started)"}\n`);
+    if (!finished) {
+      for (const n of cluster?.nodes ?? []) {
+        const output = n.process?.output() ?? "";
+        // Warnings and errors from the whole run (a refused transaction, a failed publish), then the tail.
+        const problems = output.split("\n").filter((line) => /"level":(40|50|60)/.test(line)).slice(-FAILURE_PROBLEM_LINES);
+        process.stderr.write(`--- ${n.name} warnings and errors ---\n${problems.join("\n")}\n--- ${n.name} log (tail) ---\n${n.process === undefined ? "(not started)" : output.slice(-FAILURE_LOG_CHARS)}\n`);
+      }
+    }
     await load?.stop().catch(() => undefined);
     killCluster(cluster);
     await Promise.all((cluster?.nodes ?? []).map((n) => n.process?.exited));
