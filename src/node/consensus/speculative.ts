@@ -203,7 +203,6 @@ export class SpeculativeBlocks {
     };
   }
 
-  /** Whether any uncommitted block carries transactions (they still need blocks on top to commit). */
   /** The newest timestamp of the chain as this validator has it: the committed head or an uncommitted block above it. */
   newestTimestamp(): number {
     const headHeight = this.chain.head.height;
@@ -219,6 +218,7 @@ export class SpeculativeBlocks {
     return newest;
   }
 
+  /** Whether any uncommitted block carries transactions (they still need blocks on top to commit). */
   hasUncommittedTxs(): boolean {
     const headHeight = this.chain.head.height;
     for (const block of this.blocks.values()) if (block.height > headHeight && block.block.txs.length > 0) return true;
