@@ -57,12 +57,12 @@ export class Redialer {
     }
   }
 
-  /** A connection to `peerId` closed: redial it if it is one of ours. */
   /** Whether this peer is one it keeps connected (dialled again after any disconnect). */
   isTarget(peerId: string): boolean {
     return this.#targets.some((target) => target.peerId === peerId);
   }
 
+  /** A connection to `peerId` closed: redial it if it is one of ours. */
   onDisconnect(peerId: string): void {
     for (const target of this.#targets) {
       if (target.peerId === peerId && target.timer === undefined) this.#schedule(target, this.#delayMs(1));

@@ -301,6 +301,6 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
    * than three back to back each time).
    */
   private emptyBlockDue(): boolean {
-    return this.emptyBlocks.due({ height: this.blocks.newestHeight(), timestampMs: this.blocks.newestTimestamp() });
+    return this.emptyBlocks.due(this.blocks.newest());
   }
 }

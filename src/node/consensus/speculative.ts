@@ -203,19 +203,20 @@ export class SpeculativeBlocks {
     };
   }
 
-  /** The newest timestamp of the chain as this validator has it: the committed head or an uncommitted block above it. */
-  newestTimestamp(): number {
-    const headHeight = this.chain.head.height;
-    let newest = this.chain.head.timestamp;
-    for (const block of this.blocks.values()) if (block.height > headHeight && block.block.header.timestamp > newest) newest = block.block.header.timestamp;
-    return newest;
-  }
-
-  /** The height of the newest block, uncommitted ones included. */
-  newestHeight(): number {
-    let newest = this.chain.head.height;
-    for (const block of this.blocks.values()) if (block.height > newest) newest = block.height;
-    return newest;
+  /**
+   * The newest block of the chain as this validator has it, the committed head or an uncommitted
+   * block above it: its height and the newest timestamp, in one walk.
+   */
+  newest(): { readonly height: number; readonly timestampMs: number } {
+    const head = this.chain.head;
+    let height = head.height;
+    let timestampMs = head.timestamp;
+    for (const block of this.blocks.values()) {
+      if (block.height <= head.height) continue;
+      if (block.height > height) height = block.height;
+      if (block.block.header.timestamp > timestampMs) timestampMs = block.block.header.timestamp;
+    }
+    return { height, timestampMs };
   }
 
   /** Whether any uncommitted block carries transactions (they still need blocks on top to commit). */
