@@ -119,6 +119,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
   }
 }
 
+/** The last `countMax` warning, error and fatal lines of a node's JSON log (pino levels 40, 50, 60). */
+export function warningLines(lines: readonly string[], countMax: number): string[] {
+  return lines.filter((line) => /"level":(40|50|60)/.test(line)).slice(-countMax);
+}
+
 /**
  * What each node of a network says about itself, for a failing test's message: its head
  * height (or why the API did not answer), the time of its last commit, and its last warnings
@@ -138,7 +143,7 @@ export async function networkReport(nodes: readonly { name: string; api: string;
       const logPath = join(node.home, "node.log");
       const log = existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n").filter((line) => line.length > 0) : [];
       const lastCommit = log.findLast((line) => line.includes('"Committed block"'));
-      const problems = log.filter((line) => /"level":(40|50|60)/.test(line)).slice(-10);
+      const problems = warningLines(log, 10);
       return [`${node.name}: ${head}; last commit: ${lastCommit?.slice(0, 240) ?? "none"}`, ...problems.map((line) => `  ${line.slice(0, 400)}`)].join("\n");
     }),
   );

@@ -13,7 +13,7 @@ import { strict as assert } from "node:assert";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { InvariantChecker, signedBy } from "./invariants.ts";
 import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
-import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep } from "./helpers.ts";
+import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "./helpers.ts";
 import { createNetns, netnsSupported, type Netns } from "./netns.ts";
 
 const VALIDATORS = 4;
@@ -65,7 +65,7 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
       for (const n of cluster?.nodes ?? []) {
         const output = n.process?.output() ?? "";
         // Warnings and errors from the whole run (a refused transaction, a failed publish), then the tail.
-        const problems = output.split("\n").filter((line) => /"level":(40|50|60)/.test(line)).slice(-FAILURE_PROBLEM_LINES);
+        const problems = warningLines(output.split("\n"), FAILURE_PROBLEM_LINES);
         process.stderr.write(`--- ${n.name} warnings and errors ---\n${problems.join("\n")}\n--- ${n.name} log (tail) ---\n${n.process === undefined ? "(not started)" : output.slice(-FAILURE_LOG_CHARS)}\n`);
       }
     }
