@@ -102,8 +102,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     if (!endsEpoch(block.header.height, chain.validatorSets.epochBlocks)) return null;
     const after = this.blocks.stateAfter(toHex(blockHash));
     assert(after !== undefined, "nextValidatorSet: a committing block was executed here");
-    const accounts = after.accounts;
-    const next = validatorSetFromState(chain.genesis, { readState: (key) => accounts.readState?.(key), getAccount: (address) => accounts.getAccount(address) });
+    const next = validatorSetFromState(chain.genesis, after.accounts);
     if (next === null || bytesEqual(hashValidatorSet(next), this.consensus.set.hash)) return null;
     return next;
   }
@@ -178,7 +177,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     if (header.timestamp > parent.timestamp && header.timestamp > nowMs + this.opts.timestampAheadMsMax) {
       return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
     }
-    const upgrade = upgradeRequiredAt((key) => parent.accounts.readState?.(key), header.height);
+    const upgrade = upgradeRequiredAt((key) => parent.accounts.readState(key), header.height);
     return upgrade === undefined ? null : upgradeRequiredMessage(upgrade);
   }
 

@@ -7,7 +7,7 @@
  * walk the moment the chain's head passes them, so a commit is consistent before and after
  * the host applies it; `prune` then forgets them and every fork that no longer extends the head.
  */
-import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx, type StateHistory } from "../../app/index.ts";
+import { executeBlock, type BlockContext, type Account, type AccountReader, type BlockExecution, type ExecutionTx, type StateHistory, type ValidatorSetReader } from "../../app/index.ts";
 import type { Block } from "../../ledger/index.ts";
 import { leafHash, openMerkleLogAtEdge, type EdgeState, type PreparedAppend, type TileReader } from "../../merkle/index.ts";
 import type { PreparedStateUpdate } from "../../state/index.ts";
@@ -38,7 +38,8 @@ export type ParentState = {
   /** The log's right edge after this block. */
   readonly logEdge: EdgeState;
   readonly timestamp: number;
-  readonly accounts: AccountReader;
+  /** Accounts and module state after the block; `readState` is always there, so it is also a ValidatorSetReader. */
+  readonly accounts: AccountReader & ValidatorSetReader;
   readonly tiles: TileReader;
   /** Prepared state versions of the ancestry (newest first): the bases of a child's state version. */
   readonly stateBases: readonly PreparedStateUpdate[];
