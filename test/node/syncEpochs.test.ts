@@ -95,6 +95,28 @@ describe("block sync across validator-set epochs", () => {
     }
   });
 
+  it("the next epoch's transaction signatures are verified ahead while its set is still unknown", async () => {
+    const fresh = openChainForSync(homes.homes[3]!.home, homes.genesis);
+    try {
+      const applier = new SyncedBlockApplier(fresh.chain, fresh.app);
+      const source = homes.homes[0]!.home;
+      const epoch0 = syncedBlocks(source, 1, EPOCH_BLOCKS - 1);
+      const epoch1 = syncedBlocks(source, EPOCH_BLOCKS, 2 * EPOCH_BLOCKS - 1);
+      const verified = () => epoch1.flatMap(({ block }) => block.txs.map((signedTx) => fresh.app.signatures.isVerified(fresh.app.preparer.prepare(signedTx).txHashHex, signedTx.sig, null)));
+      assert.equal(await applier.precheck(epoch0, fresh.chain.head), null);
+      assert.equal(applier.setOf(EPOCH_BLOCKS), null, "epoch 1's set is known only once epoch 0 is applied");
+      assert.ok(verified().length > 0 && verified().every((known) => !known), "nothing of epoch 1 verified yet");
+      await applier.verifyAhead(epoch1);
+      assert.ok(verified().every((known) => known), "every signature of epoch 1 verified before epoch 0 is applied");
+      assert.equal(fresh.chain.head.height, 0, "verifying ahead applies nothing");
+      assert.deepEqual(applier.apply(epoch0), { applied: EPOCH_BLOCKS - 1, problem: null });
+      assert.equal(await applier.precheck(epoch1, fresh.chain.head), null);
+      assert.deepEqual(applier.apply(epoch1), { applied: EPOCH_BLOCKS, problem: null });
+    } finally {
+      fresh.close();
+    }
+  });
+
   it("a block after the boundary whose QC is signed by the old set is refused, naming the epoch", async () => {
     const fresh = openChainForSync(tamperedHomes.homes[1]!.home, tamperedHomes.genesis);
     try {

@@ -78,6 +78,8 @@ export class SyncedBlockApplier {
   qcsVerified = 0;
   /** Keys registered by blocks this applier checked, by hex address: hints for verifying ahead. */
   private readonly keysRegistered = new Map<string, TxKey>();
+  /** Transaction signature checks `verifyAhead` started, by block: `precheck` waits for these instead of starting its own. */
+  private readonly verifyingAhead = new WeakMap<SyncedBlock, Promise<void>>();
 
   constructor(chain: Chain, app: LedgerApplication) {
     this.chain = chain;
@@ -136,7 +138,7 @@ export class SyncedBlockApplier {
         toVerify.push(synced);
         verifications.push(this.primeQc(synced, this.knownSetOf(synced)));
       }
-      verifications.push(...this.verifyTxsAhead(synced.block));
+      verifications.push(this.verifyingAhead.get(synced) ?? this.verifyTxsAhead(synced.block));
       expected = { height: synced.block.header.height, hash };
     }
     await Promise.all(verifications);
@@ -151,6 +153,31 @@ export class SyncedBlockApplier {
     }
     blocks.forEach((synced, i) => this.prechecked.set(synced, hashes[i] as Uint8Array));
     return null;
+  }
+
+  /**
+   * Starts verifying the transaction signatures of a batch whose `precheck` must wait (its
+   * epoch's set is not known until the batch before it is applied): the signatures do not
+   * depend on the set, so the threadpool checks them while the batch before is applied, and
+   * `precheck` then waits for these checks instead of starting them. Call it in batch order,
+   * after the `precheck` of the batch before (registrations in it give the keys of later
+   * senders). Only a cache, like all verifying ahead: apply decides. Resolves (never rejects)
+   * once the checks are done.
+   */
+  verifyAhead(blocks: readonly SyncedBlock[]): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const synced of blocks) {
+      let checks: Promise<void>;
+      try {
+        checks = this.verifyTxsAhead(synced.block);
+      } catch {
+        // A transaction that cannot even be prepared: precheck refuses the block and names it.
+        break;
+      }
+      this.verifyingAhead.set(synced, checks);
+      started.push(checks);
+    }
+    return Promise.all(started).then(() => undefined);
   }
 
   /**
@@ -222,11 +249,11 @@ export class SyncedBlockApplier {
    * earlier in this sync (a batch is checked before the one below it is applied, so the
    * committed accounts lag). Only a cache: validateBlock decides with the parent state's keys.
    */
-  private verifyTxsAhead(block: Block): Promise<void>[] {
+  private verifyTxsAhead(block: Block): Promise<void> {
     const { chain, app } = this;
     const checks: Promise<void>[] = [];
     for (const signedTx of block.txs) {
-      const prepared = app.preparer.prepare(signedTx); // checkShape prepared it already (memoised)
+      const prepared = app.preparer.prepare(signedTx); // memoised: checkShape and verifyAhead share it
       const { tx, sig } = signedTx;
       const fromHex = toHex(tx.from);
       if (tx.type === "account.register") {
@@ -241,7 +268,7 @@ export class SyncedBlockApplier {
         }),
       );
     }
-    return checks;
+    return Promise.all(checks).then(() => undefined);
   }
 
   /** The set of a block checkShape passed (so its set is known). */
