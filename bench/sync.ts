@@ -12,6 +12,7 @@ import { createPublicKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { performance } from "node:perf_hooks";
 import { pino } from "pino";
 import { verifyAsync, sign, signatureAlgorithmName, type SigningKey } from "../src/crypto/index.ts";
 import { ChainStore, type Genesis } from "../src/ledger/index.ts";
@@ -104,10 +105,12 @@ async function main(): Promise<void> {
     );
     progress("syncing a fresh validator over libp2p on 127.0.0.1");
     const restartStop = startStopwatch();
+    const loopBefore = performance.eventLoopUtilization();
     const client = await startHost(lateHome, keys[3]!, homes.genesis, server.host.multiaddrs().map(String));
     const sync = new BlockSync({ ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 }, { host: client.host, peers: new ValidatorPeers(homes.genesis), genesis: homes.genesis, logger: silent });
     await sync.catchUp(chain, app);
     const restart = restartStop();
+    const loop = performance.eventLoopUtilization(loopBefore);
     if (chain.head.height !== blocks || sync.blocksSynced !== blocks) throw new Error(`bench: synced to ${chain.head.height} (${sync.blocksSynced} blocks), expected ${blocks}`);
     await client.close();
     await server.close();
@@ -123,6 +126,10 @@ async function main(): Promise<void> {
         seconds: round(seconds, 2),
         blocksPerSecond: perSecond(blocks, restart.elapsedMs),
         cpuSeconds: round(restart.cpuMs / 1000, 2),
+        // Where the bound is: the event loop (receive, check, apply, and here also serve) busy
+        // this share of the sync; apply alone (re-execution and SQLite) this many ms per block.
+        eventLoopBusyShare: round(loop.utilization, 3),
+        applyMsPerBlock: round(sync.applyMs / blocks, 3),
         // QC signatures: only QCs not carried as the justify of the block above (decision 0504).
         signaturesVerified: sync.qcsVerified * 3 + blocks * TXS_PER_BLOCK,
         qcsVerified: sync.qcsVerified,

@@ -28,6 +28,8 @@ export type ExecutionTx = {
    * already has them (ledger DecodedTx.recordBytes). Absent, execution encodes the records.
    */
   readonly recordBytes?: readonly Uint8Array[];
+  /** Optionally: encodeCanonical({tx, sig}), the bytes the store keeps, when the caller has them. */
+  readonly signedTxBytes?: Uint8Array;
 };
 
 export type BlockExecutionInput = {
@@ -88,7 +90,7 @@ export function executeBlock(reader: AccountReader, input: BlockExecutionInput):
     moduleState.commitTx();
     const txEntries = entriesOfTx(input.height, item.txHash, item.signedTx);
     appendEntries(txEntries, item, entries, entryBytes);
-    executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length });
+    executed.push({ signedTx: item.signedTx, txHash: item.txHash, firstLeaf, leafCount: txEntries.length, ...(item.signedTxBytes === undefined ? {} : { signedTxBytes: item.signedTxBytes }) });
   }
 
   // The end of the block (slashing, epoch rewards, tallies) cannot be refused: it is the protocol's own step.

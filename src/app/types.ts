@@ -44,6 +44,8 @@ export type ExecutedTx = {
   /** Index of the transaction's first log entry. */
   readonly firstLeaf: number;
   readonly leafCount: number;
+  /** encodeCanonical({tx, sig}) when execution was given it (ExecutionTx.signedTxBytes). */
+  readonly signedTxBytes?: Uint8Array;
 };
 
 export type BlockExecution = {

@@ -30,8 +30,24 @@ export function hashTxBytes(txBytes: Uint8Array): Uint8Array {
   return hashTagged(DomainTag.tx, txBytes);
 }
 
+/**
+ * Canonical bytes of each header object, kept while the object lives: a header is encoded to
+ * hash it and then again to store it, and with its justify QC (~10 KB of ML-DSA-65 signatures
+ * at n = 4) that second encode is work on every commit. Headers are immutable (readonly).
+ */
+const encodedHeaders = new WeakMap<BlockHeader, Uint8Array>();
+
+export function encodeBlockHeader(header: BlockHeader): Uint8Array {
+  let bytes = encodedHeaders.get(header);
+  if (bytes === undefined) {
+    bytes = encodeCanonical(header);
+    encodedHeaders.set(header, bytes);
+  }
+  return bytes;
+}
+
 export function hashBlockHeader(header: BlockHeader): Uint8Array {
-  return hashTagged(DomainTag.block, encodeCanonical(header));
+  return hashTagged(DomainTag.block, encodeBlockHeader(header));
 }
 
 export function hashValidatorSet(set: ValidatorSet): Uint8Array {

@@ -5,6 +5,7 @@ export {
   DomainTag,
   hashTx,
   hashTxBytes,
+  encodeBlockHeader,
   hashBlockHeader,
   hashValidatorSet,
   hashEvidenceList,

@@ -9,6 +9,7 @@ import { encodeCanonical } from "../codec/index.ts";
 import { emptyRoot, leafHash, openMerkleLog, openMerkleLogAtEdge, type MerkleLog, type PreparedAppend } from "../merkle/index.ts";
 import {
   ChainStore,
+  encodeBlockHeader,
   hashBlockHeader,
   hashEvidenceList,
   hashGenesis,
@@ -232,7 +233,7 @@ export class Chain {
       block: {
         height: header.height,
         hash: built.hash,
-        header: encodeCanonical(header),
+        header: encodeBlockHeader(header),
         logSize: header.logSize,
         evidence: encodeCanonical(built.block.evidence),
         qc: encodeCanonical(qc),
@@ -243,7 +244,7 @@ export class Chain {
         position,
         firstLeaf: tx.firstLeaf,
         leafCount: tx.leafCount,
-        bytes: encodeCanonical({ tx: tx.signedTx.tx, sig: tx.signedTx.sig }),
+        bytes: tx.signedTxBytes ?? encodeCanonical({ tx: tx.signedTx.tx, sig: tx.signedTx.sig }),
       })),
       entries: entryRows,
       tiles: built.logAppend.tiles,

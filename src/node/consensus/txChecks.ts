@@ -9,7 +9,7 @@
  */
 import { verify, type SignatureAlgorithmId } from "../../crypto/index.ts";
 import type { ExecutionTx } from "../../app/index.ts";
-import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
+import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
 import type { VerifiedSignature } from "../../mempool/index.ts";
 import { GhostmeshError, bytesEqual, toHex } from "../../util/index.ts";
 
@@ -88,22 +88,24 @@ export class TxPreparer {
 
   private prepareUncached(signedTx: SignedTx): PreparedTx {
     const { tx } = signedTx;
-    if (tx.type !== "audit.batch" && signedTx.records === undefined) {
-      // The hash fixes every field but the signature; a (hash, signature) pair already
-      // verified was admitted whole, so its stateless checks passed on these exact contents.
-      const txHash = hashTx(tx);
-      const txHashHex = toHex(txHash);
-      if (this.signatures.isVerified(txHashHex, signedTx.sig, null)) return { signedTx, txHash, txHashHex, entryCount: 1 };
-    }
+    // One encoding gives the hash (its tx span), the size, the batch's record bytes and, for a
+    // transaction without records, the bytes the store keeps.
     const bytes = encodeSignedTx(signedTx);
+    const { txBytes, recordBytes } = signedTxSpans(bytes, signedTx.records?.length);
+    const txHash = hashTxBytes(txBytes);
+    const txHashHex = toHex(txHash);
+    const stored = signedTx.records === undefined ? { signedTxBytes: bytes } : {};
+    // The hash fixes every field but the signature; a (hash, signature) pair already verified
+    // was admitted whole, so its stateless checks passed on these exact contents.
+    if (tx.type !== "audit.batch" && signedTx.records === undefined && this.signatures.isVerified(txHashHex, signedTx.sig, null)) {
+      return { signedTx, txHash, txHashHex, entryCount: 1, ...stored };
+    }
     if (bytes.byteLength > TX_WIRE_BYTES_MAX) {
       throw new GhostmeshError("LEDGER_TX_TOO_LARGE", `transaction is ${bytes.byteLength} bytes; the limit is ${TX_WIRE_BYTES_MAX}`, { sizeBytes: bytes.byteLength, sizeBytesMax: TX_WIRE_BYTES_MAX });
     }
-    const { txBytes, recordBytes } = signedTxSpans(bytes, signedTx.records?.length);
     validateSignedTx(signedTx, bytes.byteLength, this.chainId, recordBytes);
-    const txHash = hashTxBytes(txBytes);
     const entryCount = tx.type === "audit.batch" ? tx.body.recordCount : 1;
-    const base = { signedTx, txHash, txHashHex: toHex(txHash), entryCount };
+    const base = { signedTx, txHash, txHashHex, entryCount, ...stored };
     return recordBytes === undefined ? base : { ...base, recordBytes };
   }
 }

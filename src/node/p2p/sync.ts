@@ -75,6 +75,8 @@ export class BlockSync {
   qcsAuthenticatedByLink = 0;
   /** Bytes of blocksByRange responses received (benchmarks: wire bytes per block). */
   rangeBytesReceived = 0;
+  /** Time spent applying ranges (re-execution and SQLite, on the event loop): benchmarks, against the whole sync. */
+  applyMs = 0;
 
   constructor(opts: BlockSyncOptions, modules: BlockSyncModules) {
     this.opts = opts;
@@ -202,7 +204,9 @@ export class BlockSync {
   }
 
   private applyCounted(applier: SyncedBlockApplier, blocks: readonly SyncedBlock[]): BlockProblem | null {
+    const startedMs = performance.now();
     const { applied, problem } = applier.apply(blocks);
+    this.applyMs += performance.now() - startedMs;
     this.blocksSynced += applied;
     return problem;
   }
