@@ -2,7 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { generateSigningKey } from "../../src/crypto/index.ts";
 import { buildTx } from "../../src/client/index.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { ChainStore } from "../../src/ledger/index.ts";
+import { SCHEMA_VERSION, migrate } from "../../src/ledger/store-schema.ts";
 import { Chain } from "../../src/node/chain.ts";
 import { bytesEqual } from "../../src/util/index.ts";
 import { openTestChain, removeDir } from "../helpers/testChain.ts";
@@ -57,6 +62,39 @@ describe("chain store", () => {
     } finally {
       store.close();
       removeDir(t.dir);
+    }
+  });
+
+  it("migrates a schema-2 store's transactions (WITHOUT ROWID) to the rowid table, found by hash and by height", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gm-store-migrate-"));
+    const path = join(dir, "chain.db");
+    try {
+      const old = new DatabaseSync(path);
+      migrate(old, 2);
+      const insert = old.prepare("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, ?, ?, ?, ?, ?)");
+      const rows = [
+        { hash: new Uint8Array(32).fill(9), height: 2, position: 0, bytes: new Uint8Array([1, 2]) },
+        { hash: new Uint8Array(32).fill(1), height: 1, position: 1, bytes: new Uint8Array([3]) },
+        { hash: new Uint8Array(32).fill(5), height: 1, position: 0, bytes: new Uint8Array([4, 5, 6]) },
+      ];
+      rows.forEach((row, i) => insert.run(row.hash, row.height, row.position, i, 1, row.bytes));
+      assert.match(String((old.prepare("SELECT sql FROM sqlite_master WHERE name = 'txs'").get() as { sql: string }).sql), /WITHOUT ROWID/);
+      old.close();
+
+      const store = new ChainStore(path);
+      try {
+        const db = store.unsafeDatabase();
+        assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, SCHEMA_VERSION);
+        assert.doesNotMatch(String((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'txs'").get() as { sql: string }).sql), /WITHOUT ROWID/);
+        for (const row of rows) assert.deepEqual(store.getTx(row.hash)?.bytes, row.bytes);
+        assert.deepEqual(store.txsOfBlock(1).map((tx) => tx.position), [0, 1]);
+        assert.deepEqual(store.txsOfBlock(1)[0]?.hash, rows[2]!.hash);
+        assert.throws(() => db.prepare("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, 3, 0, 0, 1, x'00')").run(rows[0]!.hash), /UNIQUE/, "a hash is stored once");
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
