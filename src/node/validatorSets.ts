@@ -80,13 +80,27 @@ export class EpochValidatorSets {
 }
 
 /**
- * The label consensus messages carry while the set of `epoch` signs: the first epoch of the run
- * of epochs with that same set. Walks back one epoch at a time (each set is cached).
+ * A label found before, kept in the chain store (`ConsensusStore.saveEpochLabel`): the run of
+ * epochs with the set `setHash` that includes `epoch` began at `label`. Committed history never
+ * changes, so it stays true for that store.
  */
-export function setEpochLabel(sets: EpochValidatorSets, epoch: number): number {
+export type EpochLabelMemo = { readonly epoch: number; readonly label: number; readonly setHash: Uint8Array };
+
+/**
+ * The label consensus messages carry while the set of `epoch` signs: the first epoch of the run
+ * of epochs with that same set. Walks back one epoch at a time (each set is cached) until the
+ * set differs, or until `memo`'s epoch when the walk reaches it with the memo's set: a restart
+ * after a long run of one set then derives only the sets since the memo, not every one back
+ * to genesis (~0.3 ms of state reads each).
+ */
+export function setEpochLabel(sets: EpochValidatorSets, epoch: number, memo: EpochLabelMemo | null = null): number {
   let label = epoch;
   const hash = sets.forEpoch(epoch).hash;
-  while (label > 0 && bytesEqual(sets.forEpoch(label - 1).hash, hash)) label--;
+  while (label > 0) {
+    if (memo !== null && memo.epoch === label && bytesEqual(memo.setHash, hash)) return memo.label;
+    if (!bytesEqual(sets.forEpoch(label - 1).hash, hash)) break;
+    label--;
+  }
   return label;
 }
 

@@ -6,8 +6,10 @@
  */
 import { decodeWith, encodeCanonical, s, type Schema } from "../../codec/index.ts";
 import { blockHashOf, blockSchema, evidenceKey, timeoutCertificateSchema, type SafetyState } from "../../consensus/index.ts";
+import { HASH_SIZE_BYTES } from "../../crypto/index.ts";
 import { evidenceSchema, quorumCertificateSchema, type Block, type ChainStore, type Evidence } from "../../ledger/index.ts";
 import { GhostmeshError, assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
+import type { EpochLabelMemo } from "../validatorSets.ts";
 
 const safetyStateSchema: Schema<SafetyState> = s.object({
   epoch: s.uint(),
@@ -17,6 +19,14 @@ const safetyStateSchema: Schema<SafetyState> = s.object({
   highQc: s.nullable(quorumCertificateSchema),
   lastTc: s.nullable(timeoutCertificateSchema),
 });
+
+const epochLabelSchema: Schema<EpochLabelMemo> = s.object({
+  epoch: s.uint(),
+  label: s.uint(),
+  setHash: s.bytes({ size: HASH_SIZE_BYTES }),
+});
+
+const META_EPOCH_LABEL = "consensus_epoch_label";
 
 function decodeStored<T>(schema: Schema<T>, bytes: Uint8Array, what: string): T {
   try {
@@ -49,6 +59,19 @@ export class ConsensusStore {
     this.store.saveSafetyState(bytes);
     // Paired with loadSafety: what was written reads back as the same state.
     assert(bytesEqual(this.store.loadSafetyState() ?? new Uint8Array(), bytes), "saveSafety: the stored state reads back");
+  }
+
+  /** The epoch label found at the last start or set switch (`setEpochLabel`), or null before the first. */
+  loadEpochLabel(): EpochLabelMemo | null {
+    const bytes = this.store.getMeta(META_EPOCH_LABEL);
+    if (bytes === undefined) return null;
+    const memo = decodeStored(epochLabelSchema, bytes, "consensus epoch label");
+    if (memo.label > memo.epoch) throw new GhostmeshError("NODE_STORE_CORRUPT", `stored consensus epoch label ${memo.label} is after its epoch ${memo.epoch}; run ghostmesh verify`, { object: "consensus epoch label" });
+    return memo;
+  }
+
+  saveEpochLabel(memo: EpochLabelMemo): void {
+    this.store.setMeta(META_EPOCH_LABEL, encodeCanonical(memo));
   }
 
   saveBlock(block: Block, hash: Uint8Array): void {

@@ -161,6 +161,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private workQueued = false;
   /** A lone validator has no peer to fetch a lost committed block from: every commit is fsynced. */
   private commitsNeedFsync = true;
+  /** The epoch of the label memo last stored (`rememberEpochLabel`). */
+  private epochLabelSaved = -1;
   private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
   /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
   private heightAtLastTimeout = -1;
@@ -199,7 +201,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     for (const block of savedBlocks) await verifyBlockTxsAhead(block, { chain, app });
     this.running = true;
     this.endpoint = network.attach(this.opts.slot, this.address, (from, frame) => this.onFrame(from, frame));
-    this.startEngine(setEpochLabel(sets, epoch), sets.forEpoch(epoch), root, savedBlocks);
+    this.startEngine(setEpochLabel(sets, epoch, store.loadEpochLabel()), sets.forEpoch(epoch), root, savedBlocks);
     const checkMs = this.opts.emptyBlockCheckMs ?? 0;
     if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
     logger.info({ slot: this.opts.slot, epoch: this.run?.label, validator: this.run?.selfIndex, height: root.height, savedBlocks: savedBlocks.length }, "Consensus started");
@@ -218,6 +220,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
     app.enterConsensusEpoch({ label, set });
+    store.saveEpochLabel({ epoch: set.epoch, label, setHash: set.hash });
+    this.epochLabelSaved = set.epoch;
     // Resolving every member's slot now registers newcomers with the network (libp2p), so their gossip is accepted from the start.
     for (let index = 0; index < validators.length; index++) this.slotOfIndex(this.run, index);
     const signer = selfIndex === null ? null : this.opts.signing === "inline" ? { sign: (message: Uint8Array) => sign(key, message) } : { external: true as const };
@@ -257,6 +261,19 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       }
     }
     return current;
+  }
+
+  /**
+   * Keeps the stored label memo at the newest epoch this run committed in (once per epoch, in
+   * the commit's transaction), so a restart walks back through at most the epochs since.
+   * Every block this engine commits is certified by its set, so its epoch is in the run.
+   */
+  private rememberEpochLabel(heightCommitted: number): void {
+    const run = this.run;
+    const epoch = this.modules.chain.validatorSets.epochOf(heightCommitted);
+    if (run === null || epoch <= this.epochLabelSaved) return;
+    this.modules.store.saveEpochLabel({ epoch, label: run.label, setHash: run.set.hash });
+    this.epochLabelSaved = epoch;
   }
 
   /** The old engine committed the last block of its set's run: the next set takes over from its root. */
@@ -517,8 +534,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       case "saveBlock":
         store.saveBlock(action.block, action.hash);
         return [];
-      case "commit":
-        return app.commit(action.blocks);
+      case "commit": {
+        const events = app.commit(action.blocks);
+        const last = action.blocks.at(-1);
+        if (last !== undefined) this.rememberEpochLabel(last.block.header.height);
+        return events;
+      }
       case "evidence":
         // Committed already (the engine forgets that across restarts): nothing to propose.
         if (this.modules.chain.store.isEvidenceCommitted(evidenceKey(action.evidence))) return [];

@@ -102,6 +102,11 @@ describe("consensus follows the application's validator set", () => {
       await cluster.stop(1);
       const stale = doubleVoteOf(cluster, 2);
       const store1 = new ChainStore(homePaths(cluster.homes.homes[1]!.home).chainDb);
+      // The label memo a restart starts its walk from: the newest committed epoch, in the new set's run.
+      const memo = new ConsensusStore(store1).loadEpochLabel();
+      assert.ok(memo !== null);
+      assert.deepEqual({ epoch: memo.epoch, label: memo.label }, { epoch: Math.floor(store1.headHeight() / EPOCH_BLOCKS), label });
+      assert.ok(bytesEqual(memo.setHash, hashValidatorSet(newSet.set)));
       new ConsensusStore(store1).saveEvidence(stale);
       store1.close();
       await cluster.start(1);
