@@ -99,13 +99,23 @@ export class ValidatorSetWalk {
   private readonly verified = new Map<number, VerifiedValidatorSet>();
   private latest: VerifiedValidatorSet;
 
-  constructor(source: ValidatorSetSource, genesis: Genesis) {
+  /**
+   * `trusted`: a set this client verified from the same genesis before (the CLI keeps the newest
+   * in a file), so walks to later epochs start there. Epochs before it are walked from genesis.
+   */
+  constructor(source: ValidatorSetSource, genesis: Genesis, trusted: VerifiedValidatorSet | null = null) {
     this.source = source;
     this.genesis = genesis;
     this.epochBlocks = epochBlocksOfGenesis(genesis);
     const set = { validators: genesis.validators };
     this.latest = { epoch: 0, set, hash: hashValidatorSet(set) };
     this.verified.set(0, this.latest);
+    if (trusted !== null && trusted.epoch > 0) this.remember(trusted);
+  }
+
+  /** The highest epoch whose set this walk holds (verified, or trusted at construction). */
+  get newest(): VerifiedValidatorSet {
+    return this.latest;
   }
 
   epochOf(height: number): number {

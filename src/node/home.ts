@@ -13,7 +13,7 @@ import {
   signatureAlgorithmName,
   type SigningKey,
 } from "../crypto/index.ts";
-import { parseWith, s } from "../codec/index.ts";
+import { parseWith, s, type Infer } from "../codec/index.ts";
 import { chainIdSchema, policyOperationSchema, POLICY_OPERATIONS, POLICY_SIGNERS_MAX, PUBLIC_KEY_BYTES_MAX, roleSchema, ROLES, CHAIN_MODES, type Genesis, type Validator } from "../ledger/index.ts";
 import { genesisStateWrites } from "../app/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, fromHexOrUndefined, toHex } from "../util/index.ts";
@@ -43,19 +43,33 @@ export function homePaths(home: string) {
 /** Genesis allocations and role entries; more belongs in transactions, not in the genesis file. */
 const GENESIS_ENTRIES_MAX = 100_000;
 
+/** A validator as genesis.json (and the CLI's trusted-set file) write it: hex key, gm address, algorithm name. */
+export const validatorJsonSchema = s.object({
+  name: s.string({ minLength: 1, maxLength: 64 }),
+  address: s.string({ minLength: 42, maxLength: 42 }),
+  alg: s.string({ minLength: 1, maxLength: 16 }),
+  publicKey: s.string({ minLength: 2, maxLength: PUBLIC_KEY_BYTES_MAX * 2 }),
+  power: s.uint({ min: 1, max: 1_000_000_000 }),
+});
+
+/** One parsed validatorJsonSchema entry; throws naming `where` when its key is not hex or its address is not the key's. */
+export function validatorFromJson(v: Infer<typeof validatorJsonSchema>, where: string): Validator {
+  const alg = parseSignatureAlgorithmName(v.alg);
+  const publicKey = fromHexOrUndefined(v.publicKey);
+  if (!publicKey) throw new Error(`${where}.publicKey: not hex`);
+  const address = parseAddress(v.address);
+  if (!bytesEqual(addressFromPublicKey(alg, publicKey), address)) throw new Error(`${where}.address: does not match its public key`);
+  return { name: v.name, address, alg, publicKey, power: v.power };
+}
+
+export function validatorToJson(v: Validator): Infer<typeof validatorJsonSchema> {
+  return { name: v.name, address: formatAddress(v.address), alg: signatureAlgorithmName(v.alg), publicKey: toHex(v.publicKey), power: v.power };
+}
+
 const genesisJsonSchema = s.object({
   chainId: chainIdSchema,
   genesisTime: s.uint(),
-  validators: s.array(
-    s.object({
-      name: s.string({ minLength: 1, maxLength: 64 }),
-      address: s.string({ minLength: 42, maxLength: 42 }),
-      alg: s.string({ minLength: 1, maxLength: 16 }),
-      publicKey: s.string({ minLength: 2, maxLength: PUBLIC_KEY_BYTES_MAX * 2 }),
-      power: s.uint({ min: 1, max: 1_000_000_000 }),
-    }),
-    { minLength: 1, maxLength: 1000 },
-  ),
+  validators: s.array(validatorJsonSchema, { minLength: 1, maxLength: 1000 }),
   // Optional (decision 0600): genesis files written before balances and roles stay valid.
   allocations: s.optional(s.array(s.object({ address: s.string({ minLength: 42, maxLength: 42 }), amount: s.string({ minLength: 1, maxLength: 78 }) }), { maxLength: GENESIS_ENTRIES_MAX })),
   roles: s.optional(s.array(s.object({ address: s.string({ minLength: 42, maxLength: 42 }), roles: s.array(roleSchema, { maxLength: ROLES.length }) }), { minLength: 1, maxLength: GENESIS_ENTRIES_MAX })),
@@ -80,13 +94,7 @@ export function genesisToJson(genesis: Genesis): string {
   const json = {
     chainId: genesis.chainId,
     genesisTime: genesis.genesisTime,
-    validators: genesis.validators.map((v) => ({
-      name: v.name,
-      address: formatAddress(v.address),
-      alg: signatureAlgorithmName(v.alg),
-      publicKey: toHex(v.publicKey),
-      power: v.power,
-    })),
+    validators: genesis.validators.map(validatorToJson),
     ...(genesis.allocations ? { allocations: genesis.allocations.map((a) => ({ address: formatAddress(a.address), amount: a.amount })) } : {}),
     ...(genesis.roles ? { roles: genesis.roles.map((r) => ({ address: formatAddress(r.address), roles: r.roles })) } : {}),
     ...(genesis.policies ? { policies: genesis.policies.map((p) => ({ operation: p.operation, threshold: p.threshold, signers: p.signers.map(formatAddress) })) } : {}),
@@ -100,16 +108,7 @@ export function genesisToJson(genesis: Genesis): string {
 export function genesisFromJson(text: string, source: string): Genesis {
   try {
     const json = parseWith(genesisJsonSchema, JSON.parse(text), "genesis");
-    const validators: Validator[] = json.validators.map((v, i) => {
-      const alg = parseSignatureAlgorithmName(v.alg);
-      const publicKey = fromHexOrUndefined(v.publicKey);
-      if (!publicKey) throw new Error(`genesis.validators[${i}].publicKey: not hex`);
-      const address = parseAddress(v.address);
-      if (!bytesEqual(addressFromPublicKey(alg, publicKey), address)) {
-        throw new Error(`genesis.validators[${i}].address: does not match its public key`);
-      }
-      return { name: v.name, address, alg, publicKey, power: v.power };
-    });
+    const validators: Validator[] = json.validators.map((v, i) => validatorFromJson(v, `genesis.validators[${i}]`));
     const genesis: Genesis = {
       chainId: json.chainId,
       genesisTime: json.genesisTime,

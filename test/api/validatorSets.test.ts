@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { accountKey, accountNonceKey, VALIDATOR_SET_KEY } from "../../src/app/index.ts";
 import type { CheckpointResponse, ValidatorSetResponse, ValidatorSetsResponse } from "../../src/client/index.ts";
@@ -107,6 +107,22 @@ describe("validator sets API", () => {
     );
     assert.equal(verified.verified, true);
     assert.deepEqual([verified.checkpoint.height, verified.checkpoint.epoch, verified.checkpoint.validatorsChecked], [HEAD_HEIGHT, 2, 3]);
+  });
+
+  it("query proof --verify keeps the newest verified set in --trust-cache FILE; a tampered file is refused, --no-trust-cache ignores it", async () => {
+    const file = join(t.dir, "trusted-sets.json");
+    const verify = (...flags: string[]) => cli("query", "proof", toHex(t.unbondTx.hash), "--verify", "--genesis", t.genesisFile, ...flags, "--node", url);
+    assert.equal(json<{ verified: boolean }>(await verify("--trust-cache", file)).verified, true);
+    const kept = JSON.parse(readFileSync(file, "utf8")) as { epoch: number; hash: string; chainId: string };
+    assert.deepEqual([kept.epoch, kept.hash, kept.chainId], [2, toHex(t.chain.validatorSets.forEpoch(2).hash), t.genesis.chainId]);
+    // The second run starts from the file (src/cli/trustCache.ts tests count the node's pages).
+    assert.equal(json<{ verified: boolean }>(await verify("--trust-cache", file)).verified, true);
+
+    writeFileSync(file, JSON.stringify({ ...kept, hash: "00".repeat(32) }));
+    const refused = await verify("--trust-cache", file);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /trusted-sets\.json: its validators hash to .*delete it .* or pass --no-trust-cache/);
+    assert.equal(json<{ verified: boolean }>(await verify("--trust-cache", file, "--no-trust-cache")).verified, true);
   });
 
   it("query state --prove refuses the chain when the trusted genesis file names other validators", async () => {

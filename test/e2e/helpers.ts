@@ -61,11 +61,14 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
  * keyed by source hash, so a stale cache can only miss, never run old code.
  */
 const COMPILE_CACHE_DIR = join(tmpdir(), "ghostmesh-e2e-compile-cache");
+const CLI_CACHE_DIR = join(tmpdir(), "ghostmesh-e2e-cli-cache");
 
 /** The environment without GHOSTMESH_* settings of whoever runs the tests. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR };
   for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("GHOSTMESH_")) env[name] = value;
+  // The CLI keeps verified validator sets under XDG_CACHE_HOME (one file per genesis): in /tmp, not the user's home.
+  env.XDG_CACHE_HOME = CLI_CACHE_DIR;
   return env;
 }
 

@@ -3,7 +3,7 @@
  * the queries; `green --prove` checks the promotion against a QC-signed checkpoint (decision 0604).
  */
 import { readGreen, GREEN_KEY, type GreenRecord } from "../../app/index.ts";
-import { GhostmeshClient, ValidatorSetWalk, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
+import { GhostmeshClient, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
 import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
@@ -14,6 +14,7 @@ import { loadSigner } from "../signer.ts";
 import { trustedGenesis } from "./query.ts";
 import { registerCosigners } from "./roles.ts";
 import { sendTx } from "./tx.ts";
+import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
 const WRITE_SUBCOMMANDS = ["create", "update", "checkpoint", "merge", "promote"] as const;
 /** show-green and history are the same query as green. */
@@ -93,9 +94,9 @@ async function provenGreen(client: GhostmeshClient, checkpoint: CheckpointRespon
  * checkpoint's logRoot (RFC 6962 inclusion); and that this entry is the env.promote the Green
  * record names (same tx hash, height and environment).
  */
-async function proveGreen(client: GhostmeshClient, genesisFile: string | undefined) {
+async function proveGreen(io: Io, client: GhostmeshClient, flags: { genesis?: string } & TrustCacheFlags) {
   const checkpoint = await client.checkpoint();
-  const walk = new ValidatorSetWalk(client, await trustedGenesis(client, genesisFile));
+  const { walk, keepNewest } = openCachedWalk(io, client, await trustedGenesis(client, flags.genesis), flags);
   const { validatorSet } = await verifyCheckpointFromGenesis(walk, checkpoint);
   const green = await provenGreen(client, checkpoint);
   const txHash = toHex(green.txHash);
@@ -104,6 +105,7 @@ async function proveGreen(client: GhostmeshClient, genesisFile: string | undefin
   const proof = await client.inclusionProof(txHash, { treeSize: checkpoint.treeSize });
   if (proof.leafIndex !== tx.firstLeaf) fail(`the inclusion proof is for leaf ${proof.leafIndex}, but promotion ${txHash} starts at leaf ${tx.firstLeaf}`);
   verifyInclusionResponse(proof, checkpoint.rootHash);
+  keepNewest();
   const entry = decodeStoredEntry(new Uint8Array(Buffer.from(proof.entry, "base64")), proof.leafIndex);
   const record = entry.record as { name?: unknown };
   if (entry.type !== "env.promote" || toHex(entry.txHash) !== txHash || entry.height !== green.height || record.name !== green.name) {
@@ -151,7 +153,7 @@ export const envCommand: Command = {
   ghostmesh env merge TARGET --source NAME [--source NAME ...] --strategy S --state-hash HEX --version N SIGNER [--wait] [--json]
   ghostmesh env promote NAME SIGNER [--cosign KEYFILE ...] [--wait] [--json]
   ghostmesh env show NAME --node URL [--json]
-  ghostmesh env green --node URL [--from I] [--limit N] [--prove [--genesis FILE]] [--json]
+  ghostmesh env green --node URL [--from I] [--limit N] [--prove [--genesis FILE] [--trust-cache FILE | --no-trust-cache]] [--json]
         (also: env show-green, env history)
 
 SIGNER is --node URL and either --home DIR (that node's validator key) or --key FILE.
@@ -163,7 +165,9 @@ sender's (when it is a signer) and one per --cosign key file (same passphrase as
 green --prove verifies, here: the latest checkpoint's certificate against the validator set
 of its epoch, verified epoch by epoch from the genesis set (--genesis FILE, else the node's
 /v1/genesis), the Green record against the checkpoint's
-stateRoot, and the promotion's log entry against the checkpoint's log root.`,
+stateRoot, and the promotion's log entry against the checkpoint's log root. The walk starts at
+the newest set verified before (kept per genesis):
+  ${TRUST_CACHE_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
@@ -184,6 +188,8 @@ stateRoot, and the promotion's log entry against the checkpoint's log root.`,
         limit: { type: "string" },
         prove: { type: "boolean" },
         genesis: { type: "string" },
+        "trust-cache": { type: "string" },
+        "no-trust-cache": { type: "boolean" },
         nonce: { type: "string" },
         wait: { type: "boolean" },
         "timeout-ms": { type: "string" },
@@ -199,7 +205,7 @@ stateRoot, and the promotion's log entry against the checkpoint's log root.`,
       const shown = await client.getJson<Record<string, unknown>>(`/v1/env/${envName(positionals[0], "NAME")}`);
       return printJson(io, shown), 0;
     }
-    if (values.prove) return printJson(io, await proveGreen(client, values.genesis)), 0;
+    if (values.prove) return printJson(io, await proveGreen(io, client, values)), 0;
     const path = historyPath(intFlag(values.from, "from"), intFlag(values.limit, "limit", { min: 1, max: 1000 }));
     return printJson(io, await client.getJson<Record<string, unknown>>(path)), 0;
   },

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { genesisFromJson } from "../../node/home.ts";
-import { GhostmeshClient, ValidatorSetWalk, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
+import { GhostmeshClient, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
 const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
 
@@ -20,7 +21,7 @@ export async function trustedGenesis(client: GhostmeshClient, genesisFile: strin
  * query state: a key's value at a height; with --prove, the proof is checked here against the
  * stateRoot of that block's header, itself checked against the block's certificate.
  */
-async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string; height?: string; prove?: boolean; genesis?: string }): Promise<void> {
+async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string; height?: string; prove?: boolean; genesis?: string } & TrustCacheFlags): Promise<void> {
   const keyText = requireFlag(flags.key, "key");
   const key = keyText.startsWith("0x") ? keyText.slice(2) : keyText;
   if (fromHexOrUndefined(key) === undefined || key.length === 0) throw new UsageError(`--key: expected a state key as hex (an account's key record: 01 followed by its address; its nonce: 02 followed by it), got "${keyText.slice(0, 80)}"`);
@@ -30,9 +31,10 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
     return;
   }
   if (response.height === 0) throw new UsageError("--prove: no block is committed yet, so no signed header commits to a state root");
-  const walk = new ValidatorSetWalk(client, await trustedGenesis(client, flags.genesis));
+  const { walk, keepNewest } = openCachedWalk(io, client, await trustedGenesis(client, flags.genesis), flags);
   const { header, validatorSet } = await verifyBlockFromGenesis(walk, await client.block(response.height));
   verifyStateProofResponse(response, header.stateRoot);
+  keepNewest();
   const validators = { epoch: validatorSet.epoch, hash: toHex(validatorSet.hash), validatorsChecked: validatorSet.set.validators.length };
   printJson(io, { verified: true, height: response.height, stateRoot: response.stateRoot, key: response.key, value: response.value, proof: response.proof, validatorSet: validators });
 }
@@ -49,15 +51,17 @@ export const queryCommand: Command = {
         the committed token balance: {address, balance} (balance as a decimal string)
   query checkpoint
   query audit [--action A] [--sender gm…] [--from-height H] [--to-height H] [--limit N] [--cursor C]
-  query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE]]
+  query proof TXHASH [--record N] [--tree-size N] [--verify [--genesis FILE] [--trust-cache FILE | --no-trust-cache]]
         --verify checks the checkpoint's header hash and validator signatures, then the proof against it;
         the signatures are checked against the validator set of the checkpoint's epoch, verified
-        epoch by epoch from the genesis set: --genesis FILE (trusted) or else the node's /v1/genesis
+        epoch by epoch from the genesis set: --genesis FILE (trusted) or else the node's /v1/genesis;
+        the walk starts at the newest set verified before (kept per genesis):
+        ${TRUST_CACHE_HELP.replaceAll("\n", "\n      ")}
   query consistency --from N [--to N]
   query params [--height H]
         every module's parameters after block H (default: the head), nested by module:
         {"chain": {"epochBlocks": …}, "staking": {"rewardRateBps": 100, …}, "governance": {…}}
-  query state --key HEX [--height H] [--prove [--genesis FILE]]
+  query state --key HEX [--height H] [--prove [--genesis FILE] [--trust-cache FILE | --no-trust-cache]]
         a state key's value (null when absent) after block H (default: the head), with its proof;
         accounts: 01+ADDRESS (hex, no gm) holds {alg, publicKey}, 02+ADDRESS its nonce (CBOR);
         --prove verifies the proof against the stateRoot of block H's header and that header
@@ -85,6 +89,8 @@ export const queryCommand: Command = {
         key: { type: "string" },
         height: { type: "string" },
         prove: { type: "boolean" },
+        "trust-cache": { type: "string" },
+        "no-trust-cache": { type: "boolean" },
         json: { type: "boolean" },
       },
       true,
@@ -134,10 +140,11 @@ export const queryCommand: Command = {
           break;
         }
         const checkpoint = await client.checkpoint();
-        const walk = new ValidatorSetWalk(client, await trustedGenesis(client, values.genesis));
+        const { walk, keepNewest } = openCachedWalk(io, client, await trustedGenesis(client, values.genesis), values);
         const { validatorSet } = await verifyCheckpointFromGenesis(walk, checkpoint);
         const proof = await client.inclusionProof(txHash, { recordIndex, treeSize: checkpoint.treeSize });
         verifyInclusionResponse(proof, checkpoint.rootHash);
+        keepNewest();
         const checked = { height: checkpoint.height, treeSize: checkpoint.treeSize, rootHash: checkpoint.rootHash, epoch: validatorSet.epoch, validatorSetHash: toHex(validatorSet.hash), validatorsChecked: validatorSet.set.validators.length };
         printJson(io, { verified: true, checkpoint: checked, proof });
         break;
