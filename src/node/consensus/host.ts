@@ -558,7 +558,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.send(action.to, action.message);
         return;
       case "setTimer":
-        this.armTimer(action.view, action.delayMs);
+        // Entered while idle, the view's clock starts when work appears (armTimer).
+        this.armTimer(action.view, action.delayMs, this.engine !== null && this.isIdle(this.engine));
         return;
       case "sign":
         // Performed after the step's writes, so the safety state it depends on is durable.
@@ -653,14 +654,23 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.enqueue(Promise.resolve({ kind: "work" }));
   }
 
-  /** The engine's single view timer; while idle it is postponed rather than fired. */
-  private armTimer(view: number, delayMs: number): void {
+  /**
+   * The engine's single view timer; while idle it is postponed rather than fired. A view
+   * entered while idle, or whose timer was postponed, gets one more full run once work appears
+   * (a transaction, an empty block falling due): the leader, idle until then as well, proposes
+   * on its next pacing check, and firing at once would time out its view before the proposal
+   * arrives (every node's empty block falls due at the same moment, about when a view entered
+   * at the last block times out with the default timings). Blocks would then land only every
+   * other view, which the 2-chain rule does not commit.
+   */
+  private armTimer(view: number, delayMs: number, postponed = false): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
       const engine = this.engine;
       if (!this.running || engine === null) return;
-      if (this.isIdle(engine)) this.armTimer(view, delayMs);
+      if (this.isIdle(engine)) this.armTimer(view, delayMs, true);
+      else if (postponed) this.armTimer(view, delayMs);
       else this.enqueue(Promise.resolve({ kind: "timer", view }));
     }, delayMs);
   }
