@@ -8,13 +8,12 @@
  * synchronous=FULL) measured in the same run: the two costs sync is made of. Server and
  * client share this process (and its cores), as the issue's target machine would not.
  */
-import { createPublicKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
-import { verifyAsync, sign, signatureAlgorithmName, type SigningKey } from "../src/crypto/index.ts";
+import { verifyAsync, type SigningKey } from "../src/crypto/index.ts";
 import { ChainStore, type Genesis } from "../src/ledger/index.ts";
 import { Mempool, defaultMempoolOptions } from "../src/mempool/index.ts";
 import { createP2pHost, loadOrCreateNodeKey, type P2pHost } from "../src/p2p/index.ts";
@@ -26,7 +25,7 @@ import { BlockSync, ValidatorPeers, defaultBlockSyncOptions } from "../src/node/
 import { systemClock, type Logger } from "../src/node/types.ts";
 import { buildCertifiedChain } from "../test/node/bundle/chainFixture.ts";
 import { benchDirectory, machineFacts, round } from "./lib/machine.ts";
-import { measureVerifyAllCores } from "./lib/verifyRate.ts";
+import { measureKeyVerifyPerSecondAllCores } from "./lib/verifyRate.ts";
 import { perSecond, progress, startStopwatch } from "./lib/timing.ts";
 
 const BLOCKS_DEFAULT = 10_000;
@@ -64,16 +63,6 @@ function sqliteCommitsPerSecond(dir: string): number {
   return rate;
 }
 
-async function mldsaVerifyAllCores(key: SigningKey): Promise<number> {
-  const message = new Uint8Array(32).fill(1);
-  const signature = sign(key, message);
-  if (!(await verifyAsync(key.alg, key.publicKey, message, signature))) throw new Error("bench: signature does not verify");
-  const keyObject = createPublicKey({ key: Buffer.from(key.publicKey), format: "raw-public", asymmetricKeyType: signatureAlgorithmName(key.alg).toLowerCase() as "ml-dsa-65" });
-  const samples = Array.from({ length: VERIFY_SAMPLES }, () => ({ keyObject, message, signature }));
-  const measured = await measureVerifyAllCores(samples);
-  return perSecond(measured.count, measured.elapsedMs);
-}
-
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? BLOCKS_DEFAULT);
   if (!Number.isSafeInteger(blocks) || blocks < 1) throw new Error(`bench: blocks must be a positive integer, got ${process.argv[2]}`);
@@ -83,7 +72,7 @@ async function main(): Promise<void> {
     const homes = prepareDevnetHomes(dir, { validators: VALIDATORS, chainId: "bench-sync", genesisTimeMs: Date.now() - 2 * blocks * 1000 - 60_000 });
     const keys = homes.homes.map((h) => h.key);
     progress("measuring raw ML-DSA-65 verify (all cores) and SQLite commit rates");
-    const verifyPerSecond = await mldsaVerifyAllCores(keys[0] as SigningKey);
+    const verifyPerSecond = await measureKeyVerifyPerSecondAllCores(keys[0] as SigningKey, VERIFY_SAMPLES);
     const sqliteCommits = sqliteCommitsPerSecond(dir);
     progress(`building a chain of ${blocks} blocks (${TXS_PER_BLOCK} txs each, QCs by 3 of ${VALIDATORS})`);
     const buildStop = startStopwatch();

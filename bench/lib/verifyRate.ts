@@ -4,7 +4,7 @@
  * threadpool, so enough verifies in flight use every core (DESIGN §6).
  */
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { signatureAlgorithmName } from "../../src/crypto/index.ts";
+import { sign, signatureAlgorithmName, type SigningKey } from "../../src/crypto/index.ts";
 import type { PreparedTx } from "./txs.ts";
 import { nowMs, perSecond, runBounded, startStopwatch } from "./timing.ts";
 
@@ -57,4 +57,13 @@ function verifyOnThreadpool(sample: VerifySample): Promise<void> {
       else resolve();
     });
   });
+}
+
+/** All cores, one key: `samples` verifies of one signature by `key`; verifies per second. */
+export async function measureKeyVerifyPerSecondAllCores(key: SigningKey, samples: number): Promise<number> {
+  const message = new Uint8Array(32).fill(1);
+  const signature = sign(key, message);
+  const keyObject = createPublicKey({ key: Buffer.from(key.publicKey), format: "raw-public", asymmetricKeyType: signatureAlgorithmName(key.alg).toLowerCase() as "ml-dsa-65" });
+  const measured = await measureVerifyAllCores(Array.from({ length: samples }, () => ({ keyObject, message, signature })));
+  return perSecond(measured.count, measured.elapsedMs);
 }
