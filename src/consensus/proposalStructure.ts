@@ -25,6 +25,7 @@ import {
   validateSignedTx,
   type BlockHeader,
   type Evidence,
+  type TxRootItem,
 } from "../ledger/index.ts";
 import { bytesEqual, isGhostmeshError } from "../util/index.ts";
 import type { CertificateContext } from "./certificates.ts";
@@ -87,18 +88,18 @@ function headerProblem(h: BlockHeader, ctx: StructureContext): string | null {
 /** txCount, each transaction's schema and stateless rules (chain id, size, amounts, batch root), then txRoot. */
 function txsProblem(h: BlockHeader, txs: readonly unknown[], chainId: string): string | null {
   if (h.txCount !== txs.length) return `txCount ${h.txCount} but ${txs.length} transactions`;
-  const hashes: Uint8Array[] = [];
+  const items: TxRootItem[] = [];
   for (let i = 0; i < txs.length; i++) {
     try {
       const signedTx = signedTxSchema.parse(txs[i], `txs[${i}]`);
       validateSignedTx(signedTx, encodeCanonical(signedTx).byteLength, chainId);
-      hashes.push(hashTx(signedTx.tx));
+      items.push({ txHash: hashTx(signedTx.tx), signedTx });
     } catch (err) {
       if (isGhostmeshError(err)) return `transaction ${i}: ${err.message}`;
       throw err;
     }
   }
-  if (!bytesEqual(h.txRoot, txRoot(hashes))) return "txRoot is not the RFC 6962 root of the transactions' hashes";
+  if (!bytesEqual(h.txRoot, txRoot(items))) return "txRoot is not the RFC 6962 root of the transactions' hashes and signatures";
   return null;
 }
 

@@ -9,6 +9,7 @@ import type { AuditRecord, BlockHeader, Evidence, Genesis, Tx, ValidatorSet } fr
 
 export const DomainTag = {
   tx: "ghostmesh/v1/tx",
+  txSigned: "ghostmesh/v1/tx-signed",
   block: "ghostmesh/v1/block",
   vote: "ghostmesh/v1/vote",
   timeout: "ghostmesh/v1/timeout",
@@ -74,9 +75,23 @@ export function recordsRootOfEncoded(recordBytes: readonly Uint8Array[]): Uint8A
   return rootFromLeafHashes(leafHashes);
 }
 
-/** RFC 6962 root over transaction hashes, in block order. */
-export function txRoot(txHashes: readonly Uint8Array[]): Uint8Array {
-  return rootFromLeafHashes(txHashes.map((hash) => leafHash(hash)));
+/** What a block's txRoot commits to for one transaction: its hash and its signature. */
+export type TxRootItem = { readonly txHash: Uint8Array; readonly signedTx: { readonly sig: Uint8Array } };
+
+/**
+ * RFC 6962 root over the block's transactions in block order; leaf i is
+ * H("ghostmesh/v1/tx-signed", txHash_i || sig_i). The signature is inside (the transaction
+ * hash leaves it out), so a block hash covers every signature the quorum verified and a
+ * certified block's signatures cannot be swapped in transit or in a store (decision 0005).
+ * The hash is fixed-size and the signature last, so the concatenation is unambiguous.
+ */
+export function txRoot(txs: readonly TxRootItem[]): Uint8Array {
+  const leafHashes = new Array<Uint8Array>(txs.length);
+  for (let i = 0; i < txs.length; i++) {
+    const { txHash, signedTx } = txs[i] as TxRootItem;
+    leafHashes[i] = leafHash(hashTagged(DomainTag.txSigned, txHash, signedTx.sig));
+  }
+  return rootFromLeafHashes(leafHashes);
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   recordsRoot,
   recordsRootOfEncoded,
   txRoot,
+  type TxRootItem,
   voteMessage,
   cosignMessage,
 } from "./hashing.ts";

@@ -72,7 +72,13 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE txs_by_rowid RENAME TO txs;
   CREATE UNIQUE INDEX txs_by_height ON txs(height, position);
   `,
+  // 4: blocks whose txRoot commits to each transaction's signature (decision 0005). No table
+  // changes; `migrate` refuses a store that already holds transactions, whose blocks have
+  // the earlier txRoot that this build can neither verify nor serve to its peers.
+  `SELECT 1;`,
 ];
+
+const TXROOT_WITH_SIGNATURES_VERSION = 4;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -82,6 +88,11 @@ export function migrate(db: DatabaseSync, targetVersion: number = SCHEMA_VERSION
   const current = row.user_version;
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this ghostmesh supports (${SCHEMA_VERSION}); upgrade ghostmesh`);
+  }
+  if (current < TXROOT_WITH_SIGNATURES_VERSION && targetVersion >= TXROOT_WITH_SIGNATURES_VERSION && current > 0 && holdsTransactions(db)) {
+    throw new Error(
+      `it holds blocks of an earlier ghostmesh (schema ${current}), whose txRoot leaves transaction signatures out; this ghostmesh can neither verify nor extend them. Start a new chain (ghostmesh init, or devnet with a new --dir), or keep running the ghostmesh that wrote it`,
+    );
   }
   for (let version = current; version < targetVersion; version++) {
     db.exec("BEGIN IMMEDIATE");
@@ -94,4 +105,8 @@ export function migrate(db: DatabaseSync, targetVersion: number = SCHEMA_VERSION
       throw err;
     }
   }
+}
+
+function holdsTransactions(db: DatabaseSync): boolean {
+  return db.prepare("SELECT 1 FROM txs LIMIT 1").get() !== undefined;
 }

@@ -181,7 +181,7 @@ export class Chain {
       parentHash: head.hash,
       proposer: proposal.proposer,
       timestamp: Math.max(proposal.timestampMs, head.timestamp),
-      txRoot: txRoot(execution.executed.map((tx) => tx.txHash)),
+      txRoot: txRoot(execution.executed),
       txCount: execution.executed.length,
       stateRoot: execution.stateRoot,
       logSize: logAppend.size,

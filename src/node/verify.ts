@@ -133,7 +133,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
 
     const txs = await verifyBlockTxs(store, height, header.logSize, log.size, reader);
     check(txs.length === header.txCount, height, "block", `header says ${header.txCount} transactions; the store has ${txs.length}`);
-    check(bytesEqual(txRoot(txs.map((t) => t.txHash)), header.txRoot), height, "block", "txRoot does not match the stored transactions");
+    check(bytesEqual(txRoot(txs), header.txRoot), height, "block", "txRoot does not match the stored transactions");
 
     parentHeight = height - 1;
     // In attempt: a rollback reads the stored tree's history, which a damaged store can fail.

@@ -47,7 +47,7 @@ function signedTx(chainId: string, nonce: number): SignedTx {
 /** A structurally valid block of view 1 by its leader (validator 1) carrying `txs`. */
 function validBlock(txs: readonly SignedTx[] = []): Block {
   const block = buildBlock(cluster, 0, 1, 1, null, 0);
-  return withHeader({ ...block, txs }, { txCount: txs.length, txRoot: txRoot(txs.map((t) => hashTx(t.tx))) });
+  return withHeader({ ...block, txs }, { txCount: txs.length, txRoot: txRoot(txs.map((signedTx) => ({ txHash: hashTx(signedTx.tx), signedTx }))) });
 }
 
 function withHeader(block: Block, changes: Partial<BlockHeader>): Block {

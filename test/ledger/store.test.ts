@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ChainStore } from "../../src/ledger/index.ts";
 import { SCHEMA_VERSION, migrate } from "../../src/ledger/store-schema.ts";
 import { Chain } from "../../src/node/chain.ts";
-import { bytesEqual } from "../../src/util/index.ts";
+import { bytesEqual, isGhostmeshError } from "../../src/util/index.ts";
 import { openTestChain, removeDir } from "../helpers/testChain.ts";
 
 async function commitOne(t: ReturnType<typeof openTestChain>, bytes: Uint8Array) {
@@ -65,6 +65,37 @@ describe("chain store", () => {
     }
   });
 
+  it("refuses a store whose blocks have the earlier txRoot (schema 3 with transactions), and opens one without any", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gm-store-txroot-"));
+    try {
+      const withTxs = join(dir, "with-txs.db");
+      const old = new DatabaseSync(withTxs);
+      migrate(old, 3);
+      old.prepare("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, 1, 0, 0, 1, x'00')").run(new Uint8Array(32).fill(3));
+      old.close();
+      assert.throws(
+        () => new ChainStore(withTxs),
+        (err: unknown) => isGhostmeshError(err) && err.code === "LEDGER_STORE_OPEN_FAILED" && /earlier ghostmesh \(schema 3\).*txRoot leaves transaction signatures out.*Start a new chain/.test(err.message),
+      );
+      const reopened = new DatabaseSync(withTxs);
+      assert.equal((reopened.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 3, "the refused store is left as it was");
+      reopened.close();
+
+      const empty = join(dir, "empty.db");
+      const emptyOld = new DatabaseSync(empty);
+      migrate(emptyOld, 3);
+      emptyOld.close();
+      const store = new ChainStore(empty);
+      try {
+        assert.equal((store.unsafeDatabase().prepare("PRAGMA user_version").get() as { user_version: number }).user_version, SCHEMA_VERSION);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("migrates a schema-2 store's transactions (WITHOUT ROWID) to the rowid table, found by hash and by height", () => {
     const dir = mkdtempSync(join(tmpdir(), "gm-store-migrate-"));
     const path = join(dir, "chain.db");
@@ -79,20 +110,16 @@ describe("chain store", () => {
       ];
       rows.forEach((row, i) => insert.run(row.hash, row.height, row.position, i, 1, row.bytes));
       assert.match(String((old.prepare("SELECT sql FROM sqlite_master WHERE name = 'txs'").get() as { sql: string }).sql), /WITHOUT ROWID/);
+      migrate(old, 3);
+      assert.equal((old.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 3);
+      assert.doesNotMatch(String((old.prepare("SELECT sql FROM sqlite_master WHERE name = 'txs'").get() as { sql: string }).sql), /WITHOUT ROWID/);
+      const byHash = old.prepare("SELECT bytes FROM txs WHERE hash = ?");
+      for (const row of rows) assert.deepEqual(new Uint8Array((byHash.get(row.hash) as { bytes: Uint8Array }).bytes), row.bytes);
+      const ofBlock1 = old.prepare("SELECT hash, position FROM txs WHERE height = 1 ORDER BY position").all() as { hash: Uint8Array; position: number }[];
+      assert.deepEqual(ofBlock1.map((tx) => tx.position), [0, 1]);
+      assert.deepEqual(new Uint8Array(ofBlock1[0]!.hash), rows[2]!.hash);
+      assert.throws(() => old.prepare("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, 3, 0, 0, 1, x'00')").run(rows[0]!.hash), /UNIQUE/, "a hash is stored once");
       old.close();
-
-      const store = new ChainStore(path);
-      try {
-        const db = store.unsafeDatabase();
-        assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, SCHEMA_VERSION);
-        assert.doesNotMatch(String((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'txs'").get() as { sql: string }).sql), /WITHOUT ROWID/);
-        for (const row of rows) assert.deepEqual(store.getTx(row.hash)?.bytes, row.bytes);
-        assert.deepEqual(store.txsOfBlock(1).map((tx) => tx.position), [0, 1]);
-        assert.deepEqual(store.txsOfBlock(1)[0]?.hash, rows[2]!.hash);
-        assert.throws(() => db.prepare("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, 3, 0, 0, 1, x'00')").run(rows[0]!.hash), /UNIQUE/, "a hash is stored once");
-      } finally {
-        store.close();
-      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

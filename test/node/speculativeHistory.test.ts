@@ -25,7 +25,7 @@ function executeOn(chain: Chain, blocks: SpeculativeBlocks, parentHex: string, s
   assert.deepEqual(execution.rejected, []);
   const header: BlockHeader = {
     chainId: chain.genesis.chainId, height, view: height, parentHash: Buffer.from(parentHex, "hex"), proposer: chain.genesis.validators[0]!.address,
-    timestamp: parent.timestamp + 1, txRoot: txRoot(execution.executed.map((tx) => tx.txHash)), txCount: execution.executed.length, stateRoot: execution.stateRoot,
+    timestamp: parent.timestamp + 1, txRoot: txRoot(execution.executed), txCount: execution.executed.length, stateRoot: execution.stateRoot,
     logSize: logAppend.size, logRoot: logAppend.root, validatorSetHash: chain.validatorSets.forEpoch(0).hash, evidenceHash: hashEvidenceList([]), justify: null,
   };
   const hash = hashBlockHeader(header);

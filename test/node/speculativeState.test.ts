@@ -33,7 +33,7 @@ function executeSpeculatively(chain: Chain, blocks: SpeculativeBlocks, parentHex
     parentHash: Buffer.from(parentHex, "hex"),
     proposer: chain.genesis.validators[0]!.address,
     timestamp: parent.timestamp + 1,
-    txRoot: txRoot(execution.executed.map((tx) => tx.txHash)),
+    txRoot: txRoot(execution.executed),
     txCount: execution.executed.length,
     stateRoot: execution.stateRoot,
     logSize: logAppend.size,

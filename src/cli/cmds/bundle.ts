@@ -12,7 +12,9 @@ export  Writes blocks H..H of the node in DIR to FILE (streamed; the node may be
 import  Commits the bundle's blocks to the node in DIR, which must be stopped (its store
         is locked for the import). Every block is verified as block sync verifies it: it
         follows the head, its QC carries a quorum of valid validator signatures for exactly
-        that block, and it re-executes to the same header. All or nothing: a bad block
+        that block, and it re-executes to the same header. Transaction signatures are
+        covered by the certified block hash (its txRoot), so they are not verified one by
+        one; ghostmesh verify --home DIR re-checks every one. All or nothing: a bad block
         stops the import with exit 1 naming its height, and nothing is committed. Blocks the
         node already holds are skipped, so importing twice is harmless.
 

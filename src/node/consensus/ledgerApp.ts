@@ -134,7 +134,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
       parentHash: request.parentHash,
       proposer: proposer.address,
       timestamp: Math.max(clock.nowMs(), parent.timestamp),
-      txRoot: txRoot(executed.execution.executed.map((tx) => tx.txHash)),
+      txRoot: txRoot(executed.execution.executed),
       txCount: executed.execution.executed.length,
       stateRoot: executed.execution.stateRoot,
       logSize: executed.logAppend.size,
@@ -148,11 +148,17 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     return block;
   }
 
-  validateBlock(block: Block, blockHash: Uint8Array): BlockValidation {
+  /**
+   * Checks a block on its executed parent: header rules, then re-execution to the same roots.
+   * `txSignaturesCertified`: the caller authenticated the block by a quorum certificate
+   * (committed blocks from block sync or a bundle); its txRoot covers every signature the
+   * quorum verified, so they are not verified again. Never for a proposal.
+   */
+  validateBlock(block: Block, blockHash: Uint8Array, opts: { readonly txSignaturesCertified?: boolean } = {}): BlockValidation {
     const parent = this.blocks.stateAfter(toHex(block.header.parentHash));
     if (parent === undefined) return { ok: false, reason: "its parent was never executed here (or is on an abandoned fork)" };
     try {
-      const problem = this.checkHeader(block.header, parent) ?? this.checkAndExecute(block, blockHash, parent);
+      const problem = this.checkHeader(block.header, parent) ?? this.checkAndExecute(block, blockHash, parent, opts.txSignaturesCertified === true);
       return problem === null ? { ok: true } : { ok: false, reason: problem };
     } catch (err) {
       if (isGhostmeshError(err)) return { ok: false, reason: err.message };
@@ -182,7 +188,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   }
 
   /** Re-executes the block on its parent and compares every root; remembers its post-state. */
-  private checkAndExecute(block: Block, blockHash: Uint8Array, parent: ParentState): string | null {
+  private checkAndExecute(block: Block, blockHash: Uint8Array, parent: ParentState, txSignaturesCertified: boolean): string | null {
     const { header } = block;
     if (!bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return "evidenceHash does not match the evidence carried";
     const recommitted = block.evidence.find((item) => this.modules.chain.store.isEvidenceCommitted(evidenceKey(item)));
@@ -192,12 +198,12 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     let entries = 0;
     for (const tx of txs) entries += tx.entryCount;
     if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
-    if (!bytesEqual(header.txRoot, txRoot(txs.map((tx) => tx.txHash)))) return "txRoot does not match the transactions";
+    if (!bytesEqual(header.txRoot, txRoot(txs))) return "txRoot does not match the transactions";
     const context = blockContext(this.signersOf(header.justify), { evidence: block.evidence, justify: header.justify, proposer: header.proposer });
     const executed = executeOnParent(this.modules.chain, parent, header.height, txs, context);
     const refused = executed.execution.rejected[0];
     if (refused !== undefined) return `transaction ${(txs[refused.index] as PreparedTx).txHashHex} does not apply: ${refused.message}`;
-    const badSignature = this.firstBadSignature(txs, parent);
+    const badSignature = txSignaturesCertified ? null : this.firstBadSignature(txs, parent);
     if (badSignature !== null) return `transaction ${badSignature} has a signature that does not verify under its sender's key`;
     if (!bytesEqual(header.stateRoot, executed.execution.stateRoot)) return "stateRoot differs from re-execution";
     if (header.logSize !== executed.logAppend.size || !bytesEqual(header.logRoot, executed.logAppend.root)) return "logSize or logRoot differs from re-execution";

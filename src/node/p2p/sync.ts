@@ -158,13 +158,10 @@ export class BlockSync {
 
   /**
    * Applies fetched ranges until a peer has no more, as a pipeline: while range k is applied
-   * (event loop, one SQLite transaction), range k+1 is already fetched and its signatures are
-   * being verified on the threadpool, and the request for range k+2 is in flight. Ranges end
-   * at epoch boundaries; a range that starts an epoch is checked only after the range before
-   * it is applied (its set comes from that range's last block). Its transaction signatures,
-   * which need no set, are still verified while the range before is applied (`verifyAhead`):
-   * with 100-block epochs every range starts one, and otherwise the threadpool would idle
-   * through each apply and the event loop through each check.
+   * (event loop, one SQLite transaction), range k+1 is already fetched (and its QC verified on
+   * the threadpool when its set is known), and the request for range k+2 is in flight. Ranges
+   * end at epoch boundaries; a range that starts an epoch is checked only after the range
+   * before it is applied (its set comes from that range's last block).
    */
   private async syncRanges(chain: Chain, applier: SyncedBlockApplier, first: FetchedRange): Promise<void> {
     if (first.blocks.length === 0) return;
@@ -183,7 +180,7 @@ export class BlockSync {
         if (applier.setOf((following.blocks[0] as SyncedBlock).block.header.height) !== null) {
           check = applier.precheck(following.blocks, lastOf(current));
           checkedEarly = true;
-        } else void applier.verifyAhead(following.blocks);
+        }
       }
       const applyProblem = this.applyCounted(applier, current.blocks);
       if (applyProblem !== null) return this.refuse(current, applyProblem, next);

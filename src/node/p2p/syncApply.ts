@@ -15,13 +15,16 @@
  * from the state after block e·epochBlocks − 1, so a batch of epoch e can only be checked once
  * every block of epoch e − 1 is applied, and callers end each batch at its epoch's last block
  * (`rangeCountMax`). Every header must name the hash of its epoch's set.
- * Transaction signatures are still all verified: a block's hash does not cover them (txRoot
- * is over hashTx, which leaves the signature out), so a peer could swap them undetected.
+ * Transaction signatures are not verified again: a block's txRoot commits to each
+ * transaction's hash and signature (decision 0005), so the quorum that certified the block
+ * certified the exact signatures its honest members verified before voting, and a peer
+ * cannot swap one without breaking the hash chain. Everything else is re-executed.
+ * `ghostmesh verify` still checks every signature of a store.
  *
- * Speed: `precheck` verifies the batch's signatures on the threadpool (verifyAsync), all in
- * flight at once, before anything is applied; the synchronous checks in `apply` are then
- * cache hits. `apply` writes the batch in one SQLite transaction: one fsync per batch. A
- * crash therefore leaves the store at the end of some earlier batch, a prefix of whole blocks.
+ * Speed: `precheck` verifies the batch's QC signatures on the threadpool (verifyAsync), all in
+ * flight at once, before anything is applied. `apply` writes the batch in one SQLite
+ * transaction: one fsync per batch. A crash therefore leaves the store at the end of some
+ * earlier batch, a prefix of whole blocks.
  */
 import { verifyAsync } from "../../crypto/index.ts";
 import {
@@ -35,15 +38,13 @@ import {
   type CachingVerifier,
   type CertificateContext,
 } from "../../consensus/index.ts";
-import { hashEvidenceList, txRoot, type Block, type QuorumCertificate } from "../../ledger/index.ts";
+import { hashEvidenceList, txRoot, type QuorumCertificate } from "../../ledger/index.ts";
 import { assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
-import type { LedgerApplication, TxKey } from "../consensus/index.ts";
+import type { LedgerApplication } from "../consensus/index.ts";
 import type { EpochValidatorSet } from "../validatorSets.ts";
 import { SYNC_BLOCKS_PER_REQUEST_MAX, type SyncedBlock } from "./syncWire.ts";
 
-/** Registration hints kept (~2 KB each); past this the map starts over (hints only cost a sync verify when missing). */
-const SYNC_KEY_HINTS_MAX = 16_384;
 /** Certificate contexts (one caching verifier each) kept by epoch: a pipeline checks at most two epochs at once. */
 const SYNC_EPOCH_CONTEXTS_MAX = 4;
 
@@ -76,10 +77,6 @@ export class SyncedBlockApplier {
   qcsAuthenticatedByLink = 0;
   /** QCs whose signatures were verified. */
   qcsVerified = 0;
-  /** Keys registered by blocks this applier checked, by hex address: hints for verifying ahead. */
-  private readonly keysRegistered = new Map<string, TxKey>();
-  /** Transaction signature checks `verifyAhead` started, by block: `precheck` waits for these instead of starting its own. */
-  private readonly verifyingAhead = new WeakMap<SyncedBlock, Promise<void>>();
 
   constructor(chain: Chain, app: LedgerApplication) {
     this.chain = chain;
@@ -113,9 +110,8 @@ export class SyncedBlockApplier {
    * contents; each QC certifies its block; and the batch is certified by a quorum of its
    * epoch's set (the top block's QC verified, each lower QC either the justify of the block
    * above or verified). Every block's epoch set must be known: the batch must not reach past
-   * the last block of the epoch after the local head's (see `rangeCountMax`).
-   * Transaction signatures are verified ahead into the application's cache (apply decides
-   * on them, with the parent state's keys). Signatures are verified on the threadpool at once.
+   * the last block of the epoch after the local head's (see `rangeCountMax`). QC signatures
+   * are verified on the threadpool at once.
    */
   async precheck(blocks: readonly SyncedBlock[], parent: BatchParent): Promise<BlockProblem | null> {
     const verifications: Promise<void>[] = [];
@@ -138,7 +134,6 @@ export class SyncedBlockApplier {
         toVerify.push(synced);
         verifications.push(this.primeQc(synced, this.knownSetOf(synced)));
       }
-      verifications.push(this.verifyingAhead.get(synced) ?? this.verifyTxsAhead(synced.block));
       expected = { height: synced.block.header.height, hash };
     }
     await Promise.all(verifications);
@@ -153,31 +148,6 @@ export class SyncedBlockApplier {
     }
     blocks.forEach((synced, i) => this.prechecked.set(synced, hashes[i] as Uint8Array));
     return null;
-  }
-
-  /**
-   * Starts verifying the transaction signatures of a batch whose `precheck` must wait (its
-   * epoch's set is not known until the batch before it is applied): the signatures do not
-   * depend on the set, so the threadpool checks them while the batch before is applied, and
-   * `precheck` then waits for these checks instead of starting them. Call it in batch order,
-   * after the `precheck` of the batch before (registrations in it give the keys of later
-   * senders). Only a cache, like all verifying ahead: apply decides. Resolves (never rejects)
-   * once the checks are done.
-   */
-  verifyAhead(blocks: readonly SyncedBlock[]): Promise<void> {
-    const started: Promise<void>[] = [];
-    for (const synced of blocks) {
-      let checks: Promise<void>;
-      try {
-        checks = this.verifyTxsAhead(synced.block);
-      } catch {
-        // A transaction that cannot even be prepared: precheck refuses the block and names it.
-        break;
-      }
-      this.verifyingAhead.set(synced, checks);
-      started.push(checks);
-    }
-    return Promise.all(started).then(() => undefined);
   }
 
   /**
@@ -213,7 +183,8 @@ export class SyncedBlockApplier {
     // (the consensus host sets its own before consensus starts).
     const epochSet = this.knownSetOf(synced);
     this.app.enterConsensusEpoch({ label: epochSet.epoch, set: epochSet });
-    const validation = this.app.validateBlock(block, hash);
+    // precheck authenticated the block by a quorum, and its txRoot covers the signatures.
+    const validation = this.app.validateBlock(block, hash, { txSignaturesCertified: true });
     if (!validation.ok) return fail(`it does not re-execute to its header: ${validation.reason}`);
     this.app.commit([{ block, hash, qc }]);
     return null;
@@ -236,39 +207,11 @@ export class SyncedBlockApplier {
     if (header.txCount !== block.txs.length) return fail(`txCount ${header.txCount} but ${block.txs.length} transactions`);
     if (!bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return fail("evidenceHash does not match the evidence carried");
     try {
-      if (!bytesEqual(header.txRoot, txRoot(block.txs.map((tx) => this.app.preparer.prepare(tx).txHash)))) return fail("txRoot does not match the transactions");
+      if (!bytesEqual(header.txRoot, txRoot(block.txs.map((tx) => this.app.preparer.prepare(tx))))) return fail("txRoot does not match the transactions");
     } catch (err) {
       return fail(`a transaction is invalid: ${errorMessage(err)}`);
     }
     return null;
-  }
-
-  /**
-   * Starts verifying a block's transaction signatures on the threadpool into the
-   * application's cache, under the key each sender most likely has: committed, or registered
-   * earlier in this sync (a batch is checked before the one below it is applied, so the
-   * committed accounts lag). Only a cache: validateBlock decides with the parent state's keys.
-   */
-  private verifyTxsAhead(block: Block): Promise<void> {
-    const { chain, app } = this;
-    const checks: Promise<void>[] = [];
-    for (const signedTx of block.txs) {
-      const prepared = app.preparer.prepare(signedTx); // memoised: checkShape and verifyAhead share it
-      const { tx, sig } = signedTx;
-      const fromHex = toHex(tx.from);
-      if (tx.type === "account.register") {
-        if (this.keysRegistered.size >= SYNC_KEY_HINTS_MAX) this.keysRegistered.clear();
-        this.keysRegistered.set(fromHex, { alg: tx.body.alg, publicKey: tx.body.publicKey });
-      }
-      const key = tx.type === "account.register" ? this.keysRegistered.get(fromHex) : (chain.accounts.getAccount(tx.from) ?? this.keysRegistered.get(fromHex));
-      if (key === undefined || app.signatures.isVerified(prepared.txHashHex, sig, key)) continue;
-      checks.push(
-        verifyAsync(key.alg, key.publicKey, prepared.txHash, sig).then((valid) => {
-          if (valid) app.signatures.remember(prepared.txHashHex, { sig, alg: key.alg, publicKey: key.publicKey });
-        }),
-      );
-    }
-    return Promise.all(checks).then(() => undefined);
   }
 
   /** The set of a block checkShape passed (so its set is known). */

@@ -151,11 +151,13 @@ describe("consensus in the node: the speculative ledger application", () => {
     const tx = block2.txs[0]!;
     const sig = tx.sig.slice();
     sig[10]! ^= 0x01;
-    expectRefused(validator, [{ ...block2, txs: [{ ...tx, sig }, ...block2.txs.slice(1)] }, hashBlockHeader(block2.header)], /signature that does not verify/);
+    const forged = [{ ...tx, sig }, ...block2.txs.slice(1)];
+    // txRoot commits to signatures: under the original header the swap alone is caught there.
+    expectRefused(validator, [{ ...block2, txs: forged }, hashBlockHeader(block2.header)], /txRoot does not match/);
+    expectRefused(validator, withHeader({ ...block2, txs: forged }, { txRoot: txRoot(forged.map((signedTx) => ({ txHash: hashTx(signedTx.tx), signedTx }))) }), /signature that does not verify/);
     // The same transaction twice: the header is consistent with the list, but the second cannot apply.
     const doubled = [tx, ...block2.txs];
-    const hashes = doubled.map((signedTx) => hashTx(signedTx.tx));
-    const [block, hash] = withHeader({ ...block2, txs: doubled }, { txRoot: txRoot(hashes), txCount: doubled.length });
+    const [block, hash] = withHeader({ ...block2, txs: doubled }, { txRoot: txRoot(doubled.map((signedTx) => ({ txHash: hashTx(signedTx.tx), signedTx }))), txCount: doubled.length });
     expectRefused(validator, [block, hash], /does not apply: expected nonce/);
   });
 
