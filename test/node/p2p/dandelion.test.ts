@@ -74,21 +74,27 @@ describe("validators over libp2p with Dandelion++: stem before fluff", () => {
   it("relays each transaction on the stem to a successor, which verifies it, before any validator fluffs it", async () => {
     const account = newAccount();
     const origin = 2;
+    const notAdmitted = () => validators.reduce((sum, v) => sum + v.network.stemRelay!.stats().stemNotAdmitted, 0);
+    const notAdmittedBefore = notAdmitted();
     const tx = signNext(account, { type: "account.register" });
     const response = await new GhostmeshClient(validators[origin]!.api.url).submitTx(tx.bytes, { wait: true, timeoutMs: 30_000 });
     assert.equal(response.status, "committed");
-    await waitFor("the stem to end in a fluff", () => (events.some((e) => e.hashHex === tx.hash && e.kind === "fluff") ? true : undefined), 20_000);
+    // A stem ends in a loop (a holder gets it back and fluffs it), or, when a leader among its
+    // holders committed it first, at the next validator, which no longer admits it (stale
+    // nonce): then nobody gossips it at all (the embargo would, past this test's end).
+    const ended = () => events.some((e) => e.hashHex === tx.hash && e.kind === "fluff") || notAdmitted() > notAdmittedBefore;
+    await waitFor("the stem to end in a fluff, or at a validator that committed it already", () => (ended() ? true : undefined), 20_000);
     const ofTx = events.filter((event) => event.hashHex === tx.hash);
     const firstFluff = ofTx.findIndex((event) => event.kind === "fluff");
     assert.deepEqual({ node: ofTx[0]?.node, kind: ofTx[0]?.kind }, { node: origin, kind: "stemSent" }, "the origin's first act is a stem relay, not a gossip");
-    const accepted = ofTx.slice(0, firstFluff).filter((event) => event.kind === "stemAccepted");
-    assert.ok(accepted.length >= 1, `a successor verified and accepted the stem before the fluff: ${JSON.stringify(ofTx.map((e) => [e.node, e.kind]))}`);
+    const accepted = ofTx.slice(0, firstFluff === -1 ? ofTx.length : firstFluff).filter((event) => event.kind === "stemAccepted");
+    assert.ok(accepted.length >= 1, `a successor verified and accepted the stem before any fluff: ${JSON.stringify(ofTx.map((e) => [e.node, e.kind]))}`);
     assert.notEqual(accepted[0]!.node, origin, "the first to accept is a successor, not the origin");
-    assert.notEqual(ofTx[firstFluff]?.node, origin, "the origin never fluffs its own transaction on a loop");
+    if (firstFluff !== -1) assert.notEqual(ofTx[firstFluff]?.node, origin, "the origin never fluffs its own transaction on a loop");
     const stats = validators.map((v) => v.network.stemRelay!.stats());
     assert.ok(stats[origin]!.stemSent >= 1);
     assert.equal(stats.reduce((sum, s) => sum + s.fluffed.embargo + s.stemRejected, 0), 0, "no embargo fired and no stem was refused");
-    assert.ok(stats.reduce((sum, s) => sum + s.fluffed.loop, 0) >= 1, "stems ended in loops (every validator a relayer)");
+    if (firstFluff !== -1) assert.ok(stats.reduce((sum, s) => sum + s.fluffed.loop, 0) >= 1, "the stem ended in a loop (every validator a relayer)");
   });
 
   it("refuses a stem request that is not a signed transaction and penalises the validator that sent it", async () => {
