@@ -63,6 +63,18 @@ function sqliteCommitsPerSecond(dir: string): number {
   return rate;
 }
 
+/** Bytes of a closed SQLite database's pages in use, after checkpointing its WAL. */
+function storeBytesUsed(path: string): number {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const pragma = (name: string): number => Object.values(db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[0] as number;
+    return (pragma("page_count") - pragma("freelist_count")) * pragma("page_size");
+  } finally {
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? BLOCKS_DEFAULT);
   if (!Number.isSafeInteger(blocks) || blocks < 1) throw new Error(`bench: blocks must be a positive integer, got ${process.argv[2]}`);
@@ -105,6 +117,7 @@ async function main(): Promise<void> {
     await server.close();
     store.close();
     serverStore.close();
+    const storeBytes = storeBytesUsed(homePaths(lateHome).chainDb);
 
     const seconds = restart.elapsedMs / 1000;
     const result = {
@@ -126,6 +139,8 @@ async function main(): Promise<void> {
         qcsAuthenticatedByLink: sync.qcsAuthenticatedByLink,
         // blocksByRange/2 sends a qc only where no next block in the response carries it as justify.
         responseBytesPerBlock: Math.round(sync.rangeBytesReceived / blocks),
+        // The synced store's pages in use (WAL checkpointed, free pages left out), per block.
+        storeBytesPerBlock: Math.round(storeBytes / blocks),
         includes: "host start, dial and handshake to the peer, fetch, verify, re-execute, commit",
       },
       raw: { mldsa65VerifyPerSecondAllCores: verifyPerSecond, sqliteCommitsPerSecond: sqliteCommits },

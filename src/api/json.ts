@@ -1,7 +1,7 @@
 /** JSON views of ledger objects: hashes and keys as lowercase hex, addresses as gm…. */
 import { formatAddress, signatureAlgorithmName } from "../crypto/index.ts";
 import { toJsonValue, type CborValue } from "../codec/index.ts";
-import { decodeStoredHeader, decodeStoredQc, type BlockHeader, type LogEntry, type QuorumCertificate, type SignedTx, type StoredBlockRow, type Validator } from "../ledger/index.ts";
+import { decodeStoredHeader, type BlockHeader, type LogEntry, type QuorumCertificate, type SignedTx, type StoredBlockRow, type Validator } from "../ledger/index.ts";
 import { stateProofToJson, type StateProofResult } from "../state/index.ts";
 import { toHex } from "../util/index.ts";
 
@@ -58,13 +58,13 @@ export function validatorJson(validator: Validator) {
 }
 
 /** A stored block as clients verify it: header (decoded and as signed bytes) with its certificate. */
-export function storedBlockJson(row: StoredBlockRow, height: number) {
+export function storedBlockJson(row: StoredBlockRow, height: number, certificate: QuorumCertificate) {
   return {
     height,
     hash: toHex(row.hash),
     header: headerJson(decodeStoredHeader(row.header, height)),
     headerBytes: toHex(row.header),
-    certificate: qcJson(decodeStoredQc(row.qc, height)),
+    certificate: qcJson(certificate),
   };
 }
 

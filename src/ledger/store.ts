@@ -6,16 +6,19 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { TileReader, TileWrite } from "../merkle/index.ts";
-import { GhostmeshError, assert } from "../util/index.ts";
+import { encodeCanonical } from "../codec/index.ts";
+import { GhostmeshError, assert, bytesContain } from "../util/index.ts";
+import { decodeStoredHeader, decodeStoredQc } from "./decode.ts";
 import { migrate } from "./store-schema.ts";
+import type { QuorumCertificate } from "./types.ts";
 
+/** A stored block; its certificate comes from `ChainStore.certificate` (schema 5). */
 export type StoredBlockRow = {
   readonly height: number;
   readonly hash: Uint8Array;
   readonly header: Uint8Array;
   readonly logSize: number;
   readonly evidence: Uint8Array;
-  readonly qc: Uint8Array;
 };
 
 export type StoredTxRow = {
@@ -39,7 +42,8 @@ export type StateWrite = { readonly key: Uint8Array; readonly value: Uint8Array 
 
 /** Everything one block adds to the store; written atomically by `commitBlock`. */
 export type BlockCommit = {
-  readonly block: StoredBlockRow;
+  /** With the canonical bytes of the QC that certifies it. */
+  readonly block: StoredBlockRow & { readonly qc: Uint8Array };
   readonly txs: readonly StoredTxRow[];
   readonly entries: readonly StoredEntryRow[];
   readonly tiles: readonly TileWrite[];
@@ -169,7 +173,13 @@ export class ChainStore implements TileReader {
   private insertBlockRows(commit: BlockCommit): void {
     const s = this.statements;
     const b = commit.block;
-    s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence, b.qc);
+    s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence);
+    s.insertQc.run(b.height, b.qc);
+    // The parent's certificate is now the justify in this header: kept once (schema 5). Both
+    // are canonical, so an equal QC appears verbatim in the header's bytes, and nothing else
+    // in a header is long enough to hold a QC's encoding (any one signature is shorter).
+    const parentQc = this.storedCertificateBytes(b.height - 1);
+    if (parentQc !== undefined && bytesContain(b.header, parentQc)) s.deleteQc.run(b.height - 1);
     for (const tx of commit.txs) s.insertTx.run(tx.hash, tx.height, tx.position, tx.firstLeaf, tx.leafCount, tx.bytes);
     insertEntries(s.insertEntry, s.insertEntries, commit.entries);
     for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
@@ -191,6 +201,34 @@ export class ChainStore implements TileReader {
 
   getBlock(height: number): StoredBlockRow | undefined {
     return toBlockRow(this.statements.blockByHeight.get(height));
+  }
+
+  /**
+   * The QC that certifies the stored block at `height` (callers hold its row): its own row
+   * (the head's, or one that differs from its child's justify), else the justify in the
+   * header of the block above (schema 5).
+   * @throws GhostmeshError LEDGER_STORE_CORRUPT when there is neither, or it does not decode.
+   */
+  certificate(height: number): QuorumCertificate {
+    const own = this.storedCertificateBytes(height);
+    return own === undefined ? this.justifyAbove(height) : decodeStoredQc(own, height);
+  }
+
+  /** `certificate` as canonical bytes. */
+  certificateBytes(height: number): Uint8Array {
+    return this.storedCertificateBytes(height) ?? encodeCanonical(this.justifyAbove(height));
+  }
+
+  /** The certificate row of `height`, if it has one (see `certificate`). */
+  storedCertificateBytes(height: number): Uint8Array | undefined {
+    return (this.statements.qcByHeight.get(height) as { qc: Uint8Array } | undefined)?.qc;
+  }
+
+  private justifyAbove(height: number): QuorumCertificate {
+    const above = this.getBlock(height + 1);
+    const justify = above === undefined ? null : decodeStoredHeader(above.header, height + 1).justify;
+    if (justify === null) throw new GhostmeshError("LEDGER_STORE_CORRUPT", `block ${height} has no stored certificate, and no block above it carries one`, { height });
+    return justify;
   }
 
   getBlockByHash(hash: Uint8Array): StoredBlockRow | undefined {
@@ -344,7 +382,10 @@ function prepareStatements(db: DatabaseSync) {
   return {
     getMeta: p("SELECT value FROM meta WHERE key = ?"),
     setMeta: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
-    insertBlock: p("INSERT INTO blocks (height, hash, header, log_size, evidence, qc) VALUES (?, ?, ?, ?, ?, ?)"),
+    insertBlock: p("INSERT INTO blocks (height, hash, header, log_size, evidence) VALUES (?, ?, ?, ?, ?)"),
+    insertQc: p("INSERT INTO block_qcs (height, qc) VALUES (?, ?)"),
+    qcByHeight: p("SELECT qc FROM block_qcs WHERE height = ?"),
+    deleteQc: p("DELETE FROM block_qcs WHERE height = ?"),
     insertTx: p("INSERT INTO txs (hash, height, position, first_leaf, leaf_count, bytes) VALUES (?, ?, ?, ?, ?, ?)"),
     insertEntry: p("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, ?, ?, ?, ?)"),
     insertEntries: p(`INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES ${new Array(ENTRY_ROWS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`),
@@ -352,9 +393,9 @@ function prepareStatements(db: DatabaseSync) {
     upsertState: p("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
     deleteState: p("DELETE FROM state WHERE key = ?"),
     headHeight: p("SELECT MAX(height) AS height FROM blocks"),
-    blockByHeight: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE height = ?"),
-    blockByHash: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE hash = ?"),
-    blocksFrom: p("SELECT height, hash, header, log_size, evidence, qc FROM blocks WHERE height >= ? ORDER BY height"),
+    blockByHeight: p("SELECT height, hash, header, log_size, evidence FROM blocks WHERE height = ?"),
+    blockByHash: p("SELECT height, hash, header, log_size, evidence FROM blocks WHERE hash = ?"),
+    blocksFrom: p("SELECT height, hash, header, log_size, evidence FROM blocks WHERE height >= ? ORDER BY height"),
     txByHash: p("SELECT hash, height, position, first_leaf, leaf_count, bytes FROM txs WHERE hash = ?"),
     txsByHeight: p("SELECT hash, height, position, first_leaf, leaf_count, bytes FROM txs WHERE height = ? ORDER BY position"),
     entryByIndex: p("SELECT leaf_index, height, sender, action, bytes FROM entries WHERE leaf_index = ?"),
@@ -387,7 +428,6 @@ function toBlockRow(row: Row): StoredBlockRow | undefined {
     header: row.header as Uint8Array,
     logSize: row.log_size as number,
     evidence: row.evidence as Uint8Array,
-    qc: row.qc as Uint8Array,
   };
 }
 

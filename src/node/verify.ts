@@ -17,7 +17,6 @@ import {
   decodeStoredEntry,
   decodeStoredEvidence,
   decodeStoredHeader,
-  decodeStoredQc,
   decodeStoredTx,
   hashBlockHeader,
   hashEvidenceList,
@@ -125,7 +124,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
       const rejection = verifyEvidence(item, evidenceContextOf(item, height, `block evidence ${i}`, sets, genesis.chainId));
       check(rejection === null, height, `block evidence ${i}`, rejection?.message ?? "");
     });
-    const qc = attempt(height, "block certificate", () => decodeStoredQc(row.qc, height));
+    const qc = attempt(height, "block certificate", () => store.certificate(height));
     check(bytesEqual(qc.blockHash, row.hash) && qc.height === height && qc.view === header.view, height, "block certificate", "certifies another block");
     verifyQuorumOf(qc, epochSet, height, "block certificate", genesis.chainId);
     const parentSet = attempt(height, "validator set", () => sets.forHeight(height - 1));

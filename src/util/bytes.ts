@@ -55,3 +55,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+/** Whether `needle` occurs in `haystack` as a contiguous run of bytes. */
+export function bytesContain(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
+}

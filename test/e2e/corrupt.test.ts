@@ -93,11 +93,13 @@ describe("ghostmesh verify on a store with one changed byte", () => {
       const batchEntries = db.prepare("SELECT e.leaf_index AS leaf, t.hash AS tx FROM entries e JOIN txs t ON e.leaf_index >= t.first_leaf AND e.leaf_index < t.first_leaf + t.leaf_count WHERE t.leaf_count > 1 ORDER BY leaf").all() as { leaf: number; tx: Uint8Array }[];
       const tiles = db.prepare("SELECT level, idx FROM log_tiles ORDER BY level, idx").all() as { level: number; idx: number }[];
       const states = db.prepare("SELECT key FROM state ORDER BY key").all() as { key: Uint8Array }[];
+      // Stored certificates (schema 5): the head's, and any that differ from the justify above.
+      const certificates = db.prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[];
       assert.ok(blocks.length >= 5, `only ${blocks.length} blocks`);
       assert.ok(batchEntries.length === BATCH_RECORDS, `${batchEntries.length} batch entries`);
       assert.ok(tiles.length >= 2, `only ${tiles.length} Merkle tiles`);
       const block = pick(blocks).height;
-      const qcBlock = pick(blocks).height;
+      const qcBlock = pick(certificates).height;
       const tx = pick(txs);
       const single = pick(singleEntries).leaf;
       const batch = pick(batchEntries);
@@ -105,7 +107,7 @@ describe("ghostmesh verify on a store with one changed byte", () => {
       const state = pick(states).key;
       return [
         { kind: "block header", table: "blocks", column: "header", where: "height = ?", key: [block], expect: [new RegExp(`height ${block}\\b`), /block header/] },
-        { kind: "block certificate", table: "blocks", column: "qc", where: "height = ?", key: [qcBlock], expect: [new RegExp(`height ${qcBlock}\\b`), /certificate/] },
+        { kind: "block certificate", table: "block_qcs", column: "qc", where: "height = ?", key: [qcBlock], expect: [new RegExp(`height ${qcBlock}\\b`), /certificate/] },
         { kind: "transaction", table: "txs", column: "bytes", where: "hash = ?", key: [tx.hash], expect: [new RegExp(`height ${tx.height}\\b`), new RegExp(`transaction ${hexOf(tx.hash)}`)] },
         { kind: "log entry of a single transaction", table: "entries", column: "bytes", where: "leaf_index = ?", key: [single], expect: [new RegExp(`log entry ${single}\\b`)] },
         {

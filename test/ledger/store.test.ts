@@ -6,10 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ChainStore } from "../../src/ledger/index.ts";
+import { encodeCanonical } from "../../src/codec/index.ts";
+import { ChainStore, decodeStoredHeader } from "../../src/ledger/index.ts";
 import { SCHEMA_VERSION, migrate } from "../../src/ledger/store-schema.ts";
 import { Chain } from "../../src/node/chain.ts";
+import { homePaths } from "../../src/node/home.ts";
 import { bytesEqual, isGhostmeshError } from "../../src/util/index.ts";
+import { EPOCH_BLOCKS, buildEpochChain, prepareEpochHomes } from "../fixtures/epochChain.ts";
 import { openTestChain, removeDir } from "../helpers/testChain.ts";
 
 async function commitOne(t: ReturnType<typeof openTestChain>, bytes: Uint8Array) {
@@ -65,7 +68,35 @@ describe("chain store", () => {
     }
   });
 
-  it("refuses a store whose blocks have the earlier txRoot (schema 3 with transactions), and opens one without any", () => {
+  it("stores each certificate once: the head's, and one that differs from its child's justify; the others are the justify above", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gm-store-qcs-"));
+    try {
+      const homes = prepareEpochHomes(dir, "store-qcs");
+      const home = homes.homes[0]!.home;
+      const blocks = 3 * EPOCH_BLOCKS;
+      await buildEpochChain({ home, genesis: homes.genesis, keys: homes.homes.map((h) => h.key), blocks, tamper: { height: EPOCH_BLOCKS, kind: "qc-previous-set" } });
+      const store = new ChainStore(homePaths(home).chainDb);
+      try {
+        const rows = store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[];
+        assert.deepEqual(rows.map((row) => row.height), [EPOCH_BLOCKS, blocks], "the differing certificate and the head's");
+        for (let height = 1; height < blocks; height++) {
+          const justifyAbove = decodeStoredHeader(store.getBlock(height + 1)!.header, height + 1).justify!;
+          const certificate = store.certificate(height);
+          assert.ok(bytesEqual(certificate.blockHash, store.getBlock(height)!.hash), `block ${height}'s certificate certifies it`);
+          assert.equal(bytesEqual(store.certificateBytes(height), encodeCanonical(justifyAbove)), height !== EPOCH_BLOCKS, `block ${height}`);
+        }
+        assert.equal(store.certificate(blocks).height, blocks);
+        store.unsafeDatabase().prepare("DELETE FROM block_qcs WHERE height = ?").run(blocks);
+        assert.throws(() => store.certificate(blocks), (err: unknown) => isGhostmeshError(err) && err.code === "LEDGER_STORE_CORRUPT" && new RegExp(`block ${blocks} has no stored certificate`).test(err.message));
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a store whose blocks have the earlier txRoot (schema 3 with transactions), and migrates one without any", () => {
     const dir = mkdtempSync(join(tmpdir(), "gm-store-txroot-"));
     try {
       const withTxs = join(dir, "with-txs.db");
@@ -81,13 +112,18 @@ describe("chain store", () => {
       assert.equal((reopened.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 3, "the refused store is left as it was");
       reopened.close();
 
+      // Blocks without transactions migrate; their certificates move to block_qcs as they are.
       const empty = join(dir, "empty.db");
       const emptyOld = new DatabaseSync(empty);
       migrate(emptyOld, 3);
+      const certificates = [new Uint8Array([1, 2, 3]), new Uint8Array([4, 5])];
+      certificates.forEach((qc, i) => emptyOld.prepare("INSERT INTO blocks (height, hash, header, log_size, evidence, qc) VALUES (?, ?, x'a0', 0, x'80', ?)").run(i + 1, new Uint8Array(32).fill(i + 1), qc));
       emptyOld.close();
       const store = new ChainStore(empty);
       try {
         assert.equal((store.unsafeDatabase().prepare("PRAGMA user_version").get() as { user_version: number }).user_version, SCHEMA_VERSION);
+        certificates.forEach((qc, i) => assert.deepEqual(store.storedCertificateBytes(i + 1), qc));
+        assert.deepEqual(store.getBlock(2)?.header, new Uint8Array([0xa0]));
       } finally {
         store.close();
       }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { ChainStore, decodeStoredQc } from "../../src/ledger/index.ts";
+import { ChainStore } from "../../src/ledger/index.ts";
 import { Chain } from "../../src/node/chain.ts";
 import { homePaths } from "../../src/node/home.ts";
 import { loadCommittedBlock, type DevnetHomes } from "../../src/node/consensus/index.ts";
@@ -31,7 +31,7 @@ function syncedBlocks(home: string, from: number, to: number): SyncedBlock[] {
   try {
     return Array.from({ length: to - from + 1 }, (_, i) => {
       const row = store.getBlock(from + i)!;
-      return { block: loadCommittedBlock(store, row), qc: decodeStoredQc(row.qc, row.height) };
+      return { block: loadCommittedBlock(store, row), qc: store.certificate(row.height) };
     });
   } finally {
     store.close();

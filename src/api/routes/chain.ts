@@ -1,6 +1,6 @@
 /** Status, blocks and checkpoints. */
 import { formatAddress, signatureAlgorithmName } from "../../crypto/index.ts";
-import { decodeStoredHeader, decodeStoredQc, signerIndices } from "../../ledger/index.ts";
+import { decodeStoredHeader, signerIndices } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
 import { readBalance } from "../../app/index.ts";
 import { genesisToJson } from "../../node/home.ts";
@@ -70,7 +70,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
       const height = parseUint(heightText, "height", { min: 1 }) as number;
       const row = chain.store.getBlock(height);
       if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
-      return { ...storedBlockJson(row, height), txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)) };
+      return { ...storedBlockJson(row, height, chain.store.certificate(height)), txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)) };
     },
   },
   {
@@ -83,7 +83,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
       const row = chain.store.getBlock(height);
       if (!row) throw notFound(`no block at height ${height}`);
       const header = decodeStoredHeader(row.header, height);
-      const qc = decodeStoredQc(row.qc, height);
+      const qc = chain.store.certificate(height);
       // The QC certifying block h is signed by the set of h's epoch (decision 0605).
       const validators = chain.validatorSets.forHeight(height).set.validators;
       const signatures = signerIndices(qc.signers, validators.length).map((index, position) => {

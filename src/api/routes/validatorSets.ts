@@ -28,7 +28,7 @@ function latestEpochOf(chain: Chain): number {
 function certifiedBlockJson(chain: Chain, height: number) {
   const row = chain.store.getBlock(height);
   if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
-  return storedBlockJson(row, height);
+  return storedBlockJson(row, height, chain.store.certificate(height));
 }
 
 function provenAt(chain: Chain, key: Uint8Array, height: number) {

@@ -5,7 +5,7 @@
  */
 import { createWriteStream, existsSync } from "node:fs";
 import { once } from "node:events";
-import { ChainStore, decodeStoredQc, hashGenesis } from "../../ledger/index.ts";
+import { ChainStore, hashGenesis } from "../../ledger/index.ts";
 import { GhostmeshError, bytesEqual, toHex } from "../../util/index.ts";
 import { loadCommittedBlock } from "../consensus/index.ts";
 import { homePaths, loadGenesis } from "../home.ts";
@@ -40,7 +40,7 @@ export async function exportBundle(opts: ExportBundleOptions): Promise<BundleRan
       for (let height = fromHeight; height <= toHeight; height++) {
         const row = store.getBlock(height);
         if (row === undefined) throw new GhostmeshError("NODE_BUNDLE_RANGE", `block ${height} is missing from the store; run ghostmesh verify`, { height });
-        await write(encodeBundleBlock({ block: loadCommittedBlock(store, row), qc: decodeStoredQc(row.qc, height) }));
+        await write(encodeBundleBlock({ block: loadCommittedBlock(store, row), qc: store.certificate(height) }));
       }
     } finally {
       out.end();

@@ -8,7 +8,6 @@ import {
   decodeStoredEntry,
   decodeStoredEvidence,
   decodeStoredHeader,
-  decodeStoredQc,
   decodeStoredTx,
   type AuditRecord,
   type Block,
@@ -41,7 +40,7 @@ export function consensusRootOf(chain: Chain): ConsensusRoot {
   const row = chain.store.getBlock(head.height);
   assert(row !== undefined, "consensusRootOf: the head block is stored");
   const block = loadCommittedBlock(chain.store, row);
-  return { hash: row.hash, height: head.height, view: block.header.view, block, qc: decodeStoredQc(row.qc, head.height) };
+  return { hash: row.hash, height: head.height, view: block.header.view, block, qc: chain.store.certificate(head.height) };
 }
 
 export function createStoreBlockSource(store: ChainStore): BlockSource {

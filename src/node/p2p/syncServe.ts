@@ -1,6 +1,7 @@
 /**
  * The blocks a validator serves to block sync, as bytes: each `{block, qc?}` is assembled from
- * the store's own canonical bytes (header, evidence, QC, each transaction) instead of decoding
+ * the store's own canonical bytes (header, evidence, each transaction; a QC is needed only for
+ * the last block of a response, and comes from `ChainStore.certificateBytes`) instead of decoding
  * the block and encoding it again, which was most of the cost of serving a range. A canonical
  * CBOR map is its head followed by its key/value pairs in the bytewise order of the encoded
  * keys (RFC 8949 §4.2.1), and every stored value is already canonical (chain.ts writes them
@@ -9,8 +10,8 @@
  * the decoding path: its records are stored as log entries, not with the transaction.
  */
 import { encodeCanonical } from "../../codec/index.ts";
-import { decodeStoredQc, type ChainStore, type StoredBlockRow } from "../../ledger/index.ts";
-import { assert, compareBytes, concatBytes } from "../../util/index.ts";
+import type { ChainStore, StoredBlockRow } from "../../ledger/index.ts";
+import { assert, bytesContain, compareBytes, concatBytes } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import { loadCommittedBlock } from "../consensus/index.ts";
 import { SYNC_RESPONSE_BYTES_TARGET, encodeRangeBlock, encodeSyncResponse } from "./syncWire.ts";
@@ -56,21 +57,23 @@ export function encodeStoredSyncedBlock(store: ChainStore, row: StoredBlockRow, 
   const txRows = store.txsOfBlock(row.height);
   if (txRows.some((txRow) => Buffer.from(txRow.bytes.buffer, txRow.bytes.byteOffset, txRow.bytes.byteLength).includes(AUDIT_BATCH_TEXT))) {
     const block = loadCommittedBlock(store, row);
-    return encodeRangeBlock(withQc ? { block, qc: decodeStoredQc(row.qc, row.height) } : { block });
+    return encodeRangeBlock(withQc ? { block, qc: store.certificate(row.height) } : { block });
   }
   const txs = concatBytes([cborHead(CBOR_MAJOR_ARRAY, txRows.length), ...txRows.map((txRow) => txRow.bytes)]);
   const block = encodedMap({ header: row.header, txs, evidence: row.evidence });
-  return encodedMap(withQc ? { block, qc: row.qc } : { block });
+  return encodedMap(withQc ? { block, qc: store.certificateBytes(row.height) } : { block });
 }
 
 /**
- * Whether `header` (a stored header's bytes) carries `qc` (a stored certificate's bytes) as
- * its justify: both are canonical CBOR, so the certificate's bytes appear in the header
- * exactly. A false positive could only make the requester refuse the range (it checks that
- * the justify certifies the block below), never accept a wrong one.
+ * Whether the stored block above (`next`) carries the certificate of the block at `height`
+ * as its justify: always unless the store keeps a different one for it (schema 5). Both are
+ * canonical CBOR, so an equal certificate appears verbatim in the header. A false positive
+ * could only make the requester refuse the range (it checks that the justify certifies the
+ * block below), never accept a wrong one.
  */
-function carriesQc(header: Uint8Array, qc: Uint8Array): boolean {
-  return Buffer.from(header.buffer, header.byteOffset, header.byteLength).includes(Buffer.from(qc.buffer, qc.byteOffset, qc.byteLength));
+function carriesQc(store: ChainStore, height: number, next: StoredBlockRow): boolean {
+  const own = store.storedCertificateBytes(height);
+  return own === undefined || bytesContain(next.header, own);
 }
 
 /**
@@ -88,7 +91,7 @@ export function serveRange(chain: Chain, fromHeight: number, countMax: number, s
   let row = fromHeight <= headHeight ? store.getBlock(fromHeight) : undefined;
   while (row !== undefined) {
     const next = blocks.length + 1 < countMax && row.height < headHeight ? store.getBlock(row.height + 1) : undefined;
-    const withQc = next === undefined || !carriesQc(next.header, row.qc);
+    const withQc = next === undefined || !carriesQc(store, row.height, next);
     const encoded = encodeStoredSyncedBlock(store, row, withQc);
     if (blocks.length > 0 && sizeBytes + encoded.byteLength > sizeBytesTarget) break;
     blocks.push(encoded);

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { createEvidence, voteRecord } from "../../../src/consensus/index.ts";
 import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
-import { ChainStore, decodeStoredHeader, decodeStoredQc, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, voteMessage, type Evidence } from "../../../src/ledger/index.ts";
+import { ChainStore, decodeStoredHeader, hashValidatorSet, signerIndices as signerIndicesOf, verifyQuorumCertificate, voteMessage, type Evidence } from "../../../src/ledger/index.ts";
 import { ConsensusStore } from "../../../src/node/consensus/consensusStore.ts";
 import { homePaths } from "../../../src/node/home.ts";
 import { bytesEqual } from "../../../src/util/index.ts";
@@ -88,14 +88,14 @@ describe("consensus follows the application's validator set", () => {
       const header = decodeStoredHeader(row.header, height);
       assert.ok(bytesEqual(header.validatorSetHash, hashValidatorSet(newSet.set)), "the header names the new set");
       assert.ok(!bytesEqual(header.validatorSetHash, hashValidatorSet({ validators: genesisSet })));
-      const qc = decodeStoredQc(row.qc, height);
+      const qc = chain0.store.certificate(height);
       verifyQuorumCertificate(qc, newSet.set.validators, cluster.homes.genesis.chainId);
       assert.throws(() => verifyQuorumCertificate(qc, genesisSet, cluster.homes.genesis.chainId), /quorum|signer/i, "two signatures are no quorum of the genesis four");
       // The block before the switch was certified by the previous set, which still had more members.
       const boundary = label * EPOCH_BLOCKS - 1;
       const previousSet = chain0.validatorSets.forHeight(boundary).set;
       assert.ok(previousSet.validators.length > 2);
-      verifyQuorumCertificate(decodeStoredQc(chain0.store.getBlock(boundary)!.qc, boundary), previousSet.validators, cluster.homes.genesis.chainId);
+      verifyQuorumCertificate(chain0.store.certificate(boundary), previousSet.validators, cluster.homes.genesis.chainId);
 
       // A restarted member derives the running set from its store and rejoins it. Evidence of the
       // genesis set's epoch it still held (never committed) cannot be carried any more: dropped.
@@ -145,7 +145,7 @@ describe("consensus follows the application's validator set", () => {
       await cluster.stop(3);
       await cluster.stop(2);
       const height = await commit(cluster, 4, signNext(joiner, { type: "audit.append", record: { action: "joined", data: {} } }));
-      const qc = decodeStoredQc(chain4.store.getBlock(height)!.qc, height);
+      const qc = chain4.store.certificate(height);
       const set = chain4.validatorSets.forHeight(height).set;
       verifyQuorumCertificate(qc, set.validators, cluster.homes.genesis.chainId);
       const signerIndices = signerIndicesOf(qc.signers, set.validators.length);

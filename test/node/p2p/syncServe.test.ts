@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ChainStore, decodeStoredQc } from "../../../src/ledger/index.ts";
+import { ChainStore } from "../../../src/ledger/index.ts";
 import { Chain } from "../../../src/node/chain.ts";
 import { loadCommittedBlock, prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { homePaths } from "../../../src/node/home.ts";
@@ -41,7 +41,7 @@ describe("block sync serves stored bytes", () => {
       for (let height = 1; height <= BLOCKS; height++) {
         const row = store.getBlock(height)!;
         const block = loadCommittedBlock(store, row);
-        const expected = encodeSyncedBlock({ block, qc: decodeStoredQc(row.qc, height) });
+        const expected = encodeSyncedBlock({ block, qc: store.certificate(height) });
         const assembled = encodeStoredSyncedBlock(store, row);
         assert.equal(toHex(assembled), toHex(expected), `block ${height} (${block.txs.length} transactions)`);
         assert.equal(decodeSyncedBlock(assembled).block.txs.length, height === 1 ? 4 : 30);
@@ -59,7 +59,7 @@ describe("block sync serves stored bytes", () => {
     const store = new ChainStore(homePaths(homes.homes[0]!.home).chainDb);
     try {
       const chain = new Chain(homes.genesis, store);
-      const storedQcHex = (height: number) => toHex(encodeSyncedBlock({ block: loadCommittedBlock(store, store.getBlock(height)!), qc: decodeStoredQc(store.getBlock(height)!.qc, height) }));
+      const storedQcHex = (height: number) => toHex(encodeSyncedBlock({ block: loadCommittedBlock(store, store.getBlock(height)!), qc: store.certificate(height) }));
       const rangeOf = (bytes: Uint8Array) => decodeSyncResponse(bytes).blocks.map(decodeRangeBlock);
 
       const whole = rangeOf(serveRange(chain, 1, 256));

@@ -14,7 +14,7 @@ import { pino } from "pino";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { addressFromPublicKey, formatAddress, generateSigningKey } from "../../../src/crypto/index.ts";
-import { decodeStoredQc, signerIndices, verifyQuorumCertificate } from "../../../src/ledger/index.ts";
+import { signerIndices, verifyQuorumCertificate } from "../../../src/ledger/index.ts";
 import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
@@ -81,7 +81,7 @@ describe("a validator outside genesis joins the set over libp2p", () => {
     await waitFor("the joiner to commit it too", () => (joiner.chain.head.height >= height ? true : undefined), WAIT_MS);
     const row = joiner.chain.store.getBlock(height)!;
     assert.deepEqual(row.hash, nodes[0]!.chain.store.getBlock(height)!.hash);
-    const qc = decodeStoredQc(row.qc, height);
+    const qc = joiner.chain.store.certificate(height);
     const set = joiner.chain.validatorSets.forHeight(height).set;
     verifyQuorumCertificate(qc, set.validators, CHAIN_ID);
     assert.ok(signerIndices(qc.signers, set.validators.length).includes(4), "the joiner's signature is in the certificate");
