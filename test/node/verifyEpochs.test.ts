@@ -5,11 +5,12 @@
  * height and the epoch.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ChainStore, hashValidatorSet } from "../../src/ledger/index.ts";
+import { encodeCanonical } from "../../src/codec/index.ts";
+import { ChainStore, decodeStoredHeader, hashValidatorSet } from "../../src/ledger/index.ts";
 import { homePaths } from "../../src/node/home.ts";
 import { VerifyFailure, verifyStore } from "../../src/node/verify.ts";
 import { bytesEqual, toHex } from "../../src/util/index.ts";
@@ -68,6 +69,34 @@ describe("verify: validator sets per epoch", () => {
     const report = await verifyHome(clean.home, clean.genesis);
     assert.equal(report.height, BLOCKS);
     assert.equal(report.txs, BLOCKS);
+  });
+
+  it("a changed byte in a header's justify is named at that header, not at the block its justify certifies", async () => {
+    const copy = join(dir, "justify-signature");
+    cpSync(clean.home, copy, { recursive: true });
+    const height = 6;
+    const store = new ChainStore(homePaths(copy).chainDb);
+    try {
+      assert.equal(store.storedCertificateBytes(height - 1), undefined, "block 5's certificate is stored only as block 6's justify");
+      const header = store.getBlock(height)!.header;
+      const justify = encodeCanonical(decodeStoredHeader(header, height).justify!);
+      const at = Buffer.from(header).indexOf(Buffer.from(justify));
+      assert.ok(at >= 0, "the justify's canonical bytes are in the header");
+      const damaged = header.slice();
+      // Canonical key order puts "signatures" last in a QC: this byte is in its last signature.
+      damaged[at + justify.byteLength - 10]! ^= 0x01;
+      store.unsafeDatabase().prepare("UPDATE blocks SET header = ? WHERE height = ?").run(damaged, height);
+    } finally {
+      store.close();
+    }
+    try {
+      await verifyHome(copy, clean.genesis);
+      assert.fail("verify passed a damaged header");
+    } catch (err) {
+      if (!(err instanceof VerifyFailure)) throw err;
+      assert.equal(err.meta.height, height, err.message);
+      assert.equal(err.meta.object, "block header");
+    }
   });
 
   it("a first-of-epoch block whose QC is signed by the previous epoch's set fails, naming height and epoch", async () => {

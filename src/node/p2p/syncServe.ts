@@ -55,7 +55,7 @@ function encodedMap(pairs: Record<string, Uint8Array>): Uint8Array {
  */
 export function encodeStoredSyncedBlock(store: ChainStore, row: StoredBlockRow, withQc = true): Uint8Array {
   const txRows = store.txsOfBlock(row.height);
-  if (txRows.some((txRow) => Buffer.from(txRow.bytes.buffer, txRow.bytes.byteOffset, txRow.bytes.byteLength).includes(AUDIT_BATCH_TEXT))) {
+  if (txRows.some((txRow) => bytesContain(txRow.bytes, AUDIT_BATCH_TEXT))) {
     const block = loadCommittedBlock(store, row);
     return encodeRangeBlock(withQc ? { block, qc: store.certificate(row.height) } : { block });
   }
