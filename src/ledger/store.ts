@@ -170,6 +170,22 @@ export class ChainStore implements TileReader {
     }
   }
 
+  /**
+   * Runs `read` in one read transaction: every read sees the store as of the first one, while
+   * another connection (a running node) goes on committing; in WAL mode the writer is not
+   * held up, only the WAL's checkpoint cannot pass the snapshot until it ends. For reads that
+   * must agree with each other across many statements (`ghostmesh verify`). `read` must not write.
+   */
+  async readSnapshot<T>(read: () => Promise<T>): Promise<T> {
+    assert(!this.db.isTransaction, "readSnapshot: not inside another transaction");
+    this.db.exec("BEGIN DEFERRED");
+    try {
+      return await read();
+    } finally {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    }
+  }
+
   private insertBlockRows(commit: BlockCommit): void {
     const s = this.statements;
     const b = commit.block;

@@ -76,7 +76,17 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
   }
 }
 
+/**
+ * Replays the whole store from genesis, inside one read snapshot: a node running on the same
+ * store may go on committing meanwhile, and the replay checks the chain as it stood at its
+ * first read (before, a block committed mid-replay showed up as a state version or QC row
+ * "beyond the last committed block").
+ */
 export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
+  return store.readSnapshot(() => replayStore(store, genesis, progress));
+}
+
+async function replayStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
   const accounts = new Map<string, Account>();
   const moduleState = new Map<string, Uint8Array>();
   const getAccount = (address: Uint8Array): Account | undefined => accounts.get(toHex(address));
