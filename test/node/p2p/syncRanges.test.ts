@@ -1,7 +1,8 @@
 /**
  * Fast block sync: a fresh validator home syncs a chain of several ranges (more blocks than
  * one request carries, so ranges are pipelined and each is applied in one SQLite
- * transaction) over real libp2p on 127.0.0.1, and ends with exactly the server's blocks.
+ * transaction) over real libp2p on 127.0.0.1, and ends with exactly the server's blocks; a
+ * peer that serves a damaged range gets none of it applied and is penalised.
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,11 +13,14 @@ import { pino } from "pino";
 import type { Genesis } from "../../../src/ledger/index.ts";
 import { Chain } from "../../../src/node/chain.ts";
 import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
-import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, ValidatorPeers, defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
+import { formatAddress } from "../../../src/crypto/index.ts";
+import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, SYNC_RESPONSE_BYTES_MAX, ValidatorPeers, decodeSyncResponse, defaultBlockSyncOptions, serveRange } from "../../../src/node/p2p/index.ts";
+import { decodeSyncRequest, encodeSyncResponse } from "../../../src/node/p2p/syncWire.ts";
+import { RequestProtocol } from "../../../src/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
-import { openSyncNode, type SyncNode } from "../../fixtures/syncNode.ts";
+import { openChainForSync, openSyncNode, type SyncNode } from "../../fixtures/syncNode.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const BLOCKS = SYNC_BLOCKS_PER_REQUEST_MAX * 2 + 40;
@@ -53,4 +57,41 @@ describe("fast block sync by range", () => {
     assert.deepEqual(hashes(client.chain, BLOCKS), hashes(server.chain, BLOCKS));
     assert.ok(client.chain.store.getBlock(BLOCKS) !== undefined, "the last range is durable in the store");
   });
+
+  it("a range with a damaged block is not applied, its peer is penalised, and the ranges before it stay committed", async () => {
+    // Validator 1's identity serving validator 0's chain, honest for the first range only.
+    const source = openChainForSync(homes.homes[0]!.home, homes.genesis);
+    const hostile = await openSyncNode(homes.homes[1]!.home, homes.homes[1]!.key, homes.genesis, []);
+    open.push(hostile, { chain: source.chain, app: source.app, host: hostile.host, close: async () => source.close() });
+    await hostile.host.handle(
+      RequestProtocol.blocksByRange,
+      async (request) => {
+        const { fromHeight, countMax } = decodeSyncRequest(request);
+        const honest = decodeSyncResponse(serveRange(source.chain, fromHeight, countMax));
+        if (fromHeight === 1) return encodeSyncResponse(honest);
+        // One byte of the middle block changed: its header, a transaction or a signature no longer matches.
+        const middle = Math.floor(honest.blocks.length / 2);
+        const blocks = honest.blocks.map((bytes, i) => (i === middle ? flipByte(bytes) : bytes));
+        return encodeSyncResponse({ headHeight: honest.headHeight, blocks });
+      },
+      { responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 },
+    );
+    const client = await openSyncNode(homes.homes[2]!.home, homes.homes[2]!.key, homes.genesis, hostile.host.multiaddrs().map(String));
+    open.push(client);
+    const sync = syncOf(client, homes.genesis);
+    await sync.catchUp(client.chain, client.app);
+    const { height } = client.chain.head;
+    assert.ok(height >= 1 && height < BLOCKS, `only the honest first range is committed (head ${height})`);
+    assert.equal(sync.blocksSynced, height);
+    assert.deepEqual(hashes(client.chain, height), hashes(source.chain, height));
+    const record = client.host.peerRecord(formatAddress(homes.genesis.validators[1]!.address));
+    assert.ok(record !== undefined && record.malformedFrames >= 1 && record.score < 0, `the serving validator is penalised: ${JSON.stringify(record)}`);
+  });
 });
+
+function flipByte(bytes: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  const at = Math.floor(copy.length / 2);
+  copy[at] = (copy[at] as number) ^ 0x01;
+  return copy;
+}
