@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { assert } from "../util/index.ts";
-import { plainBytes } from "./bytes.ts";
+import { ownedBytes } from "./bytes.ts";
 import { cryptoError } from "./errors.ts";
 
 export const AEAD_KEY_SIZE_BYTES = 32;
@@ -46,12 +46,24 @@ function checkKeyAndNonce(keySizeBytes: number, nonceSizeBytes: number): void {
  * key (transport) or a fresh key per message (keystore).
  */
 export function aeadSeal(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
+  const { ciphertext, tag } = aeadSealDetached(key, nonce, plaintext, aad);
+  const sealed = ownedBytes(Buffer.concat([ciphertext, tag]));
+  assert(sealed.byteLength === plaintext.byteLength + AEAD_TAG_SIZE_BYTES, "aeadSeal: sealed size must be plaintext + tag");
+  return sealed;
+}
+
+/**
+ * aeadSeal with its two parts apart, for a caller that writes them out one after the other
+ * (the transport's record layer): no copy of the ciphertext to join them.
+ */
+export function aeadSealDetached(key: Uint8Array | AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = emptyBytes): { readonly ciphertext: Uint8Array; readonly tag: Uint8Array } {
   checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES });
   cipher.setAAD(aad);
-  const sealed = plainBytes(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
-  assert(sealed.byteLength === plaintext.byteLength + AEAD_TAG_SIZE_BYTES, "aeadSeal: sealed size must be plaintext + tag");
-  return sealed;
+  const ciphertext = cipher.update(plaintext);
+  // GCM is a stream mode: update returns every byte, final none (it computes the tag).
+  assert(cipher.final().byteLength === 0 && ciphertext.byteLength === plaintext.byteLength, "aeadSealDetached: GCM ciphertext is as long as the plaintext");
+  return { ciphertext: ownedBytes(ciphertext), tag: ownedBytes(cipher.getAuthTag()) };
 }
 
 /**
@@ -70,10 +82,14 @@ export function aeadOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: U
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(ciphertextSizeBytes));
   const plaintext = decipher.update(sealed.subarray(0, ciphertextSizeBytes));
+  let rest: Uint8Array;
   try {
-    return plainBytes(Buffer.concat([plaintext, decipher.final()]));
+    rest = decipher.final();
   } catch (err) {
     plaintext.fill(0);
     throw cryptoError("CRYPTO_AEAD_FAILED", "authentication failed: the data was altered or the key, nonce or associated data differ", {}, err);
   }
+  // GCM is a stream mode: update returned every byte, final only checked the tag.
+  assert(rest.byteLength === 0, "aeadOpen: GCM final returns no bytes");
+  return ownedBytes(plaintext);
 }

@@ -13,3 +13,14 @@ export function bufferView(bytes: Uint8Array): Buffer {
 export function plainBytes(bytes: Uint8Array | ArrayBuffer): Uint8Array {
   return new Uint8Array(bytes instanceof ArrayBuffer ? bytes.slice(0) : bytes);
 }
+
+/**
+ * A plain Uint8Array over the same memory when `bytes` spans its whole ArrayBuffer (node:crypto
+ * gives each output its own, so nothing else can be read through `.buffer`); a copy when it
+ * is a view into a larger one (Buffer.concat and Buffer.allocUnsafe below 4 KiB use a shared
+ * pool). For handing fresh node:crypto output to callers without copying it again.
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return new Uint8Array(bytes.buffer);
+  return plainBytes(bytes);
+}

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { aeadKey, aeadOpen, aeadSeal, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
+import { aeadKey, aeadOpen, aeadSeal, aeadSealDetached, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
+import { ownedBytes } from "../../src/crypto/bytes.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex, utf8 } from "../../src/util/index.ts";
 
 function hex(text: string): Uint8Array {
@@ -65,6 +66,44 @@ describe("crypto: AES-256-GCM", () => {
     assert.throws(() => aeadSeal(key.subarray(1), nonce, plaintext), hasCode("CRYPTO_INVALID_ARGUMENT"));
     assert.throws(() => aeadSeal(key, new Uint8Array(16), plaintext), hasCode("CRYPTO_INVALID_ARGUMENT"));
     assert.throws(() => aeadOpen(key, nonce.subarray(1), new Uint8Array(32)), hasCode("CRYPTO_INVALID_ARGUMENT"));
+  });
+});
+
+describe("crypto: AES-256-GCM without extra copies", () => {
+  const key = aeadKey(new Uint8Array(32).map((_, i) => 255 - i));
+  const nonce = new Uint8Array(12).fill(9);
+  const aad = utf8("frame header");
+
+  it("aeadSealDetached gives aeadSeal's bytes in two parts, for every size around the pooling bound", () => {
+    for (const size of [0, 1, 15, 16, 17, 4_095, 4_096, 4_097, 65_536]) {
+      const plaintext = new Uint8Array(size).map((_, i) => i * 7);
+      const { ciphertext, tag } = aeadSealDetached(key, nonce, plaintext, aad);
+      assert.equal(tag.byteLength, AEAD_TAG_SIZE_BYTES);
+      assert.deepEqual(Uint8Array.from([...ciphertext, ...tag]), aeadSeal(key, nonce, plaintext, aad), `size ${size}`);
+      assert.deepEqual(aeadOpen(key, nonce, Uint8Array.from([...ciphertext, ...tag]), aad), plaintext, `size ${size}`);
+    }
+  });
+
+  it("outputs are plain Uint8Arrays that own their memory: nothing else is readable through .buffer", () => {
+    for (const size of [3, 5_000, 70_000]) {
+      const sealed = aeadSeal(key, nonce, new Uint8Array(size), aad);
+      const opened = aeadOpen(key, nonce, sealed, aad);
+      for (const bytes of [sealed, opened]) {
+        assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype, `size ${size}: not a Buffer`);
+        assert.equal(bytes.buffer.byteLength, bytes.byteLength, `size ${size}: owns its ArrayBuffer`);
+      }
+    }
+  });
+
+  it("ownedBytes copies a view into a shared pool and wraps a whole buffer without copying", () => {
+    const pooled = Buffer.from("pooled");
+    assert.ok(pooled.buffer.byteLength > pooled.byteLength, "small Buffers share Node's pool");
+    const copied = ownedBytes(pooled);
+    assert.deepEqual(copied, utf8("pooled"));
+    assert.equal(copied.buffer.byteLength, copied.byteLength);
+    const whole = new Uint8Array(8);
+    const wrapped = ownedBytes(whole);
+    assert.equal(wrapped.buffer, whole.buffer);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from "uint8arraylist";
-import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadKey, aeadOpen, aeadSeal, type AeadKey } from "../../crypto/index.ts";
+import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadKey, aeadOpen, aeadSealDetached, type AeadKey } from "../../crypto/index.ts";
 import { assert } from "../../util/index.ts";
 import { FRAME_HEADER_SIZE_BYTES, FRAME_LENGTH_SIZE_BYTES, RecordType, type RecordTypeId } from "./constants.ts";
 import { qstpError } from "./errors.ts";
@@ -135,9 +135,9 @@ export class RecordSealer {
   #sealRecord(out: Uint8ArrayList, type: RecordTypeId, plaintext: Uint8Array): void {
     const nonce = this.#state.nonce(this.#limits.recordsPerKeyMax, "send");
     const header = frameHeader(type, plaintext.byteLength + AEAD_TAG_SIZE_BYTES);
-    const sealed = aeadSeal(this.#state.cipherKey, nonce, plaintext, header);
+    const { ciphertext, tag } = aeadSealDetached(this.#state.cipherKey, nonce, plaintext, header);
     this.#state.advance();
-    out.append(header, sealed);
+    out.append(header, ciphertext, tag);
   }
 }
 
