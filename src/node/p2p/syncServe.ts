@@ -14,8 +14,9 @@ import type { ChainStore, StoredBlockRow } from "../../ledger/index.ts";
 import { assert, bytesContain, compareBytes, concatBytes } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import { loadCommittedBlock } from "../consensus/index.ts";
-import { SYNC_RESPONSE_BYTES_TARGET, encodeRangeBlock, encodeSyncResponse } from "./syncWire.ts";
+import { SYNC_RESPONSE_BYTES_TARGET, encodeRangeBlock } from "./syncWire.ts";
 
+const CBOR_MAJOR_BYTES = 2;
 const CBOR_MAJOR_ARRAY = 4;
 const CBOR_MAJOR_MAP = 5;
 /** Any stored transaction of type audit.batch holds this text (a record holding it too only costs the slower path). */
@@ -41,12 +42,38 @@ function encodedKey(key: string): Uint8Array {
   return encoded;
 }
 
+/**
+ * Canonical CBOR kept as the pieces it is made of, joined once (`joined`): a response is a few
+ * MiB, and joining each nesting level (transactions, block, range block, response) copied every
+ * byte of it four times.
+ */
+type Pieces = { readonly parts: readonly Uint8Array[]; readonly sizeBytes: number };
+
+function piecesOf(parts: readonly Uint8Array[]): Pieces {
+  let sizeBytes = 0;
+  for (const part of parts) sizeBytes += part.byteLength;
+  return { parts, sizeBytes };
+}
+
+function joined(pieces: Pieces): Uint8Array {
+  return concatBytes(pieces.parts);
+}
+
 /** A canonical map from already-encoded values. */
-function encodedMap(pairs: Record<string, Uint8Array>): Uint8Array {
+function encodedMap(pairs: Record<string, Pieces>): Pieces {
   const sorted = Object.entries(pairs)
     .map(([key, value]) => ({ key: encodedKey(key), value }))
     .sort((a, b) => compareBytes(a.key, b.key));
-  return concatBytes([cborHead(CBOR_MAJOR_MAP, sorted.length), ...sorted.flatMap(({ key, value }) => [key, value])]);
+  return piecesOf([cborHead(CBOR_MAJOR_MAP, sorted.length), ...sorted.flatMap(({ key, value }) => [key, ...value.parts])]);
+}
+
+function encodedArray(items: readonly Pieces[]): Pieces {
+  return piecesOf([cborHead(CBOR_MAJOR_ARRAY, items.length), ...items.flatMap((item) => item.parts)]);
+}
+
+/** A byte string holding `content`'s encoding. */
+function encodedByteString(content: Pieces): Pieces {
+  return piecesOf([cborHead(CBOR_MAJOR_BYTES, content.sizeBytes), ...content.parts]);
 }
 
 /**
@@ -54,14 +81,18 @@ function encodedMap(pairs: Record<string, Uint8Array>): Uint8Array {
  * from the stored bytes when it holds no audit.batch.
  */
 export function encodeStoredSyncedBlock(store: ChainStore, row: StoredBlockRow, withQc = true): Uint8Array {
+  return joined(storedSyncedBlock(store, row, withQc));
+}
+
+function storedSyncedBlock(store: ChainStore, row: StoredBlockRow, withQc: boolean): Pieces {
   const txRows = store.txsOfBlock(row.height);
   if (txRows.some((txRow) => bytesContain(txRow.bytes, AUDIT_BATCH_TEXT))) {
     const block = loadCommittedBlock(store, row);
-    return encodeRangeBlock(withQc ? { block, qc: store.certificate(row.height) } : { block });
+    return piecesOf([encodeRangeBlock(withQc ? { block, qc: store.certificate(row.height) } : { block })]);
   }
-  const txs = concatBytes([cborHead(CBOR_MAJOR_ARRAY, txRows.length), ...txRows.map((txRow) => txRow.bytes)]);
-  const block = encodedMap({ header: row.header, txs, evidence: row.evidence });
-  return encodedMap(withQc ? { block, qc: store.certificateBytes(row.height) } : { block });
+  const txs = piecesOf([cborHead(CBOR_MAJOR_ARRAY, txRows.length), ...txRows.map((txRow) => txRow.bytes)]);
+  const block = encodedMap({ header: piecesOf([row.header]), txs, evidence: piecesOf([row.evidence]) });
+  return encodedMap(withQc ? { block, qc: piecesOf([store.certificateBytes(row.height)]) } : { block });
 }
 
 /**
@@ -85,21 +116,22 @@ function carriesQc(store: ChainStore, height: number, next: StoredBlockRow): boo
 export function serveRange(chain: Chain, fromHeight: number, countMax: number, sizeBytesTarget: number = SYNC_RESPONSE_BYTES_TARGET): Uint8Array {
   const { store } = chain;
   const headHeight = chain.head.height;
-  const blocks: Uint8Array[] = [];
+  const blocks: Pieces[] = [];
   let sizeBytes = 0;
   let last: { readonly row: StoredBlockRow; readonly withQc: boolean } | undefined;
   let row = fromHeight <= headHeight ? store.getBlock(fromHeight) : undefined;
   while (row !== undefined) {
     const next = blocks.length + 1 < countMax && row.height < headHeight ? store.getBlock(row.height + 1) : undefined;
     const withQc = next === undefined || !carriesQc(store, row.height, next);
-    const encoded = encodeStoredSyncedBlock(store, row, withQc);
-    if (blocks.length > 0 && sizeBytes + encoded.byteLength > sizeBytesTarget) break;
+    const encoded = storedSyncedBlock(store, row, withQc);
+    if (blocks.length > 0 && sizeBytes + encoded.sizeBytes > sizeBytesTarget) break;
     blocks.push(encoded);
-    sizeBytes += encoded.byteLength;
+    sizeBytes += encoded.sizeBytes;
     last = { row, withQc };
     row = next;
   }
   // Cut short by size: the last block sent must carry its own qc after all.
-  if (last !== undefined && !last.withQc) blocks[blocks.length - 1] = encodeStoredSyncedBlock(store, last.row, true);
-  return encodeSyncResponse({ headHeight, blocks });
+  if (last !== undefined && !last.withQc) blocks[blocks.length - 1] = storedSyncedBlock(store, last.row, true);
+  // syncWire's response, {headHeight, blocks}, with each block a byte string of its encoding.
+  return joined(encodedMap({ headHeight: piecesOf([encodeCanonical(headHeight)]), blocks: encodedArray(blocks.map(encodedByteString)) }));
 }

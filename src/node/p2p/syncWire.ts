@@ -81,7 +81,11 @@ export function encodeSyncResponse(response: SyncResponse): Uint8Array {
   return encodeCanonical(response, "syncResponse");
 }
 
-/** @throws GhostmeshError CODEC_* */
+/**
+ * Each block's bytes are a view into `bytes`, not a copy (a range is megabytes, and each block
+ * is decoded again at once, into copies): callers keep neither past decoding the blocks.
+ * @throws GhostmeshError CODEC_*
+ */
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  return decodeWith(responseSchema, bytes, "syncResponse", { maxBytes: SYNC_RESPONSE_BYTES_MAX + 1024 });
+  return decodeWith(responseSchema, bytes, "syncResponse", { maxBytes: SYNC_RESPONSE_BYTES_MAX + 1024, byteStringViews: true });
 }

@@ -24,6 +24,7 @@ import {
   resolveRangeBlocks,
   serveRange,
 } from "../../../src/node/p2p/index.ts";
+import { encodeSyncResponse } from "../../../src/node/p2p/syncWire.ts";
 import { GhostmeshError, toHex } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
 
@@ -62,7 +63,12 @@ describe("block sync serves stored bytes", () => {
       const storedQcHex = (height: number) => toHex(encodeSyncedBlock({ block: loadCommittedBlock(store, store.getBlock(height)!), qc: store.certificate(height) }));
       const rangeOf = (bytes: Uint8Array) => decodeSyncResponse(bytes).blocks.map(decodeRangeBlock);
 
-      const whole = rangeOf(serveRange(chain, 1, 256));
+      // Assembled in one piece, byte for byte what encoding the response would give.
+      const response = serveRange(chain, 1, 256);
+      const parsed = decodeSyncResponse(response);
+      assert.equal(toHex(response), toHex(encodeSyncResponse({ headHeight: parsed.headHeight, blocks: parsed.blocks.map((b) => b.slice()) })));
+      assert.equal(toHex(serveRange(chain, 4, 256)), toHex(encodeSyncResponse({ headHeight: BLOCKS, blocks: [] })));
+      const whole = rangeOf(response);
       assert.deepEqual(whole.map((b) => b.qc !== undefined), [false, false, true]);
       const restored = resolveRangeBlocks(whole);
       restored.forEach((synced, i) => assert.equal(toHex(encodeSyncedBlock(synced)), storedQcHex(i + 1), `block ${i + 1} with the qc it was stored with`));
