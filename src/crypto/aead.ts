@@ -71,25 +71,42 @@ export function aeadSealDetached(key: Uint8Array | AeadKey, nonce: Uint8Array, p
  * @throws GhostmeshError CRYPTO_AEAD_FAILED when the data, tag, nonce, key or aad differ.
  */
 export function aeadOpen(key: Uint8Array | AeadKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array {
-  checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
   if (sealed.byteLength < AEAD_TAG_SIZE_BYTES) {
+    checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
     throw cryptoError("CRYPTO_AEAD_FAILED", `sealed data is ${sealed.byteLength} bytes, shorter than the ${AEAD_TAG_SIZE_BYTES}-byte tag`, {
       sizeBytes: sealed.byteLength,
     });
   }
   const ciphertextSizeBytes = sealed.byteLength - AEAD_TAG_SIZE_BYTES;
+  const pieces = aeadOpenDetached(key, nonce, [sealed.subarray(0, ciphertextSizeBytes)], sealed.subarray(ciphertextSizeBytes), aad);
+  return pieces.length === 1 ? (pieces[0] as Uint8Array) : new Uint8Array(0);
+}
+
+/**
+ * aeadOpen of a ciphertext held in pieces (as a byte list holds what the network delivered)
+ * with its tag apart: each piece is decrypted where it lies instead of being joined first, and
+ * the plaintext comes back in as many pieces (empty ones left out). Nothing is returned
+ * unless the tag checks out.
+ * @throws GhostmeshError CRYPTO_AEAD_FAILED when the data, tag, nonce, key or aad differ.
+ */
+export function aeadOpenDetached(key: Uint8Array | AeadKey, nonce: Uint8Array, ciphertext: Iterable<Uint8Array>, tag: Uint8Array, aad: Uint8Array = emptyBytes): Uint8Array[] {
+  checkKeyAndNonce(keySizeBytes(key), nonce.byteLength);
+  if (tag.byteLength !== AEAD_TAG_SIZE_BYTES) {
+    throw cryptoError("CRYPTO_AEAD_FAILED", `the tag is ${tag.byteLength} bytes, not ${AEAD_TAG_SIZE_BYTES}`, { sizeBytes: tag.byteLength });
+  }
   const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES });
   decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(ciphertextSizeBytes));
-  const plaintext = decipher.update(sealed.subarray(0, ciphertextSizeBytes));
+  decipher.setAuthTag(tag);
+  const plaintext: Uint8Array[] = [];
+  for (const piece of ciphertext) if (piece.byteLength > 0) plaintext.push(decipher.update(piece));
   let rest: Uint8Array;
   try {
     rest = decipher.final();
   } catch (err) {
-    plaintext.fill(0);
+    for (const piece of plaintext) piece.fill(0);
     throw cryptoError("CRYPTO_AEAD_FAILED", "authentication failed: the data was altered or the key, nonce or associated data differ", {}, err);
   }
   // GCM is a stream mode: update returned every byte, final only checked the tag.
-  assert(rest.byteLength === 0, "aeadOpen: GCM final returns no bytes");
-  return ownedBytes(plaintext);
+  assert(rest.byteLength === 0, "aeadOpenDetached: GCM final returns no bytes");
+  return plaintext.map(ownedBytes);
 }

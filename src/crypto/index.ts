@@ -35,7 +35,7 @@ export {
 } from "./hybridKem.ts";
 export type { KemKeyPair } from "./hybridKem.ts";
 export { hkdfSha256, HKDF_SHA256_LENGTH_BYTES_MAX, HKDF_INFO_SIZE_BYTES_MAX } from "./hkdf.ts";
-export { aeadKey, aeadSeal, aeadSealDetached, aeadOpen, type AeadKey, AEAD_KEY_SIZE_BYTES, AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES } from "./aead.ts";
+export { aeadKey, aeadSeal, aeadSealDetached, aeadOpen, aeadOpenDetached, type AeadKey, AEAD_KEY_SIZE_BYTES, AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES } from "./aead.ts";
 
 export { encodeKeyFile, encodeKeyFileAsync, decodeKeyFile, decodeKeyFileAsync } from "./keyFile.ts";
 export type { KeyFileProtection } from "./keyFile.ts";

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { aeadKey, aeadOpen, aeadSeal, aeadSealDetached, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
+import { aeadKey, aeadOpen, aeadOpenDetached, aeadSeal, aeadSealDetached, AEAD_TAG_SIZE_BYTES, hkdfSha256 } from "../../src/crypto/index.ts";
 import { ownedBytes } from "../../src/crypto/bytes.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex, utf8 } from "../../src/util/index.ts";
 
@@ -82,6 +82,20 @@ describe("crypto: AES-256-GCM without extra copies", () => {
       assert.deepEqual(Uint8Array.from([...ciphertext, ...tag]), aeadSeal(key, nonce, plaintext, aad), `size ${size}`);
       assert.deepEqual(aeadOpen(key, nonce, Uint8Array.from([...ciphertext, ...tag]), aad), plaintext, `size ${size}`);
     }
+  });
+
+  it("aeadOpenDetached opens a ciphertext in pieces without joining them, and refuses a changed piece or tag", () => {
+    const plaintext = new Uint8Array(10_000).map((_, i) => i % 251);
+    const sealed = aeadSeal(key, nonce, plaintext, aad);
+    const ciphertext = sealed.subarray(0, plaintext.byteLength);
+    const tag = sealed.subarray(plaintext.byteLength);
+    const pieces = [ciphertext.subarray(0, 1), ciphertext.subarray(1, 1), ciphertext.subarray(1, 4_097), ciphertext.subarray(4_097)];
+    const opened = aeadOpenDetached(key, nonce, pieces, tag, aad);
+    assert.equal(opened.length, 3, "one plaintext piece per non-empty ciphertext piece");
+    assert.deepEqual(Uint8Array.from(opened.flatMap((piece) => [...piece])), plaintext);
+    assert.throws(() => aeadOpenDetached(key, nonce, [pieces[0]!, flipped(pieces[2]!, 7), pieces[3]!], tag, aad), hasCode("CRYPTO_AEAD_FAILED"));
+    assert.throws(() => aeadOpenDetached(key, nonce, pieces, flipped(tag, 0), aad), hasCode("CRYPTO_AEAD_FAILED"));
+    assert.throws(() => aeadOpenDetached(key, nonce, pieces, tag.subarray(1), aad), hasCode("CRYPTO_AEAD_FAILED"));
   });
 
   it("outputs are plain Uint8Arrays that own their memory: nothing else is readable through .buffer", () => {

@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from "uint8arraylist";
-import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadKey, aeadOpen, aeadSealDetached, type AeadKey } from "../../crypto/index.ts";
+import { AEAD_NONCE_SIZE_BYTES, AEAD_TAG_SIZE_BYTES, aeadKey, aeadOpenDetached, aeadSealDetached, type AeadKey } from "../../crypto/index.ts";
 import { assert } from "../../util/index.ts";
 import { FRAME_HEADER_SIZE_BYTES, FRAME_LENGTH_SIZE_BYTES, RecordType, type RecordTypeId } from "./constants.ts";
 import { qstpError } from "./errors.ts";
@@ -175,15 +175,18 @@ export class RecordOpener {
       const type = this.#buffer.get(FRAME_LENGTH_SIZE_BYTES);
       this.#checkHeader(sealedSizeBytes, type);
       if (this.#buffer.byteLength < FRAME_HEADER_SIZE_BYTES + sealedSizeBytes) break;
+      const frameEnd = FRAME_HEADER_SIZE_BYTES + sealedSizeBytes;
       const header = this.#buffer.subarray(0, FRAME_HEADER_SIZE_BYTES);
-      const sealed = this.#buffer.subarray(FRAME_HEADER_SIZE_BYTES, FRAME_HEADER_SIZE_BYTES + sealedSizeBytes);
-      this.#buffer.consume(FRAME_HEADER_SIZE_BYTES + sealedSizeBytes);
-      const plaintext = this.#openRecord(header, sealed);
+      // The ciphertext stays in the pieces it arrived in (a list, not joined); the tag is 16 bytes.
+      const ciphertext = this.#buffer.sublist(FRAME_HEADER_SIZE_BYTES, frameEnd - AEAD_TAG_SIZE_BYTES);
+      const tag = this.#buffer.subarray(frameEnd - AEAD_TAG_SIZE_BYTES, frameEnd);
+      const plaintext = this.#openRecord(header, ciphertext, tag);
+      this.#buffer.consume(frameEnd);
       if (type === RecordType.keyUpdate) {
         this.#state.ratchet();
         this.#onRekey();
-      } else if (plaintext.byteLength > 0) {
-        out.append(plaintext);
+      } else {
+        out.append(...plaintext);
       }
     }
     return out;
@@ -212,11 +215,11 @@ export class RecordOpener {
     }
   }
 
-  #openRecord(header: Uint8Array, sealed: Uint8Array): Uint8Array {
+  #openRecord(header: Uint8Array, ciphertext: Iterable<Uint8Array>, tag: Uint8Array): Uint8Array[] {
     const nonce = this.#state.nonce(this.#limits.recordsPerKeyMax, "receive");
-    let plaintext: Uint8Array;
+    let plaintext: Uint8Array[];
     try {
-      plaintext = aeadOpen(this.#state.cipherKey, nonce, sealed, header);
+      plaintext = aeadOpenDetached(this.#state.cipherKey, nonce, ciphertext, tag, header);
     } catch (err) {
       throw qstpError("P2P_RECORD_AUTH_FAILED", "a record failed authentication: it was altered, replayed, reordered or dropped", {
         recordIndex: this.#state.counter,
