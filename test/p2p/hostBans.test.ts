@@ -20,9 +20,11 @@ describe("p2p host peer bans and admission", () => {
       offender.host.subscribe("evidence", async () => "accept", () => {});
       judge.host.subscribe("evidence", async () => "reject", () => {});
       await offender.host.dial(judge.host.multiaddrs()[0]!);
-      await waitFor(() => offender.host.topicPeers("evidence").length === 1, "judge's subscription known");
+      // gossipsub drops a publish to a peer its outbound stream is not yet open to; the judge
+      // knowing the offender's subscription proves that stream is up (subscriptions go over it).
+      await waitFor(() => offender.host.topicPeers("evidence").length === 1 && judge.host.topicPeers("evidence").length === 1, "subscriptions known both ways");
       // Default penalties: 25 per reject, ban below -100, so the fifth invalid message bans.
-      for (let i = 0; i < 5; i++) await offender.host.publish("evidence", utf8(`bogus evidence ${i}`));
+      for (let i = 0; i < 5; i++) assert.equal((await offender.host.publish("evidence", utf8(`bogus evidence ${i}`))).recipients, 1);
       await waitFor(() => judge.host.isBanned(offender.host.peerId), "offender banned");
       await waitFor(() => offender.host.peers().length === 0 && judge.host.peers().length === 0, "banned peer disconnected");
       const record = judge.host.peerRecord(offender.keys.address);

@@ -57,12 +57,13 @@ describe("p2p host gossip over TCP on 127.0.0.1", () => {
       b.host.subscribe("vote", async (data) => (data[0] === 0xff ? "reject" : "accept"), (data) => void atB.push(data));
       c.host.subscribe("vote", async () => "accept", (data) => void atC.push(data));
       // Forwarding goes to mesh peers; c joins b's mesh at a heartbeat (1 s) after subscribing.
-      await waitFor(() => b.host.meshPeers("vote").includes(c.host.peerId.toString()) && a.host.topicPeers("vote").length === 1, "c in b's vote mesh");
+      // b knowing a's subscription proves a's outbound gossip stream to b is open (publishes are not dropped).
+      await waitFor(() => b.host.meshPeers("vote").includes(c.host.peerId.toString()) && b.host.topicPeers("vote").some((p) => p.equals(a.host.peerId)), "c in b's vote mesh, a's stream to b open");
       const good = utf8("good vote");
-      await a.host.publish("vote", good);
+      assert.equal((await a.host.publish("vote", good)).recipients, 1);
       await waitFor(() => atC.some((d) => bytesEqual(d, good)), "b forwards an accepted vote to c");
       const bad = new Uint8Array([0xff, 1, 2, 3]);
-      await a.host.publish("vote", bad);
+      assert.equal((await a.host.publish("vote", bad)).recipients, 1);
       await waitFor(() => (b.host.peerRecord(a.keys.address)?.gossipRejects ?? 0) === 1, "b rejects the bad vote");
       await sleep(300);
       assert.ok(!atC.some((d) => bytesEqual(d, bad)), "c never receives the rejected vote");
@@ -102,7 +103,7 @@ describe("p2p host gossip over TCP on 127.0.0.1", () => {
         },
       );
       await a.host.dial(b.host.multiaddrs()[0]!);
-      await waitFor(() => a.host.topicPeers("tx").length === 1, "b's tx subscription known to a");
+      await waitFor(() => a.host.topicPeers("tx").length === 1 && b.host.topicPeers("tx").length === 1, "tx subscriptions known both ways (a's stream to b open)");
       const sent = Array.from({ length: 1000 }, (_, i) => utf8(`transaction number ${i} `.padEnd(100, "x")));
       for (const tx of sent) a.host.queueTx(tx);
       await waitFor(() => txs.length === sent.length, "all transactions arrive");
