@@ -56,8 +56,8 @@ export async function stopTestHosts(hosts: readonly (TestHost | undefined)[]): P
   );
 }
 
-/** Polls `condition` every 20 ms; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Polls `condition` every 20 ms; fails with `what` after `timeoutMs` (generous: CI runs two test files at once on two shared cores). */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);

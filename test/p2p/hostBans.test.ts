@@ -83,7 +83,7 @@ describe("p2p host peer bans and admission", () => {
       await waitFor(() => follower.host.peers().length === 0, "seed gone");
       seed = await startTestHost({ keys: seedKeys, options: { listenAddresses: [`/ip4/127.0.0.1/tcp/${port}`] } });
       hosts[0] = seed;
-      await waitFor(() => follower.host.peers().some((p) => p.peerId.equals(seed.host.peerId)), "follower reconnects after the seed restarts", 8000);
+      await waitFor(() => follower.host.peers().some((p) => p.peerId.equals(seed.host.peerId)), "follower reconnects after the seed restarts", 20_000);
     } finally {
       await stopTestHosts(hosts);
     }

@@ -24,7 +24,7 @@ function collect(stream: MessageStream): Uint8ArrayList {
   return received;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
@@ -116,7 +116,7 @@ describe("qstp encrypter over an in-memory connection", () => {
     const [event] = await failed;
     assert.equal(event.detail.error.code, "P2P_RECORD_AUTH_FAILED");
     await waitFor(() => inbound.connection.status === "aborted" && rawInbound.status === "aborted");
-    await waitFor(() => outbound.connection.status !== "open", 2_000);
+    await waitFor(() => outbound.connection.status !== "open");
   });
 
   it("an oversized frame length closes the connection with P2P_FRAME_TOO_LARGE from the header alone", async () => {

@@ -59,7 +59,7 @@ describe("consensus host: block requests from observers", () => {
       const firstHeight = await settledHead(cluster, 1_000);
 
       burst();
-      await waitFor("the first answers", () => (responses.length >= OBSERVER_REQUESTS_PER_HEIGHT_MAX ? true : undefined), 5_000);
+      await waitFor("the first answers", () => (responses.length >= OBSERVER_REQUESTS_PER_HEIGHT_MAX ? true : undefined), 15_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(cluster.validators[0]!.chain.head.height, firstHeight, "the head did not move during the burst");
       assert.equal(responses.length, OBSERVER_REQUESTS_PER_HEIGHT_MAX, `${REQUESTS_PER_BURST} requests at one height, ${responses.length} answered`);
@@ -69,7 +69,7 @@ describe("consensus host: block requests from observers", () => {
       await commitNext(cluster, account, { type: "audit.append", record: { action: "next", data: {} } });
       await settledHead(cluster, 1_000);
       burst();
-      await waitFor("the answers at the new height", () => (responses.length >= 2 * OBSERVER_REQUESTS_PER_HEIGHT_MAX ? true : undefined), 5_000);
+      await waitFor("the answers at the new height", () => (responses.length >= 2 * OBSERVER_REQUESTS_PER_HEIGHT_MAX ? true : undefined), 15_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(responses.length, 2 * OBSERVER_REQUESTS_PER_HEIGHT_MAX);
     } finally {
