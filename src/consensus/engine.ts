@@ -526,6 +526,8 @@ export class ConsensusEngine {
       if (inserted.code === RejectCode.blockInvalid) this.reportInvalidProposal(proposal, hash);
       return inserted;
     }
+    const timely = this.modules.app.checkTimely?.(proposal.block);
+    if (timely !== undefined && !timely.ok) return reject(RejectCode.blockUntimely, `no vote for block ${proposal.block.header.height} view ${proposal.block.header.view}: ${timely.reason}`);
     return this.tryVote(inserted, proposal.tc);
   }
 

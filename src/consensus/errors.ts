@@ -22,6 +22,8 @@ export const RejectCode = {
   tcNoQuorum: "CONSENSUS_TC_NO_QUORUM",
   tcBadSignature: "CONSENSUS_TC_BAD_SIGNATURE",
   blockInvalid: "CONSENSUS_BLOCK_INVALID",
+  /** Valid, but this node does not vote for it now (its clock disagrees); not the proposer's provable fault. */
+  blockUntimely: "CONSENSUS_BLOCK_UNTIMELY",
   blockParentUnknown: "CONSENSUS_BLOCK_PARENT_UNKNOWN",
   evidenceInvalid: "CONSENSUS_EVIDENCE_INVALID",
   duplicate: "CONSENSUS_DUPLICATE",

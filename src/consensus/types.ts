@@ -190,8 +190,19 @@ export type ProposeRequest = {
 export interface ConsensusApplication {
   /** Builds (and executes) a block on the parent. The engine checks the result's header. */
   proposeBlock(request: ProposeRequest): Block;
-  /** Executes the block on its parent's speculative state and checks every header root. */
+  /**
+   * Executes the block on its parent's speculative state and checks every header root. A
+   * function of the block and its parent only, never of this node's clock: a block a quorum
+   * certified must be valid to every honest node, whatever its clock reads.
+   */
   validateBlock(block: Block, blockHash: Uint8Array): BlockValidation;
+  /**
+   * Vote rule, asked only for a current proposal that validated (so its parent is executed):
+   * not ok when this node should not vote for it now, e.g. its timestamp runs too far ahead of
+   * this node's clock. The block stays in the tree: if a quorum certifies it anyway, this node
+   * follows. Absent: every valid proposal is timely.
+   */
+  checkTimely?(block: Block): BlockValidation;
   /**
    * Pacing: true when a block now would order nothing (no transaction ready, none waiting in
    * uncommitted blocks). A leader then defers its proposal until the host calls onWork(), so

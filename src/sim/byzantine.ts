@@ -59,8 +59,9 @@ function withHeader(block: Block, changes: Partial<BlockHeader>): Block {
 }
 
 /**
- * A block that decodes and carries a valid QC but that validators must refuse. The first four
- * are stateful (re-execution or the local clock tells): refused, no evidence. The others are
+ * A block that decodes and carries a valid QC but that validators must not vote for. The first
+ * three are stateful (re-execution tells): refused, no evidence. The fourth is valid but
+ * untimely (the local clock tells): kept, never voted for by an honest validator. The others are
  * structurally invalid (consensus/proposalStructure.ts): every honest validator that refuses
  * one also makes invalid-proposal evidence, which the evidence checker expects committed.
  */

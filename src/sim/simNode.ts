@@ -98,7 +98,7 @@ export function bootSimNode(node: SimNode, world: SimWorldParams): ConsensusEngi
       voteDelivery: world.voteDelivery,
     },
     {
-      app: { proposeBlock: (request) => app.proposeBlock(request), validateBlock: (block, hash) => app.validateBlock(block, hash) },
+      app: { proposeBlock: (request) => app.proposeBlock(request), validateBlock: (block, hash) => app.validateBlock(block, hash), checkTimely: (block) => app.checkTimely(block) },
       // Honest nodes sign as the node's host does, outside the engine; adversaries inline.
       signer: node.honest ? { external: true } : { sign: (message) => node.key.sign(message) },
       verifier: world.verifier,

@@ -291,3 +291,39 @@ test("engine: when the application ends the epoch, the engine commits up to that
   assert.equal(node(cluster, 0).engine.isHalted, true);
   assert.equal(node(cluster, 0).engine.onLocalTimer(node(cluster, 0).engine.view).rejection?.code, RejectCode.halted);
 });
+
+test("engine: a node whose clock is behind does not vote for proposals ahead of it, but follows the chain the others certify", () => {
+  const behind = 3;
+  const cluster = createCluster(4, 5, { clockOffsetMs: (i) => (i === behind ? -60_000 : 0) });
+  cluster.nowMs = 100_000;
+  const log = pump(cluster, startAll(cluster), (e) => e.message.type !== "proposal" || e.message.block.header.view <= 12);
+  const committed = cluster.nodes.map((n) => n.engine.committedRoot);
+  assert.ok(committed[behind]!.height >= 5, `the node behind committed ${committed[behind]!.height} blocks`);
+  assert.ok(committed.every((root) => root.height >= committed[behind]!.height));
+  const hashAt = (i: number, height: number): string | undefined => {
+    for (const commit of commits(log[i]!)) for (const b of commit.blocks) if (b.block.header.height === height) return Buffer.from(b.hash).toString("hex");
+    return undefined;
+  };
+  for (let height = 1; height <= committed[behind]!.height; height++) assert.equal(hashAt(behind, height), hashAt(0, height), `agreement at height ${height}`);
+  // It votes only for its own proposals (which repeat their parent's time): everyone else's run a minute ahead of its clock.
+  const votes = sent(log[behind]!, "vote").map((s) => s.message);
+  const ownViews = new Set(sent(log[behind]!, "proposal").map((s) => (s.message as ProposalMessage).block.header.view));
+  assert.ok(votes.length > 0 && votes.every((vote) => vote.type === "vote" && ownViews.has(vote.view)), "no vote for another leader's proposal");
+});
+
+test("engine: an untimely proposal is refused for the vote only, not as the proposer's fault, and its block is kept", () => {
+  const cluster = createCluster(4, 6);
+  cluster.nowMs = 100_000;
+  const proposal = startAll(cluster).find((e) => e.message.type === "proposal");
+  assert.ok(proposal !== undefined && proposal.message.type === "proposal");
+  const receiver = (proposal.from + 1) % 4;
+  cluster.nowMs = 1_000; // every clock steps back: the proposal now runs 99 s ahead of the receiver's
+  const step = node(cluster, receiver).engine.onMessage(proposal.message);
+  host(node(cluster, receiver), step.actions);
+  assert.equal(step.rejection?.code, RejectCode.blockUntimely);
+  assert.equal(step.rejection?.peerFault, false, "a clock disagreement is not the proposer's provable fault");
+  assert.equal(sent(step.actions, "vote").length, 0);
+  assert.ok(!step.actions.some((a) => a.kind === "evidence"), "no invalid-proposal evidence");
+  const hash = blockHashOf(proposal.message.block);
+  assert.ok(node(cluster, receiver).saved.some((block) => Buffer.from(blockHashOf(block)).equals(Buffer.from(hash))), "the block is kept (saved) for when a quorum certifies it");
+});

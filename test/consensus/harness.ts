@@ -48,6 +48,8 @@ export type ClusterOptions = {
   readonly engine?: Partial<ConsensusEngineOptions>;
   /** Sign outside the engine: `sign` actions, answered by the test through onSignature. */
   readonly externalSigning?: boolean;
+  /** Added to `cluster.nowMs` in node i's clock (a node whose clock is off); default 0. */
+  readonly clockOffsetMs?: (index: number) => number;
 };
 
 export function createCluster(n: number, seed = 1, options: ClusterOptions = {}): TestCluster {
@@ -70,7 +72,7 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
     chainId: CHAIN_ID,
     validatorSetHash: hashValidatorSet(cluster.validatorSet),
     proposerAddresses: cluster.keyring.validators.map((v) => v.address),
-    nowMs: () => cluster.nowMs,
+    nowMs: () => cluster.nowMs + (options.clockOffsetMs?.(i) ?? 0),
     rootHash: cluster.genesisHash,
     rootState: genesisSimState(cluster.genesisHash),
   });
@@ -90,7 +92,7 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
       ...options.engine,
     },
     {
-      app: { proposeBlock: (r) => app.proposeBlock(r), validateBlock: (b, h) => app.validateBlock(b, h) },
+      app: { proposeBlock: (r) => app.proposeBlock(r), validateBlock: (b, h) => app.validateBlock(b, h), checkTimely: (b) => app.checkTimely(b) },
       signer: options.externalSigning === true ? { external: true } : { sign: (m) => key.sign(m) },
       verifier: cluster.keyring.verifier,
       validatorSetProvider: options.provider ?? null,

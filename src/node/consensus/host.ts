@@ -34,6 +34,7 @@ import {
   leaderOf,
   observeConsensusStats,
   observeConsensusStep,
+  RejectCode,
   type CachingVerifier,
   type ConsensusAction,
   type ConsensusEngine,
@@ -44,6 +45,7 @@ import {
   type ConsensusStep,
   type ConsensusTiming,
   type BlockRequestMessage,
+  type Rejection,
   type VoteDelivery,
   type VoteMessage,
 } from "../../consensus/index.ts";
@@ -53,7 +55,7 @@ import type { Block, Evidence, ValidatorSet } from "../../ledger/index.ts";
 import { indexInSet, setEpochLabel, type EpochValidatorSet } from "../validatorSets.ts";
 import type { Chain } from "../chain.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
-import type { Logger } from "../types.ts";
+import { monotonicClock, type Logger } from "../types.ts";
 import { consensusRootOf, createStoreBlockSource } from "./committedBlocks.ts";
 import type { ConsensusStore } from "./consensusStore.ts";
 import { decodeFrame, verifyAhead, verifyBlockTxsAhead } from "./inbound.ts";
@@ -122,6 +124,8 @@ const GOSSIP_ADMISSIONS_IN_FLIGHT_MAX = 32;
 /** Gossiped transactions waiting for admission (~35 MB of 3.5 KB transactions). */
 const GOSSIP_TXS_WAITING_MAX = 10_000;
 const EMPTY_BYTES = new Uint8Array(0);
+/** At most one "not voting: clock behind" warning per minute (monotonic). */
+const UNTIMELY_WARN_INTERVAL_MS = 60_000;
 
 /** The running engine's epoch: its set, this node's place in it, and how set indices map to network slots. */
 type EpochRun = {
@@ -166,6 +170,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
   /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
   private heightAtLastTimeout = -1;
+  /** Monotonic time of the last "not voting: clock behind" warning; null: none yet. */
+  private untimelyWarnedAtMs: number | null = null;
   private running = false;
 
   constructor(opts: ConsensusHostOptions, modules: ConsensusHostModules) {
@@ -494,10 +500,27 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (txs.length > 0) this.modules.logger.debug({ txs: txs.length }, "Gossiped held transactions again after a view timeout");
   }
 
+  /**
+   * Refusals are routine (late, duplicate, hostile messages): debug. Not voting for valid
+   * proposals because this validator's clock is behind is an operator's problem (NTP), so it is
+   * a warning, at most one per UNTIMELY_WARN_INTERVAL_MS (every proposal would repeat it).
+   */
+  private logRejection(rejection: Rejection): void {
+    const fields = { slot: this.opts.slot, code: rejection.code, reason: rejection.message };
+    if (rejection.code === RejectCode.blockUntimely) {
+      const nowMs = monotonicClock.nowMs();
+      if (this.untimelyWarnedAtMs === null || nowMs - this.untimelyWarnedAtMs >= UNTIMELY_WARN_INTERVAL_MS) {
+        this.untimelyWarnedAtMs = nowMs;
+        return this.modules.logger.warn(fields, "Not voting for proposals ahead of this validator's clock (is its clock behind? check NTP); still following the blocks the others certify");
+      }
+    }
+    this.modules.logger.debug(fields, "Consensus input refused");
+  }
+
   private applyStep(step: ConsensusStep): void {
     const engine = this.engine as ConsensusEngine;
     observeConsensusStep(this.modules.metrics, step);
-    if (step.rejection !== null) this.modules.logger.debug({ slot: this.opts.slot, code: step.rejection.code, reason: step.rejection.message }, "Consensus input refused");
+    if (step.rejection !== null) this.logRejection(step.rejection);
     // All of a step's writes are one transaction, durable before any of its sends or timers
     // (docs/decisions/0200): every write precedes every later action, as the contract asks.
     // A step that only commits skips the fsync: the blocks are final by their QCs and can be

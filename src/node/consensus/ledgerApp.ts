@@ -4,10 +4,11 @@
  * checked before this validator votes, and committed blocks are written through the Chain
  * in order. Per-block post-states live in SpeculativeBlocks.
  *
- * Only the timestamp check reads the local clock: a block stamped later than its parent and
- * further ahead of this validator's clock than `timestampAheadMsMax` is refused (the view then
- * times out), so honest clocks must agree within that bound. Everything else is a function of
- * the block and its parent.
+ * Block validity is a function of the block and its parent only. The local clock is a vote
+ * rule (`checkTimely`): this validator does not vote for a proposal stamped later than its
+ * parent and further ahead of its clock than `timestampAheadMsMax`, so a leader cannot push
+ * the chain's time ahead unless more than a third of the power has clocks that far ahead too.
+ * A block certified anyway is followed: a validator whose clock is behind keeps committing.
  */
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest, type ValidatorSetProvider } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, hashValidatorSet, txRoot, type Block, type BlockHeader, type QuorumCertificate, type Validator, type ValidatorSet } from "../../ledger/index.ts";
@@ -166,9 +167,27 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     }
   }
 
+  /**
+   * The one check that reads this validator's clock, made before it votes, never for a block
+   * that is only followed (fetched, synced, imported, restored). The parent's timestamp was
+   * accepted already: a block that only repeats it pushes nothing ahead. Without that, a clock
+   * stepped back (NTP, a VM resumed) on a quorum of validators would refuse every proposal
+   * until their clocks caught up with the head again.
+   */
+  checkTimely(block: Block): BlockValidation {
+    const { header } = block;
+    const parent = this.blocks.stateAfter(toHex(header.parentHash));
+    if (parent === undefined) return { ok: false, reason: "its parent was never executed here (or is on an abandoned fork)" };
+    const nowMs = this.modules.clock.nowMs();
+    if (header.timestamp > parent.timestamp && header.timestamp > nowMs + this.opts.timestampAheadMsMax) {
+      return { ok: false, reason: `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})` };
+    }
+    return { ok: true };
+  }
+
   /** The header fields that do not need execution. */
   private checkHeader(header: BlockHeader, parent: ParentState): string | null {
-    const { chain, clock } = this.modules;
+    const { chain } = this.modules;
     const validators = this.consensus.set.set.validators;
     if (header.chainId !== chain.genesis.chainId) return `chain id "${header.chainId}" is not "${chain.genesis.chainId}"`;
     if (header.height !== parent.height + 1) return `height ${header.height} does not follow the parent's ${parent.height}`;
@@ -176,13 +195,6 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     if (leader === undefined || !bytesEqual(header.proposer, leader.address)) return `proposer is not the leader of view ${header.view}`;
     if (!bytesEqual(header.validatorSetHash, this.consensus.set.hash)) return `validatorSetHash is not the hash of the validator set consensus runs with (epoch ${this.consensus.label})`;
     if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;
-    // The parent's timestamp was accepted already: a block that only repeats it pushes nothing
-    // ahead. Without this, a clock stepped back (NTP, a VM resumed) on a quorum of validators
-    // would refuse every proposal until their clocks caught up with the head again.
-    const nowMs = clock.nowMs();
-    if (header.timestamp > parent.timestamp && header.timestamp > nowMs + this.opts.timestampAheadMsMax) {
-      return `timestamp ${header.timestamp} is more than ${this.opts.timestampAheadMsMax} ms ahead of this validator's clock (${nowMs})`;
-    }
     const upgrade = upgradeRequiredAt((key) => parent.accounts.readState(key), header.height);
     return upgrade === undefined ? null : upgradeRequiredMessage(upgrade);
   }

@@ -47,8 +47,8 @@ export type ClusterOptions = {
   readonly emptyIntervalMs?: number;
   /** Nodes beyond the genesis validators (indices size, size+1, ...): same genesis, keys of their own, started on demand. */
   readonly extraNodes?: number;
-  /** The wall clock every validator reads (default: the system's). */
-  readonly clock?: Clock;
+  /** The wall clock every validator reads, or each validator's own by index (default: the system's). */
+  readonly clock?: Clock | ((index: number) => Clock);
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -75,7 +75,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
     async start(index) {
       const home = allHomes[index];
       if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
-      const clock = opts.clock === undefined ? {} : { clock: opts.clock };
+      const clock = opts.clock === undefined ? {} : { clock: typeof opts.clock === "function" ? opts.clock(index) : opts.clock };
       const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;

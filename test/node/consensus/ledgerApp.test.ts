@@ -69,6 +69,12 @@ describe("consensus in the node: the speculative ledger application", () => {
     if (!result.ok) assert.match(result.reason, reason);
   }
 
+  function expectUntimely(node: Node, block: Block, reason: RegExp): void {
+    const result = node.app.checkTimely(block);
+    assert.equal(result.ok, false, `timely, but should not be (${reason})`);
+    if (!result.ok) assert.match(result.reason, reason);
+  }
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "gm-ledger-app-"));
     proposer = openNode("proposer");
@@ -125,12 +131,16 @@ describe("consensus in the node: the speculative ledger application", () => {
     expectRefused(validator, withHeader(block2, { parentHash: new Uint8Array(32).fill(1) }), /never executed/);
   });
 
-  it("refuses timestamps before the parent's or beyond the clock bound, and accepts skew within it", () => {
+  it("refuses timestamps before the parent's; beyond the clock bound a block is valid but not timely, within it timely", () => {
     expectRefused(validator, withHeader(block2, { timestamp: block1.header.timestamp - 1 }), /before the parent/);
-    expectRefused(validator, withHeader(block2, { timestamp: clockMs + TIMESTAMP_AHEAD_MS_MAX + 1 }), /ahead of this validator's clock/);
+    // Validity never reads the clock: a block a quorum certified is followed whatever this validator's clock says.
+    const [ahead, aheadHash] = withHeader(block2, { timestamp: clockMs + TIMESTAMP_AHEAD_MS_MAX + 1 });
+    assert.deepEqual(validator.app.validateBlock(ahead, aheadHash), { ok: true });
+    expectUntimely(validator, ahead, /ahead of this validator's clock/);
     // A proposer whose clock runs ahead, within the bound: the roots do not depend on the timestamp.
     const [skewed, hash] = withHeader(block2, { timestamp: clockMs + TIMESTAMP_AHEAD_MS_MAX });
     assert.deepEqual(validator.app.validateBlock(skewed, hash), { ok: true });
+    assert.deepEqual(validator.app.checkTimely(skewed), { ok: true });
   });
 
   it("accepts a block that repeats its parent's timestamp when this validator's clock was stepped back behind it", () => {
@@ -139,7 +149,10 @@ describe("consensus in the node: the speculative ledger application", () => {
       clockMs = block1.header.timestamp - TIMESTAMP_AHEAD_MS_MAX - 60_000;
       const [repeated, hash] = withHeader(block2, { timestamp: block1.header.timestamp });
       assert.deepEqual(validator.app.validateBlock(repeated, hash), { ok: true });
-      expectRefused(validator, withHeader(block2, { timestamp: block1.header.timestamp + 1 }), /ahead of this validator's clock/);
+      assert.deepEqual(validator.app.checkTimely(repeated), { ok: true });
+      const [later, laterHash] = withHeader(block2, { timestamp: block1.header.timestamp + 1 });
+      assert.deepEqual(validator.app.validateBlock(later, laterHash), { ok: true });
+      expectUntimely(validator, later, /ahead of this validator's clock/);
       const proposed = proposer.app.proposeBlock({ parentHash: hashBlockHeader(block1.header), parentHeight: 1, justify: certify(block1), view: 2, proposer: 2, evidence: [] });
       assert.equal(proposed.header.timestamp, block1.header.timestamp, "a leader behind the head stamps the parent's time");
     } finally {
