@@ -4,6 +4,7 @@
  * The counterpart of node.ts (which runs one-validator chains with the single producer);
  * shuts down in reverse order of start.
  */
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
@@ -11,7 +12,7 @@ import { addressFromPublicKey, verifyAsync, type SigningKey } from "../../crypto
 import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, type VoteDelivery } from "../../consensus/index.ts";
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
-import { GhostmeshError, bytesEqual } from "../../util/index.ts";
+import { GhostmeshError, assert, bytesEqual } from "../../util/index.ts";
 import { startApiServer } from "../../api/index.ts";
 import { Chain } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
@@ -20,6 +21,8 @@ import { createNodeMetrics } from "../metrics.ts";
 import type { RunningNode } from "../node.ts";
 import { systemClock, type Clock, type Logger } from "../types.ts";
 import { ConsensusStore } from "./consensusStore.ts";
+import type { BlockProducer } from "../../api/index.ts";
+import type { CommittedBlockEvent } from "../producer.ts";
 import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
 import type { ConsensusNetwork } from "./network.ts";
@@ -39,7 +42,19 @@ export type ValidatorNodeOptions = {
    */
   /** This validator's network slot; default: the network's slot for its address, else its genesis index. */
   readonly slot?: number;
-  readonly beforeConsensus?: (parts: { readonly chain: Chain; readonly app: LedgerApplication }) => Promise<void>;
+  readonly beforeConsensus?: (parts: ValidatorParts) => Promise<void>;
+  /** Called with each consensus host before it starts: the first, and the one after every `resync`. */
+  readonly onConsensusHost?: (host: ConsensusHost) => void;
+};
+
+/**
+ * What block sync works on: `app` commits through the chain and settles the mempool;
+ * `onCommitted` tells the API's waiters (clients of `tx send --wait`) about each block.
+ */
+export type ValidatorParts = {
+  readonly chain: Chain;
+  readonly app: LedgerApplication;
+  readonly onCommitted: (events: readonly CommittedBlockEvent[]) => void;
 };
 
 export type ValidatorNodeModules = {
@@ -52,7 +67,20 @@ export type ValidatorNodeModules = {
 };
 
 /** `index`: the validator's network slot (its genesis index for genesis validators). */
-export type RunningValidator = RunningNode & { readonly index: number; readonly host: ConsensusHost };
+export type RunningValidator = RunningNode & {
+  readonly index: number;
+  /** The consensus host of now: a new one after each `resync` (the one before is stopped). */
+  readonly host: ConsensusHost;
+  /** True while `resync` runs: out of consensus, store, mempool and API up. */
+  readonly resyncing: boolean;
+  /**
+   * Leaves consensus, runs `work` (block sync through the parts), then joins again with a new
+   * consensus host on the head `work` reached, as a restart would, without closing the store,
+   * the mempool or the API. If `work` throws or the new host cannot start, the validator
+   * stops (exit code 1) and the error is rethrown.
+   */
+  resync(work: (parts: ValidatorParts) => Promise<void>): Promise<void>;
+};
 
 /** Bytes one block may carry: the largest batch is 8 MiB, so a block holds several. */
 const BLOCK_BYTES_MAX = 64 * 1024 * 1024;
@@ -91,33 +119,89 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { txsMax: config.block.txsMax, entriesMax: config.block.entriesMax, bytesMax: BLOCK_BYTES_MAX, timestampAheadMsMax: opts.timestampAheadMsMax ?? BLOCK_TIMESTAMP_AHEAD_MS_MAX, emptyBlockIntervalMs: config.block.emptyIntervalMs },
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
-    const runningHost = new ConsensusHost(
-      { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) },
-      { chain, mempool, app, store: new ConsensusStore(store), key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: createConsensusMetrics(register) },
-    );
-    host = runningHost;
+    const consensusStore = new ConsensusStore(store);
+    const consensusMetrics = createConsensusMetrics(register);
+    const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
+    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics };
+    // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
+    const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
+    const onCommitted = (events: readonly CommittedBlockEvent[]): void => {
+      for (const event of events) commits.emit("committed", event);
+    };
     let stop: (() => Promise<void>) | null = null;
-    runningHost.on("error", (err) => {
-      // A block that cannot be committed means the store is unusable: stop loudly, lose nothing.
-      logger.error({ err }, "Consensus failed; stopping the validator");
-      process.exitCode = 1;
-      void stop?.();
-    });
-    await opts.beforeConsensus?.({ chain, app });
+    const createHost = (): ConsensusHost => {
+      const created = new ConsensusHost(hostOptions, hostModules);
+      created.on("committed", (event) => commits.emit("committed", event));
+      created.on("error", (err) => {
+        // A block that cannot be committed means the store is unusable: stop loudly, lose nothing.
+        logger.error({ err }, "Consensus failed; stopping the validator");
+        process.exitCode = 1;
+        void stop?.();
+      });
+      opts.onConsensusHost?.(created);
+      return created;
+    };
+    let runningHost = createHost();
+    host = runningHost;
+    const parts: ValidatorParts = { chain, app, onCommitted };
+    await opts.beforeConsensus?.(parts);
     await runningHost.start();
-    const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer: runningHost, register, logger: logger.child({ module: "api" }) });
+    const producer: BlockProducer = {
+      on: (event, listener) => commits.on(event, listener),
+      off: (event, listener) => commits.off(event, listener),
+      notifyAdmitted: (poolTx, bytes) => runningHost.notifyAdmitted(poolTx, bytes),
+    };
+    const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer, register, logger: logger.child({ module: "api" }) });
     let stopping: Promise<void> | null = null;
+    let resyncing: Promise<void> | null = null;
     stop = (): Promise<void> => {
       stopping ??= (async () => {
         await api.close();
+        // A resync under way ends first: its sync writes through the store closed below.
+        await resyncing?.catch(() => undefined);
         await runningHost.stop();
         store.close();
         logger.info({ height: chain.head.height }, "Validator stopped");
       })();
       return stopping;
     };
+    const resync = (work: (parts: ValidatorParts) => Promise<void>): Promise<void> => {
+      assert(resyncing === null && stopping === null, "resync: one at a time, on a running validator");
+      resyncing = (async () => {
+        await runningHost.stop();
+        try {
+          // Sync handles peers' faults itself; what it throws is the store's (its head may have
+          // moved past a rolled-back transaction) or a bug: never rejoin on that.
+          await work(parts);
+          if (stopping !== null) return;
+          runningHost = createHost();
+          await runningHost.start();
+        } catch (err) {
+          logger.error({ err, height: chain.head.height }, "Could not sync and rejoin consensus; stopping the validator");
+          process.exitCode = 1;
+          void stop?.();
+          throw err;
+        }
+      })().finally(() => {
+        resyncing = null;
+      });
+      return resyncing;
+    };
     logger.info({ chainId: genesis.chainId, validator: index, height: chain.head.height, api: api.url }, "Validator started");
-    return { index, host: runningHost, chain, mempool, api, stop: stop as () => Promise<void> };
+    return {
+      index,
+      get host() {
+        return runningHost;
+      },
+      get resyncing() {
+        return resyncing !== null;
+      },
+      chain,
+      mempool,
+      api,
+      resync,
+      stop: stop as () => Promise<void>,
+    };
   } catch (err) {
     await host?.stop();
     store.close();

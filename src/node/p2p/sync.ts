@@ -20,6 +20,7 @@ import { PeerAction, RequestProtocol, p2pError, type P2pHost } from "../../p2p/i
 import { errorMessage, isGhostmeshError } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import type { LedgerApplication } from "../consensus/index.ts";
+import type { CommittedBlockEvent } from "../producer.ts";
 import type { Logger } from "../types.ts";
 import { SyncedBlockApplier, rangeCountMax, type BatchParent, type BlockProblem } from "./syncApply.ts";
 import { serveRange } from "./syncServe.ts";
@@ -138,15 +139,15 @@ export class BlockSync {
     return heads[faultsTolerated(current)];
   }
 
-  /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns. */
-  async catchUp(chain: Chain, app: LedgerApplication): Promise<void> {
+  /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns; `onCommitted` hears of each applied range. */
+  async catchUp(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void): Promise<void> {
     const deadline = Date.now() + this.opts.connectWaitMs;
     while (this.validatorPeerIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CONNECT_POLL_MS));
     const epochBlocks = chain.validatorSets.epochBlocks;
     const first = await this.fetchFromAnyPeer(chain.head.height + 1, epochBlocks);
     if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) return;
     this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight }, "Far behind: syncing blocks by range before consensus");
-    const applier = new SyncedBlockApplier(chain, app);
+    const applier = new SyncedBlockApplier(chain, app, onCommitted);
     try {
       await this.syncRanges(chain, applier, first);
     } finally {

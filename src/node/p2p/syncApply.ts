@@ -42,6 +42,7 @@ import { hashEvidenceList, txRoot, type QuorumCertificate } from "../../ledger/i
 import { assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import type { LedgerApplication } from "../consensus/index.ts";
+import type { CommittedBlockEvent } from "../producer.ts";
 import type { EpochValidatorSet } from "../validatorSets.ts";
 import { SYNC_BLOCKS_PER_REQUEST_MAX, type SyncedBlock } from "./syncWire.ts";
 
@@ -78,9 +79,13 @@ export class SyncedBlockApplier {
   /** QCs whose signatures were verified. */
   qcsVerified = 0;
 
-  constructor(chain: Chain, app: LedgerApplication) {
+  private readonly onCommitted: ((events: readonly CommittedBlockEvent[]) => void) | undefined;
+
+  /** `onCommitted` hears of each applied batch's blocks once its transaction committed (API waiters). */
+  constructor(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void) {
     this.chain = chain;
     this.app = app;
+    this.onCommitted = onCommitted;
   }
 
   /**
@@ -160,17 +165,19 @@ export class SyncedBlockApplier {
   apply(blocks: readonly SyncedBlock[]): ApplyResult {
     let applied = 0;
     let problem: BlockProblem | null = null;
+    const events: CommittedBlockEvent[] = [];
     this.chain.store.transaction(() => {
       for (const synced of blocks) {
-        problem = this.applyOne(synced);
+        problem = this.applyOne(synced, events);
         if (problem !== null) return;
         applied++;
       }
     });
+    if (events.length > 0) this.onCommitted?.(events);
     return { applied, problem };
   }
 
-  private applyOne(synced: SyncedBlock): BlockProblem | null {
+  private applyOne(synced: SyncedBlock, events: CommittedBlockEvent[]): BlockProblem | null {
     const hash = this.prechecked.get(synced);
     assert(hash !== undefined, "SyncedBlockApplier.apply: the block passed precheck");
     const { block, qc } = synced;
@@ -186,7 +193,7 @@ export class SyncedBlockApplier {
     // precheck authenticated the block by a quorum, and its txRoot covers the signatures.
     const validation = this.app.validateBlock(block, hash, { txSignaturesCertified: true });
     if (!validation.ok) return fail(`it does not re-execute to its header: ${validation.reason}`);
-    this.app.commit([{ block, hash, qc }]);
+    events.push(...this.app.commit([{ block, hash, qc }]));
     return null;
   }
 

@@ -14,7 +14,7 @@ import type { SigningKey } from "../../crypto/index.ts";
 import type { ConsensusTiming } from "../../consensus/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { createP2pHost, loadOrCreateNodeKey, type P2pHost, type P2pHostOptionsInput } from "../../p2p/index.ts";
-import { createProcessRegistry, startValidatorNode, type RunningValidator, type ValidatorNodeOptions } from "../consensus/index.ts";
+import { createProcessRegistry, startValidatorNode, type ConsensusHost, type RunningValidator, type ValidatorParts } from "../consensus/index.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
 import { assert } from "../../util/index.ts";
@@ -48,8 +48,6 @@ export type RunningP2pValidator = RunningValidator & {
   readonly sync: BlockSync;
   /** Times this validator left consensus to sync by range while running. */
   readonly resyncs: number;
-  /** True while it is out of consensus syncing (the validator parts above are not available then). */
-  readonly resyncing: boolean;
 };
 
 export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: P2pValidatorModules): Promise<RunningP2pValidator> {
@@ -102,15 +100,14 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
 /**
  * The validator (store, chain, mempool, consensus, API) over a p2p host that outlives it.
  * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
- * more ahead (further than consensus fetching is meant to cover), it leaves consensus:
- * stops the validator (API, consensus host, store), starts it again on the same home, API
- * port and p2p host, and the start syncs by range before consensus runs (beforeConsensus),
- * as a restart would, without restarting the process or dropping a connection.
+ * more ahead (further than consensus fetching is meant to cover), it leaves consensus, syncs
+ * by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
+ * mempool, API and every p2p connection stay up, and it keeps serving sync to its peers.
  */
 class ResyncingValidator {
   private readonly opts: P2pValidatorOptions;
   private readonly modules: ResyncingModules;
-  private current: RunningValidator | null = null;
+  private validator: RunningValidator | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** The check or re-sync under way (stop waits for it). */
   private checking: Promise<void> = Promise.resolve();
@@ -123,7 +120,7 @@ class ResyncingValidator {
   }
 
   async start(): Promise<void> {
-    this.current = await this.startValidator(this.opts.config);
+    this.validator = await this.startValidator();
     this.armLagCheck();
   }
 
@@ -131,25 +128,24 @@ class ResyncingValidator {
     this.stopLagChecks();
     await this.checking;
     this.modules.sync.stopServing();
-    await this.current?.stop();
+    await this.validator?.stop();
   }
 
-  /** The running validator as callers see it: its parts are always the current incarnation's. */
+  /** The running validator as callers see it, with the p2p parts and re-sync counters. */
   view(stop: () => Promise<void>): RunningP2pValidator {
     const self = this;
-    const current = (): RunningValidator => {
-      assert(self.current !== null, "ResyncingValidator: a validator is running");
-      return self.current;
-    };
+    const validator = this.validator;
+    assert(validator !== null, "ResyncingValidator.view: started");
     const { host, network, sync } = this.modules;
     return {
-      get index() { return current().index; },
-      get host() { return current().host; },
-      get chain() { return current().chain; },
-      get mempool() { return current().mempool; },
-      get api() { return current().api; },
+      index: validator.index,
+      get host() { return validator.host; },
+      chain: validator.chain,
+      mempool: validator.mempool,
+      api: validator.api,
       get resyncs() { return self.resyncs; },
-      get resyncing() { return self.current === null; },
+      get resyncing() { return validator.resyncing; },
+      resync: (work) => validator.resync(work),
       p2p: host,
       network,
       sync,
@@ -157,33 +153,38 @@ class ResyncingValidator {
     };
   }
 
-  private async startValidator(config: NodeConfig): Promise<RunningValidator> {
+  private async startValidator(): Promise<RunningValidator> {
     const { opts, modules } = this;
     const { network, sync } = modules;
-    const beforeConsensus = async ({ chain, app }: Parameters<NonNullable<ValidatorNodeOptions["beforeConsensus"]>>[0]): Promise<void> => {
+    const beforeConsensus = async ({ chain, app, onCommitted }: ValidatorParts): Promise<void> => {
       await sync.serve(chain);
-      await sync.catchUp(chain, app);
+      await sync.catchUp(chain, app, onCommitted);
     };
     const timing = opts.timing === undefined ? {} : { timing: opts.timing };
     const clock = modules.clock === undefined ? {} : { clock: modules.clock };
-    // Each incarnation registers its own node metrics; the p2p host's stay in the shared registry.
+    // Node metrics in a registry merged with the p2p host's.
     const registry = Registry.merge([modules.registry]);
-    const validator = await startValidatorNode({ home: opts.home, config, genesis: opts.genesis, beforeConsensus, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
-    // Validators of every set this node runs with may connect, whether or not genesis or p2p.allow names them.
-    const allowSet = (label: number): void => {
-      for (const member of validator.chain.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
+    let validator: RunningValidator | null = null;
+    // Every consensus host (the first, and each after a re-sync) admits the members of its sets.
+    const onConsensusHost = (consensusHost: ConsensusHost): void => {
+      consensusHost.on("epoch", ({ label }) => {
+        if (validator === null) return;
+        for (const member of validator.chain.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
+      });
+      // A failed commit stops the validator for good (validatorNode): never re-sync it.
+      consensusHost.on("error", () => this.stopLagChecks());
     };
+    validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
+    // The first host's first epoch started before `validator` was set.
     const epoch = validator.host.epoch;
-    if (epoch !== null) allowSet(epoch.label);
-    validator.host.on("epoch", ({ label }) => allowSet(label));
-    // A failed commit stops the validator for good (validatorNode): never start it again to re-sync.
-    validator.host.on("error", () => this.stopLagChecks());
+    if (epoch !== null) for (const member of validator.chain.validatorSets.forEpoch(epoch.label).set.validators) modules.host.allowIdentity(member.address);
     // Stems are verified by mempool admission, so they are served once the validator runs.
-    const { mempool, host: consensusHost } = validator;
+    const { mempool } = validator;
+    const running = validator;
     network.stemRelay?.setAdmission({
       admit: async (bytes) => {
         const poolTx = await mempool.admit(bytes);
-        return () => consensusHost.notifyAdmitted(poolTx, bytes);
+        return () => running.host.notifyAdmitted(poolTx, bytes);
       },
     });
     return validator;
@@ -207,24 +208,18 @@ class ResyncingValidator {
 
   private async checkLag(): Promise<void> {
     const { sync, logger } = this.modules;
-    const validator = this.current;
+    const validator = this.validator;
     if (validator === null || this.stopped) return;
     const height = validator.chain.head.height;
     const peerHeight = await sync.peerHeadHeight(height);
     if (peerHeight === undefined || peerHeight - height < sync.options.lagBlocksMin || this.stopped) return;
     logger.warn({ height, peerHeight, lagBlocksMin: sync.options.lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
     this.resyncs++;
-    sync.stopServing();
-    const apiPort = Number(new URL(validator.api.url).port);
-    await validator.stop();
-    this.current = null;
     try {
-      // The same port, so API clients find the validator where it was.
-      this.current = await this.startValidator({ ...this.opts.config, api: { ...this.opts.config.api, port: apiPort } });
-      logger.info({ height: this.current.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
+      await validator.resync(({ chain, app, onCommitted }) => sync.catchUp(chain, app, onCommitted));
+      logger.info({ height: validator.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
     } catch (err) {
-      logger.error({ err }, "The validator could not start again after leaving consensus to sync; stopping");
-      process.exitCode = 1;
+      logger.error({ err }, "The validator could not rejoin consensus after syncing; stopping");
       this.stopped = true;
     }
   }

@@ -4,7 +4,9 @@
  * the three others commit well past the lag threshold (lagBlocksMin, lowered here from 1,024
  * to 32 so the test stays short). Without being restarted, it notices from its peers' heads
  * that it fell behind, leaves consensus, syncs the missing blocks by range, rejoins, and then
- * commits new transactions through consensus with the same block hashes as the others.
+ * commits new transactions through consensus with the same block hashes as the others. Its API
+ * answers throughout, and a client waiting on it for a transaction the others committed hears
+ * of the commit when the block arrives by sync.
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -52,17 +54,44 @@ describe("a running validator that falls far behind goes back to block sync by i
     const lateApiUrl = late.api.url;
     const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
     const account = newAccount();
-    await client(0).submitTx(signNext(account, { type: "account.register" }).bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+    const registration = signNext(account, { type: "account.register" });
+    await client(0).submitTx(registration.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+    await waitFor("the registration to commit at the validator about to stall", async () => ((await client(3).tx(registration.hash)).status === "committed" ? true : undefined), COMMIT_WAIT_MS);
 
     await late.host.stop();
     const heightStalled = late.chain.head.height;
+    const lateHost = late.host;
+    // The stalled validator's API, asked every 50 ms until it is back in consensus.
+    const apiFailures: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        await client(3).status().catch((err: Error) => apiFailures.push(err.message));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     // Each committed transaction adds its block and the two that certify and commit it.
+    let waitingOnLate: ReturnType<GhostmeshClient["submitTx"]> | null = null;
+    let firstHeight = 0;
     for (let round = 0; late.resyncs === 0; round++) {
       assert.ok(round < 4 * LAG_BLOCKS_MIN, `the stalled validator noticed the lag within ${round} rounds (height ${validators[0]!.chain.head.height})`);
       const tx = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc", data: { round } } });
-      await client(round % 3).submitTx(tx.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+      // The first also goes to the stalled validator, whose client waits: it commits elsewhere, and reaches it by sync.
+      if (round === 0) {
+        waitingOnLate = client(3).submitTx(tx.bytes, { wait: true, timeoutMs: 120_000 });
+        waitingOnLate.catch(() => undefined); // awaited below; no unhandled rejection if the test fails before
+      }
+      const committed = await client(round % 3).submitTx(tx.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
+      if (round === 0) firstHeight = committed.height ?? 0;
     }
     await waitFor("the stalled validator to rejoin after syncing by range", () => (!late.resyncing && late.host.isRunning ? true : undefined), COMMIT_WAIT_MS);
+    polling = false;
+    await poller;
+    assert.deepEqual(apiFailures, [], "the API answered all along");
+    assert.notEqual(late.host, lateHost, "consensus rejoined with a new host");
+    const heard = await waitingOnLate!;
+    assert.equal(heard.status, "committed");
+    assert.equal(heard.height, firstHeight, "the waiting client heard of the commit the sync applied");
     assert.ok(late.sync.blocksSynced >= LAG_BLOCKS_MIN, `synced ${late.sync.blocksSynced} blocks by range (stalled at ${heightStalled})`);
     assert.equal(late.api.url, lateApiUrl, "the API came back on the same address");
 
