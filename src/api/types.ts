@@ -15,6 +15,8 @@ export type BlockProducer = {
   off(event: "committed", listener: (event: CommittedBlockEvent) => void): unknown;
   /** `bytes` are the transaction's wire bytes as admitted (a consensus host gossips them as they are). */
   notifyAdmitted(poolTx: PoolTx, bytes: Uint8Array): void;
+  /** True while a validator is out of consensus syncing blocks by range (absent: never). */
+  readonly syncing?: boolean;
 };
 
 export type ApiModules = {

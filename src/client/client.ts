@@ -30,6 +30,8 @@ export type StatusResponse = {
   /** The epoch of the head. */
   epoch: number;
   mempool: { txs: number; ready: number };
+  /** True while this validator is out of consensus, syncing blocks by range from its peers. */
+  syncing: boolean;
 };
 export type ValidatorJson = { name: string; address: string; alg: string; publicKey: string; power: number };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };

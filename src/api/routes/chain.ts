@@ -9,7 +9,7 @@ import { qcJson, storedBlockJson, validatorJson } from "../json.ts";
 import { parseSender, parseUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
-export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
+export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
   {
     method: "GET",
     url: "/v1/status",
@@ -30,6 +30,8 @@ export const chainRoutes: RouteFactory = ({ chain, mempool }) => [
         epochBlocks: chain.validatorSets.epochBlocks,
         epoch: chain.validatorSets.epochOf(head.height),
         mempool: { txs: mempool.size, ready: mempool.readyCount },
+        // A validator that fell far behind syncs by range out of consensus; the height then climbs fast.
+        syncing: producer.syncing === true,
       };
     },
   },

@@ -129,6 +129,8 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       for (const event of events) commits.emit("committed", event);
     };
     let stop: (() => Promise<void>) | null = null;
+    /** The re-sync under way (see `resync`), null when in consensus. */
+    let resyncing: Promise<void> | null = null;
     const createHost = (): ConsensusHost => {
       const created = new ConsensusHost(hostOptions, hostModules);
       created.on("committed", (event) => commits.emit("committed", event));
@@ -150,10 +152,12 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       on: (event, listener) => commits.on(event, listener),
       off: (event, listener) => commits.off(event, listener),
       notifyAdmitted: (poolTx, bytes) => runningHost.notifyAdmitted(poolTx, bytes),
+      get syncing() {
+        return resyncing !== null;
+      },
     };
     const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer, register, logger: logger.child({ module: "api" }) });
     let stopping: Promise<void> | null = null;
-    let resyncing: Promise<void> | null = null;
     stop = (): Promise<void> => {
       stopping ??= (async () => {
         await api.close();

@@ -1,0 +1,70 @@
+/**
+ * RunningValidator.resync: consensus stops while the work runs and starts again with a new
+ * host; the API answers throughout and reports `syncing`; blocks the work commits reach the
+ * API's waiting clients; a work that throws stops the validator.
+ */
+import { strict as assert } from "node:assert";
+import { after, before, describe, it } from "node:test";
+import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
+
+describe("a validator leaving consensus to sync and rejoining (resync)", () => {
+  let cluster: Cluster;
+
+  before(async () => {
+    // Empty blocks keep an idle chain moving, so the rejoined validator hears of the head it missed.
+    cluster = await startCluster(4, { emptyIntervalMs: 200 });
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it("answers on its API and reports syncing while out of consensus, then commits through a new consensus host", async () => {
+    const validator = cluster.validators[3]!;
+    const client = cluster.client(3);
+    assert.equal((await client.status()).syncing, false);
+    const hostBefore = validator.host;
+    let seenInside: { syncing: boolean; hostRunning: boolean; resyncing: boolean } | null = null;
+    const account = newAccount();
+    const registration = signNext(account, { type: "account.register" });
+    await validator.resync(async () => {
+      seenInside = { syncing: (await client.status()).syncing, hostRunning: hostBefore.isRunning, resyncing: validator.resyncing };
+      // Meanwhile the others commit; this validator is out of consensus and falls behind.
+      await cluster.client(0).submitTx(registration.bytes, { wait: true, timeoutMs: 20_000 });
+    });
+    assert.deepEqual(seenInside, { syncing: true, hostRunning: false, resyncing: true });
+    assert.notEqual(validator.host, hostBefore);
+    assert.ok(validator.host.isRunning && !validator.resyncing);
+    assert.equal((await client.status()).syncing, false);
+    // Back in consensus: it fetches what it missed and commits a transaction sent to it.
+    await waitFor("the block committed meanwhile", async () => ((await client.tx(registration.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+    const append = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc" } });
+    const committed = await client.submitTx(append.bytes, { wait: true, timeoutMs: 20_000 });
+    assert.equal(committed.status, "committed");
+  });
+
+  it("tells waiting clients about the blocks its work commits", async () => {
+    const validator = cluster.validators[2]!;
+    const height = validator.chain.head.height;
+    const tx = signNext(newAccount(), { type: "account.register" });
+    let waiting: Promise<unknown> | null = null;
+    await validator.resync(async ({ onCommitted }) => {
+      waiting = cluster.client(2).submitTx(tx.bytes, { wait: true, timeoutMs: 20_000 });
+      await waitFor("the transaction in the pool", () => (validator.mempool.has(tx.hash) ? true : undefined), 10_000);
+      onCommitted([{ height: height + 1, txHashes: [tx.hash] }]);
+    });
+    assert.deepEqual(await waiting, { hash: tx.hash, status: "committed", height: height + 1 });
+  });
+
+  it("stops the validator when its work throws", async () => {
+    const validator = cluster.validators[1]!;
+    const exitCode = process.exitCode;
+    try {
+      await assert.rejects(validator.resync(async () => Promise.reject(new Error("store failed"))), /store failed/);
+      await waitFor("the validator to stop", async () => ((await fetch(`${validator.api.url}/v1/status`).then(() => false, () => true)) ? true : undefined), 10_000);
+      assert.equal(process.exitCode, 1);
+    } finally {
+      process.exitCode = exitCode;
+    }
+  });
+});
