@@ -15,6 +15,7 @@ import type { ConsensusTiming } from "../../consensus/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { createP2pHost, loadOrCreateNodeKey, type P2pHost, type P2pHostOptionsInput } from "../../p2p/index.ts";
 import { createProcessRegistry, startValidatorNode, type ConsensusHost, type RunningValidator, type ValidatorParts } from "../consensus/index.ts";
+import type { Chain } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
 import { assert } from "../../util/index.ts";
@@ -156,7 +157,10 @@ class ResyncingValidator {
   private async startValidator(): Promise<RunningValidator> {
     const { opts, modules } = this;
     const { network, sync } = modules;
+    // Set before the first consensus host starts (beforeConsensus runs first).
+    let served: Chain | null = null;
     const beforeConsensus = async ({ chain, app, onCommitted }: ValidatorParts): Promise<void> => {
+      served = chain;
       await sync.serve(chain);
       await sync.catchUp(chain, app, onCommitted);
     };
@@ -164,27 +168,23 @@ class ResyncingValidator {
     const clock = modules.clock === undefined ? {} : { clock: modules.clock };
     // Node metrics in a registry merged with the p2p host's.
     const registry = Registry.merge([modules.registry]);
-    let validator: RunningValidator | null = null;
-    // Every consensus host (the first, and each after a re-sync) admits the members of its sets.
+    // Every consensus host (the first, and each after a re-sync): validators of every set this
+    // node runs with may connect, whether or not genesis or p2p.allow names them.
     const onConsensusHost = (consensusHost: ConsensusHost): void => {
       consensusHost.on("epoch", ({ label }) => {
-        if (validator === null) return;
-        for (const member of validator.chain.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
+        assert(served !== null, "ResyncingValidator: consensus starts after beforeConsensus");
+        for (const member of served.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
       });
       // A failed commit stops the validator for good (validatorNode): never re-sync it.
       consensusHost.on("error", () => this.stopLagChecks());
     };
-    validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
-    // The first host's first epoch started before `validator` was set.
-    const epoch = validator.host.epoch;
-    if (epoch !== null) for (const member of validator.chain.validatorSets.forEpoch(epoch.label).set.validators) modules.host.allowIdentity(member.address);
+    const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
     // Stems are verified by mempool admission, so they are served once the validator runs.
     const { mempool } = validator;
-    const running = validator;
     network.stemRelay?.setAdmission({
       admit: async (bytes) => {
         const poolTx = await mempool.admit(bytes);
-        return () => running.host.notifyAdmitted(poolTx, bytes);
+        return () => validator.host.notifyAdmitted(poolTx, bytes);
       },
     });
     return validator;
