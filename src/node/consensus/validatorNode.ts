@@ -13,7 +13,7 @@ import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, t
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual } from "../../util/index.ts";
-import { startApiServer } from "../../api/index.ts";
+import { startApiServer, type ApiServer } from "../../api/index.ts";
 import { Chain } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
@@ -108,6 +108,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   const nodeMetrics = createNodeMetrics(register);
   const store = new ChainStore(paths.chainDb);
   let host: ConsensusHost | null = null;
+  let api: ApiServer | null = null;
   try {
     const chain = new Chain(genesis, store);
     nodeMetrics.height.set(chain.head.height);
@@ -145,22 +146,28 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     };
     let runningHost = createHost();
     host = runningHost;
-    const parts: ValidatorParts = { chain, app, onCommitted };
-    await opts.beforeConsensus?.(parts);
-    await runningHost.start();
+    /** False until the first consensus host runs (block sync before it) and during a resync. */
+    let inConsensus = false;
     const producer: BlockProducer = {
       on: (event, listener) => commits.on(event, listener),
       off: (event, listener) => commits.off(event, listener),
       notifyAdmitted: (poolTx, bytes) => runningHost.notifyAdmitted(poolTx, bytes),
       get syncing() {
-        return resyncing !== null;
+        return !inConsensus;
       },
     };
-    const api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer, register, logger: logger.child({ module: "api" }) });
+    // The API first: status, reads and /metrics answer during a long catch-up, and a taken port
+    // fails the start before it.
+    api = await startApiServer({ host: config.api.host, port: config.api.port }, { chain, mempool, producer, register, logger: logger.child({ module: "api" }) });
+    const runningApi = api;
+    const parts: ValidatorParts = { chain, app, onCommitted };
+    await opts.beforeConsensus?.(parts);
+    await runningHost.start();
+    inConsensus = true;
     let stopping: Promise<void> | null = null;
     stop = (): Promise<void> => {
       stopping ??= (async () => {
-        await api.close();
+        await runningApi.close();
         // A resync under way ends first: its sync writes through the store closed below.
         await resyncing?.catch(() => undefined);
         await runningHost.stop();
@@ -172,6 +179,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const resync = (work: (parts: ValidatorParts) => Promise<void>): Promise<void> => {
       assert(resyncing === null && stopping === null, "resync: one at a time, on a running validator");
       resyncing = (async () => {
+        inConsensus = false;
         await runningHost.stop();
         try {
           // Sync handles peers' faults itself; what it throws is the store's (its head may have
@@ -180,6 +188,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
           if (stopping !== null) return;
           runningHost = createHost();
           await runningHost.start();
+          inConsensus = true;
         } catch (err) {
           logger.error({ err, height: chain.head.height }, "Could not sync and rejoin consensus; stopping the validator");
           process.exitCode = 1;
@@ -191,7 +200,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       });
       return resyncing;
     };
-    logger.info({ chainId: genesis.chainId, validator: index, height: chain.head.height, api: api.url }, "Validator started");
+    logger.info({ chainId: genesis.chainId, validator: index, height: chain.head.height, api: runningApi.url }, "Validator started");
     return {
       index,
       get host() {
@@ -202,11 +211,12 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       },
       chain,
       mempool,
-      api,
+      api: runningApi,
       resync,
       stop: stop as () => Promise<void>,
     };
   } catch (err) {
+    await api?.close();
     await host?.stop();
     store.close();
     throw err;

@@ -11,7 +11,7 @@ import { buildTx, GhostmeshClient, type TxIntent } from "../../../src/client/ind
 import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../../src/crypto/index.ts";
 import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
-import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator } from "../../../src/node/consensus/index.ts";
+import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator, type ValidatorNodeOptions } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
 import type { Clock, Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
@@ -33,7 +33,8 @@ export type Cluster = {
   readonly network: InMemoryNetwork;
   /** null while stopped. */
   readonly validators: (RunningValidator | null)[];
-  start(index: number): Promise<RunningValidator>;
+  /** `beforeConsensus`: as ValidatorNodeOptions (runs once the API is up); `apiPort`: instead of a random one. */
+  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly apiPort?: number }): Promise<RunningValidator>;
   stop(index: number): Promise<void>;
   client(index: number): GhostmeshClient;
   close(): Promise<void>;
@@ -72,11 +73,13 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
     keys: allHomes.map((h) => h.key),
     network,
     validators,
-    async start(index) {
+    async start(index, extra = {}) {
       const home = allHomes[index];
       if (home === undefined || validators[index] !== null) throw new Error(`cannot start validator ${index}`);
       const clock = opts.clock === undefined ? {} : { clock: typeof opts.clock === "function" ? opts.clock(index) : opts.clock };
-      const validator = await startValidatorNode({ home: home.home, config: nodeConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index }, { key: home.key, network, logger: silent, ...clock });
+      const apiConfig = extra.apiPort === undefined ? nodeConfig : { ...nodeConfig, api: { ...nodeConfig.api, port: extra.apiPort } };
+      const hook = extra.beforeConsensus === undefined ? {} : { beforeConsensus: extra.beforeConsensus };
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index, ...hook }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;
     },

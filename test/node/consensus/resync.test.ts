@@ -1,10 +1,13 @@
 /**
  * RunningValidator.resync: consensus stops while the work runs and starts again with a new
  * host; the API answers throughout and reports `syncing`; blocks the work commits reach the
- * API's waiting clients; a work that throws stops the validator.
+ * API's waiting clients; a work that throws stops the validator. At start, the API answers
+ * (syncing) while block sync runs, before consensus.
  */
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
+import { GhostmeshClient } from "../../../src/client/index.ts";
+import { findFreePorts } from "../../../src/node/p2p/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 describe("a validator leaving consensus to sync and rejoining (resync)", () => {
@@ -66,5 +69,31 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
     } finally {
       process.exitCode = exitCode;
     }
+  });
+});
+
+describe("a validator's API during its catch-up at start", () => {
+  let cluster: Cluster;
+
+  before(async () => {
+    cluster = await startCluster(4, { start: [0, 1, 2], emptyIntervalMs: 200 });
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it("answers, reporting syncing, before consensus starts, and stops syncing once it runs", async () => {
+    const [apiPort] = await findFreePorts(1);
+    let seen: { syncing: boolean } | null = null;
+    const validator = await cluster.start(3, {
+      apiPort,
+      beforeConsensus: async () => {
+        seen = await new GhostmeshClient(`http://127.0.0.1:${apiPort}`).status();
+      },
+    });
+    assert.equal(seen!.syncing, true, "the API answered before consensus, and said syncing");
+    assert.equal((await cluster.client(3).status()).syncing, false);
+    assert.ok(validator.host.isRunning);
   });
 });
