@@ -139,22 +139,40 @@ export class BlockSync {
     return heads[faultsTolerated(current)];
   }
 
-  /** Commits blocks from peers while one is at least lagBlocksMin ahead, then returns; `onCommitted` hears of each applied range. */
+  /**
+   * Commits blocks from peers while one is at least lagBlocksMin ahead, then returns;
+   * `onCommitted` hears of each applied range. A round of ranges ends when no peer answers
+   * the next request or a range fails its checks; while a peer is still lagBlocksMin ahead
+   * after it, another round starts (from another peer if one failed), so one stalled request
+   * or one bad range does not hand thousands of blocks to consensus, which cannot fetch them.
+   * A round that applies nothing ends the catch-up (consensus and the lag checks take over).
+   */
   async catchUp(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void): Promise<void> {
     const deadline = Date.now() + this.opts.connectWaitMs;
     while (this.validatorPeerIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CONNECT_POLL_MS));
     const epochBlocks = chain.validatorSets.epochBlocks;
-    const first = await this.fetchFromAnyPeer(chain.head.height + 1, epochBlocks);
-    if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) return;
-    this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight }, "Far behind: syncing blocks by range before consensus");
     const applier = new SyncedBlockApplier(chain, app, onCommitted);
+    let round = 0;
+    /** The peer whose range failed its checks in the round before: asked last. */
+    let refused: PeerId | undefined;
     try {
-      await this.syncRanges(chain, applier, first);
+      for (; ; round++) {
+        const first = await this.fetchFromAnyPeer(chain.head.height + 1, epochBlocks, { avoided: refused });
+        if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) break;
+        const message = round === 0 ? "Far behind: syncing blocks by range before consensus" : "Still far behind after a round of ranges: syncing again";
+        this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight, round }, message);
+        const heightBefore = chain.head.height;
+        refused = await this.syncRanges(chain, applier, first);
+        if (chain.head.height === heightBefore) {
+          this.modules.logger.warn({ height: heightBefore, peerHeight: first.headHeight }, "A round of block sync applied nothing; leaving the rest to consensus and the lag checks");
+          break;
+        }
+      }
     } finally {
       this.qcsVerified += applier.qcsVerified;
       this.qcsAuthenticatedByLink += applier.qcsAuthenticatedByLink;
     }
-    this.modules.logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced, qcsVerified: applier.qcsVerified }, "Block sync done; starting consensus");
+    if (round > 0) this.modules.logger.info({ height: chain.head.height, blocksSynced: this.blocksSynced, qcsVerified: applier.qcsVerified }, "Block sync done; starting consensus");
   }
 
   /**
@@ -162,10 +180,11 @@ export class BlockSync {
    * (event loop, one SQLite transaction), range k+1 is already fetched (and its QC verified on
    * the threadpool when its set is known), and the request for range k+2 is in flight. Ranges
    * end at epoch boundaries; a range that starts an epoch is checked only after the range
-   * before it is applied (its set comes from that range's last block).
+   * before it is applied (its set comes from that range's last block). Returns the peer whose
+   * range failed its checks, if that ended the round.
    */
-  private async syncRanges(chain: Chain, applier: SyncedBlockApplier, first: FetchedRange): Promise<void> {
-    if (first.blocks.length === 0) return;
+  private async syncRanges(chain: Chain, applier: SyncedBlockApplier, first: FetchedRange): Promise<PeerId | undefined> {
+    if (first.blocks.length === 0) return undefined;
     const epochBlocks = chain.validatorSets.epochBlocks;
     let current: FetchedRange = first;
     let check = applier.precheck(current.blocks, chain.head);
@@ -185,20 +204,21 @@ export class BlockSync {
       }
       const applyProblem = this.applyCounted(applier, current.blocks);
       if (applyProblem !== null) return this.refuse(current, applyProblem, next);
-      if (!hasFollowing) return;
+      if (!hasFollowing) return undefined;
       if (!checkedEarly) check = applier.precheck(following.blocks, lastOf(current));
       current = following;
     }
   }
 
   private fetchAfter(range: FetchedRange, epochBlocks: number): Promise<FetchedRange | undefined> {
-    return range.blocks.length === 0 ? Promise.resolve(undefined) : this.fetchFromAnyPeer(lastOf(range).height + 1, epochBlocks, range.peerId);
+    return range.blocks.length === 0 ? Promise.resolve(undefined) : this.fetchFromAnyPeer(lastOf(range).height + 1, epochBlocks, { preferred: range.peerId });
   }
 
-  private async refuse(range: FetchedRange, problem: BlockProblem, pending: Promise<unknown>): Promise<void> {
+  private async refuse(range: FetchedRange, problem: BlockProblem, pending: Promise<unknown>): Promise<PeerId> {
     await pending.catch(() => undefined);
     this.modules.host.penalize(range.peerId, PeerAction.malformedFrame, `blocksByRange: block ${problem.height}: ${problem.message}`);
-    this.modules.logger.warn({ peerId: range.peerId.toString(), height: problem.height, problem: problem.message }, "A synced block failed its checks; leaving the rest to consensus");
+    this.modules.logger.warn({ peerId: range.peerId.toString(), height: problem.height, problem: problem.message }, "A synced block failed its checks; asking the other peers");
+    return range.peerId;
   }
 
   private applyCounted(applier: SyncedBlockApplier, blocks: readonly SyncedBlock[]): BlockProblem | null {
@@ -216,11 +236,11 @@ export class BlockSync {
 
   /**
    * The range from `fromHeight` to at most the last block of its epoch, from the first
-   * validator peer that answers (`preferred` first). Blocks past what was asked are dropped.
+   * validator peer that answers (`preferred` first, `avoided` last). Blocks past what was asked are dropped.
    */
-  private async fetchFromAnyPeer(fromHeight: number, epochBlocks: number, preferred?: PeerId): Promise<FetchedRange | undefined> {
-    const peerIds = this.validatorPeerIds();
-    if (preferred !== undefined) peerIds.sort((a, b) => Number(b.equals(preferred)) - Number(a.equals(preferred)));
+  private async fetchFromAnyPeer(fromHeight: number, epochBlocks: number, order: { readonly preferred?: PeerId | undefined; readonly avoided?: PeerId | undefined } = {}): Promise<FetchedRange | undefined> {
+    const rank = (peerId: PeerId): number => (order.preferred?.equals(peerId) === true ? 0 : order.avoided?.equals(peerId) === true ? 2 : 1);
+    const peerIds = this.validatorPeerIds().sort((a, b) => rank(a) - rank(b));
     const countMax = rangeCountMax(fromHeight, epochBlocks);
     for (const peerId of peerIds) {
       try {

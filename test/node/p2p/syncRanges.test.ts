@@ -2,7 +2,8 @@
  * Fast block sync: a fresh validator home syncs a chain of several ranges (more blocks than
  * one request carries, so ranges are pipelined and each is applied in one SQLite
  * transaction) over real libp2p on 127.0.0.1, and ends with exactly the server's blocks; a
- * peer that serves a damaged range gets none of it applied and is penalised.
+ * peer that serves a damaged range gets none of it applied and is penalised, and another round
+ * of ranges from another peer completes the sync.
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +17,7 @@ import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensu
 import { formatAddress } from "../../../src/crypto/index.ts";
 import { BlockSync, SYNC_BLOCKS_PER_REQUEST_MAX, SYNC_RESPONSE_BYTES_MAX, ValidatorPeers, decodeSyncResponse, defaultBlockSyncOptions, serveRange } from "../../../src/node/p2p/index.ts";
 import { decodeSyncRequest, encodeSyncResponse } from "../../../src/node/p2p/syncWire.ts";
-import { RequestProtocol } from "../../../src/p2p/index.ts";
+import { RequestProtocol, p2pError } from "../../../src/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
@@ -87,7 +88,69 @@ describe("fast block sync by range", () => {
     const record = client.host.peerRecord(formatAddress(homes.genesis.validators[1]!.address));
     assert.ok(record !== undefined && record.malformedFrames >= 1 && record.score < 0, `the serving validator is penalised: ${JSON.stringify(record)}`);
   });
+
 });
+
+describe("fast block sync by range: another round after a damaged range", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-sync-rounds-"));
+  let homes: DevnetHomes;
+  const open: { close(): Promise<void> }[] = [];
+
+  before(async () => {
+    homes = prepareDevnetHomes(dir, { validators: 4, chainId: "sync-rounds", genesisTimeMs: Date.now() - 3_600_000 });
+    await buildCertifiedChain({ home: homes.homes[0]!.home, genesis: homes.genesis, keys: homes.homes.map((h) => h.key), blocks: BLOCKS, txsPerBlock: 1 });
+  });
+  after(async () => {
+    for (const node of open.reverse()) await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a second round from another peer completes the sync", async () => {
+    // Validator 1 damages every range after the first; validator 0 serves all but the first
+    // (as if it had pruned it), so the first round starts at validator 1 whatever the order.
+    const hostileSource = openChainForSync(homes.homes[0]!.home, homes.genesis);
+    const hostile = await openSyncNode(homes.homes[1]!.home, homes.homes[1]!.key, homes.genesis, []);
+    open.push(hostile, { close: async () => hostileSource.close() });
+    await hostile.host.handle(
+      RequestProtocol.blocksByRange,
+      async (request) => {
+        const { fromHeight, countMax } = decodeSyncRequest(request);
+        const honest = decodeSyncResponse(serveRange(hostileSource.chain, fromHeight, countMax));
+        if (fromHeight === 1) return encodeSyncResponse(honest);
+        return encodeSyncResponse({ headHeight: honest.headHeight, blocks: honest.blocks.map((bytes, i) => (i === 0 ? flipByte(bytes) : bytes)) });
+      },
+      { responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 },
+    );
+    const honest = await openSyncNode(homes.homes[0]!.home, homes.homes[0]!.key, homes.genesis, []);
+    open.push(honest);
+    await honest.host.handle(
+      RequestProtocol.blocksByRange,
+      async (request) => {
+        const { fromHeight, countMax } = decodeSyncRequest(request);
+        if (fromHeight === 1) throw p2pError("P2P_RESOURCE_UNAVAILABLE", "the first range is pruned here", {});
+        return serveRange(honest.chain, fromHeight, countMax);
+      },
+      { responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 },
+    );
+    const client = await openSyncNode(homes.homes[3]!.home, homes.homes[3]!.key, homes.genesis, [...hostile.host.multiaddrs(), ...honest.host.multiaddrs()].map(String));
+    open.push(client);
+    await waitUntil(() => client.host.peers().length === 2);
+    const sync = syncOf(client, homes.genesis);
+    await sync.catchUp(client.chain, client.app);
+    assert.equal(client.chain.head.height, BLOCKS, "the second round fetched the rest from the honest peer");
+    assert.deepEqual(hashes(client.chain, BLOCKS), hashes(honest.chain, BLOCKS));
+    const record = client.host.peerRecord(formatAddress(homes.genesis.validators[1]!.address));
+    assert.ok(record !== undefined && record.malformedFrames >= 1, `the damaging peer is penalised: ${JSON.stringify(record)}`);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the client's two connections");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function flipByte(bytes: Uint8Array): Uint8Array {
   const copy = Uint8Array.from(bytes);
