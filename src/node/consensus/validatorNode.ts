@@ -13,7 +13,7 @@ import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, t
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual } from "../../util/index.ts";
-import { startApiServer, type ApiServer } from "../../api/index.ts";
+import { startApiServer, type ApiServer, type BlockProducer } from "../../api/index.ts";
 import { Chain } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
@@ -21,7 +21,6 @@ import { createNodeMetrics } from "../metrics.ts";
 import type { RunningNode } from "../node.ts";
 import { systemClock, type Clock, type Logger } from "../types.ts";
 import { ConsensusStore } from "./consensusStore.ts";
-import type { BlockProducer } from "../../api/index.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
@@ -146,14 +145,13 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     };
     let runningHost = createHost();
     host = runningHost;
-    /** False until the first consensus host runs (block sync before it) and during a resync. */
-    let inConsensus = false;
     const producer: BlockProducer = {
       on: (event, listener) => commits.on(event, listener),
       off: (event, listener) => commits.off(event, listener),
       notifyAdmitted: (poolTx, bytes) => runningHost.notifyAdmitted(poolTx, bytes),
+      // Out of consensus: before the first host runs (block sync at start) and during a resync.
       get syncing() {
-        return !inConsensus;
+        return !runningHost.isRunning;
       },
     };
     // The API first: status, reads and /metrics answer during a long catch-up, and a taken port
@@ -163,7 +161,6 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const parts: ValidatorParts = { chain, app, onCommitted };
     await opts.beforeConsensus?.(parts);
     await runningHost.start();
-    inConsensus = true;
     let stopping: Promise<void> | null = null;
     stop = (): Promise<void> => {
       stopping ??= (async () => {
@@ -179,7 +176,6 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const resync = (work: (parts: ValidatorParts) => Promise<void>): Promise<void> => {
       assert(resyncing === null && stopping === null, "resync: one at a time, on a running validator");
       resyncing = (async () => {
-        inConsensus = false;
         await runningHost.stop();
         try {
           // Sync handles peers' faults itself; what it throws is the store's (its head may have
@@ -188,7 +184,6 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
           if (stopping !== null) return;
           runningHost = createHost();
           await runningHost.start();
-          inConsensus = true;
         } catch (err) {
           logger.error({ err, height: chain.head.height }, "Could not sync and rejoin consensus; stopping the validator");
           process.exitCode = 1;
