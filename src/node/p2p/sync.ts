@@ -10,8 +10,9 @@
  * next epoch is known only once the last block of this one is applied. Then consensus
  * starts on the new head and fetches the few blocks committed meanwhile itself.
  * Every validator serves the protocol. A running validator asks again every
- * `lagCheckIntervalMs` (`peerHeadHeight`): when it has fallen lagBlocksMin behind, it leaves
- * consensus and syncs by range again (validator.ts, decision 0504).
+ * `lagCheckIntervalMs` (`peerHeadHeight`): when it has fallen lagBlocksMin behind, or is behind
+ * at all with no commit for `stalledBehindMs`, it leaves consensus and syncs by range again
+ * (validator.ts, decision 0504).
  */
 import type { PeerId } from "@libp2p/interface";
 import { blockHashOf, faultsTolerated } from "../../consensus/index.ts";
@@ -42,6 +43,12 @@ export type BlockSyncOptions = {
   readonly connectWaitMs: number;
   /** How often a running validator asks its peers' heads to tell whether it fell lagBlocksMin behind. */
   readonly lagCheckIntervalMs: number;
+  /**
+   * A running validator whose head has not moved for this long while f+1 validator peers are
+   * ahead of it syncs the missing blocks by range, however few: consensus fetches missing
+   * blocks only when a message names them, and an idle chain without empty blocks sends none.
+   */
+  readonly stalledBehindMs: number;
 };
 
 export const defaultBlockSyncOptions: BlockSyncOptions = {
@@ -53,6 +60,9 @@ export const defaultBlockSyncOptions: BlockSyncOptions = {
   // Falling 1,024 blocks behind takes minutes at any block rate the engine keeps up with; a
   // probe (one small request per validator peer) every 10 s notices it long before the window ends.
   lagCheckIntervalMs: 10_000,
+  // Far longer than any block interval or view timeout of a live chain: only a validator that
+  // is stuck behind, not one a block behind for a moment, waits this long without a commit.
+  stalledBehindMs: 30_000,
 };
 
 const SYNC_REQUEST_TIMEOUT_MS = 20_000;
@@ -146,8 +156,9 @@ export class BlockSync {
    * after it, another round starts (from another peer if one failed), so one stalled request
    * or one bad range does not hand thousands of blocks to consensus, which cannot fetch them.
    * A round that applies nothing ends the catch-up (consensus and the lag checks take over).
+   * `lagBlocksMin` overrides the option's (a stalled validator syncs any lag: 1).
    */
-  async catchUp(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void): Promise<void> {
+  async catchUp(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void, lagBlocksMin = this.opts.lagBlocksMin): Promise<void> {
     const deadline = Date.now() + this.opts.connectWaitMs;
     while (this.validatorPeerIds().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, CONNECT_POLL_MS));
     const epochBlocks = chain.validatorSets.epochBlocks;
@@ -158,7 +169,7 @@ export class BlockSync {
     try {
       for (; ; round++) {
         const first = await this.fetchFromAnyPeer(chain.head.height + 1, epochBlocks, { avoided: refused });
-        if (first === undefined || first.headHeight - chain.head.height < this.opts.lagBlocksMin) break;
+        if (first === undefined || first.headHeight - chain.head.height < lagBlocksMin) break;
         const message = round === 0 ? "Far behind: syncing blocks by range before consensus" : "Still far behind after a round of ranges: syncing again";
         this.modules.logger.info({ height: chain.head.height, peerHeight: first.headHeight, round }, message);
         const heightBefore = chain.head.height;

@@ -101,8 +101,9 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
 /**
  * The validator (store, chain, mempool, consensus, API) over a p2p host that outlives it.
  * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
- * more ahead (further than consensus fetching is meant to cover), it leaves consensus, syncs
- * by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
+ * more ahead (further than consensus fetching is meant to cover), or ahead at all while its
+ * own head has not moved for `stalledBehindMs` (nothing told consensus what it missed), it
+ * leaves consensus, syncs by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
  * mempool, API and every p2p connection stay up, and it keeps serving sync to its peers.
  */
 class ResyncingValidator {
@@ -113,6 +114,8 @@ class ResyncingValidator {
   /** The check or re-sync under way (stop waits for it). */
   private checking: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The head at the lag checks and since when (monotonic ms) it has not moved. */
+  private headSeen: { height: number; sinceMs: number } | null = null;
   resyncs = 0;
 
   constructor(opts: P2pValidatorOptions, modules: ResyncingModules) {
@@ -211,12 +214,23 @@ class ResyncingValidator {
     const validator = this.validator;
     if (validator === null || this.stopped) return;
     const height = validator.chain.head.height;
+    const nowMs = performance.now();
+    if (this.headSeen === null || this.headSeen.height !== height) this.headSeen = { height, sinceMs: nowMs };
     const peerHeight = await sync.peerHeadHeight(height);
-    if (peerHeight === undefined || peerHeight - height < sync.options.lagBlocksMin || this.stopped) return;
-    logger.warn({ height, peerHeight, lagBlocksMin: sync.options.lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
+    if (peerHeight === undefined || peerHeight <= height || this.stopped) return;
+    const { lagBlocksMin, stalledBehindMs } = sync.options;
+    const stalledMs = Math.round(nowMs - this.headSeen.sinceMs);
+    let syncLagBlocksMin: number;
+    if (peerHeight - height >= lagBlocksMin) {
+      logger.warn({ height, peerHeight, lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
+      syncLagBlocksMin = lagBlocksMin;
+    } else if (stalledMs >= stalledBehindMs) {
+      logger.warn({ height, peerHeight, stalledMs }, "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range");
+      syncLagBlocksMin = 1;
+    } else return;
     this.resyncs++;
     try {
-      await validator.resync(({ chain, app, onCommitted }) => sync.catchUp(chain, app, onCommitted));
+      await validator.resync(({ chain, app, onCommitted }) => sync.catchUp(chain, app, onCommitted, syncLagBlocksMin));
       logger.info({ height: validator.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
     } catch (err) {
       logger.error({ err }, "The validator could not rejoin consensus after syncing; stopping");
