@@ -210,7 +210,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.startEngine(setEpochLabel(sets, epoch, store.loadEpochLabel()), sets.forEpoch(epoch), root, savedBlocks);
     const checkMs = this.opts.emptyBlockCheckMs ?? 0;
     if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
-    logger.info({ slot: this.opts.slot, epoch: this.run?.label, validator: this.run?.selfIndex, height: root.height, savedBlocks: savedBlocks.length }, "Consensus started");
+    // A host that follows a re-sync finds the transactions admitted meanwhile, which no peer
+    // heard of (the host before had left the network): without this, the others would learn
+    // of them only from this validator's own proposal or after view timeouts.
+    const poolTxsGossiped = this.gossipPoolTxs();
+    logger.info({ slot: this.opts.slot, epoch: this.run?.label, validator: this.run?.selfIndex, height: root.height, savedBlocks: savedBlocks.length, poolTxsGossiped }, "Consensus started");
   }
 
   /**
@@ -489,15 +493,25 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * and a resend storm would only slow them further).
    */
   private regossipReadyTxs(): void {
-    const { mempool, app, chain } = this.modules;
-    const height = chain.head.height;
+    const height = this.modules.chain.head.height;
     const progressed = height !== this.heightAtLastTimeout;
     this.heightAtLastTimeout = height;
-    if (progressed || mempool.readyCount === 0) return;
+    if (progressed) return;
+    const sent = this.gossipPoolTxs();
+    if (sent > 0) this.modules.logger.debug({ txs: sent }, "Gossiped held transactions again after a view timeout");
+  }
+
+  /**
+   * Sends the pool's ready transactions that no uncommitted block carries (at most
+   * REGOSSIP_TXS_MAX, oldest first) to every peer; returns how many.
+   */
+  private gossipPoolTxs(): number {
+    const { mempool, app } = this.modules;
+    if (mempool.readyCount === 0) return 0;
     const carried = app.blocks.carriedTxHashes();
     const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, (txHashHex) => carried.has(txHashHex));
     for (const poolTx of txs) this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: encodeSignedTx(poolTx.signedTx) });
-    if (txs.length > 0) this.modules.logger.debug({ txs: txs.length }, "Gossiped held transactions again after a view timeout");
+    return txs.length;
   }
 
   /**

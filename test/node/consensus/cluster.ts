@@ -50,6 +50,8 @@ export type ClusterOptions = {
   readonly extraNodes?: number;
   /** The wall clock every validator reads, or each validator's own by index (default: the system's). */
   readonly clock?: Clock | ((index: number) => Clock);
+  /** Consensus timing of every validator (default TEST_TIMING: 250 ms views). */
+  readonly timing?: ConsensusTiming;
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -79,7 +81,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
       const clock = opts.clock === undefined ? {} : { clock: typeof opts.clock === "function" ? opts.clock(index) : opts.clock };
       const apiConfig = extra.apiPort === undefined ? nodeConfig : { ...nodeConfig, api: { ...nodeConfig.api, port: extra.apiPort } };
       const hook = extra.beforeConsensus === undefined ? {} : { beforeConsensus: extra.beforeConsensus };
-      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: TEST_TIMING, slot: index, ...hook }, { key: home.key, network, logger: silent, ...clock });
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;
     },

@@ -97,3 +97,31 @@ describe("a validator's API during its catch-up at start", () => {
     assert.ok(validator.host.isRunning);
   });
 });
+
+describe("transactions a validator admits while out of consensus", () => {
+  let cluster: Cluster;
+
+  before(async () => {
+    // No empty blocks and views that time out only after a minute: an idle chain sends nothing,
+    // so the only way the others hear of the transaction is the rejoining host's gossip.
+    cluster = await startCluster(4, { timing: { viewTimeoutBaseMs: 60_000, backoffExponentMax: 0 } });
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it("are gossiped when its new consensus host starts, and the leader commits them", async () => {
+    const view = cluster.validators[0]!.host.stats()?.view ?? 0;
+    // Not the leader of the view the idle chain waits in (leader: view mod n), so it does not propose the transaction itself.
+    const index = (view + 2) % 4;
+    const validator = cluster.validators[index]!;
+    const tx = signNext(newAccount(), { type: "account.register" });
+    await validator.resync(async () => {
+      await cluster.client(index).submitTx(tx.bytes);
+      await waitFor("the transaction in the pool", () => (validator.mempool.has(tx.hash) ? true : undefined), 10_000);
+    });
+    assert.equal(cluster.validators[0]!.host.stats()?.view, view, "the chain stayed in its view meanwhile");
+    await waitFor("the transaction committed at another validator", async () => ((await cluster.client((index + 1) % 4).tx(tx.hash).catch(() => null))?.status === "committed" ? true : undefined), 10_000);
+  });
+});
