@@ -32,6 +32,7 @@ import {
   type Genesis,
   type SignedTx,
   type QuorumCertificate,
+  type StoredBlockRow,
 } from "../ledger/index.ts";
 import {
   accountStateWrites,
@@ -76,17 +77,21 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
   }
 }
 
-/**
- * Replays the whole store from genesis, inside one read snapshot: a node running on the same
- * store may go on committing meanwhile, and the replay checks the chain as it stood at its
- * first read (before, a block committed mid-replay showed up as a state version or QC row
- * "beyond the last committed block").
- */
-export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
-  return store.readSnapshot(() => replayStore(store, genesis, progress));
-}
+export type VerifyOptions = {
+  /** How long one read snapshot is held while the replay is below the head verify started at. */
+  readonly snapshotHoldMsMax: number;
+};
 
-async function replayStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress): Promise<VerifyReport> {
+/** A second per snapshot: a writer's WAL grows by at most a second of its commits at a time. */
+export const defaultVerifyOptions: VerifyOptions = { snapshotHoldMsMax: 1_000 };
+
+/**
+ * Replays the whole store from genesis in a series of short read snapshots: a node running on
+ * the same store may go on committing meanwhile, and its write-ahead log can be checkpointed
+ * between them. The replay ends at the head of its last snapshot (at or above the head when it
+ * started), which it checks as a whole: nothing beyond that head, every tile and state row.
+ */
+export async function verifyStore(store: ChainStore, genesis: Genesis, progress?: VerifyProgress, options: VerifyOptions = defaultVerifyOptions): Promise<VerifyReport> {
   const accounts = new Map<string, Account>();
   const moduleState = new Map<string, Uint8Array>();
   const getAccount = (address: Uint8Array): Account | undefined => accounts.get(toHex(address));
@@ -113,10 +118,10 @@ async function replayStore(store: ChainStore, genesis: Genesis, progress?: Verif
   let timestamp = genesis.genesisTime;
   let parentView = 0;
   let txTotal = 0;
-  const headHeight = store.headHeight();
   let expectedHeight = 1;
 
-  for (const row of store.iterateBlocks(1)) {
+  /** Replays one block on the state after the one before; `headHeight` is the snapshot's head. */
+  const replayBlock = async (row: StoredBlockRow, headHeight: number): Promise<void> => {
     const height = row.height;
     check(height === expectedHeight, height, "block", `expected height ${expectedHeight} next; the store skips to ${height}`);
     const header = attempt(height, "block header", () => decodeStoredHeader(row.header, height));
@@ -186,9 +191,30 @@ async function replayStore(store: ChainStore, genesis: Genesis, progress?: Verif
     txTotal += txs.length;
     expectedHeight += 1;
     progress?.(height, headHeight);
+  };
+
+  // The head when verify started: until the replay passes it, each snapshot is released after
+  // snapshotHoldMsMax, so a running node's WAL can be checkpointed meanwhile. Blocks below the
+  // head never change, and each state version, once written, neither; only what the head
+  // moves (the state table, partial tiles, the head's certificate row, the latest state
+  // version) does, and the final checks read those in the same snapshot as the replay's last
+  // block. Past that head the last snapshot is kept to its own head, so verify ends however
+  // fast the node commits.
+  const heightAtStart = store.headHeight();
+  for (;;) {
+    const finished = await store.readSnapshot(async () => {
+      const headHeight = store.headHeight();
+      const heldSinceMs = performance.now();
+      for (const row of store.iterateBlocks(expectedHeight)) {
+        await replayBlock(row, headHeight);
+        if (row.height < heightAtStart && performance.now() - heldSinceMs >= options.snapshotHoldMsMax) return false;
+      }
+      verifyLeftovers(store, accounts, moduleState, log.size, tiles.tiles());
+      verifyStoredStateLeftovers(stored, expectedHeight - 1, accounts);
+      return true;
+    });
+    if (finished) break;
   }
-  verifyLeftovers(store, accounts, moduleState, log.size, tiles.tiles());
-  verifyStoredStateLeftovers(stored, expectedHeight - 1, accounts);
   return { height: expectedHeight - 1, txs: txTotal, logSize: log.size, logRoot: toHex(log.size === 0 ? emptyRoot() : log.root()) };
 }
 

@@ -1,7 +1,8 @@
 /**
- * ghostmesh verify beside a running node: the replay reads one snapshot of the store, so
- * blocks another connection commits meanwhile neither fail it ("state version N+1 exists
- * beyond the last committed block N", a head without its certificate row) nor get half-read.
+ * ghostmesh verify beside a running node: blocks another connection commits meanwhile neither
+ * fail it ("state version N+1 exists beyond the last committed block N", a head without its
+ * certificate row) nor get half-read, whether the replay reads one snapshot or releases its
+ * snapshots as it goes (so that the node's write-ahead log can be checkpointed).
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +15,7 @@ import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
 import { Chain } from "../../src/node/chain.ts";
 import { prepareDevnetHomes } from "../../src/node/consensus/index.ts";
 import { homePaths } from "../../src/node/home.ts";
-import { verifyStore } from "../../src/node/verify.ts";
+import { verifyStore, type VerifyProgress } from "../../src/node/verify.ts";
 import { buildCertifiedChain } from "./bundle/chainFixture.ts";
 
 const BLOCKS = 6;
@@ -61,12 +62,41 @@ describe("verify: beside a node that keeps committing", () => {
           commitNextBlock(writer, genesis, keys);
           committed++;
         }
-      });
+      }, { snapshotHoldMsMax: Number.MAX_SAFE_INTEGER });
       assert.equal(committed, COMMITTED_DURING_VERIFY);
       assert.equal(writer.head.height, BLOCKS + COMMITTED_DURING_VERIFY);
       assert.equal(report.height, BLOCKS, "the replay ends at the head of its snapshot");
       const again = await verifyStore(reader, genesis);
       assert.equal(again.height, BLOCKS + COMMITTED_DURING_VERIFY, "a later run sees the blocks committed meanwhile");
+    } finally {
+      reader.close();
+      writer.store.close();
+    }
+  });
+
+  it("releases its snapshot between blocks below the head it started at, so the node's WAL checkpoints fully, and ends at a later head", async () => {
+    const reader = new ChainStore(dbPath);
+    const writer = new Chain(genesis, new ChainStore(dbPath));
+    try {
+      const heightAtStart = writer.head.height;
+      let committed = 0;
+      let checkpoint: { log: number; checkpointed: number } | null = null;
+      const progress: VerifyProgress = (height) => {
+        if (committed < COMMITTED_DURING_VERIFY) {
+          commitNextBlock(writer, genesis, keys);
+          committed++;
+        } else if (checkpoint === null) {
+          // In a snapshot taken after the commits: a passive checkpoint copies every WAL frame.
+          checkpoint = writer.store.unsafeDatabase().prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log: number; checkpointed: number };
+          assert.ok(height < heightAtStart, "checked below the head verify started at");
+        }
+      };
+      const report = await verifyStore(reader, genesis, progress, { snapshotHoldMsMax: 0 });
+      assert.ok(checkpoint !== null);
+      const { log, checkpointed } = checkpoint as { log: number; checkpointed: number };
+      assert.ok(log > 0, "the commits went to the WAL");
+      assert.equal(checkpointed, log, "no reader held the checkpoint back");
+      assert.equal(report.height, heightAtStart + COMMITTED_DURING_VERIFY, "the replay went on to the head of its last snapshot");
     } finally {
       reader.close();
       writer.store.close();

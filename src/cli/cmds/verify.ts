@@ -12,9 +12,9 @@ export const verifyCommand: Command = {
 Replays the store from genesis: block links, certificates (validator signatures), transaction
 signatures, tx roots, log entries, log roots, state roots and every stored Merkle tile.
 Exit 0 when everything checks; exit 1 naming the first bad height or object.
-It may run beside the node: it reads one snapshot of the store, and checks the chain as it
-stood at that moment while the node goes on committing (the node's write-ahead log grows
-until verify ends).`,
+It may run beside the node: it reads the store in short snapshots (a second each, so the
+node's write-ahead log is checkpointed as usual) while the node goes on committing, and
+checks the chain up to the head of its last snapshot, at or above the head when it started.`,
   async run(argv, io) {
     const { values } = parseFlags(argv, { home: { type: "string" }, json: { type: "boolean" } });
     if (values.help) return io.stdout(`${this.help}\n`), 0;
