@@ -220,11 +220,13 @@ class ResyncingValidator {
     if (peerHeight === undefined || peerHeight <= height || this.stopped) return;
     const { lagBlocksMin, stalledBehindMs } = sync.options;
     const stalledMs = Math.round(nowMs - this.headSeen.sinceMs);
+    // A commit during the probe means consensus moves again: no need to leave it.
+    const stalled = stalledMs >= stalledBehindMs && validator.chain.head.height === height;
     let syncLagBlocksMin: number;
     if (peerHeight - height >= lagBlocksMin) {
       logger.warn({ height, peerHeight, lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
       syncLagBlocksMin = lagBlocksMin;
-    } else if (stalledMs >= stalledBehindMs) {
+    } else if (stalled) {
       logger.warn({ height, peerHeight, stalledMs }, "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range");
       syncLagBlocksMin = 1;
     } else return;
