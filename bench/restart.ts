@@ -25,7 +25,7 @@ import { prepareDevnetHomes } from "../src/node/consensus/index.ts";
 import { homePaths } from "../src/node/home.ts";
 import { configureP2pDevnet, findFreePorts } from "../src/node/p2p/index.ts";
 import { buildCertifiedChain } from "../test/node/bundle/chainFixture.ts";
-import { benchDirectory, machineFacts, round } from "./lib/machine.ts";
+import { benchDirectory, machineFacts, round, startStealMeter } from "./lib/machine.ts";
 import { measureKeyVerifyPerSecondAllCores } from "./lib/verifyRate.ts";
 import { nowMs, progress, startStopwatch } from "./lib/timing.ts";
 
@@ -95,10 +95,12 @@ async function main(): Promise<void> {
     const headAtSpawn = (await client0.status()).height;
     progress(`starting validator 3, ${headAtSpawn} blocks behind`);
     const spawned = nowMs();
+    const stolen = startStealMeter();
     children[3] = startNode(nodes[3]!.home, join(dir, "node3.log"));
     const client3 = new GhostmeshClient(api[3]!);
     const caughtUpMs = await waitFor("validator 3 to catch up", children[3], async () => ((await client3.status()).height >= headAtSpawn ? nowMs() - spawned : undefined));
     const firstVoteMs = await waitFor("validator 3 to vote", children[3], async () => ((await votesSent(api[3]!)) > 0 ? nowMs() - spawned : undefined));
+    const cpuStolenSeconds = stolen();
 
     // The same chain: validator 3's block at a height the others committed after it came back.
     const check = (await client3.status()).height;
@@ -114,6 +116,8 @@ async function main(): Promise<void> {
         blocksBehind: headAtSpawn,
         caughtUpSeconds: round(caughtUpMs / 1000, 2),
         firstVoteSeconds: round(seconds, 2),
+        // CPU the VM's other tenants took meanwhile (all vCPUs; null off Linux): seconds of it mean a slow machine, not slow code.
+        cpuStolenSeconds,
         includes: "process start, store open, block sync from the three running validators, consensus start, first vote",
         processes: "4 validator processes and this driver on one machine",
       },

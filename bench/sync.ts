@@ -25,7 +25,7 @@ import { BlockSync, ValidatorPeers, decodeSyncResponse, defaultBlockSyncOptions,
 import { rangeCountMax } from "../src/node/p2p/syncApply.ts";
 import { systemClock, type Logger } from "../src/node/types.ts";
 import { buildCertifiedChain } from "../test/node/bundle/chainFixture.ts";
-import { benchDirectory, machineFacts, round } from "./lib/machine.ts";
+import { benchDirectory, machineFacts, round, startStealMeter } from "./lib/machine.ts";
 import { measureKeyVerifyPerSecondAllCores } from "./lib/verifyRate.ts";
 import { perSecond, progress, startStopwatch } from "./lib/timing.ts";
 
@@ -107,11 +107,13 @@ async function main(): Promise<void> {
     );
     progress("syncing a fresh validator over libp2p on 127.0.0.1");
     const restartStop = startStopwatch();
+    const stolen = startStealMeter();
     const loopBefore = performance.eventLoopUtilization();
     const client = await startHost(lateHome, keys[3]!, homes.genesis, server.host.multiaddrs().map(String));
     const sync = new BlockSync({ ...defaultBlockSyncOptions, lagBlocksMin: 1, connectWaitMs: 10_000 }, { host: client.host, peers: new ValidatorPeers(homes.genesis), genesis: homes.genesis, logger: silent });
     await sync.catchUp(chain, app);
     const restart = restartStop();
+    const cpuStolenSeconds = stolen();
     const loop = performance.eventLoopUtilization(loopBefore);
     if (chain.head.height !== blocks || sync.blocksSynced !== blocks) throw new Error(`bench: synced to ${chain.head.height} (${sync.blocksSynced} blocks), expected ${blocks}`);
     await client.close();
@@ -134,6 +136,8 @@ async function main(): Promise<void> {
         seconds: round(seconds, 2),
         blocksPerSecond: perSecond(blocks, restart.elapsedMs),
         cpuSeconds: round(restart.cpuMs / 1000, 2),
+        // CPU the VM's other tenants took meanwhile (all vCPUs; null off Linux).
+        cpuStolenSeconds,
         // Where the bound is: the event loop (receive, check, apply, and here also serve) busy
         // this share of the sync; apply alone (re-execution and SQLite) this many ms per block.
         eventLoopBusyShare: round(loop.utilization, 3),

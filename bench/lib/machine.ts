@@ -1,5 +1,5 @@
 /** Facts about the machine a bench ran on, printed beside every figure. */
-import { statfsSync } from "node:fs";
+import { readFileSync, statfsSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 
 /** libuv's default when UV_THREADPOOL_SIZE is unset (libuv docs: "Its default size is 4"). */
@@ -63,4 +63,32 @@ export function loadAverage1m(): number {
 export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/**
+ * CPU time the hypervisor gave other guests while this machine's vCPUs wanted to run
+ * ("steal", the 8th value of /proc/stat's cpu line), summed over all vCPUs. On a shared VM it
+ * says how much of a run's wall time went to other tenants: a slow run with seconds of steal
+ * measured the neighbours. null where /proc/stat is absent (not Linux).
+ */
+export function cpuStealSeconds(): number | null {
+  let text: string;
+  try {
+    text = readFileSync("/proc/stat", "utf8");
+  } catch {
+    return null;
+  }
+  const fields = text.split("\n", 1)[0]?.trim().split(/\s+/) ?? [];
+  const steal = Number(fields[8]);
+  // /proc/stat counts in USER_HZ, which Linux fixes at 100 for every architecture's userspace ABI.
+  return fields[0] === "cpu" && Number.isFinite(steal) ? steal / 100 : null;
+}
+
+/** Steal time from now until the returned function is called (null off Linux). */
+export function startStealMeter(): () => number | null {
+  const start = cpuStealSeconds();
+  return () => {
+    const end = cpuStealSeconds();
+    return start === null || end === null ? null : round(end - start, 2);
+  };
 }
