@@ -2,7 +2,7 @@
  * Block sync by range for a validator far behind (decision 0503): the engine catches up by
  * fetching ancestors of the blocks it sees, 32 per request and at most 4,096; a validator
  * that was down longer cannot. Before its consensus starts, a validator asks a connected
- * validator for its committed head; when that is at least `lagBlocksMin` ahead, it fetches
+ * validator for its committed head; when that is at least `startLagBlocksMin` ahead, it fetches
  * committed blocks with their QCs in ranges and commits each one that checks out: height and
  * parent follow the local head, the QC certifies exactly this block with a quorum of valid
  * signatures of its epoch's validator set, and the block re-executes to the same header
@@ -15,7 +15,7 @@
  * (validator.ts, decision 0504).
  */
 import type { PeerId } from "@libp2p/interface";
-import { blockHashOf, faultsTolerated } from "../../consensus/index.ts";
+import { blockHashOf, defaultConsensusLimits, faultsTolerated } from "../../consensus/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { PeerAction, RequestProtocol, p2pError, type P2pHost } from "../../p2p/index.ts";
 import { errorMessage, isGhostmeshError } from "../../util/index.ts";
@@ -150,13 +150,25 @@ export class BlockSync {
   }
 
   /**
+   * The lag from which a validator about to start consensus syncs by range: one consensus
+   * fetch (`retrievalBlocksMax`, 32 blocks), or lagBlocksMin if lower. Consensus fetches what
+   * it misses 32 blocks per round trip, and only once a proposal names them; by range the same
+   * lag is made up several times faster. A running validator keeps lagBlocksMin: leaving
+   * consensus costs it views, while fetching goes on beside them.
+   */
+  get startLagBlocksMin(): number {
+    return Math.min(this.opts.lagBlocksMin, defaultConsensusLimits.retrievalBlocksMax);
+  }
+
+  /**
    * Commits blocks from peers while one is at least lagBlocksMin ahead, then returns;
    * `onCommitted` hears of each applied range. A round of ranges ends when no peer answers
    * the next request or a range fails its checks; while a peer is still lagBlocksMin ahead
    * after it, another round starts (from another peer if one failed), so one stalled request
    * or one bad range does not hand thousands of blocks to consensus, which cannot fetch them.
    * A round that applies nothing ends the catch-up (consensus and the lag checks take over).
-   * `lagBlocksMin` overrides the option's (a stalled validator syncs any lag: 1).
+   * `lagBlocksMin` overrides the option's (at start: startLagBlocksMin; a stalled validator
+   * syncs any lag: 1).
    */
   async catchUp(chain: Chain, app: LedgerApplication, onCommitted?: (events: readonly CommittedBlockEvent[]) => void, lagBlocksMin = this.opts.lagBlocksMin): Promise<void> {
     const deadline = Date.now() + this.opts.connectWaitMs;

@@ -165,7 +165,7 @@ class ResyncingValidator {
     const beforeConsensus = async ({ chain, app, onCommitted }: ValidatorParts): Promise<void> => {
       served = chain;
       await sync.serve(chain);
-      await sync.catchUp(chain, app, onCommitted);
+      await sync.catchUp(chain, app, onCommitted, sync.startLagBlocksMin);
     };
     const timing = opts.timing === undefined ? {} : { timing: opts.timing };
     const clock = modules.clock === undefined ? {} : { clock: modules.clock };

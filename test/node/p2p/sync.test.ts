@@ -2,7 +2,8 @@
  * Block sync by range: a validator that was down while the others committed many blocks
  * (more than lagBlocksMin, lowered here from 1,024 to 4 to keep the test short) commits the
  * missing blocks from a peer, checked block by block, before its consensus starts, then
- * rejoins consensus and holds the same chain as the others.
+ * rejoins consensus and holds the same chain as the others. At start the threshold is one
+ * consensus fetch (32 blocks) even with the default lagBlocksMin.
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,9 +12,10 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { pino } from "pino";
 import { GhostmeshClient } from "../../../src/client/index.ts";
+import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
-import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
+import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type BlockSyncOptions, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 
@@ -21,17 +23,27 @@ const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 const LAG_BLOCKS_MIN = 4;
 
+type Homes = ReturnType<typeof prepareDevnetHomes>;
+
+/** Starts validator i of `homes` into `validators[i]`; `emptyIntervalMs` overrides the config's. */
+function starter(homes: Homes, validators: (RunningP2pValidator | null)[], sync: Partial<BlockSyncOptions>, emptyIntervalMs?: number, timing: ConsensusTiming = TIMING) {
+  return async (i: number): Promise<RunningP2pValidator> => {
+    const { home, key } = homes.homes[i]!;
+    const loaded = loadNodeConfig(home, {});
+    const block = emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs };
+    const config = { ...loaded, block, log: { level: "silent" as const } };
+    const p2p = { redialDelayMsMin: 100, redialDelayMsMax: 500 };
+    const validator = await startP2pValidatorNode({ home, config, genesis: homes.genesis, timing, p2p, sync }, { key, logger: silent });
+    validators[i] = validator;
+    return validator;
+  };
+}
+
 describe("block sync by range over request/response", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-"));
   const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
   const validators: (RunningP2pValidator | null)[] = [null, null, null, null];
-  const start = async (i: number) => {
-    const { home, key } = homes.homes[i]!;
-    const config = { ...loadNodeConfig(home, {}), log: { level: "silent" as const } };
-    const p2p = { redialDelayMsMin: 100, redialDelayMsMax: 500 };
-    validators[i] = await startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: TIMING, p2p, sync: { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000 } }, { key, logger: silent });
-    return validators[i];
-  };
+  const start = starter(homes, validators, { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000 });
 
   after(async () => {
     for (const validator of [...validators].reverse()) await validator?.stop();
@@ -59,6 +71,35 @@ describe("block sync by range over request/response", () => {
     const final = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "final" } });
     await client(1).submitTx(final.bytes, { wait: true, timeoutMs: 30_000 });
     await waitFor("the synced validator to commit a new transaction through consensus", async () => ((await client(3).tx(final.hash)).status === "committed" ? true : undefined), 30_000);
+    const height = Math.min(...validators.map((v) => v!.chain.head.height));
+    const reference = blockHashes(validators[0]!, height);
+    for (const validator of validators) assert.deepEqual(blockHashes(validator!, height), reference, `validator ${validator!.index} agrees on every block`);
+  });
+});
+
+describe("block sync by range at start, with the default lagBlocksMin", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-start-"));
+  const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+  const validators: (RunningP2pValidator | null)[] = [null, null, null, null];
+  // Empty blocks every 50 ms, and short views for the absent validator's turns: the others are
+  // past one consensus fetch (32 blocks) within seconds.
+  // (connectWaitMs: the first validator started has no peer to wait for.)
+  const start = starter(homes, validators, { connectWaitMs: 1_000 }, 50, { viewTimeoutBaseMs: 300, backoffExponentMax: 1 });
+  const FETCH_BLOCKS = 32;
+
+  after(async () => {
+    for (const validator of [...validators].reverse()) await validator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a validator more than one consensus fetch behind (but far below lagBlocksMin) syncs by range before consensus", async () => {
+    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
+    for (const i of [0, 1, 2]) await start(i);
+    await waitFor("the others past one consensus fetch", () => (validators[0]!.chain.head.height >= FETCH_BLOCKS + 8 ? true : undefined), 60_000);
+    const late = await start(3);
+    assert.ok(late.sync.blocksSynced >= FETCH_BLOCKS, `synced ${late.sync.blocksSynced} blocks by range before consensus`);
+    const headAtStart = validators[0]!.chain.head.height;
+    await waitFor("the synced validator to commit new blocks through consensus", () => (late.chain.head.height >= headAtStart + 2 ? true : undefined), 30_000);
     const height = Math.min(...validators.map((v) => v!.chain.head.height));
     const reference = blockHashes(validators[0]!, height);
     for (const validator of validators) assert.deepEqual(blockHashes(validator!, height), reference, `validator ${validator!.index} agrees on every block`);
