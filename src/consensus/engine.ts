@@ -440,7 +440,10 @@ export class ConsensusEngine {
     this.ownTimeout = null;
     this.votes.prune(view - 1);
     this.timeouts.prune(view);
-    for (const pendingView of [...this.pendingProposals.keys()]) if (pendingView < view) this.pendingProposals.delete(pendingView);
+    // The previous view's held proposal stays: no vote for it now, but the QC that ended its
+    // view usually certifies exactly its block, the parent of the next proposal; inserted once
+    // its own parent arrives (resumeAfterInsert), it spares fetching that block again.
+    for (const pendingView of [...this.pendingProposals.keys()]) if (pendingView < view - 1) this.pendingProposals.delete(pendingView);
     const seenMin = view - this.limits.proposalsSeenViewsMax;
     for (const seenView of [...this.proposalsSeen.keys()]) if (seenView < seenMin) this.proposalsSeen.delete(seenView);
     this.emit({ kind: "setTimer", view, delayMs: this.timeoutDelayMs(view) });
@@ -961,6 +964,12 @@ export class ConsensusEngine {
   private resumeAfterInsert(): Rejection | null {
     if (this.halted) return null;
     let rejection: Rejection | null = null;
+    const previous = this.pendingProposals.get(this.currentView - 1);
+    if (previous !== undefined && this.tree.isKnown(toHex(previous.proposal.block.header.parentHash))) {
+      this.pendingProposals.delete(this.currentView - 1);
+      // Its rejection (viewOld) only says there is no vote; an invalid block stays out of the tree.
+      this.insertLateBlock(previous.proposal.block, previous.hash);
+    }
     const pending = this.pendingProposals.get(this.currentView);
     if (pending !== undefined && this.tree.isKnown(toHex(pending.proposal.block.header.parentHash))) {
       this.pendingProposals.delete(this.currentView);

@@ -232,6 +232,30 @@ test("engine: a proposal whose QC certifies an unknown block is held while the b
   assert.equal(requests[0]?.to, 2, "asks the proposer first");
 });
 
+test("engine: a held proposal whose view a QC ended is inserted when its parent arrives, so the next proposal is voted on without fetching again", () => {
+  // Five validators, so that node 0 leads none of views 1-3 and does not lead view 4 either
+  // (its vote for view 3 is sent to validator 4, not kept).
+  const cluster = createCluster(5, 12);
+  startOne(cluster, 0);
+  // Views 1-3, led by validators 1-3, each block built on the one before.
+  const b1 = buildBlock(cluster, 1, 1, 1, null, 0);
+  const b2 = buildBlock(cluster, 1, 2, 2, makeQc(cluster, [1, 2, 3, 4], 1, 1, blockHashOf(b1)), 1);
+  const b3 = buildBlock(cluster, 1, 3, 3, makeQc(cluster, [1, 2, 3, 4], 2, 2, blockHashOf(b2)), 2);
+  // Node 0 missed b1: b2 is held while b1 is fetched; b3's QC (of b2) then moves it to view 3.
+  const held = deliver(cluster, 0, signProposal(cluster, 2, b2));
+  assert.equal(held.rejection?.code, RejectCode.blockParentUnknown);
+  const request = sent(held.actions, "blockRequest")[0];
+  assert.ok(request !== undefined);
+  const next = deliver(cluster, 0, signProposal(cluster, 3, b3));
+  assert.equal(next.rejection?.code, RejectCode.blockParentUnknown);
+  assert.equal(node(cluster, 0).engine.view, 3);
+  // b1 arrives: b2 goes into the tree (no vote: its view is over), and b3 gets a vote at once.
+  const answered = deliver(cluster, 0, { type: "blockResponse", epoch: 0, blocks: [b1], sender: 2 });
+  assert.equal(sent(answered.actions, "blockRequest").length, 0, "b2 is not fetched again");
+  const votes = sent(answered.actions, "vote").map((s) => s.message);
+  assert.deepEqual(votes.map((v) => v.type === "vote" && v.view), [3], "one vote, for b3 only");
+});
+
 test("engine: a missed proposal is fetched, validated, and the node catches up and votes", () => {
   const cluster = createCluster(4, 9);
   // Node 3 never receives the proposal of view 1.
