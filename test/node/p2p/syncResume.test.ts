@@ -9,20 +9,11 @@
  * of the commit when the block arrives by sync.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { pino } from "pino";
+import { describe, it } from "node:test";
 import { GhostmeshClient } from "../../../src/client/index.ts";
-import { loadNodeConfig } from "../../../src/node/config.ts";
-import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
-import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
-import type { Logger } from "../../../src/node/types.ts";
-import { GossipTopic } from "../../../src/p2p/index.ts";
-import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+import { blockHashes, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+import { startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
-const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 /** Generous: one view in four is the stalled validator's and times out, and the machine may be loaded. */
 const COMMIT_WAIT_MS = 60_000;
@@ -30,26 +21,11 @@ const LAG_BLOCKS_MIN = 32;
 const SYNC = { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000, lagCheckIntervalMs: 250 };
 
 describe("a running validator that falls far behind goes back to block sync by itself", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-resume-"));
-  const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
-  const validators: RunningP2pValidator[] = [];
-
-  after(async () => {
-    for (const validator of [...validators].reverse()) await validator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const mesh = validatorMeshFixture("gm-p2p-sync-resume-");
+  const { validators } = mesh;
 
   it("a validator whose consensus stalled while the others ran lagBlocksMin ahead syncs by range without a restart and agrees on every block", async () => {
-    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
-    const started = homes.homes.map(({ home, key }) => {
-      const config = { ...loadNodeConfig(home, {}), log: { level: "silent" as const } };
-      return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: TIMING, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: SYNC }, { key, logger: silent });
-    });
-    const settled = await Promise.allSettled(started);
-    for (const outcome of settled) if (outcome.status === "fulfilled") validators.push(outcome.value);
-    for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
-    // Transactions gossip once the mesh is up (as in validators.test.ts).
-    await waitFor("a full mesh of validator connections", () => (validators.every((v) => v.p2p.peers().length === 3 && v.p2p.topicPeers(GossipTopic.vote).length === 3) ? true : undefined), 20_000);
+    await startValidatorMesh(mesh, { timing: TIMING, sync: SYNC });
     const late = validators[3]!;
     const lateApiUrl = late.api.url;
     const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);

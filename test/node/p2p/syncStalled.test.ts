@@ -7,46 +7,23 @@
  * syncs the missing blocks by range, and rejoins.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { pino } from "pino";
+import { describe, it } from "node:test";
 import { GhostmeshClient } from "../../../src/client/index.ts";
-import { loadNodeConfig } from "../../../src/node/config.ts";
-import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
-import { configureP2pDevnet, defaultBlockSyncOptions, findFreePorts, startP2pValidatorNode, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
-import type { Logger } from "../../../src/node/types.ts";
-import { GossipTopic } from "../../../src/p2p/index.ts";
-import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+import { defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
+import { blockHashes, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+import { startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
-const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 const COMMIT_WAIT_MS = 60_000;
 /** The default lagBlocksMin (1,024): the few blocks missed here are far below it. */
 const SYNC = { lagBlocksMin: defaultBlockSyncOptions.lagBlocksMin, connectWaitMs: 5_000, lagCheckIntervalMs: 250, stalledBehindMs: 2_000 };
 
 describe("a validator stuck a few blocks behind on an idle chain", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-stalled-"));
-  const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
-  const validators: RunningP2pValidator[] = [];
-
-  after(async () => {
-    for (const validator of [...validators].reverse()) await validator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const mesh = validatorMeshFixture("gm-p2p-sync-stalled-");
+  const { validators } = mesh;
 
   it("syncs the blocks it missed by range once its head stood still for stalledBehindMs, and agrees on every block", async () => {
-    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
-    const started = homes.homes.map(({ home, key }) => {
-      const loaded = loadNodeConfig(home, {});
-      const config = { ...loaded, log: { level: "silent" as const }, block: { ...loaded.block, emptyIntervalMs: 0 } };
-      return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: TIMING, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: SYNC }, { key, logger: silent });
-    });
-    const settled = await Promise.allSettled(started);
-    for (const outcome of settled) if (outcome.status === "fulfilled") validators.push(outcome.value);
-    for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
-    await waitFor("a full mesh of validator connections", () => (validators.every((v) => v.p2p.peers().length === 3 && v.p2p.topicPeers(GossipTopic.vote).length === 3) ? true : undefined), 20_000);
+    await startValidatorMesh(mesh, { timing: TIMING, sync: SYNC, emptyIntervalMs: 0 });
     const late = validators[3]!;
     const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
     const account = newAccount();
