@@ -24,11 +24,17 @@ export class EmptyBlockPacer {
   }
 
   due(newest: { readonly height: number; readonly timestampMs: number }): boolean {
-    if (this.intervalMs === 0) return false;
+    return this.dueForMs(newest) !== null;
+  }
+
+  /** How long the next empty block has been due (0 the moment it falls due); null: not due. */
+  dueForMs(newest: { readonly height: number; readonly timestampMs: number }): number | null {
+    if (this.intervalMs === 0) return null;
     const sinceNewestMs = this.wallClock.nowMs() - newest.timestampMs;
-    if (sinceNewestMs >= 0) return sinceNewestMs >= this.intervalMs;
+    if (sinceNewestMs >= 0) return sinceNewestMs >= this.intervalMs ? sinceNewestMs - this.intervalMs : null;
     const nowMs = this.monotonic.nowMs();
     if (newest.height !== this.newestSeen.height) this.newestSeen = { height: newest.height, atMs: nowMs };
-    return nowMs - this.newestSeen.atMs >= this.intervalMs;
+    const sinceSeenMs = nowMs - this.newestSeen.atMs;
+    return sinceSeenMs >= this.intervalMs ? sinceSeenMs - this.intervalMs : null;
   }
 }

@@ -61,6 +61,7 @@ import type { ConsensusStore } from "./consensusStore.ts";
 import { decodeFrame, verifyAhead, verifyBlockTxsAhead } from "./inbound.ts";
 import type { LedgerApplication } from "./ledgerApp.ts";
 import { NetworkTopic, type ConsensusNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
+import { viewTimerOutcome } from "./viewTimer.ts";
 
 export type ConsensusHostOptions = {
   /** This validator's slot on the network (consensus/network.ts); its index in each epoch's set follows from its address. */
@@ -691,24 +692,18 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.enqueue(Promise.resolve({ kind: "work" }));
   }
 
-  /**
-   * The engine's single view timer; while idle it is postponed rather than fired. A view
-   * entered while idle, or whose timer was postponed, gets one more full run once work appears
-   * (a transaction, an empty block falling due): the leader, idle until then as well, proposes
-   * on its next pacing check, and firing at once would time out its view before the proposal
-   * arrives (every node's empty block falls due at the same moment, about when a view entered
-   * at the last block times out with the default timings). Blocks would then land only every
-   * other view, which the 2-chain rule does not commit.
-   */
-  private armTimer(view: number, delayMs: number, postponed = false): void {
+  /** The engine's single view timer: each run ends as `viewTimerOutcome` says (viewTimer.ts). */
+  private armTimer(view: number, delayMs: number, postponed = false, runMs = delayMs): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
       const engine = this.engine;
       if (!this.running || engine === null) return;
-      if (this.isIdle(engine)) this.armTimer(view, delayMs, true);
-      else if (postponed) this.armTimer(view, delayMs);
-      else this.enqueue(Promise.resolve({ kind: "timer", view }));
-    }, delayMs);
+      const idle = this.isIdle(engine);
+      const emptyBlockOnlyDueForMs = idle || postponed || engine.stats().pendingEvidence > 0 ? null : this.modules.app.emptyBlockOnlyDueForMs();
+      const outcome = viewTimerOutcome({ idle, postponed, emptyBlockOnlyDueForMs, delayMs });
+      if (outcome.kind === "fire") this.enqueue(Promise.resolve({ kind: "timer", view }));
+      else this.armTimer(view, delayMs, outcome.postponed, outcome.runMs);
+    }, runMs);
   }
 }

@@ -296,6 +296,15 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs() && !this.emptyBlockDue();
   }
 
+  /**
+   * How long the next empty block has been due when it is this node's only work (no ready
+   * transaction, no uncommitted block carrying some); null otherwise.
+   */
+  emptyBlockOnlyDueForMs(): number | null {
+    if (this.upgradeRequired() || this.modules.mempool.readyCount > 0 || this.blocks.hasUncommittedTxs()) return null;
+    return this.emptyBlocks.dueForMs(this.blocks.newest());
+  }
+
   /** Whether the block after the committed head needs another software version; read once per head, logged once. */
   private upgradeRequired(): boolean {
     const { chain, logger } = this.modules;
