@@ -293,7 +293,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   isIdle(): boolean {
     // A node that an on-chain upgrade left behind proposes nothing (and votes for nothing: checkHeader).
     if (this.upgradeRequired()) return true;
-    return this.modules.mempool.readyCount === 0 && !this.blocks.hasUncommittedTxs() && !this.emptyBlockDue();
+    return !this.hasTxsToOrder() && !this.emptyBlockDue();
   }
 
   /**
@@ -301,8 +301,13 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
    * transaction, no uncommitted block carrying some); null otherwise.
    */
   emptyBlockOnlyDueForMs(): number | null {
-    if (this.upgradeRequired() || this.modules.mempool.readyCount > 0 || this.blocks.hasUncommittedTxs()) return null;
+    if (this.upgradeRequired() || this.hasTxsToOrder()) return null;
     return this.emptyBlocks.dueForMs(this.blocks.newest());
+  }
+
+  /** A ready transaction in the pool, or an uncommitted block carrying some. */
+  private hasTxsToOrder(): boolean {
+    return this.modules.mempool.readyCount > 0 || this.blocks.hasUncommittedTxs();
   }
 
   /** Whether the block after the committed head needs another software version; read once per head, logged once. */
