@@ -10,30 +10,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { pino } from "pino";
 import { GhostmeshClient } from "../../../src/client/index.ts";
-import type { ConsensusTiming } from "../../../src/consensus/index.ts";
-import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
-import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type BlockSyncOptions, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
-import type { Logger } from "../../../src/node/types.ts";
+import { configureP2pDevnet, findFreePorts, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
+import { startMeshValidator, type ValidatorMeshOptions } from "./validatorMesh.ts";
 
-const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 const LAG_BLOCKS_MIN = 4;
 
 type Homes = ReturnType<typeof prepareDevnetHomes>;
 
-/** Starts validator i of `homes` into `validators[i]`; `emptyIntervalMs` overrides the config's. */
-function starter(homes: Homes, validators: (RunningP2pValidator | null)[], sync: Partial<BlockSyncOptions>, emptyIntervalMs?: number, timing: ConsensusTiming = TIMING) {
+/** Starts validator i of `homes` into `validators[i]`. */
+function starter(homes: Homes, validators: (RunningP2pValidator | null)[], opts: ValidatorMeshOptions) {
   return async (i: number): Promise<RunningP2pValidator> => {
-    const { home, key } = homes.homes[i]!;
-    const loaded = loadNodeConfig(home, {});
-    const block = emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs };
-    const config = { ...loaded, block, log: { level: "silent" as const } };
-    const p2p = { redialDelayMsMin: 100, redialDelayMsMax: 500 };
-    const validator = await startP2pValidatorNode({ home, config, genesis: homes.genesis, timing, p2p, sync }, { key, logger: silent });
+    const validator = await startMeshValidator(homes, i, opts);
     validators[i] = validator;
     return validator;
   };
@@ -43,7 +34,7 @@ describe("block sync by range over request/response", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-"));
   const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
   const validators: (RunningP2pValidator | null)[] = [null, null, null, null];
-  const start = starter(homes, validators, { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000 });
+  const start = starter(homes, validators, { timing: TIMING, sync: { lagBlocksMin: LAG_BLOCKS_MIN, connectWaitMs: 5_000 } });
 
   after(async () => {
     for (const validator of [...validators].reverse()) await validator?.stop();
@@ -84,7 +75,7 @@ describe("block sync by range at start, with the default lagBlocksMin", () => {
   // Empty blocks every 50 ms, and short views for the absent validator's turns: the others are
   // past one consensus fetch (32 blocks) within seconds.
   // (connectWaitMs: the first validator started has no peer to wait for.)
-  const start = starter(homes, validators, { connectWaitMs: 1_000 }, 50, { viewTimeoutBaseMs: 300, backoffExponentMax: 1 });
+  const start = starter(homes, validators, { timing: { viewTimeoutBaseMs: 300, backoffExponentMax: 1 }, sync: { connectWaitMs: 1_000 }, emptyIntervalMs: 50 });
   const FETCH_BLOCKS = 32;
 
   after(async () => {

@@ -38,6 +38,15 @@ export function validatorMeshFixture(dirPrefix: string): ValidatorMesh {
   return mesh;
 }
 
+/** Starts validator `index` of `homes` (silent logs, quick redials; `emptyIntervalMs` overrides the config's). */
+export function startMeshValidator(homes: ReturnType<typeof prepareDevnetHomes>, index: number, opts: ValidatorMeshOptions): Promise<RunningP2pValidator> {
+  const { home, key } = homes.homes[index]!;
+  const loaded = loadNodeConfig(home, {});
+  const block = opts.emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs: opts.emptyIntervalMs };
+  const config = { ...loaded, block, log: { level: "silent" as const } };
+  return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: opts.sync }, { key, logger: silent });
+}
+
 /**
  * Starts every validator of the mesh's homes, adding each that started to its `validators`
  * (so `after` stops them even when another failed), then waits for the full mesh.
@@ -45,13 +54,7 @@ export function validatorMeshFixture(dirPrefix: string): ValidatorMesh {
 export async function startValidatorMesh({ homes, validators: into }: ValidatorMesh, opts: ValidatorMeshOptions): Promise<void> {
   const count = homes.homes.length;
   await configureP2pDevnet(homes, { api: homes.homes.map(() => 0), p2p: await findFreePorts(count) });
-  const started = homes.homes.map(({ home, key }) => {
-    const loaded = loadNodeConfig(home, {});
-    const block = opts.emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs: opts.emptyIntervalMs };
-    const config = { ...loaded, block, log: { level: "silent" as const } };
-    return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: opts.sync }, { key, logger: silent });
-  });
-  const settled = await Promise.allSettled(started);
+  const settled = await Promise.allSettled(homes.homes.map((_, index) => startMeshValidator(homes, index, opts)));
   for (const outcome of settled) if (outcome.status === "fulfilled") into.push(outcome.value);
   for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
   const peers = count - 1;
