@@ -85,6 +85,14 @@ export class ChainStore implements TileReader {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  /** Inside `transaction` (not a caller's own BEGIN): the newest block's QC row is deferred. */
+  private inOwnTransaction = false;
+  /**
+   * The newest block's QC while `transaction` runs, not written yet: written when it commits,
+   * unless a later block of the same transaction carries it as justify, and then never written
+   * (schema 5 keeps one copy). A synced range of 100 blocks inserted and deleted 99 of them.
+   */
+  private headQcPending: { readonly height: number; readonly qc: Uint8Array } | null = null;
 
   constructor(path: string) {
     this.path = path;
@@ -120,6 +128,7 @@ export class ChainStore implements TileReader {
     assert(commit.block.height === head + 1, `commitBlock: height ${commit.block.height} follows head ${head}`);
     if (this.db.isTransaction) {
       // Inside a caller's transaction (see `transaction`): all or nothing with the rest of it.
+      const headQcBefore = this.headQcPending;
       this.db.exec("SAVEPOINT commit_block");
       try {
         this.insertBlockRows(commit);
@@ -127,6 +136,7 @@ export class ChainStore implements TileReader {
       } catch (err) {
         this.db.exec("ROLLBACK TO commit_block");
         this.db.exec("RELEASE commit_block");
+        this.headQcPending = headQcBefore;
         throw err;
       }
       return;
@@ -157,8 +167,10 @@ export class ChainStore implements TileReader {
     if (relaxed) this.db.exec("PRAGMA synchronous = NORMAL");
     try {
       this.db.exec("BEGIN IMMEDIATE");
+      this.inOwnTransaction = true;
       try {
         const result = write();
+        this.writeHeadQcPending();
         this.db.exec("COMMIT");
         return result;
       } catch (err) {
@@ -166,6 +178,8 @@ export class ChainStore implements TileReader {
         throw err;
       }
     } finally {
+      this.inOwnTransaction = false;
+      this.headQcPending = null;
       if (relaxed) this.db.exec("PRAGMA synchronous = FULL");
     }
   }
@@ -190,12 +204,20 @@ export class ChainStore implements TileReader {
     const s = this.statements;
     const b = commit.block;
     s.insertBlock.run(b.height, b.hash, b.header, b.logSize, b.evidence);
-    s.insertQc.run(b.height, b.qc);
     // The parent's certificate is now the justify in this header: kept once (schema 5). Both
     // are canonical, so an equal QC appears verbatim in the header's bytes, and nothing else
     // in a header is long enough to hold a QC's encoding (any one signature is shorter).
-    const parentQc = this.storedCertificateBytes(b.height - 1);
-    if (parentQc !== undefined && bytesContain(b.header, parentQc)) s.deleteQc.run(b.height - 1);
+    const pending = this.headQcPending;
+    if (pending !== null) {
+      assert(pending.height === b.height - 1, "insertBlockRows: the pending QC is the parent's");
+      this.headQcPending = null;
+      if (!bytesContain(b.header, pending.qc)) s.insertQc.run(pending.height, pending.qc);
+    } else {
+      const parentQc = this.storedCertificateBytes(b.height - 1);
+      if (parentQc !== undefined && bytesContain(b.header, parentQc)) s.deleteQc.run(b.height - 1);
+    }
+    if (this.inOwnTransaction) this.headQcPending = { height: b.height, qc: b.qc };
+    else s.insertQc.run(b.height, b.qc);
     for (const tx of commit.txs) s.insertTx.run(tx.hash, tx.height, tx.position, tx.firstLeaf, tx.leafCount, tx.bytes);
     insertEntries(s.insertEntry, s.insertEntries, commit.entries);
     for (const tile of commit.tiles) s.upsertTile.run(tile.tileLevel, tile.tileIndex, tile.hashes);
@@ -207,6 +229,12 @@ export class ChainStore implements TileReader {
       s.deletePendingEvidence.run(key);
       s.insertCommittedEvidence.run(key, b.height);
     }
+  }
+
+  private writeHeadQcPending(): void {
+    if (this.headQcPending === null) return;
+    this.statements.insertQc.run(this.headQcPending.height, this.headQcPending.qc);
+    this.headQcPending = null;
   }
 
   /** Height of the last committed block; 0 when only genesis exists. */
@@ -237,6 +265,7 @@ export class ChainStore implements TileReader {
 
   /** The certificate row of `height`, if it has one (see `certificate`). */
   storedCertificateBytes(height: number): Uint8Array | undefined {
+    if (this.headQcPending?.height === height) return this.headQcPending.qc;
     return (this.statements.qcByHeight.get(height) as { qc: Uint8Array } | undefined)?.qc;
   }
 

@@ -46,6 +46,40 @@ describe("chain store", () => {
     }
   });
 
+  it("blocks committed in one transaction: the head keeps its certificate when the next block's commit fails, and a justify-carried one is not stored", async () => {
+    const t = openTestChain();
+    try {
+      t.producer.start();
+      const key = generateSigningKey();
+      await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
+      const proposer = t.chain.head.header!.proposer;
+      const fakeQc = (height: number, blockHash: Uint8Array, view: number) => ({ view, height, blockHash, signers: new Uint8Array([1]), signatures: [new Uint8Array([view])] });
+      const qcRows = () => (t.store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[]).map((row) => row.height);
+      const db = t.store.unsafeDatabase();
+      t.store.transaction(() => {
+        const first = t.chain.buildBlock({ txs: [], proposer, view: 90, timestampMs: 0, justify: null, evidence: [] });
+        const firstQc = fakeQc(first.block.header.height, first.hash, 90);
+        t.chain.commitBlock(first, firstQc);
+        // The second carries the first's QC as justify: that QC is the justify above, never a row.
+        const second = t.chain.buildBlock({ txs: [], proposer, view: 91, timestampMs: 0, justify: firstQc, evidence: [] });
+        t.chain.commitBlock(second, fakeQc(second.block.header.height, second.hash, 91));
+        assert.equal(t.store.certificate(first.block.header.height).view, 90, "read inside the transaction");
+        const third = t.chain.buildBlock({ txs: [{ signedTx: buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx, txHash: new Uint8Array(32) }], proposer, view: 92, timestampMs: 0, justify: null, evidence: [] });
+        db.prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(t.chain.head.logSize);
+        assert.throws(() => t.chain.commitBlock(third, fakeQc(third.block.header.height, third.hash, 92)));
+        db.prepare("DELETE FROM entries WHERE leaf_index = ?").run(t.chain.head.logSize);
+      });
+      const head = t.store.headHeight();
+      assert.equal(head, t.chain.head.height);
+      assert.deepEqual(qcRows(), [head - 2, head], "the block before the pair (its child has no justify) and the head, whose child failed");
+      assert.equal(t.store.certificate(head).view, 91);
+      assert.equal(t.store.certificate(head - 1).view, 90, "the justify in the head's header");
+    } finally {
+      await t.close();
+      removeDir(t.dir);
+    }
+  });
+
   it("reopening a store resumes at the same head, log root and accounts", async () => {
     const t = openTestChain();
     const key = generateSigningKey();

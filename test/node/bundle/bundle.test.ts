@@ -29,6 +29,16 @@ function headOf(home: string): number {
   }
 }
 
+/** Heights whose certificate has its own row (schema 5: the head's, and any that differs from its child's justify). */
+function certificateRowsOf(home: string): number[] {
+  const store = new ChainStore(homePaths(home).chainDb);
+  try {
+    return (store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[]).map((row) => row.height);
+  } finally {
+    store.close();
+  }
+}
+
 async function* chunksOf(bytes: Uint8Array, chunkBytes: number): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) yield bytes.subarray(offset, offset + chunkBytes);
 }
@@ -66,6 +76,9 @@ describe("offline bundles", () => {
     const first = await importBundle({ home, file: bundle });
     assert.deepEqual(first, { imported: BLOCKS, alreadyPresent: 0, fromHeight: 1, toHeight: BLOCKS });
     assert.deepEqual(hashesOf(home), hashesOf(homes.homes[0]!.home));
+    // Imported a batch per transaction, built a block per transaction: the same certificate rows.
+    assert.deepEqual(certificateRowsOf(home), [BLOCKS]);
+    assert.deepEqual(certificateRowsOf(homes.homes[0]!.home), [BLOCKS]);
     const again = await importBundle({ home, file: bundle });
     assert.deepEqual(again, { imported: 0, alreadyPresent: BLOCKS, fromHeight: 1, toHeight: BLOCKS });
     assert.equal(headOf(home), BLOCKS);
