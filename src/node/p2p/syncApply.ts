@@ -159,10 +159,14 @@ export class SyncedBlockApplier {
    * Applies the blocks in order in one SQLite transaction, each checked against the local
    * head and re-executed first; stops at the first that fails (the blocks before it, all
    * valid, stay committed). Only blocks that passed `precheck` (which authenticated them).
+   * `durable: false` commits without waiting for the disk (`ChainStore.transaction`): for
+   * block sync, whose blocks a quorum certified and peers still hold. A machine crash may
+   * take the last ranges back; the node re-syncs them. Consensus's next durable write (its
+   * safety state, before any vote) syncs them first, since the WAL is synced in order.
    * @throws on a store failure: the transaction is rolled back but the in-memory head has
    *   moved, so the caller must stop this node (as consensus does when a commit fails).
    */
-  apply(blocks: readonly SyncedBlock[]): ApplyResult {
+  apply(blocks: readonly SyncedBlock[], opts: { readonly durable?: boolean } = {}): ApplyResult {
     let applied = 0;
     let problem: BlockProblem | null = null;
     const events: CommittedBlockEvent[] = [];
@@ -172,7 +176,7 @@ export class SyncedBlockApplier {
         if (problem !== null) return;
         applied++;
       }
-    });
+    }, opts);
     if (events.length > 0) this.onCommitted?.(events);
     return { applied, problem };
   }
