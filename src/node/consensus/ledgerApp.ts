@@ -152,8 +152,10 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   /**
    * Checks a block on its executed parent: header rules, then re-execution to the same roots.
    * `txSignaturesCertified`: the caller authenticated the block by a quorum certificate
-   * (committed blocks from block sync or a bundle); its txRoot covers every signature the
-   * quorum verified, so they are not verified again. Never for a proposal.
+   * (committed blocks from block sync or a bundle) and checked its txRoot and evidenceHash
+   * against its contents (`SyncedBlockApplier.precheck`); the txRoot covers every signature
+   * the quorum verified, so neither those roots nor the signatures are checked again. Never
+   * for a proposal.
    */
   validateBlock(block: Block, blockHash: Uint8Array, opts: { readonly txSignaturesCertified?: boolean } = {}): BlockValidation {
     const parent = this.blocks.stateAfter(toHex(block.header.parentHash));
@@ -202,7 +204,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
   /** Re-executes the block on its parent and compares every root; remembers its post-state. */
   private checkAndExecute(block: Block, blockHash: Uint8Array, parent: ParentState, txSignaturesCertified: boolean): string | null {
     const { header } = block;
-    if (!bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return "evidenceHash does not match the evidence carried";
+    if (!txSignaturesCertified && !bytesEqual(header.evidenceHash, hashEvidenceList(block.evidence))) return "evidenceHash does not match the evidence carried";
     const recommitted = block.evidence.find((item) => this.modules.chain.store.isEvidenceCommitted(evidenceKey(item)));
     if (recommitted !== undefined) return `evidence ${evidenceKey(recommitted)} was already committed by an earlier block`;
     if (header.txCount !== block.txs.length) return `txCount ${header.txCount} but ${block.txs.length} transactions`;
@@ -210,7 +212,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     let entries = 0;
     for (const tx of txs) entries += tx.entryCount;
     if (entries > BLOCK_ENTRIES_MAX) return `${entries} log entries, above the protocol limit ${BLOCK_ENTRIES_MAX}`;
-    if (!bytesEqual(header.txRoot, txRoot(txs))) return "txRoot does not match the transactions";
+    if (!txSignaturesCertified && !bytesEqual(header.txRoot, txRoot(txs))) return "txRoot does not match the transactions";
     const context = blockContext(this.signersOf(header.justify), { evidence: block.evidence, justify: header.justify, proposer: header.proposer });
     const executed = executeOnParent(this.modules.chain, parent, header.height, txs, context);
     const refused = executed.execution.rejected[0];
