@@ -19,6 +19,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { NODE_PROCESS_FLAGS } from "../src/cli/nodeFlags.ts";
 import { GhostmeshClient } from "../src/client/index.ts";
 import type { SigningKey } from "../src/crypto/index.ts";
 import { prepareDevnetHomes } from "../src/node/consensus/index.ts";
@@ -36,12 +37,12 @@ const VERIFY_SAMPLES = 8_000;
 const TARGET_SECONDS = 10;
 const POLL_MS = 50;
 const STEP_TIMEOUT_MS = 300_000;
-/** The command operators run (it enables Node's compile cache, which halves a cold start). */
+/** The command operators run (it enables Node's compile cache, which halves a cold start), with the V8 flags its `#!` line gives. */
 const GHOSTMESH_BIN = new URL("../bin/ghostmesh.js", import.meta.url).pathname;
 
 function startNode(home: string, logFile: string): ChildProcess {
   const log = openSync(logFile, "a");
-  return spawn(process.execPath, [GHOSTMESH_BIN, "start", "--home", home], { env: { ...process.env, GHOSTMESH_LOG_LEVEL: "info" }, stdio: ["ignore", log, log] });
+  return spawn(process.execPath, [...NODE_PROCESS_FLAGS, GHOSTMESH_BIN, "start", "--home", home], { env: { ...process.env, GHOSTMESH_LOG_LEVEL: "info" }, stdio: ["ignore", log, log] });
 }
 
 async function sleep(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // Plain JavaScript on purpose: this file must run, and explain itself, on any Node version.
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {

@@ -6,11 +6,12 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateSigningKey, saveKeyFile } from "../../src/crypto/index.ts";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
 import { commands } from "../../src/cli/main.ts";
+import { NODE_PROCESS_FLAGS } from "../../src/cli/nodeFlags.ts";
 import { BIN_SCRIPT, killAllChildren, makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, startNode } from "./helpers.ts";
 
 let dir = "";
@@ -230,6 +231,16 @@ describe("bin/ghostmesh.js", () => {
   it("run by Node 24 dispatches to the CLI", async () => {
     const result = await runCli(["keys", "--help"], { script: BIN_SCRIPT });
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /ghostmesh keys new/);
+  });
+
+  it("run as a command, starts Node with the V8 flags devnet gives its validators", async () => {
+    const firstLine = readFileSync(BIN_SCRIPT, "utf8").split("\n")[0];
+    assert.equal(firstLine, `#!/usr/bin/env -S node ${NODE_PROCESS_FLAGS.join(" ")}`);
+    // Run through its #! line, with the project's Node first on PATH (as npx does).
+    const nodeDir = dirname(process.execPath);
+    const result = spawnSync(BIN_SCRIPT, ["keys", "--help"], { encoding: "utf8", env: { ...process.env, PATH: `${nodeDir}:${process.env.PATH ?? ""}` } });
+    assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /ghostmesh keys new/);
   });
 });

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
+import { NODE_PROCESS_FLAGS } from "../../src/cli/nodeFlags.ts";
 import { generateSigningKey } from "../../src/crypto/index.ts";
 import { toHex } from "../../src/util/index.ts";
 import { cleanEnv, freePort, isAlive, MAIN_SCRIPT, makeTempDir, parseJsonOutput, removeDir, REPO_ROOT, runCli, sleep, waitFor } from "./helpers.ts";
@@ -57,6 +58,10 @@ describe("ghostmesh devnet --validators 4 (four processes over libp2p)", () => {
       return existsSync(devnetPath) ? (JSON.parse(readFileSync(devnetPath, "utf8")) as DevnetFile) : undefined;
     }, 30_000).catch((err: Error) => assert.fail(`${err.message}\n${devnet?.output()}`));
     assert.equal(new Set(info.nodes.map((n) => n.pid)).size, 4, "one process per validator");
+    for (const node of info.nodes) {
+      const argv = readFileSync(`/proc/${node.pid}/cmdline`, "utf8").split("\0");
+      for (const flag of NODE_PROCESS_FLAGS) assert.ok(argv.includes(flag), `${node.name} runs with ${flag}: ${argv.join(" ")}`);
+    }
     for (const node of info.nodes) assert.match(node.p2p ?? "", /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/);
     const apis = info.nodes.map((n) => n.api);
 

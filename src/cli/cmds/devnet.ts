@@ -11,6 +11,7 @@ import { homePaths, initHome, loadGenesis } from "../../node/home.ts";
 import { prepareDevnetHomes, startInProcessDevnet, type DevnetGenesisExtras, type DevnetHomes } from "../../node/consensus/index.ts";
 import { configureP2pDevnet, findFreePorts } from "../../node/p2p/index.ts";
 import { intFlag, parseFlags, UsageError, type Command, type Io } from "../command.ts";
+import { NODE_PROCESS_FLAGS } from "../nodeFlags.ts";
 import { DEVNET_CHILD_ENV } from "./start.ts";
 
 const MAIN_SCRIPT = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -243,7 +244,7 @@ async function runInProcess(flags: DevnetFlags, io: Io): Promise<number> {
 function spawnNode(home: string): ChildProcess {
   const log = createWriteStream(join(home, "node.log"), { flags: "a" });
   // stdin is a pipe the node watches: when this process ends, however it ends, the node stops.
-  const child = spawn(process.execPath, [MAIN_SCRIPT, "start", "--home", home], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, [DEVNET_CHILD_ENV]: "1" } });
+  const child = spawn(process.execPath, [...NODE_PROCESS_FLAGS, MAIN_SCRIPT, "start", "--home", home], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, [DEVNET_CHILD_ENV]: "1" } });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
