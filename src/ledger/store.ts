@@ -110,6 +110,12 @@ export class ChainStore implements TileReader {
     if (this.db.isOpen) this.db.close();
   }
 
+  /** SQLite's automatic checkpoint threshold for this connection, in WAL pages (0: never). */
+  setWalAutocheckpointPages(pages: number): void {
+    assert(Number.isSafeInteger(pages) && pages >= 0, "setWalAutocheckpointPages: a page count");
+    if (this.db.isOpen) this.db.exec(`PRAGMA wal_autocheckpoint = ${pages}`);
+  }
+
   getMeta(key: string): Uint8Array | undefined {
     const row = this.statements.getMeta.get(key) as { value: Uint8Array } | undefined;
     return row?.value;

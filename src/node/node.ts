@@ -16,6 +16,7 @@ import { homePaths } from "./home.ts";
 import { createNodeMetrics } from "./metrics.ts";
 import { SingleValidatorProducer } from "./producer.ts";
 import { systemClock, type Clock, type Logger } from "./types.ts";
+import { WalCheckpointer, defaultWalCheckpointerOptions } from "./walCheckpointer.ts";
 
 export type NodeOptions = { readonly home: string; readonly config: NodeConfig; readonly genesis: Genesis };
 export type NodeModules = { readonly key: SigningKey; readonly logger?: Logger; readonly clock?: Clock };
@@ -55,6 +56,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     store.close();
     throw err;
   }
+  const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: logger.child({ module: "store" }) });
   nodeMetrics.height.set(chain.head.height);
   const mempool = new Mempool(
     { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: opts.config.mempool.txsMax },
@@ -82,6 +84,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     stopping ??= (async () => {
       await api.close();
       await producer.stop();
+      await checkpointer.stop();
       store.close();
       logger.info({ height: chain.head.height }, "Node stopped");
     })();

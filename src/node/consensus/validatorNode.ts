@@ -25,6 +25,7 @@ import type { CommittedBlockEvent } from "../producer.ts";
 import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
 import type { ConsensusNetwork } from "./network.ts";
+import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
 
 export type ValidatorNodeOptions = {
   readonly home: string;
@@ -106,6 +107,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   const register = modules.registry ?? createProcessRegistry();
   const nodeMetrics = createNodeMetrics(register);
   const store = new ChainStore(paths.chainDb);
+  const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: logger.child({ module: "store" }) });
   let host: ConsensusHost | null = null;
   let api: ApiServer | null = null;
   try {
@@ -168,6 +170,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
         // A resync under way ends first: its sync writes through the store closed below.
         await resyncing?.catch(() => undefined);
         await runningHost.stop();
+        await checkpointer.stop();
         store.close();
         logger.info({ height: chain.head.height }, "Validator stopped");
       })();
@@ -213,6 +216,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   } catch (err) {
     await api?.close();
     await host?.stop();
+    await checkpointer.stop();
     store.close();
     throw err;
   }
