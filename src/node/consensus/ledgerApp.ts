@@ -269,7 +269,11 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
    * Writes committed blocks in order through the chain, settles the mempool, and forgets
    * what can no longer be built on. Returns one event per block for API waiters.
    */
-  commit(committed: readonly CommittedBlock[]): CommittedBlockEvent[] {
+  /**
+   * `synced`: blocks from block sync or a bundle, thousands at a time; their "Committed block"
+   * line is debug (the sync logs its progress instead).
+   */
+  commit(committed: readonly CommittedBlock[], opts: { readonly synced?: boolean } = {}): CommittedBlockEvent[] {
     const { chain, mempool, metrics, logger } = this.modules;
     const events: CommittedBlockEvent[] = [];
     for (const { block, hash, qc } of committed) {
@@ -284,7 +288,9 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
       metrics?.height.set(block.header.height);
       metrics?.txsCommittedTotal.inc(execution.executed.length);
       metrics?.entriesCommittedTotal.inc(execution.entries.length);
-      logger.info({ height: block.header.height, view: block.header.view, txs: execution.executed.length, logSize: block.header.logSize, dropped: dropped.length }, "Committed block");
+      const line = { height: block.header.height, view: block.header.view, txs: execution.executed.length, logSize: block.header.logSize, dropped: dropped.length };
+      if (opts.synced === true) logger.debug(line, "Committed block");
+      else logger.info(line, "Committed block");
       events.push({ height: block.header.height, txHashes });
     }
     this.blocks.prune();

@@ -76,6 +76,11 @@ const CONNECT_POLL_MS = 100;
  * a second absorbs that for ~2 MB more in memory (decision 0504, "Ranges in flight").
  */
 const RANGES_IN_FLIGHT = 2;
+/** A long catch-up says how far it got this often (its blocks' own lines are debug). */
+const PROGRESS_LOG_MS = 2_000;
+
+/** A round of ranges so far, for its progress lines (monotonic ms). */
+type SyncProgress = { readonly startedMs: number; loggedMs: number; blocks: number };
 
 export type BlockSyncModules = { readonly host: P2pHost; readonly peers: ValidatorPeers; readonly genesis: Genesis; readonly logger: Logger };
 
@@ -219,6 +224,8 @@ export class BlockSync {
     let current: FetchedRange = first;
     let check = applier.precheck(current.blocks, chain.head);
     ahead.startAfter(current);
+    const startedMs = performance.now();
+    const progress: SyncProgress = { startedMs, loggedMs: startedMs, blocks: 0 };
     try {
       for (;;) {
         const problem = await check;
@@ -230,7 +237,7 @@ export class BlockSync {
           check = applier.precheck(following.blocks, lastOf(current));
           checkedEarly = true;
         }
-        const applyProblem = this.applyCounted(applier, current.blocks);
+        const applyProblem = this.applyCounted(applier, current, progress);
         if (applyProblem !== null) return await this.refuse(current, applyProblem, ahead.stop());
         if (!hasFollowing) return undefined;
         if (!checkedEarly) check = applier.precheck(following.blocks, lastOf(current));
@@ -248,11 +255,19 @@ export class BlockSync {
     return range.peerId;
   }
 
-  private applyCounted(applier: SyncedBlockApplier, blocks: readonly SyncedBlock[]): BlockProblem | null {
+  private applyCounted(applier: SyncedBlockApplier, range: FetchedRange, progress: SyncProgress): BlockProblem | null {
     const startedMs = performance.now();
-    const { applied, problem } = applier.apply(blocks, { durable: false });
-    this.applyMs += performance.now() - startedMs;
+    const { applied, problem } = applier.apply(range.blocks, { durable: false });
+    const nowMs = performance.now();
+    this.applyMs += nowMs - startedMs;
     this.blocksSynced += applied;
+    progress.blocks += applied;
+    if (nowMs - progress.loggedMs >= PROGRESS_LOG_MS) {
+      const height = (range.blocks[0] as SyncedBlock).block.header.height - 1 + applied;
+      const blocksPerSecond = Math.round((progress.blocks * 1000) / (nowMs - progress.startedMs));
+      this.modules.logger.info({ height, peerHeight: range.headHeight, blocksSynced: progress.blocks, blocksPerSecond }, "Syncing blocks by range");
+      progress.loggedMs = nowMs;
+    }
     return problem;
   }
 

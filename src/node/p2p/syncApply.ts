@@ -197,7 +197,7 @@ export class SyncedBlockApplier {
     // precheck authenticated the block by a quorum, and its txRoot covers the signatures.
     const validation = this.app.validateBlock(block, hash, { txSignaturesCertified: true });
     if (!validation.ok) return fail(`it does not re-execute to its header: ${validation.reason}`);
-    events.push(...this.app.commit([{ block, hash, qc }]));
+    events.push(...this.app.commit([{ block, hash, qc }], { synced: true }));
     return null;
   }
 

@@ -13,18 +13,29 @@ import { after, describe, it } from "node:test";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { configureP2pDevnet, findFreePorts, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
+import type { Logger } from "../../../src/node/types.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 import { startMeshValidator, type ValidatorMeshOptions } from "./validatorMesh.ts";
+
+type LogLine = { readonly level: "debug" | "info" | "warn" | "error"; readonly message: string };
+
+/** A logger that keeps every line, in order, whatever the level. */
+function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine["level"]) => (_fields: object, message: string) => void lines.push({ level, message });
+  const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger };
+  return { logger, lines };
+}
 
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 const LAG_BLOCKS_MIN = 4;
 
 type Homes = ReturnType<typeof prepareDevnetHomes>;
 
-/** Starts validator i of `homes` into `validators[i]`. */
+/** Starts validator i of `homes` into `validators[i]` (`extra` overrides options for this one). */
 function starter(homes: Homes, validators: (RunningP2pValidator | null)[], opts: ValidatorMeshOptions) {
-  return async (i: number): Promise<RunningP2pValidator> => {
-    const validator = await startMeshValidator(homes, i, opts);
+  return async (i: number, extra: Partial<ValidatorMeshOptions> = {}): Promise<RunningP2pValidator> => {
+    const validator = await startMeshValidator(homes, i, { ...opts, ...extra });
     validators[i] = validator;
     return validator;
   };
@@ -55,8 +66,15 @@ describe("block sync by range over request/response", () => {
     const heightBehind = Math.min(...[0, 1, 2].map((i) => validators[i]!.chain.head.height));
     assert.ok(heightBehind >= LAG_BLOCKS_MIN + 2, `enough blocks to be far behind (height ${heightBehind})`);
 
-    const late = await start(3);
+    const { logger, lines } = recordingLogger();
+    const late = await start(3, { logger });
     assert.ok(late.sync.blocksSynced >= heightBehind - 2, `synced ${late.sync.blocksSynced} blocks by range before consensus (peers at ${heightBehind})`);
+    // Synced blocks log at debug (thousands at a time); the catch-up's own lines say how far it got.
+    const syncDone = lines.findIndex((line) => line.message === "Block sync done; starting consensus");
+    assert.ok(syncDone > 0, "the catch-up logs its end");
+    const committedDuringSync = lines.slice(0, syncDone).filter((line) => line.message === "Committed block");
+    assert.ok(committedDuringSync.length >= heightBehind - 2, "every synced block has its line");
+    assert.ok(committedDuringSync.every((line) => line.level === "debug"), "at debug");
     assert.ok(late.chain.head.height >= heightBehind - 2);
 
     const final = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "final" } });

@@ -23,6 +23,8 @@ export type ValidatorMeshOptions = {
   readonly sync: Partial<BlockSyncOptions>;
   /** Overrides the config's block.emptyIntervalMs (0: no empty blocks). */
   readonly emptyIntervalMs?: number;
+  /** Instead of silence. */
+  readonly logger?: Logger;
 };
 
 export type ValidatorMesh = { readonly homes: ReturnType<typeof prepareDevnetHomes>; readonly validators: RunningP2pValidator[] };
@@ -44,7 +46,7 @@ export function startMeshValidator(homes: ReturnType<typeof prepareDevnetHomes>,
   const loaded = loadNodeConfig(home, {});
   const block = opts.emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs: opts.emptyIntervalMs };
   const config = { ...loaded, block, log: { level: "silent" as const } };
-  return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: opts.sync }, { key, logger: silent });
+  return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: opts.sync }, { key, logger: opts.logger ?? silent });
 }
 
 /**
