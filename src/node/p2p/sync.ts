@@ -79,8 +79,8 @@ const RANGES_IN_FLIGHT = 2;
 /** A long catch-up says how far it got this often (its blocks' own lines are debug). */
 const PROGRESS_LOG_MS = 2_000;
 
-/** A round of ranges so far, for its progress lines (monotonic ms). */
-type SyncProgress = { readonly startedMs: number; loggedMs: number; blocks: number };
+/** A round of ranges, for its progress lines: when it started and last logged (monotonic ms), `blocksSynced` before it. */
+type SyncProgress = { readonly startedMs: number; loggedMs: number; readonly blocksSyncedBefore: number };
 
 export type BlockSyncModules = { readonly host: P2pHost; readonly peers: ValidatorPeers; readonly genesis: Genesis; readonly logger: Logger };
 
@@ -225,7 +225,7 @@ export class BlockSync {
     let check = applier.precheck(current.blocks, chain.head);
     ahead.startAfter(current);
     const startedMs = performance.now();
-    const progress: SyncProgress = { startedMs, loggedMs: startedMs, blocks: 0 };
+    const progress: SyncProgress = { startedMs, loggedMs: startedMs, blocksSyncedBefore: this.blocksSynced };
     try {
       for (;;) {
         const problem = await check;
@@ -237,7 +237,8 @@ export class BlockSync {
           check = applier.precheck(following.blocks, lastOf(current));
           checkedEarly = true;
         }
-        const applyProblem = this.applyCounted(applier, current, progress);
+        const applyProblem = this.applyCounted(applier, current.blocks);
+        this.logProgress(progress, chain.head.height, current.headHeight);
         if (applyProblem !== null) return await this.refuse(current, applyProblem, ahead.stop());
         if (!hasFollowing) return undefined;
         if (!checkedEarly) check = applier.precheck(following.blocks, lastOf(current));
@@ -255,20 +256,22 @@ export class BlockSync {
     return range.peerId;
   }
 
-  private applyCounted(applier: SyncedBlockApplier, range: FetchedRange, progress: SyncProgress): BlockProblem | null {
+  private applyCounted(applier: SyncedBlockApplier, blocks: readonly SyncedBlock[]): BlockProblem | null {
     const startedMs = performance.now();
-    const { applied, problem } = applier.apply(range.blocks, { durable: false });
-    const nowMs = performance.now();
-    this.applyMs += nowMs - startedMs;
+    const { applied, problem } = applier.apply(blocks, { durable: false });
+    this.applyMs += performance.now() - startedMs;
     this.blocksSynced += applied;
-    progress.blocks += applied;
-    if (nowMs - progress.loggedMs >= PROGRESS_LOG_MS) {
-      const height = (range.blocks[0] as SyncedBlock).block.header.height - 1 + applied;
-      const blocksPerSecond = Math.round((progress.blocks * 1000) / (nowMs - progress.startedMs));
-      this.modules.logger.info({ height, peerHeight: range.headHeight, blocksSynced: progress.blocks, blocksPerSecond }, "Syncing blocks by range");
-      progress.loggedMs = nowMs;
-    }
     return problem;
+  }
+
+  /** One "Syncing blocks by range" line per PROGRESS_LOG_MS of a round. */
+  private logProgress(progress: SyncProgress, height: number, peerHeight: number): void {
+    const nowMs = performance.now();
+    if (nowMs - progress.loggedMs < PROGRESS_LOG_MS) return;
+    const blocksSynced = this.blocksSynced - progress.blocksSyncedBefore;
+    const blocksPerSecond = Math.round((blocksSynced * 1000) / (nowMs - progress.startedMs));
+    this.modules.logger.info({ height, peerHeight, blocksSynced, blocksPerSecond }, "Syncing blocks by range");
+    progress.loggedMs = nowMs;
   }
 
   private validatorPeerIds() {
