@@ -11,8 +11,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { GhostmeshClient } from "../../../src/client/index.ts";
-import { blockHashes, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
-import { startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
+import { blockHashes, signNext, waitFor } from "../consensus/cluster.ts";
+import { stallAfterRegistering, startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 /** Generous: one view in four is the stalled validator's and times out, and the machine may be loaded. */
@@ -29,13 +29,7 @@ describe("a running validator that falls far behind goes back to block sync by i
     const late = validators[3]!;
     const lateApiUrl = late.api.url;
     const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
-    const account = newAccount();
-    const registration = signNext(account, { type: "account.register" });
-    await client(0).submitTx(registration.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
-    await waitFor("the registration to commit at the validator about to stall", async () => ((await client(3).tx(registration.hash)).status === "committed" ? true : undefined), COMMIT_WAIT_MS);
-
-    await late.host.stop();
-    const heightStalled = late.chain.head.height;
+    const { account, heightStalled } = await stallAfterRegistering(mesh, 3, COMMIT_WAIT_MS);
     const lateHost = late.host;
     // The stalled validator's API, asked every 50 ms until it is back in consensus.
     const apiFailures: string[] = [];

@@ -10,8 +10,8 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
-import { blockHashes, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
-import { startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
+import { blockHashes, signNext, waitFor } from "../consensus/cluster.ts";
+import { stallAfterRegistering, startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
 const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
 const COMMIT_WAIT_MS = 60_000;
@@ -26,13 +26,7 @@ describe("a validator stuck a few blocks behind on an idle chain", () => {
     await startValidatorMesh(mesh, { timing: TIMING, sync: SYNC, emptyIntervalMs: 0 });
     const late = validators[3]!;
     const client = (i: number) => new GhostmeshClient(validators[i]!.api.url);
-    const account = newAccount();
-    const registration = signNext(account, { type: "account.register" });
-    await client(0).submitTx(registration.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });
-    await waitFor("the registration to commit at the validator about to stall", async () => ((await client(3).tx(registration.hash)).status === "committed" ? true : undefined), COMMIT_WAIT_MS);
-
-    await late.host.stop();
-    const heightStalled = late.chain.head.height;
+    const { account, heightStalled } = await stallAfterRegistering(mesh, 3, COMMIT_WAIT_MS);
     for (let round = 0; round < 2; round++) {
       const tx = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc", data: { round } } });
       await client(round).submitTx(tx.bytes, { wait: true, timeoutMs: COMMIT_WAIT_MS });

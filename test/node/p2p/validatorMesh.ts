@@ -8,13 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { pino } from "pino";
+import { GhostmeshClient } from "../../../src/client/index.ts";
 import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type BlockSyncOptions, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { GossipTopic } from "../../../src/p2p/index.ts";
-import { CHAIN_ID, waitFor } from "../consensus/cluster.ts";
+import { CHAIN_ID, newAccount, signNext, waitFor, type Account } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 
@@ -62,3 +63,20 @@ export async function startValidatorMesh({ homes, validators: into }: ValidatorM
   const peers = count - 1;
   await waitFor("a full mesh of validator connections", () => (into.every((v) => v.p2p.peers().length === peers && v.p2p.topicPeers(GossipTopic.vote).length === peers) ? true : undefined), 20_000);
 }
+
+/**
+ * Registers a new account through validator 0, waits until validator `index` committed it too,
+ * then stops that validator's consensus host (its p2p host stays up): a validator stalled at a
+ * known height, and an account the others can go on committing with.
+ */
+export async function stallAfterRegistering(mesh: ValidatorMesh, index: number, timeoutMs: number): Promise<{ readonly account: Account; readonly heightStalled: number }> {
+  const validator = mesh.validators[index]!;
+  const account = newAccount();
+  const registration = signNext(account, { type: "account.register" });
+  await new GhostmeshClient(mesh.validators[0]!.api.url).submitTx(registration.bytes, { wait: true, timeoutMs });
+  const stalling = new GhostmeshClient(validator.api.url);
+  await waitFor("the registration to commit at the validator about to stall", async () => ((await stalling.tx(registration.hash)).status === "committed" ? true : undefined), timeoutMs);
+  await validator.host.stop();
+  return { account, heightStalled: validator.chain.head.height };
+}
+
