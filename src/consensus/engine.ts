@@ -47,6 +47,7 @@ import type {
   ProposalMessage,
   SafetyState,
   SignatureVerifier,
+  SyncInfoMessage,
   TimeoutCertificate,
   TimeoutMessage,
   ValidatorIndex,
@@ -173,6 +174,8 @@ export class ConsensusEngine {
   private timeoutSigningView = -1;
   /** The view this leader did not propose in yet because the application was idle. */
   private proposalDeferredView = -1;
+  /** Per peer, the view of ours in which it last got our sync info: one reply per view. */
+  private readonly syncInfoRepliedViews = new Map<ValidatorIndex, number>();
 
   constructor(opts: ConsensusEngineOptions, modules: ConsensusModules) {
     this.timing = opts.timing ?? defaultConsensusTiming;
@@ -239,7 +242,11 @@ export class ConsensusEngine {
     };
   }
 
-  /** Enters the first view after the root and arms the timer; proposes if this node leads it. */
+  /**
+   * Enters the first view after the root and arms the timer; proposes if this node leads it.
+   * A validator also sends its certificates to every peer: a peer that is ahead answers with
+   * its own, so a restarted or just-synced validator learns the current view at once.
+   */
   start(): ConsensusStep {
     assert(!this.started, "start: called once");
     this.started = true;
@@ -248,6 +255,7 @@ export class ConsensusEngine {
       // A restart resumes in the view its persisted certificates justify.
       const tc = this.safety.lastTc !== null && this.safety.lastTc.view >= this.highQcViewValue ? this.safety.lastTc : null;
       this.enterView(Math.max(this.highQcViewValue, tc?.view ?? 0, this.currentView) + 1, tc);
+      if (this.selfIndex !== null) this.emit({ kind: "send", to: "all", message: this.syncInfo() });
       return null;
     });
   }
@@ -279,6 +287,8 @@ export class ConsensusEngine {
         return this.onBlockResponse(message);
       case "evidence":
         return this.onEvidence(message);
+      case "syncInfo":
+        return this.onSyncInfo(message);
     }
   }
 
@@ -304,6 +314,10 @@ export class ConsensusEngine {
 
   onEvidence(message: EvidenceMessage): ConsensusStep {
     return this.step(() => this.handleEvidence(message));
+  }
+
+  onSyncInfo(info: SyncInfoMessage): ConsensusStep {
+    return this.step(() => this.handleSyncInfo(info));
   }
 
   /**
@@ -854,6 +868,38 @@ export class ConsensusEngine {
     this.ownTimeout = timeout;
     const outcome = this.timeouts.add(view, self, { highQcView, signature });
     if (outcome.tc !== null) this.processTc(outcome.tc);
+  }
+
+  // ---- sync info -------------------------------------------------------------------------
+
+  private syncInfo(): SyncInfoMessage {
+    return { type: "syncInfo", epoch: this.epoch, highQc: this.highQc, tc: this.lastTc, sender: this.selfIndex as ValidatorIndex };
+  }
+
+  /**
+   * A peer's certificates, taken as a timeout's are (a bad one changes nothing). When its QC is
+   * now our highest and we lack the block, that block is fetched from the peer and the signers
+   * at once, so the next proposal, which extends it, finds its parent and gets our vote in its
+   * own view. A peer behind us gets ours, at most once per view of ours: asking again does not
+   * make us send more.
+   */
+  private handleSyncInfo(info: SyncInfoMessage): Rejection | null {
+    const pre = this.precheck(info, false);
+    if (pre !== null) return pre;
+    if (info.sender === this.selfIndex) return reject(RejectCode.fromSelf, "own sync info echoed back");
+    const certificates = this.acceptCertificates(info.highQc, info.tc);
+    if (certificates !== null || this.halted) return certificates;
+    const qc = info.highQc;
+    if (qc !== null && qc.view === this.highQcViewValue && qc.height > this.tree.root.height && !this.tree.isKnown(toHex(qc.blockHash))) {
+      this.fetch(qc.blockHash, [info.sender, ...(bitmapIndices(qc.signers, this.committee.count) ?? [])]);
+    }
+    const theirs = Math.max(info.highQc?.view ?? 0, info.tc?.view ?? 0);
+    const ours = Math.max(this.highQcViewValue, this.lastTc?.view ?? 0);
+    if (this.selfIndex !== null && theirs < ours && this.syncInfoRepliedViews.get(info.sender) !== this.currentView) {
+      this.syncInfoRepliedViews.set(info.sender, this.currentView);
+      this.emit({ kind: "send", to: info.sender, message: this.syncInfo() });
+    }
+    return null;
   }
 
   // ---- fetching --------------------------------------------------------------------------

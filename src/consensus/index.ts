@@ -13,6 +13,7 @@ export type {
   BlockRequestMessage,
   BlockResponseMessage,
   EvidenceMessage,
+  SyncInfoMessage,
   ConsensusMessage,
   SafetyState,
   CommittedBlock,
@@ -45,6 +46,7 @@ export {
   evidenceKey,
   voteRecord,
   proposalRecord,
+  isUnsignedMessage,
 } from "./messages.ts";
 export type { EvidenceRecord } from "./messages.ts";
 export { verifyEvidence, decodeEvidenceRecord, EVIDENCE_BYTES_PER_BLOCK_MAX } from "./evidence.ts";

@@ -11,7 +11,7 @@ import { DomainTag, voteMessage } from "../ledger/index.ts";
 import { compareBytes, toHex } from "../util/index.ts";
 import type { Evidence } from "../ledger/index.ts";
 import { isBytes, isUint } from "./shape.ts";
-import type { ProposalMessage, VoteMessage } from "./types.ts";
+import type { BlockRequestMessage, BlockResponseMessage, ConsensusMessage, EvidenceMessage, ProposalMessage, SyncInfoMessage, VoteMessage } from "./types.ts";
 
 export { voteMessage };
 
@@ -104,4 +104,9 @@ export function createEvidence(validatorAddress: Uint8Array, a: EvidenceRecord, 
 /** Identity of evidence: one per (kind, validator, view), whatever the messages or block. */
 export function evidenceKey(evidence: Pick<Evidence, "kind" | "validator" | "view">): string {
   return `${evidence.kind}:${toHex(evidence.validator)}:${evidence.view}`;
+}
+
+/** Messages whose sender no signature names: the transport sets it from the authenticated link. */
+export function isUnsignedMessage(message: ConsensusMessage): message is BlockRequestMessage | BlockResponseMessage | EvidenceMessage | SyncInfoMessage {
+  return message.type === "blockRequest" || message.type === "blockResponse" || message.type === "evidence" || message.type === "syncInfo";
 }

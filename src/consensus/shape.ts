@@ -63,6 +63,8 @@ export function isMessageShape(message: unknown): message is ConsensusMessage {
       return Array.isArray(message.blocks) && message.blocks.every(isBlockShape);
     case "evidence":
       return isEvidenceShape(message.evidence);
+    case "syncInfo":
+      return (message.highQc === null || isQcShape(message.highQc)) && (message.tc === null || isTcShape(message.tc));
     default:
       return false;
   }

@@ -93,13 +93,29 @@ export type EvidenceMessage = {
   readonly sender: ValidatorIndex;
 };
 
+/**
+ * The sender's highest QC and the TC that entered its view (DiemBFT's SyncInfo). Unsigned:
+ * both certificates authenticate themselves. A validator sends it when its engine starts, so
+ * that after a restart or a block sync it learns the current view from its peers at once,
+ * instead of waiting for their next proposal or timeout; a peer that is ahead answers with its
+ * own, once per view.
+ */
+export type SyncInfoMessage = {
+  readonly type: "syncInfo";
+  readonly epoch: number;
+  readonly highQc: QuorumCertificate | null;
+  readonly tc: TimeoutCertificate | null;
+  readonly sender: ValidatorIndex;
+};
+
 export type ConsensusMessage =
   | ProposalMessage
   | VoteMessage
   | TimeoutMessage
   | BlockRequestMessage
   | BlockResponseMessage
-  | EvidenceMessage;
+  | EvidenceMessage
+  | SyncInfoMessage;
 
 /**
  * What must be on disk (fsync) before a vote, timeout or proposal that depends on it leaves

@@ -106,6 +106,8 @@ export function signatureChecksOf(message: ConsensusMessage, chainId: string, co
     }
     case "blockResponse":
       return message.blocks.flatMap((block) => qcChecks(chainId, block.header.justify, count));
+    case "syncInfo":
+      return [...qcChecks(chainId, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
     case "blockRequest":
     case "evidence":
       return [];

@@ -46,6 +46,7 @@ export const consensusMessageSchema: Schema<ConsensusMessage> = s.union("type", 
   s.object({ type: s.literal("blockRequest"), ...common, blockHash: s.bytes({ size: HASH_SIZE_BYTES }), countMax: s.uint({ min: 1, max: 1024 }), heightMin: s.uint() }),
   s.object({ type: s.literal("blockResponse"), ...common, blocks: s.array(blockSchema, { maxLength: 1024 }) }),
   s.object({ type: s.literal("evidence"), ...common, evidence: evidenceSchema }),
+  s.object({ type: s.literal("syncInfo"), ...common, highQc: s.nullable(quorumCertificateSchema), tc: s.nullable(timeoutCertificateSchema) }),
 ]);
 
 export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {

@@ -270,7 +270,7 @@ export class Simulation {
       const { header } = message.block;
       this.checker.onProposalSent(node.keyIndex, header.view, toHex(blockHashOf(message.block)), this.nowMs);
       if (header.justify !== null) this.checker.onQcSeen(header.justify, this.nowMs);
-    } else if (message.type === "timeout" && message.highQc !== null) this.checker.onQcSeen(message.highQc, this.nowMs);
+    } else if ((message.type === "timeout" || message.type === "syncInfo") && message.highQc !== null) this.checker.onQcSeen(message.highQc, this.nowMs);
   }
 
   // ---- faults ------------------------------------------------------------------------------

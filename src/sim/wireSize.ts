@@ -45,6 +45,8 @@ export function signatureCount(message: ConsensusMessage): number {
       return message.blocks.reduce((sum, block) => sum + blockSignatures(block), 0);
     case "evidence":
       return evidenceSignatures(message.evidence);
+    case "syncInfo":
+      return qcSignatures(message.highQc) + tcSignatures(message.tc);
   }
 }
 

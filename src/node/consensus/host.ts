@@ -31,6 +31,7 @@ import {
   decodeEvidenceRecord,
   encodeConsensusMessage,
   evidenceKey,
+  isUnsignedMessage,
   leaderOf,
   observeConsensusStats,
   observeConsensusStep,
@@ -342,7 +343,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       return;
     }
     const { message } = decoded;
-    const unsigned = message.type === "blockRequest" || message.type === "blockResponse" || message.type === "evidence";
+    const unsigned = isUnsignedMessage(message);
     if (unsigned && from < 0) {
       if (message.type === "blockRequest") this.answerObserver(run, fromSlot, message);
       return;

@@ -7,7 +7,7 @@
  * checks are cache hits and the event loop never verifies in bulk (DESIGN §6).
  */
 import { verifyAsync } from "../../crypto/index.ts";
-import { decodeConsensusMessage, signatureChecksOf, type CachingVerifier, type ConsensusMessage } from "../../consensus/index.ts";
+import { decodeConsensusMessage, isUnsignedMessage, signatureChecksOf, type CachingVerifier, type ConsensusMessage } from "../../consensus/index.ts";
 import type { Block, Validator } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
@@ -31,7 +31,7 @@ export function decodeFrame(from: number, bytes: Uint8Array): { readonly message
     return { problem: (err as Error).message };
   }
   // Unsigned messages name their sender; only the link can vouch for it (types.ts).
-  if (message.type === "blockRequest" || message.type === "blockResponse" || message.type === "evidence") message = { ...message, sender: from };
+  if (isUnsignedMessage(message)) message = { ...message, sender: from };
   return { message };
 }
 
