@@ -258,7 +258,7 @@ export class Chain {
       this.store.commitBlock(commit);
       this.state.apply(execution.stateUpdate);
     });
-    this.accountCache.applyCommitted(execution.accountWrites);
+    this.accountCache.applyCommitted(execution.accountWrites, execution.stateWrites, execution.stateDeletes);
   }
 
   private advanceHead(built: BuiltBlock): void {
