@@ -78,8 +78,24 @@ export function buildApi(modules: ApiModules) {
   return app;
 }
 
+/**
+ * @throws GhostmeshError NODE_API_LISTEN_FAILED when the address cannot be bound (a port in use
+ *   or reserved, an address not on this machine), naming it and where to change it.
+ */
 export async function startApiServer(opts: ApiOptions, modules: ApiModules): Promise<ApiServer> {
   const app = buildApi(modules);
-  const address = await app.listen({ host: opts.host, port: opts.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "EADDRINUSE" ? "the port is in use (another node, or an earlier run still stopping?)" : code === "EACCES" ? "the port needs privileges" : code === "EADDRNOTAVAIL" ? "the address is not on this machine" : (err as Error).message;
+    throw new GhostmeshError("NODE_API_LISTEN_FAILED", `cannot serve the API on ${opts.host}:${opts.port}: ${why}; choose another with --api-port / --api-host, GHOSTMESH_API_PORT, or api.port in config.yaml`, {
+      host: opts.host,
+      port: opts.port,
+      ...(code === undefined ? {} : { errno: code }),
+    });
+  }
   return { url: address.replace("[::1]", "127.0.0.1"), close: () => app.close() };
 }

@@ -72,17 +72,11 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     process.exitCode = 1;
     void stop();
   });
-  producer.start();
-  const api = await startApiServer(
-    { host: opts.config.api.host, port: opts.config.api.port },
-    { chain, mempool, producer, register, logger: logger.child({ module: "api" }) },
-  );
-  logger.info({ chainId: genesis.chainId, height: chain.head.height, api: api.url }, "Node started");
-
+  let api: ApiServer | null = null;
   let stopping: Promise<void> | null = null;
   function stop(): Promise<void> {
     stopping ??= (async () => {
-      await api.close();
+      await api?.close();
       await producer.stop();
       await checkpointer.stop();
       store.close();
@@ -90,5 +84,17 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     })();
     return stopping;
   }
+  producer.start();
+  try {
+    api = await startApiServer(
+      { host: opts.config.api.host, port: opts.config.api.port },
+      { chain, mempool, producer, register, logger: logger.child({ module: "api" }) },
+    );
+  } catch (err) {
+    // A taken port: nothing may keep running (the producer's timer would hold the process open).
+    await stop();
+    throw err;
+  }
+  logger.info({ chainId: genesis.chainId, height: chain.head.height, api: api.url }, "Node started");
   return { chain, mempool, api, stop };
 }

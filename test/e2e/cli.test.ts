@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -204,6 +205,26 @@ function parseCsv(text: string): string[][] {
   assert.equal(field, "", "CSV does not end with a newline");
   return rows;
 }
+
+describe("ghostmesh start", () => {
+  it("with its API port taken exits 1 at once, naming the address and where to change it", async () => {
+    const home = join(dir, "port-taken");
+    const init = await runCli(["init", "--home", home, "--plain-key", "--chain-id", "e2e-port-taken"]);
+    assert.equal(init.code, 0, init.stderr);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      // Before the fix the node printed the error but its block producer kept the process running.
+      const result = await runCli(["start", "--home", home, "--api-port", String(port)], { timeoutMs: 30_000 });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`cannot serve the API on 127\\.0\\.0\\.1:${port}: the port is in use.*--api-port`));
+      assert.doesNotMatch(result.stderr, /unexpected error/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
 
 describe("bin/ghostmesh.js", () => {
   /** A node binary older than 24 on this machine (the system Node), if any. */
