@@ -47,6 +47,14 @@ export function encodeBlockHeader(header: BlockHeader): Uint8Array {
   return bytes;
 }
 
+/**
+ * Hands over `header`'s canonical bytes, known without encoding: a decoder of canonical input
+ * that kept the span it decoded the header from (sync). Ignored when an encoding is known.
+ */
+export function rememberBlockHeaderEncoding(header: BlockHeader, bytes: Uint8Array): void {
+  if (!encodedHeaders.has(header)) encodedHeaders.set(header, bytes);
+}
+
 export function hashBlockHeader(header: BlockHeader): Uint8Array {
   return hashTagged(DomainTag.block, encodeBlockHeader(header));
 }

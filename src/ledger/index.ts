@@ -7,6 +7,7 @@ export {
   hashTxBytes,
   encodeBlockHeader,
   hashBlockHeader,
+  rememberBlockHeaderEncoding,
   hashValidatorSet,
   hashEvidenceList,
   hashGenesis,
@@ -18,7 +19,7 @@ export {
   cosignMessage,
 } from "./hashing.ts";
 export { signerBitmap, signerIndices, hasQuorum, verifyQuorumCertificate } from "./qc.ts";
-export { decodeSignedTx, validateSignedTx, encodeSignedTx, type DecodedTx } from "./validate.ts";
+export { decodeSignedTx, validateSignedTx, encodeSignedTx, rememberSignedTxEncoding, type DecodedTx } from "./validate.ts";
 export { signedTxSpans, type SignedTxSpans } from "./spans.ts";
 export * from "./schemas.ts";
 export { ChainStore, type BlockCommit, type PendingBlockRow, type PendingEvidenceRow, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";

@@ -115,8 +115,16 @@ export function validateSignedTx(signedTx: SignedTx, sizeBytes: number, chainId:
   }
 }
 
+/** Canonical bytes of signed transactions whose decoder kept them (sync); objects are immutable. */
+const encodedSignedTxs = new WeakMap<SignedTx, Uint8Array>();
+
 export function encodeSignedTx(signedTx: SignedTx): Uint8Array {
-  return encodeCanonical(signedTx);
+  return encodedSignedTxs.get(signedTx) ?? encodeCanonical(signedTx);
+}
+
+/** As rememberBlockHeaderEncoding: `bytes` must be exactly `signedTx`'s canonical encoding. */
+export function rememberSignedTxEncoding(signedTx: SignedTx, bytes: Uint8Array): void {
+  if (!encodedSignedTxs.has(signedTx)) encodedSignedTxs.set(signedTx, bytes);
 }
 
 /** The one amount a transaction carries, if any: each must have a single encoding (decision 0600). */

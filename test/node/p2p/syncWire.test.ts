@@ -9,19 +9,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { ChainStore } from "../../../src/ledger/index.ts";
+import { encodeCanonical } from "../../../src/codec/index.ts";
+import { ChainStore, encodeBlockHeader, encodeSignedTx } from "../../../src/ledger/index.ts";
 import { Chain } from "../../../src/node/chain.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { homePaths } from "../../../src/node/home.ts";
 import { decodeRangeBlock, decodeSyncResponse, resolveRangeBlocks, serveRange } from "../../../src/node/p2p/index.ts";
 import { decodeSyncRequest } from "../../../src/node/p2p/syncWire.ts";
-import { isGhostmeshError } from "../../../src/util/index.ts";
+import { bytesEqual, isGhostmeshError } from "../../../src/util/index.ts";
 import { buildCertifiedChain } from "../bundle/chainFixture.ts";
 
-/** Decodes a response and resolves its blocks; true if all of it was accepted. */
+/**
+ * Decodes a response and resolves its blocks; true if all of it was accepted. Every accepted
+ * block's header and transactions encode (through the spans the decoder handed the ledger's
+ * encoders) to exactly what a fresh encode gives: the hash and the stored bytes cannot differ.
+ */
 function acceptResponse(bytes: Uint8Array): boolean {
   try {
-    resolveRangeBlocks(decodeSyncResponse(bytes).blocks.map(decodeRangeBlock));
+    const synced = resolveRangeBlocks(decodeSyncResponse(bytes).blocks.map(decodeRangeBlock));
+    for (const { block } of synced) {
+      assert.ok(bytesEqual(encodeBlockHeader(block.header), encodeCanonical(block.header)), `header of block ${block.header.height}`);
+      for (const tx of block.txs) assert.ok(bytesEqual(encodeSignedTx(tx), encodeCanonical(tx)), `a transaction of block ${block.header.height}`);
+    }
     return true;
   } catch (err) {
     assert.ok(isGhostmeshError(err), `only GhostmeshError may escape, got ${String(err)}`);
@@ -46,6 +55,16 @@ describe("block sync wire on hostile bytes", () => {
 
   it("a real response is accepted whole", () => {
     assert.ok(acceptResponse(response));
+  });
+
+  it("a decoded block's header and transactions are encoded from the response's own bytes, not again", () => {
+    const blocks = decodeSyncResponse(response).blocks.map(decodeRangeBlock);
+    assert.ok(blocks.length >= 3);
+    for (const { block } of blocks) {
+      assert.equal(encodeBlockHeader(block.header).buffer, response.buffer, `header of block ${block.header.height} is a span of the response`);
+      assert.ok(block.txs.length > 0);
+      for (const tx of block.txs) assert.equal(encodeSignedTx(tx).buffer, response.buffer, `a transaction of block ${block.header.height} is a span of the response`);
+    }
   });
 
   it("random bytes as a request or a response decode or fail with a GhostmeshError", () => {
