@@ -256,7 +256,7 @@ export class Chain {
     // One transaction (or part of the caller's): the block and its state version, or neither.
     this.store.transaction(() => {
       this.store.commitBlock(commit);
-      this.state.apply(execution.stateUpdate);
+      this.state.apply(execution.stateUpdate, { callerTransactionIsAtomic: this.store.atomicTransactionOpen });
     });
     this.accountCache.applyCommitted(execution.accountWrites, execution.stateWrites, execution.stateDeletes);
   }

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { hashStateWrites, proveSmt, smtEmptyRoot, smtKeyHash, smtValueHash, updateSmt } from "../merkle/index.ts";
 import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateWrite } from "../merkle/index.ts";
-import { bytesEqual, compareBytes, toHex } from "../util/index.ts";
+import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { defaultStateStoreOptions, STATE_KEYS_LISTED_MAX } from "./options.ts";
 import type { StateStoreOptions } from "./options.ts";
@@ -14,7 +14,7 @@ import { createStateTables } from "./schema.ts";
 import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
 import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
 import type { StateStatements } from "./statements.ts";
-import type { PreparedStateUpdate, StateKeysWrittenOptions, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
+import type { PreparedStateUpdate, StateApplyOptions, StateKeysWrittenOptions, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
 import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
 
 type VersionRoot = { readonly version: number | null; readonly root: Uint8Array };
@@ -114,7 +114,7 @@ class SqliteStateStore implements StateStore {
     });
   }
 
-  apply(prepared: PreparedStateUpdate): void {
+  apply(prepared: PreparedStateUpdate, opts: StateApplyOptions = {}): void {
     const latest = this.readLatest();
     if (latest.version !== prepared.baseVersion || !bytesEqual(latest.root, prepared.baseRoot)) {
       throw stateError("STATE_STALE_BASE", `apply: version ${prepared.version} was prepared on version ${prepared.baseVersion}, but the latest version is now ${latest.version}; prepare it again`, {
@@ -125,11 +125,15 @@ class SqliteStateStore implements StateStore {
     }
     const s = this.statements;
     const { version, rows } = prepared;
-    withSavepoint(this.db, "state_apply", () => {
+    const write = (): void => {
       insertNodes(s, rows.nodes, version);
       for (const row of rows.values) s.insertValue.run(row.keyHash, version, row.key, row.value);
       s.insertVersion.run(version, prepared.root, rows.staleNodes, rows.staleValues);
-    });
+    };
+    if (opts.callerTransactionIsAtomic === true) {
+      assert(this.db.isTransaction, "apply: callerTransactionIsAtomic inside the caller's open transaction");
+      write();
+    } else withSavepoint(this.db, "state_apply", write);
     this.cacheApplied(latest, prepared);
   }
 

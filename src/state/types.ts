@@ -60,6 +60,15 @@ export type StatePruneResult = {
   readonly valuesDeleted: number;
 };
 
+export type StateApplyOptions = {
+  /**
+   * The caller's open transaction rolls back as a whole when apply throws (the chain store's
+   * own transactions do): the rows are then written without a SAVEPOINT of their own, whose
+   * sub-journal would first copy every page the version changes (decision 0504, "Session 15").
+   */
+  readonly callerTransactionIsAtomic?: boolean;
+};
+
 /**
  * Authenticated, versioned key-value state in SQLite. A version is a block height; the state
  * "at version v" is the state written by the latest version <= v, so heights without writes
@@ -67,7 +76,8 @@ export type StatePruneResult = {
  *
  * Atomicity contract: prepare() only reads. apply() writes every row of one version inside a
  * SAVEPOINT, so when the caller has BEGUN a transaction on the same DatabaseSync, the version
- * commits or rolls back with the caller's block. The node cache of the latest version (see
+ * commits or rolls back with the caller's block (or, with `callerTransactionIsAtomic`, inside
+ * the caller's transaction, which then rolls back as a whole if apply throws). The node cache of the latest version (see
  * nodeCache.ts) is checked against the database's latest version and root on every prepare
  * and apply and emptied on a mismatch, so a rollback leaves this object consistent too.
  */
@@ -88,7 +98,7 @@ export type StateStore = {
    */
   prepare(version: number, writes: readonly StateWrite[], opts?: StatePrepareOptions): PreparedStateUpdate;
   /** Writes `prepared`; fails with STATE_STALE_BASE if another version was applied since it was prepared. */
-  apply(prepared: PreparedStateUpdate): void;
+  apply(prepared: PreparedStateUpdate, opts?: StateApplyOptions): void;
   /**
    * Keys written (set or deleted) by a version in (`version`, `opts.throughVersion`, default
    * latest], each once, sorted bytewise. At most `opts.keysMax` (default and cap

@@ -20,6 +20,15 @@ async function commitOne(t: ReturnType<typeof openTestChain>, bytes: Uint8Array)
   assert.equal(res.statusCode, 200, res.body);
 }
 
+/** A structurally valid certificate with a made-up signature: the store keeps QCs, it does not check them. */
+function fakeQc(height: number, blockHash: Uint8Array, view: number) {
+  return { view, height, blockHash, signers: new Uint8Array([1]), signatures: [new Uint8Array([view])] };
+}
+
+function qcRows(store: ChainStore): number[] {
+  return (store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[]).map((row) => row.height);
+}
+
 describe("chain store", () => {
   it("a commit that fails midway leaves the previous block as head, and the chain continues", async () => {
     const t = openTestChain();
@@ -46,16 +55,13 @@ describe("chain store", () => {
     }
   });
 
-  it("blocks committed in one transaction: the head keeps its certificate when the next block's commit fails, and a justify-carried one is not stored", async () => {
+  it("blocks committed in one transaction: a certificate carried as the next block's justify is not stored, the head's is", async () => {
     const t = openTestChain();
     try {
       t.producer.start();
       const key = generateSigningKey();
       await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
       const proposer = t.chain.head.header!.proposer;
-      const fakeQc = (height: number, blockHash: Uint8Array, view: number) => ({ view, height, blockHash, signers: new Uint8Array([1]), signatures: [new Uint8Array([view])] });
-      const qcRows = () => (t.store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[]).map((row) => row.height);
-      const db = t.store.unsafeDatabase();
       t.store.transaction(() => {
         const first = t.chain.buildBlock({ txs: [], proposer, view: 90, timestampMs: 0, justify: null, evidence: [] });
         const firstQc = fakeQc(first.block.header.height, first.hash, 90);
@@ -64,16 +70,46 @@ describe("chain store", () => {
         const second = t.chain.buildBlock({ txs: [], proposer, view: 91, timestampMs: 0, justify: firstQc, evidence: [] });
         t.chain.commitBlock(second, fakeQc(second.block.header.height, second.hash, 91));
         assert.equal(t.store.certificate(first.block.header.height).view, 90, "read inside the transaction");
-        const third = t.chain.buildBlock({ txs: [{ signedTx: buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx, txHash: new Uint8Array(32) }], proposer, view: 92, timestampMs: 0, justify: null, evidence: [] });
-        db.prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(t.chain.head.logSize);
-        assert.throws(() => t.chain.commitBlock(third, fakeQc(third.block.header.height, third.hash, 92)));
-        db.prepare("DELETE FROM entries WHERE leaf_index = ?").run(t.chain.head.logSize);
       });
       const head = t.store.headHeight();
       assert.equal(head, t.chain.head.height);
-      assert.deepEqual(qcRows(), [head - 2, head], "the block before the pair (its child has no justify) and the head, whose child failed");
+      assert.deepEqual(qcRows(t.store), [head - 2, head], "the block before the pair (its child has no justify) and the head");
       assert.equal(t.store.certificate(head).view, 91);
       assert.equal(t.store.certificate(head - 1).view, 90, "the justify in the head's header");
+    } finally {
+      await t.close();
+      removeDir(t.dir);
+    }
+  });
+
+  it("a block whose commit fails inside a transaction rolls all of it back, even when the error is caught", async () => {
+    const t = openTestChain();
+    try {
+      t.producer.start();
+      const key = generateSigningKey();
+      await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
+      const proposer = t.chain.head.header!.proposer;
+      const headBefore = t.store.headHeight();
+      const rowsBefore = qcRows(t.store);
+      const db = t.store.unsafeDatabase();
+      const entryRows = () => (db.prepare("SELECT COUNT(*) AS n FROM entries").get() as { n: number }).n;
+      const entriesBefore = entryRows();
+      assert.throws(
+        () =>
+          t.store.transaction(() => {
+            const first = t.chain.buildBlock({ txs: [], proposer, view: 90, timestampMs: 0, justify: null, evidence: [] });
+            t.chain.commitBlock(first, fakeQc(first.block.header.height, first.hash, 90));
+            const second = t.chain.buildBlock({ txs: [{ signedTx: buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx, txHash: new Uint8Array(32) }], proposer, view: 91, timestampMs: 0, justify: null, evidence: [] });
+            // A row already at the second block's first leaf: its entry insert fails halfway through its writes.
+            db.prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(t.chain.head.logSize);
+            assert.throws(() => t.chain.commitBlock(second, fakeQc(second.block.header.height, second.hash, 91)));
+          }),
+        /a write inside it failed and the error was caught; rolled back/,
+      );
+      // The store is exactly as before the transaction (the in-memory chain is not: a node stops here).
+      assert.equal(t.store.headHeight(), headBefore);
+      assert.deepEqual(qcRows(t.store), rowsBefore);
+      assert.equal(entryRows(), entriesBefore);
     } finally {
       await t.close();
       removeDir(t.dir);

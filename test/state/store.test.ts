@@ -80,6 +80,25 @@ test("apply inside a transaction that is rolled back changes nothing, and the sa
   assert.deepEqual([store.latestVersion, text(store.get(utf8("a"))), store.get(utf8("b"))], [2, "changed", null]);
 });
 
+test("apply with callerTransactionIsAtomic writes inside the caller's transaction, and is refused outside one", () => {
+  const { db, store } = openMemory();
+  commit(db, store, 1, [put("a", "1")]);
+  const counts = () => ["state_nodes", "state_values", "state_versions"].map((table) => rowCount(db, table));
+  const countsBefore = counts();
+  const prepared = store.prepare(2, [put("a", "2"), put("b", "3")]);
+  assert.throws(() => store.apply(prepared, { callerTransactionIsAtomic: true }), /inside the caller's open transaction/);
+  assert.deepEqual([store.latestVersion, counts()], [1, countsBefore], "refused before any write");
+  db.exec("BEGIN IMMEDIATE");
+  store.apply(prepared, { callerTransactionIsAtomic: true });
+  assert.equal(store.latestVersion, 2, "visible inside the transaction");
+  db.exec("ROLLBACK");
+  assert.deepEqual([store.latestVersion, counts(), text(store.get(utf8("a")))], [1, countsBefore, "1"]);
+  db.exec("BEGIN IMMEDIATE");
+  store.apply(prepared, { callerTransactionIsAtomic: true });
+  db.exec("COMMIT");
+  assert.deepEqual([store.latestVersion, text(store.get(utf8("a"))), text(store.get(utf8("b")))], [2, "2", "3"]);
+});
+
 test("reopening the database resumes at the latest version with every version readable", () => {
   const directory = mkdtempSync(join(tmpdir(), "ghostmesh-state-test-"));
   try {
