@@ -5,7 +5,7 @@
 import { hashTagged } from "../crypto/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
 import { leafHash, rootFromLeafHashes } from "../merkle/index.ts";
-import type { AuditRecord, BlockHeader, Evidence, Genesis, Tx, ValidatorSet } from "./types.ts";
+import type { AuditRecord, BlockHeader, Evidence, Genesis, QuorumCertificate, Tx, ValidatorSet } from "./types.ts";
 
 export const DomainTag = {
   tx: "ghostmesh/v1/tx",
@@ -53,6 +53,22 @@ export function encodeBlockHeader(header: BlockHeader): Uint8Array {
  */
 export function rememberBlockHeaderEncoding(header: BlockHeader, bytes: Uint8Array): void {
   if (!encodedHeaders.has(header)) encodedHeaders.set(header, bytes);
+}
+
+/**
+ * Canonical bytes of certificates decoded from canonical input (see rememberQcEncoding). A
+ * committed block's QC is stored as bytes; in a synced range it is the justify inside the next
+ * header, whose span the decoder kept, so it need not be encoded again (~10 KB at n = 4).
+ */
+const encodedQcs = new WeakMap<QuorumCertificate, Uint8Array>();
+
+export function encodeQuorumCertificate(qc: QuorumCertificate): Uint8Array {
+  return encodedQcs.get(qc) ?? encodeCanonical(qc);
+}
+
+/** Hands over `qc`'s canonical bytes, known without encoding (its span in decoded canonical input). */
+export function rememberQcEncoding(qc: QuorumCertificate, bytes: Uint8Array): void {
+  if (!encodedQcs.has(qc)) encodedQcs.set(qc, bytes);
 }
 
 export function hashBlockHeader(header: BlockHeader): Uint8Array {

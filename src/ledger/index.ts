@@ -8,6 +8,8 @@ export {
   encodeBlockHeader,
   hashBlockHeader,
   rememberBlockHeaderEncoding,
+  encodeQuorumCertificate,
+  rememberQcEncoding,
   hashValidatorSet,
   hashEvidenceList,
   hashGenesis,

@@ -10,6 +10,7 @@ import { emptyRoot, leafHash, openMerkleLog, openMerkleLogAtEdge, type MerkleLog
 import {
   ChainStore,
   encodeBlockHeader,
+  encodeQuorumCertificate,
   hashBlockHeader,
   hashEvidenceList,
   hashGenesis,
@@ -236,7 +237,7 @@ export class Chain {
         header: encodeBlockHeader(header),
         logSize: header.logSize,
         evidence: encodeCanonical(built.block.evidence),
-        qc: encodeCanonical(qc),
+        qc: encodeQuorumCertificate(qc),
       },
       txs: execution.executed.map((tx, position) => ({
         hash: tx.txHash,

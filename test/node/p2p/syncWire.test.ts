@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { encodeCanonical } from "../../../src/codec/index.ts";
-import { ChainStore, encodeBlockHeader, encodeSignedTx } from "../../../src/ledger/index.ts";
+import { ChainStore, encodeBlockHeader, encodeQuorumCertificate, encodeSignedTx } from "../../../src/ledger/index.ts";
 import { Chain } from "../../../src/node/chain.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
 import { homePaths } from "../../../src/node/home.ts";
@@ -27,9 +27,11 @@ import { buildCertifiedChain } from "../bundle/chainFixture.ts";
 function acceptResponse(bytes: Uint8Array): boolean {
   try {
     const synced = resolveRangeBlocks(decodeSyncResponse(bytes).blocks.map(decodeRangeBlock));
-    for (const { block } of synced) {
+    for (const { block, qc } of synced) {
       assert.ok(bytesEqual(encodeBlockHeader(block.header), encodeCanonical(block.header)), `header of block ${block.header.height}`);
       for (const tx of block.txs) assert.ok(bytesEqual(encodeSignedTx(tx), encodeCanonical(tx)), `a transaction of block ${block.header.height}`);
+      assert.ok(bytesEqual(encodeQuorumCertificate(qc), encodeCanonical(qc)), `qc of block ${block.header.height}`);
+      if (block.header.justify !== null) assert.ok(bytesEqual(encodeQuorumCertificate(block.header.justify), encodeCanonical(block.header.justify)), `justify of block ${block.header.height}`);
     }
     return true;
   } catch (err) {
@@ -57,7 +59,7 @@ describe("block sync wire on hostile bytes", () => {
     assert.ok(acceptResponse(response));
   });
 
-  it("a decoded block's header and transactions are encoded from the response's own bytes, not again", () => {
+  it("a decoded block's header, transactions and certificates are encoded from the response's own bytes, not again", () => {
     const blocks = decodeSyncResponse(response).blocks.map(decodeRangeBlock);
     assert.ok(blocks.length >= 3);
     for (const { block } of blocks) {
@@ -65,6 +67,10 @@ describe("block sync wire on hostile bytes", () => {
       assert.ok(block.txs.length > 0);
       for (const tx of block.txs) assert.equal(encodeSignedTx(tx).buffer, response.buffer, `a transaction of block ${block.header.height} is a span of the response`);
     }
+    // Each block's QC: the justify in the next header (left out of the response), the top block's its own.
+    const synced = resolveRangeBlocks(blocks);
+    assert.equal(blocks.at(-1)?.qc, synced.at(-1)?.qc, "the top block carries its own qc");
+    for (const { block, qc } of synced) assert.equal(encodeQuorumCertificate(qc).buffer, response.buffer, `qc of block ${block.header.height} is a span of the response`);
   });
 
   it("random bytes as a request or a response decode or fail with a GhostmeshError", () => {
