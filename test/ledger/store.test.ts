@@ -82,6 +82,35 @@ describe("chain store", () => {
     }
   });
 
+  it("a nested transaction that throws makes the outer one roll back, even when the error is caught; uncaught, the error itself comes out", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gm-store-nested-"));
+    const store = new ChainStore(join(dir, "chain.db"));
+    try {
+      const value = new Uint8Array([1]);
+      assert.throws(
+        () =>
+          store.transaction(() => {
+            store.setMeta("outer", value);
+            assert.throws(() =>
+              store.transaction(() => {
+                store.setMeta("inner", value);
+                throw new Error("inner write failed");
+              }),
+            );
+          }),
+        /a write inside it failed and the error was caught; rolled back/,
+      );
+      assert.deepEqual([store.getMeta("outer"), store.getMeta("inner")], [undefined, undefined]);
+      assert.throws(() => store.transaction(() => store.transaction(() => { throw new Error("inner write failed"); })), /inner write failed/);
+      // The next transaction starts clean.
+      store.transaction(() => store.setMeta("after", value));
+      assert.deepEqual(store.getMeta("after"), value);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a block whose commit fails inside a transaction rolls all of it back, even when the error is caught", async () => {
     const t = openTestChain();
     try {
