@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -259,6 +259,23 @@ describe("ghostmesh devnet --validators 1", () => {
       const result = await runCli(["devnet", "--validators", "0", "--dir", other, "--base-port", String(await freePort())]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /--validators/);
+      assert.equal(existsSync(join(other, "devnet.json")), false);
+    } finally {
+      removeDir(other);
+    }
+  });
+
+  it("a node that fails to start makes the devnet exit with the node's own reason", async () => {
+    const other = makeTempDir("devnet-broken");
+    try {
+      const home = join(other, "node0");
+      const init = await runCli(["init", "--home", home, "--plain-key", "--chain-id", "e2e-broken"]);
+      assert.equal(init.code, 0, init.stderr);
+      mkdirSync(join(home, "data"), { recursive: true });
+      writeFileSync(join(home, "data", "chain.db"), "not a database, but long enough to be read as one: ".repeat(200));
+      const result = await runCli(["devnet", "--validators", "1", "--dir", other, "--base-port", String(await freePort())]);
+      assert.notEqual(result.code, 0, result.stderr);
+      assert.match(result.stderr, /the node exited with code 1 before serving: .*cannot open chain database/);
       assert.equal(existsSync(join(other, "devnet.json")), false);
     } finally {
       removeDir(other);

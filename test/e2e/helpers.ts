@@ -3,12 +3,13 @@
  * find free ports, make temp dirs, start and stop real nodes. Every child a test starts is
  * tracked so `stopAll` can kill what a failing test left behind.
  */
+import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findFreePorts } from "../../src/node/p2p/ports.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const MAIN_SCRIPT = join(REPO_ROOT, "src", "cli", "main.ts");
@@ -81,17 +82,15 @@ export function parseJsonOutput<T>(result: CliResult): T {
   }
 }
 
-/** A port that was free a moment ago: the OS picks it, we release it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolvePromise(port) : reject(new Error("no port assigned"))));
-    });
-  });
+/**
+ * A port that was free a moment ago, below the OS's ephemeral range where it has one (see
+ * findFreePorts): a node started seconds later on it (or, for `devnet --base-port`, on the ports
+ * after it) cannot meet it taken by another test's outgoing connection or `listen(0)`.
+ */
+export async function freePort(): Promise<number> {
+  const [port] = await findFreePorts(1);
+  assert.ok(port !== undefined, "findFreePorts gave a port");
+  return port;
 }
 
 export function makeTempDir(prefix: string): string {

@@ -241,20 +241,36 @@ async function runInProcess(flags: DevnetFlags, io: Io): Promise<number> {
   return 0;
 }
 
+/** What a node last wrote to stderr (where `ghostmesh start` reports why it stops), by process. */
+const stderrTails = new WeakMap<ChildProcess, string>();
+const STDERR_TAIL_CHARS = 1024;
+
 function spawnNode(home: string): ChildProcess {
   const log = createWriteStream(join(home, "node.log"), { flags: "a" });
   // stdin is a pipe the node watches: when this process ends, however it ends, the node stops.
   const child = spawn(process.execPath, [...NODE_PROCESS_FLAGS, MAIN_SCRIPT, "start", "--home", home], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, [DEVNET_CHILD_ENV]: "1" } });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  child.stderr?.on("data", (chunk: Buffer) => stderrTails.set(child, ((stderrTails.get(child) ?? "") + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)));
   return child;
+}
+
+/** The node's last non-empty stderr line, once its output has closed (at most a second after it exited). */
+async function lastStderrLine(child: ChildProcess): Promise<string | undefined> {
+  if (child.stderr !== null && !child.stderr.closed) {
+    await Promise.race([new Promise((resolve) => child.once("close", resolve)), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
+  return (stderrTails.get(child) ?? "").split("\n").map((line) => line.trim()).filter((line) => line.length > 0).at(-1);
 }
 
 async function waitReady(api: string, child: ChildProcess) {
   const client = new GhostmeshClient(api);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new UsageError(`the node exited with code ${child.exitCode} before serving; see its node.log`);
+    if (child.exitCode !== null) {
+      const last = await lastStderrLine(child);
+      throw new UsageError(`the node exited with code ${child.exitCode} before serving${last === undefined ? "" : `: ${last}`}; see its node.log`);
+    }
     try {
       return await client.status();
     } catch {
