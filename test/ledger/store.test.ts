@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { generateSigningKey } from "../../src/crypto/index.ts";
+import { generateSigningKey, type SigningKey } from "../../src/crypto/index.ts";
 import { buildTx } from "../../src/client/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,39 +29,52 @@ function qcRows(store: ChainStore): number[] {
   return (store.unsafeDatabase().prepare("SELECT height FROM block_qcs ORDER BY height").all() as { height: number }[]).map((row) => row.height);
 }
 
+type RegisteredChain = { readonly t: ReturnType<typeof openTestChain>; readonly key: SigningKey; readonly proposer: Uint8Array };
+
+/** Runs `test` on a fresh chain whose producer committed one account registration (nonce 0 of `key`); then closes and removes it. */
+async function withRegisteredAccount(test: (chain: RegisteredChain) => Promise<void> | void): Promise<void> {
+  const t = openTestChain();
+  try {
+    t.producer.start();
+    const key = generateSigningKey();
+    await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
+    await test({ t, key, proposer: t.chain.head.header!.proposer });
+  } finally {
+    await t.close();
+    removeDir(t.dir);
+  }
+}
+
+/** A block of one audit.append by `key` (nonce 1) on the chain's head: it writes one entry. */
+function auditBlock({ t, key, proposer }: RegisteredChain, view: number) {
+  const signedTx = buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx;
+  return t.chain.buildBlock({ txs: [{ signedTx, txHash: new Uint8Array(32) }], proposer, view, timestampMs: 0, justify: null, evidence: [] });
+}
+
+/** Takes leaf index `leafIndex` in the entries table, so the next block's entry insert fails halfway through its writes. */
+function takeLeafIndex(t: ReturnType<typeof openTestChain>, leafIndex: number): void {
+  t.store.unsafeDatabase().prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(leafIndex);
+}
+
 describe("chain store", () => {
-  it("a commit that fails midway leaves the previous block as head, and the chain continues", async () => {
-    const t = openTestChain();
-    try {
-      t.producer.start();
-      const key = generateSigningKey();
-      await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
+  it("a commit that fails midway leaves the previous block as head, and the chain continues", () =>
+    withRegisteredAccount(async (chain) => {
+      const { t, key } = chain;
       const headBefore = t.chain.head;
-      const built = t.chain.buildBlock({ txs: [{ signedTx: buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx, txHash: new Uint8Array(32) }], proposer: headBefore.header!.proposer, view: 99, timestampMs: 0, justify: null, evidence: [] });
-      // Make the entry insert fail inside the SQLite transaction: leaf index already taken.
-      const db = t.store.unsafeDatabase();
-      db.prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(headBefore.logSize);
-      assert.throws(() => t.chain.commitBlock(built, { view: 99, height: built.block.header.height, blockHash: built.hash, signers: new Uint8Array([1]), signatures: [new Uint8Array([1])] }));
-      db.prepare("DELETE FROM entries WHERE leaf_index = ?").run(headBefore.logSize);
+      const built = auditBlock(chain, 99);
+      takeLeafIndex(t, headBefore.logSize);
+      assert.throws(() => t.chain.commitBlock(built, fakeQc(built.block.header.height, built.hash, 99)));
+      t.store.unsafeDatabase().prepare("DELETE FROM entries WHERE leaf_index = ?").run(headBefore.logSize);
       assert.equal(t.store.headHeight(), headBefore.height);
       assert.equal(t.store.getBlock(headBefore.height + 1), undefined);
       assert.equal(t.chain.head.height, headBefore.height);
       assert.equal(t.chain.merkleLog.size, headBefore.logSize);
       await commitOne(t, buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "after" } }).bytes);
       assert.equal(t.chain.head.height, headBefore.height + 1);
-    } finally {
-      await t.close();
-      removeDir(t.dir);
-    }
-  });
+    }));
 
-  it("blocks committed in one transaction: a certificate carried as the next block's justify is not stored, the head's is", async () => {
-    const t = openTestChain();
-    try {
-      t.producer.start();
-      const key = generateSigningKey();
-      await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
-      const proposer = t.chain.head.header!.proposer;
+  it("blocks committed in one transaction: a certificate carried as the next block's justify is not stored, the head's is", () =>
+    withRegisteredAccount(({ t, proposer }) => {
       t.store.transaction(() => {
         const first = t.chain.buildBlock({ txs: [], proposer, view: 90, timestampMs: 0, justify: null, evidence: [] });
         const firstQc = fakeQc(first.block.header.height, first.hash, 90);
@@ -76,11 +89,7 @@ describe("chain store", () => {
       assert.deepEqual(qcRows(t.store), [head - 2, head], "the block before the pair (its child has no justify) and the head");
       assert.equal(t.store.certificate(head).view, 91);
       assert.equal(t.store.certificate(head - 1).view, 90, "the justify in the head's header");
-    } finally {
-      await t.close();
-      removeDir(t.dir);
-    }
-  });
+    }));
 
   it("a nested transaction that throws makes the outer one roll back, even when the error is caught; uncaught, the error itself comes out", () => {
     const dir = mkdtempSync(join(tmpdir(), "gm-store-nested-"));
@@ -111,26 +120,20 @@ describe("chain store", () => {
     }
   });
 
-  it("a block whose commit fails inside a transaction rolls all of it back, even when the error is caught", async () => {
-    const t = openTestChain();
-    try {
-      t.producer.start();
-      const key = generateSigningKey();
-      await commitOne(t, buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).bytes);
-      const proposer = t.chain.head.header!.proposer;
+  it("a block whose commit fails inside a transaction rolls all of it back, even when the error is caught", () =>
+    withRegisteredAccount((chain) => {
+      const { t, proposer } = chain;
       const headBefore = t.store.headHeight();
       const rowsBefore = qcRows(t.store);
-      const db = t.store.unsafeDatabase();
-      const entryRows = () => (db.prepare("SELECT COUNT(*) AS n FROM entries").get() as { n: number }).n;
+      const entryRows = () => (t.store.unsafeDatabase().prepare("SELECT COUNT(*) AS n FROM entries").get() as { n: number }).n;
       const entriesBefore = entryRows();
       assert.throws(
         () =>
           t.store.transaction(() => {
             const first = t.chain.buildBlock({ txs: [], proposer, view: 90, timestampMs: 0, justify: null, evidence: [] });
             t.chain.commitBlock(first, fakeQc(first.block.header.height, first.hash, 90));
-            const second = t.chain.buildBlock({ txs: [{ signedTx: buildTx(key, t.genesis.chainId, 1, { type: "audit.append", record: { action: "a" } }).signedTx, txHash: new Uint8Array(32) }], proposer, view: 91, timestampMs: 0, justify: null, evidence: [] });
-            // A row already at the second block's first leaf: its entry insert fails halfway through its writes.
-            db.prepare("INSERT INTO entries (leaf_index, height, sender, action, bytes) VALUES (?, 0, x'00', NULL, x'00')").run(t.chain.head.logSize);
+            const second = auditBlock(chain, 91);
+            takeLeafIndex(t, t.chain.head.logSize);
             assert.throws(() => t.chain.commitBlock(second, fakeQc(second.block.header.height, second.hash, 91)));
           }),
         /a write inside it failed and the error was caught; rolled back/,
@@ -139,11 +142,7 @@ describe("chain store", () => {
       assert.equal(t.store.headHeight(), headBefore);
       assert.deepEqual(qcRows(t.store), rowsBefore);
       assert.equal(entryRows(), entriesBefore);
-    } finally {
-      await t.close();
-      removeDir(t.dir);
-    }
-  });
+    }));
 
   it("reopening a store resumes at the same head, log root and accounts", async () => {
     const t = openTestChain();
