@@ -149,16 +149,10 @@ export class ChainStore implements TileReader {
     const head = this.headHeight();
     assert(commit.block.height === head + 1, `commitBlock: height ${commit.block.height} follows head ${head}`);
     if (this.inOwnTransaction) {
-      // All or nothing with the rest of `transaction`, which rolls back if this throws: no
-      // SAVEPOINT, whose sub-journal copies every page the block changes first (decision 0504).
-      const headQcBefore = this.headQcPending;
-      try {
-        this.insertBlockRows(commit);
-      } catch (err) {
-        this.ownTransactionFailed = true;
-        this.headQcPending = headQcBefore;
-        throw err;
-      }
+      // All or nothing with the rest of `transaction`, which rolls back if this throws (and
+      // then resets the pending QC): no SAVEPOINT, whose sub-journal copies every page the
+      // block changes first (decision 0504).
+      this.joinOwnTransaction(() => this.insertBlockRows(commit));
       return;
     }
     if (this.db.isTransaction) {
@@ -222,6 +216,7 @@ export class ChainStore implements TileReader {
     }
   }
 
+  /** Runs `write` inside the store's own open transaction, marking it failed if `write` throws. */
   private joinOwnTransaction<T>(write: () => T): T {
     try {
       return write();

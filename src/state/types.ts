@@ -77,9 +77,10 @@ export type StateApplyOptions = {
  * Atomicity contract: prepare() only reads. apply() writes every row of one version inside a
  * SAVEPOINT, so when the caller has BEGUN a transaction on the same DatabaseSync, the version
  * commits or rolls back with the caller's block (or, with `callerTransactionIsAtomic`, inside
- * the caller's transaction, which then rolls back as a whole if apply throws). The node cache of the latest version (see
- * nodeCache.ts) is checked against the database's latest version and root on every prepare
- * and apply and emptied on a mismatch, so a rollback leaves this object consistent too.
+ * the caller's transaction, which then rolls back as a whole if apply throws). The node cache
+ * of the latest version (see nodeCache.ts) is checked against the database's latest version
+ * and root on every prepare and apply and emptied on a mismatch, so a rollback leaves this
+ * object consistent too.
  */
 export type StateStore = {
   /** Latest applied version, or null when none has been applied (the state is empty). Reads the database. */
