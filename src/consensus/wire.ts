@@ -3,7 +3,7 @@
  * message is refused (with the path of the bad field) before the engine sees it. The
  * engine re-checks shapes anyway (shape.ts) and verifies every signature.
  */
-import { decodeWith, encodeCanonical, s, type Schema } from "../codec/index.ts";
+import { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, decodeWith, encodeCanonical, readHead, readText, s, skipValue, walkCursor, type Schema } from "../codec/index.ts";
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
 import {
   BLOCK_TXS_MAX,
@@ -11,6 +11,7 @@ import {
   blockHeaderSchema,
   evidenceSchema,
   quorumCertificateSchema,
+  rememberBlockSpans,
   signedTxSchema,
   type Block,
 } from "../ledger/index.ts";
@@ -53,7 +54,35 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
   return encodeCanonical(message);
 }
 
-/** @throws GhostmeshError CODEC_* naming the malformed field; the sender is at fault. */
+/**
+ * The blocks of proposals and block responses come with their spans in `bytes` remembered
+ * (ledger/blockSpans.ts): a validator saves, hashes, prepares and stores them from those.
+ * @throws GhostmeshError CODEC_* naming the malformed field; the sender is at fault.
+ */
 export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
-  return decodeWith(consensusMessageSchema, bytes, "consensusMessage", { maxBytes: CONSENSUS_MESSAGE_BYTES_MAX });
+  const message = decodeWith(consensusMessageSchema, bytes, "consensusMessage", { maxBytes: CONSENSUS_MESSAGE_BYTES_MAX });
+  if (message.type === "proposal") rememberFieldSpans(bytes, "block", [message.block]);
+  else if (message.type === "blockResponse") rememberFieldSpans(bytes, "blocks", message.blocks);
+  return message;
+}
+
+/** Walks the message's fields to `field` (a block, or an array of blocks) and remembers the spans of `blocks`. */
+function rememberFieldSpans(bytes: Uint8Array, field: "block" | "blocks", blocks: readonly Block[]): void {
+  const cursor = walkCursor();
+  const fields = readHead(bytes, cursor);
+  if (fields?.major !== CBOR_MAJOR_MAP) return;
+  for (let entry = 0; entry < fields.value; entry++) {
+    const name = readText(bytes, cursor);
+    if (name === undefined) return;
+    if (name !== field) {
+      if (!skipValue(bytes, cursor)) return;
+      continue;
+    }
+    if (field === "blocks") {
+      const items = readHead(bytes, cursor);
+      if (items?.major !== CBOR_MAJOR_ARRAY || items.value !== blocks.length) return;
+    }
+    for (const block of blocks) if (!rememberBlockSpans(bytes, cursor, block)) return;
+    return;
+  }
 }

@@ -5,7 +5,7 @@
 import { hashTagged } from "../crypto/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
 import { leafHash, rootFromLeafHashes } from "../merkle/index.ts";
-import type { AuditRecord, BlockHeader, Evidence, Genesis, QuorumCertificate, Tx, ValidatorSet } from "./types.ts";
+import type { AuditRecord, Block, BlockHeader, Evidence, Genesis, QuorumCertificate, Tx, ValidatorSet } from "./types.ts";
 
 export const DomainTag = {
   tx: "ghostmesh/v1/tx",
@@ -69,6 +69,22 @@ export function encodeQuorumCertificate(qc: QuorumCertificate): Uint8Array {
 /** Hands over `qc`'s canonical bytes, known without encoding (its span in decoded canonical input). */
 export function rememberQcEncoding(qc: QuorumCertificate, bytes: Uint8Array): void {
   if (!encodedQcs.has(qc)) encodedQcs.set(qc, bytes);
+}
+
+/**
+ * Canonical bytes of blocks decoded from canonical input (see rememberBlockEncoding): a
+ * validator saves each proposal it votes for, and the block's bytes are a span of the proposal
+ * it came in, so the block (~3.6 KB per transaction) need not be encoded again to be saved.
+ */
+const encodedBlocks = new WeakMap<Block, Uint8Array>();
+
+export function encodeBlock(block: Block): Uint8Array {
+  return encodedBlocks.get(block) ?? encodeCanonical(block);
+}
+
+/** Hands over `block`'s canonical bytes, known without encoding (its span in decoded canonical input). */
+export function rememberBlockEncoding(block: Block, bytes: Uint8Array): void {
+  if (!encodedBlocks.has(block)) encodedBlocks.set(block, bytes);
 }
 
 export function hashBlockHeader(header: BlockHeader): Uint8Array {

@@ -10,6 +10,8 @@ export {
   rememberBlockHeaderEncoding,
   encodeQuorumCertificate,
   rememberQcEncoding,
+  encodeBlock,
+  rememberBlockEncoding,
   hashValidatorSet,
   hashEvidenceList,
   hashGenesis,
@@ -23,6 +25,7 @@ export {
 export { signerBitmap, signerIndices, hasQuorum, verifyQuorumCertificate } from "./qc.ts";
 export { decodeSignedTx, validateSignedTx, encodeSignedTx, rememberSignedTxEncoding, type DecodedTx } from "./validate.ts";
 export { signedTxSpans, type SignedTxSpans } from "./spans.ts";
+export { rememberBlockSpans } from "./blockSpans.ts";
 export * from "./schemas.ts";
 export { ChainStore, type BlockCommit, type PendingBlockRow, type PendingEvidenceRow, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
 export { decodeStoredHeader, decodeStoredQc, decodeStoredEvidence, decodeStoredTx, decodeStoredEntry } from "./decode.ts";

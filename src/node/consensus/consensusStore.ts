@@ -7,7 +7,7 @@
 import { decodeWith, encodeCanonical, s, type Schema } from "../../codec/index.ts";
 import { blockHashOf, blockSchema, evidenceKey, timeoutCertificateSchema, type SafetyState } from "../../consensus/index.ts";
 import { HASH_SIZE_BYTES } from "../../crypto/index.ts";
-import { evidenceSchema, quorumCertificateSchema, type Block, type ChainStore, type Evidence } from "../../ledger/index.ts";
+import { encodeBlock, evidenceSchema, quorumCertificateSchema, type Block, type ChainStore, type Evidence } from "../../ledger/index.ts";
 import { GhostmeshError, assert, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
 import type { EpochLabelMemo } from "../validatorSets.ts";
 
@@ -75,7 +75,7 @@ export class ConsensusStore {
   }
 
   saveBlock(block: Block, hash: Uint8Array): void {
-    this.store.savePendingBlock({ hash, height: block.header.height, block: encodeCanonical(block) });
+    this.store.savePendingBlock({ hash, height: block.header.height, block: encodeBlock(block) });
   }
 
   /** Saved blocks above the committed height, lowest first; each must hash to its row's key. */

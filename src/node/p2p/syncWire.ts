@@ -8,9 +8,9 @@
  * h's qc and inside block h+1's header, and was over a third of the bytes of a typical range.
  * The last block of a response always carries its qc (version 1 carried every qc).
  */
-import { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, decodeWith, encodeCanonical, readHead, readText, s, skipValue, walkCursor, type WalkCursor } from "../../codec/index.ts";
+import { CBOR_MAJOR_MAP, decodeWith, encodeCanonical, readHead, readText, s, skipValue, walkCursor } from "../../codec/index.ts";
 import { blockSchema } from "../../consensus/index.ts";
-import { quorumCertificateSchema, rememberBlockHeaderEncoding, rememberQcEncoding, rememberSignedTxEncoding, type Block, type QuorumCertificate } from "../../ledger/index.ts";
+import { quorumCertificateSchema, rememberBlockSpans, rememberQcEncoding, type Block, type QuorumCertificate } from "../../ledger/index.ts";
 import { p2pError } from "../../p2p/index.ts";
 
 /** Blocks one request may ask for, and one SQLite transaction when applied: a few MiB of typical blocks. */
@@ -62,14 +62,10 @@ export function decodeRangeBlock(bytes: Uint8Array): RangeBlock {
 }
 
 /**
- * Decoding is strictly canonical, so each value was decoded from exactly its own encoding: the
- * spans of the header and of each transaction go to the ledger's encoders (as views into the
- * range response, which a header's span keeps in memory while the header lives: the chain
- * head's, until the next commit), and a synced block's header is hashed and stored, and each of
- * its transactions prepared and stored, from them instead of being encoded again (~10 KB for a
- * header with its justify QC, ~3.6 KB per transaction). So are the certificates: the header's
- * justify, which is the QC the block below commits with, and the range block's own qc. A walk
- * that meets anything unexpected stops; whatever it did not reach is encoded as before.
+ * The spans of the block (ledger/blockSpans.ts) and of the range block's own qc go to the
+ * ledger's encoders, as views into the range response, which a header's span keeps in memory
+ * while the header lives (the chain head's, until the next commit). A walk that meets anything
+ * unexpected stops; whatever it did not reach is encoded as before.
  */
 function rememberEncodings(bytes: Uint8Array, { block, qc }: RangeBlock): void {
   const cursor = walkCursor();
@@ -84,50 +80,8 @@ function rememberEncodings(bytes: Uint8Array, { block, qc }: RangeBlock): void {
       if (key === "qc" && qc !== undefined) rememberQcEncoding(qc, bytes.subarray(start, cursor.offset));
       continue;
     }
-    if (!rememberBlockEncodings(bytes, cursor, block)) return;
+    if (!rememberBlockSpans(bytes, cursor, block)) return;
   }
-}
-
-/** The spans inside a range block's `block`; false when the walk met something unexpected. */
-function rememberBlockEncodings(bytes: Uint8Array, cursor: WalkCursor, block: Block): boolean {
-  const fields = readHead(bytes, cursor);
-  if (fields?.major !== CBOR_MAJOR_MAP) return false;
-  for (let field = 0; field < fields.value; field++) {
-    const name = readText(bytes, cursor);
-    if (name === undefined) return false;
-    if (name === "txs") {
-      const txs = readHead(bytes, cursor);
-      if (txs?.major !== CBOR_MAJOR_ARRAY || txs.value !== block.txs.length) return false;
-      for (const signedTx of block.txs) {
-        const start = cursor.offset;
-        if (!skipValue(bytes, cursor)) return false;
-        rememberSignedTxEncoding(signedTx, bytes.subarray(start, cursor.offset));
-      }
-      continue;
-    }
-    const start = cursor.offset;
-    if (name === "header") {
-      if (!rememberJustifyEncoding(bytes, cursor, block.header.justify)) return false;
-      rememberBlockHeaderEncoding(block.header, bytes.subarray(start, cursor.offset));
-      continue;
-    }
-    if (!skipValue(bytes, cursor)) return false;
-  }
-  return true;
-}
-
-/** Walks a header, handing over the span of its justify QC; false when it met something unexpected. */
-function rememberJustifyEncoding(bytes: Uint8Array, cursor: WalkCursor, justify: QuorumCertificate | null): boolean {
-  const fields = readHead(bytes, cursor);
-  if (fields?.major !== CBOR_MAJOR_MAP) return false;
-  for (let field = 0; field < fields.value; field++) {
-    const name = readText(bytes, cursor);
-    if (name === undefined) return false;
-    const start = cursor.offset;
-    if (!skipValue(bytes, cursor)) return false;
-    if (name === "justify" && justify !== null) rememberQcEncoding(justify, bytes.subarray(start, cursor.offset));
-  }
-  return true;
 }
 
 /**
