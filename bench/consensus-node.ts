@@ -6,7 +6,10 @@
  * - Peak: a flood of pre-signed audit.append transactions, submitted round-robin to the four
  *   validators (as the API does: admission, then gossip), until every validator committed all.
  * - Half of peak: an open-loop stream at half that rate; commit latency of each transaction
- *   is from its submission to its commit at the validator it was submitted to.
+ *   is from its submission to its commit at the validator it was submitted to, and its three
+ *   phases (p50 of each): submitted to admitted there; admitted to first sent in a proposal (the
+ *   proposals are recorded as the network carries them and decoded after the run); that
+ *   proposal to the commit.
  *
  * One process hosts four validators, so every transaction is verified four times on the same
  * cores (each validator admits it): the raw ML-DSA-65 verify rate of this machine, measured in
@@ -21,7 +24,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
-import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
+import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
+import { decodeConsensusMessage } from "../src/consensus/index.ts";
+import { hashTx } from "../src/ledger/index.ts";
+import { toHex } from "../src/util/index.ts";
 import type { Logger } from "../src/node/types.ts";
 import type { VoteDelivery } from "../src/consensus/index.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
@@ -62,7 +68,7 @@ function parseBenchArgs(): { peakTxs: number; seconds: number; rate: number | un
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" } };
 
-type Cluster = { readonly dir: string; readonly validators: readonly RunningValidator[] };
+type Cluster = { readonly dir: string; readonly network: InMemoryNetwork; readonly validators: readonly RunningValidator[] };
 
 async function startCluster(): Promise<Cluster> {
   const dir = mkdtempSync(join(benchDirectory(), "gm-bench-consensus-"));
@@ -73,7 +79,7 @@ async function startCluster(): Promise<Cluster> {
   for (const home of homes.homes) {
     validators.push(await startValidatorNode({ home: home.home, config, genesis: homes.genesis, signing: ARGS.signing, ...voteDelivery }, { key: home.key, network, logger: silent }));
   }
-  return { dir, validators };
+  return { dir, network, validators };
 }
 
 /** Resolves, per validator, the time each watched transaction committed there. */
@@ -101,9 +107,42 @@ class CommitWatch {
   }
 }
 
+/** When each transaction was admitted at the validator it was submitted to, by hash (hex). */
+const admittedAtMs = new Map<string, number>();
+
 async function submit(validator: RunningValidator, tx: PreparedTx): Promise<void> {
   const poolTx = await validator.mempool.admit(tx.bytes);
+  admittedAtMs.set(tx.hashHex, nowMs());
   validator.host.notifyAdmitted(poolTx, tx.bytes);
+}
+
+/**
+ * Records each consensus frame once, when its sender queues it (a broadcast queues one frame
+ * object to every peer); decoding waits until the run is over, so it takes no time from the
+ * validators. Returns the function that stops recording and gives, per transaction hash (hex),
+ * when a proposal carrying it was first sent.
+ */
+function recordProposals(network: InMemoryNetwork): () => Map<string, number> {
+  const frames: { readonly atMs: number; readonly bytes: Uint8Array }[] = [];
+  const seen = new WeakSet<Uint8Array>();
+  const stop = network.observe((_from, _to, frame) => {
+    if (frame.topic !== NetworkTopic.consensus || seen.has(frame.bytes)) return;
+    seen.add(frame.bytes);
+    frames.push({ atMs: nowMs(), bytes: frame.bytes });
+  });
+  return () => {
+    stop();
+    const proposedAtMs = new Map<string, number>();
+    for (const { atMs, bytes } of frames) {
+      const message = decodeConsensusMessage(bytes);
+      if (message.type !== "proposal") continue;
+      for (const signedTx of message.block.txs) {
+        const hashHex = toHex(hashTx(signedTx.tx));
+        if (!proposedAtMs.has(hashHex)) proposedAtMs.set(hashHex, atMs);
+      }
+    }
+    return proposedAtMs;
+  };
 }
 
 function appendPlans(keys: readonly TxPlan["key"][], nonceFrom: number, count: number): TxPlan[] {
@@ -126,6 +165,8 @@ async function runFlood(cluster: Cluster, watch: CommitWatch, txs: readonly Prep
 /** Submits tx i at start + i / rate (open loop: the schedule does not wait for commits). */
 async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly PreparedTx[], ratePerSecond: number) {
   const committed = watch.watch(txs.map((tx) => tx.hashHex));
+  const proposals = recordProposals(cluster.network);
+  const cpuBefore = cpuSnapshot();
   const submittedAtMs = new Array<number>(txs.length);
   const admissions: Promise<void>[] = [];
   const started = nowMs();
@@ -141,12 +182,22 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
   await Promise.all(admissions);
   await committed;
   const elapsedMs = nowMs() - started;
+  // Before decoding the recorded proposals: that is the bench's work, not the validators'.
+  const cpuUsed = cpuUsedSince(cpuBefore);
+  const proposedAtMs = proposals();
   // At the validator the client submitted to (what the client sees), and at the first
   // validator to commit (the transaction is final from then on: commits never revert).
   const atSubmitter = txs.map((tx, i) => (watch.committedAtMs[i % VALIDATORS]!.get(tx.hashHex) as number) - (submittedAtMs[i] as number));
   const atFirst = txs.map((tx, i) => Math.min(...watch.committedAtMs.map((at) => at.get(tx.hashHex) as number)) - (submittedAtMs[i] as number));
   const submitter = quantiles(atSubmitter);
   const first = quantiles(atFirst);
+  const admitted = (tx: PreparedTx): number => admittedAtMs.get(tx.hashHex) as number;
+  const proposed = (tx: PreparedTx): number => proposedAtMs.get(tx.hashHex) as number;
+  const phasesMsP50 = {
+    submittedToAdmitted: quantiles(txs.map((tx, i) => admitted(tx) - (submittedAtMs[i] as number))).p50,
+    admittedToProposed: quantiles(txs.map((tx) => proposed(tx) - admitted(tx))).p50,
+    proposedToCommitted: quantiles(txs.map((tx, i) => (watch.committedAtMs[i % VALIDATORS]!.get(tx.hashHex) as number) - proposed(tx))).p50,
+  };
   return {
     offeredTxsPerSecond: ratePerSecond,
     txs: txs.length,
@@ -156,6 +207,9 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
     commitLatencyMsMax: submitter.max,
     firstCommitLatencyMsP50: first.p50,
     firstCommitLatencyMsP99: first.p99,
+    /** At the validator the client submitted to; the p50s need not add up to the total's. */
+    phasesMsP50,
+    cpuUsed,
   };
 }
 
@@ -165,12 +219,26 @@ function quantiles(values: readonly number[]): { p50: number; p99: number; max: 
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 
-/** CPU per committed block: on the event loop all four validators share, and in the whole process (all threads). */
-function cpuPerBlock(before: { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage }, blocks: number) {
-  const main = process.threadCpuUsage(before.main);
-  const all = process.cpuUsage(before.process);
-  const perBlockMs = (usage: NodeJS.CpuUsage): number => (blocks === 0 ? 0 : round((usage.user + usage.system) / 1000 / blocks, 2));
-  return { eventLoopCpuMsPerBlock: perBlockMs(main), processCpuMsPerBlock: perBlockMs(all) };
+type CpuUsed = { readonly mainMs: number; readonly processMs: number };
+
+/** CPU used since `cpuSnapshot()` gave `before`: on the event loop all four validators share, and in the whole process (all threads). */
+function cpuSnapshot(): { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage } {
+  return { main: process.threadCpuUsage(), process: process.cpuUsage() };
+}
+
+function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
+  const ms = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+  return { mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)) };
+}
+
+/**
+ * Per committed block and per committed transaction. The event loop's CPU per transaction is
+ * the steadiest figure of a run (latency moves with the VM's speed): with four validators on
+ * one loop it is what bounds the latency at a given rate.
+ */
+function cpuPer(used: CpuUsed, blocks: number, txs: number) {
+  const per = (ms: number, count: number): number => (count === 0 ? 0 : round(ms / count, 3));
+  return { eventLoopCpuMsPerBlock: per(used.mainMs, blocks), processCpuMsPerBlock: per(used.processMs, blocks), eventLoopCpuMsPerTx: per(used.mainMs, txs), processCpuMsPerTx: per(used.processMs, txs) };
 }
 
 function blockStats(validator: RunningValidator, heightFrom: number) {
@@ -183,7 +251,7 @@ function blockStats(validator: RunningValidator, heightFrom: number) {
     if (count === 0) empty += 1;
   }
   const blocks = heightTo - heightFrom;
-  return { blocks, emptyBlocks: empty, txsPerBlockMean: blocks === 0 ? 0 : round(txs / blocks, 1) };
+  return { blocks, txsInBlocks: txs, emptyBlocks: empty, txsPerBlockMean: blocks === 0 ? 0 : round(txs / blocks, 1) };
 }
 
 async function main(): Promise<void> {
@@ -213,12 +281,11 @@ async function main(): Promise<void> {
     const stream = await prepareTxs(appendPlans(keys, 1 + Math.ceil(PEAK_TXS / ACCOUNTS), halfPeakCount));
     const heightBeforeHalf = cluster.validators[0]!.chain.head.height;
     progress(`half of peak: ${rate} tx/s for ${HALF_PEAK_SECONDS} s`);
-    const cpuBefore = { main: process.threadCpuUsage(), process: process.cpuUsage() };
     const stolen = startStealMeter();
-    const halfPeak = await runOpenLoop(cluster, watch, stream, rate);
-    const halfPeakBlocks = blockStats(cluster.validators[0]!, heightBeforeHalf);
+    const { cpuUsed, ...halfPeak } = await runOpenLoop(cluster, watch, stream, rate);
     const cpuStolenSeconds = stolen();
-    const cpu = cpuPerBlock(cpuBefore, halfPeakBlocks.blocks);
+    const halfPeakBlocks = blockStats(cluster.validators[0]!, heightBeforeHalf);
+    const cpu = cpuPer(cpuUsed, halfPeakBlocks.blocks, halfPeakBlocks.txsInBlocks);
     const result = {
       benchmark: "ghostmesh.consensus-node",
       command: "./node_modules/.bin/node bench/consensus-node.ts",
