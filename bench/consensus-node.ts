@@ -31,7 +31,7 @@ import { toHex } from "../src/util/index.ts";
 import type { Logger } from "../src/node/types.ts";
 import type { VoteDelivery } from "../src/consensus/index.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
-import { benchDirectory, loadAverage1m, machineFacts, round, startStealMeter } from "./lib/machine.ts";
+import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, type ProcessWrites } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
 import { measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from "./lib/verifyRate.ts";
@@ -219,26 +219,36 @@ function quantiles(values: readonly number[]): { p50: number; p99: number; max: 
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 
-type CpuUsed = { readonly mainMs: number; readonly processMs: number };
+type CpuUsed = { readonly mainMs: number; readonly processMs: number; readonly writes: ProcessWrites | null };
 
 /** CPU used since `cpuSnapshot()` gave `before`: on the event loop all four validators share, and in the whole process (all threads). */
-function cpuSnapshot(): { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage } {
-  return { main: process.threadCpuUsage(), process: process.cpuUsage() };
+function cpuSnapshot(): { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; writes: ProcessWrites | null } {
+  return { main: process.threadCpuUsage(), process: process.cpuUsage(), writes: processWrites() };
 }
 
 function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
   const ms = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
-  return { mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)) };
+  const writes = processWrites();
+  const written = before.writes === null || writes === null ? null : { bytes: writes.bytes - before.writes.bytes, calls: writes.calls - before.writes.calls };
+  return { mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), writes: written };
 }
 
 /**
  * Per committed block and per committed transaction. The event loop's CPU per transaction is
  * the steadiest figure of a run (latency moves with the VM's speed): with four validators on
- * one loop it is what bounds the latency at a given rate.
+ * one loop it is what bounds the latency at a given rate. Writes are the whole process's (four
+ * validators' SQLite WAL frames and checkpoints; null off Linux).
  */
 function cpuPer(used: CpuUsed, blocks: number, txs: number) {
-  const per = (ms: number, count: number): number => (count === 0 ? 0 : round(ms / count, 3));
-  return { eventLoopCpuMsPerBlock: per(used.mainMs, blocks), processCpuMsPerBlock: per(used.processMs, blocks), eventLoopCpuMsPerTx: per(used.mainMs, txs), processCpuMsPerTx: per(used.processMs, txs) };
+  const per = (value: number, count: number, digits = 3): number => (count === 0 ? 0 : round(value / count, digits));
+  return {
+    eventLoopCpuMsPerBlock: per(used.mainMs, blocks),
+    processCpuMsPerBlock: per(used.processMs, blocks),
+    eventLoopCpuMsPerTx: per(used.mainMs, txs),
+    processCpuMsPerTx: per(used.processMs, txs),
+    writtenBytesPerTx: used.writes === null ? null : per(used.writes.bytes, txs, 0),
+    writeCallsPerTx: used.writes === null ? null : per(used.writes.calls, txs, 1),
+  };
 }
 
 function blockStats(validator: RunningValidator, heightFrom: number) {

@@ -92,3 +92,23 @@ export function startStealMeter(): () => number | null {
     return start === null || end === null ? null : round(end - start, 2);
   };
 }
+
+export type ProcessWrites = { readonly bytes: number; readonly calls: number };
+
+/**
+ * Bytes this process handed to write system calls, and how many calls (`wchar` and `syscw` of
+ * /proc/self/io): for SQLite in WAL mode, the WAL frames (a 24-byte header and a page, one call
+ * each) and the checkpoints that copy them into the database. null off Linux.
+ */
+export function processWrites(): ProcessWrites | null {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/io", "utf8");
+  } catch {
+    return null;
+  }
+  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1]);
+  const bytes = field("wchar");
+  const calls = field("syscw");
+  return Number.isSafeInteger(bytes) && Number.isSafeInteger(calls) ? { bytes, calls } : null;
+}
