@@ -221,11 +221,12 @@ function quantiles(values: readonly number[]): { p50: number; p99: number; max: 
 
 type CpuUsed = { readonly mainMs: number; readonly processMs: number; readonly writes: ProcessWrites | null };
 
-/** CPU used since `cpuSnapshot()` gave `before`: on the event loop all four validators share, and in the whole process (all threads). */
+/** The CPU counters (of the event loop all four validators share, and of the whole process) and the process's writes, now. */
 function cpuSnapshot(): { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; writes: ProcessWrites | null } {
   return { main: process.threadCpuUsage(), process: process.cpuUsage(), writes: processWrites() };
 }
 
+/** What was used and written since `cpuSnapshot()` gave `before`. */
 function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
   const ms = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
   const writes = processWrites();
