@@ -17,7 +17,7 @@ export type {
 } from "./errors.ts";
 export { encodeCanonical } from "./encode.ts";
 export { decodeCanonical } from "./decode.ts";
-export { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, readHead, readText, skipValue, walkCursor, type WalkCursor } from "./walk.ts";
+export { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, readHead, readText, skipValue, skipValueSpan, walkArray, walkCursor, walkMap, type WalkCursor } from "./walk.ts";
 export { s, parseWith, decodeWith } from "./schema.ts";
 export type {
   ArrayOptions,

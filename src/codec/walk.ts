@@ -68,6 +68,36 @@ export function skipValue(bytes: Uint8Array, cursor: WalkCursor, depth = 0): boo
   }
 }
 
+/** The span of the item at the cursor (a view into `bytes`), moving past it; undefined as skipValue fails. */
+export function skipValueSpan(bytes: Uint8Array, cursor: WalkCursor): Uint8Array | undefined {
+  const start = cursor.offset;
+  return skipValue(bytes, cursor) ? bytes.subarray(start, cursor.offset) : undefined;
+}
+
+/**
+ * Walks the map at the cursor: for each entry reads its text key, then calls `onValue(key)`
+ * with the cursor at the value, which must move past it (skipValue, or a walk of its own) and
+ * return true, or return false to stop. False when stopped, or when the item is not a map of
+ * text keys.
+ */
+export function walkMap(bytes: Uint8Array, cursor: WalkCursor, onValue: (key: string) => boolean): boolean {
+  const head = readHead(bytes, cursor);
+  if (head?.major !== CBOR_MAJOR_MAP) return false;
+  for (let entry = 0; entry < head.value; entry++) {
+    const key = readText(bytes, cursor);
+    if (key === undefined || !onValue(key)) return false;
+  }
+  return true;
+}
+
+/** As walkMap, for an array that must hold exactly `count` items: `onItem(index)` moves past item `index`. */
+export function walkArray(bytes: Uint8Array, cursor: WalkCursor, count: number, onItem: (index: number) => boolean): boolean {
+  const head = readHead(bytes, cursor);
+  if (head?.major !== CBOR_MAJOR_ARRAY || head.value !== count) return false;
+  for (let index = 0; index < count; index++) if (!onItem(index)) return false;
+  return true;
+}
+
 /** A text item (a map key); undefined when the next item is not text. */
 export function readText(bytes: Uint8Array, cursor: WalkCursor): string | undefined {
   const head = readHead(bytes, cursor);

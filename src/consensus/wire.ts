@@ -3,7 +3,7 @@
  * message is refused (with the path of the bad field) before the engine sees it. The
  * engine re-checks shapes anyway (shape.ts) and verifies every signature.
  */
-import { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, decodeWith, encodeCanonical, readHead, readText, s, skipValue, walkCursor, type Schema } from "../codec/index.ts";
+import { decodeWith, encodeCanonical, s, skipValue, walkArray, walkCursor, walkMap, type Schema } from "../codec/index.ts";
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
 import {
   BLOCK_TXS_MAX,
@@ -17,7 +17,7 @@ import {
 } from "../ledger/index.ts";
 import { COMMITTEE_SIZE_MAX } from "./committee.ts";
 import { defaultConsensusLimits } from "./options.ts";
-import type { ConsensusMessage, TimeoutCertificate } from "./types.ts";
+import type { BlockResponseMessage, ConsensusMessage, ProposalMessage, TimeoutCertificate } from "./types.ts";
 
 /** Largest encoded consensus message accepted: a block response of retrievalBlocksMax blocks. */
 export const CONSENSUS_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
@@ -61,28 +61,18 @@ export function encodeConsensusMessage(message: ConsensusMessage): Uint8Array {
  */
 export function decodeConsensusMessage(bytes: Uint8Array): ConsensusMessage {
   const message = decodeWith(consensusMessageSchema, bytes, "consensusMessage", { maxBytes: CONSENSUS_MESSAGE_BYTES_MAX });
-  if (message.type === "proposal") rememberFieldSpans(bytes, "block", [message.block]);
-  else if (message.type === "blockResponse") rememberFieldSpans(bytes, "blocks", message.blocks);
+  if (message.type === "proposal" || message.type === "blockResponse") rememberMessageBlockSpans(bytes, message);
   return message;
 }
 
-/** Walks the message's fields to `field` (a block, or an array of blocks) and remembers the spans of `blocks`. */
-function rememberFieldSpans(bytes: Uint8Array, field: "block" | "blocks", blocks: readonly Block[]): void {
+/** Walks the message's fields to its block (or blocks) and remembers their spans. */
+function rememberMessageBlockSpans(bytes: Uint8Array, message: ProposalMessage | BlockResponseMessage): void {
   const cursor = walkCursor();
-  const fields = readHead(bytes, cursor);
-  if (fields?.major !== CBOR_MAJOR_MAP) return;
-  for (let entry = 0; entry < fields.value; entry++) {
-    const name = readText(bytes, cursor);
-    if (name === undefined) return;
-    if (name !== field) {
-      if (!skipValue(bytes, cursor)) return;
-      continue;
+  walkMap(bytes, cursor, (name) => {
+    if (message.type === "proposal" && name === "block") return rememberBlockSpans(bytes, cursor, message.block);
+    if (message.type === "blockResponse" && name === "blocks") {
+      return walkArray(bytes, cursor, message.blocks.length, (index) => rememberBlockSpans(bytes, cursor, message.blocks[index] as Block));
     }
-    if (field === "blocks") {
-      const items = readHead(bytes, cursor);
-      if (items?.major !== CBOR_MAJOR_ARRAY || items.value !== blocks.length) return;
-    }
-    for (const block of blocks) if (!rememberBlockSpans(bytes, cursor, block)) return;
-    return;
-  }
+    return skipValue(bytes, cursor);
+  });
 }

@@ -8,9 +8,9 @@
  * decoded input stays in memory while any of these values lives. A walk that meets anything
  * unexpected stops; whatever it did not reach is encoded as before.
  */
-import { CBOR_MAJOR_ARRAY, CBOR_MAJOR_MAP, readHead, readText, skipValue, type WalkCursor } from "../codec/index.ts";
+import { skipValue, skipValueSpan, walkArray, walkMap, type WalkCursor } from "../codec/index.ts";
 import { rememberBlockEncoding, rememberBlockHeaderEncoding, rememberQcEncoding } from "./hashing.ts";
-import type { Block, QuorumCertificate } from "./types.ts";
+import type { Block, QuorumCertificate, SignedTx } from "./types.ts";
 import { rememberSignedTxEncoding } from "./validate.ts";
 
 /**
@@ -20,43 +20,29 @@ import { rememberSignedTxEncoding } from "./validate.ts";
  */
 export function rememberBlockSpans(bytes: Uint8Array, cursor: WalkCursor, block: Block): boolean {
   const blockStart = cursor.offset;
-  const fields = readHead(bytes, cursor);
-  if (fields?.major !== CBOR_MAJOR_MAP) return false;
-  for (let field = 0; field < fields.value; field++) {
-    const name = readText(bytes, cursor);
-    if (name === undefined) return false;
+  const walked = walkMap(bytes, cursor, (name) => {
     if (name === "txs") {
-      const txs = readHead(bytes, cursor);
-      if (txs?.major !== CBOR_MAJOR_ARRAY || txs.value !== block.txs.length) return false;
-      for (const signedTx of block.txs) {
-        const start = cursor.offset;
-        if (!skipValue(bytes, cursor)) return false;
-        rememberSignedTxEncoding(signedTx, bytes.subarray(start, cursor.offset));
-      }
-      continue;
+      return walkArray(bytes, cursor, block.txs.length, (index) => {
+        const span = skipValueSpan(bytes, cursor);
+        if (span !== undefined) rememberSignedTxEncoding(block.txs[index] as SignedTx, span);
+        return span !== undefined;
+      });
     }
+    if (name !== "header") return skipValue(bytes, cursor);
     const start = cursor.offset;
-    if (name === "header") {
-      if (!rememberJustifySpan(bytes, cursor, block.header.justify)) return false;
-      rememberBlockHeaderEncoding(block.header, bytes.subarray(start, cursor.offset));
-      continue;
-    }
-    if (!skipValue(bytes, cursor)) return false;
-  }
-  rememberBlockEncoding(block, bytes.subarray(blockStart, cursor.offset));
-  return true;
+    if (!rememberJustifySpan(bytes, cursor, block.header.justify)) return false;
+    rememberBlockHeaderEncoding(block.header, bytes.subarray(start, cursor.offset));
+    return true;
+  });
+  if (walked) rememberBlockEncoding(block, bytes.subarray(blockStart, cursor.offset));
+  return walked;
 }
 
 /** Walks a header, handing over the span of its justify QC; false when it met something unexpected. */
 function rememberJustifySpan(bytes: Uint8Array, cursor: WalkCursor, justify: QuorumCertificate | null): boolean {
-  const fields = readHead(bytes, cursor);
-  if (fields?.major !== CBOR_MAJOR_MAP) return false;
-  for (let field = 0; field < fields.value; field++) {
-    const name = readText(bytes, cursor);
-    if (name === undefined) return false;
-    const start = cursor.offset;
-    if (!skipValue(bytes, cursor)) return false;
-    if (name === "justify" && justify !== null) rememberQcEncoding(justify, bytes.subarray(start, cursor.offset));
-  }
-  return true;
+  return walkMap(bytes, cursor, (name) => {
+    const span = skipValueSpan(bytes, cursor);
+    if (span !== undefined && name === "justify" && justify !== null) rememberQcEncoding(justify, span);
+    return span !== undefined;
+  });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { CBOR_MAJOR_MAP, encodeCanonical, readHead, readText, skipValue, walkCursor, type CborValue } from "../../src/codec/index.ts";
+import { CBOR_MAJOR_MAP, encodeCanonical, readHead, readText, skipValue, skipValueSpan, walkArray, walkCursor, walkMap, type CborValue } from "../../src/codec/index.ts";
 import { hex } from "./helpers.ts";
 
 const { value: cborValue } = fc.letrec<{ value: CborValue; array: CborValue[]; map: Record<string, CborValue> }>((tie) => ({
@@ -64,5 +64,43 @@ describe("codec walk", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  test("walkMap hands each key with the cursor at its value; walkArray each index; skipValueSpan the item's own bytes", () => {
+    const bytes = encodeCanonical({ a: [1, "x"], bb: { c: true } });
+    const cursor = walkCursor();
+    const seen: string[] = [];
+    const spans: Uint8Array[] = [];
+    assert.ok(
+      walkMap(bytes, cursor, (key) => {
+        seen.push(key);
+        if (key !== "a") return skipValue(bytes, cursor);
+        return walkArray(bytes, cursor, 2, () => {
+          const span = skipValueSpan(bytes, cursor);
+          if (span !== undefined) spans.push(span);
+          return span !== undefined;
+        });
+      }),
+    );
+    assert.deepEqual(seen, ["a", "bb"]);
+    assert.deepEqual(spans, [encodeCanonical(1), encodeCanonical("x")]);
+    assert.ok(spans.every((span) => span.buffer === bytes.buffer), "spans are views into the bytes");
+    assert.equal(cursor.offset, bytes.byteLength);
+  });
+
+  test("walkMap and walkArray stop on what they do not expect, and when told to", () => {
+    const map = encodeCanonical({ a: 1, b: 2 });
+    const array = encodeCanonical([1, 2]);
+    assert.equal(walkMap(array, walkCursor(), () => true), false, "an array is not a map");
+    assert.equal(walkMap(hex("a10102"), walkCursor(), () => true), false, "a key that is not text ({1: 2})");
+    const truncated = hex("a26161");
+    const cursor = walkCursor();
+    assert.equal(walkMap(truncated, cursor, () => skipValue(truncated, cursor)), false, "truncated after its first key");
+    let calls = 0;
+    assert.equal(walkMap(map, walkCursor(), () => (calls++, false)), false);
+    assert.equal(calls, 1, "a false from the callback ends the walk");
+    assert.equal(walkArray(array, walkCursor(), 3, () => true), false, "the wrong count");
+    assert.equal(walkArray(map, walkCursor(), 1, () => true), false, "a map is not an array");
+    assert.equal(skipValueSpan(hex("1a0001"), walkCursor()), undefined, "truncated");
   });
 });

@@ -8,7 +8,7 @@
  * h's qc and inside block h+1's header, and was over a third of the bytes of a typical range.
  * The last block of a response always carries its qc (version 1 carried every qc).
  */
-import { CBOR_MAJOR_MAP, decodeWith, encodeCanonical, readHead, readText, s, skipValue, walkCursor } from "../../codec/index.ts";
+import { decodeWith, encodeCanonical, s, skipValueSpan, walkCursor, walkMap } from "../../codec/index.ts";
 import { blockSchema } from "../../consensus/index.ts";
 import { quorumCertificateSchema, rememberBlockSpans, rememberQcEncoding, type Block, type QuorumCertificate } from "../../ledger/index.ts";
 import { p2pError } from "../../p2p/index.ts";
@@ -69,19 +69,12 @@ export function decodeRangeBlock(bytes: Uint8Array): RangeBlock {
  */
 function rememberEncodings(bytes: Uint8Array, { block, qc }: RangeBlock): void {
   const cursor = walkCursor();
-  const range = readHead(bytes, cursor);
-  if (range?.major !== CBOR_MAJOR_MAP) return;
-  for (let entry = 0; entry < range.value; entry++) {
-    const key = readText(bytes, cursor);
-    if (key === undefined) return;
-    if (key !== "block") {
-      const start = cursor.offset;
-      if (!skipValue(bytes, cursor)) return;
-      if (key === "qc" && qc !== undefined) rememberQcEncoding(qc, bytes.subarray(start, cursor.offset));
-      continue;
-    }
-    if (!rememberBlockSpans(bytes, cursor, block)) return;
-  }
+  walkMap(bytes, cursor, (key) => {
+    if (key === "block") return rememberBlockSpans(bytes, cursor, block);
+    const span = skipValueSpan(bytes, cursor);
+    if (span !== undefined && key === "qc" && qc !== undefined) rememberQcEncoding(qc, span);
+    return span !== undefined;
+  });
 }
 
 /**
