@@ -72,12 +72,8 @@ export function round(value: number, digits: number): number {
  * measured the neighbours. null where /proc/stat is absent (not Linux).
  */
 export function cpuStealSeconds(): number | null {
-  let text: string;
-  try {
-    text = readFileSync("/proc/stat", "utf8");
-  } catch {
-    return null;
-  }
+  const text = procText("/proc/stat");
+  if (text === null) return null;
   const fields = text.split("\n", 1)[0]?.trim().split(/\s+/) ?? [];
   const steal = Number(fields[8]);
   // /proc/stat counts in USER_HZ, which Linux fixes at 100 for every architecture's userspace ABI.
@@ -101,14 +97,19 @@ export type ProcessWrites = { readonly bytes: number; readonly calls: number };
  * each) and the checkpoints that copy them into the database. null off Linux.
  */
 export function processWrites(): ProcessWrites | null {
-  let text: string;
-  try {
-    text = readFileSync("/proc/self/io", "utf8");
-  } catch {
-    return null;
-  }
+  const text = procText("/proc/self/io");
+  if (text === null) return null;
   const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1]);
   const bytes = field("wchar");
   const calls = field("syscw");
   return Number.isSafeInteger(bytes) && Number.isSafeInteger(calls) ? { bytes, calls } : null;
+}
+
+/** A /proc file's text; null where it cannot be read (not Linux). */
+function procText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
 }
