@@ -29,12 +29,14 @@ export function createMemorySmt(): MemorySmt {
   const nodes = new Map<string, SmtStoredNode>();
   const values = new Map<string, Uint8Array>();
   const source = {
-    readNode(path: Uint8Array): SmtStoredNode | undefined {
+    readNode(path: Uint8Array, rowVersion: number): SmtStoredNode | undefined {
+      // Only the newest row of each path is held; a read of another is the tree's mistake, and shows as a missing node.
       const held = nodes.get(toHex(path));
-      return held === undefined ? undefined : { version: held.version, bytes: held.bytes.slice() };
+      return held === undefined || held.version !== rowVersion ? undefined : { version: held.version, bytes: held.bytes.slice() };
     },
   };
   let root = smtEmptyRoot();
+  let rootVersion = 0;
   let version = 0;
   const get = (key: Uint8Array): Uint8Array | null => values.get(toHex(smtKeyHash(key)))?.slice() ?? null;
   return {
@@ -50,7 +52,7 @@ export function createMemorySmt(): MemorySmt {
     update(writes) {
       const hashed = hashStateWrites(writes);
       const next = version + 1;
-      const update = updateSmt(source, root, hashed, next);
+      const update = updateSmt(source, root, rootVersion, hashed, next);
       for (const stale of update.staleNodes) {
         const held = nodes.get(toHex(stale.path));
         assert(held !== undefined && held.version === stale.version, `MemorySmt: stale row ${toHex(stale.path)}@${stale.version} is not the row held`);
@@ -67,12 +69,13 @@ export function createMemorySmt(): MemorySmt {
         else values.set(toHex(write.keyHash), write.value.slice());
       }
       root = update.root;
+      rootVersion = update.rootVersion;
       version = next;
       return update;
     },
     get,
     prove(key) {
-      return { value: get(key), proof: proveSmt(source, root, smtKeyHash(key)) };
+      return { value: get(key), proof: proveSmt(source, root, rootVersion, smtKeyHash(key)) };
     },
   };
 }

@@ -5,32 +5,36 @@ import { smtLeafHash, smtNodeHash } from "./smtHash.ts";
 
 /*
  * Stored form of a state-tree node. Internal nodes keep both child hashes, so a proof reads
- * one node per level and never a sibling. Leaves keep, besides what their hash commits to,
- * the version their value was written at: storage metadata (not hashed) that tells the store
- * which value row a later overwrite makes stale, without a lookup.
+ * one node per level and never a sibling, and the version of each child's row, so a store
+ * finds a child by its exact key (version, path) and can keep its rows in version order: one
+ * block's new rows then fill a few pages at the end of the table instead of one page per path
+ * (docs/decisions/0400). Leaves keep the version their value was written at, which tells the
+ * store which value row a later overwrite makes stale, without a lookup. Versions are storage
+ * metadata, not hashed: the same tree has the same root whatever its rows' versions.
  *
- *   internal: 0x01 || left (32) || right (32)                          65 bytes
- *   leaf:     0x02 || keyHash (32) || valueHash (32) || valueVersion   73 bytes (u64 big-endian)
+ *   internal: 0x01 || left (32) || right (32) || leftVersion || rightVersion   81 bytes
+ *   leaf:     0x02 || keyHash (32) || valueHash (32) || valueVersion           73 bytes
+ * (versions u64 big-endian; an empty child's version is 0)
  */
 
 const INTERNAL_TAG = 0x01;
 const LEAF_TAG = 0x02;
-const INTERNAL_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES;
-const LEAF_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES + 8;
+const VERSION_SIZE_BYTES = 8;
+export const SMT_INTERNAL_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES + 2 * VERSION_SIZE_BYTES;
+export const SMT_LEAF_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES;
 const TWO_POW_32 = 0x1_0000_0000;
 
 /** A node as a store returns it: its bytes and the version that wrote this row. */
 export type SmtStoredNode = { readonly version: number; readonly bytes: Uint8Array };
 
 /**
- * Read access to the nodes of one tree version. `readNode` returns the node at `pathKey`
- * (see smtPathKey) as of that version. It is only asked for paths the tree points at, so a store
- * may return the newest row at or below the version without tombstones for removed paths.
+ * Read access to the nodes of a tree. `readNode` returns the row at `pathKey` (see smtPathKey)
+ * written at `version`: the tree only asks for rows its parents (or its root) point at.
  * The returned bytes become the tree's (proofs hand views of them to callers): return a fresh
  * array, never one the source keeps.
  */
 export type SmtNodeSource = {
-  readNode(pathKey: Uint8Array): SmtStoredNode | undefined;
+  readNode(pathKey: Uint8Array, version: number): SmtStoredNode | undefined;
   /**
    * Optional fast path: the node at `pathKey` already decoded and checked, when the source
    * holds it (a cache, an unapplied update in memory) AND its hash is `expectedHash`; else
@@ -48,6 +52,8 @@ export type SmtInternalNode = {
   readonly hash: Uint8Array;
   readonly left: Uint8Array;
   readonly right: Uint8Array;
+  readonly leftVersion: number;
+  readonly rightVersion: number;
 };
 
 export type SmtLeafNode = {
@@ -61,42 +67,65 @@ export type SmtLeafNode = {
 
 export type SmtNode = SmtInternalNode | SmtLeafNode;
 
-export function encodeInternalNode(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const out = new Uint8Array(INTERNAL_SIZE_BYTES);
+/** An internal node: each child's hash and the version of its row (0 for an empty child). */
+export function encodeInternalNode(left: Uint8Array, leftVersion: number, right: Uint8Array, rightVersion: number): Uint8Array {
+  const out = new Uint8Array(SMT_INTERNAL_SIZE_BYTES);
   out[0] = INTERNAL_TAG;
   out.set(left, 1);
   out.set(right, 1 + HASH_SIZE_BYTES);
+  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES, leftVersion, "encodeInternalNode");
+  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES, rightVersion, "encodeInternalNode");
   return out;
 }
 
 export function encodeLeafNode(keyHash: Uint8Array, valueHash: Uint8Array, valueVersion: number): Uint8Array {
-  if (!(Number.isSafeInteger(valueVersion) && valueVersion >= 0)) assert(false, `encodeLeafNode: bad value version ${valueVersion}`);
-  const out = new Uint8Array(LEAF_SIZE_BYTES);
+  const out = new Uint8Array(SMT_LEAF_SIZE_BYTES);
   out[0] = LEAF_TAG;
   out.set(keyHash, 1);
   out.set(valueHash, 1 + HASH_SIZE_BYTES);
-  const view = new DataView(out.buffer);
-  view.setUint32(1 + 2 * HASH_SIZE_BYTES, Math.floor(valueVersion / TWO_POW_32));
-  view.setUint32(5 + 2 * HASH_SIZE_BYTES, valueVersion % TWO_POW_32);
+  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES, valueVersion, "encodeLeafNode");
   return out;
+}
+
+function writeVersion(out: Uint8Array, offset: number, version: number, what: string): void {
+  if (!(Number.isSafeInteger(version) && version >= 0)) assert(false, `${what}: bad version ${version}`);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(offset, Math.floor(version / TWO_POW_32));
+  view.setUint32(offset + 4, version % TWO_POW_32);
+}
+
+/** The u64 big-endian at `offset`; NaN when it is above 2^53 - 1 (not a version this code writes). */
+function readVersion(bytes: Uint8Array, offset: number): number {
+  let high = 0;
+  let low = 0;
+  for (let i = 0; i < 4; i++) {
+    high = high * 256 + (bytes[offset + i] as number);
+    low = low * 256 + (bytes[offset + 4 + i] as number);
+  }
+  const version = high * TWO_POW_32 + low;
+  return Number.isSafeInteger(version) ? version : Number.NaN;
 }
 
 /** The stored bytes of a decoded node (a fresh array). */
 export function encodeNode(node: SmtNode): Uint8Array {
-  return node.kind === "internal" ? encodeInternalNode(node.left, node.right) : encodeLeafNode(node.keyHash, node.valueHash, node.valueVersion);
+  return node.kind === "internal"
+    ? encodeInternalNode(node.left, node.leftVersion, node.right, node.rightVersion)
+    : encodeLeafNode(node.keyHash, node.valueHash, node.valueVersion);
 }
 
 /**
- * Reads the node at `pathKey` and checks it hashes to `expectedHash`, the hash its parent (or
- * the version's root) records. A missing or mismatching node is a damaged store, never bad input.
+ * Reads the node at `pathKey` written at `version` and checks it hashes to `expectedHash`: both
+ * as its parent (or the version's root) records them. A missing or mismatching node is a
+ * damaged store, never bad input.
  */
-export function loadNode(source: SmtNodeSource, pathKey: Uint8Array, expectedHash: Uint8Array): SmtNode {
+export function loadNode(source: SmtNodeSource, pathKey: Uint8Array, expectedHash: Uint8Array, version: number): SmtNode {
   const cached = source.cachedNode?.(pathKey, expectedHash);
   if (cached !== undefined) return cached;
-  const stored = source.readNode(pathKey);
+  const stored = source.readNode(pathKey, version);
   if (stored === undefined) {
-    throw smtError("MERKLE_SMT_NODE_MISSING", `state tree node at path ${toHex(pathKey)} is missing from the store; the state database is damaged`, {
+    throw smtError("MERKLE_SMT_NODE_MISSING", `state tree node at path ${toHex(pathKey)} (version ${version}) is missing from the store; the state database is damaged`, {
       path: toHex(pathKey),
+      version,
     });
   }
   const node = decodeNode(stored);
@@ -118,24 +147,21 @@ export function loadNode(source: SmtNodeSource, pathKey: Uint8Array, expectedHas
  */
 export function decodeNode(stored: SmtStoredNode, knownHash?: Uint8Array): SmtNode | undefined {
   const bytes = stored.bytes;
-  if (bytes[0] === INTERNAL_TAG && bytes.byteLength === INTERNAL_SIZE_BYTES) {
+  if (bytes[0] === INTERNAL_TAG && bytes.byteLength === SMT_INTERNAL_SIZE_BYTES) {
     // Views, not copies: a source hands over bytes it no longer uses (see SmtNodeSource).
     const left = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
-    const right = bytes.subarray(1 + HASH_SIZE_BYTES);
-    return { kind: "internal", version: stored.version, hash: knownHash ?? smtNodeHash(left, right), left, right };
+    const right = bytes.subarray(1 + HASH_SIZE_BYTES, 1 + 2 * HASH_SIZE_BYTES);
+    const leftVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES);
+    const rightVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES);
+    // Not covered by the hash, so checked here: a damaged version must not pass as a number.
+    if (Number.isNaN(leftVersion) || Number.isNaN(rightVersion)) return undefined;
+    return { kind: "internal", version: stored.version, hash: knownHash ?? smtNodeHash(left, right), left, right, leftVersion, rightVersion };
   }
-  if (bytes[0] === LEAF_TAG && bytes.byteLength === LEAF_SIZE_BYTES) {
+  if (bytes[0] === LEAF_TAG && bytes.byteLength === SMT_LEAF_SIZE_BYTES) {
     const keyHash = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
     const valueHash = bytes.subarray(1 + HASH_SIZE_BYTES, 1 + 2 * HASH_SIZE_BYTES);
-    let high = 0;
-    let low = 0;
-    for (let i = 0; i < 4; i++) {
-      high = high * 256 + (bytes[1 + 2 * HASH_SIZE_BYTES + i] as number);
-      low = low * 256 + (bytes[5 + 2 * HASH_SIZE_BYTES + i] as number);
-    }
-    const valueVersion = high * TWO_POW_32 + low;
-    // Not covered by the hash, so checked here: a damaged version must not pass as a number.
-    if (!Number.isSafeInteger(valueVersion)) return undefined;
+    const valueVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES);
+    if (Number.isNaN(valueVersion)) return undefined;
     return { kind: "leaf", version: stored.version, hash: knownHash ?? smtLeafHash(keyHash, valueHash), keyHash, valueHash, valueVersion };
   }
   return undefined;

@@ -27,15 +27,16 @@ export type StateProof = {
   readonly siblings: readonly Uint8Array[];
 };
 
-/** Proof for `keyHash` in the tree with root `root`; reads one node per level. */
-export function proveSmt(source: SmtNodeSource, root: Uint8Array, keyHash: Uint8Array): StateProof {
+/** Proof for `keyHash` in the tree with root `root` (its node in the row of `rootVersion`); reads one node per level. */
+export function proveSmt(source: SmtNodeSource, root: Uint8Array, rootVersion: number, keyHash: Uint8Array): StateProof {
   const siblings: Uint8Array[] = [];
   const bitmap = new Uint8Array(HASH_SIZE_BYTES);
   let hash = root;
+  let version = rootVersion;
   let depth = 0;
   let leaf: StateProofLeaf | null = null;
   while (!isEmptyHash(hash)) {
-    const node = loadNode(source, smtPathKey(keyHash, depth), hash);
+    const node = loadNode(source, smtPathKey(keyHash, depth), hash, version);
     if (node.kind === "leaf") {
       // Copies: a source may share its decoded nodes (SmtNodeSource.cachedNode); a proof is the caller's.
       leaf = { keyHash: node.keyHash.slice(), valueHash: node.valueHash.slice() };
@@ -48,6 +49,7 @@ export function proveSmt(source: SmtNodeSource, root: Uint8Array, keyHash: Uint8
       bitmap[depth >> 3] = (bitmap[depth >> 3] as number) | (0x80 >> (depth & 7));
     }
     hash = bit === 1 ? node.right : node.left;
+    version = bit === 1 ? node.rightVersion : node.leftVersion;
     depth++;
   }
   return { leaf, depth, bitmap: bitmap.slice(0, (depth + 7) >> 3), siblings };

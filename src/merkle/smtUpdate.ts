@@ -26,6 +26,8 @@ export type SmtStaleValue = { readonly keyHash: Uint8Array; readonly version: nu
 
 export type SmtUpdate = {
   readonly root: Uint8Array;
+  /** Version of the row holding the new root node: `version` when this update rewrote it, 0 for an empty tree. */
+  readonly rootVersion: number;
   /** New node rows, children before parents; each path at most once. */
   readonly nodes: readonly SmtNodeWrite[];
   readonly staleNodes: readonly SmtStaleNode[];
@@ -40,7 +42,7 @@ const INTERNAL = 2;
 /** An untouched subtree of the base tree, known only by its hash until someone must look. */
 const UNRESOLVED = 3;
 
-type EmptySub = { readonly t: typeof EMPTY; readonly hash: Uint8Array };
+type EmptySub = { readonly t: typeof EMPTY; readonly hash: Uint8Array; readonly version: 0 };
 type LeafSub = {
   readonly t: typeof LEAF;
   readonly hash: Uint8Array;
@@ -51,10 +53,11 @@ type LeafSub = {
   readonly originDepth: number;
   readonly originVersion: number;
 };
-type HashSub = { readonly t: typeof INTERNAL | typeof UNRESOLVED; readonly hash: Uint8Array };
+/** `version`: of the row holding the subtree's top node. */
+type HashSub = { readonly t: typeof INTERNAL | typeof UNRESOLVED; readonly hash: Uint8Array; readonly version: number };
 type Sub = EmptySub | LeafSub | HashSub;
 
-const EMPTY_SUB: EmptySub = { t: EMPTY, hash: emptyHashShared() };
+const EMPTY_SUB: EmptySub = { t: EMPTY, hash: emptyHashShared(), version: 0 };
 
 type Context = {
   readonly source: SmtNodeSource;
@@ -67,28 +70,31 @@ type Context = {
 };
 
 /**
- * Applies `writes` (strictly ascending by key hash) to the tree with root `baseRoot` read
- * through `source`, and returns the new root and the rows to store at `version`. Pure: reads
- * the source, writes nothing.
+ * Applies `writes` (strictly ascending by key hash) to the tree with root `baseRoot` (its node
+ * in the row of `baseRootVersion`; 0 for an empty tree) read through `source`, and returns the
+ * new root and the rows to store at `version`. Pure: reads the source, writes nothing.
  */
-export function updateSmt(source: SmtNodeSource, baseRoot: Uint8Array, writes: readonly SmtWrite[], version: number): SmtUpdate {
+export function updateSmt(source: SmtNodeSource, baseRoot: Uint8Array, baseRootVersion: number, writes: readonly SmtWrite[], version: number): SmtUpdate {
   assert(Number.isSafeInteger(version) && version >= 0, `updateSmt: version ${version} is not a safe non-negative integer`);
   for (let i = 1; i < writes.length; i++) {
     assert(compareBytes((writes[i - 1] as SmtWrite).keyHash, (writes[i] as SmtWrite).keyHash) < 0, "updateSmt: writes must be sorted by key hash, without duplicates");
   }
   const ctx: Context = { source, writes, version, nodes: [], staleNodes: [], staleValues: [], changed: new Uint8Array(writes.length) };
-  const top = updateAt(ctx, baseRoot, 0, 0, writes.length);
-  if (top.t === LEAF) placeLeaf(ctx, top, 0);
-  return { root: top.hash.slice(), nodes: ctx.nodes, staleNodes: ctx.staleNodes, staleValues: ctx.staleValues, changed: ctx.changed };
+  const top = updateAt(ctx, baseRoot, baseRootVersion, 0, 0, writes.length);
+  const rootVersion = top.t === LEAF ? placeLeaf(ctx, top, 0) : top.version;
+  return { root: top.hash.slice(), rootVersion, nodes: ctx.nodes, staleNodes: ctx.staleNodes, staleValues: ctx.staleValues, changed: ctx.changed };
 }
 
-/** writes[lo..hi) share the first `depth` bits; the base subtree at that path hashes to `hash`. */
-function updateAt(ctx: Context, hash: Uint8Array, depth: number, lo: number, hi: number): Sub {
-  if (lo === hi) return isEmptyHash(hash) ? EMPTY_SUB : { t: UNRESOLVED, hash };
+/**
+ * writes[lo..hi) share the first `depth` bits; the base subtree at that path hashes to `hash`,
+ * its top node in the row of `version`.
+ */
+function updateAt(ctx: Context, hash: Uint8Array, version: number, depth: number, lo: number, hi: number): Sub {
+  if (lo === hi) return isEmptyHash(hash) ? EMPTY_SUB : { t: UNRESOLVED, hash, version };
   if (isEmptyHash(hash)) return build(ctx, depth, mergeLeaves(ctx, lo, hi, undefined));
   const pathSource = (ctx.writes[lo] as SmtWrite).keyHash;
   const path = smtPathKey(pathSource, depth);
-  const node = loadNode(ctx.source, path, hash);
+  const node = loadNode(ctx.source, path, hash, version);
   if (node.kind === "leaf") {
     const existing = leafSubOf(node, depth);
     const leaves = mergeLeaves(ctx, lo, hi, existing);
@@ -98,9 +104,9 @@ function updateAt(ctx: Context, hash: Uint8Array, depth: number, lo: number, hi:
     return build(ctx, depth, leaves.map((leaf) => (leaf === existing ? { ...existing, originDepth: -1 } : leaf)));
   }
   const mid = firstWithBitSet(ctx.writes, lo, hi, depth);
-  const left = updateAt(ctx, node.left, depth + 1, lo, mid);
-  const right = updateAt(ctx, node.right, depth + 1, mid, hi);
-  if (bytesEqual(left.hash, node.left) && bytesEqual(right.hash, node.right)) return { t: INTERNAL, hash: node.hash };
+  const left = updateAt(ctx, node.left, node.leftVersion, depth + 1, lo, mid);
+  const right = updateAt(ctx, node.right, node.rightVersion, depth + 1, mid, hi);
+  if (bytesEqual(left.hash, node.left) && bytesEqual(right.hash, node.right)) return { t: INTERNAL, hash: node.hash, version: node.version };
   ctx.staleNodes.push({ path, version: node.version });
   return join(ctx, depth, left, right, pathSource);
 }
@@ -160,31 +166,35 @@ function join(ctx: Context, depth: number, left: Sub, right: Sub, pathSource: Ui
   if (left.t === EMPTY || right.t === EMPTY) {
     const side = left.t === EMPTY ? 1 : 0;
     let other = side === 1 ? right : left;
-    if (other.t === UNRESOLVED) other = resolve(ctx, other.hash, childPath(pathSource, depth, side), depth + 1);
+    if (other.t === UNRESOLVED) other = resolve(ctx, other, childPath(pathSource, depth, side), depth + 1);
     if (other.t === LEAF) return other;
   }
   return makeInternal(ctx, depth, left, right, pathSource);
 }
 
 function makeInternal(ctx: Context, depth: number, left: Sub, right: Sub, pathSource: Uint8Array): HashSub {
-  if (left.t === LEAF) placeLeaf(ctx, left, depth + 1);
-  if (right.t === LEAF) placeLeaf(ctx, right, depth + 1);
+  const leftVersion = left.t === LEAF ? placeLeaf(ctx, left, depth + 1) : left.version;
+  const rightVersion = right.t === LEAF ? placeLeaf(ctx, right, depth + 1) : right.version;
   const hash = smtNodeHash(left.hash, right.hash);
-  ctx.nodes.push({ path: smtPathKey(pathSource, depth), bytes: encodeInternalNode(left.hash, right.hash), hash });
-  return { t: INTERNAL, hash };
+  ctx.nodes.push({ path: smtPathKey(pathSource, depth), bytes: encodeInternalNode(left.hash, leftVersion, right.hash, rightVersion), hash });
+  return { t: INTERNAL, hash, version: ctx.version };
 }
 
-/** A leaf's final position is known: write it there unless its base row already is there. */
-function placeLeaf(ctx: Context, leaf: LeafSub, depth: number): void {
-  if (leaf.originDepth === depth) return;
+/**
+ * A leaf's final position is known: write it there unless its base row already is there.
+ * Returns the version of the row that holds it.
+ */
+function placeLeaf(ctx: Context, leaf: LeafSub, depth: number): number {
+  if (leaf.originDepth === depth) return leaf.originVersion;
   // The hash is copied: a base leaf's may be a view of a source's cache (SmtNodeSource.cachedNode).
   ctx.nodes.push({ path: smtPathKey(leaf.keyHash, depth), bytes: encodeLeafNode(leaf.keyHash, leaf.valueHash, leaf.valueVersion), hash: leaf.hash.slice() });
   if (leaf.originDepth >= 0) ctx.staleNodes.push({ path: smtPathKey(leaf.keyHash, leaf.originDepth), version: leaf.originVersion });
+  return ctx.version;
 }
 
-function resolve(ctx: Context, hash: Uint8Array, path: Uint8Array, depth: number): Sub {
-  const node = loadNode(ctx.source, path, hash);
-  if (node.kind === "internal") return { t: INTERNAL, hash: node.hash };
+function resolve(ctx: Context, sub: HashSub, path: Uint8Array, depth: number): Sub {
+  const node = loadNode(ctx.source, path, sub.hash, sub.version);
+  if (node.kind === "internal") return { t: INTERNAL, hash: node.hash, version: node.version };
   return leafSubOf(node, depth);
 }
 

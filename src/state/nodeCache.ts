@@ -1,4 +1,4 @@
-import { decodeSmtNode } from "../merkle/index.ts";
+import { decodeSmtNode, SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES } from "../merkle/index.ts";
 import type { SmtNode } from "../merkle/index.ts";
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
 import { assert, bytesEqual } from "../util/index.ts";
@@ -22,7 +22,7 @@ import { assert, bytesEqual } from "../util/index.ts";
  * Bounded: two generations of at most nodesMax / 2 entries. A full young generation becomes
  * the old one and the previous old one is dropped; a hit in the old generation copies the entry
  * to the young one, so the upper levels, read by every prepare, stay. Entries are packed into
- * byte chunks (version u64 || hash || node bytes, <= 113 bytes) with a Map from path to
+ * byte chunks (version u64 || hash || node bytes, <= 121 bytes) with a Map from path to
  * position, so the garbage collector sees a few large arrays, not 4-5 objects per node.
  * No iteration, no clock: what it holds is a function of the sequence of calls.
  */
@@ -31,8 +31,8 @@ export type CacheTop = { readonly version: number | null; readonly root: Uint8Ar
 
 const VERSION_SIZE_BYTES = 8;
 const HEADER_SIZE_BYTES = VERSION_SIZE_BYTES + HASH_SIZE_BYTES;
-/** Internal 65 bytes, leaf 73 (merkle/smtNode.ts); anything longer is not cached. */
-const NODE_SIZE_BYTES_MAX = 73;
+/** Internal 81 bytes, leaf 73 (merkle/smtNode.ts); anything longer is not cached. */
+const NODE_SIZE_BYTES_MAX = Math.max(SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES);
 const ENTRY_SIZE_BYTES_MAX = HEADER_SIZE_BYTES + NODE_SIZE_BYTES_MAX;
 const CHUNK_SIZE_BYTES = 256 * 1024;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -74,7 +74,7 @@ class Generation {
   entry(position: number): Uint8Array {
     const chunk = this.chunks[Math.floor(position / CHUNK_SIZE_BYTES)] as Uint8Array;
     const offset = position % CHUNK_SIZE_BYTES;
-    const size = HEADER_SIZE_BYTES + ((chunk[offset + HEADER_SIZE_BYTES] as number) === 0x02 ? NODE_SIZE_BYTES_MAX : 65);
+    const size = HEADER_SIZE_BYTES + ((chunk[offset + HEADER_SIZE_BYTES] as number) === 0x02 ? SMT_LEAF_SIZE_BYTES : SMT_INTERNAL_SIZE_BYTES);
     return chunk.subarray(offset, offset + size);
   }
 

@@ -19,7 +19,7 @@ export type StateStoreOptions = {
   readonly writesPerVersionMax: number;
   /**
    * Decoded tree nodes of the latest version kept in memory (src/state/nodeCache.ts), so a
-   * prepare reads SQLite only for nodes it has not seen; at most ~170 bytes each (113 packed,
+   * prepare reads SQLite only for nodes it has not seen; at most ~180 bytes each (121 packed,
    * the rest its Map entry and path key). 0 turns it off.
    */
   readonly nodeCacheNodesMax: number;
@@ -29,8 +29,9 @@ export const defaultStateStoreOptions: StateStoreOptions = {
   // A block holds at most 10,000 transactions (ledger BLOCK_TXS_MAX), each writing a few
   // keys; 25 per transaction is ample, and 250,000 writes keep one prepare near 125 MiB.
   writesPerVersionMax: 250_000,
-  // 2^18 nodes, ~45 MiB at most (measured: 131,072 entries = 13.8 MiB of chunks + 6.6 MiB of
-  // heap): the whole tree up to ~130,000 keys (n keys make ~2n nodes), and beyond that the
+  // 2^18 nodes, ~50 MiB at most (measured with the 65-byte internal nodes of state schema 1:
+  // 131,072 entries = 13.8 MiB of chunks + 6.6 MiB of heap; internal nodes now take 16 bytes
+  // more, ~2 MiB per 131,072 entries): the whole tree up to ~130,000 keys (n keys make ~2n nodes), and beyond that the
   // upper levels, which every prepare reads.
   nodeCacheNodesMax: 262_144,
 };

@@ -72,7 +72,7 @@ export function checkBases(bases: readonly PreparedStateUpdate[], latest: Latest
  * The store's latest version as the overlay reads it: SQLite rows, and its node cache.
  */
 export type LatestTree = {
-  readonly readNode: (path: Uint8Array) => SmtStoredNode | undefined;
+  readonly readNode: (path: Uint8Array, version: number) => SmtStoredNode | undefined;
   readonly cache: StateNodeCache;
 };
 
@@ -101,11 +101,12 @@ export function overlaySource(bases: readonly PreparedStateUpdate[], latest: Lat
       assert(node !== undefined, "overlaySource: an update writes well-formed nodes");
       return node;
     },
-    readNode(path: Uint8Array): SmtStoredNode | undefined {
-      const found = layerRow(pathKeyString(path));
+    readNode(path: Uint8Array, version: number): SmtStoredNode | undefined {
+      const layer = layers.find((candidate) => candidate.version === version);
+      if (layer === undefined) return latest.readNode(path, version);
+      const row = layer.rows.get(pathKeyString(path));
       // A copy: the tree hands views of node bytes to its callers (SmtNodeSource contract).
-      if (found !== undefined) return { version: found.version, bytes: found.row.bytes.slice() };
-      return latest.readNode(path);
+      return row === undefined ? undefined : { version, bytes: row.bytes.slice() };
     },
     nodeLoaded(path: Uint8Array, node: SmtNode, bytes: Uint8Array): void {
       // Only reached for rows read from the store (a layer's rows are always found by cachedNode).

@@ -20,7 +20,7 @@ export function pruneStateBefore(db: DatabaseSync, s: StateStatements, version: 
     for (const row of s.staleLists.iterate(previous, version)) {
       const [listVersion, staleNodes, staleValues] = row as unknown as [number, Uint8Array, Uint8Array];
       for (const node of decodeStaleNodes(staleNodes, listVersion)) {
-        nodesDeleted += Number(s.deleteNode.run(node.path, node.version).changes);
+        nodesDeleted += Number(s.deleteNode.run(node.version, node.path).changes);
       }
       for (const value of decodeStaleValues(staleValues, listVersion)) {
         valuesDeleted += Number(s.deleteValue.run(value.keyHash, value.version).changes);

@@ -1,4 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
+import { HASH_SIZE_BYTES } from "../crypto/index.ts";
+import { encodeSmtNode, decodeSmtNode, isEmptySmtHash, smtPathKey } from "../merkle/index.ts";
+import { toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { withSavepoint } from "./savepoint.ts";
 
@@ -8,11 +11,17 @@ import { withSavepoint } from "./savepoint.ts";
  * own schema version (table state_schema) rather than PRAGMA user_version, which belongs to
  * the database's owner.
  *
- *   state_versions: one row per version: its root and what it made stale (for pruning).
- *   state_nodes:    tree nodes, immutable, keyed by (path, version that wrote them).
+ *   state_versions: one row per version: its root, the version of the row holding the root
+ *                   node, and what it made stale (for pruning).
+ *   state_nodes:    tree nodes, immutable, keyed by (version that wrote them, path): a version's
+ *                   rows are appended together at the end of the table, and each is read by
+ *                   its exact key, which its parent records (merkle/smtNode.ts).
  *   state_values:   values, immutable, keyed by (key hash, version); value NULL = deleted.
+ *
+ * Schema 1 keyed nodes by (path, version) and read the newest row at or below a version;
+ * each block's rows then landed on as many pages as it changed paths (decision 0400).
  */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 const CREATE_TABLES = `
   CREATE TABLE IF NOT EXISTS state_schema (
@@ -24,13 +33,14 @@ const CREATE_TABLES = `
     version INTEGER PRIMARY KEY,
     root BLOB NOT NULL,
     stale_nodes BLOB NOT NULL,
-    stale_values BLOB NOT NULL
+    stale_values BLOB NOT NULL,
+    root_version INTEGER NOT NULL DEFAULT 0
   );
   CREATE TABLE IF NOT EXISTS state_nodes (
-    path BLOB NOT NULL,
     version INTEGER NOT NULL,
+    path BLOB NOT NULL,
     node BLOB NOT NULL,
-    PRIMARY KEY (path, version)
+    PRIMARY KEY (version, path)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS state_values (
     key_hash BLOB NOT NULL,
@@ -41,7 +51,7 @@ const CREATE_TABLES = `
   ) WITHOUT ROWID;
 `;
 
-/** Creates the tables on first use; refuses a database written by a newer store. */
+/** Creates the tables on first use, brings schema 1 tables to 2; refuses a database written by a newer store. */
 export function createStateTables(db: DatabaseSync): void {
   withSavepoint(db, "state_open", () => {
     db.exec(CREATE_TABLES);
@@ -56,5 +66,58 @@ export function createStateTables(db: DatabaseSync): void {
         schemaVersionSupported: STATE_SCHEMA_VERSION,
       });
     }
+    if (row.schema_version === 1) migrateFromSchema1(db);
   });
+}
+
+/**
+ * Schema 1 to 2, inside createStateTables' savepoint: node rows move to the (version, path)
+ * key, each internal node gains its children's row versions and each version its root node's
+ * row version. The row a schema 1 read found for a child of a node written at version V, or
+ * for the root of version V, is the newest row at that path at or below V; the migration looks
+ * that up once per row. A child whose rows were all pruned (only versions below pruned_before
+ * point at it, and they can no longer be read) gets 0.
+ */
+function migrateFromSchema1(db: DatabaseSync): void {
+  db.exec(`
+    ALTER TABLE state_nodes RENAME TO state_nodes_schema1;
+    CREATE TABLE state_nodes (version INTEGER NOT NULL, path BLOB NOT NULL, node BLOB NOT NULL, PRIMARY KEY (version, path)) WITHOUT ROWID;
+  `);
+  db.exec("ALTER TABLE state_versions ADD COLUMN root_version INTEGER NOT NULL DEFAULT 0");
+  const newestAtOrBelow = db.prepare("SELECT version FROM state_nodes_schema1 WHERE path = ? AND version <= ? ORDER BY version DESC LIMIT 1");
+  newestAtOrBelow.setReturnArrays(true);
+  const rowVersion = (path: Uint8Array, version: number): number => (newestAtOrBelow.get(path, version) as [number] | undefined)?.[0] ?? 0;
+  const insert = db.prepare("INSERT INTO state_nodes (version, path, node) VALUES (?, ?, ?)");
+  for (const row of db.prepare("SELECT path, version, node FROM state_nodes_schema1 ORDER BY version, path").iterate()) {
+    const { path, version, node } = row as { path: Uint8Array; version: number; node: Uint8Array };
+    insert.run(version, path, migratedNode(path, version, node, rowVersion));
+  }
+  const setRootVersion = db.prepare("UPDATE state_versions SET root_version = ? WHERE version = ?");
+  const rootPath = smtPathKey(new Uint8Array(HASH_SIZE_BYTES), 0);
+  for (const row of db.prepare("SELECT version, root FROM state_versions").all()) {
+    const { version, root } = row as { version: number; root: Uint8Array };
+    setRootVersion.run(isEmptySmtHash(root) ? 0 : rowVersion(rootPath, version), version);
+  }
+  db.exec("DROP TABLE state_nodes_schema1");
+  db.prepare("UPDATE state_schema SET schema_version = 2 WHERE id = 0").run();
+}
+
+const SCHEMA1_INTERNAL_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES;
+
+/** A schema 1 row in the schema 2 form: leaves are unchanged, internal nodes gain their children's row versions. */
+function migratedNode(path: Uint8Array, version: number, node: Uint8Array, rowVersion: (path: Uint8Array, version: number) => number): Uint8Array {
+  if (node[0] !== 0x01 || node.byteLength !== SCHEMA1_INTERNAL_SIZE_BYTES) {
+    if (decodeSmtNode({ version, bytes: node }) === undefined) {
+      throw stateError("STATE_STORE_CORRUPT", `state_nodes row at path ${toHex(path)} (version ${version}) is no tree node; the state database is damaged`, { path: toHex(path), version });
+    }
+    return node;
+  }
+  const depth = ((path[path.byteLength - 2] as number) << 8) | (path[path.byteLength - 1] as number);
+  const prefix = new Uint8Array(HASH_SIZE_BYTES);
+  prefix.set(path.subarray(0, path.byteLength - 2));
+  const left = node.subarray(1, 1 + HASH_SIZE_BYTES);
+  const right = node.subarray(1 + HASH_SIZE_BYTES);
+  const leftVersion = isEmptySmtHash(left) ? 0 : rowVersion(smtPathKey(prefix, depth + 1), version);
+  const rightVersion = isEmptySmtHash(right) ? 0 : rowVersion(smtPathKey(prefix, depth + 1, true), version);
+  return encodeSmtNode({ kind: "internal", version, hash: new Uint8Array(HASH_SIZE_BYTES), left, right, leftVersion, rightVersion });
 }

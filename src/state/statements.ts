@@ -19,20 +19,20 @@ export function prepareStateStatements(db: DatabaseSync) {
     return statement;
   };
   return {
-    latest: rows("SELECT version, root FROM state_versions ORDER BY version DESC LIMIT 1"),
-    rootAt: rows("SELECT version, root FROM state_versions WHERE version <= ? ORDER BY version DESC LIMIT 1"),
+    latest: rows("SELECT version, root, root_version FROM state_versions ORDER BY version DESC LIMIT 1"),
+    rootAt: rows("SELECT version, root, root_version FROM state_versions WHERE version <= ? ORDER BY version DESC LIMIT 1"),
     prunedBefore: rows("SELECT pruned_before FROM state_schema WHERE id = 0"),
-    nodeAt: rows("SELECT version, node FROM state_nodes WHERE path = ? AND version <= ? ORDER BY version DESC LIMIT 1"),
+    node: rows("SELECT node FROM state_nodes WHERE version = ? AND path = ?"),
     valueAt: rows("SELECT value FROM state_values WHERE key_hash = ? AND version <= ? ORDER BY version DESC LIMIT 1"),
     // No index on version: a full scan, for the rare emergency rollback (decision 0603), not per block.
     keysWrittenBetween: rows("SELECT DISTINCT key FROM state_values WHERE version > ? AND version <= ? ORDER BY key LIMIT ?"),
-    insertNode: p("INSERT INTO state_nodes (path, version, node) VALUES (?, ?, ?)"),
-    insertNodes: p(`INSERT INTO state_nodes (path, version, node) VALUES ${new Array(NODE_ROWS_PER_INSERT).fill("(?, ?, ?)").join(", ")}`),
+    insertNode: p("INSERT INTO state_nodes (version, path, node) VALUES (?, ?, ?)"),
+    insertNodes: p(`INSERT INTO state_nodes (version, path, node) VALUES ${new Array(NODE_ROWS_PER_INSERT).fill("(?, ?, ?)").join(", ")}`),
     insertValue: p("INSERT INTO state_values (key_hash, version, key, value) VALUES (?, ?, ?, ?)"),
-    insertVersion: p("INSERT INTO state_versions (version, root, stale_nodes, stale_values) VALUES (?, ?, ?, ?)"),
+    insertVersion: p("INSERT INTO state_versions (version, root, root_version, stale_nodes, stale_values) VALUES (?, ?, ?, ?, ?)"),
     staleLists: rows("SELECT version, stale_nodes, stale_values FROM state_versions WHERE version > ? AND version <= ? ORDER BY version"),
     clearStaleLists: p("UPDATE state_versions SET stale_nodes = x'', stale_values = x'' WHERE version > ? AND version <= ?"),
-    deleteNode: p("DELETE FROM state_nodes WHERE path = ? AND version = ?"),
+    deleteNode: p("DELETE FROM state_nodes WHERE version = ? AND path = ?"),
     deleteValue: p("DELETE FROM state_values WHERE key_hash = ? AND version = ?"),
     setPrunedBefore: p("UPDATE state_schema SET pruned_before = ? WHERE id = 0"),
   };

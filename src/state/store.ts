@@ -17,7 +17,8 @@ import type { StateStatements } from "./statements.ts";
 import type { PreparedStateUpdate, StateApplyOptions, StateKeysWrittenOptions, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
 import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
 
-type VersionRoot = { readonly version: number | null; readonly root: Uint8Array };
+/** A version's root hash, and the version of the row holding its root node (0 for an empty tree). */
+type VersionRoot = { readonly version: number | null; readonly root: Uint8Array; readonly rootVersion: number };
 
 /**
  * Opens the state store on the caller's database (creating its tables on first use). The
@@ -65,8 +66,8 @@ class SqliteStateStore implements StateStore {
     checkKey(key, "prove");
     const at = this.versionRoot(version, "prove", false);
     const keyHash = smtKeyHash(key);
-    const proof = proveSmt(this.nodeSource(at.version), at.root, keyHash);
-    if (proof.leaf === null || !bytesEqual(proof.leaf.keyHash, keyHash)) return { ...at, value: null, proof };
+    const proof = proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
+    if (proof.leaf === null || !bytesEqual(proof.leaf.keyHash, keyHash)) return { version: at.version, root: at.root, value: null, proof };
     const row = this.statements.valueAt.get(keyHash, at.version) as [Uint8Array | null] | undefined;
     const value = row === undefined ? null : row[0];
     if (value === null || !bytesEqual(smtValueHash(value), proof.leaf.valueHash)) {
@@ -75,7 +76,7 @@ class SqliteStateStore implements StateStore {
         version: at.version,
       });
     }
-    return { ...at, value, proof };
+    return { version: at.version, root: at.root, value, proof };
   }
 
   prepare(version: number, writes: readonly StateWrite[], opts: StatePrepareOptions = {}): PreparedStateUpdate {
@@ -85,7 +86,7 @@ class SqliteStateStore implements StateStore {
     const bases = opts.bases ?? [];
     checkBases(bases, latest);
     const newest = bases[0];
-    const base: VersionRoot = newest === undefined ? latest : { version: newest.version, root: newest.root };
+    const base: VersionRoot = newest === undefined ? latest : { version: newest.version, root: newest.root, rootVersion: newest.rootVersion };
     if (base.version !== null && version <= base.version) {
       throw stateError("STATE_VERSION_NOT_INCREASING", `prepare: version ${version} must be above the ${newest === undefined ? "latest" : "base"} version ${base.version}`, {
         version,
@@ -93,7 +94,7 @@ class SqliteStateStore implements StateStore {
       });
     }
     const hashed = hashStateWrites(copied);
-    const update = updateSmt(overlaySource(bases, this.latestTree(latest)), base.root, hashed, version);
+    const update = updateSmt(overlaySource(bases, this.latestTree(latest)), base.root, base.rootVersion, hashed, version);
     const values: StateValueRow[] = [];
     const staleValues: SmtStaleValue[] = [...update.staleValues];
     hashed.forEach((write, i) => {
@@ -107,6 +108,7 @@ class SqliteStateStore implements StateStore {
       baseVersion: base.version,
       baseRoot: base.root,
       root: update.root,
+      rootVersion: update.rootVersion,
       writeCount: copied.length,
       keysChanged: values.length,
       nodesWritten: update.nodes.length,
@@ -128,7 +130,7 @@ class SqliteStateStore implements StateStore {
     const write = (): void => {
       insertNodes(s, rows.nodes, version);
       for (const row of rows.values) s.insertValue.run(row.keyHash, version, row.key, row.value);
-      s.insertVersion.run(version, prepared.root, rows.staleNodes, rows.staleValues);
+      s.insertVersion.run(version, prepared.root, prepared.rootVersion, rows.staleNodes, rows.staleValues);
     };
     if (opts.callerTransactionIsAtomic === true) {
       assert(this.db.isTransaction, "apply: callerTransactionIsAtomic inside the caller's open transaction");
@@ -182,8 +184,8 @@ class SqliteStateStore implements StateStore {
   }
 
   private readLatest(): VersionRoot {
-    const row = this.statements.latest.get() as [number, Uint8Array] | undefined;
-    return row === undefined ? { version: null, root: smtEmptyRoot() } : { version: row[0], root: row[1] };
+    const row = this.statements.latest.get() as [number, Uint8Array, number] | undefined;
+    return row === undefined ? { version: null, root: smtEmptyRoot(), rootVersion: 0 } : { version: row[0], root: row[1], rootVersion: row[2] };
   }
 
   /** Version and root to read at; `version` undefined means the latest. */
@@ -198,9 +200,9 @@ class SqliteStateStore implements StateStore {
     if (!allowPruned && version < prunedBefore) {
       throw stateError("STATE_VERSION_PRUNED", `${what}: version ${version} was pruned; versions from ${prunedBefore} on can be read`, { version, prunedBefore });
     }
-    const row = this.statements.rootAt.get(version) as [number, Uint8Array] | undefined;
+    const row = this.statements.rootAt.get(version) as [number, Uint8Array, number] | undefined;
     // Below the first version the state is empty.
-    return { version, root: row === undefined ? smtEmptyRoot() : row[1] };
+    return row === undefined ? { version, root: smtEmptyRoot(), rootVersion: 0 } : { version, root: row[1], rootVersion: row[2] };
   }
 
   /**
@@ -209,39 +211,38 @@ class SqliteStateStore implements StateStore {
    */
   private latestTree(latest: VersionRoot): LatestTree {
     if (!this.cache.isFor(latest)) this.cache.reset(latest);
-    return { readNode: this.nodeSource(latest.version).readNode, cache: this.cache };
+    return { readNode: this.nodeSource().readNode, cache: this.cache };
   }
 
-  /** The tree as of `version`: the newest row at or below it for each path the tree points at. */
-  private nodeSource(version: number | null): SmtNodeSource {
-    if (version === null) return { readNode: () => undefined };
-    const nodeAt = this.statements.nodeAt;
+  /** Rows by their exact key: a tree of any version finds its nodes from its root down. */
+  private nodeSource(): SmtNodeSource {
+    const node = this.statements.node;
     return {
-      readNode(path) {
-        const row = nodeAt.get(path, version) as [number, Uint8Array] | undefined;
-        return row === undefined ? undefined : { version: row[0], bytes: row[1] };
+      readNode(path, version) {
+        const row = node.get(version, path) as [Uint8Array] | undefined;
+        return row === undefined ? undefined : { version, bytes: row[0] };
       },
     };
   }
 }
 
 function insertNodes(s: StateStatements, unsorted: readonly SmtNodeWrite[], version: number): void {
-  // In key order, as the primary key B-tree holds them: consecutive inserts land on the same or
-  // neighbouring pages instead of jumping across the table (the rows are the same either way).
+  // In key order, as the primary key B-tree holds them: (version, path), all of one version, so
+  // each insert lands on the page the previous one filled (the rows are the same either way).
   const nodes = [...unsorted].sort((a, b) => compareBytes(a.path, b.path));
   const values: (number | Uint8Array)[] = new Array<number | Uint8Array>(NODE_ROWS_PER_INSERT * 3);
   const fullChunksEnd = nodes.length - (nodes.length % NODE_ROWS_PER_INSERT);
   for (let start = 0; start < fullChunksEnd; start += NODE_ROWS_PER_INSERT) {
     for (let i = 0; i < NODE_ROWS_PER_INSERT; i++) {
       const node = nodes[start + i] as SmtNodeWrite;
-      values[i * 3] = node.path;
-      values[i * 3 + 1] = version;
+      values[i * 3] = version;
+      values[i * 3 + 1] = node.path;
       values[i * 3 + 2] = node.bytes;
     }
     s.insertNodes.run(...values);
   }
   for (let i = fullChunksEnd; i < nodes.length; i++) {
     const node = nodes[i] as SmtNodeWrite;
-    s.insertNode.run(node.path, version, node.bytes);
+    s.insertNode.run(version, node.path, node.bytes);
   }
 }

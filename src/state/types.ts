@@ -27,6 +27,8 @@ export type PreparedStateUpdate = {
   readonly baseVersion: number | null;
   readonly baseRoot: Uint8Array;
   readonly root: Uint8Array;
+  /** Version of the row holding the root node: `version` when the update rewrote it, else the base's (0 for an empty tree). */
+  readonly rootVersion: number;
   readonly writeCount: number;
   /** Writes that change the state (a new value, or deleting a present key). */
   readonly keysChanged: number;

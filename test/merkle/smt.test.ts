@@ -205,9 +205,9 @@ test("a source's cached nodes are used only when their hash matches, and updates
   let lie = false;
   const loaded: string[] = [];
   const source: SmtNodeSource = {
-    readNode: (path) => {
+    readNode: (path, version) => {
       const row = rows.get(toHex(path));
-      return row === undefined ? undefined : { version: 1, bytes: row.bytes.slice() };
+      return row === undefined || version !== 1 ? undefined : { version: 1, bytes: row.bytes.slice() };
     },
     cachedNode: (path, expectedHash) => {
       cacheReads++;
@@ -221,13 +221,13 @@ test("a source's cached nodes are used only when their hash matches, and updates
     },
   };
   const keyHash = smtKeyHash(key("k3"));
-  const proof = proveSmt(source, tree.root, keyHash);
+  const proof = proveSmt(source, tree.root, first.rootVersion, keyHash);
   assert.ok(cacheReads > 0 && loaded.length === 0, "every node came from the cache");
   assert.ok(verifyStateProof(tree.root, key("k3"), utf8("v3"), proof));
   for (const sibling of proof.siblings) sibling.fill(0);
-  assert.ok(verifyStateProof(tree.root, key("k3"), utf8("v3"), proveSmt(source, tree.root, keyHash)), "the cached rows were not changed through the proof");
+  assert.ok(verifyStateProof(tree.root, key("k3"), utf8("v3"), proveSmt(source, tree.root, first.rootVersion, keyHash)), "the cached rows were not changed through the proof");
   lie = true;
-  const update = updateSmt(source, tree.root, hashStateWrites([put("k3", "changed")]), 2);
+  const update = updateSmt(source, tree.root, first.rootVersion, hashStateWrites([put("k3", "changed")]), 2);
   assert.ok(loaded.length > 0, "nodes whose cached hash is wrong are read from the store");
   assert.equal(toHex(update.root), toHex(tree.update([put("k3", "changed")]).root));
 });

@@ -211,7 +211,7 @@ test("pruning keeps later versions readable and provable, drops exactly the unre
 test("a damaged or missing node row is reported naming its path, never skipped", () => {
   const { db, store } = openMemory();
   commit(db, store, 1, Array.from({ length: 20 }, (_, i) => put(`k${i}`, `v${i}`)));
-  const row = db.prepare("SELECT path, node FROM state_nodes WHERE length(node) = 65 ORDER BY path LIMIT 1").get() as { path: Uint8Array; node: Uint8Array };
+  const row = db.prepare("SELECT path, node FROM state_nodes WHERE length(node) = 81 ORDER BY path LIMIT 1").get() as { path: Uint8Array; node: Uint8Array };
   const damaged = row.node.slice();
   damaged[10] = (damaged[10] as number) ^ 1;
   db.prepare("UPDATE state_nodes SET node = ? WHERE path = ?").run(damaged, row.path);
@@ -227,4 +227,57 @@ test("tables written by a newer schema are refused with STATE_SCHEMA_TOO_NEW", (
   const { db } = openMemory();
   db.exec("UPDATE state_schema SET schema_version = 99");
   assert.throws(() => openStateStore(db), hasCode("STATE_SCHEMA_TOO_NEW"));
+});
+
+test("schema 1 tables are migrated in place: the same rows, roots and proofs as schema 2 writes, and the store goes on from there", () => {
+  const { db, store } = openMemory();
+  const names = Array.from({ length: 40 }, (_, i) => `k${i}`);
+  const versions: StateWrite[][] = [
+    names.map((name) => put(name, "a")),
+    names.filter((_, i) => i % 3 === 0).map((name) => put(name, "b")),
+    names.filter((_, i) => i % 4 === 1).map((name) => del(name)),
+    [put("k0", "b")], // changes nothing: the root stays in version 2's row
+    [put("late", "c"), del("k8")],
+  ];
+  versions.forEach((writes, i) => commit(db, store, i + 1, writes));
+  store.pruneBefore(2);
+  const snapshot = () => ({
+    rows: db.prepare("SELECT version, hex(path) AS path, hex(node) AS node FROM state_nodes ORDER BY version, path").all().map((row) => ({ ...row })),
+    roots: db.prepare("SELECT version, hex(root) AS root, root_version FROM state_versions ORDER BY version").all().map((row) => ({ ...row })),
+    proofs: [2, 3, 4, 5].map((version) => [...names, "late"].map((name) => JSON.stringify(store.prove(utf8(name), version), (_, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v)))),
+  });
+  const written = snapshot();
+  assert.equal((written.roots[3] as { root_version: number }).root_version, 3, "a version that changes nothing keeps its base's root row");
+
+  // Back to schema 1 by hand: nodes keyed (path, version), internal nodes without their children's versions.
+  db.exec("CREATE TABLE state_nodes_schema1 (path BLOB NOT NULL, version INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY (path, version)) WITHOUT ROWID");
+  db.exec("INSERT INTO state_nodes_schema1 SELECT path, version, CASE WHEN length(node) = 81 THEN substr(node, 1, 65) ELSE node END FROM state_nodes");
+  db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; UPDATE state_schema SET schema_version = 1");
+
+  const migrated = openStateStore(db);
+  assert.equal((db.prepare("SELECT schema_version FROM state_schema").get() as { schema_version: number }).schema_version, 2);
+  // Version 1 was pruned: its root's row is gone, and nothing can read that version any more.
+  const expected = { ...written, roots: written.roots.map((row) => ((row as { version: number }).version === 1 ? { ...row, root_version: 0 } : row)) };
+  assert.deepEqual(snapshot(), expected);
+  const reference = createMemorySmt();
+  for (const writes of versions) reference.update(writes);
+  commit(db, migrated, 6, [put("k1", "after"), del("k2")]);
+  reference.update([put("k1", "after"), del("k2")]);
+  assert.equal(toHex(migrated.root()), toHex(reference.root));
+  assert.ok(verifyStateProof(migrated.root(), utf8("k1"), utf8("after"), migrated.prove(utf8("k1")).proof));
+});
+
+test("an internal node whose child version is damaged is reported, never followed", () => {
+  const { db, store } = openMemory();
+  commit(db, store, 1, Array.from({ length: 20 }, (_, i) => put(`k${i}`, `v${i}`)));
+  const root = db.prepare("SELECT path, node FROM state_nodes WHERE length(node) = 81 ORDER BY length(path), path LIMIT 1").get() as { path: Uint8Array; node: Uint8Array };
+  const tooBig = root.node.slice();
+  tooBig.fill(0xff, 65, 73); // the left child's version, above 2^53 - 1
+  db.prepare("UPDATE state_nodes SET node = ? WHERE path = ?").run(tooBig, root.path);
+  const proveAll = () => Array.from({ length: 20 }, (_, i) => openStateStore(db).prove(utf8(`k${i}`)));
+  assert.throws(proveAll, hasCode("MERKLE_SMT_NODE_CORRUPT"));
+  const otherVersion = root.node.slice();
+  otherVersion[72] = 2; // a row that does not exist
+  db.prepare("UPDATE state_nodes SET node = ? WHERE path = ?").run(otherVersion, root.path);
+  assert.throws(proveAll, hasCode("MERKLE_SMT_NODE_MISSING"));
 });
