@@ -1,5 +1,5 @@
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
-import { assert, bytesEqual, toHex } from "../util/index.ts";
+import { bytesEqual, readUint64BE, toHex, writeUint64BE } from "../util/index.ts";
 import { smtError } from "./smtErrors.ts";
 import { smtLeafHash, smtNodeHash } from "./smtHash.ts";
 
@@ -22,7 +22,6 @@ const LEAF_TAG = 0x02;
 const VERSION_SIZE_BYTES = 8;
 export const SMT_INTERNAL_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES + 2 * VERSION_SIZE_BYTES;
 export const SMT_LEAF_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES;
-const TWO_POW_32 = 0x1_0000_0000;
 
 /** A node as a store returns it: its bytes and the version that wrote this row. */
 export type SmtStoredNode = { readonly version: number; readonly bytes: Uint8Array };
@@ -73,8 +72,8 @@ export function encodeInternalNode(left: Uint8Array, leftVersion: number, right:
   out[0] = INTERNAL_TAG;
   out.set(left, 1);
   out.set(right, 1 + HASH_SIZE_BYTES);
-  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES, leftVersion, "encodeInternalNode");
-  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES, rightVersion, "encodeInternalNode");
+  writeUint64BE(out, 1 + 2 * HASH_SIZE_BYTES, leftVersion);
+  writeUint64BE(out, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES, rightVersion);
   return out;
 }
 
@@ -83,27 +82,8 @@ export function encodeLeafNode(keyHash: Uint8Array, valueHash: Uint8Array, value
   out[0] = LEAF_TAG;
   out.set(keyHash, 1);
   out.set(valueHash, 1 + HASH_SIZE_BYTES);
-  writeVersion(out, 1 + 2 * HASH_SIZE_BYTES, valueVersion, "encodeLeafNode");
+  writeUint64BE(out, 1 + 2 * HASH_SIZE_BYTES, valueVersion);
   return out;
-}
-
-function writeVersion(out: Uint8Array, offset: number, version: number, what: string): void {
-  if (!(Number.isSafeInteger(version) && version >= 0)) assert(false, `${what}: bad version ${version}`);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint32(offset, Math.floor(version / TWO_POW_32));
-  view.setUint32(offset + 4, version % TWO_POW_32);
-}
-
-/** The u64 big-endian at `offset`; NaN when it is above 2^53 - 1 (not a version this code writes). */
-function readVersion(bytes: Uint8Array, offset: number): number {
-  let high = 0;
-  let low = 0;
-  for (let i = 0; i < 4; i++) {
-    high = high * 256 + (bytes[offset + i] as number);
-    low = low * 256 + (bytes[offset + 4 + i] as number);
-  }
-  const version = high * TWO_POW_32 + low;
-  return Number.isSafeInteger(version) ? version : Number.NaN;
 }
 
 /** The stored bytes of a decoded node (a fresh array). */
@@ -151,8 +131,8 @@ export function decodeNode(stored: SmtStoredNode, knownHash?: Uint8Array): SmtNo
     // Views, not copies: a source hands over bytes it no longer uses (see SmtNodeSource).
     const left = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
     const right = bytes.subarray(1 + HASH_SIZE_BYTES, 1 + 2 * HASH_SIZE_BYTES);
-    const leftVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES);
-    const rightVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES);
+    const leftVersion = readUint64BE(bytes, 1 + 2 * HASH_SIZE_BYTES);
+    const rightVersion = readUint64BE(bytes, 1 + 2 * HASH_SIZE_BYTES + VERSION_SIZE_BYTES);
     // Not covered by the hash, so checked here: a damaged version must not pass as a number.
     if (Number.isNaN(leftVersion) || Number.isNaN(rightVersion)) return undefined;
     return { kind: "internal", version: stored.version, hash: knownHash ?? smtNodeHash(left, right), left, right, leftVersion, rightVersion };
@@ -160,7 +140,7 @@ export function decodeNode(stored: SmtStoredNode, knownHash?: Uint8Array): SmtNo
   if (bytes[0] === LEAF_TAG && bytes.byteLength === SMT_LEAF_SIZE_BYTES) {
     const keyHash = bytes.subarray(1, 1 + HASH_SIZE_BYTES);
     const valueHash = bytes.subarray(1 + HASH_SIZE_BYTES, 1 + 2 * HASH_SIZE_BYTES);
-    const valueVersion = readVersion(bytes, 1 + 2 * HASH_SIZE_BYTES);
+    const valueVersion = readUint64BE(bytes, 1 + 2 * HASH_SIZE_BYTES);
     if (Number.isNaN(valueVersion)) return undefined;
     return { kind: "leaf", version: stored.version, hash: knownHash ?? smtLeafHash(keyHash, valueHash), keyHash, valueHash, valueVersion };
   }

@@ -1,7 +1,7 @@
 import { decodeSmtNode, SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES } from "../merkle/index.ts";
 import type { SmtNode } from "../merkle/index.ts";
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
-import { assert, bytesEqual } from "../util/index.ts";
+import { assert, bytesEqual, readUint64BE, writeUint64BE } from "../util/index.ts";
 
 /*
  * Nodes of the store's latest applied version, by path, so a prepare does not read, decode and
@@ -35,7 +35,6 @@ const HEADER_SIZE_BYTES = VERSION_SIZE_BYTES + HASH_SIZE_BYTES;
 const NODE_SIZE_BYTES_MAX = Math.max(SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES);
 const ENTRY_SIZE_BYTES_MAX = HEADER_SIZE_BYTES + NODE_SIZE_BYTES_MAX;
 const CHUNK_SIZE_BYTES = 256 * 1024;
-const TWO_POW_32 = 0x1_0000_0000;
 
 /** One generation: entries appended to chunks; position = chunk index * CHUNK_SIZE_BYTES + offset. */
 class Generation {
@@ -53,12 +52,7 @@ class Generation {
     }
     const chunk = this.chunks[this.chunks.length - 1] as Uint8Array;
     const offset = this.used;
-    const high = Math.floor(version / TWO_POW_32);
-    const low = version % TWO_POW_32;
-    for (let i = 0; i < 4; i++) {
-      chunk[offset + i] = (high >>> (24 - 8 * i)) & 0xff;
-      chunk[offset + 4 + i] = (low >>> (24 - 8 * i)) & 0xff;
-    }
+    writeUint64BE(chunk, offset, version);
     chunk.set(hash, offset + VERSION_SIZE_BYTES);
     chunk.set(bytes, offset + HEADER_SIZE_BYTES);
     this.used += size;
@@ -130,7 +124,7 @@ export class StateNodeCache {
     }
     if (!generation.hashEquals(position, expectedHash)) return undefined;
     const entry = generation.entry(position);
-    const version = readVersion(entry);
+    const version = readUint64BE(entry, 0);
     const node = decodeSmtNode({ version, bytes: entry.subarray(HEADER_SIZE_BYTES) }, entry.subarray(VERSION_SIZE_BYTES, HEADER_SIZE_BYTES));
     assert(node !== undefined, "StateNodeCache.get: entries hold well-formed nodes");
     if (generation === this.old) {
@@ -149,16 +143,6 @@ export class StateNodeCache {
       this.young = new Generation();
     }
   }
-}
-
-function readVersion(entry: Uint8Array): number {
-  let high = 0;
-  let low = 0;
-  for (let i = 0; i < 4; i++) {
-    high = high * 256 + (entry[i] as number);
-    low = low * 256 + (entry[4 + i] as number);
-  }
-  return high * TWO_POW_32 + low;
 }
 
 assert(ENTRY_SIZE_BYTES_MAX <= CHUNK_SIZE_BYTES, "a cache entry fits a chunk");
