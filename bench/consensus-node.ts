@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
 import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
@@ -219,11 +220,14 @@ function quantiles(values: readonly number[]): { p50: number; p99: number; max: 
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 
-type CpuUsed = { readonly mainMs: number; readonly processMs: number; readonly writes: ProcessWrites | null };
+type CpuUsed = { readonly elapsedMs: number; readonly mainMs: number; readonly processMs: number; readonly eventLoopBusyShare: number; readonly writes: ProcessWrites | null };
 
-/** The CPU counters (of the event loop all four validators share, and of the whole process) and the process's writes, now. */
-function cpuSnapshot(): { main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; writes: ProcessWrites | null } {
-  return { main: process.threadCpuUsage(), process: process.cpuUsage(), writes: processWrites() };
+/**
+ * The CPU counters (of the event loop all four validators share, and of the whole process),
+ * the loop's utilization (time not waiting for events) and the process's writes, now.
+ */
+function cpuSnapshot(): { atMs: number; main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; elu: EventLoopUtilization; writes: ProcessWrites | null } {
+  return { atMs: nowMs(), main: process.threadCpuUsage(), process: process.cpuUsage(), elu: performance.eventLoopUtilization(), writes: processWrites() };
 }
 
 /** What was used and written since `cpuSnapshot()` gave `before`. */
@@ -231,18 +235,23 @@ function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
   const ms = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
   const writes = processWrites();
   const written = before.writes === null || writes === null ? null : { bytes: writes.bytes - before.writes.bytes, calls: writes.calls - before.writes.calls };
-  return { mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), writes: written };
+  const eventLoopBusyShare = performance.eventLoopUtilization(before.elu).utilization;
+  return { elapsedMs: nowMs() - before.atMs, mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), eventLoopBusyShare, writes: written };
 }
 
 /**
  * Per committed block and per committed transaction. The event loop's CPU per transaction is
  * the steadiest figure of a run (latency moves with the VM's speed): with four validators on
  * one loop it is what bounds the latency at a given rate. Writes are the whole process's (four
- * validators' SQLite WAL frames and checkpoints; null off Linux).
+ * validators' SQLite WAL frames and checkpoints; null off Linux). The loop's busy share is the
+ * part of the run it was not waiting for events; its CPU share, the part it ran on a core: the
+ * gap is time it had work but waited (for a core the threadpool held, or in a system call).
  */
 function cpuPer(used: CpuUsed, blocks: number, txs: number) {
   const per = (value: number, count: number, digits = 3): number => (count === 0 ? 0 : round(value / count, digits));
   return {
+    eventLoopBusyShare: round(used.eventLoopBusyShare, 3),
+    eventLoopCpuShare: used.elapsedMs === 0 ? 0 : round(used.mainMs / used.elapsedMs, 3),
     eventLoopCpuMsPerBlock: per(used.mainMs, blocks),
     processCpuMsPerBlock: per(used.processMs, blocks),
     eventLoopCpuMsPerTx: per(used.mainMs, txs),
