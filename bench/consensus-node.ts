@@ -15,8 +15,9 @@
  * cores (each validator admits it): the raw ML-DSA-65 verify rate of this machine, measured in
  * the same run, bounds the peak at about rawAllCores / 4 (DESIGN §6).
  * Prints one JSON object on stdout; progress on stderr.
- * Run: ./node_modules/.bin/node bench/consensus-node.ts [--peak-txs N] [--seconds S] [--rate R] [--votes all|nextLeader] [--signing threadpool|inline]
+ * Run: ./node_modules/.bin/node bench/consensus-node.ts [--peak-txs N] [--seconds S] [--rate R] [--votes all|nextLeader] [--signing threadpool|inline] [--helper-nice N]
  *   --rate pins the open-loop rate (latency at a chosen load) instead of half the measured peak;
+ *   --helper-nice overrides the node's threads.helperNice (0: helper threads keep their priority);
  *   --votes overrides the node's vote delivery (by default "all" for committees up to 16).
  */
 import { parseArgs } from "node:util";
@@ -25,6 +26,7 @@ import { join } from "node:path";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
+import { HELPER_THREAD_NICE_MAX, lowerHelperThreadPriority } from "../src/node/threadPriority.ts";
 import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
 import { decodeConsensusMessage } from "../src/consensus/index.ts";
 import { hashTx } from "../src/ledger/index.ts";
@@ -51,8 +53,8 @@ const PACER_TICK_MS = 2;
 /** Issue #3, "Done when" (reported here and in the README, never asserted in tests). */
 const TARGET_P50_COMMIT_LATENCY_MS_MAX = 50;
 
-function parseBenchArgs(): { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline" } {
-  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" } }, strict: true });
+function parseBenchArgs(): { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline"; helperNice: number } {
+  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" }, "helper-nice": { type: "string" } }, strict: true });
   const positive = (value: string | undefined, flag: string, fallback?: number): number | undefined => {
     if (value === undefined) return fallback;
     const n = Number(value);
@@ -63,11 +65,14 @@ function parseBenchArgs(): { peakTxs: number; seconds: number; rate: number | un
   if (votes !== undefined && votes !== "all" && votes !== "nextLeader") throw new Error(`--votes: expected all or nextLeader, got "${votes}"`);
   const signing = values.signing ?? "threadpool";
   if (signing !== "threadpool" && signing !== "inline") throw new Error(`--signing: expected threadpool or inline, got "${signing}"`);
-  return { peakTxs: positive(values["peak-txs"], "peak-txs", 6_000) as number, seconds: positive(values.seconds, "seconds", 8) as number, rate: positive(values.rate, "rate"), votes, signing };
+  const niceText = values["helper-nice"];
+  const helperNice = niceText === undefined ? defaultNodeConfig.threads.helperNice : Number(niceText);
+  if (!Number.isSafeInteger(helperNice) || helperNice < 0 || helperNice > HELPER_THREAD_NICE_MAX) throw new Error(`--helper-nice: expected 0 to ${HELPER_THREAD_NICE_MAX}, got "${niceText}"`);
+  return { peakTxs: positive(values["peak-txs"], "peak-txs", 6_000) as number, seconds: positive(values.seconds, "seconds", 8) as number, rate: positive(values.rate, "rate"), votes, signing, helperNice };
 }
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
-const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" } };
+const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" }, threads: { helperNice: ARGS.helperNice } };
 
 type Cluster = { readonly dir: string; readonly network: InMemoryNetwork; readonly validators: readonly RunningValidator[] };
 
@@ -287,6 +292,8 @@ async function main(): Promise<void> {
   const verifyAllCores = await measureVerifyAllCores(samples);
   const verifyAllCoresPerSecond = perSecond(verifyAllCores.count, verifyAllCores.elapsedMs);
   const cluster = await startCluster();
+  // As `ghostmesh start` does with the default configuration (threads.helperNice).
+  const threadsLowered = config.threads.helperNice > 0 ? await lowerHelperThreadPriority(config.threads.helperNice) : null;
   try {
     const watch = new CommitWatch(cluster.validators);
     progress("registering accounts");
@@ -312,6 +319,8 @@ async function main(): Promise<void> {
       machine,
       validators: VALIDATORS,
       inOneProcess: true,
+      /** Nice value of the helper threads (threads.helperNice), and how many were lowered (null: not Linux). */
+      helperThreads: { nice: config.threads.helperNice, lowered: threadsLowered },
       voteDelivery: ARGS.votes ?? voteDeliveryFor(VALIDATORS),
       signing: ARGS.signing,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,

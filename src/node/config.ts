@@ -10,6 +10,7 @@ import { parseWith, s } from "../codec/index.ts";
 import { BLOCK_ENTRIES_MAX, BLOCK_TXS_MAX } from "../ledger/index.ts";
 import { CHANNELS_MAX, resolveChannelsOptions, resolveDandelionOptions, type ChannelConfig, type DandelionOptions } from "../p2p/index.ts";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
+import { HELPER_THREAD_NICE_MAX } from "./threadPriority.ts";
 
 export type NodeConfig = {
   readonly api: { readonly host: string; readonly port: number };
@@ -21,6 +22,12 @@ export type NodeConfig = {
   readonly block: { readonly intervalMs: number; readonly txsMax: number; readonly entriesMax: number; readonly emptyIntervalMs: number };
   readonly mempool: { readonly txsMax: number };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" | "silent" };
+  /**
+   * `helperNice`: the nice value `ghostmesh start` gives the process's helper threads (libuv's
+   * threadpool, V8's helpers, worker threads) so the event loop gets a core first (Linux; 0
+   * leaves them as they are; src/node/threadPriority.ts).
+   */
+  readonly threads: { readonly helperNice: number };
   /**
    * Peer-to-peer networking of a multi-validator chain (unused by a one-validator chain).
    * `listen`: the multiaddr to listen on; `bootstrap`: peers dialled at start and redialled
@@ -47,6 +54,8 @@ export const defaultNodeConfig: NodeConfig = {
   block: { intervalMs: 200, txsMax: 5_000, entriesMax: 100_000, emptyIntervalMs: 1_000 },
   mempool: { txsMax: 50_000 },
   log: { level: "info" },
+  // 19: measured in the consensus bench, the event loop then waits least (decision 0200, session 17).
+  threads: { helperNice: 19 },
   // Loopback by default, like the API; 26656 is the port operators of BFT chains expect.
   p2p: {
     listen: "/ip4/127.0.0.1/tcp/26656",
@@ -98,6 +107,7 @@ const configSchema = s.object({
   ),
   mempool: s.optional(s.object({ txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })) })),
   log: s.optional(s.object({ level: s.optional(s.oneOf(["debug", "info", "warn", "error", "silent"] as const)) })),
+  threads: s.optional(s.object({ helperNice: s.optional(s.uint({ max: HELPER_THREAD_NICE_MAX })) })),
   p2p: s.optional(
     s.object({
       listen: s.optional(s.string({ minLength: 1, maxLength: 1024 })),
@@ -131,6 +141,7 @@ const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind
   GHOSTMESH_BLOCK_EMPTY_INTERVAL_MS: ["block", "emptyIntervalMs", "number"],
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
+  GHOSTMESH_THREADS_HELPER_NICE: ["threads", "helperNice", "number"],
   GHOSTMESH_P2P_LISTEN: ["p2p", "listen", "string"],
   // Channels are a list of objects: config.yaml only.
   GHOSTMESH_P2P_DANDELION_ENABLED: ["p2p", "dandelion.enabled", "boolean"],
@@ -208,6 +219,7 @@ function merge(base: NodeConfig, over: PartialConfig): NodeConfig {
     block: { ...base.block, ...stripUndefined(over.block) },
     mempool: { ...base.mempool, ...stripUndefined(over.mempool) },
     log: { ...base.log, ...stripUndefined(over.log) },
+    threads: { ...base.threads, ...stripUndefined(over.threads) },
     p2p: { ...base.p2p, ...stripUndefined(over.p2p), dandelion: { ...base.p2p.dandelion, ...stripUndefined(over.p2p?.dandelion) } },
   };
 }

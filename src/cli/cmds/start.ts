@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
+import { pino } from "pino";
 import { loadNodeConfig } from "../../node/config.ts";
 import { homePaths, loadGenesis } from "../../node/home.ts";
 import { startNode } from "../../node/node.ts";
 import { startP2pValidatorNode } from "../../node/p2p/index.ts";
+import { lowerHelperThreadPriority } from "../../node/threadPriority.ts";
 import { intFlag, parseFlags, requireFlag, UsageError, type Command } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 
@@ -47,6 +49,11 @@ and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (cr
     const key = await loadKeyWithPassphrase(paths.validatorKey, values.passphrase, io);
     const validator = genesis.validators.length > 1 ? await startP2pValidatorNode({ home, config, genesis }, { key }) : null;
     const node = validator ?? (await startNode({ home, config, genesis }, { key }));
+    // After the start, so the node's worker threads exist (threads.helperNice, 0: leave them).
+    if (config.threads.helperNice > 0) {
+      const lowered = await lowerHelperThreadPriority(config.threads.helperNice);
+      pino({ level: config.log.level }).info({ threads: lowered, nice: config.threads.helperNice }, lowered === null ? "Helper thread priorities are left as they are (per-thread priorities need Linux)" : "Helper threads yield to the event loop");
+    }
     let shutdown: () => void = () => {};
     await new Promise<void>((resolve) => {
       let stopping = false;
