@@ -20,7 +20,7 @@ export type { MemoryTileStore } from "./memoryStore.ts";
 export type { SmtErrorCode, SmtError } from "./smtErrors.ts";
 export { SMT_DEPTH_MAX, smtEmptyRoot, smtKeyHash, smtValueHash, smtLeafHash, smtNodeHash, smtPathKey } from "./smtHash.ts";
 export type { SmtNodeSource, SmtStoredNode, SmtNode, SmtInternalNode, SmtLeafNode } from "./smtNode.ts";
-export { decodeNode as decodeSmtNode, encodeNode as encodeSmtNode, SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES } from "./smtNode.ts";
+export { decodeNode as decodeSmtNode, encodeNode as encodeSmtNode, encodeInternalNode as encodeSmtInternalNode, SMT_INTERNAL_SIZE_BYTES, SMT_LEAF_SIZE_BYTES } from "./smtNode.ts";
 export { isEmptyHash as isEmptySmtHash } from "./smtHash.ts";
 export { updateSmt } from "./smtUpdate.ts";
 export type { SmtWrite, SmtNodeWrite, SmtStaleNode, SmtStaleValue, SmtUpdate } from "./smtUpdate.ts";

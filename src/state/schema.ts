@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { HASH_SIZE_BYTES } from "../crypto/index.ts";
-import { encodeSmtNode, decodeSmtNode, isEmptySmtHash, smtPathKey } from "../merkle/index.ts";
+import { decodeSmtNode, encodeSmtInternalNode, isEmptySmtHash, smtPathKey } from "../merkle/index.ts";
 import { toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { withSavepoint } from "./savepoint.ts";
@@ -23,6 +23,16 @@ import { withSavepoint } from "./savepoint.ts";
  */
 export const STATE_SCHEMA_VERSION = 2;
 
+/** Also what the schema 1 migration creates, once the old table is renamed away. */
+const CREATE_STATE_NODES = `
+  CREATE TABLE IF NOT EXISTS state_nodes (
+    version INTEGER NOT NULL,
+    path BLOB NOT NULL,
+    node BLOB NOT NULL,
+    PRIMARY KEY (version, path)
+  ) WITHOUT ROWID;
+`;
+
 const CREATE_TABLES = `
   CREATE TABLE IF NOT EXISTS state_schema (
     id INTEGER PRIMARY KEY CHECK (id = 0),
@@ -36,12 +46,7 @@ const CREATE_TABLES = `
     stale_values BLOB NOT NULL,
     root_version INTEGER NOT NULL DEFAULT 0
   );
-  CREATE TABLE IF NOT EXISTS state_nodes (
-    version INTEGER NOT NULL,
-    path BLOB NOT NULL,
-    node BLOB NOT NULL,
-    PRIMARY KEY (version, path)
-  ) WITHOUT ROWID;
+  ${CREATE_STATE_NODES}
   CREATE TABLE IF NOT EXISTS state_values (
     key_hash BLOB NOT NULL,
     version INTEGER NOT NULL,
@@ -79,10 +84,8 @@ export function createStateTables(db: DatabaseSync): void {
  * point at it, and they can no longer be read) gets 0.
  */
 function migrateFromSchema1(db: DatabaseSync): void {
-  db.exec(`
-    ALTER TABLE state_nodes RENAME TO state_nodes_schema1;
-    CREATE TABLE state_nodes (version INTEGER NOT NULL, path BLOB NOT NULL, node BLOB NOT NULL, PRIMARY KEY (version, path)) WITHOUT ROWID;
-  `);
+  db.exec("ALTER TABLE state_nodes RENAME TO state_nodes_schema1");
+  db.exec(CREATE_STATE_NODES);
   db.exec("ALTER TABLE state_versions ADD COLUMN root_version INTEGER NOT NULL DEFAULT 0");
   const newestAtOrBelow = db.prepare("SELECT version FROM state_nodes_schema1 WHERE path = ? AND version <= ? ORDER BY version DESC LIMIT 1");
   newestAtOrBelow.setReturnArrays(true);
@@ -119,5 +122,5 @@ function migratedNode(path: Uint8Array, version: number, node: Uint8Array, rowVe
   const right = node.subarray(1 + HASH_SIZE_BYTES);
   const leftVersion = isEmptySmtHash(left) ? 0 : rowVersion(smtPathKey(prefix, depth + 1), version);
   const rightVersion = isEmptySmtHash(right) ? 0 : rowVersion(smtPathKey(prefix, depth + 1, true), version);
-  return encodeSmtNode({ kind: "internal", version, hash: new Uint8Array(HASH_SIZE_BYTES), left, right, leftVersion, rightVersion });
+  return encodeSmtInternalNode(left, leftVersion, right, rightVersion);
 }
