@@ -53,7 +53,7 @@ export class ConsensusStore {
     return bytes === undefined ? null : decodeStored(safetyStateSchema, bytes, "consensus safety state");
   }
 
-  /** Returns once the state is durable (synchronous=FULL). */
+  /** Durable with the transaction it is written in (the host's step: before any of the step's actions). */
   saveSafety(state: SafetyState): void {
     const bytes = encodeCanonical(state);
     this.store.saveSafetyState(bytes);

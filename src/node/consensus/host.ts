@@ -2,14 +2,16 @@
  * The host of one validator's consensus engine: it feeds the engine its inputs one at a
  * time, in arrival order, and performs the actions each input returns, in order
  * (consensus/types.ts ConsensusAction):
- * - persistSafety: SQLite with synchronous=FULL; the write has returned, durable, before the
- *   next action (a vote, timeout or proposal that depends on it) is performed;
+ * - persistSafety: written to SQLite and durable before the next action (a vote, timeout or
+ *   proposal that depends on it) is performed;
  * - saveBlock / evidence: stored the same way, reloaded on restart. All writes of one step
  *   (e.g. commit, persistSafety, saveBlock, persistSafety around a leader's proposal and vote)
- *   are one SQLite transaction, committed before the step's sends and timers are performed,
- *   in order: one fsync per step instead of one per write. Every write is thus durable before
- *   every action after it; a send may also wait for writes listed after it in the same step,
- *   which only delays it (as a slower network would);
+ *   are one SQLite transaction, durable before the step's sends and timers are performed, in
+ *   order: one fsync per step instead of one per write. The fsync is the WAL sync thread's
+ *   (walSyncer.ts), which the step awaits while the event loop serves everything else; without
+ *   that thread, COMMIT fsyncs (synchronous=FULL). Every write is thus durable before every
+ *   action after it; a send may also wait for writes listed after it in the same step, which
+ *   only delays it (as a slower network would);
  * - send: encoded onto the in-memory network (network.ts);
  * - setTimer: one real timer; commit: written through the chain (ledgerApp.ts).
  * Inputs are prepared (decoded, signatures verified on the threadpool) concurrently as they
@@ -63,6 +65,7 @@ import { decodeFrame, verifyAhead, verifyBlockTxsAhead } from "./inbound.ts";
 import type { LedgerApplication } from "./ledgerApp.ts";
 import { NetworkTopic, type ConsensusNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
 import { viewTimerOutcome } from "./viewTimer.ts";
+import type { WalSyncer } from "../walSyncer.ts";
 
 export type ConsensusHostOptions = {
   /** This validator's slot on the network (consensus/network.ts); its index in each epoch's set follows from its address. */
@@ -95,6 +98,8 @@ export type ConsensusHostModules = {
   readonly network: ConsensusNetwork;
   readonly logger: Logger;
   readonly metrics: ConsensusMetrics | null;
+  /** Syncs the store's WAL off the event loop; null: every durable step fsyncs inside its COMMIT. */
+  readonly walSync: WalSyncer | null;
 };
 
 type Input =
@@ -209,7 +214,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     for (const block of savedBlocks) await verifyBlockTxsAhead(block, { chain, app });
     this.running = true;
     this.endpoint = network.attach(this.opts.slot, this.address, (from, frame) => this.onFrame(from, frame));
-    this.startEngine(setEpochLabel(sets, epoch, store.loadEpochLabel()), sets.forEpoch(epoch), root, savedBlocks);
+    const started = this.startEngine(setEpochLabel(sets, epoch, store.loadEpochLabel()), sets.forEpoch(epoch), root, savedBlocks);
+    // Inputs (enqueued from now on) wait until the start step's actions are performed.
+    if (started !== undefined) this.tail = started.catch((err: Error) => this.fail(err));
     const checkMs = this.opts.emptyBlockCheckMs ?? 0;
     if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
     // A host that follows a re-sync finds the transactions admitted meanwhile, which no peer
@@ -224,7 +231,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * in the set and observes otherwise. The safety state carries over: views continue across
    * epochs (the engine keeps the vote high-water marks and drops the old certificates).
    */
-  private startEngine(label: number, set: EpochValidatorSet, root: ConsensusRoot, savedBlocks: readonly Block[]): void {
+  private startEngine(label: number, set: EpochValidatorSet, root: ConsensusRoot, savedBlocks: readonly Block[]): Promise<void> | undefined {
     const { chain, app, store, key } = this.modules;
     const selfIndex = indexInSet(set.set, this.address);
     const validators = set.set.validators;
@@ -254,7 +261,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       { app, signer, verifier: this.run.verifier, validatorSetProvider: app, blockSource: createStoreBlockSource(chain.store) },
     );
     this.emit("epoch", { label, selfIndex });
-    this.applyStep(this.engine.start());
+    return this.applyStep(this.engine.start());
   }
 
   /**
@@ -289,18 +296,19 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   }
 
   /** The old engine committed the last block of its set's run: the next set takes over from its root. */
-  private switchEpoch(change: { validatorSet: ValidatorSet; root: ConsensusRoot }): void {
+  private switchEpoch(change: { validatorSet: ValidatorSet; root: ConsensusRoot }): Promise<void> | undefined {
     const { chain, logger } = this.modules;
     const epoch = chain.validatorSets.epochOf(change.root.height + 1);
     const set = chain.validatorSets.remember(epoch, change.validatorSet);
     logger.info({ epoch, height: change.root.height, validators: set.set.validators.length, validator: indexInSet(set.set, this.address) }, "Validator set changed");
     this.held = [];
     // Blocks saved above the root belong to the old set's run and are never committed.
-    this.startEngine(epoch, set, change.root, []);
+    const started = this.startEngine(epoch, set, change.root, []);
     // Messages of this epoch go to the new engine; those of a still later one keep waiting.
     const waiting = this.futureMessages;
     this.futureMessages = waiting.filter((message) => message.epoch > epoch);
     for (const message of waiting) if (message.epoch === epoch) this.enqueue(Promise.resolve({ kind: "message", message }));
+    return started;
   }
 
   /** Leaves the network and stops feeding the engine; inputs in flight are dropped. */
@@ -466,7 +474,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       .catch((err: Error) => this.fail(err));
   }
 
-  private apply(input: Input): void {
+  /** Applies one input; a promise when its step waits for the WAL sync (the input path awaits it). */
+  private apply(input: Input): Promise<void> | undefined {
     const engine = this.engine;
     if (!this.running || engine === null) return;
     if (input.kind === "message" && input.message.type === "vote" && this.shouldHold(engine, input.message)) {
@@ -475,15 +484,17 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     }
     if (input.kind === "timer") {
       this.regossipReadyTxs();
-      this.applyStep(engine.onLocalTimer(input.view));
-    } else if (input.kind === "signature") {
-      // A signature the previous epoch's engine asked for has no use in this one.
-      if (input.engine === engine) this.applyStep(engine.onSignature(input.requestId, input.signature));
+      return this.applyStep(engine.onLocalTimer(input.view));
     }
-    else if (input.kind === "work") {
+    if (input.kind === "signature") {
+      // A signature the previous epoch's engine asked for has no use in this one.
+      return input.engine === engine ? this.applyStep(engine.onSignature(input.requestId, input.signature)) : undefined;
+    }
+    if (input.kind === "work") {
       this.workQueued = false;
-      this.applyStep(engine.onWork());
-    } else this.applyStep(engine.onMessage(input.message));
+      return this.applyStep(engine.onWork());
+    }
+    return this.applyStep(engine.onMessage(input.message));
   }
 
   /**
@@ -533,8 +544,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.modules.logger.debug(fields, "Consensus input refused");
   }
 
-  private applyStep(step: ConsensusStep): void {
-    const engine = this.engine as ConsensusEngine;
+  /**
+   * Performs a step: its writes now, its other actions once the writes are durable. Returns a
+   * promise when that waits for the WAL sync thread; the input path awaits it, so the next
+   * input is applied after this step's actions.
+   */
+  private applyStep(step: ConsensusStep): Promise<void> | undefined {
     observeConsensusStep(this.modules.metrics, step);
     if (step.rejection !== null) this.logRejection(step.rejection);
     // All of a step's writes are one transaction, durable before any of its sends or timers
@@ -542,10 +557,25 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     // A step that only commits skips the fsync: the blocks are final by their QCs and can be
     // fetched again from any honest peer, and the next vote's fsync makes them durable anyway.
     const writes = step.actions.filter(isWrite);
+    if (writes.length === 0) return this.performActions(step, []);
     const durable = this.commitsNeedFsync || writes.some((action) => action.kind !== "commit");
-    const events = writes.length === 0 ? [] : this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable });
+    // With the sync thread, COMMIT only writes the WAL, and the thread's fdatasync makes it
+    // durable while the event loop serves the other validators, the API and peers.
+    const { walSync } = this.modules;
+    const events = this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable: durable && walSync === null });
+    if (!durable || walSync === null) return this.performActions(step, events);
+    return walSync.sync().then(() => this.performActions(step, events));
+  }
+
+  /**
+   * A step's actions after its writes are durable: commit events, then sends, timers and
+   * signature requests, in order. A promise when an epoch switch's start step waits for its sync.
+   */
+  private performActions(step: ConsensusStep, events: readonly CommittedBlockEvent[]): Promise<void> | undefined {
     // Clients hear of a commit only once it is durable.
     for (const event of events) this.emit("committed", event);
+    if (!this.running) return;
+    const engine = this.engine as ConsensusEngine;
     for (const action of step.actions) {
       if (!this.running) return;
       if (!isWrite(action)) this.performEffect(action);
@@ -554,8 +584,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const change = this.pendingEpochChange;
     if (change !== null) {
       this.pendingEpochChange = null;
-      this.switchEpoch(change);
-      return;
+      // The input being applied waits for the new engine's start step too (its actions come first).
+      return this.switchEpoch(change);
     }
     this.releaseHeldVotes();
     this.wakeIfWork();

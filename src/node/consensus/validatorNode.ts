@@ -26,6 +26,7 @@ import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
 import type { ConsensusNetwork } from "./network.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
+import { WalSyncer, createWalSyncMetrics, type WalSyncMetrics } from "../walSyncer.ts";
 
 export type ValidatorNodeOptions = {
   readonly home: string;
@@ -73,6 +74,8 @@ export type RunningValidator = RunningNode & {
   readonly host: ConsensusHost;
   /** True while `resync` runs: out of consensus, store, mempool and API up. */
   readonly resyncing: boolean;
+  /** The store's WAL sync thread, which consensus steps await before their sends; null: they fsync inside COMMIT. */
+  readonly walSync: WalSyncer | null;
   /**
    * Leaves consensus, runs `work` (block sync through the parts), then joins again with a new
    * consensus host on the head `work` reached, as a restart would, without closing the store,
@@ -107,7 +110,9 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   const register = modules.registry ?? createProcessRegistry();
   const nodeMetrics = createNodeMetrics(register);
   const store = new ChainStore(paths.chainDb);
-  const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: logger.child({ module: "store" }) });
+  const storeLogger = logger.child({ module: "store" });
+  const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: storeLogger });
+  const walSync = startWalSyncer(store, storeLogger, createWalSyncMetrics(register));
   let host: ConsensusHost | null = null;
   let api: ApiServer | null = null;
   try {
@@ -124,7 +129,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
     const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
-    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics };
+    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics, walSync };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
     const onCommitted = (events: readonly CommittedBlockEvent[]): void => {
@@ -170,6 +175,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
         // A resync under way ends first: its sync writes through the store closed below.
         await resyncing?.catch(() => undefined);
         await runningHost.stop();
+        await walSync?.stop();
         await checkpointer.stop();
         store.close();
         logger.info({ height: chain.head.height }, "Validator stopped");
@@ -207,6 +213,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       get resyncing() {
         return resyncing !== null;
       },
+      walSync,
       chain,
       mempool,
       api: runningApi,
@@ -216,9 +223,20 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   } catch (err) {
     await api?.close();
     await host?.stop();
+    await walSync?.stop();
     await checkpointer.stop();
     store.close();
     throw err;
+  }
+}
+
+/** The store's WAL sync thread; null (each durable step then fsyncs inside its COMMIT, on the event loop) where the WAL file cannot be opened. */
+function startWalSyncer(store: ChainStore, logger: Logger, metrics: WalSyncMetrics): WalSyncer | null {
+  try {
+    return new WalSyncer({ store, logger, metrics });
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, "Syncing the WAL on the event loop: no sync thread");
+    return null;
   }
 }
 

@@ -149,6 +149,7 @@ class ResyncingValidator {
       api: validator.api,
       get resyncs() { return self.resyncs; },
       get resyncing() { return validator.resyncing; },
+      walSync: validator.walSync,
       resync: (work) => validator.resync(work),
       p2p: host,
       network,

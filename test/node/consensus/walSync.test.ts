@@ -1,0 +1,60 @@
+/**
+ * Consensus steps and the WAL sync thread: a validator writes its vote's safety state, and the
+ * vote leaves only once the sync after that write has returned. Validator 2's syncs are held
+ * back (the real sync runs once released): the other three commit without it, its store holds
+ * the safety state of a vote nobody has seen, and once the syncs return it votes and commits.
+ */
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { decodeConsensusMessage } from "../../../src/consensus/index.ts";
+import { ConsensusStore, NetworkTopic } from "../../../src/node/consensus/index.ts";
+import { toHex } from "../../../src/util/index.ts";
+import { newAccount, signNext, startCluster, waitFor } from "./cluster.ts";
+
+describe("consensus in the node: WAL syncs off the event loop", () => {
+  it("a vote leaves only once the sync after its safety state has returned", async () => {
+    const cluster = await startCluster(4);
+    try {
+      const held = cluster.validators[2]!;
+      const walSync = held.walSync;
+      assert.ok(walSync !== null, "validator 2 syncs its WAL on a thread");
+      const sync = walSync.sync.bind(walSync);
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let syncsHeld = 0;
+      walSync.sync = () => {
+        syncsHeld++;
+        return released.then(sync);
+      };
+      const votesOf2: number[] = [];
+      const framesSeen = new Set<string>();
+      cluster.network.observe((from, _to, frame) => {
+        if (from !== 2 || frame.topic !== NetworkTopic.consensus) return;
+        const frameHex = toHex(frame.bytes);
+        if (framesSeen.has(frameHex)) return; // a broadcast vote is one frame per recipient
+        framesSeen.add(frameHex);
+        const message = decodeConsensusMessage(frame.bytes);
+        if (message.type === "vote") votesOf2.push(message.view);
+      });
+      const safetyOf2 = new ConsensusStore(held.chain.store);
+      const votedViewBefore = safetyOf2.loadSafety()?.lastVotedView ?? 0;
+
+      const account = newAccount();
+      const register = signNext(account, { type: "account.register" });
+      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      const votedView = await waitFor("validator 2 to write a vote's safety state", () => {
+        const view = safetyOf2.loadSafety()?.lastVotedView ?? 0;
+        return view > votedViewBefore ? view : undefined;
+      }, 20_000);
+      assert.ok(syncsHeld >= 1, "its steps asked for syncs");
+      assert.equal(votesOf2.length, 0, `validator 2 wrote its vote for view ${votedView} but sent no vote while its sync was held`);
+      assert.equal(held.chain.head.height, 0, "nor did it commit");
+
+      release();
+      await waitFor("validator 2 to vote and commit once its syncs return", () => (votesOf2.includes(votedView) && held.chain.head.height >= 1 ? true : undefined), 20_000);
+      assert.ok(walSync.threadSyncs >= 1);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
