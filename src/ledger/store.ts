@@ -396,7 +396,7 @@ export class ChainStore implements TileReader {
     }
   }
 
-  // ---- consensus state of a validator (each write is one durable transaction) ----------
+  // ---- consensus state of a validator (written inside the host's step transaction) -----------
 
   /** The persisted consensus safety state (encoded by the caller), if any. */
   loadSafetyState(): Uint8Array | undefined {
@@ -404,7 +404,7 @@ export class ChainStore implements TileReader {
     return row?.state;
   }
 
-  /** Durable when it returns (synchronous=FULL): a vote that depends on it may then leave. */
+  /** Durable with the transaction it is written in (synchronous=FULL, or the caller's WAL sync after it); only then may a vote that depends on it leave. */
   saveSafetyState(state: Uint8Array): void {
     this.statements.upsertSafety.run(state);
   }
