@@ -73,7 +73,12 @@ export class WalSyncer {
       throw new GhostmeshError("WAL_SYNC_UNAVAILABLE", `cannot open the write-ahead log ${this.walPath} to sync it: ${(err as Error).message}`, { path: this.walPath }, { cause: err });
     }
     this.slots = new Int32Array(new SharedArrayBuffer(WAL_SYNC_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-    this.worker = new Worker(new URL("./walSyncThread.ts", import.meta.url), { workerData: { walFd: this.walFd, walPath: this.walPath, control: this.slots.buffer } });
+    try {
+      this.worker = new Worker(new URL("./walSyncThread.ts", import.meta.url), { workerData: { walFd: this.walFd, walPath: this.walPath, control: this.slots.buffer } });
+    } catch (err) {
+      closeSync(this.walFd);
+      throw new GhostmeshError("WAL_SYNC_UNAVAILABLE", `cannot start the WAL sync thread: ${(err as Error).message}`, { path: this.walPath }, { cause: err });
+    }
     // Only pending syncs keep a process alive: a node that exits without stop() just loses the thread.
     this.worker.unref();
     this.worker.on("message", (report: WalSyncReport) => this.onReport(report));

@@ -170,7 +170,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private voteDelivery: VoteDelivery = "nextLeader";
   /** A "work" input is queued for a leader that deferred its proposal. */
   private workQueued = false;
-  /** A lone validator has no peer to fetch a lost committed block from: every commit is fsynced. */
+  /** A lone validator has no peer to fetch a lost committed block from: every commit is fsynced, inside COMMIT. */
   private commitsNeedFsync = true;
   /** The epoch of the label memo last stored (`rememberEpochLabel`). */
   private epochLabelSaved = -1;
@@ -560,8 +560,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (writes.length === 0) return this.performActions(step, []);
     const durable = this.commitsNeedFsync || writes.some((action) => action.kind !== "commit");
     // With the sync thread, COMMIT only writes the WAL, and the thread's fdatasync makes it
-    // durable while the event loop serves the other validators, the API and peers.
-    const { walSync } = this.modules;
+    // durable while the event loop serves the other validators, the API and peers. Not for a
+    // lone validator: its blocks carry only its own QC, and the API could serve one between
+    // COMMIT and sync that a crash of the machine then takes back (decision 0200).
+    const walSync = this.commitsNeedFsync ? null : this.modules.walSync;
     const events = this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable: durable && walSync === null });
     if (!durable || walSync === null) return this.performActions(step, events);
     return walSync.sync().then(() => this.performActions(step, events));

@@ -3,6 +3,7 @@
  * vote leaves only once the sync after that write has returned. Validator 2's syncs are held
  * back (the real sync runs once released): the other three commit without it, its store holds
  * the safety state of a vote nobody has seen, and once the syncs return it votes and commits.
+ * A lone validator does not use the thread.
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
@@ -53,6 +54,20 @@ describe("consensus in the node: WAL syncs off the event loop", () => {
       release();
       await waitFor("validator 2 to vote and commit once its syncs return", () => (votesOf2.includes(votedView) && held.chain.head.height >= 1 ? true : undefined), 20_000);
       assert.ok(walSync.threadSyncs >= 1);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("a lone validator fsyncs inside COMMIT: its blocks carry only its own QC", async () => {
+    const cluster = await startCluster(1);
+    try {
+      const account = newAccount();
+      const register = signNext(account, { type: "account.register" });
+      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      const { walSync } = cluster.validators[0]!;
+      assert.ok(walSync !== null);
+      assert.equal(walSync.threadSyncs, 0);
     } finally {
       await cluster.close();
     }
