@@ -4,13 +4,12 @@
  * outside 0..19. (Each test file runs in its own process, so the priorities set here stay here.)
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
 import { CONFIG_FILE, defaultNodeConfig, loadNodeConfig } from "../../src/node/config.ts";
 import { HELPER_THREAD_NAMES, lowerHelperThreadPriority } from "../../src/node/threadPriority.ts";
 import { isGhostmeshError } from "../../src/util/index.ts";
+import { configHomes } from "../helpers/configHomes.ts";
 
 /** Each thread of this process: its name and nice value (field 19 of /proc/self/task/<tid>/stat). */
 function threadNices(): { name: string; nice: number }[] {
@@ -41,13 +40,7 @@ describe("helper thread priority", () => {
 });
 
 describe("node config: threads.helperNice", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gm-config-threads-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const homeWith = (yaml: string): string => {
-    const home = mkdtempSync(join(dir, "home-"));
-    writeFileSync(join(home, CONFIG_FILE), yaml);
-    return home;
-  };
+  const homeWith = configHomes("gm-config-threads-");
 
   it("defaults to 19, and is read from config.yaml and overridden by GHOSTMESH_THREADS_HELPER_NICE", () => {
     assert.equal(defaultNodeConfig.threads.helperNice, 19);

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../../src/client/index.ts";
 import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../../src/crypto/index.ts";
-import type { ConsensusTiming } from "../../../src/consensus/index.ts";
+import { decodeConsensusMessage, type ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
-import { InMemoryNetwork, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator, type ValidatorNodeOptions } from "../../../src/node/consensus/index.ts";
+import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator, type ValidatorNodeOptions } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
 import type { Clock, Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
@@ -151,4 +151,22 @@ export function posGenesisExtras(bond: bigint, epochBlocks: number): DevnetGenes
     allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
     params: { chain: { epochBlocks } },
   });
+}
+
+/**
+ * The votes validator `slot` sends from now on, in order. Votes are broadcast: one sent vote is
+ * carried once per recipient, as identical frames, and is recorded once.
+ */
+export function recordVotesFrom(network: InMemoryNetwork, slot: number): { view: number; blockHash: string }[] {
+  const votes: { view: number; blockHash: string }[] = [];
+  const framesSeen = new Set<string>();
+  network.observe((from, _to, frame) => {
+    if (from !== slot || frame.topic !== NetworkTopic.consensus) return;
+    const frameHex = toHex(frame.bytes);
+    if (framesSeen.has(frameHex)) return;
+    framesSeen.add(frameHex);
+    const message = decodeConsensusMessage(frame.bytes);
+    if (message.type === "vote") votes.push({ view: message.view, blockHash: toHex(message.blockHash) });
+  });
+  return votes;
 }

@@ -5,11 +5,9 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { decodeConsensusMessage } from "../../../src/consensus/index.ts";
 import { decodeStoredHeader } from "../../../src/ledger/index.ts";
-import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { toHex } from "../../../src/util/index.ts";
-import { blockHashes, newAccount, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+import { blockHashes, newAccount, recordVotesFrom, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 /** `bursts` rounds; each submits one transaction through every validator in `via` at once and waits for all to commit. */
 async function commitAppends(cluster: Cluster, account: Account, via: readonly number[], bursts: number): Promise<void> {
@@ -33,17 +31,7 @@ async function waitForSameChain(cluster: Cluster, indices: readonly number[]): P
 describe("consensus in the node: faults", () => {
   it("a validator stopped and restarted from its store catches up and never votes twice in one view", async () => {
     const cluster = await startCluster(4);
-    const votesOf3: { view: number; blockHash: string }[] = [];
-    // Votes are broadcast: one sent vote is observed once per recipient, as identical frames.
-    const framesSeen = new Set<string>();
-    cluster.network.observe((from, _to, frame) => {
-      if (from !== 3 || frame.topic !== NetworkTopic.consensus) return;
-      const frameHex = toHex(frame.bytes);
-      if (framesSeen.has(frameHex)) return;
-      framesSeen.add(frameHex);
-      const message = decodeConsensusMessage(frame.bytes);
-      if (message.type === "vote") votesOf3.push({ view: message.view, blockHash: toHex(message.blockHash) });
-    });
+    const votesOf3 = recordVotesFrom(cluster.network, 3);
     try {
       const account = newAccount();
       const register = signNext(account, { type: "account.register" });

@@ -7,10 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { decodeConsensusMessage } from "../../../src/consensus/index.ts";
-import { ConsensusStore, NetworkTopic } from "../../../src/node/consensus/index.ts";
-import { toHex } from "../../../src/util/index.ts";
-import { newAccount, signNext, startCluster, waitFor } from "./cluster.ts";
+import { ConsensusStore } from "../../../src/node/consensus/index.ts";
+import { newAccount, recordVotesFrom, signNext, startCluster, waitFor } from "./cluster.ts";
 
 describe("consensus in the node: WAL syncs off the event loop", () => {
   it("a vote leaves only once the sync after its safety state has returned", async () => {
@@ -27,16 +25,7 @@ describe("consensus in the node: WAL syncs off the event loop", () => {
         syncsHeld++;
         return released.then(sync);
       };
-      const votesOf2: number[] = [];
-      const framesSeen = new Set<string>();
-      cluster.network.observe((from, _to, frame) => {
-        if (from !== 2 || frame.topic !== NetworkTopic.consensus) return;
-        const frameHex = toHex(frame.bytes);
-        if (framesSeen.has(frameHex)) return; // a broadcast vote is one frame per recipient
-        framesSeen.add(frameHex);
-        const message = decodeConsensusMessage(frame.bytes);
-        if (message.type === "vote") votesOf2.push(message.view);
-      });
+      const votesOf2 = recordVotesFrom(cluster.network, 2);
       const safetyOf2 = new ConsensusStore(held.chain.store);
       const votedViewBefore = safetyOf2.loadSafety()?.lastVotedView ?? 0;
 
@@ -52,7 +41,7 @@ describe("consensus in the node: WAL syncs off the event loop", () => {
       assert.equal(held.chain.head.height, 0, "nor did it commit");
 
       release();
-      await waitFor("validator 2 to vote and commit once its syncs return", () => (votesOf2.includes(votedView) && held.chain.head.height >= 1 ? true : undefined), 20_000);
+      await waitFor("validator 2 to vote and commit once its syncs return", () => (votesOf2.some((vote) => vote.view === votedView) && held.chain.head.height >= 1 ? true : undefined), 20_000);
       assert.ok(walSync.threadSyncs >= 1);
     } finally {
       await cluster.close();

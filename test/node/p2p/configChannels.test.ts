@@ -3,22 +3,13 @@
  * values refused with an error that names the field.
  */
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { CONFIG_FILE, loadNodeConfig } from "../../../src/node/config.ts";
+import { describe, it } from "node:test";
+import { loadNodeConfig } from "../../../src/node/config.ts";
 import { isGhostmeshError } from "../../../src/util/index.ts";
+import { configHomes } from "../../helpers/configHomes.ts";
 
 describe("node config: p2p.channels and p2p.dandelion", () => {
-  const dir = mkdtempSync(join(tmpdir(), "gm-config-channels-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  const homeWith = (yaml: string): string => {
-    const home = mkdtempSync(join(dir, "home-"));
-    writeFileSync(join(home, CONFIG_FILE), yaml);
-    return home;
-  };
+  const homeWith = configHomes("gm-config-channels-");
 
   const refusal = (yaml: string, env: NodeJS.ProcessEnv = {}): string => {
     try {
