@@ -34,7 +34,7 @@ import { toHex } from "../src/util/index.ts";
 import type { Logger } from "../src/node/types.ts";
 import type { VoteDelivery } from "../src/consensus/index.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
-import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, type ProcessWrites } from "./lib/machine.ts";
+import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, threadCpuMsSince, threadCpuSnapshot, type ProcessWrites, type ThreadCpuSnapshot } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
 import { measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from "./lib/verifyRate.ts";
@@ -225,14 +225,21 @@ function quantiles(values: readonly number[]): { p50: number; p99: number; max: 
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 
-type CpuUsed = { readonly elapsedMs: number; readonly mainMs: number; readonly processMs: number; readonly eventLoopBusyShare: number; readonly writes: ProcessWrites | null };
+type CpuUsed = {
+  readonly elapsedMs: number;
+  readonly mainMs: number;
+  readonly processMs: number;
+  readonly eventLoopBusyShare: number;
+  readonly writes: ProcessWrites | null;
+  readonly threadsMs: Record<string, number> | null;
+};
 
 /**
  * The CPU counters (of the event loop all four validators share, and of the whole process),
  * the loop's utilization (time not waiting for events) and the process's writes, now.
  */
-function cpuSnapshot(): { atMs: number; main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; elu: EventLoopUtilization; writes: ProcessWrites | null } {
-  return { atMs: nowMs(), main: process.threadCpuUsage(), process: process.cpuUsage(), elu: performance.eventLoopUtilization(), writes: processWrites() };
+function cpuSnapshot(): { atMs: number; main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; elu: EventLoopUtilization; writes: ProcessWrites | null; threads: ThreadCpuSnapshot | null } {
+  return { atMs: nowMs(), main: process.threadCpuUsage(), process: process.cpuUsage(), elu: performance.eventLoopUtilization(), writes: processWrites(), threads: threadCpuSnapshot() };
 }
 
 /** What was used and written since `cpuSnapshot()` gave `before`. */
@@ -241,7 +248,8 @@ function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
   const writes = processWrites();
   const written = before.writes === null || writes === null ? null : { bytes: writes.bytes - before.writes.bytes, calls: writes.calls - before.writes.calls };
   const eventLoopBusyShare = performance.eventLoopUtilization(before.elu).utilization;
-  return { elapsedMs: nowMs() - before.atMs, mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), eventLoopBusyShare, writes: written };
+  const threadsMs = threadCpuMsSince(before.threads);
+  return { elapsedMs: nowMs() - before.atMs, mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), eventLoopBusyShare, writes: written, threadsMs };
 }
 
 /**
@@ -251,6 +259,7 @@ function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
  * validators' SQLite WAL frames and checkpoints; null off Linux). The loop's busy share is the
  * part of the run it was not waiting for events; its CPU share, the part it ran on a core: the
  * gap is time it had work but waited (for a core the threadpool held, or in a system call).
+ * Per thread name (Linux): the threadpool's CPU per block is the signing and verifying.
  */
 function cpuPer(used: CpuUsed, blocks: number, txs: number) {
   const per = (value: number, count: number, digits = 3): number => (count === 0 ? 0 : round(value / count, digits));
@@ -263,6 +272,32 @@ function cpuPer(used: CpuUsed, blocks: number, txs: number) {
     processCpuMsPerTx: per(used.processMs, txs),
     writtenBytesPerTx: used.writes === null ? null : per(used.writes.bytes, txs, 0),
     writeCallsPerTx: used.writes === null ? null : per(used.writes.calls, txs, 1),
+    threadCpuMsPerBlock: used.threadsMs === null ? null : Object.fromEntries(Object.entries(used.threadsMs).filter(([, ms]) => ms > 0).map(([name, ms]) => [name, per(ms, blocks, 2)])),
+  };
+}
+
+/**
+ * What the target leaves for each block's fixed work, in this run's own numbers. At half of
+ * peak a transaction commits about `roundsPerCommitP50` rounds (blocks) after its submission,
+ * so a p50 of 50 ms needs rounds of 50 ms over that. The transactions' own work takes about
+ * rate x (process CPU per transaction at peak, where blocks of hundreds share each block's
+ * cost) of the cores; the rest of the cores, over a round of that length, is what a block's
+ * fixed work (its signatures and vote checks, the steps' SQLite transactions, for the four
+ * validators) may cost if the cores were never idle. `perBlockCpuMsAboveTxWork` is what a
+ * block cost at half of peak beyond its transactions' share at the peak's price.
+ */
+function perBlockBudget(input: { cpus: number; rate: number; p50Ms: number; elapsedMs: number; blocks: number; txsPerBlock: number; cpuMsPerBlock: number; peakCpuMsPerTx: number }) {
+  const roundMs = input.blocks === 0 ? 0 : input.elapsedMs / input.blocks;
+  const roundsPerCommitP50 = roundMs === 0 ? 0 : input.p50Ms / roundMs;
+  const roundMsForTarget = roundsPerCommitP50 === 0 ? 0 : TARGET_P50_COMMIT_LATENCY_MS_MAX / roundsPerCommitP50;
+  const txWorkCores = (input.rate * input.peakCpuMsPerTx) / 1000;
+  return {
+    roundMs: round(roundMs, 1),
+    roundsPerCommitP50: round(roundsPerCommitP50, 2),
+    roundMsForTarget: round(roundMsForTarget, 1),
+    txWorkCores: round(txWorkCores, 2),
+    perBlockCpuMsBudget: round(Math.max(0, input.cpus - txWorkCores) * roundMsForTarget, 1),
+    perBlockCpuMsAboveTxWork: round(input.cpuMsPerBlock - input.txsPerBlock * input.peakCpuMsPerTx, 1),
   };
 }
 
@@ -300,8 +335,10 @@ async function main(): Promise<void> {
     await runFlood(cluster, watch, registrations);
     const heightBeforePeak = cluster.validators[0]!.chain.head.height;
     progress(`peak: flooding ${flood.length} transactions`);
+    const peakCpuBefore = cpuSnapshot();
     const peak = await runFlood(cluster, watch, flood);
     const peakBlocks = blockStats(cluster.validators[0]!, heightBeforePeak);
+    const peakCpu = cpuPer(cpuUsedSince(peakCpuBefore), peakBlocks.blocks, peakBlocks.txsInBlocks);
     const rate = ARGS.rate ?? Math.max(1, Math.floor(peak.txsPerSecond / 2));
     const halfPeakCount = Math.min(halfPeakTxsMax, rate * HALF_PEAK_SECONDS);
     progress(`signing ${halfPeakCount} transactions for half of peak (${rate} tx/s)`);
@@ -327,11 +364,24 @@ async function main(): Promise<void> {
       mldsa65VerifyPerSecondOneCoreSync: verifyOneCoreSync,
       /** Each of the four validators admits (verifies) every transaction. */
       txVerifiesPerCommittedTx: VALIDATORS,
-      peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks },
+      peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks, ...peakCpu },
       peakVsRawVerifyRatio: round((peak.txsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
       // cpuStolenSeconds: CPU the VM's other tenants took during the half-peak run (all vCPUs; null off Linux).
       halfPeak: { ...halfPeak, ...halfPeakBlocks, ...cpu, cpuStolenSeconds, ratePinned: ARGS.rate !== undefined },
-      target: { commitLatencyMsP50Max: TARGET_P50_COMMIT_LATENCY_MS_MAX, met: halfPeak.commitLatencyMsP50 <= TARGET_P50_COMMIT_LATENCY_MS_MAX },
+      target: {
+        commitLatencyMsP50Max: TARGET_P50_COMMIT_LATENCY_MS_MAX,
+        met: halfPeak.commitLatencyMsP50 <= TARGET_P50_COMMIT_LATENCY_MS_MAX,
+        ...perBlockBudget({
+          cpus: machine.cpus,
+          rate,
+          p50Ms: halfPeak.commitLatencyMsP50,
+          elapsedMs: cpuUsed.elapsedMs,
+          blocks: halfPeakBlocks.blocks,
+          txsPerBlock: halfPeakBlocks.txsPerBlockMean,
+          cpuMsPerBlock: cpu.processCpuMsPerBlock,
+          peakCpuMsPerTx: peakCpu.processCpuMsPerTx,
+        }),
+      },
       loadAverage1mAtEnd: loadAverage1m(),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

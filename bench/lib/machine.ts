@@ -1,5 +1,5 @@
 /** Facts about the machine a bench ran on, printed beside every figure. */
-import { readFileSync, statfsSync } from "node:fs";
+import { readdirSync, readFileSync, statfsSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 
 /** libuv's default when UV_THREADPOOL_SIZE is unset (libuv docs: "Its default size is 4"). */
@@ -103,6 +103,49 @@ export function processWrites(): ProcessWrites | null {
   const bytes = field("wchar");
   const calls = field("syscw");
   return Number.isSafeInteger(bytes) && Number.isSafeInteger(calls) ? { bytes, calls } : null;
+}
+
+/** CPU time (user + system, ms) of each of this process's threads, by thread id, with its name. */
+export type ThreadCpuSnapshot = ReadonlyMap<string, { readonly name: string; readonly cpuMs: number }>;
+
+/** /proc/<pid>/task/<tid>/stat counts utime and stime (fields 14 and 15) in USER_HZ ticks, 100 per second on Linux. */
+const TICK_MS = 10;
+
+/** This process's threads and the CPU each has used so far (`/proc/self/task`); null off Linux. */
+export function threadCpuSnapshot(): ThreadCpuSnapshot | null {
+  let tids: string[];
+  try {
+    tids = readdirSync("/proc/self/task");
+  } catch {
+    return null;
+  }
+  const threads = new Map<string, { name: string; cpuMs: number }>();
+  for (const tid of tids) {
+    const stat = procText(`/proc/self/task/${tid}/stat`);
+    if (stat === null) continue; // exited since the listing
+    // The name sits in parentheses and may hold spaces; the numeric fields follow the last ")".
+    const nameEnd = stat.lastIndexOf(")");
+    const name = stat.slice(stat.indexOf("(") + 1, nameEnd);
+    const fields = stat.slice(nameEnd + 2).split(" ");
+    // fields[0] is field 3 (state), so utime (field 14) is fields[11] and stime fields[12].
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (Number.isSafeInteger(ticks)) threads.set(tid, { name, cpuMs: ticks * TICK_MS });
+  }
+  return threads;
+}
+
+/**
+ * CPU used since `before`, summed by thread name (libuv-worker: the threadpool, which signs and
+ * verifies; MainThread: the event loop; V8Worker: garbage collection and compilation;
+ * WorkerThread: worker threads; gm-wal-sync: the WAL sync threads). Threads started since count
+ * from zero, threads ended since are missing. null off Linux. Resolution: 10 ms per thread.
+ */
+export function threadCpuMsSince(before: ThreadCpuSnapshot | null): Record<string, number> | null {
+  const now = threadCpuSnapshot();
+  if (before === null || now === null) return null;
+  const byName: Record<string, number> = {};
+  for (const [tid, thread] of now) byName[thread.name] = (byName[thread.name] ?? 0) + thread.cpuMs - (before.get(tid)?.cpuMs ?? 0);
+  return byName;
 }
 
 /** A /proc file's text; null where it cannot be read (not Linux). */
