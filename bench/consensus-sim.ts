@@ -6,13 +6,30 @@
  * wire format with ML-DSA-65 signatures (3,309 bytes each): see src/sim/wireSize.ts and
  * docs/decisions/0103. The raw ML-DSA-65 verify rate of this machine is measured in the
  * same run, to turn "signatures per block" into CPU time.
- * Prints one JSON object. Run: ./node_modules/.bin/node bench/consensus-sim.ts [n ...]
+ * Prints one JSON object. Run: ./node_modules/.bin/node bench/consensus-sim.ts [n ...] (--help)
  */
 import { quorumPower } from "../src/consensus/index.ts";
 import { SignatureAlgorithm, sign, signingKeyFromSeed, verify } from "../src/crypto/index.ts";
 import { defaultSimFaultOptions, defaultSimNetworkOptions, defaultSimOptions, ML_DSA_65_SIGNATURE_BYTES, runSimulation } from "../src/sim/index.ts";
+import { benchCommandLine, intArg } from "./lib/cli.ts";
 
-const SIZES = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [4, 16, 64, 100];
+const SIZES_DEFAULT = [4, 16, 64, 100];
+const SIZES_MAX = 16;
+
+const HELP = `Usage: ./node_modules/.bin/node bench/consensus-sim.ts [N ...]
+
+Consensus messages and bytes per committed block in the simulator, for committees of N
+validators (default ${SIZES_DEFAULT.join(" ")}), fault-free and with one silent validator; byte counts
+are those of the wire format with ML-DSA-65 signatures. Prints one JSON object.
+
+Arguments:
+  N            a committee size, 4 to 1000 (up to ${SIZES_MAX} of them)
+  -h, --help   this help
+`;
+
+const SIZES = benchCommandLine({ name: "bench/consensus-sim.ts", help: HELP, options: {}, positionalsMax: SIZES_MAX }, ({ positionals }) =>
+  positionals.length === 0 ? SIZES_DEFAULT : positionals.map((text) => intArg(text, "N", { min: 4, max: 1000 })),
+);
 const VERIFY_ITERATIONS = 300;
 
 function measureMlDsa65VerifyPerSecond(): number {

@@ -4,13 +4,12 @@
  * always uses seed S + i, so the verdicts do not depend on the number of workers, and a
  * failing run replays alone with the printed `ghostmesh sim` command.
  *
- *   node bench/consensus-soak.ts [--runs 1000] [--seed S] [--workers 2] [--scenario NAME]
+ *   node bench/consensus-soak.ts [--runs 1000] [--seed S] [--workers 2] [--scenario NAME] (--help)
  *
  * Without --seed a fresh seed is drawn (and printed first): a soak is for finding new
  * failures; --seed replays a soak exactly. Prints one JSON object; exit 1 on any violation.
  */
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import {
   SweepAccumulator,
@@ -22,6 +21,7 @@ import {
   type SimOptions,
   type SimRunResult,
 } from "../src/sim/index.ts";
+import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
 
 type Scenario = { readonly name: string; readonly validators: number; readonly byzantine: number; readonly behavior: SimBehavior; readonly dropPpm: number; readonly partitions: boolean };
 
@@ -80,21 +80,40 @@ async function sweep(scenario: Scenario, runs: number, seed: number, workers: nu
   };
 }
 
+const HELP = `Usage: npm run soak -- [--runs N] [--seed S] [--workers N] [--scenario NAME]
+
+Long simulator sweeps of every within-bound scenario (${SCENARIOS.map((s) => s.name).join(", ")}).
+Run i of a scenario uses seed S + i, whatever the number of workers; a failing run prints the
+ghostmesh sim command that replays it. Prints one JSON object; exit 1 on any violation.
+
+Flags:
+  --runs N          runs per scenario (default 1000)
+  --seed S          first seed, 0 to 4294967295 (default: drawn fresh and printed; --seed replays a soak)
+  --workers N       worker threads (default: 2, or the cores if fewer)
+  --scenario NAME   only this scenario
+  -h, --help        this help
+`;
+
+type SoakArgs = { readonly runs: number; readonly seed: number | undefined; readonly workers: number; readonly scenarios: readonly Scenario[] };
+
+function parseSoakArgs(): SoakArgs {
+  const options = { runs: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, scenario: { type: "string" } } as const;
+  return benchCommandLine({ name: "bench/consensus-soak.ts", help: HELP, options }, ({ values }) => {
+    const names = SCENARIOS.map((s) => s.name);
+    const chosen = values.scenario === undefined ? null : choiceArg(values.scenario, "--scenario", names, names[0] as string);
+    return {
+      runs: intArg(values.runs, "--runs", { min: 1, max: 10_000_000 }, 1000),
+      seed: intArg(values.seed, "--seed", { min: 0, max: 0xffffffff }),
+      workers: intArg(values.workers, "--workers", { min: 1, max: 256 }, Math.min(2, availableParallelism())),
+      scenarios: SCENARIOS.filter((s) => chosen === null || s.name === chosen),
+    };
+  });
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, scenario: { type: "string" } }, strict: true });
-  const runs = Number(values.runs ?? 1000);
+  const { runs, workers, scenarios: chosen, ...args } = parseSoakArgs();
   // The one place a soak draws entropy: the edge, never the simulated core.
-  const seed = values.seed === undefined ? Date.now() % 0x100000000 : Number(values.seed);
-  const workers = Number(values.workers ?? Math.min(2, availableParallelism()));
-  if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff || !Number.isSafeInteger(workers) || workers < 1) {
-    process.stderr.write("usage: node bench/consensus-soak.ts [--runs N>=1] [--seed 0..4294967295] [--workers N>=1] [--scenario NAME]\n");
-    return 2;
-  }
-  const chosen = SCENARIOS.filter((s) => values.scenario === undefined || s.name === values.scenario);
-  if (chosen.length === 0) {
-    process.stderr.write(`unknown scenario; one of ${SCENARIOS.map((s) => s.name).join(", ")}\n`);
-    return 2;
-  }
+  const seed = args.seed ?? Date.now() % 0x100000000;
   process.stderr.write(`soak: seed ${seed}, ${runs} runs per scenario, ${workers} workers\n`);
   const scenarios = [];
   for (const scenario of chosen) scenarios.push(await sweep(scenario, runs, seed, workers));

@@ -17,14 +17,14 @@
  * `--dandelion off` runs the nodes without the Dandelion++ stem (on by default, as in the node),
  * to show what the stem costs in latency.
  * Prints one JSON document on stdout; progress on stderr.
- * Run: npm run bench:devnet [-- --peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off]
+ * Run: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off] (--help)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { GhostmeshClient } from "../src/client/index.ts";
+import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
 import { benchDirectory, loadAverage1m, machineFacts, round } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
@@ -40,19 +40,35 @@ type DevnetInfo = { readonly chainId: string; readonly nodes: readonly { readonl
 
 type BenchArgs = { readonly peakTxs: number; readonly seconds: number; readonly inFlight: number; readonly dandelion: boolean };
 
+const HELP = `Usage: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off]
+
+The 4-process devnet (ghostmesh devnet --validators 4, libp2p on 127.0.0.1) through the HTTP API
+of its nodes: the peak committed throughput under a flood, then commit latency under an
+open-loop stream at half of it. Prints one JSON document on stdout; progress on stderr.
+
+Flags:
+  --peak-txs N       transactions in the peak flood (default 4000; rounded up to whole rounds of ${ACCOUNTS} accounts)
+  --seconds S        length of the open-loop run (default 8)
+  --in-flight N      requests the flood keeps open (default 1024)
+  --dandelion on|off the nodes' Dandelion++ stem (default on, as in the node)
+  -h, --help         this help
+
+Environment:
+  GHOSTMESH_BENCH_DIR  where the devnet's homes go (default: the OS temporary directory)
+`;
+
 function parseBenchArgs(): BenchArgs {
-  const { values } = parseArgs({ options: { "peak-txs": { type: "string" }, seconds: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } }, strict: true });
-  const positive = (value: string | undefined, flag: string, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer, got "${value}"`);
-    return n;
-  };
-  const dandelion = values.dandelion ?? "on";
-  if (dandelion !== "on" && dandelion !== "off") throw new Error(`--dandelion: expected on or off, got "${dandelion}"`);
-  // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
-  const peakTxs = Math.ceil(positive(values["peak-txs"], "peak-txs", 4_000) / ACCOUNTS) * ACCOUNTS;
-  return { peakTxs, seconds: positive(values.seconds, "seconds", 8), inFlight: positive(values["in-flight"], "in-flight", 1_024), dandelion: dandelion === "on" };
+  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } } as const;
+  return benchCommandLine({ name: "bench/devnet-p2p.ts", help: HELP, options }, ({ values }) => {
+    // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
+    const peakTxs = Math.ceil(intArg(values["peak-txs"], "--peak-txs", { min: 1, max: 1_000_000 }, 4_000) / ACCOUNTS) * ACCOUNTS;
+    return {
+      peakTxs,
+      seconds: intArg(values.seconds, "--seconds", { min: 1, max: 3_600 }, 8),
+      inFlight: intArg(values["in-flight"], "--in-flight", { min: 1, max: 100_000 }, 1_024),
+      dandelion: choiceArg(values.dandelion, "--dandelion", ["on", "off"] as const, "on") === "on",
+    };
+  });
 }
 
 function freePort(): Promise<number> {

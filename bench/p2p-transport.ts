@@ -17,6 +17,7 @@ import { createLibp2p } from "libp2p";
 import { generateSigningKey, SignatureAlgorithm } from "../src/crypto/index.ts";
 import { defaultQstpOptions, performHandshakeInitiator, performHandshakeResponder, qstp, type HandshakeParams, type LocalIdentity } from "../src/p2p/index.ts";
 import { RecordOpener, RecordSealer } from "../src/p2p/qstp/recordLayer.ts";
+import { benchCommandLine } from "./lib/cli.ts";
 import { perSecond, progress, startStopwatch } from "./lib/timing.ts";
 
 const RECORD_SIZE_BYTES = defaultQstpOptions.recordSizeBytesMax;
@@ -156,7 +157,18 @@ async function measureStream(client: Libp2p, server: Libp2p): Promise<{ megabyte
   return { megabytesPerSecond: megabytesPerSecond(STREAM_BYTES, elapsedMs), bytes: STREAM_BYTES };
 }
 
+const HELP = `Usage: npm run bench:p2p
+
+qstp transport throughput beside its raw limits measured in the same run: handshakes per second
+(in memory, and full libp2p dials over loopback TCP), encrypted stream MB/s over loopback TCP,
+the record layer in memory, raw AES-256-GCM and raw ML-DSA-65 sign+verify. Prints one JSON
+document on stdout; progress on stderr.
+
+  -h, --help   this help
+`;
+
 async function main(): Promise<void> {
+  benchCommandLine({ name: "bench/p2p-transport.ts", help: HELP, options: {} }, () => undefined);
   progress("raw ML-DSA-65 sign+verify");
   const mlDsa = measureMlDsa();
   progress("raw AES-256-GCM");

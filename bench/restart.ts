@@ -26,6 +26,7 @@ import { prepareDevnetHomes } from "../src/node/consensus/index.ts";
 import { homePaths } from "../src/node/home.ts";
 import { configureP2pDevnet, findFreePorts } from "../src/node/p2p/index.ts";
 import { buildCertifiedChain } from "../test/node/bundle/chainFixture.ts";
+import { benchCommandLine, intArg } from "./lib/cli.ts";
 import { benchDirectory, machineFacts, round, startStealMeter } from "./lib/machine.ts";
 import { measureKeyVerifyPerSecondAllCores } from "./lib/verifyRate.ts";
 import { nowMs, progress, startStopwatch } from "./lib/timing.ts";
@@ -68,9 +69,29 @@ async function votesSent(api: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(" ").at(-1));
 }
 
+const HELP = `Usage: npm run bench:restart -- [BLOCKS]
+
+Back in consensus after an absence, with real processes: three validators of a 4-validator
+devnet run on a certified chain of BLOCKS blocks while the fourth, still at genesis, starts;
+reports the seconds until it caught up and until its first vote, beside the raw ML-DSA-65
+verify rate. Prints one JSON document on stdout; progress on stderr.
+
+Arguments:
+  BLOCKS       length of the chain the restarted validator is behind (default ${BLOCKS_DEFAULT}, 1 to 1000000)
+  -h, --help   this help
+
+Environment:
+  GHOSTMESH_BENCH_DIR  where the validators' homes go (default: the OS temporary directory)
+`;
+
+function parseBlocksArg(): number {
+  return benchCommandLine({ name: "bench/restart.ts", help: HELP, options: {}, positionalsMax: 1 }, ({ positionals }) =>
+    intArg(positionals[0], "BLOCKS", { min: 1, max: 1_000_000 }, BLOCKS_DEFAULT),
+  );
+}
+
 async function main(): Promise<void> {
-  const blocks = Number(process.argv[2] ?? BLOCKS_DEFAULT);
-  if (!Number.isSafeInteger(blocks) || blocks < 1) throw new Error(`bench: blocks must be a positive integer, got ${process.argv[2]}`);
+  const blocks = parseBlocksArg();
   const dir = mkdtempSync(join(benchDirectory(), "gm-bench-restart-"));
   const children: ChildProcess[] = [];
   try {
