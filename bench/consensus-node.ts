@@ -37,7 +37,7 @@ import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
 import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, threadCpuMsSince, threadCpuSnapshot, type ProcessWrites, type ThreadCpuSnapshot } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
-import { measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from "./lib/verifyRate.ts";
+import { measureThreadpoolHandoffLoopCpuUs, measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from "./lib/verifyRate.ts";
 
 const VALIDATORS = 4;
 /** Many senders keep each sender's nonce chain short, as many independent clients would. */
@@ -345,6 +345,7 @@ async function main(): Promise<void> {
   const verifyOneCoreSync = measureVerifySyncPerSecond(samples, 1_000);
   const verifyAllCores = await measureVerifyAllCores(samples);
   const verifyAllCoresPerSecond = perSecond(verifyAllCores.count, verifyAllCores.elapsedMs);
+  const threadpoolHandoffLoopCpuUs = await measureThreadpoolHandoffLoopCpuUs(samples);
   const cluster = await startCluster();
   // As `ghostmesh start` does with the default configuration (threads.helperNice).
   const threadsLowered = config.threads.helperNice > 0 ? await lowerHelperThreadPriority(config.threads.helperNice) : null;
@@ -381,6 +382,8 @@ async function main(): Promise<void> {
       signing: ARGS.signing,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
       mldsa65VerifyPerSecondOneCoreSync: verifyOneCoreSync,
+      /** The event loop's CPU per verify handed to an idle threadpool, beyond the check (µs): what each signature or check a block hands off costs the shared loop. */
+      threadpoolHandoffLoopCpuUs,
       /** Each of the four validators admits (verifies) every transaction. */
       txVerifiesPerCommittedTx: VALIDATORS,
       peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks, ...peakCpu },

@@ -67,3 +67,30 @@ export async function measureKeyVerifyPerSecondAllCores(key: SigningKey, samples
   const measured = await measureVerifyAllCores(Array.from({ length: samples }, () => ({ keyObject, message, signature })));
   return perSecond(measured.count, measured.elapsedMs);
 }
+
+/** Rounds of the hand-off measurement: enough for a steady mean, little enough for ~1 s. */
+const HANDOFF_ROUNDS = 300;
+/** Long enough for the threadpool's threads to go back to sleep between rounds. */
+const HANDOFF_PAUSE_MS = 1;
+
+/**
+ * What handing one verify to an idle threadpool costs the event loop beyond the check itself,
+ * in µs of the loop's CPU: waking a worker thread, then being woken by its completion. Measured
+ * one verify at a time with a pause between (so the pool sleeps, as between a block's messages),
+ * minus the same rounds without a verify. On a VM, waking a thread on another vCPU is dear.
+ */
+export async function measureThreadpoolHandoffLoopCpuUs(samples: readonly VerifySample[]): Promise<number> {
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, HANDOFF_PAUSE_MS));
+  const loopCpuUsOf = async (round: (i: number) => Promise<void>): Promise<number> => {
+    const before = process.threadCpuUsage();
+    for (let i = 0; i < HANDOFF_ROUNDS; i++) {
+      await round(i);
+      await pause();
+    }
+    const used = process.threadCpuUsage(before);
+    return (used.user + used.system) / HANDOFF_ROUNDS;
+  };
+  const withVerify = await loopCpuUsOf((i) => verifyOnThreadpool(samples[i % samples.length] as VerifySample));
+  const pausesOnly = await loopCpuUsOf(() => Promise.resolve());
+  return Math.max(0, Math.round(withVerify - pausesOnly));
+}

@@ -27,6 +27,8 @@ export type CachingVerifier = SignatureVerifier & {
    * reaches the engine), so the engine's synchronous check is a cache hit.
    */
   readonly prime: (validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array, valid: boolean) => void;
+  /** Whether a verdict on this signature is cached: checking it ahead again would only repeat the work. */
+  readonly isKnown: (validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array) => boolean;
 };
 
 /** Default bound: a few views of votes and QCs at n = 100 with room to spare. */
@@ -64,6 +66,7 @@ export function createCachingVerifier(inner: SignatureVerifier, entriesMax = VER
       return valid;
     },
     prime: (validatorIndex, message, signature, valid) => remember(cacheKey(validatorIndex, message, signature), valid),
+    isKnown: (validatorIndex, message, signature) => results.has(cacheKey(validatorIndex, message, signature)),
     stats: () => ({ hits, misses, entries: results.size }),
   };
 }

@@ -458,10 +458,18 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     void this.admitGossiped(bytes);
   }
 
-  /** A failed signature fails the node once the queue reaches it (the key is broken). */
+  /**
+   * A failed signature fails the node once the queue reaches it (the key is broken). The
+   * signature is primed as valid: the engine counts its own votes and timeouts unchecked, and
+   * when they come back inside a QC or TC nothing needs to verify them again.
+   */
   private enqueueSignature(requestId: number, message: Uint8Array): void {
     const engine = this.engine;
-    const signed = signAsync(this.modules.key, message).then((signature): Input => ({ kind: "signature", engine, requestId, signature }));
+    const run = this.run;
+    const signed = signAsync(this.modules.key, message).then((signature): Input => {
+      if (run !== null && run.selfIndex !== null) run.verifier.prime(run.selfIndex, message, signature, true);
+      return { kind: "signature", engine, requestId, signature };
+    });
     signed.catch(() => {}); // Handled in order by enqueue; this only marks it handled meanwhile.
     this.enqueue(signed);
   }

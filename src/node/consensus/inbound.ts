@@ -37,15 +37,26 @@ export function decodeFrame(from: number, bytes: Uint8Array): { readonly message
 
 /** Verifies every signature the engine and the application will check in `message`. */
 export async function verifyAhead(message: ConsensusMessage, modules: InboundModules): Promise<void> {
-  const { chain, verifier, validators } = modules;
-  const checks = signatureChecksOf(message, chain.genesis.chainId, validators.length).map(async (check) => {
-    const validator: Validator | undefined = validators[check.validatorIndex];
-    if (validator === undefined) return;
-    const valid = await verifyAsync(validator.alg, validator.publicKey, check.message, check.signature);
-    verifier.prime(check.validatorIndex, check.message, check.signature, valid);
-  });
   const blocks = message.type === "proposal" ? [message.block] : message.type === "blockResponse" ? message.blocks : [];
-  await Promise.all([...checks, ...blocks.map((block) => verifyBlockTxsAhead(block, modules))]);
+  await Promise.all([verifyConsensusSignaturesAhead(message, modules), ...blocks.map((block) => verifyBlockTxsAhead(block, modules))]);
+}
+
+/**
+ * Verifies the consensus signatures in `message` (the engine's checks) and primes the caching
+ * verifier, except those whose verdict it has: a proposal's QC is mostly the votes this
+ * validator already checked as they arrived (votes go to everyone) and its own, primed when signed.
+ */
+export async function verifyConsensusSignaturesAhead(message: ConsensusMessage, modules: Pick<InboundModules, "chain" | "verifier" | "validators">): Promise<void> {
+  const { chain, verifier, validators } = modules;
+  const unknown = signatureChecksOf(message, chain.genesis.chainId, validators.length).filter((check) => !verifier.isKnown(check.validatorIndex, check.message, check.signature));
+  await Promise.all(
+    unknown.map(async (check) => {
+      const validator: Validator | undefined = validators[check.validatorIndex];
+      if (validator === undefined) return;
+      const valid = await verifyAsync(validator.alg, validator.publicKey, check.message, check.signature);
+      verifier.prime(check.validatorIndex, check.message, check.signature, valid);
+    }),
+  );
 }
 
 /**
