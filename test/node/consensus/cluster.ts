@@ -3,6 +3,7 @@
  * validator with its own SQLite store, consensus host and REST API (port 0), on one
  * in-memory network. Validators can be stopped and restarted from their homes.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +122,12 @@ export function signNext(account: Account, intent: TxIntent): { bytes: Uint8Arra
   const built = buildTx(account.key, CHAIN_ID, account.nonce, intent);
   account.nonce += 1;
   return { bytes: built.bytes, hash: toHex(built.hash) };
+}
+
+/** Submits the account's next transaction to validator `index` and waits for its commit there; fails the test otherwise. */
+export async function commitNext(cluster: Cluster, account: Account, intent: TxIntent, index = 0): Promise<void> {
+  const response = await cluster.client(index).submitTx(signNext(account, intent).bytes, { wait: true, timeoutMs: 30_000 });
+  assert.equal(response.status, "committed", JSON.stringify(response));
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {

@@ -8,15 +8,10 @@ import { describe, it } from "node:test";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../../../src/consensus/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { OBSERVER_REQUESTS_PER_HEIGHT_MAX } from "../../../src/node/consensus/host.ts";
-import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
+import { commitNext, newAccount, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 const OBSERVER_SLOT = 4;
 const REQUESTS_PER_BURST = 10;
-
-async function commitNext(cluster: Cluster, account: ReturnType<typeof newAccount>, intent: Parameters<typeof signNext>[1]): Promise<void> {
-  const response = await cluster.client(0).submitTx(signNext(account, intent).bytes, { wait: true, timeoutMs: 30_000 });
-  assert.equal(response.status, "committed", JSON.stringify(response));
-}
 
 /** Resolves once validator 0's head has not moved for `quietMs`. */
 async function settledHead(cluster: Cluster, quietMs: number): Promise<number> {

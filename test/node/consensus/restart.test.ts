@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { decodeStoredHeader } from "../../../src/ledger/index.ts";
 import { toHex } from "../../../src/util/index.ts";
-import { blockHashes, newAccount, recordVotesFrom, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+import { commitNext, blockHashes, newAccount, recordVotesFrom, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 /** `bursts` rounds; each submits one transaction through every validator in `via` at once and waits for all to commit. */
 async function commitAppends(cluster: Cluster, account: Account, via: readonly number[], bursts: number): Promise<void> {
@@ -34,8 +34,7 @@ describe("consensus in the node: faults", () => {
     const votesOf3 = recordVotesFrom(cluster.network, 3);
     try {
       const account = newAccount();
-      const register = signNext(account, { type: "account.register" });
-      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitNext(cluster, account, { type: "account.register" });
       await commitAppends(cluster, account, [0, 1, 2, 3], 1);
       await waitForSameChain(cluster, [0, 1, 2, 3]);
       const votesBefore = votesOf3.length;
@@ -74,8 +73,7 @@ describe("consensus in the node: faults", () => {
     const cluster = await startCluster(4);
     try {
       const account = newAccount();
-      const register = signNext(account, { type: "account.register" });
-      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitNext(cluster, account, { type: "account.register" });
       for (const index of [1, 2, 3]) await cluster.stop(index);
       // Admitted by validator 0 alone: the gossip to its stopped peers is lost.
       const lonely = signNext(account, { type: "audit.append", record: { action: "lonely" } });
@@ -93,8 +91,7 @@ describe("consensus in the node: faults", () => {
     const cluster = await startCluster(4, { start: [0, 1, 2] });
     try {
       const account = newAccount();
-      const register = signNext(account, { type: "account.register" });
-      assert.equal((await cluster.client(1).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitNext(cluster, account, { type: "account.register" }, 1);
       // Enough rounds that the silent validator's turns as leader come up (views rotate over 4).
       await commitAppends(cluster, account, [0, 1, 2], 3);
       const height = await waitForSameChain(cluster, [0, 1, 2]);

@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { ConsensusStore } from "../../../src/node/consensus/index.ts";
-import { newAccount, recordVotesFrom, signNext, startCluster, waitFor } from "./cluster.ts";
+import { commitNext, newAccount, recordVotesFrom, startCluster, waitFor } from "./cluster.ts";
 
 describe("consensus in the node: WAL syncs off the event loop", () => {
   it("a vote leaves only once the sync after its safety state has returned", async () => {
@@ -30,8 +30,7 @@ describe("consensus in the node: WAL syncs off the event loop", () => {
       const votedViewBefore = safetyOf2.loadSafety()?.lastVotedView ?? 0;
 
       const account = newAccount();
-      const register = signNext(account, { type: "account.register" });
-      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitNext(cluster, account, { type: "account.register" });
       const votedView = await waitFor("validator 2 to write a vote's safety state", () => {
         const view = safetyOf2.loadSafety()?.lastVotedView ?? 0;
         return view > votedViewBefore ? view : undefined;
@@ -52,8 +51,7 @@ describe("consensus in the node: WAL syncs off the event loop", () => {
     const cluster = await startCluster(1);
     try {
       const account = newAccount();
-      const register = signNext(account, { type: "account.register" });
-      assert.equal((await cluster.client(0).submitTx(register.bytes, { wait: true, timeoutMs: 20_000 })).status, "committed");
+      await commitNext(cluster, account, { type: "account.register" });
       const { walSync } = cluster.validators[0]!;
       assert.ok(walSync !== null);
       assert.equal(walSync.threadSyncs, 0);
