@@ -28,8 +28,9 @@ test("the bench directory holds the benches this test covers", () => {
   assert.ok(BENCHES.includes("consensus-node.ts") && BENCHES.length >= 10, `found ${BENCHES.join(", ")}`);
 });
 
-// Each check is a process starting up (~1 s, mostly loading the modules): a few at once.
-describe("every bench's command line", { concurrency: 4 }, () => {
+// Each check is a process starting up (~1 s of CPU, mostly loading the modules): two at once,
+// so the suite's other test file running beside this one keeps a core.
+describe("every bench's command line", { concurrency: 2 }, () => {
   for (const name of BENCHES) {
     test(`bench/${name} --help prints its usage and exits 0 without running`, async () => {
       const ran = await runBench(name, ["--help"]);
@@ -53,7 +54,7 @@ describe("every bench's command line", { concurrency: 4 }, () => {
   }
 });
 
-test("bad values are refused with the flag or argument named", async () => {
+describe("bad values are refused with the flag or argument named", { concurrency: 2 }, () => {
   const cases: readonly [string, readonly string[], RegExp][] = [
     ["consensus-node.ts", ["--rate", "fast"], /--rate: expected an integer from 1 to/],
     ["consensus-node.ts", ["--votes", "some"], /--votes: expected all or nextLeader, got "some"/],
@@ -64,12 +65,13 @@ test("bad values are refused with the flag or argument named", async () => {
     ["sync.ts", ["0"], /BLOCKS: expected an integer from 1 to/],
     ["codec.ts", ["10", "20"], /expected at most 1 argument, got 2/],
   ];
-  const runs = await Promise.all(cases.map(([name, args]) => runBench(name, args)));
-  cases.forEach(([name, args, message], i) => {
-    const ran = runs[i] as Ran;
-    assert.equal(ran.code, 2, `${name} ${args.join(" ")}: ${ran.stderr}`);
-    assert.match(ran.stderr, message);
-  });
+  for (const [name, args, message] of cases) {
+    test(`bench/${name} ${args.join(" ")}`, async () => {
+      const ran = await runBench(name, args);
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.match(ran.stderr, message);
+    });
+  }
 });
 
 test("intArg takes decimal integers in range only; choiceArg one of its choices", () => {
