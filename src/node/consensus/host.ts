@@ -222,7 +222,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     // A host that follows a re-sync finds the transactions admitted meanwhile, which no peer
     // heard of (the host before had left the network): without this, the others would learn
     // of them only from this validator's own proposal or after view timeouts.
-    const poolTxsGossiped = this.gossipPoolTxs();
+    const poolTxsGossiped = this.gossipPoolTxs({ carriedToo: false });
     logger.info({ slot: this.opts.slot, epoch: this.run?.label, validator: this.run?.selfIndex, height: root.height, savedBlocks: savedBlocks.length, poolTxsGossiped }, "Consensus started");
   }
 
@@ -507,29 +507,32 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   /**
    * A view timed out again with no block committed since the last timeout, while this
-   * validator holds transactions no uncommitted block carries: perhaps only it has them
-   * (gossip is fire-and-forget; a peer may have been down when they arrived), and idle peers
-   * would never propose them. Sending them again is harmless (peers refuse duplicates) and
-   * bounded; it is skipped while the chain progresses (slow views under load time out too,
-   * and a resend storm would only slow them further).
+   * validator holds ready transactions: perhaps only it has them (gossip is fire-and-forget; a
+   * peer may have been down when they arrived), and idle peers would never time out or
+   * propose them. That includes transactions an uncommitted block carries: this validator's
+   * own proposal may have gone out while its peers were down, and nothing sends a proposal
+   * again. Sending them again is harmless (peers refuse duplicates; a block built on a branch
+   * that carries one leaves it out) and bounded; it is skipped while the chain progresses (slow
+   * views under load time out too, and a resend storm would only slow them further).
    */
   private regossipReadyTxs(): void {
     const height = this.modules.chain.head.height;
     const progressed = height !== this.heightAtLastTimeout;
     this.heightAtLastTimeout = height;
     if (progressed) return;
-    const sent = this.gossipPoolTxs();
+    const sent = this.gossipPoolTxs({ carriedToo: true });
     if (sent > 0) this.modules.logger.debug({ txs: sent }, "Gossiped held transactions again after a view timeout");
   }
 
   /**
-   * Sends the pool's ready transactions that no uncommitted block carries (at most
-   * REGOSSIP_TXS_MAX, oldest first) to every peer; returns how many.
+   * Sends the pool's ready transactions (at most REGOSSIP_TXS_MAX, oldest first) to every peer;
+   * returns how many. Unless `carriedToo`, those an uncommitted block carries are left out:
+   * peers that have the block have them.
    */
-  private gossipPoolTxs(): number {
+  private gossipPoolTxs(opts: { readonly carriedToo: boolean }): number {
     const { mempool, app } = this.modules;
     if (mempool.readyCount === 0) return 0;
-    const carried = app.blocks.carriedTxHashes();
+    const carried = opts.carriedToo ? new Set<string>() : app.blocks.carriedTxHashes();
     const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, (txHashHex) => carried.has(txHashHex));
     for (const poolTx of txs) this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: encodeSignedTx(poolTx.signedTx) });
     return txs.length;

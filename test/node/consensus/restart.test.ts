@@ -1,11 +1,14 @@
 /**
  * Faults in a four-validator network in one process: a validator stopped and restarted from
  * its home (store and persisted safety state) catches up and never votes twice in a view;
- * with one validator silent the other three still commit.
+ * a transaction only one validator held, even inside its own proposal, commits once its peers
+ * are back; with one validator silent the other three still commit.
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import { decodeConsensusMessage, leaderOf } from "../../../src/consensus/index.ts";
 import { decodeStoredHeader } from "../../../src/ledger/index.ts";
+import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { commitNext, blockHashes, newAccount, recordVotesFrom, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
@@ -16,6 +19,21 @@ async function commitAppends(cluster: Cluster, account: Account, via: readonly n
     const responses = await Promise.all(txs.map(({ index, tx }) => cluster.client(index).submitTx(tx.bytes, { wait: true, timeoutMs: 20_000 })));
     for (const response of responses) assert.equal(response.status, "committed");
   }
+}
+
+/** Validator `index`'s view once it has not moved for `quietMs` (the chain is idle). */
+async function settledView(cluster: Cluster, index: number, quietMs: number): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  return waitFor(`validator ${index}'s view to settle`, () => {
+    const view = cluster.validators[index]!.host.stats()?.view ?? -1;
+    if (view !== last) {
+      last = view;
+      since = Date.now();
+      return undefined;
+    }
+    return Date.now() - since >= quietMs ? view : undefined;
+  }, 20_000);
 }
 
 async function waitForSameChain(cluster: Cluster, indices: readonly number[]): Promise<number> {
@@ -78,6 +96,39 @@ describe("consensus in the node: faults", () => {
       // Admitted by validator 0 alone: the gossip to its stopped peers is lost.
       const lonely = signNext(account, { type: "audit.append", record: { action: "lonely" } });
       assert.equal((await cluster.client(0).submitTx(lonely.bytes)).status, "pending");
+      for (const index of [1, 2, 3]) await cluster.start(index);
+      for (const index of [0, 1, 2, 3]) {
+        await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(lonely.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("a transaction its leader proposed while its peers were down still commits once they are back", async () => {
+    const cluster = await startCluster(4);
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      // Commit until the idle chain rests in a view validator 0 leads: it then proposes as
+      // soon as it admits a transaction.
+      let view = await settledView(cluster, 0, 400);
+      for (let round = 0; leaderOf({ count: 4 }, view) !== 0; round++) {
+        assert.ok(round < 20, "the idle chain came to rest in a view validator 0 leads");
+        await commitNext(cluster, account, { type: "audit.append", record: { action: "step", data: { round } } });
+        view = await settledView(cluster, 0, 400);
+      }
+      for (const index of [1, 2, 3]) await cluster.stop(index);
+      const proposedViews: number[] = [];
+      cluster.network.observe((from, _to, frame) => {
+        if (from !== 0 || frame.topic !== NetworkTopic.consensus) return;
+        const message = decodeConsensusMessage(frame.bytes);
+        if (message.type === "proposal") proposedViews.push(message.block.header.view);
+      });
+      // Admitted by validator 0 alone, and proposed by it in a view no peer takes part in.
+      const lonely = signNext(account, { type: "audit.append", record: { action: "lonely" } });
+      assert.equal((await cluster.client(0).submitTx(lonely.bytes)).status, "pending");
+      await waitFor("validator 0 to propose the transaction", () => (proposedViews.includes(view) ? true : undefined), 10_000);
       for (const index of [1, 2, 3]) await cluster.start(index);
       for (const index of [0, 1, 2, 3]) {
         await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(lonely.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
