@@ -406,6 +406,11 @@ async function main(): Promise<void> {
       },
       loadAverage1mAtEnd: loadAverage1m(),
     };
+    const { target } = result;
+    progress(
+      `${ARGS.rate === undefined ? "half of peak" : "pinned rate"}: p50 ${halfPeak.commitLatencyMsP50} ms at ${rate} tx/s (peak ${peak.txsPerSecond} tx/s); target p50 <= ${target.commitLatencyMsP50Max} ms ${target.met ? "met" : "not met"}. ` +
+        `It needs rounds of ${target.roundMsForTarget} ms (now ${target.roundMs} ms), where a block's fixed work may cost ${target.perBlockCpuMsBudget} ms of CPU; it cost ${target.perBlockCpuMsAboveTxWork} ms`,
+    );
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     for (const validator of [...cluster.validators].reverse()) await validator.stop();
