@@ -85,8 +85,8 @@ function parseBenchArgs(): BenchArgs {
   });
 }
 
-/** A whole number of transactions per account, so the half-peak stream continues every nonce chain without a gap. */
 const ARGS = parseBenchArgs();
+/** A whole number of transactions per account, so the half-peak stream continues every nonce chain without a gap. */
 const PEAK_TXS = Math.ceil(ARGS.peakTxs / ACCOUNTS) * ACCOUNTS;
 const HALF_PEAK_SECONDS = ARGS.seconds;
 

@@ -532,8 +532,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private gossipPoolTxs(opts: { readonly carriedToo: boolean }): number {
     const { mempool, app } = this.modules;
     if (mempool.readyCount === 0) return 0;
-    const carried = opts.carriedToo ? new Set<string>() : app.blocks.carriedTxHashes();
-    const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, (txHashHex) => carried.has(txHashHex));
+    const carried = opts.carriedToo ? null : app.blocks.carriedTxHashes();
+    const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, (txHashHex) => carried?.has(txHashHex) === true);
     for (const poolTx of txs) this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: encodeSignedTx(poolTx.signedTx) });
     return txs.length;
   }
