@@ -130,6 +130,32 @@ export async function commitNext(cluster: Cluster, account: Account, intent: TxI
   assert.equal(response.status, "committed", JSON.stringify(response));
 }
 
+/** The value `read` gives once it has not changed for `quietMs` (an idle chain's head or view). */
+export async function settledValue(what: string, read: () => number, quietMs: number): Promise<number> {
+  let last = Number.NaN;
+  let since = Date.now();
+  return waitFor(
+    `${what} to settle`,
+    () => {
+      const value = read();
+      if (value !== last) {
+        last = value;
+        since = Date.now();
+        return undefined;
+      }
+      return Date.now() - since >= quietMs ? value : undefined;
+    },
+    20_000,
+  );
+}
+
+/** Waits until each validator in `indices` reports the transaction committed through its API. */
+export async function waitForCommitAt(cluster: Cluster, txHash: string, indices: readonly number[]): Promise<void> {
+  for (const index of indices) {
+    await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(txHash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+  }
+}
+
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

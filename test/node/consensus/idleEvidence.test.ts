@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { encodeConsensusMessage, evidenceKey, leaderOf, voteMessage, type VoteMessage } from "../../../src/consensus/index.ts";
 import { addressFromPublicKey, sign } from "../../../src/crypto/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
-import { commitNext, newAccount, startCluster, waitFor, CHAIN_ID } from "./cluster.ts";
+import { commitNext, newAccount, settledValue, startCluster, waitFor, CHAIN_ID } from "./cluster.ts";
 
 const SPEAKER_SLOT = 4;
 const EQUIVOCATOR = 3;
@@ -20,14 +20,7 @@ describe("consensus in the node: evidence on an idle chain", () => {
       await commitNext(cluster, newAccount(), { type: "account.register" });
       const endpoint = cluster.network.attach(SPEAKER_SLOT, new Uint8Array(20).fill(0xcd), () => {});
       // Let the chain go idle: no view moves for a while.
-      let view = -1;
-      await waitFor("the chain to go idle", async () => {
-        const now = cluster.validators[0]!.host.stats()?.view ?? -1;
-        const settled = now === view;
-        view = now;
-        await new Promise((resolve) => setTimeout(resolve, 400));
-        return settled ? true : undefined;
-      }, 20_000);
+      const view = await settledValue("validator 0's view", () => cluster.validators[0]!.host.stats()?.view ?? -1, 400);
       // Two votes of validator 3 in the idle view, for two different blocks.
       const key = cluster.keys[EQUIVOCATOR]!;
       const height = cluster.validators[0]!.chain.head.height + 1;

@@ -8,28 +8,14 @@ import { describe, it } from "node:test";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../../../src/consensus/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { OBSERVER_REQUESTS_PER_HEIGHT_MAX } from "../../../src/node/consensus/host.ts";
-import { commitNext, newAccount, startCluster, waitFor, type Cluster } from "./cluster.ts";
+import { commitNext, newAccount, settledValue, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 const OBSERVER_SLOT = 4;
 const REQUESTS_PER_BURST = 10;
 
-/** Resolves once validator 0's head has not moved for `quietMs`. */
-async function settledHead(cluster: Cluster, quietMs: number): Promise<number> {
-  let last = -1;
-  let since = Date.now();
-  return waitFor(
-    "validator 0's head to settle",
-    () => {
-      const height = cluster.validators[0]!.chain.head.height;
-      if (height !== last) {
-        last = height;
-        since = Date.now();
-        return undefined;
-      }
-      return Date.now() - since >= quietMs ? height : undefined;
-    },
-    20_000,
-  );
+/** Validator 0's head once it has not moved for `quietMs`. */
+function settledHead(cluster: Cluster, quietMs: number): Promise<number> {
+  return settledValue("validator 0's head", () => cluster.validators[0]!.chain.head.height, quietMs);
 }
 
 describe("consensus host: block requests from observers", () => {

@@ -10,7 +10,7 @@ import { decodeConsensusMessage, leaderOf } from "../../../src/consensus/index.t
 import { decodeStoredHeader } from "../../../src/ledger/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { toHex } from "../../../src/util/index.ts";
-import { commitNext, blockHashes, newAccount, recordVotesFrom, signNext, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
+import { blockHashes, commitNext, newAccount, recordVotesFrom, settledValue, signNext, startCluster, waitFor, waitForCommitAt, type Account, type Cluster } from "./cluster.ts";
 
 /** `bursts` rounds; each submits one transaction through every validator in `via` at once and waits for all to commit. */
 async function commitAppends(cluster: Cluster, account: Account, via: readonly number[], bursts: number): Promise<void> {
@@ -22,18 +22,8 @@ async function commitAppends(cluster: Cluster, account: Account, via: readonly n
 }
 
 /** Validator `index`'s view once it has not moved for `quietMs` (the chain is idle). */
-async function settledView(cluster: Cluster, index: number, quietMs: number): Promise<number> {
-  let last = -1;
-  let since = Date.now();
-  return waitFor(`validator ${index}'s view to settle`, () => {
-    const view = cluster.validators[index]!.host.stats()?.view ?? -1;
-    if (view !== last) {
-      last = view;
-      since = Date.now();
-      return undefined;
-    }
-    return Date.now() - since >= quietMs ? view : undefined;
-  }, 20_000);
+function settledView(cluster: Cluster, index: number, quietMs: number): Promise<number> {
+  return settledValue(`validator ${index}'s view`, () => cluster.validators[index]!.host.stats()?.view ?? -1, quietMs);
 }
 
 async function waitForSameChain(cluster: Cluster, indices: readonly number[]): Promise<number> {
@@ -97,9 +87,7 @@ describe("consensus in the node: faults", () => {
       const lonely = signNext(account, { type: "audit.append", record: { action: "lonely" } });
       assert.equal((await cluster.client(0).submitTx(lonely.bytes)).status, "pending");
       for (const index of [1, 2, 3]) await cluster.start(index);
-      for (const index of [0, 1, 2, 3]) {
-        await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(lonely.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
-      }
+      await waitForCommitAt(cluster, lonely.hash, [0, 1, 2, 3]);
     } finally {
       await cluster.close();
     }
@@ -130,9 +118,7 @@ describe("consensus in the node: faults", () => {
       assert.equal((await cluster.client(0).submitTx(lonely.bytes)).status, "pending");
       await waitFor("validator 0 to propose the transaction", () => (proposedViews.includes(view) ? true : undefined), 10_000);
       for (const index of [1, 2, 3]) await cluster.start(index);
-      for (const index of [0, 1, 2, 3]) {
-        await waitFor(`validator ${index} to commit the transaction`, async () => ((await cluster.client(index).tx(lonely.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
-      }
+      await waitForCommitAt(cluster, lonely.hash, [0, 1, 2, 3]);
     } finally {
       await cluster.close();
     }
