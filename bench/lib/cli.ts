@@ -4,7 +4,7 @@
  * is wrong and the usage line on stderr and exits 2, before any work starts.
  */
 import type { ParseArgsConfig } from "node:util";
-import { parseFlags, UsageError } from "../../src/cli/command.ts";
+import { intArg as cliIntArg, parseFlags, UsageError } from "../../src/cli/command.ts";
 import { errorMessage } from "../../src/util/index.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -47,17 +47,12 @@ export function benchCommandLine<O extends Options, T>(
   }
 }
 
-/** An integer from `min` to `max` (decimal digits only); `fallback` when absent. `name` is the flag or argument as the help shows it. */
+/** An integer from `min` to `max` (decimal digits only, the CLI's intArg); `fallback` when absent. */
 export function intArg(text: string, name: string, range: { readonly min: number; readonly max: number }): number;
 export function intArg(text: string | undefined, name: string, range: { readonly min: number; readonly max: number }, fallback: number): number;
 export function intArg(text: string | undefined, name: string, range: { readonly min: number; readonly max: number }): number | undefined;
 export function intArg(text: string | undefined, name: string, range: { readonly min: number; readonly max: number }, fallback?: number): number | undefined {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < range.min || value > range.max) {
-    throw new UsageError(`${name}: expected an integer from ${range.min} to ${range.max}, got "${text}"`);
-  }
-  return value;
+  return text === undefined ? fallback : cliIntArg(text, name, range);
 }
 
 /** One of `choices`; `fallback` when absent. */

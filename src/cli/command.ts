@@ -48,11 +48,15 @@ export function requireFlag<T>(value: T | undefined, flag: string): T {
 }
 
 export function intFlag(value: string | undefined, flag: string, opts: { min?: number; max?: number } = {}): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < (opts.min ?? 0) || n > (opts.max ?? Number.MAX_SAFE_INTEGER)) {
-    throw new UsageError(`--${flag}: expected an integer from ${opts.min ?? 0} to ${opts.max ?? Number.MAX_SAFE_INTEGER}, got "${value}"`);
-  }
+  return value === undefined ? undefined : intArg(value, `--${flag}`, opts);
+}
+
+/** A decimal integer from `min` (default 0) to `max`; `name` is the flag or argument as the help shows it ("--rate", "BLOCKS"). */
+export function intArg(text: string, name: string, opts: { min?: number; max?: number } = {}): number {
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name}: expected an integer from ${min} to ${max}, got "${text}"`);
   return n;
 }
 
