@@ -7,7 +7,7 @@ import { signerBitmap, type QuorumCertificate } from "../ledger/index.ts";
 import { assert } from "../util/index.ts";
 import { isQuorum, powerOf, type Committee } from "./committee.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
-import { timeoutMessage, voteMessage } from "./messages.ts";
+import { timeoutMessage, voteMessage, type VoteMessageOf } from "./messages.ts";
 import { isBytes, isUint } from "./shape.ts";
 import type { SignatureVerifier, TimeoutCertificate, ValidatorIndex } from "./types.ts";
 
@@ -16,6 +16,8 @@ export type CertificateContext = {
   readonly epoch: number;
   readonly committee: Committee;
   readonly verifier: SignatureVerifier;
+  /** The engine's memo of voteMessage(chainId, ...); without it each QC check encodes its message. */
+  readonly voteMessageOf?: VoteMessageOf;
 };
 
 /** Set bits of a bitmap sized exactly for the committee; undefined if malformed (wrong size, stray bits). */
@@ -42,7 +44,7 @@ export function verifyQc(qc: QuorumCertificate, ctx: CertificateContext): Reject
   let power = 0;
   for (const index of indices) power += powerOf(ctx.committee, index);
   if (!isQuorum(ctx.committee, power)) return reject(RejectCode.qcNoQuorum, `QC signers hold ${power} of ${ctx.committee.powerTotal} power`);
-  const message = voteMessage(ctx.chainId, qc.view, qc.height, qc.blockHash);
+  const message = ctx.voteMessageOf === undefined ? voteMessage(ctx.chainId, qc.view, qc.height, qc.blockHash) : ctx.voteMessageOf(qc.view, qc.height, qc.blockHash);
   for (let k = 0; k < indices.length; k++) {
     if (!ctx.verifier.verify(indices[k] as number, message, qc.signatures[k] as Uint8Array)) {
       return reject(RejectCode.qcBadSignature, `QC signature of validator ${indices[k]} does not verify`);

@@ -19,7 +19,7 @@ import { RejectCode, reject, type Rejection } from "./errors.ts";
 import { EvidencePool, verifyEvidence } from "./evidence.ts";
 import { BlockFetcher } from "./fetcher.ts";
 import { invalidProposalEvidence } from "./proposalStructure.ts";
-import { createEvidence, evidenceKey, proposalMessage, proposalRecord, timeoutMessage, voteMessage, voteRecord, type EvidenceRecord } from "./messages.ts";
+import { createEvidence, createVoteMessageOf, evidenceKey, proposalMessage, proposalRecord, timeoutMessage, voteRecord, type EvidenceRecord, type VoteMessageOf } from "./messages.ts";
 import {
   checkConsensusLimits,
   checkConsensusTiming,
@@ -137,6 +137,8 @@ export class ConsensusEngine {
   readonly committee: Committee;
   /** Invariant: null or < committee.count; equal to a validator whose key `signer` holds. */
   readonly selfIndex: ValidatorIndex | null;
+  /** voteMessage for this chain, remembered per view: for the host's checks ahead too (one validator's work). */
+  readonly voteMessageOf: VoteMessageOf;
   private readonly modules: ConsensusModules;
   private readonly timing: ConsensusTiming;
   private readonly voteDelivery: VoteDelivery;
@@ -193,7 +195,8 @@ export class ConsensusEngine {
     this.epoch = opts.epoch;
     this.selfIndex = opts.selfIndex;
     this.modules = modules;
-    this.ctx = { chainId: opts.chainId, epoch: opts.epoch, committee: this.committee, verifier: modules.verifier };
+    this.voteMessageOf = createVoteMessageOf(opts.chainId);
+    this.ctx = { chainId: opts.chainId, epoch: opts.epoch, committee: this.committee, verifier: modules.verifier, voteMessageOf: this.voteMessageOf };
     this.verifiedContext = contextKey(opts.chainId, opts.epoch, this.committee);
     this.tree = new BlockTree(root, this.limits.treeBlocksMax);
     this.votes = new VoteCollector(this.committee);
@@ -651,7 +654,7 @@ export class ConsensusEngine {
     const proposal = { type: "proposal", epoch: this.epoch, block: node.block, tc, sender: this.selfIndex as ValidatorIndex, signature } as const;
     this.proposalsSeen.set(node.view, { hashHex: node.hashHex, record: proposalRecord(this.chainId, proposal, node.hash) });
     this.emit({ kind: "send", to: "all", message: proposal });
-    if (use.votes) this.signThen(voteMessage(this.chainId, node.view, node.height, node.hash), { kind: "vote", node });
+    if (use.votes) this.signThen(this.voteMessageOf(node.view, node.height, node.hash), { kind: "vote", node });
   }
 
   /** Signs inline, or asks the host (external signer) and continues in onSignature. */
@@ -765,7 +768,7 @@ export class ConsensusEngine {
       return reject(RejectCode.unsafe, `no vote in view ${node.view}: last voted view ${this.safety.lastVotedView}, QC view ${node.justifyView}`);
     }
     this.persist(afterVote(this.safety, node.view, node.justifyView));
-    this.signThen(voteMessage(this.chainId, node.view, node.height, node.hash), { kind: "vote", node });
+    this.signThen(this.voteMessageOf(node.view, node.height, node.hash), { kind: "vote", node });
     return null;
   }
 
@@ -799,13 +802,28 @@ export class ConsensusEngine {
       return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
     }
     if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
-    if (!this.checkSignature(vote, vote.sender, () => voteMessage(this.chainId, vote.view, vote.height, vote.blockHash), vote.signature)) {
-      return reject(RejectCode.badSignature, "vote signature");
-    }
+    if (this.votes.keepIfSurplus(vote)) return null;
+    if (!this.checkVoteSignature(vote)) return reject(RejectCode.badSignature, "vote signature");
     return this.collectVote(vote);
   }
 
+  /**
+   * A vote that can add nothing (its view's QC has formed for its block): the host need not
+   * check it ahead, and the engine keeps it unchecked (VoteCollector.keepIfSurplus).
+   */
+  isSurplusVote(vote: VoteMessage): boolean {
+    return this.votes.isSurplus(vote);
+  }
+
+  private checkVoteSignature(vote: VoteMessage): boolean {
+    return this.checkSignature(vote, vote.sender, () => this.voteMessageOf(vote.view, vote.height, vote.blockHash), vote.signature);
+  }
+
   private collectVote(vote: VoteMessage): Rejection | null {
+    // A surplus vote kept unchecked from this sender stands as its first vote in the view once
+    // it verifies, so a vote for another block is caught as equivocation.
+    const kept = this.votes.takeUnchecked(vote.view, vote.sender);
+    if (kept !== undefined && this.checkVoteSignature(kept)) this.votes.add(kept);
     const outcome = this.votes.add(vote);
     if (outcome.kind === "duplicate") return reject(RejectCode.duplicate, "vote already counted");
     if (outcome.kind === "equivocation") {

@@ -40,6 +40,8 @@ export {
   proposalMessage,
   timeoutMessage,
   voteMessage,
+  createVoteMessageOf,
+  VOTE_MESSAGES_REMEMBERED_MAX,
   encodeEvidenceRecord,
   evidenceRecordMessage,
   createEvidence,
@@ -48,7 +50,7 @@ export {
   proposalRecord,
   isUnsignedMessage,
 } from "./messages.ts";
-export type { EvidenceRecord } from "./messages.ts";
+export type { EvidenceRecord, VoteMessageOf } from "./messages.ts";
 export { verifyEvidence, decodeEvidenceRecord, EVIDENCE_BYTES_PER_BLOCK_MAX } from "./evidence.ts";
 export { blockStructureProblem, invalidProposalEvidence, invalidProposalProblem, INVALID_PROPOSAL_BLOCK_BYTES_MAX } from "./proposalStructure.ts";
 export type { StructureContext, UncheckedBlock } from "./proposalStructure.ts";

@@ -15,6 +15,36 @@ import type { BlockRequestMessage, BlockResponseMessage, ConsensusMessage, Evide
 
 export { voteMessage };
 
+/** voteMessage for one chain, as the engine and its host call it. */
+export type VoteMessageOf = (view: number, height: number, blockHash: Uint8Array) => Uint8Array;
+
+/** Enough for the views a validator handles at once (its own vote, its peers', the QCs that carry them). */
+export const VOTE_MESSAGES_REMEMBERED_MAX = 64;
+
+/**
+ * voteMessage(chainId, ...) remembering its last results: a validator needs the message of one
+ * (view, height, block) to sign its vote, to check each peer's vote (ahead on the threadpool,
+ * then in the engine) and to check each QC that carries them: ~9 canonical encodes and hashes a
+ * view at n = 4, each ~10 us. One per engine and its host; never shared between validators, so
+ * each still does its own work. The returned bytes are shared between callers: never mutated.
+ */
+export function createVoteMessageOf(chainId: string, rememberedMax = VOTE_MESSAGES_REMEMBERED_MAX): VoteMessageOf {
+  const remembered = new Map<string, Uint8Array>();
+  return (view, height, blockHash) => {
+    const key = `${view}:${height}:${toHex(blockHash)}`;
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
+    const message = voteMessage(chainId, view, height, blockHash);
+    if (remembered.size >= rememberedMax) {
+      // Map iterates in insertion order: the first key is the oldest.
+      const oldest = remembered.keys().next();
+      if (oldest.done !== true) remembered.delete(oldest.value);
+    }
+    remembered.set(key, message);
+    return message;
+  };
+}
+
 /** What a leader signs for its proposal: binds the view to exactly one block. */
 export function proposalMessage(chainId: string, epoch: number, view: number, height: number, blockHash: Uint8Array): Uint8Array {
   return hashTagged(DomainTag.proposal, encodeCanonical({ chainId, epoch, view, height, blockHash }));

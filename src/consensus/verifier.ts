@@ -3,12 +3,12 @@
  * validator set's keys with src/crypto (ML-DSA); `createCachingVerifier` remembers results by
  * (signer, message, signature) so a vote that arrives again, or inside a QC, is verified once.
  */
-import { sha256, verify } from "../crypto/index.ts";
+import { sha256Key, verify } from "../crypto/index.ts";
 import type { QuorumCertificate, ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { bitmapIndices } from "./certificates.ts";
 import { blockHashOf } from "./engine.ts";
-import { proposalMessage, timeoutMessage, voteMessage } from "./messages.ts";
+import { proposalMessage, timeoutMessage, voteMessage, type VoteMessageOf } from "./messages.ts";
 import type { ConsensusMessage, SignatureVerifier, TimeoutCertificate, ValidatorIndex } from "./types.ts";
 
 export function createCommitteeVerifier(set: ValidatorSet): SignatureVerifier {
@@ -34,14 +34,22 @@ export type CachingVerifier = SignatureVerifier & {
 /** Default bound: a few views of votes and QCs at n = 100 with room to spare. */
 export const VERIFY_CACHE_ENTRIES_MAX = 65_536;
 
-function cacheKey(validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array): string {
-  // Short signatures (Ed25519 in the simulator) key by value; long ones (ML-DSA) by digest.
-  const body = signature.byteLength <= 128 ? toHex(signature) : toHex(sha256(signature));
-  return `${validatorIndex}:${toHex(message)}:${body}`;
-}
-
 export function createCachingVerifier(inner: SignatureVerifier, entriesMax = VERIFY_CACHE_ENTRIES_MAX): CachingVerifier {
   const results = new Map<string, boolean>();
+  // One signature object is keyed several times (checked ahead, primed, checked by the engine):
+  // its digest is computed once. Decoded and signed bytes are never mutated afterwards (the
+  // verified-object memo in verifiedCache.ts relies on the same).
+  const digests = new WeakMap<Uint8Array, string>();
+  const cacheKey = (validatorIndex: ValidatorIndex, message: Uint8Array, signature: Uint8Array): string => {
+    // Short signatures (Ed25519 in the simulator) key by value (hex); long ones (ML-DSA) by
+    // digest ("#" and one char per byte: never hex).
+    let body = signature.byteLength <= 128 ? toHex(signature) : digests.get(signature);
+    if (body === undefined) {
+      body = `#${sha256Key(signature)}`;
+      digests.set(signature, body);
+    }
+    return `${validatorIndex}:${toHex(message)}:${body}`;
+  };
   let hits = 0;
   let misses = 0;
   const remember = (key: string, valid: boolean): void => {
@@ -73,10 +81,10 @@ export function createCachingVerifier(inner: SignatureVerifier, entriesMax = VER
 
 export type SignatureCheck = { readonly validatorIndex: ValidatorIndex; readonly message: Uint8Array; readonly signature: Uint8Array };
 
-function qcChecks(chainId: string, qc: QuorumCertificate | null, count: number): SignatureCheck[] {
+function qcChecks(voteMessageOf: VoteMessageOf, qc: QuorumCertificate | null, count: number): SignatureCheck[] {
   if (qc === null) return [];
   const signers = bitmapIndices(qc.signers, count) ?? [];
-  const message = voteMessage(chainId, qc.view, qc.height, qc.blockHash);
+  const message = voteMessageOf(qc.view, qc.height, qc.blockHash);
   return signers.flatMap((validatorIndex, k) => (qc.signatures[k] === undefined ? [] : [{ validatorIndex, message, signature: qc.signatures[k] }]));
 }
 
@@ -93,24 +101,30 @@ function tcChecks(chainId: string, epoch: number, tc: TimeoutCertificate | null,
 /**
  * Every signature the engine will check in `message` (a decoded, schema-valid message), so
  * the host can verify them in parallel (verifyAsync) and `prime` the caching verifier first.
+ * `voteMessageOf`: the engine's memo of voteMessage for `chainId`, if there is one.
  */
-export function signatureChecksOf(message: ConsensusMessage, chainId: string, count: number): SignatureCheck[] {
+export function signatureChecksOf(
+  message: ConsensusMessage,
+  chainId: string,
+  count: number,
+  voteMessageOf: VoteMessageOf = (view, height, blockHash) => voteMessage(chainId, view, height, blockHash),
+): SignatureCheck[] {
   switch (message.type) {
     case "proposal": {
       const { header } = message.block;
       const own = { validatorIndex: message.sender, message: proposalMessage(chainId, message.epoch, header.view, header.height, blockHashOf(message.block)), signature: message.signature };
-      return [own, ...qcChecks(chainId, header.justify, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
+      return [own, ...qcChecks(voteMessageOf, header.justify, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
     }
     case "vote":
-      return [{ validatorIndex: message.sender, message: voteMessage(chainId, message.view, message.height, message.blockHash), signature: message.signature }];
+      return [{ validatorIndex: message.sender, message: voteMessageOf(message.view, message.height, message.blockHash), signature: message.signature }];
     case "timeout": {
       const own = { validatorIndex: message.sender, message: timeoutMessage(chainId, message.epoch, message.view, message.highQc?.view ?? 0), signature: message.signature };
-      return [own, ...qcChecks(chainId, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
+      return [own, ...qcChecks(voteMessageOf, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
     }
     case "blockResponse":
-      return message.blocks.flatMap((block) => qcChecks(chainId, block.header.justify, count));
+      return message.blocks.flatMap((block) => qcChecks(voteMessageOf, block.header.justify, count));
     case "syncInfo":
-      return [...qcChecks(chainId, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
+      return [...qcChecks(voteMessageOf, message.highQc, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
     case "blockRequest":
     case "evidence":
       return [];

@@ -16,6 +16,11 @@ export function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** SHA-256 of `data` as a string (one char per digest byte), for map keys: no bytes to allocate or hex-encode. */
+export function sha256Key(data: Uint8Array): string {
+  return hash("sha256", data, "binary");
+}
+
 /** utf8(tag) || 0x00, computed once per tag; tags are a small fixed set (ledger/hashing.ts). */
 const tagPrefixes = new Map<string, Uint8Array>();
 const TAG_PREFIXES_MAX = 256;

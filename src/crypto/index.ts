@@ -22,7 +22,7 @@ export { sign, signAsync, verify, verifyAsync, publicKeyCacheStats } from "./sig
 export { PUBLIC_KEY_CACHE_ENTRIES_MAX } from "./publicKeyCache.ts";
 export type { PublicKeyCacheStats } from "./publicKeyCache.ts";
 
-export { sha256, hashTagged, HASH_SIZE_BYTES } from "./hash.ts";
+export { sha256, sha256Key, hashTagged, HASH_SIZE_BYTES } from "./hash.ts";
 export { ADDRESS_SIZE_BYTES, ADDRESS_PREFIX, addressFromPublicKey, formatAddress, parseAddress } from "./address.ts";
 
 export {

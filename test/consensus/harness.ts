@@ -16,6 +16,7 @@ import {
   type ConsensusMessage,
   type ProposalMessage,
   type SafetyState,
+  type SignatureVerifier,
   type TimeoutCertificate,
   type TimeoutMessage,
   type ValidatorSetProvider,
@@ -50,6 +51,8 @@ export type ClusterOptions = {
   readonly externalSigning?: boolean;
   /** Added to `cluster.nowMs` in node i's clock (a node whose clock is off); default 0. */
   readonly clockOffsetMs?: (index: number) => number;
+  /** The engines' signature verifier; default the keyring's. */
+  readonly verifier?: SignatureVerifier;
 };
 
 export function createCluster(n: number, seed = 1, options: ClusterOptions = {}): TestCluster {
@@ -94,7 +97,7 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
     {
       app: { proposeBlock: (r) => app.proposeBlock(r), validateBlock: (b, h) => app.validateBlock(b, h), checkTimely: (b) => app.checkTimely(b) },
       signer: options.externalSigning === true ? { external: true } : { sign: (m) => key.sign(m) },
-      verifier: cluster.keyring.verifier,
+      verifier: options.verifier ?? cluster.keyring.verifier,
       validatorSetProvider: options.provider ?? null,
       blockSource: null,
     },

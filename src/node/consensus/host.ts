@@ -361,8 +361,13 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       return;
     }
+    if (message.type === "vote" && this.engine?.isSurplusVote(message) === true) {
+      // Its view's QC has formed for its block: the engine keeps it without checking it.
+      this.enqueue(Promise.resolve({ kind: "message", message }));
+      return;
+    }
     const { chain, app } = this.modules;
-    const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators }).then(
+    const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators, voteMessageOf: this.engine?.voteMessageOf }).then(
       (): Input => ({ kind: "message", message }),
       // Verifying ahead only fills caches; the engine still checks everything itself.
       (): Input => ({ kind: "message", message }),

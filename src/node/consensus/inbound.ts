@@ -7,7 +7,7 @@
  * checks are cache hits and the event loop never verifies in bulk (DESIGN §6).
  */
 import { verifyAsync } from "../../crypto/index.ts";
-import { decodeConsensusMessage, isUnsignedMessage, signatureChecksOf, type CachingVerifier, type ConsensusMessage } from "../../consensus/index.ts";
+import { decodeConsensusMessage, isUnsignedMessage, signatureChecksOf, type CachingVerifier, type ConsensusMessage, type VoteMessageOf } from "../../consensus/index.ts";
 import type { Block, Validator } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
@@ -20,6 +20,8 @@ export type InboundModules = {
   readonly verifier: CachingVerifier;
   /** The set the message's signatures are checked against: the running engine's. */
   readonly validators: readonly Validator[];
+  /** The running engine's memo of voteMessage (the engine checks the same messages next). */
+  readonly voteMessageOf?: VoteMessageOf;
 };
 
 /** Decodes a frame; null (and why) when it is not a consensus message. */
@@ -46,9 +48,9 @@ export async function verifyAhead(message: ConsensusMessage, modules: InboundMod
  * verifier, except those whose verdict it has: a proposal's QC is mostly the votes this
  * validator already checked as they arrived (votes go to everyone) and its own, primed when signed.
  */
-export async function verifyConsensusSignaturesAhead(message: ConsensusMessage, modules: Pick<InboundModules, "chain" | "verifier" | "validators">): Promise<void> {
-  const { chain, verifier, validators } = modules;
-  const unknown = signatureChecksOf(message, chain.genesis.chainId, validators.length).filter((check) => !verifier.isKnown(check.validatorIndex, check.message, check.signature));
+export async function verifyConsensusSignaturesAhead(message: ConsensusMessage, modules: Pick<InboundModules, "chain" | "verifier" | "validators" | "voteMessageOf">): Promise<void> {
+  const { chain, verifier, validators, voteMessageOf } = modules;
+  const unknown = signatureChecksOf(message, chain.genesis.chainId, validators.length, voteMessageOf).filter((check) => !verifier.isKnown(check.validatorIndex, check.message, check.signature));
   await Promise.all(
     unknown.map(async (check) => {
       const validator: Validator | undefined = validators[check.validatorIndex];
