@@ -63,6 +63,13 @@ test("sim: twins' equivocations are detected and end up committed as evidence", 
   assert.equal(summary.evidenceMissing, 0);
 });
 
+test("sim: with votes broadcast to all, twins' equivocations are detected and end up committed as evidence", () => {
+  const summary = runSweep(options(4, 1, SimBehavior.twins, { voteDelivery: "all" }), 3, 22);
+  assert.deepEqual(summary.failures, []);
+  assert.ok(summary.evidenceCommitted > 0, "evidence was committed");
+  assert.equal(summary.evidenceMissing, 0);
+});
+
 test("sim: invalid leaders' structurally invalid proposals are detected and end up committed as invalid-proposal evidence", () => {
   const summary = runSweep(options(4, 1, SimBehavior.invalid), 3, 31);
   assert.deepEqual(summary.failures, [], "no violation, no false evidence against honest validators");
