@@ -28,6 +28,7 @@ import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
 import { HELPER_THREAD_NICE_MAX, lowerHelperThreadPriority } from "../src/node/threadPriority.ts";
 import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
 import { decodeConsensusMessage } from "../src/consensus/index.ts";
+import { signatureWorkCounts, type SignatureWorkCounts } from "../src/crypto/index.ts";
 import { hashTx } from "../src/ledger/index.ts";
 import { toHex } from "../src/util/index.ts";
 import type { Logger } from "../src/node/types.ts";
@@ -248,6 +249,8 @@ type CpuUsed = {
   readonly elapsedMs: number;
   readonly mainMs: number;
   readonly processMs: number;
+  /** Signatures made and checks run (by OpenSSL: cached verdicts not counted), by thread. */
+  readonly signatureWork: SignatureWorkCounts;
   readonly eventLoopBusyShare: number;
   readonly writes: ProcessWrites | null;
   readonly threadsMs: Record<string, number> | null;
@@ -257,8 +260,24 @@ type CpuUsed = {
  * The CPU counters (of the event loop all four validators share, and of the whole process),
  * the loop's utilization (time not waiting for events) and the process's writes, now.
  */
-function cpuSnapshot(): { atMs: number; main: NodeJS.CpuUsage; process: NodeJS.CpuUsage; elu: EventLoopUtilization; writes: ProcessWrites | null; threads: ThreadCpuSnapshot | null } {
-  return { atMs: nowMs(), main: process.threadCpuUsage(), process: process.cpuUsage(), elu: performance.eventLoopUtilization(), writes: processWrites(), threads: threadCpuSnapshot() };
+function cpuSnapshot(): {
+  atMs: number;
+  main: NodeJS.CpuUsage;
+  process: NodeJS.CpuUsage;
+  elu: EventLoopUtilization;
+  writes: ProcessWrites | null;
+  threads: ThreadCpuSnapshot | null;
+  signatureWork: SignatureWorkCounts;
+} {
+  return {
+    atMs: nowMs(),
+    main: process.threadCpuUsage(),
+    process: process.cpuUsage(),
+    elu: performance.eventLoopUtilization(),
+    writes: processWrites(),
+    threads: threadCpuSnapshot(),
+    signatureWork: signatureWorkCounts(),
+  };
 }
 
 /** What was used and written since `cpuSnapshot()` gave `before`. */
@@ -268,7 +287,14 @@ function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
   const written = before.writes === null || writes === null ? null : { bytes: writes.bytes - before.writes.bytes, calls: writes.calls - before.writes.calls };
   const eventLoopBusyShare = performance.eventLoopUtilization(before.elu).utilization;
   const threadsMs = threadCpuMsSince(before.threads);
-  return { elapsedMs: nowMs() - before.atMs, mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), eventLoopBusyShare, writes: written, threadsMs };
+  const work = signatureWorkCounts();
+  const signatureWork = {
+    signsOnLoop: work.signsOnLoop - before.signatureWork.signsOnLoop,
+    signsOnThreadpool: work.signsOnThreadpool - before.signatureWork.signsOnThreadpool,
+    verifiesOnLoop: work.verifiesOnLoop - before.signatureWork.verifiesOnLoop,
+    verifiesOnThreadpool: work.verifiesOnThreadpool - before.signatureWork.verifiesOnThreadpool,
+  };
+  return { elapsedMs: nowMs() - before.atMs, mainMs: ms(process.threadCpuUsage(before.main)), processMs: ms(process.cpuUsage(before.process)), eventLoopBusyShare, writes: written, threadsMs, signatureWork };
 }
 
 /**
@@ -279,6 +305,8 @@ function cpuUsedSince(before: ReturnType<typeof cpuSnapshot>): CpuUsed {
  * part of the run it was not waiting for events; its CPU share, the part it ran on a core: the
  * gap is time it had work but waited (for a core the threadpool held, or in a system call).
  * Per thread name (Linux): the threadpool's CPU per block is the signing and verifying.
+ * The signatures made and checked per block are counts, not timings: they show a change in
+ * a block's work that the noise of CPU times hides.
  */
 function cpuPer(used: CpuUsed, blocks: number, txs: number) {
   const per = (value: number, count: number, digits = 3): number => (count === 0 ? 0 : round(value / count, digits));
@@ -292,6 +320,11 @@ function cpuPer(used: CpuUsed, blocks: number, txs: number) {
     writtenBytesPerTx: used.writes === null ? null : per(used.writes.bytes, txs, 0),
     writeCallsPerTx: used.writes === null ? null : per(used.writes.calls, txs, 1),
     threadCpuMsPerBlock: used.threadsMs === null ? null : Object.fromEntries(Object.entries(used.threadsMs).filter(([, ms]) => ms > 0).map(([name, ms]) => [name, per(ms, blocks, 2)])),
+    signatureWorkPerBlock: {
+      signs: per(used.signatureWork.signsOnLoop + used.signatureWork.signsOnThreadpool, blocks, 2),
+      verifiesOnThreadpool: per(used.signatureWork.verifiesOnThreadpool, blocks, 2),
+      verifiesOnLoop: per(used.signatureWork.verifiesOnLoop, blocks, 2),
+    },
   };
 }
 

@@ -18,7 +18,8 @@ export type { CryptoError, CryptoErrorCode } from "./errors.ts";
 
 export { generateSigningKey, signingKeyFromSeed } from "./signingKey.ts";
 export type { SigningKey } from "./signingKey.ts";
-export { sign, signAsync, verify, verifyAsync, publicKeyCacheStats } from "./signatures.ts";
+export { sign, signAsync, verify, verifyAsync, publicKeyCacheStats, signatureWorkCounts } from "./signatures.ts";
+export type { SignatureWorkCounts } from "./signatures.ts";
 export { PUBLIC_KEY_CACHE_ENTRIES_MAX } from "./publicKeyCache.ts";
 export type { PublicKeyCacheStats } from "./publicKeyCache.ts";
 

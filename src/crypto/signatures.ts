@@ -7,6 +7,24 @@ import type { SigningKey } from "./signingKey.ts";
 
 const publicKeyCache = new PublicKeyCache(PUBLIC_KEY_CACHE_ENTRIES_MAX);
 
+/** Signatures made and checked by OpenSSL in this process, by the thread that did the work. */
+export type SignatureWorkCounts = {
+  readonly signsOnLoop: number;
+  readonly signsOnThreadpool: number;
+  readonly verifiesOnLoop: number;
+  readonly verifiesOnThreadpool: number;
+};
+
+const work = { signsOnLoop: 0, signsOnThreadpool: 0, verifiesOnLoop: 0, verifiesOnThreadpool: 0 };
+
+/**
+ * Process-wide counts since start (for metrics and benchmarks): a check refused before
+ * OpenSSL (wrong sizes, unknown algorithm) is not counted, nor is a cached verdict.
+ */
+export function signatureWorkCounts(): SignatureWorkCounts {
+  return { ...work };
+}
+
 /** Counters of the process-wide verify key cache, for metrics. */
 export function publicKeyCacheStats(): PublicKeyCacheStats {
   return publicKeyCache.stats();
@@ -18,6 +36,7 @@ export function publicKeyCacheStats(): PublicKeyCacheStats {
  * sign hashTagged(...) or tagged canonical bytes, never raw application data.
  */
 export function sign(key: SigningKey, message: Uint8Array): Uint8Array {
+  work.signsOnLoop++;
   const signature = plainBytes(nodeSign(null, message, key.privateKeyObject));
   assert(signature.byteLength === signatureSizeBytes[key.alg], `sign: signature has ${signature.byteLength} bytes`);
   return signature;
@@ -25,6 +44,7 @@ export function sign(key: SigningKey, message: Uint8Array): Uint8Array {
 
 /** Signs on libuv's threadpool, keeping the event loop free. */
 export function signAsync(key: SigningKey, message: Uint8Array): Promise<Uint8Array> {
+  work.signsOnThreadpool++;
   return new Promise((resolve, reject) => {
     nodeSign(null, message, key.privateKeyObject, (err, signature) => {
       if (err !== null) reject(err);
@@ -58,6 +78,7 @@ function verifyKeyOrUndefined(
 export function verify(alg: SignatureAlgorithmId, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   const keyObject = verifyKeyOrUndefined(alg, publicKey, message, signature);
   if (keyObject === undefined) return false;
+  work.verifiesOnLoop++;
   try {
     return nodeVerify(null, message, keyObject, signature);
   } catch {
@@ -72,6 +93,7 @@ export function verify(alg: SignatureAlgorithmId, publicKey: Uint8Array, message
 export function verifyAsync(alg: SignatureAlgorithmId, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   const keyObject = verifyKeyOrUndefined(alg, publicKey, message, signature);
   if (keyObject === undefined) return Promise.resolve(false);
+  work.verifiesOnThreadpool++;
   return new Promise((resolve) => {
     try {
       nodeVerify(null, message, keyObject, signature, (err, valid) => resolve(err === null && valid));

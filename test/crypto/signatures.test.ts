@@ -11,6 +11,7 @@ import {
   SignatureAlgorithm,
   type SignatureAlgorithmId,
   signatureSizeBytes,
+  signatureWorkCounts,
   signingKeyFromSeed,
   verify,
   verifyAsync,
@@ -132,3 +133,27 @@ describe("crypto: ML-DSA sign and verify", () => {
 });
 
 const PINNED_MLDSA65_PUBLIC_KEY_SHA256 = "d666806e11cee19a7c989f7445f90dd419cf4d2d51db8c0fdb4c0f0a542238c9";
+
+describe("crypto: signature work counts", () => {
+  it("count each signature made and each check OpenSSL runs, by thread; input refused before OpenSSL is not counted", async () => {
+    const key = signingKeyFromSeed(SignatureAlgorithm.mlDsa65, new Uint8Array(SEED_SIZE_BYTES).fill(3));
+    const before = signatureWorkCounts();
+    const signature = sign(key, message);
+    const signedAsync = await signAsync(key, message);
+    assert.equal(verify(key.alg, key.publicKey, message, signature), true);
+    assert.equal(await verifyAsync(key.alg, key.publicKey, message, signedAsync), true);
+    assert.equal(await verifyAsync(key.alg, key.publicKey, message, flipped(signedAsync, 7)), false);
+    assert.equal(verify(key.alg, key.publicKey, message, signature.subarray(1)), false, "wrong size: refused before OpenSSL");
+    assert.equal(await verifyAsync(key.alg, key.publicKey.subarray(1), message, signature), false, "wrong key size: refused before OpenSSL");
+    const after = signatureWorkCounts();
+    assert.deepEqual(
+      {
+        signsOnLoop: after.signsOnLoop - before.signsOnLoop,
+        signsOnThreadpool: after.signsOnThreadpool - before.signsOnThreadpool,
+        verifiesOnLoop: after.verifiesOnLoop - before.verifiesOnLoop,
+        verifiesOnThreadpool: after.verifiesOnThreadpool - before.verifiesOnThreadpool,
+      },
+      { signsOnLoop: 1, signsOnThreadpool: 1, verifiesOnLoop: 1, verifiesOnThreadpool: 2 },
+    );
+  });
+});
