@@ -16,12 +16,12 @@
  * pool holds the same gossiped transactions); `onBlockCommitted` then removes what any
  * validator's block committed and what those commits made invalid.
  */
-import { assert, GhostmeshError, toHex } from "../util/index.ts";
+import { assert, bytesEqual, GhostmeshError, toHex } from "../util/index.ts";
 import { decodeSignedTx, type DecodedTx } from "../ledger/index.ts";
 import type { MempoolOptions } from "./options.ts";
 import { RefusalLog } from "./refusals.ts";
 import type { MempoolMetrics } from "./metrics.ts";
-import type { MempoolAccount, MempoolAccountReader, PoolTx, SignatureVerifier, VerifiedSignature } from "./types.ts";
+import type { MempoolAccount, MempoolAccountReader, PendingVerdict, PoolTx, SignatureVerifier, VerifiedKey, VerifiedSignature } from "./types.ts";
 
 type SenderState = {
   /** The nonce the next ready transaction must carry. */
@@ -47,6 +47,8 @@ export class Mempool {
   private readonly opts: MempoolOptions;
   private readonly modules: MempoolModules;
   private readonly byHash = new Map<string, PoolTx>();
+  /** Signature checks `admit` is waiting for, by transaction hash (see pendingVerdict). */
+  private readonly verifying = new Map<string, PendingVerdict>();
   /** Why execution refused transactions that left this pool (RefusalLog). */
   readonly refusals = new RefusalLog();
   private readonly senders = new Map<string, SenderState>();
@@ -101,6 +103,28 @@ export class Mempool {
   }
 
   /**
+   * The check `admit` is running on this transaction's signature, if any: under a flood a
+   * proposal can carry a transaction while its gossiped copy is being admitted, and the host
+   * waits for this verdict instead of checking the signature a second time.
+   */
+  pendingVerdict(txHashHex: string): PendingVerdict | undefined {
+    return this.verifying.get(txHashHex);
+  }
+
+  /** One check per (transaction, signature, key) at a time: a copy admitted meanwhile shares it. */
+  private verifyOnce(txHashHex: string, txHash: Uint8Array, sig: Uint8Array, key: VerifiedKey): Promise<boolean> {
+    const pending = this.verifying.get(txHashHex);
+    if (pending !== undefined && bytesEqual(pending.sig, sig) && pending.alg === key.alg && bytesEqual(pending.publicKey, key.publicKey)) return pending.valid;
+    const entry: PendingVerdict = { sig, alg: key.alg, publicKey: key.publicKey, valid: this.modules.verifier.verify(key.alg, key.publicKey, txHash, sig).catch(() => false) };
+    this.verifying.set(txHashHex, entry);
+    const forget = (): void => {
+      if (this.verifying.get(txHashHex) === entry) this.verifying.delete(txHashHex);
+    };
+    void entry.valid.then(forget);
+    return entry.valid;
+  }
+
+  /**
    * Decodes, checks and verifies the transaction, then holds it. Every signature is verified
    * on the threadpool: a held transaction is refused as a duplicate before any verify.
    * The held transaction's byte fields are views into `bytes` (ledger decodeSignedTx), so the
@@ -117,7 +141,7 @@ export class Mempool {
       const committed = this.modules.accounts.getAccount(tx.from);
       this.checkAdmissible(decoded, txHashHex, fromHex, committed);
       const key = this.senderKey(decoded, fromHex, committed);
-      const ok = await this.modules.verifier.verify(key.alg, key.publicKey, txHash, signedTx.sig);
+      const ok = await this.verifyOnce(txHashHex, txHash, signedTx.sig, key);
       if (!ok) throw new GhostmeshError("MEMPOOL_BAD_SIGNATURE", "signature does not verify for the sender's registered key", { txHash: txHashHex });
       // The pool, and committed state, may have changed while the signature was being checked: check again.
       const committedNow = this.senders.has(fromHex) ? undefined : this.modules.accounts.getAccount(tx.from);

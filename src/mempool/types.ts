@@ -34,3 +34,6 @@ export type VerifiedSignature = {
   readonly alg: SignatureAlgorithmId;
   readonly publicKey: Uint8Array;
 };
+
+/** A signature a pool is checking now, under that key, and the verdict to come (never rejects). */
+export type PendingVerdict = VerifiedSignature & { readonly valid: Promise<boolean> };

@@ -79,6 +79,25 @@ describe("mempool", () => {
     assert.equal(mempool.verifiedSignature(poolTx.txHashHex), undefined);
   });
 
+  it("checks a signature once while two copies of a transaction are admitted at once, and shows the check under way", async () => {
+    const { mempool, register, verifyCalls } = setup();
+    const key = generateSigningKey();
+    register(key);
+    const tx = append(key, 1);
+    const hashHex = toHex(tx.hash);
+    const first = mempool.admit(tx.bytes);
+    const second = mempool.admit(tx.bytes);
+    const pending = mempool.pendingVerdict(hashHex);
+    assert.ok(pending !== undefined, "the check is under way");
+    assert.deepEqual(pending.sig, tx.signedTx.sig);
+    assert.deepEqual(pending.publicKey, key.publicKey);
+    await first;
+    await rejects(second, "MEMPOOL_DUPLICATE");
+    assert.equal(await pending.valid, true);
+    assert.equal(verifyCalls(), 1, "the second copy shared the first one's check");
+    assert.equal(mempool.pendingVerdict(hashHex), undefined, "forgotten once it ended");
+  });
+
   it("refuses when full and leaves no state behind for refused senders", async () => {
     const { mempool, register } = setup({ txsMax: 2 });
     const key = generateSigningKey();

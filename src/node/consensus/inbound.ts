@@ -86,8 +86,10 @@ export async function verifyBlockTxsAhead(block: Block, modules: Pick<InboundMod
     } else key = chain.accounts.getAccount(tx.from) ?? app.blocks.registeredKeyHint(tx.from) ?? registered.get(fromHex);
     if (key === undefined || app.signatures.isVerified(prepared.txHashHex, sig, key)) continue;
     const verifiedKey = key;
+    // Its gossiped copy may be being admitted now (a flood): that check's verdict serves.
+    const verdict = app.signatures.pendingCheck(prepared.txHashHex, sig, key) ?? verifyAsync(key.alg, key.publicKey, prepared.txHash, sig);
     checks.push(
-      verifyAsync(key.alg, key.publicKey, prepared.txHash, sig).then((valid) => {
+      verdict.then((valid) => {
         if (valid) app.signatures.remember(prepared.txHashHex, { sig, alg: verifiedKey.alg, publicKey: verifiedKey.publicKey });
       }),
     );

@@ -23,7 +23,7 @@ import type { CommittedBlockEvent } from "../producer.ts";
 import { EmptyBlockPacer } from "../emptyBlockPacer.ts";
 import type { Clock, Logger } from "../types.ts";
 import { SpeculativeBlocks, executeOnParent, tileKey, type ExecutedOnParent, type ParentState, type SpeculativeBlock } from "./speculative.ts";
-import { TxPreparer, TxSignatureCache, type PreparedTx, type TxKey } from "./txChecks.ts";
+import { TX_SIGNATURES_VERIFIED_MAX, TxPreparer, TxSignatureCache, type PreparedTx, type TxKey } from "./txChecks.ts";
 
 export type LedgerApplicationOptions = {
   readonly txsMax: number;
@@ -72,7 +72,11 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     this.opts = opts;
     this.modules = modules;
     this.blocks = new SpeculativeBlocks(modules.chain);
-    this.signatures = new TxSignatureCache((txHashHex) => modules.mempool.verifiedSignature(txHashHex));
+    this.signatures = new TxSignatureCache(
+      (txHashHex) => modules.mempool.verifiedSignature(txHashHex),
+      TX_SIGNATURES_VERIFIED_MAX,
+      (txHashHex) => modules.mempool.pendingVerdict(txHashHex),
+    );
     this.preparer = new TxPreparer(modules.chain.genesis.chainId, this.signatures);
     this.consensus = { label: 0, set: modules.chain.validatorSets.forEpoch(0) };
     this.emptyBlocks = new EmptyBlockPacer(opts.emptyBlockIntervalMs ?? 0, { wall: modules.clock, monotonic: modules.monotonicClock });

@@ -7,10 +7,10 @@
  * and the host verifies the rest on the threadpool before the block reaches the engine,
  * leaving only stragglers for the synchronous check inside validateBlock.
  */
-import { verify, type SignatureAlgorithmId } from "../../crypto/index.ts";
+import { verify, verifyAsync, type SignatureAlgorithmId } from "../../crypto/index.ts";
 import type { ExecutionTx } from "../../app/index.ts";
 import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
-import type { VerifiedSignature } from "../../mempool/index.ts";
+import type { PendingVerdict, SignatureVerifier, VerifiedSignature } from "../../mempool/index.ts";
 import { GhostmeshError, bytesEqual, toHex } from "../../util/index.ts";
 
 export type PreparedTx = ExecutionTx & { readonly txHashHex: string; readonly entryCount: number };
@@ -20,23 +20,34 @@ export type TxKey = { readonly alg: SignatureAlgorithmId; readonly publicKey: Ui
 /** Where verified signatures may already be known (the mempool's admission cache). */
 export type VerifiedSignatureSource = (txHashHex: string) => VerifiedSignature | undefined;
 
+/** Where a signature may be being checked now (the mempool's admissions). */
+export type PendingVerdictSource = (txHashHex: string) => PendingVerdict | undefined;
+
 /** Verified signatures this validator checked itself, beyond the mempool's; ~3.3 KB each (the signature is held). */
 export const TX_SIGNATURES_VERIFIED_MAX = 20_000;
 
 export class TxSignatureCache {
   private readonly source: VerifiedSignatureSource;
+  private readonly pending: PendingVerdictSource;
   private readonly entriesMax: number;
   /** Insertion order is eviction order. */
   private readonly verified = new Map<string, VerifiedSignature>();
 
-  constructor(source: VerifiedSignatureSource, entriesMax: number = TX_SIGNATURES_VERIFIED_MAX) {
+  constructor(source: VerifiedSignatureSource, entriesMax: number = TX_SIGNATURES_VERIFIED_MAX, pending: PendingVerdictSource = () => undefined) {
     this.source = source;
+    this.pending = pending;
     this.entriesMax = entriesMax;
   }
 
   /** Whether this exact signature is known to verify under `key`, or (key null) under some key. */
   isVerified(txHashHex: string, sig: Uint8Array, key: TxKey | null): boolean {
     return matches(this.source(txHashHex), sig, key) || matches(this.verified.get(txHashHex), sig, key);
+  }
+
+  /** The verdict of a check of this exact signature under `key` already under way, if any. */
+  pendingCheck(txHashHex: string, sig: Uint8Array, key: TxKey): Promise<boolean> | undefined {
+    const pending = this.pending(txHashHex);
+    return pending !== undefined && matches(pending, sig, key) ? pending.valid : undefined;
   }
 
   remember(txHashHex: string, verified: VerifiedSignature): void {
@@ -55,6 +66,22 @@ export class TxSignatureCache {
     this.remember(tx.txHashHex, { sig, alg: key.alg, publicKey: key.publicKey });
     return true;
   }
+}
+
+/**
+ * The mempool's verifier in a validator: under a flood, a proposal can carry a transaction
+ * before its gossiped copy is admitted here, and the host then checks its signature ahead
+ * (verifyBlockTxsAhead, remembered in the application's cache); the gossiped copy's admission
+ * does not check it again. `signatures` is the application's cache once it exists (it is
+ * built after the mempool, which it reads).
+ */
+export function admissionVerifier(signatures: () => TxSignatureCache | null): SignatureVerifier {
+  return {
+    verify(alg, publicKey, txHash, sig) {
+      if (signatures()?.isVerified(toHex(txHash), sig, { alg, publicKey }) === true) return Promise.resolve(true);
+      return verifyAsync(alg, publicKey, txHash, sig);
+    },
+  };
 }
 
 function matches(known: VerifiedSignature | undefined, sig: Uint8Array, key: TxKey | null): boolean {

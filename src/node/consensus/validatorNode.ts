@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { addressFromPublicKey, verifyAsync, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, type SigningKey } from "../../crypto/index.ts";
 import { createConsensusMetrics, defaultConsensusTiming, type ConsensusTiming, type VoteDelivery } from "../../consensus/index.ts";
 import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
@@ -24,6 +24,7 @@ import { ConsensusStore } from "./consensusStore.ts";
 import type { CommittedBlockEvent } from "../producer.ts";
 import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
+import { admissionVerifier, type TxSignatureCache } from "./txChecks.ts";
 import type { ConsensusNetwork } from "./network.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
 import { WalSyncer, createWalSyncMetrics, type WalSyncMetrics } from "../walSyncer.ts";
@@ -118,14 +119,17 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   try {
     const chain = new Chain(genesis, store);
     nodeMetrics.height.set(chain.head.height);
+    // The application's cache of checked signatures, once it exists (it reads the mempool).
+    let appSignatures: TxSignatureCache | null = null;
     const mempool = new Mempool(
       { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: config.mempool.txsMax },
-      { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
+      { accounts: chain.accounts, verifier: admissionVerifier(() => appSignatures), metrics: createMempoolMetrics(register) },
     );
     const app = new LedgerApplication(
       { txsMax: config.block.txsMax, entriesMax: config.block.entriesMax, bytesMax: BLOCK_BYTES_MAX, timestampAheadMsMax: opts.timestampAheadMsMax ?? BLOCK_TIMESTAMP_AHEAD_MS_MAX, emptyBlockIntervalMs: config.block.emptyIntervalMs },
       { chain, mempool, clock, logger: logger.child({ module: "ledger-app" }), metrics: nodeMetrics },
     );
+    appSignatures = app.signatures;
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
     const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
