@@ -127,6 +127,8 @@ type SignatureUse =
 /** Signatures an external signer still owes; a few per view at most, so a small bound catches a host that never answers. */
 const PENDING_SIGNATURES_MAX = 64;
 
+const EMPTY_SENDERS: ReadonlySet<ValidatorIndex> = new Set();
+
 export function createConsensusEngine(opts: ConsensusEngineOptions, modules: ConsensusModules): ConsensusEngine {
   return new ConsensusEngine(opts, modules);
 }
@@ -808,11 +810,13 @@ export class ConsensusEngine {
   }
 
   /**
-   * A vote that can add nothing (its view's QC has formed for its block): the host need not
-   * check it ahead, and the engine keeps it unchecked (VoteCollector.keepIfSurplus).
+   * A vote that can add nothing (its view's QC has formed for its block, or will have once the
+   * votes of `ahead`, senders whose votes for the same view and block are on their way to this
+   * engine, are added): the host need not check it ahead, and the engine keeps it unchecked
+   * (VoteCollector.keepIfSurplus) if it is surplus when it arrives.
    */
-  isSurplusVote(vote: VoteMessage): boolean {
-    return this.votes.isSurplus(vote);
+  isSurplusVote(vote: VoteMessage, ahead: ReadonlySet<ValidatorIndex> = EMPTY_SENDERS): boolean {
+    return this.votes.isSurplusAfter(vote, ahead);
   }
 
   private checkVoteSignature(vote: VoteMessage): boolean {

@@ -81,6 +81,23 @@ export class VoteCollector {
   }
 
   /**
+   * Whether `vote` will be surplus once votes that are on their way are added first: the votes
+   * for its block collected so far, with those of the `ahead` senders (for the same view and
+   * block, not yet added), reach a quorum without its sender. A prediction for the host, which
+   * then need not check it ahead; the engine still keeps it unchecked only once the QC has formed.
+   */
+  isSurplusAfter(vote: VoteMessage, ahead: ReadonlySet<ValidatorIndex>): boolean {
+    const views = this.byView.get(vote.view);
+    if (views?.firstBySender.has(vote.sender) === true) return false;
+    if (views !== undefined && views.qc !== null) return this.isSurplus(vote);
+    let power = views?.byBlock.get(toHex(vote.blockHash))?.power ?? 0;
+    for (const sender of ahead) {
+      if (sender !== vote.sender && views?.firstBySender.has(sender) !== true) power += powerOf(this.committee, sender);
+    }
+    return isQuorum(this.committee, power);
+  }
+
+  /**
    * Keeps a surplus vote (isSurplus) without checking it: it matters only if its sender also
    * votes for another block in the view, and then `takeUnchecked` hands it to the engine to
    * check before that vote, so the equivocation is still caught. False: check and `add` it.

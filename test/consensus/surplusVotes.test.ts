@@ -88,3 +88,17 @@ test("surplus votes: a forged vote kept first neither hides the sender's real vo
     assert.equal(evidenceOf(deliver(node, signVote(cluster, 3, 1, 1, b))).length, 0, "the forged vote fails its check and is dropped: no evidence");
   }
 });
+
+test("surplus votes: a vote is foreseen surplus when the votes on their way complete the QC without it", () => {
+  const cluster = createCluster(4, 75, { engine: { voteDelivery: "all" } });
+  const node = cluster.nodes[2] as TestNode;
+  host(node, node.engine.start().actions);
+  const blockA = buildBlock(cluster, 2, 1, 1, null, 0);
+  const a = blockHashOf(blockA);
+  deliver(node, signProposal(cluster, 1, blockA)); // node 2 votes for a: one vote of three
+  const fromThree = signVote(cluster, 3, 1, 1, a);
+  assert.equal(node.engine.isSurplusVote(fromThree), false, "nothing on its way");
+  assert.equal(node.engine.isSurplusVote(fromThree, new Set([0])), false, "2 of 4 with the one on its way (node 2's own counted)");
+  assert.equal(node.engine.isSurplusVote(fromThree, new Set([0, 1])), true, "3 of 4 without it");
+  assert.equal(node.engine.isSurplusVote(fromThree, new Set([0, 3])), false, "its own earlier copy does not count");
+});

@@ -50,6 +50,7 @@ import {
   type BlockRequestMessage,
   type Rejection,
   type VoteDelivery,
+  type ValidatorIndex,
   type VoteMessage,
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
@@ -109,6 +110,10 @@ type Input =
   | { readonly kind: "work" };
 
 /** Actions that write the store; all others act outside the node (send) or on timers. */
+function votesAheadKey(vote: VoteMessage): string {
+  return `${vote.epoch}:${vote.view}:${toHex(vote.blockHash)}`;
+}
+
 function isWrite(action: ConsensusAction): boolean {
   return action.kind === "persistSafety" || action.kind === "saveBlock" || action.kind === "commit" || action.kind === "evidence";
 }
@@ -163,6 +168,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private tail: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private held: VoteMessage[] = [];
+  /**
+   * Senders whose votes are being checked ahead or wait in the input queue, by epoch, view and
+   * block (votesAheadKey): once they complete a QC, a later vote for that block is surplus and
+   * need not be checked ahead (ConsensusEngine.isSurplusVote). Each leaves when the engine takes it.
+   */
+  private readonly votesAhead = new Map<string, Set<ValidatorIndex>>();
   private gossipAdmitting = 0;
   private gossipWaiting: Uint8Array[] = [];
   private gossipWaitingHead = 0;
@@ -361,10 +372,17 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       return;
     }
-    if (message.type === "vote" && this.engine?.isSurplusVote(message) === true) {
-      // Its view's QC has formed for its block: the engine keeps it without checking it.
-      this.enqueue(Promise.resolve({ kind: "message", message }));
-      return;
+    if (message.type === "vote" && this.engine !== null) {
+      const key = votesAheadKey(message);
+      const ahead = this.votesAhead.get(key);
+      if (this.engine.isSurplusVote(message, ahead)) {
+        // Its view's QC has formed for its block, or the votes on their way complete it: the
+        // engine keeps it without checking it (or, if one of those fails its check, checks it).
+        this.enqueue(Promise.resolve({ kind: "message", message }));
+        return;
+      }
+      if (ahead === undefined) this.votesAhead.set(key, new Set([message.sender]));
+      else ahead.add(message.sender);
     }
     const { chain, app } = this.modules;
     const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators, voteMessageOf: this.engine?.voteMessageOf }).then(
@@ -489,6 +507,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   /** Applies one input; a promise when its step waits for the WAL sync (the input path awaits it). */
   private apply(input: Input): Promise<void> | undefined {
+    if (input.kind === "message" && input.message.type === "vote") this.forgetVoteAhead(input.message);
     const engine = this.engine;
     if (!this.running || engine === null) return;
     if (input.kind === "message" && input.message.type === "vote" && this.shouldHold(engine, input.message)) {
@@ -706,6 +725,15 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   private isIdle(engine: ConsensusEngine): boolean {
     return this.modules.app.isIdle() && engine.stats().pendingEvidence === 0;
+  }
+
+  /** The vote reached the engine: it is no longer on its way. */
+  private forgetVoteAhead(vote: VoteMessage): void {
+    const key = votesAheadKey(vote);
+    const ahead = this.votesAhead.get(key);
+    if (ahead === undefined) return;
+    ahead.delete(vote.sender);
+    if (ahead.size === 0) this.votesAhead.delete(key);
   }
 
   /**
