@@ -18,7 +18,7 @@ import {
   type SimSummary,
 } from "../../sim/index.ts";
 import { errorMessage } from "../../util/index.ts";
-import { processIo, type Command, type Io } from "../command.ts";
+import { UsageError, intArg, processIo, type Command, type Io } from "../command.ts";
 
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
                      [--drop P] [--partitions] [--no-crashes] [--views V]
@@ -52,8 +52,6 @@ Examples:
   ghostmesh sim --validators 4 --byzantine 2 --behavior twins --runs 5 --seed 1   # beyond the bound: exits 1
 `;
 
-class SimUsageError extends Error {}
-
 const flagOptions = {
   validators: { type: "string" },
   byzantine: { type: "string" },
@@ -74,19 +72,17 @@ type Flags = ReturnType<typeof parseArgs<{ args: string[]; options: typeof flagO
 
 function integer(value: string | undefined, flag: string, min: number, max: number, fallback?: number): number {
   if (value === undefined) {
-    if (fallback === undefined) throw new SimUsageError(`missing required flag --${flag}`);
+    if (fallback === undefined) throw new UsageError(`missing required flag --${flag}`);
     return fallback;
   }
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new SimUsageError(`--${flag}: expected an integer from ${min} to ${max}, got "${value}"`);
-  return n;
+  return intArg(value, `--${flag}`, { min, max });
 }
 
 /** A probability as parts per million, from a decimal like 0.1 (no float arithmetic in the run). */
 function probabilityPpm(value: string | undefined, flag: string): number {
   if (value === undefined) return 0;
   const match = /^(0|1)?(?:\.(\d{1,6}))?$/.exec(value);
-  if (match === null || value === "" || value === "." || match[1] === "1") throw new SimUsageError(`--${flag}: expected a probability 0 <= P < 1 with at most 6 decimals, got "${value}"`);
+  if (match === null || value === "" || value === "." || match[1] === "1") throw new UsageError(`--${flag}: expected a probability 0 <= P < 1 with at most 6 decimals, got "${value}"`);
   return Number((match[2] ?? "").padEnd(6, "0"));
 }
 
@@ -97,18 +93,18 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   try {
     values = parseArgs({ args: argv, options: flagOptions, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    throw new SimUsageError(errorMessage(err).replace(/^TypeError \[\w+\]: /, ""));
+    throw new UsageError(errorMessage(err).replace(/^TypeError \[\w+\]: /, ""));
   }
   if (values.help === true) return "help";
   const validators = integer(values.validators, "validators", 1, 1000);
   const byzantine = integer(values.byzantine, "byzantine", 0, validators, 0);
   const behavior = (values.behavior ?? (byzantine === 0 ? SimBehavior.none : undefined)) as SimBehavior | undefined;
-  if (behavior === undefined) throw new SimUsageError("--behavior is required when --byzantine is above 0");
-  if (!simBehaviors.includes(behavior)) throw new SimUsageError(`--behavior: expected one of ${simBehaviors.join(", ")}, got "${behavior}"`);
-  if (behavior !== SimBehavior.none && byzantine === 0) throw new SimUsageError(`--behavior ${behavior} needs --byzantine 1 or more`);
-  if (behavior === SimBehavior.none && byzantine > 0) throw new SimUsageError("--behavior none cannot go with Byzantine validators");
+  if (behavior === undefined) throw new UsageError("--behavior is required when --byzantine is above 0");
+  if (!simBehaviors.includes(behavior)) throw new UsageError(`--behavior: expected one of ${simBehaviors.join(", ")}, got "${behavior}"`);
+  if (behavior !== SimBehavior.none && byzantine === 0) throw new UsageError(`--behavior ${behavior} needs --byzantine 1 or more`);
+  if (behavior === SimBehavior.none && byzantine > 0) throw new UsageError("--behavior none cannot go with Byzantine validators");
   const scheme = (values.signatures ?? SimSignatureScheme.ed25519) as SimSignatureScheme;
-  if (scheme !== SimSignatureScheme.ed25519 && scheme !== SimSignatureScheme.mlDsa65) throw new SimUsageError(`--signatures: expected ed25519 or ml-dsa-65, got "${scheme}"`);
+  if (scheme !== SimSignatureScheme.ed25519 && scheme !== SimSignatureScheme.mlDsa65) throw new UsageError(`--signatures: expected ed25519 or ml-dsa-65, got "${scheme}"`);
   const runs = integer(values.runs, "runs", 1, 10_000_000, 1);
   const seed = integer(values.seed, "seed", 0, 0xffffffff, 1);
   const views = integer(values.views, "views", 1, 100_000, 40);
@@ -116,7 +112,7 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const partitions = values.partitions === true;
   const crashes = values["no-crashes"] !== true;
   const votes = values.votes ?? "leader";
-  if (votes !== "leader" && votes !== "all") throw new SimUsageError(`--votes: expected leader or all, got "${votes}"`);
+  if (votes !== "leader" && votes !== "all") throw new UsageError(`--votes: expected leader or all, got "${votes}"`);
   const voteDelivery = votes === "all" ? "all" : "nextLeader";
   const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
   const replayFlags = [
@@ -173,7 +169,7 @@ export async function runSimCommand(argv: string[], io: Io = processIo): Promise
   try {
     config = parseSimFlags(argv);
   } catch (err) {
-    if (!(err instanceof SimUsageError)) throw err;
+    if (!(err instanceof UsageError)) throw err;
     io.stderr(`ghostmesh sim: ${err.message}\n(see ghostmesh sim --help)\n`);
     return 2;
   }
