@@ -41,7 +41,6 @@ export {
   timeoutMessage,
   voteMessage,
   createVoteMessageOf,
-  VOTE_MESSAGES_REMEMBERED_MAX,
   encodeEvidenceRecord,
   evidenceRecordMessage,
   createEvidence,
