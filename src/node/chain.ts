@@ -23,10 +23,11 @@ import {
   decodeStoredHeader,
 } from "../ledger/index.ts";
 import { blockContext, createAccountReader, epochBlocksOf, genesisStateWrites, stateStoreHistory, entryAction, executeBlock, type AccountReader, type BlockExecution, type ExecutionTx } from "../app/index.ts";
-import { openStateStore, type StateStore } from "../state/index.ts";
+import { openStateStore, type StateMigrationProgress, type StateStore } from "../state/index.ts";
 import { GhostmeshError, assert, bytesEqual, toHex } from "../util/index.ts";
 import { CommittedAccountCache } from "./accountCache.ts";
 import { EpochValidatorSets } from "./validatorSets.ts";
+import type { Logger } from "./types.ts";
 
 
 export type ChainHead = {
@@ -73,7 +74,8 @@ export class Chain {
   private log: MerkleLog;
   private headState: ChainHead;
 
-  constructor(genesis: Genesis, store: ChainStore) {
+  /** `onStateMigration`: progress of an in-place migration of older state tables (a large store takes minutes). */
+  constructor(genesis: Genesis, store: ChainStore, opts: { readonly onStateMigration?: StateMigrationProgress } = {}) {
     this.genesis = genesis;
     this.genesisHash = hashGenesis(genesis);
     this.store = store;
@@ -81,7 +83,7 @@ export class Chain {
     // Module state reads the state tree's latest version: it holds the genesis state (version 0) too.
     this.accountCache = new CommittedAccountCache({ getAccount: (address) => stored.getAccount(address), readState: (key) => this.state.get(key) ?? undefined });
     // The state tables live in chain.db, so a block and its state version commit in one transaction.
-    this.state = openStateStore(store.unsafeDatabase());
+    this.state = openStateStore(store.unsafeDatabase(), {}, opts.onStateMigration);
     // Past versions of the state tree, for an emergency rollback (decision 0603).
     const cache = this.accountCache;
     this.accounts = { getAccount: (address) => cache.getAccount(address), readState: (key) => cache.readState(key), stateHistory: stateStoreHistory(this.state) };
@@ -274,4 +276,13 @@ export class Chain {
       timestamp: header.timestamp,
     };
   }
+}
+
+/** Logs an in-place migration of the state tables as Chain opens them (`onStateMigration`). */
+export function logStateMigration(logger: Logger): StateMigrationProgress {
+  return ({ fromSchema, rowsDone, rowsTotal, finished }) => {
+    if (finished) logger.info({ fromSchema, rows: rowsTotal }, "Migrated the state tables");
+    else if (rowsDone === 0) logger.info({ fromSchema, rows: rowsTotal }, "Migrating the state tables in place, once after an upgrade; a large store takes minutes");
+    else logger.info({ rowsDone, rowsTotal }, "Migrating the state tables");
+  };
 }

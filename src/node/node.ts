@@ -10,7 +10,7 @@ import { ChainStore, type Genesis } from "../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../mempool/index.ts";
 import { GhostmeshError, bytesEqual } from "../util/index.ts";
 import { startApiServer, type ApiServer } from "../api/index.ts";
-import { Chain } from "./chain.ts";
+import { Chain, logStateMigration } from "./chain.ts";
 import type { NodeConfig } from "./config.ts";
 import { homePaths } from "./home.ts";
 import { createNodeMetrics } from "./metrics.ts";
@@ -51,7 +51,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   const store = new ChainStore(paths.chainDb);
   let chain: Chain;
   try {
-    chain = new Chain(genesis, store);
+    chain = new Chain(genesis, store, { onStateMigration: logStateMigration(logger.child({ module: "state" })) });
   } catch (err) {
     store.close();
     throw err;

@@ -50,7 +50,7 @@ import {
   epochBlocksOf,
   type ValidatorSetReader,
 } from "../app/index.ts";
-import { openStateStore, verifyStateProof, type StateStore } from "../state/index.ts";
+import { openStateStore, verifyStateProof, type StateMigrationProgress, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, decodeEvidenceRecord, leaderOf, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
 import { EpochValidatorSets, type EpochValidatorSet } from "./validatorSets.ts";
@@ -80,6 +80,8 @@ function attempt<T>(height: number | null, object: string, fn: () => T): T {
 export type VerifyOptions = {
   /** How long one read snapshot is held while the replay is below the head verify started at. */
   readonly snapshotHoldMsMax: number;
+  /** Progress of an in-place migration of older state tables, which opening them for the check does first. */
+  readonly onStateMigration?: StateMigrationProgress;
 };
 
 /** A second per snapshot: a writer's WAL grows by at most a second of its commits at a time. */
@@ -102,7 +104,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
   // The replayed state tree: an in-memory store holding the latest version only.
   const replayed = openStateStore(new DatabaseSync(":memory:"));
   replayed.apply(replayed.prepare(0, genesisStateWrites(genesis)));
-  const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase()));
+  const stored = attempt(null, "state tables", () => openStateStore(store.unsafeDatabase(), {}, options.onStateMigration));
   /** The last block replayed (0: genesis): `reader` holds the state after it. */
   let replayedHeight = 0;
   const epochBlocks = attempt(0, "genesis state", () => epochBlocksOf(readState));

@@ -56,8 +56,17 @@ const CREATE_TABLES = `
   ) WITHOUT ROWID;
 `;
 
-/** Creates the tables on first use, brings schema 1 tables to 2; refuses a database written by a newer store. */
-export function createStateTables(db: DatabaseSync): void {
+/** How far an in-place migration of the state tables has come: node rows rewritten of all. */
+export type StateMigrationProgress = (progress: { readonly fromSchema: number; readonly rowsDone: number; readonly rowsTotal: number; readonly finished: boolean }) => void;
+
+/** A migration reports at its start, every this many rows, and at its end. */
+export const STATE_MIGRATION_PROGRESS_ROWS = 100_000;
+
+/**
+ * Creates the tables on first use, brings schema 1 tables to 2 (reporting its progress: a large
+ * store takes minutes); refuses a database written by a newer store.
+ */
+export function createStateTables(db: DatabaseSync, onMigrationProgress?: StateMigrationProgress): void {
   withSavepoint(db, "state_open", () => {
     db.exec(CREATE_TABLES);
     const row = db.prepare("SELECT schema_version FROM state_schema WHERE id = 0").get() as { schema_version: number } | undefined;
@@ -71,7 +80,7 @@ export function createStateTables(db: DatabaseSync): void {
         schemaVersionSupported: STATE_SCHEMA_VERSION,
       });
     }
-    if (row.schema_version === 1) migrateFromSchema1(db);
+    if (row.schema_version === 1) migrateFromSchema1(db, onMigrationProgress);
   });
 }
 
@@ -83,8 +92,11 @@ export function createStateTables(db: DatabaseSync): void {
  * that up once per row. A child whose rows were all pruned (only versions below pruned_before
  * point at it, and they can no longer be read) gets 0.
  */
-function migrateFromSchema1(db: DatabaseSync): void {
+function migrateFromSchema1(db: DatabaseSync, onProgress: StateMigrationProgress = () => {}): void {
   db.exec("ALTER TABLE state_nodes RENAME TO state_nodes_schema1");
+  const rowsTotal = (db.prepare("SELECT count(*) AS rows FROM state_nodes_schema1").get() as { rows: number }).rows;
+  let rowsDone = 0;
+  onProgress({ fromSchema: 1, rowsDone, rowsTotal, finished: false });
   db.exec(CREATE_STATE_NODES);
   db.exec("ALTER TABLE state_versions ADD COLUMN root_version INTEGER NOT NULL DEFAULT 0");
   const newestAtOrBelow = db.prepare("SELECT version FROM state_nodes_schema1 WHERE path = ? AND version <= ? ORDER BY version DESC LIMIT 1");
@@ -94,6 +106,8 @@ function migrateFromSchema1(db: DatabaseSync): void {
   for (const row of db.prepare("SELECT path, version, node FROM state_nodes_schema1 ORDER BY version, path").iterate()) {
     const { path, version, node } = row as { path: Uint8Array; version: number; node: Uint8Array };
     insert.run(version, path, migratedNode(path, version, node, rowVersion));
+    rowsDone++;
+    if (rowsDone % STATE_MIGRATION_PROGRESS_ROWS === 0) onProgress({ fromSchema: 1, rowsDone, rowsTotal, finished: false });
   }
   const setRootVersion = db.prepare("UPDATE state_versions SET root_version = ? WHERE version = ?");
   const rootPath = smtPathKey(new Uint8Array(HASH_SIZE_BYTES), 0);
@@ -103,6 +117,7 @@ function migrateFromSchema1(db: DatabaseSync): void {
   }
   db.exec("DROP TABLE state_nodes_schema1");
   db.prepare("UPDATE state_schema SET schema_version = 2 WHERE id = 0").run();
+  onProgress({ fromSchema: 1, rowsDone, rowsTotal, finished: true });
 }
 
 const SCHEMA1_INTERNAL_SIZE_BYTES = 1 + 2 * HASH_SIZE_BYTES;

@@ -10,7 +10,7 @@ import { checkBases, overlaySource } from "./overlay.ts";
 import type { LatestTree } from "./overlay.ts";
 import { pruneStateBefore } from "./prune.ts";
 import { withSavepoint } from "./savepoint.ts";
-import { createStateTables } from "./schema.ts";
+import { createStateTables, type StateMigrationProgress } from "./schema.ts";
 import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
 import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
 import type { StateStatements } from "./statements.ts";
@@ -24,8 +24,8 @@ type VersionRoot = { readonly version: number | null; readonly root: Uint8Array;
  * Opens the state store on the caller's database (creating its tables on first use). The
  * caller owns the connection and its pragmas; the node uses WAL with synchronous=FULL.
  */
-export function openStateStore(db: DatabaseSync, opts: Partial<StateStoreOptions> = {}): StateStore {
-  createStateTables(db);
+export function openStateStore(db: DatabaseSync, opts: Partial<StateStoreOptions> = {}, onMigrationProgress?: StateMigrationProgress): StateStore {
+  createStateTables(db, onMigrationProgress);
   return new SqliteStateStore(db, { ...defaultStateStoreOptions, ...opts });
 }
 

@@ -161,6 +161,24 @@ describe("ghostmesh verify on a store with one changed byte", () => {
     assert.equal(result.json.ok, true);
   });
 
+  it("a copy whose state tables an older ghostmesh wrote (schema 1) is migrated in place by verify, which reports it, and verifies", async () => {
+    const copy = copyHome("schema1");
+    const db = new DatabaseSync(join(copy, "data", "chain.db"));
+    try {
+      // Back to schema 1: nodes keyed (path, version), internal nodes without their children's versions.
+      db.exec("CREATE TABLE state_nodes_schema1 (path BLOB NOT NULL, version INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY (path, version)) WITHOUT ROWID");
+      db.exec("INSERT INTO state_nodes_schema1 SELECT path, version, CASE WHEN length(node) = 81 THEN substr(node, 1, 65) ELSE node END FROM state_nodes");
+      db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; UPDATE state_schema SET schema_version = 1");
+    } finally {
+      db.close();
+    }
+    const result = await verify(copy);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.json.ok, true);
+    assert.match(result.stderr, /migrating the state tables from schema 1 in place \(once, after an upgrade\): 0\/\d+ rows/);
+    assert.match(result.stderr, /migrated the state tables from schema 1: \d+ rows/);
+  });
+
   /** What verify said about each case; the strict-naming test below reads it too. */
   const outcomes: { label: string; target: Target; code: number | null; message: string }[] = [];
 

@@ -254,8 +254,17 @@ test("schema 1 tables are migrated in place: the same rows, roots and proofs as 
   db.exec("INSERT INTO state_nodes_schema1 SELECT path, version, CASE WHEN length(node) = 81 THEN substr(node, 1, 65) ELSE node END FROM state_nodes");
   db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; UPDATE state_schema SET schema_version = 1");
 
-  const migrated = openStateStore(db);
+  const rowsTotal = (db.prepare("SELECT count(*) AS n FROM state_nodes").get() as { n: number }).n;
+  const reports: unknown[] = [];
+  const migrated = openStateStore(db, {}, (progress) => reports.push(progress));
+  assert.deepEqual(reports, [
+    { fromSchema: 1, rowsDone: 0, rowsTotal, finished: false },
+    { fromSchema: 1, rowsDone: rowsTotal, rowsTotal, finished: true },
+  ], "progress at the start and the end (and every 100,000 rows between)");
   assert.equal((db.prepare("SELECT schema_version FROM state_schema").get() as { schema_version: number }).schema_version, 2);
+  const reopened: unknown[] = [];
+  openStateStore(db, {}, (progress) => reopened.push(progress));
+  assert.deepEqual(reopened, [], "nothing to migrate the second time");
   // Version 1 was pruned: its root's row is gone, and nothing can read that version any more.
   const expected = { ...written, roots: written.roots.map((row) => ((row as { version: number }).version === 1 ? { ...row, root_version: 0 } : row)) };
   assert.deepEqual(snapshot(), expected);

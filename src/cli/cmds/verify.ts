@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { ChainStore } from "../../ledger/index.ts";
 import { homePaths, loadGenesis } from "../../node/home.ts";
-import { VerifyFailure, verifyStore } from "../../node/verify.ts";
+import { VerifyFailure, defaultVerifyOptions, verifyStore } from "../../node/verify.ts";
+import type { StateMigrationProgress } from "../../state/index.ts";
 import { parseFlags, printJson, requireFlag, UsageError, type Command } from "../command.ts";
 
 export const verifyCommand: Command = {
@@ -25,12 +26,21 @@ checks the chain up to the head of its last snapshot, at or above the head when 
     const store = new ChainStore(dbPath);
     let lastPrinted = 0;
     try {
-      const report = await verifyStore(store, genesis, (height, heightMax) => {
-        if (height - lastPrinted >= 1000 || height === heightMax) {
-          lastPrinted = height;
-          io.stderr(`verified ${height}/${heightMax} blocks\n`);
-        }
-      });
+      const onStateMigration: StateMigrationProgress = ({ fromSchema, rowsDone, rowsTotal, finished }) => {
+        if (finished) io.stderr(`migrated the state tables from schema ${fromSchema}: ${rowsTotal} rows\n`);
+        else io.stderr(`migrating the state tables from schema ${fromSchema} in place (once, after an upgrade): ${rowsDone}/${rowsTotal} rows\n`);
+      };
+      const report = await verifyStore(
+        store,
+        genesis,
+        (height, heightMax) => {
+          if (height - lastPrinted >= 1000 || height === heightMax) {
+            lastPrinted = height;
+            io.stderr(`verified ${height}/${heightMax} blocks\n`);
+          }
+        },
+        { ...defaultVerifyOptions, onStateMigration },
+      );
       if (values.json) printJson(io, { ok: true, ...report });
       else io.stdout(`OK: ${report.height} blocks, ${report.txs} transactions, log size ${report.logSize}, root ${report.logRoot}\n`);
       return 0;

@@ -17,7 +17,7 @@ import { blockHashOf } from "../../consensus/index.ts";
 import { ChainStore } from "../../ledger/index.ts";
 import { Mempool, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
-import { Chain } from "../chain.ts";
+import { Chain, logStateMigration } from "../chain.ts";
 import { defaultNodeConfig } from "../config.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "../consensus/index.ts";
 import { homePaths, loadGenesis } from "../home.ts";
@@ -45,7 +45,7 @@ export async function importBundle(opts: ImportBundleOptions): Promise<ImportRes
   const store = new ChainStore(paths.chainDb);
   try {
     lockExclusively(store, paths.chainDb);
-    const chain = new Chain(genesis, store);
+    const chain = new Chain(genesis, store, opts.logger === undefined ? {} : { onStateMigration: logStateMigration(opts.logger) });
     const db = store.unsafeDatabase();
     db.exec("BEGIN IMMEDIATE");
     try {

@@ -14,7 +14,7 @@ import { ChainStore, type Genesis } from "../../ledger/index.ts";
 import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual } from "../../util/index.ts";
 import { startApiServer, type ApiServer, type BlockProducer } from "../../api/index.ts";
-import { Chain } from "../chain.ts";
+import { Chain, logStateMigration } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
 import { createNodeMetrics } from "../metrics.ts";
@@ -117,7 +117,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   let host: ConsensusHost | null = null;
   let api: ApiServer | null = null;
   try {
-    const chain = new Chain(genesis, store);
+    const chain = new Chain(genesis, store, { onStateMigration: logStateMigration(storeLogger) });
     nodeMetrics.height.set(chain.head.height);
     // The application's cache of checked signatures, once it exists (it reads the mempool).
     let appSignatures: TxSignatureCache | null = null;
