@@ -92,7 +92,8 @@ export class VoteCollector {
     if (views !== undefined && views.qc !== null) return this.isSurplus(vote);
     let power = views?.byBlock.get(toHex(vote.blockHash))?.power ?? 0;
     for (const sender of ahead) {
-      if (sender !== vote.sender && views?.firstBySender.has(sender) !== true) power += powerOf(this.committee, sender);
+      // `ahead` comes from the network, unchecked: a sender outside the set counts for nothing.
+      if (sender !== vote.sender && sender < this.committee.count && views?.firstBySender.has(sender) !== true) power += powerOf(this.committee, sender);
     }
     return isQuorum(this.committee, power);
   }

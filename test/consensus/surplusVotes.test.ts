@@ -101,4 +101,6 @@ test("surplus votes: a vote is foreseen surplus when the votes on their way comp
   assert.equal(node.engine.isSurplusVote(fromThree, new Set([0])), false, "2 of 4 with the one on its way (node 2's own counted)");
   assert.equal(node.engine.isSurplusVote(fromThree, new Set([0, 1])), true, "3 of 4 without it");
   assert.equal(node.engine.isSurplusVote(fromThree, new Set([0, 3])), false, "its own earlier copy does not count");
+  assert.equal(node.engine.isSurplusVote(fromThree, new Set([0, 99, 4])), false, "senders outside the set (hostile votes on their way) count for nothing, and throw nothing");
+  assert.equal(node.engine.isSurplusVote({ ...fromThree, sender: 99 }, new Set([0, 1])), true, "a vote from outside the set is foreseen surplus too: the engine refuses it unchecked");
 });

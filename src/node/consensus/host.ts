@@ -381,8 +381,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.enqueue(Promise.resolve({ kind: "message", message }));
         return;
       }
-      if (ahead === undefined) this.votesAhead.set(key, new Set([message.sender]));
-      else ahead.add(message.sender);
+      // Only the set's validators: the engine refuses a vote from anyone else.
+      if (message.sender < this.engine.committee.count) {
+        if (ahead === undefined) this.votesAhead.set(key, new Set([message.sender]));
+        else ahead.add(message.sender);
+      }
     }
     const { chain, app } = this.modules;
     const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators, voteMessageOf: this.engine?.voteMessageOf }).then(
