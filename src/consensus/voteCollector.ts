@@ -88,8 +88,8 @@ export class VoteCollector {
    */
   isSurplusAfter(vote: VoteMessage, ahead: ReadonlySet<ValidatorIndex>): boolean {
     const views = this.byView.get(vote.view);
-    if (views?.firstBySender.has(vote.sender) === true) return false;
     if (views !== undefined && views.qc !== null) return this.isSurplus(vote);
+    if (views?.firstBySender.has(vote.sender) === true) return false;
     let power = views?.byBlock.get(toHex(vote.blockHash))?.power ?? 0;
     for (const sender of ahead) {
       // `ahead` comes from the network, unchecked: a sender outside the set counts for nothing.

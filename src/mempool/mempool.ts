@@ -43,6 +43,12 @@ export type MempoolModules = {
 
 export type ReapLimits = { readonly txsMax: number; readonly entriesMax: number; readonly bytesMax: number };
 
+/** Whether `known` is this exact signature under `key` (null: under whichever key it was checked). */
+export function verifiedAs(known: VerifiedSignature | undefined, sig: Uint8Array, key: VerifiedKey | null): boolean {
+  if (known === undefined || !bytesEqual(known.sig, sig)) return false;
+  return key === null || (known.alg === key.alg && bytesEqual(known.publicKey, key.publicKey));
+}
+
 export class Mempool {
   private readonly opts: MempoolOptions;
   private readonly modules: MempoolModules;
@@ -114,7 +120,7 @@ export class Mempool {
   /** One check per (transaction, signature, key) at a time: a copy admitted meanwhile shares it. */
   private verifyOnce(txHashHex: string, txHash: Uint8Array, sig: Uint8Array, key: VerifiedKey): Promise<boolean> {
     const pending = this.verifying.get(txHashHex);
-    if (pending !== undefined && bytesEqual(pending.sig, sig) && pending.alg === key.alg && bytesEqual(pending.publicKey, key.publicKey)) return pending.valid;
+    if (pending !== undefined && verifiedAs(pending, sig, key)) return pending.valid;
     const entry: PendingVerdict = { sig, alg: key.alg, publicKey: key.publicKey, valid: this.modules.verifier.verify(key.alg, key.publicKey, txHash, sig).catch(() => false) };
     this.verifying.set(txHashHex, entry);
     const forget = (): void => {

@@ -1,11 +1,23 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { signatureWorkCounts } from "../crypto/index.ts";
+import { signatureWorkCounts, type SignatureWorkCounts } from "../crypto/index.ts";
 
-/** The process-wide counts (src/crypto) as they stand at each scrape: absolute, so monotonic. */
-function setSignatureCounts(counter: Counter<"thread">, onLoop: number, onThreadpool: number): void {
-  counter.reset();
-  counter.inc({ thread: "loop" }, onLoop);
-  counter.inc({ thread: "threadpool" }, onThreadpool);
+/**
+ * A counter of signature work by thread (the event loop or libuv's threadpool), read from the
+ * process-wide counts (src/crypto) at each scrape: absolute, so monotonic.
+ */
+function signatureWorkCounter(register: Registry, name: string, help: string, byThread: (counts: SignatureWorkCounts) => { readonly loop: number; readonly threadpool: number }) {
+  return new Counter({
+    name,
+    help,
+    labelNames: ["thread"],
+    registers: [register],
+    collect() {
+      const { loop, threadpool } = byThread(signatureWorkCounts());
+      this.reset();
+      this.inc({ thread: "loop" }, loop);
+      this.inc({ thread: "threadpool" }, threadpool);
+    },
+  });
 }
 
 export function createNodeMetrics(register: Registry) {
@@ -19,26 +31,18 @@ export function createNodeMetrics(register: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [register],
     }),
-    signaturesTotal: new Counter({
-      name: "ghostmesh_crypto_signatures_total",
-      help: "Signatures made by this process (every validator it runs), by thread: the event loop or libuv's threadpool",
-      labelNames: ["thread"],
-      registers: [register],
-      collect() {
-        const counts = signatureWorkCounts();
-        setSignatureCounts(this, counts.signsOnLoop, counts.signsOnThreadpool);
-      },
-    }),
-    signatureVerifiesTotal: new Counter({
-      name: "ghostmesh_crypto_signature_verifies_total",
-      help: "Signature checks OpenSSL ran in this process (cached verdicts and malformed input not counted), by thread: the event loop or libuv's threadpool",
-      labelNames: ["thread"],
-      registers: [register],
-      collect() {
-        const counts = signatureWorkCounts();
-        setSignatureCounts(this, counts.verifiesOnLoop, counts.verifiesOnThreadpool);
-      },
-    }),
+    signaturesTotal: signatureWorkCounter(
+      register,
+      "ghostmesh_crypto_signatures_total",
+      "Signatures made by this process (every validator it runs), by thread: the event loop or libuv's threadpool",
+      (counts) => ({ loop: counts.signsOnLoop, threadpool: counts.signsOnThreadpool }),
+    ),
+    signatureVerifiesTotal: signatureWorkCounter(
+      register,
+      "ghostmesh_crypto_signature_verifies_total",
+      "Signature checks OpenSSL ran in this process (cached verdicts and malformed input not counted), by thread: the event loop or libuv's threadpool",
+      (counts) => ({ loop: counts.verifiesOnLoop, threadpool: counts.verifiesOnThreadpool }),
+    ),
   };
 }
 export type NodeMetrics = ReturnType<typeof createNodeMetrics>;

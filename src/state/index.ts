@@ -8,7 +8,7 @@ export type { StateStore, StateApplyOptions, StateKeysWrittenOptions, StatePrepa
 export type { StateStoreOptions } from "./options.ts";
 export { defaultStateStoreOptions, STATE_KEYS_LISTED_MAX, STATE_KEY_SIZE_BYTES_MAX, STATE_VALUE_SIZE_BYTES_MAX } from "./options.ts";
 export type { StateError, StateErrorCode } from "./errors.ts";
-export { STATE_SCHEMA_VERSION, STATE_MIGRATION_PROGRESS_ROWS } from "./schema.ts";
+export { STATE_SCHEMA_VERSION } from "./schema.ts";
 export type { StateMigrationProgress } from "./schema.ts";
 export { STATE_PREPARE_BASES_MAX } from "./overlay.ts";
 // The proof format and its verifier live with the tree; re-exported so users of state need one import.

@@ -110,12 +110,13 @@ type Input =
   | { readonly kind: "work" };
 
 /** Actions that write the store; all others act outside the node (send) or on timers. */
-function votesAheadKey(vote: VoteMessage): string {
-  return `${vote.epoch}:${vote.view}:${toHex(vote.blockHash)}`;
-}
-
 function isWrite(action: ConsensusAction): boolean {
   return action.kind === "persistSafety" || action.kind === "saveBlock" || action.kind === "commit" || action.kind === "evidence";
+}
+
+/** The votes of one epoch, view and block: what ConsensusHost.votesAhead counts together. */
+function votesAheadKey(vote: VoteMessage): string {
+  return `${vote.epoch}:${vote.view}:${toHex(vote.blockHash)}`;
 }
 
 /**

@@ -10,8 +10,8 @@
 import { verify, verifyAsync, type SignatureAlgorithmId } from "../../crypto/index.ts";
 import type { ExecutionTx } from "../../app/index.ts";
 import { TX_WIRE_BYTES_MAX, encodeSignedTx, hashTxBytes, signedTxSpans, validateSignedTx, type SignedTx } from "../../ledger/index.ts";
-import type { PendingVerdict, SignatureVerifier, VerifiedSignature } from "../../mempool/index.ts";
-import { GhostmeshError, bytesEqual, toHex } from "../../util/index.ts";
+import { verifiedAs, type PendingVerdict, type SignatureVerifier, type VerifiedSignature } from "../../mempool/index.ts";
+import { GhostmeshError, toHex } from "../../util/index.ts";
 
 export type PreparedTx = ExecutionTx & { readonly txHashHex: string; readonly entryCount: number };
 
@@ -41,13 +41,13 @@ export class TxSignatureCache {
 
   /** Whether this exact signature is known to verify under `key`, or (key null) under some key. */
   isVerified(txHashHex: string, sig: Uint8Array, key: TxKey | null): boolean {
-    return matches(this.source(txHashHex), sig, key) || matches(this.verified.get(txHashHex), sig, key);
+    return verifiedAs(this.source(txHashHex), sig, key) || verifiedAs(this.verified.get(txHashHex), sig, key);
   }
 
   /** The verdict of a check of this exact signature under `key` already under way, if any. */
   pendingCheck(txHashHex: string, sig: Uint8Array, key: TxKey): Promise<boolean> | undefined {
     const pending = this.pending(txHashHex);
-    return pending !== undefined && matches(pending, sig, key) ? pending.valid : undefined;
+    return pending !== undefined && verifiedAs(pending, sig, key) ? pending.valid : undefined;
   }
 
   remember(txHashHex: string, verified: VerifiedSignature): void {
@@ -82,11 +82,6 @@ export function admissionVerifier(signatures: () => TxSignatureCache | null): Si
       return verifyAsync(alg, publicKey, txHash, sig);
     },
   };
-}
-
-function matches(known: VerifiedSignature | undefined, sig: Uint8Array, key: TxKey | null): boolean {
-  if (known === undefined || !bytesEqual(known.sig, sig)) return false;
-  return key === null || (known.alg === key.alg && bytesEqual(known.publicKey, key.publicKey));
 }
 
 /**
