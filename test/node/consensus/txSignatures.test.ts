@@ -3,11 +3,20 @@
  * while it is: each validator still checks each transaction's signature once.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { pino } from "pino";
 import { buildTx } from "../../../src/client/index.ts";
-import { generateSigningKey, signatureWorkCounts } from "../../../src/crypto/index.ts";
-import type { PendingVerdict } from "../../../src/mempool/index.ts";
+import { addressFromPublicKey, generateSigningKey, signatureWorkCounts } from "../../../src/crypto/index.ts";
+import { ChainStore, type Block, type Genesis } from "../../../src/ledger/index.ts";
+import { Mempool, defaultMempoolOptions, type PendingVerdict } from "../../../src/mempool/index.ts";
+import { Chain } from "../../../src/node/chain.ts";
+import { verifyBlockTxsAhead } from "../../../src/node/consensus/inbound.ts";
+import { LedgerApplication } from "../../../src/node/consensus/index.ts";
 import { TX_SIGNATURES_VERIFIED_MAX, TxSignatureCache, admissionVerifier } from "../../../src/node/consensus/txChecks.ts";
+import type { Logger } from "../../../src/node/types.ts";
 import { toHex } from "../../../src/util/index.ts";
 
 const key = generateSigningKey();
@@ -42,5 +51,69 @@ describe("transaction signatures checked once", () => {
     assert.equal(signatures.pendingCheck(txHashHex, forged, key), undefined);
     assert.equal(signatures.pendingCheck(txHashHex, sig, other), undefined);
     assert.equal(signatures.pendingCheck("00", sig, key), undefined);
+  });
+});
+
+describe("a proposal and the gossiped copy of its transaction, at a follower", () => {
+  const CHAIN_ID = "tx-signatures-node";
+  const dir = mkdtempSync(join(tmpdir(), "gm-tx-signatures-"));
+  const validatorKey = generateSigningKey();
+  const genesis: Genesis = {
+    chainId: CHAIN_ID,
+    genesisTime: 1_800_000_000_000 - 1000,
+    validators: [{ name: "v0", address: addressFromPublicKey(validatorKey.alg, validatorKey.publicKey), alg: validatorKey.alg, publicKey: validatorKey.publicKey, power: 1 }],
+  };
+  const stores: ChainStore[] = [];
+  after(() => {
+    for (const store of stores) store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A validator's chain, mempool and application, wired as validatorNode wires them. */
+  function openNode(name: string) {
+    const store = new ChainStore(join(dir, `${name}.db`));
+    stores.push(store);
+    const chain = new Chain(genesis, store);
+    let appSignatures: TxSignatureCache | null = null;
+    const mempool = new Mempool({ ...defaultMempoolOptions, chainId: CHAIN_ID }, { accounts: chain.accounts, verifier: admissionVerifier(() => appSignatures), metrics: null });
+    const app = new LedgerApplication(
+      { txsMax: 100, entriesMax: 10_000, bytesMax: 1 << 24, timestampAheadMsMax: 5_000 },
+      { chain, mempool, clock: { nowMs: () => 1_800_000_000_000 }, logger: pino({ level: "silent" }) as unknown as Logger, metrics: null },
+    );
+    appSignatures = app.signatures;
+    return { chain, mempool, app };
+  }
+
+  /** A registration, and a block by another validator that carries it. */
+  async function proposedRegistration(name: string): Promise<{ readonly bytes: Uint8Array; readonly block: Block }> {
+    const proposer = openNode(`${name}-proposer`);
+    const { bytes } = buildTx(generateSigningKey(), CHAIN_ID, 0, { type: "account.register" });
+    await proposer.mempool.admit(bytes);
+    const block = proposer.app.proposeBlock({ parentHash: proposer.chain.genesisHash, parentHeight: 0, justify: null, view: 1, proposer: 0, evidence: [] });
+    assert.equal(block.txs.length, 1);
+    return { bytes, block };
+  }
+
+  it("the proposal arrives while the gossiped copy is being admitted: one check", async () => {
+    const { bytes, block } = await proposedRegistration("during");
+    const follower = openNode("during-follower");
+    const { checks } = await checksOnThreadpool(async () => {
+      const admitted = follower.mempool.admit(bytes);
+      await verifyBlockTxsAhead(block, follower);
+      await admitted;
+    });
+    assert.equal(checks, 1);
+    assert.equal(follower.mempool.readyCount, 1);
+  });
+
+  it("the proposal arrives before the gossiped copy: one check", async () => {
+    const { bytes, block } = await proposedRegistration("before");
+    const follower = openNode("before-follower");
+    const { checks } = await checksOnThreadpool(async () => {
+      await verifyBlockTxsAhead(block, follower);
+      await follower.mempool.admit(bytes);
+    });
+    assert.equal(checks, 1);
+    assert.equal(follower.mempool.readyCount, 1);
   });
 });
