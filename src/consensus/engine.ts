@@ -5,8 +5,9 @@
  * that depends on it; the host fsyncs before performing later actions.
  *
  * Flow of a view v: the leader of v proposes a block extending its highest QC (with TC(v-1)
- * if it entered v by timeout); validators validate (execute) it and send their vote to the
- * leader of v + 1, which forms QC(v), enters v + 1 and proposes. A QC for a block whose parent
+ * if it entered v by timeout), signed as its vote for the block; validators validate
+ * (execute) it and send their vote to the leader of v + 1 (or to all), which forms QC(v) with
+ * the leader's vote from the proposal, enters v + 1 and proposes. A QC for a block whose parent
  * has the previous view commits the parent. A view that makes no progress times out: every
  * validator broadcasts a timeout; a quorum of timeouts is a TC that moves everyone to v + 1.
  */
@@ -19,7 +20,7 @@ import { RejectCode, reject, type Rejection } from "./errors.ts";
 import { EvidencePool, verifyEvidence } from "./evidence.ts";
 import { BlockFetcher } from "./fetcher.ts";
 import { invalidProposalEvidence } from "./proposalStructure.ts";
-import { createEvidence, createVoteMessageOf, evidenceKey, proposalMessage, proposalRecord, timeoutMessage, voteRecord, type EvidenceRecord, type VoteMessageOf } from "./messages.ts";
+import { createEvidence, createVoteMessageOf, evidenceKey, proposalVote, timeoutMessage, voteRecord, type EvidenceRecord, type VoteMessageOf } from "./messages.ts";
 import {
   checkConsensusLimits,
   checkConsensusTiming,
@@ -120,7 +121,7 @@ type ProposalSeen = { readonly hashHex: string; readonly record: EvidenceRecord 
 
 /** What to do with a signature once it exists: the engine's three signed messages. */
 type SignatureUse =
-  | { readonly kind: "proposal"; readonly node: TreeNode; readonly tc: TimeoutCertificate | null; readonly votes: boolean }
+  | { readonly kind: "proposal"; readonly node: TreeNode; readonly tc: TimeoutCertificate | null }
   | { readonly kind: "vote"; readonly node: TreeNode }
   | { readonly kind: "timeout"; readonly view: number; readonly highQc: QuorumCertificate | null; readonly tc: TimeoutCertificate | null };
 
@@ -519,11 +520,22 @@ export class ConsensusEngine {
     const { header } = proposal.block;
     if (leaderOf(this.committee, header.view) !== proposal.sender) return reject(RejectCode.wrongLeader, `validator ${proposal.sender} does not lead view ${header.view}`);
     const hash = blockHashOf(proposal.block);
-    const signed = (): Uint8Array => proposalMessage(this.chainId, this.epoch, header.view, header.height, hash);
+    const signed = (): Uint8Array => this.voteMessageOf(header.view, header.height, hash);
     if (!this.checkSignature(proposal, proposal.sender, signed, proposal.signature)) return reject(RejectCode.badSignature, "proposal signature");
     const rejection = this.handleSignedProposal(proposal, hash);
     if (rejection?.code === RejectCode.blockInvalid) this.reportInvalidProposal(proposal, hash);
+    // After the block, so our own vote goes out first; the leader's vote is counted whether or
+    // not we vote (a block refused here may be one the others certify).
+    if (!this.halted) this.collectLeaderVote(proposal, hash);
     return rejection;
+  }
+
+  /** The leader's vote a verified proposal carries, counted as a vote message would be. */
+  private collectLeaderVote(proposal: ProposalMessage, hash: Uint8Array): void {
+    const vote = proposalVote(proposal, hash);
+    if (vote.view + 1 < this.currentView || vote.view > this.currentView + this.limits.votesAheadViewsMax) return;
+    if (this.voteDelivery === "nextLeader" && leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return;
+    this.collectVote(vote);
   }
 
   private handleSignedProposal(proposal: ProposalMessage, hash: Uint8Array): Rejection | null {
@@ -594,20 +606,23 @@ export class ConsensusEngine {
     return reject(RejectCode.viewOld, `proposal for view ${block.header.view}; current view ${this.currentView}`);
   }
 
-  /** Remembers the first proposal per view; a second, different one from the leader is evidence. */
+  /**
+   * Remembers the first proposal per view; a second, different one from the leader is evidence:
+   * two votes in one view, since a proposal's signature is the leader's vote.
+   */
   private recordProposal(proposal: ProposalMessage, hash: Uint8Array): void {
     const view = proposal.block.header.view;
     if (view < this.currentView - this.limits.proposalsSeenViewsMax) return;
     const hashHex = toHex(hash);
     const seen = this.proposalsSeen.get(view);
     if (seen === undefined) {
-      this.proposalsSeen.set(view, { hashHex, record: proposalRecord(this.chainId, proposal, hash) });
+      this.proposalsSeen.set(view, { hashHex, record: voteRecord(this.chainId, proposalVote(proposal, hash)) });
       return;
     }
     if (seen.hashHex === hashHex) return;
     const validator = this.committee.validators[proposal.sender];
     assert(validator !== undefined, "recordProposal: sender checked");
-    this.reportEvidence(createEvidence(validator.address, seen.record, proposalRecord(this.chainId, proposal, hash)));
+    this.reportEvidence(createEvidence(validator.address, seen.record, voteRecord(this.chainId, proposalVote(proposal, hash))));
   }
 
   private tryPropose(): void {
@@ -616,6 +631,8 @@ export class ConsensusEngine {
     if (self === null || signer === null || this.halted) return;
     const view = this.currentView;
     if (leaderOf(this.committee, view) !== self || !isSafeToPropose(this.safety, view) || this.tree.isFull) return;
+    const tc = this.highQcViewValue + 1 === view ? null : this.lastTc;
+    assert(tc === null || tc.view + 1 === view, "tryPropose: a view not following the high QC was entered by TC(view - 1)");
     if (this.evidence.pendingCount === 0 && this.modules.app.isIdle?.() === true) {
       this.proposalDeferredView = view;
       return;
@@ -629,8 +646,11 @@ export class ConsensusEngine {
       this.fetch(qc.blockHash, bitmapIndices(qc.signers, this.committee.count) ?? []);
       return;
     }
-    const tc = this.highQcViewValue + 1 === view ? null : this.lastTc;
-    assert(tc === null || tc.view + 1 === view, "tryPropose: a view not following the high QC was entered by TC(view - 1)");
+    // The proposal's signature is the leader's vote: a leader that may not vote in its view (it
+    // timed out of it, or its QC is below one the TC reports) makes no proposal the others
+    // could vote for either.
+    const proposed = afterPropose(this.safety, view);
+    if (!isSafeToVote(proposed, view, this.highQc?.view ?? parent.view, this.tcSummaryFor(view, tc))) return;
     const parentHash = this.highQc === null ? this.tree.root.hash : this.highQc.blockHash;
     const evidence = this.evidence.select(this.ancestorEvidenceKeys(parentHex), view - this.limits.evidenceViewsMax, this.limits.evidencePerBlockMax);
     const block = this.modules.app.proposeBlock({ parentHash, parentHeight: parent.height, justify: this.highQc, view, proposer: self, evidence });
@@ -639,24 +659,25 @@ export class ConsensusEngine {
     assert(header.justify === this.highQc || (header.justify !== null && this.highQc !== null && qcEquals(header.justify, this.highQc)), "tryPropose: the app used the given justify");
     const hash = blockHashOf(block);
     const node = toTreeNode(block, hash, parent.view);
-    // The leader votes for its own block: both rule updates go in one durable write (one fsync
-    // per view), before either signature exists. Persisting the vote early only binds us sooner.
-    const proposed = afterPropose(this.safety, view);
-    const votes = isSafeToVote(proposed, view, node.justifyView, this.tcSummaryFor(view, tc));
-    this.persist(votes ? afterVote(proposed, view, node.justifyView) : proposed);
+    assert(node.justifyView === (this.highQc?.view ?? parent.view), "tryPropose: the block's QC view is the one checked");
+    // Both rule updates go in one durable write (one fsync per view), before the signature exists.
+    this.persist(afterVote(proposed, view, node.justifyView));
     this.tree.insert(node);
     this.emit({ kind: "saveBlock", block, hash });
-    this.signThen(proposalMessage(this.chainId, this.epoch, view, header.height, hash), { kind: "proposal", node, tc, votes });
+    this.signThen(this.voteMessageOf(view, header.height, hash), { kind: "proposal", node, tc });
   }
 
   private sendProposal(use: Extract<SignatureUse, { kind: "proposal" }>, signature: Uint8Array): void {
     const { node, tc } = use;
     // Signed externally while the view moved on: the proposal is moot (the block stays in the tree, unused).
     if (node.view !== this.currentView) return;
-    const proposal = { type: "proposal", epoch: this.epoch, block: node.block, tc, sender: this.selfIndex as ValidatorIndex, signature } as const;
-    this.proposalsSeen.set(node.view, { hashHex: node.hashHex, record: proposalRecord(this.chainId, proposal, node.hash) });
+    const self = this.selfIndex as ValidatorIndex;
+    const proposal = { type: "proposal", epoch: this.epoch, block: node.block, tc, sender: self, signature } as const;
+    const vote = proposalVote(proposal, node.hash);
+    this.proposalsSeen.set(node.view, { hashHex: node.hashHex, record: voteRecord(this.chainId, vote) });
+    // The proposal carries our vote to everyone, the next leader included.
     this.emit({ kind: "send", to: "all", message: proposal });
-    if (use.votes) this.signThen(this.voteMessageOf(node.view, node.height, node.hash), { kind: "vote", node });
+    this.afterOwnVote(vote, node.hashHex);
   }
 
   /** Signs inline, or asks the host (external signer) and continues in onSignature. */
@@ -781,8 +802,14 @@ export class ConsensusEngine {
     const next = leaderOf(this.committee, node.view + 1);
     if (this.voteDelivery === "all") this.emit({ kind: "send", to: "all", message: vote });
     else if (next !== self) this.emit({ kind: "send", to: next, message: vote });
-    if (next !== self) this.forwardEvidence(next, node.hashHex);
-    if (next === self || this.voteDelivery === "all") this.collectVote(vote);
+    this.afterOwnVote(vote, node.hashHex);
+  }
+
+  /** Our vote is sent: evidence goes to the next leader, and the vote counts where QCs form. */
+  private afterOwnVote(vote: VoteMessage, tipHex: string): void {
+    const next = leaderOf(this.committee, vote.view + 1);
+    if (next !== vote.sender) this.forwardEvidence(next, tipHex);
+    if (next === vote.sender || this.voteDelivery === "all") this.collectVote(vote);
   }
 
   /**

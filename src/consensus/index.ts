@@ -46,7 +46,7 @@ export {
   createEvidence,
   evidenceKey,
   voteRecord,
-  proposalRecord,
+  proposalVote,
   isUnsignedMessage,
 } from "./messages.ts";
 export type { EvidenceRecord, VoteMessageOf } from "./messages.ts";

@@ -45,7 +45,11 @@ export function createVoteMessageOf(chainId: string, rememberedMax = VOTE_MESSAG
   };
 }
 
-/** What a leader signs for its proposal: binds the view to exactly one block. */
+/**
+ * What a leader signed for its proposal before proposals carried the leader's vote. Nothing
+ * signs it now; evidence of kind "proposal" in blocks committed before then is still checked
+ * against it.
+ */
 export function proposalMessage(chainId: string, epoch: number, view: number, height: number, blockHash: Uint8Array): Uint8Array {
   return hashTagged(DomainTag.proposal, encodeCanonical({ chainId, epoch, view, height, blockHash }));
 }
@@ -106,18 +110,13 @@ export function voteRecord(chainId: string, vote: VoteMessage): EvidenceRecord {
   return { kind: "vote", chainId, epoch, view, height, blockHash, signer: sender, signature };
 }
 
-export function proposalRecord(chainId: string, proposal: ProposalMessage, blockHash: Uint8Array): EvidenceRecord {
-  const { header } = proposal.block;
-  return {
-    kind: "proposal",
-    chainId,
-    epoch: proposal.epoch,
-    view: header.view,
-    height: header.height,
-    blockHash,
-    signer: proposal.sender,
-    signature: proposal.signature,
-  };
+/**
+ * The leader's vote that a proposal carries: its signature covers voteMessage for the block,
+ * so it counts towards the block's QC and needs no vote message of its own (docs/decisions/0200).
+ */
+export function proposalVote(proposal: ProposalMessage, blockHash: Uint8Array): VoteMessage {
+  const { view, height } = proposal.block.header;
+  return { type: "vote", epoch: proposal.epoch, view, height, blockHash, sender: proposal.sender, signature: proposal.signature };
 }
 
 /**

@@ -30,7 +30,7 @@ import {
 import { bytesEqual, isGhostmeshError } from "../util/index.ts";
 import type { CertificateContext } from "./certificates.ts";
 import { leaderOf, type Committee } from "./committee.ts";
-import { decodeEvidenceRecord, encodeEvidenceRecord, evidenceRecordMessage, proposalRecord } from "./messages.ts";
+import { decodeEvidenceRecord, encodeEvidenceRecord, evidenceRecordMessage, proposalVote, voteRecord } from "./messages.ts";
 import type { ProposalMessage } from "./types.ts";
 
 /** A block as the checks see it: a header, and transactions and evidence not yet checked against their schemas. */
@@ -134,7 +134,9 @@ function decodeUncheckedBlock(bytes: Uint8Array): UncheckedBlock | undefined {
  */
 export function invalidProposalProblem(evidence: Evidence, ctx: CertificateContext, checkSignature: boolean): string | null {
   const record = decodeEvidenceRecord(evidence.first);
-  if (record === undefined || record.kind !== "proposal") return "first is not a signed proposal record";
+  // A proposal's signature is its leader's vote; records of kind "proposal" are from blocks
+  // committed before it was (messages.ts proposalMessage).
+  if (record === undefined) return "first is not a signed proposal record";
   if (record.view !== evidence.view) return "record view differs from the evidence";
   if (record.chainId !== ctx.chainId || record.epoch !== ctx.epoch) return "record is for another chain or epoch";
   if (record.signer !== leaderOf(ctx.committee, record.view)) return "record signer does not lead the view";
@@ -165,7 +167,7 @@ export function invalidProposalEvidence(proposal: ProposalMessage, blockHash: Ui
     throw err;
   }
   if (second.byteLength > INVALID_PROPOSAL_BLOCK_BYTES_MAX) return undefined;
-  const first = encodeEvidenceRecord(proposalRecord(ctx.chainId, proposal, blockHash));
+  const first = encodeEvidenceRecord(voteRecord(ctx.chainId, proposalVote(proposal, blockHash)));
   const evidence: Evidence = { kind: "invalid-proposal", validator: validatorAddress, view: proposal.block.header.view, first, second };
   return invalidProposalProblem(evidence, ctx, false) === null ? evidence : undefined;
 }

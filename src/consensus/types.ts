@@ -25,7 +25,8 @@ export type TimeoutCertificate = {
 /**
  * A leader's proposal for `block.header.view`. `tc` is the TC of the previous view when the
  * leader entered its view by timeout (the block then need not extend a QC of view - 1).
- * The signature covers proposalMessage(chainId, epoch, view, height, blockHash).
+ * The signature covers voteMessage(chainId, view, height, blockHash): it is the leader's vote
+ * for the block (messages.ts proposalVote), and the block's hash binds everything else.
  */
 export type ProposalMessage = {
   readonly type: "proposal";

@@ -8,7 +8,7 @@ import type { QuorumCertificate, ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { bitmapIndices } from "./certificates.ts";
 import { blockHashOf } from "./engine.ts";
-import { proposalMessage, timeoutMessage, voteMessage, type VoteMessageOf } from "./messages.ts";
+import { timeoutMessage, voteMessage, type VoteMessageOf } from "./messages.ts";
 import type { ConsensusMessage, SignatureVerifier, TimeoutCertificate, ValidatorIndex } from "./types.ts";
 
 export function createCommitteeVerifier(set: ValidatorSet): SignatureVerifier {
@@ -112,7 +112,7 @@ export function signatureChecksOf(
   switch (message.type) {
     case "proposal": {
       const { header } = message.block;
-      const own = { validatorIndex: message.sender, message: proposalMessage(chainId, message.epoch, header.view, header.height, blockHashOf(message.block)), signature: message.signature };
+      const own = { validatorIndex: message.sender, message: voteMessageOf(header.view, header.height, blockHashOf(message.block)), signature: message.signature };
       return [own, ...qcChecks(voteMessageOf, header.justify, count), ...tcChecks(chainId, message.epoch, message.tc, count)];
     }
     case "vote":

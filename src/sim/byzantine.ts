@@ -8,7 +8,7 @@
  * - forged-qc: its proposals carry a forged or malformed QC or TC.
  * Twins need no adversary: two honest engines share one key (simulation.ts).
  */
-import { proposalMessage, type ConsensusAction, type ProposalMessage, type TimeoutCertificate } from "../consensus/index.ts";
+import { voteMessage, type ConsensusAction, type ProposalMessage, type TimeoutCertificate } from "../consensus/index.ts";
 import { blockHashOf } from "../consensus/index.ts";
 import type { Block, BlockHeader, QuorumCertificate } from "../ledger/index.ts";
 import type { SimKey } from "./keys.ts";
@@ -50,7 +50,7 @@ function rewriteProposal(action: ConsensusAction, ctx: AdversaryContext, rewrite
   const original = action.message;
   const { block, tc } = rewrite(original, ctx);
   const { header } = block;
-  const signature = ctx.key.sign(proposalMessage(ctx.chainId, original.epoch, header.view, header.height, blockHashOf(block)));
+  const signature = ctx.key.sign(voteMessage(ctx.chainId, header.view, header.height, blockHashOf(block)));
   return [{ ...action, message: { ...original, block, tc, signature } }];
 }
 

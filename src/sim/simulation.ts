@@ -268,7 +268,10 @@ export class Simulation {
     if (message.type === "vote") this.checker.onVoteSeen(node.keyIndex, message.view, toHex(message.blockHash), this.nowMs);
     else if (message.type === "proposal") {
       const { header } = message.block;
-      this.checker.onProposalSent(node.keyIndex, header.view, toHex(blockHashOf(message.block)), this.nowMs);
+      const hashHex = toHex(blockHashOf(message.block));
+      this.checker.onProposalSent(node.keyIndex, header.view, hashHex, this.nowMs);
+      // Its signature is the leader's vote: it must agree with any vote message of the view.
+      this.checker.onVoteSeen(node.keyIndex, header.view, hashHex, this.nowMs);
       if (header.justify !== null) this.checker.onQcSeen(header.justify, this.nowMs);
     } else if ((message.type === "timeout" || message.type === "syncInfo") && message.highQc !== null) this.checker.onQcSeen(message.highQc, this.nowMs);
   }

@@ -131,7 +131,7 @@ test("engine: a second proposal for one view gets no vote and becomes verifiable
   assert.equal(sent(step.actions, "vote").length, 0, "never a second vote in view 1");
   const evidence = step.actions.flatMap((a) => (a.kind === "evidence" ? [a.evidence] : []));
   assert.equal(evidence.length, 1);
-  assert.equal(evidence[0]?.kind, "proposal");
+  assert.equal(evidence[0]?.kind, "vote", "a proposal's signature is its leader's vote: two proposals are two votes in one view");
   assert.equal(sent(step.actions, "evidence").length, 1, "evidence is gossiped");
   const ctx = { chainId: CHAIN_ID, epoch: 0, committee: createCommittee(cluster.validatorSet), verifier: cluster.keyring.verifier };
   assert.equal(verifyEvidence(evidence[0]!, ctx), null, "the evidence verifies for anyone holding the set");
@@ -329,10 +329,9 @@ test("engine: a node whose clock is behind does not vote for proposals ahead of 
     return undefined;
   };
   for (let height = 1; height <= committed[behind]!.height; height++) assert.equal(hashAt(behind, height), hashAt(0, height), `agreement at height ${height}`);
-  // It votes only for its own proposals (which repeat their parent's time): everyone else's run a minute ahead of its clock.
-  const votes = sent(log[behind]!, "vote").map((s) => s.message);
-  const ownViews = new Set(sent(log[behind]!, "proposal").map((s) => (s.message as ProposalMessage).block.header.view));
-  assert.ok(votes.length > 0 && votes.every((vote) => vote.type === "vote" && ownViews.has(vote.view)), "no vote for another leader's proposal");
+  // It votes only in its own proposals (which repeat their parent's time): everyone else's run a minute ahead of its clock.
+  assert.equal(sent(log[behind]!, "vote").length, 0, "no vote for another leader's proposal");
+  assert.ok(sent(log[behind]!, "proposal").length > 0, "its own proposals, each its vote, keep coming");
 });
 
 test("engine: an untimely proposal is refused for the vote only, not as the proposer's fault, and its block is kept", () => {

@@ -7,7 +7,6 @@ import {
   buildQc,
   buildTc,
   createConsensusEngine,
-  proposalMessage,
   timeoutMessage,
   voteMessage,
   type ConsensusAction,
@@ -163,7 +162,7 @@ export function signProposal(cluster: TestCluster, leader: number, block: Block,
   const key = cluster.keyring.keys[leader];
   if (key === undefined) throw new Error("key");
   const h = block.header;
-  const signature = key.sign(proposalMessage(CHAIN_ID, 0, h.view, h.height, blockHashOf(block)));
+  const signature = key.sign(voteMessage(CHAIN_ID, h.view, h.height, blockHashOf(block)));
   return { type: "proposal", epoch: 0, block, tc, sender: leader, signature };
 }
 

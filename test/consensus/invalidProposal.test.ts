@@ -7,12 +7,16 @@ import {
   blockHashOf,
   blockStructureProblem,
   createCommittee,
+  createEvidence,
   encodeEvidenceRecord,
   evidenceKey,
   invalidProposalEvidence,
-  proposalRecord,
+  proposalMessage,
+  proposalVote,
+  voteRecord,
   verifyEvidence,
   type CertificateContext,
+  type EvidenceRecord,
   type ConsensusAction,
   type ProposalMessage,
 } from "../../src/consensus/index.ts";
@@ -109,7 +113,7 @@ test("invalid proposal: a structurally valid block, with or without transactions
       kind: "invalid-proposal",
       validator: address(1),
       view: 1,
-      first: encodeEvidenceRecord(proposalRecord(CHAIN_ID, proposal, blockHashOf(block))),
+      first: encodeEvidenceRecord(voteRecord(CHAIN_ID, proposalVote(proposal, blockHashOf(block)))),
       second: encodeCanonical(block),
     };
     assert.match(verifyEvidence(forced, ctx)?.message ?? "", /structurally valid/);
@@ -126,11 +130,11 @@ test("invalid proposal: evidence with a forged or foreign signature, or another 
   const block = withHeader(validBlock(), { evidenceHash: new Uint8Array(32).fill(3) });
   const proposal = signProposal(cluster, 1, block);
   const evidence = evidenceFor(proposal) as Evidence;
-  const record = proposalRecord(CHAIN_ID, proposal, blockHashOf(block));
+  const record = voteRecord(CHAIN_ID, proposalVote(proposal, blockHashOf(block)));
   const forged = { ...evidence, first: encodeEvidenceRecord({ ...record, signature: new Uint8Array(record.signature.byteLength).fill(1) }) };
   assert.match(verifyEvidence(forged, ctx)?.message ?? "", /signature does not verify/);
   const byOther = signProposal(cluster, 2, block);
-  const notLeader = { ...evidence, validator: address(2), first: encodeEvidenceRecord(proposalRecord(CHAIN_ID, byOther, blockHashOf(block))) };
+  const notLeader = { ...evidence, validator: address(2), first: encodeEvidenceRecord(voteRecord(CHAIN_ID, proposalVote(byOther, blockHashOf(block)))) };
   assert.match(verifyEvidence(notLeader, ctx)?.message ?? "", /does not lead/);
   const otherBlock = { ...evidence, second: encodeCanonical(withHeader(block, { evidenceHash: new Uint8Array(32).fill(4) })) };
   assert.match(verifyEvidence(otherBlock, ctx)?.message ?? "", /not the one the proposal signs/);
@@ -143,6 +147,25 @@ test("invalid proposal: evidence with a forged or foreign signature, or another 
 test("invalid proposal: the evidence key tells it apart from proposal equivocation of the same view", () => {
   const evidence = evidenceFor(signProposal(cluster, 1, withHeader(validBlock(), { txCount: 3 }))) as Evidence;
   assert.notEqual(evidenceKey(evidence), evidenceKey({ ...evidence, kind: "proposal" }));
+});
+
+test("evidence: records of kind \"proposal\", signed before a proposal's signature was the leader's vote, still verify", () => {
+  const key = cluster.keyring.keys[1];
+  assert.ok(key !== undefined);
+  const legacyRecord = (block: Block): EvidenceRecord => {
+    const { view, height } = block.header;
+    const blockHash = blockHashOf(block);
+    return { kind: "proposal", chainId: CHAIN_ID, epoch: 0, view, height, blockHash, signer: 1, signature: key.sign(proposalMessage(CHAIN_ID, 0, view, height, blockHash)) };
+  };
+  const bad = withHeader(validBlock(), { evidenceHash: new Uint8Array(32).fill(3) });
+  const invalid: Evidence = { kind: "invalid-proposal", validator: address(1), view: 1, first: encodeEvidenceRecord(legacyRecord(bad)), second: encodeCanonical(bad) };
+  assert.equal(verifyEvidence(invalid, ctx), null);
+  const equivocation = createEvidence(address(1), legacyRecord(bad), legacyRecord(validBlock()));
+  assert.equal(equivocation.kind, "proposal");
+  assert.equal(verifyEvidence(equivocation, ctx), null);
+  // The two messages are not interchangeable: a legacy signature does not pass as a vote.
+  const relabelled = { ...invalid, first: encodeEvidenceRecord({ ...legacyRecord(bad), kind: "vote" }) };
+  assert.match(verifyEvidence(relabelled, ctx)?.message ?? "", /signature does not verify/);
 });
 
 // ---- the engine ------------------------------------------------------------------------------
@@ -168,7 +191,7 @@ test("engine: a structurally invalid proposal is refused and turned into evidenc
   assert.equal(sent(first.actions, "evidence").length, 1, "the evidence is gossiped");
   const again = deliverTo(c, 0, signProposal(c, 1, withHeader(valid, { txCount: 4 })));
   const kinds = again.actions.flatMap((a) => (a.kind === "evidence" ? [a.evidence.kind] : []));
-  assert.deepEqual(kinds, ["proposal"], "a second invalid block of the view is an equivocation, not a second invalid-proposal evidence");
+  assert.deepEqual(kinds, ["vote"], "a second invalid block of the view is an equivocation (two leader votes), not a second invalid-proposal evidence");
   const stale = deliverTo(c, 2, signProposal(c, 1, withHeader(valid, { stateRoot: new Uint8Array(32).fill(1) })));
   assert.equal(stale.code, RejectCode.blockInvalid);
   assert.equal(stale.actions.filter((a) => a.kind === "evidence").length, 0, "a stateful failure is refused without evidence");

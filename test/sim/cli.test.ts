@@ -26,11 +26,11 @@ test("sim command: --json prints exactly one JSON object with the verdict and ex
 
 test("sim command: beyond the bound it exits 1 and prints each failing seed with the command that replays it", async () => {
   const c = capture();
-  const code = await runSimCommand(["--validators", "4", "--byzantine", "2", "--behavior", "twins", "--runs", "2", "--seed", "1", "--json"], c.io);
+  const code = await runSimCommand(["--validators", "4", "--byzantine", "2", "--behavior", "twins", "--runs", "2", "--seed", "3", "--json"], c.io);
   assert.equal(code, 1);
   const summary = JSON.parse(c.out()) as { safetyViolations: number };
   assert.ok(summary.safetyViolations > 0);
-  assert.match(c.err(), /replay with: ghostmesh sim --validators 4 --byzantine 2 --behavior twins --views 40 --runs 1 --seed 1\n/);
+  assert.match(c.err(), /replay with: ghostmesh sim --validators 4 --byzantine 2 --behavior twins --views 40 --runs 1 --seed 3\n/);
   assert.match(c.err(), /agreement/);
 });
 

@@ -89,7 +89,7 @@ test("sim: the checker reports evidence that accuses an honest validator", () =>
 });
 
 test("sim: beyond the bound (n=4 with 2 twins) the checker reports forks", () => {
-  for (const seed of [1, 2, 3]) {
+  for (const seed of [3, 4, 5]) {
     const result = runSimulation({ ...options(4, 2, SimBehavior.twins, { faults: { ...defaultSimFaultOptions } }), seed });
     assert.ok(result.violations.some((v) => v.kind === ViolationKind.agreement), `seed ${seed}: an agreement violation is reported`);
     assert.ok(result.safetyViolations > 0);

@@ -27,6 +27,7 @@ import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
 import { addressFromPublicKey, sign, signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
+  blockHashOf,
   createCachingVerifier,
   createCommitteeVerifier,
   createConsensusEngine,
@@ -36,6 +37,7 @@ import {
   isUnsignedMessage,
   leaderOf,
   observeConsensusStats,
+  proposalVote,
   observeConsensusStep,
   RejectCode,
   type CachingVerifier,
@@ -119,6 +121,12 @@ function votesAheadKey(vote: VoteMessage): string {
   return `${vote.epoch}:${vote.view}:${toHex(vote.blockHash)}`;
 }
 
+/** The vote a message carries: a vote, or a proposal (its signature is the leader's vote). */
+function carriedVote(message: ConsensusMessage): VoteMessage | null {
+  if (message.type === "vote") return message;
+  return message.type === "proposal" ? proposalVote(message, blockHashOf(message.block)) : null;
+}
+
 /**
  * Block requests answered per observer slot while the committed head stays at one height. An
  * observer that missed blocks needs one or two requests (32 blocks each) per block it sees;
@@ -170,9 +178,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private timer: ReturnType<typeof setTimeout> | null = null;
   private held: VoteMessage[] = [];
   /**
-   * Senders whose votes are being checked ahead or wait in the input queue, by epoch, view and
-   * block (votesAheadKey): once they complete a QC, a later vote for that block is surplus and
-   * need not be checked ahead (ConsensusEngine.isSurplusVote). Each leaves when the engine takes it.
+   * Senders whose votes (a proposal carries its leader's) are being checked ahead or wait in
+   * the input queue, by epoch, view and block (votesAheadKey): once they complete a QC, a later
+   * vote for that block is surplus and need not be checked ahead (ConsensusEngine.isSurplusVote).
+   * Each leaves when the engine takes it.
    */
   private readonly votesAhead = new Map<string, Set<ValidatorIndex>>();
   private gossipAdmitting = 0;
@@ -373,19 +382,20 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       return;
     }
-    if (message.type === "vote" && this.engine !== null) {
-      const key = votesAheadKey(message);
+    const carried = this.engine === null ? null : carriedVote(message);
+    if (carried !== null && this.engine !== null) {
+      const key = votesAheadKey(carried);
       const ahead = this.votesAhead.get(key);
-      if (this.engine.isSurplusVote(message, ahead)) {
+      if (message.type === "vote" && this.engine.isSurplusVote(message, ahead)) {
         // Its view's QC has formed for its block, or the votes on their way complete it: the
         // engine keeps it without checking it (or, if one of those fails its check, checks it).
         this.enqueue(Promise.resolve({ kind: "message", message }));
         return;
       }
       // Only the set's validators: the engine refuses a vote from anyone else.
-      if (message.sender < this.engine.committee.count) {
-        if (ahead === undefined) this.votesAhead.set(key, new Set([message.sender]));
-        else ahead.add(message.sender);
+      if (carried.sender < this.engine.committee.count) {
+        if (ahead === undefined) this.votesAhead.set(key, new Set([carried.sender]));
+        else ahead.add(carried.sender);
       }
     }
     const { chain, app } = this.modules;
@@ -511,7 +521,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   /** Applies one input; a promise when its step waits for the WAL sync (the input path awaits it). */
   private apply(input: Input): Promise<void> | undefined {
-    if (input.kind === "message" && input.message.type === "vote") this.forgetVoteAhead(input.message);
+    const carried = input.kind === "message" ? carriedVote(input.message) : null;
+    if (carried !== null) this.forgetVoteAhead(carried);
     const engine = this.engine;
     if (!this.running || engine === null) return;
     if (input.kind === "message" && input.message.type === "vote" && this.shouldHold(engine, input.message)) {
