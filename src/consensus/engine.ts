@@ -441,12 +441,17 @@ export class ConsensusEngine {
   }
 
   private processQc(qc: QuorumCertificate): void {
-    if (qc.view > this.highQcViewValue) {
+    const raised = qc.view > this.highQcViewValue;
+    if (raised) {
       this.highQc = qc;
       this.highQcViewValue = qc.view;
     }
     this.tryCommit(qc);
-    if (!this.halted && !this.restoring && qc.view >= this.currentView) this.enterView(qc.view + 1, null);
+    if (this.halted || this.restoring) return;
+    if (qc.view >= this.currentView) this.enterView(qc.view + 1, null);
+    // A leader that entered its view by a TC reporting a QC it lacked could not propose; with
+    // that QC it can (tryPropose does nothing if it already proposed).
+    else if (raised && this.selfIndex !== null && leaderOf(this.committee, this.currentView) === this.selfIndex) this.tryPropose();
   }
 
   private processTc(tc: TimeoutCertificate): void {

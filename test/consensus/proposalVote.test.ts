@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RejectCode, blockHashOf, proposalMessage, voteMessage, type ConsensusAction } from "../../src/consensus/index.ts";
 import type { Evidence } from "../../src/ledger/index.ts";
-import { CHAIN_ID, buildBlock, createCluster, host, makeTc, sent, signProposal, signTimeout, signVote, type TestCluster, type TestNode } from "./harness.ts";
+import { CHAIN_ID, buildBlock, createCluster, host, makeQc, makeTc, sent, signProposal, signTimeout, signVote, type TestCluster, type TestNode } from "./harness.ts";
 
 /**
  * A proposal's signature is its leader's vote for the block (docs/decisions/0200, session 21):
@@ -95,4 +95,22 @@ test("proposal vote: a leader whose QC is below one its TC reports makes no prop
   assert.equal(leader.engine.view, 3);
   assert.equal(sent(actions, "proposal").length, 0, "no proposal in view 3");
   assert.equal(leader.persisted?.lastProposedView ?? 0, 0, "and no proposal recorded as made");
+});
+
+test("proposal vote: that leader proposes once the QC the TC reported reaches it", () => {
+  const cluster = createCluster(4, 86);
+  const leader = node(cluster, 3); // leads view 3
+  host(leader, leader.engine.start().actions);
+  const b1 = buildBlock(cluster, 3, 1, 1, null, 0);
+  host(leader, leader.engine.onProposal(signProposal(cluster, 1, b1)).actions);
+  const tc = makeTc(cluster, [0, 1, 2], 2, 1);
+  assert.equal(sent(host(leader, leader.engine.onTimeout(signTimeout(cluster, 0, 3, null, tc)).actions), "proposal").length, 0);
+  // A late timeout of view 2 carries QC(1): old for its view, but its certificate is taken.
+  const qc1 = makeQc(cluster, [0, 1, 2], 1, 1, blockHashOf(b1));
+  const actions = host(leader, leader.engine.onTimeout(signTimeout(cluster, 2, 2, qc1)).actions);
+  const [proposal] = sent(actions, "proposal");
+  assert.ok(proposal !== undefined && proposal.message.type === "proposal");
+  assert.equal(proposal.message.block.header.view, 3);
+  assert.deepEqual(proposal.message.block.header.justify, qc1, "it extends the QC it now holds");
+  assert.equal(proposal.message.tc, tc);
 });
