@@ -15,7 +15,7 @@ import { hashBlockHeader, type Block, type Evidence, type QuorumCertificate, typ
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../util/index.ts";
 import { BlockTree, type TreeNode } from "./blockTree.ts";
 import { bitmapIndices, tcHighQcViewMax, verifyQc, verifyTc, type CertificateContext } from "./certificates.ts";
-import { createCommittee, leaderOf, type Committee } from "./committee.ts";
+import { createCommittee, leaderOf, powerOf, validityPower, type Committee } from "./committee.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
 import { EvidencePool, verifyEvidence } from "./evidence.ts";
 import { BlockFetcher } from "./fetcher.ts";
@@ -181,6 +181,8 @@ export class ConsensusEngine {
   private proposalDeferredView = -1;
   /** Per peer, the view of ours in which it last got our sync info: one reply per view. */
   private readonly syncInfoRepliedViews = new Map<ValidatorIndex, number>();
+  /** The view in which this next leader asked the voters of a proposal it never got for their QC. */
+  private missedQcAskedView = -1;
 
   constructor(opts: ConsensusEngineOptions, modules: ConsensusModules) {
     this.timing = opts.timing ?? defaultConsensusTiming;
@@ -868,7 +870,27 @@ export class ConsensusEngine {
       this.reportEvidence(createEvidence(validator.address, voteRecord(this.chainId, outcome.first), voteRecord(this.chainId, vote)));
     }
     if (outcome.kind === "quorum") this.processQc(outcome.qc);
+    else if (outcome.kind === "added") this.askForMissedQc(vote);
     return null;
+  }
+
+  /**
+   * The next leader lost the current view's proposal, and with it the leader's vote: from the
+   * others' votes alone it may never reach a quorum (at n = 4, two of three), and would let its
+   * own view time out. Once validators of more than a third of the power voted for the block,
+   * at least one honest one holds it, and with votes sent to everyone they form its QC: asked
+   * for their certificates (sync info), they send it, and the block is fetched as for any QC.
+   */
+  private askForMissedQc(vote: VoteMessage): void {
+    const self = this.selfIndex;
+    if (self === null || this.voteDelivery !== "all" || vote.view !== this.currentView || this.missedQcAskedView === vote.view) return;
+    if (leaderOf(this.committee, vote.view + 1) !== self || this.proposalsSeen.has(vote.view) || this.tree.isKnown(toHex(vote.blockHash))) return;
+    const voters = this.votes.votersOf(vote.view, vote.blockHash).filter((voter) => voter !== self);
+    const power = voters.reduce((sum, voter) => sum + powerOf(this.committee, voter), 0);
+    if (power < validityPower(this.committee)) return;
+    this.missedQcAskedView = vote.view;
+    const info = this.syncInfo();
+    for (const voter of voters) this.emit({ kind: "send", to: voter, message: info });
   }
 
   // ---- timeouts --------------------------------------------------------------------------

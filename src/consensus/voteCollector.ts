@@ -118,6 +118,12 @@ export class VoteCollector {
     return kept;
   }
 
+  /** The validators whose (checked) votes for the block are collected in `view`. */
+  votersOf(view: number, blockHash: Uint8Array): ValidatorIndex[] {
+    const block = this.byView.get(view)?.byBlock.get(toHex(blockHash));
+    return block === undefined ? [] : [...block.signatures.keys()];
+  }
+
   /** Drops every view below `viewMin`. */
   prune(viewMin: number): void {
     for (const view of [...this.byView.keys()]) if (view < viewMin) this.byView.delete(view);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RejectCode, blockHashOf, proposalMessage, voteMessage, type ConsensusAction } from "../../src/consensus/index.ts";
 import type { Evidence } from "../../src/ledger/index.ts";
-import { CHAIN_ID, buildBlock, createCluster, host, makeQc, makeTc, sent, signProposal, signTimeout, signVote, type TestCluster, type TestNode } from "./harness.ts";
+import { CHAIN_ID, buildBlock, createCluster, host, makeQc, makeTc, pump, sent, startAll, signProposal, signTimeout, signVote, type TestCluster, type TestNode } from "./harness.ts";
 
 /**
  * A proposal's signature is its leader's vote for the block (docs/decisions/0200, session 21):
@@ -113,4 +113,15 @@ test("proposal vote: that leader proposes once the QC the TC reported reaches it
   assert.equal(proposal.message.block.header.view, 3);
   assert.deepEqual(proposal.message.block.header.justify, qc1, "it extends the QC it now holds");
   assert.equal(proposal.message.tc, tc);
+});
+
+test("proposal vote: a next leader that lost the proposal asks its voters for the QC, and proposes without a timeout", () => {
+  const cluster = createCluster(4, 87, { engine: { voteDelivery: "all" } });
+  // Node 2 leads view 2 and never gets the proposal of view 1 (nor its leader's vote in it).
+  const log = pump(cluster, startAll(cluster), (e, to) => !(to === 2 && e.message.type === "proposal" && e.message.block.header.view === 1) && (e.message.type !== "proposal" || e.message.block.header.view <= 3));
+  const asked = sent(log[2]!, "syncInfo");
+  assert.ok(asked.length > 0 && asked.every((s) => s.to !== "all"), "node 2 asked its voters");
+  assert.ok(sent(log[2]!, "proposal").some((s) => s.message.type === "proposal" && s.message.block.header.view === 2), "node 2 proposed in view 2");
+  assert.equal(log.flatMap((actions) => sent(actions, "timeout")).length, 0, "no view timed out");
+  for (const n of cluster.nodes) assert.ok(n.engine.committedRoot.height >= 1, `node ${n.index} committed`);
 });
