@@ -382,24 +382,25 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       return;
     }
-    const carried = this.engine === null ? null : carriedVote(message);
-    if (carried !== null && this.engine !== null) {
+    const engine = this.engine;
+    const carried = engine === null ? null : carriedVote(message);
+    if (engine !== null && carried !== null) {
       const key = votesAheadKey(carried);
       const ahead = this.votesAhead.get(key);
-      if (message.type === "vote" && this.engine.isSurplusVote(message, ahead)) {
+      if (message.type === "vote" && engine.isSurplusVote(message, ahead)) {
         // Its view's QC has formed for its block, or the votes on their way complete it: the
         // engine keeps it without checking it (or, if one of those fails its check, checks it).
         this.enqueue(Promise.resolve({ kind: "message", message }));
         return;
       }
       // Only the set's validators: the engine refuses a vote from anyone else.
-      if (carried.sender < this.engine.committee.count) {
+      if (carried.sender < engine.committee.count) {
         if (ahead === undefined) this.votesAhead.set(key, new Set([carried.sender]));
         else ahead.add(carried.sender);
       }
     }
     const { chain, app } = this.modules;
-    const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators, voteMessageOf: this.engine?.voteMessageOf }).then(
+    const prepared = verifyAhead(message, { chain, app, verifier: run.verifier, validators: run.set.set.validators, voteMessageOf: engine?.voteMessageOf }).then(
       (): Input => ({ kind: "message", message }),
       // Verifying ahead only fills caches; the engine still checks everything itself.
       (): Input => ({ kind: "message", message }),
