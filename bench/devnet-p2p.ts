@@ -17,7 +17,8 @@
  * `--dandelion off` runs the nodes without the Dandelion++ stem (on by default, as in the node),
  * to show what the stem costs in latency.
  * Each phase also reports `signatureWork` from the nodes' own /metrics counters: blocks,
- * signatures per block and signature checks per transaction over the four validators.
+ * signatures per block and signature checks per transaction over the four validators; and
+ * `messagesSentPerBlock`, the consensus messages they sent per block, by type.
  * Prints one JSON document on stdout; progress on stderr.
  * Run: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off] (--help)
  */
@@ -143,13 +144,25 @@ async function runOpenLoop(clients: readonly GhostmeshClient[], txs: readonly Pr
   return { offeredTxsPerSecond: ratePerSecond, txs: txs.length, committedTxsPerSecond: perSecond(txs.length, nowMs() - started), commitLatencyMsP50: at(0.5), commitLatencyMsP99: at(0.99) };
 }
 
-/** The four nodes' own counters, from their /metrics: chain height (the highest) and signature work (summed). */
-type SignatureCounts = { readonly height: number; readonly signatures: number; readonly checks: number };
+/** The four nodes' own counters, from their /metrics: chain height (the highest), signature work and consensus messages sent by type (summed). */
+type SignatureCounts = { readonly height: number; readonly signatures: number; readonly checks: number; readonly sentByType: ReadonlyMap<string, number> };
 
 function metricSum(text: string, name: string): number {
   let sum = 0;
   for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, "gm"))) sum += Number(match[1]);
   return sum;
+}
+
+/** Sums of a counter's series by the value of its `type` label. */
+function metricByType(texts: readonly string[], name: string): Map<string, number> {
+  const byType = new Map<string, number>();
+  for (const text of texts) {
+    for (const match of text.matchAll(new RegExp(`^${name}\\{type="([A-Za-z]+)"\\} (\\d+)$`, "gm"))) {
+      const type = match[1] as string;
+      byType.set(type, (byType.get(type) ?? 0) + Number(match[2]));
+    }
+  }
+  return byType;
 }
 
 async function signatureCounts(info: DevnetInfo): Promise<SignatureCounts> {
@@ -158,6 +171,7 @@ async function signatureCounts(info: DevnetInfo): Promise<SignatureCounts> {
     height: Math.max(...texts.map((text) => metricSum(text, "ghostmesh_chain_height"))),
     signatures: texts.reduce((sum, text) => sum + metricSum(text, "ghostmesh_crypto_signatures_total"), 0),
     checks: texts.reduce((sum, text) => sum + metricSum(text, "ghostmesh_crypto_signature_verifies_total"), 0),
+    sentByType: metricByType(texts, "ghostmesh_consensus_sent_total"),
   };
 }
 
@@ -172,6 +186,13 @@ function signatureWorkOf(before: SignatureCounts, after: SignatureCounts, txs: n
     signaturesPerBlock: blocks === 0 ? 0 : round((after.signatures - before.signatures) / blocks, 2),
     signatureChecksPerTx: round((after.checks - before.checks) / txs, 2),
   };
+}
+
+/** Consensus messages the four validators sent over a phase, per block, by type. */
+function messagesSentPerBlockOf(before: SignatureCounts, after: SignatureCounts): Record<string, number> {
+  const blocks = after.height - before.height;
+  const types = [...after.sentByType.keys()].sort();
+  return Object.fromEntries(types.map((type) => [type, blocks === 0 ? 0 : round(((after.sentByType.get(type) ?? 0) - (before.sentByType.get(type) ?? 0)) / blocks, 2)]));
 }
 
 async function main(): Promise<void> {
@@ -214,9 +235,14 @@ async function main(): Promise<void> {
       dandelion: args.dandelion,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
       txVerifiesPerCommittedTx: VALIDATORS,
-      peak: { txs: flood.length, committedTxsPerSecond: peakTxsPerSecond, signatureWork: signatureWorkOf(countsBeforeFlood, countsAfterFlood, flood.length) },
+      peak: {
+        txs: flood.length,
+        committedTxsPerSecond: peakTxsPerSecond,
+        signatureWork: signatureWorkOf(countsBeforeFlood, countsAfterFlood, flood.length),
+        messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeFlood, countsAfterFlood),
+      },
       peakVsRawVerifyRatio: round((peakTxsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
-      halfPeak: { ...halfPeak, signatureWork: signatureWorkOf(countsBeforeStream, countsAfterStream, stream.length) },
+      halfPeak: { ...halfPeak, signatureWork: signatureWorkOf(countsBeforeStream, countsAfterStream, stream.length), messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeStream, countsAfterStream) },
       loadAverage1mAtEnd: loadAverage1m(),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
