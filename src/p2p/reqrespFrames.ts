@@ -25,11 +25,16 @@ const NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,63}$/;
 
 /**
  * The wire version of each well-known protocol whose messages changed since version 1. A new
- * message format takes a new version, so that nodes of different versions find no common
- * protocol instead of misreading each other. blocksByRange 2: a qc may be left out
- * (node/p2p/syncWire.ts).
+ * message format (or a new meaning of the same bytes) takes a new version, so that nodes of
+ * different versions find no common protocol instead of misreading each other.
+ * blocksByRange 2: a qc may be left out (node/p2p/syncWire.ts). consensus 2 (the validators'
+ * unicast links, node/p2p/unicast.ts): a proposal's signature is its leader's vote
+ * (docs/decisions/0200, session 21).
  */
-const REQUEST_PROTOCOL_VERSIONS: ReadonlyMap<string, number> = new Map([[RequestProtocol.blocksByRange, 2]]);
+const REQUEST_PROTOCOL_VERSIONS: ReadonlyMap<string, number> = new Map([
+  [RequestProtocol.blocksByRange, 2],
+  ["consensus", 2],
+]);
 
 /** `/ghostmesh/<chainId>/req/<name>/<version>`. @throws GhostmeshError P2P_INVALID_OPTIONS for a bad name. */
 export function requestProtocolId(chainId: string, name: string): string {

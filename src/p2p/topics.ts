@@ -6,9 +6,16 @@ export const GossipTopic = { tx: "tx", proposal: "proposal", vote: "vote", evide
 export type GossipTopic = (typeof GossipTopic)[keyof typeof GossipTopic];
 export const GOSSIP_TOPICS: readonly GossipTopic[] = [GossipTopic.tx, GossipTopic.proposal, GossipTopic.vote, GossipTopic.evidence];
 
-/** `/ghostmesh/<chainId>/<topic>/1`: the chain id keeps two chains on one host apart. */
+/**
+ * The version of each topic whose messages changed since version 1, as for request protocols
+ * (reqrespFrames.ts): nodes of different versions then share no topic rather than misread each
+ * other. proposal 2: a proposal's signature is its leader's vote (docs/decisions/0200, session 21).
+ */
+const GOSSIP_TOPIC_VERSIONS: { readonly [topic in GossipTopic]?: number } = { proposal: 2 };
+
+/** `/ghostmesh/<chainId>/<topic>/<version>`: the chain id keeps two chains on one host apart. */
 export function gossipTopicName(chainId: string, topic: GossipTopic): string {
-  return `/ghostmesh/${chainId}/${topic}/1`;
+  return `/ghostmesh/${chainId}/${topic}/${GOSSIP_TOPIC_VERSIONS[topic] ?? 1}`;
 }
 
 /** Truncated like Ethereum's 20-byte ids: IHAVE/IWANT carry many ids, 160 bits cannot collide by chance. */

@@ -41,6 +41,7 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
       await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), { code: "P2P_REQUEST_FAILED" });
       assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/2");
       assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.txsByHash), "/ghostmesh/ghostmesh-test/req/txsByHash/1");
+      assert.equal(requestProtocolId("ghostmesh-test", "consensus"), "/ghostmesh/ghostmesh-test/req/consensus/2", "a proposal's signature is its leader's vote since version 2");
     } finally {
       await stopTestHosts(hosts);
     }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { decodeTxBatch, defaultReputationOptions, encodeTxBatch, loadOrCreateNodeKey, NODE_KEY_FILE } from "../../src/p2p/index.ts";
+import { decodeTxBatch, defaultReputationOptions, encodeTxBatch, gossipTopicName, GossipTopic, loadOrCreateNodeKey, NODE_KEY_FILE } from "../../src/p2p/index.ts";
 import { PeerTable } from "../../src/p2p/peerTable.ts";
 import { PeerReputation } from "../../src/p2p/reputation.ts";
 import { encodeCanonical } from "../../src/codec/index.ts";
@@ -75,5 +75,10 @@ describe("p2p host parts", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gossip topics carry their version: proposals are at 2 since a proposal's signature is its leader's vote", () => {
+    assert.equal(gossipTopicName("c", GossipTopic.proposal), "/ghostmesh/c/proposal/2");
+    for (const topic of [GossipTopic.tx, GossipTopic.vote, GossipTopic.evidence]) assert.equal(gossipTopicName("c", topic), `/ghostmesh/c/${topic}/1`);
   });
 });
