@@ -540,9 +540,7 @@ export class ConsensusEngine {
   /** The leader's vote a verified proposal carries, counted as a vote message would be. */
   private collectLeaderVote(proposal: ProposalMessage, hash: Uint8Array): void {
     const vote = proposalVote(proposal, hash);
-    if (vote.view + 1 < this.currentView || vote.view > this.currentView + this.limits.votesAheadViewsMax) return;
-    if (this.voteDelivery === "nextLeader" && leaderOf(this.committee, vote.view + 1) !== this.selfIndex) return;
-    this.collectVote(vote);
+    if (this.uncollectedVote(vote) === null) this.collectVote(vote);
   }
 
   private handleSignedProposal(proposal: ProposalMessage, hash: Uint8Array): Rejection | null {
@@ -829,14 +827,21 @@ export class ConsensusEngine {
     for (const evidence of items) this.emit({ kind: "send", to, message: { type: "evidence", epoch: this.epoch, evidence, sender: this.selfIndex } });
   }
 
-  private handleVote(vote: VoteMessage): Rejection | null {
-    const pre = this.precheck(vote, true);
-    if (pre !== null) return pre;
+  /** Why this engine does not collect a vote of that view (too old, too far ahead, or for another leader), or null. */
+  private uncollectedVote(vote: VoteMessage): Rejection | null {
     if (vote.view + 1 < this.currentView) return reject(RejectCode.viewOld, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (vote.view > this.currentView + this.limits.votesAheadViewsMax) return reject(RejectCode.viewTooFarAhead, `vote for view ${vote.view}; current view ${this.currentView}`);
     if (this.voteDelivery === "nextLeader" && leaderOf(this.committee, vote.view + 1) !== this.selfIndex) {
       return reject(RejectCode.notLeader, `this node does not lead view ${vote.view + 1}`);
     }
+    return null;
+  }
+
+  private handleVote(vote: VoteMessage): Rejection | null {
+    const pre = this.precheck(vote, true);
+    if (pre !== null) return pre;
+    const uncollected = this.uncollectedVote(vote);
+    if (uncollected !== null) return uncollected;
     if (vote.height < 1) return reject(RejectCode.malformed, "vote height 0");
     if (this.votes.keepIfSurplus(vote)) return null;
     if (!this.checkVoteSignature(vote)) return reject(RejectCode.badSignature, "vote signature");
