@@ -21,6 +21,8 @@ export type P2pHostErrorCode =
   | "P2P_REQUEST_TOO_LARGE"
   | "P2P_REQUEST_TIMEOUT"
   | "P2P_REQUEST_FAILED"
+  /** The peer serves no version of the request protocol that this node speaks (meta.peerVersions: the ones it serves). */
+  | "P2P_PROTOCOL_UNSUPPORTED"
   | "P2P_REQUEST_CONCURRENCY_EXCEEDED"
   | "P2P_RESPONSE_TOO_LARGE"
   | "P2P_RESPONSE_MALFORMED"

@@ -1,7 +1,7 @@
 import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { errorMessage, isGhostmeshError } from "../util/index.ts";
-import { isP2pHostError, p2pError } from "./errors.ts";
+import { isP2pHostError, p2pError, type P2pHostError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
 import {
@@ -9,6 +9,7 @@ import {
   encodeErrorResponse,
   encodeResponse,
   requestProtocolId,
+  requestProtocolPrefix,
   ResponseStatus,
   RESPONSE_STATUS_SIZE_BYTES,
 } from "./reqrespFrames.ts";
@@ -35,6 +36,14 @@ function isOversizedFrameError(err: unknown): boolean {
   return err instanceof Error && (err.name === "InvalidDataLengthError" || err.name === "StreamBufferError");
 }
 
+/** multistream-select found no protocol both ends speak. */
+function isUnsupportedProtocolError(err: unknown): boolean {
+  return err instanceof Error && err.name === "UnsupportedProtocolError";
+}
+
+/** Peers and protocols already warned about (see `#unsupported`); past this many, the oldest is forgotten. */
+const UNSUPPORTED_WARNED_MAX = 1024;
+
 export type ReqRespModules = {
   readonly libp2p: Libp2p;
   readonly identityOf: (peerId: PeerId) => RemoteIdentity | undefined;
@@ -50,6 +59,8 @@ export class ReqResp {
   readonly #limits = new Map<string, Required<RequestHandlerOptions>>();
   /** In-flight exchanges per "direction|protocol|peer", for the per-peer concurrency limits. */
   readonly #inFlight = new Map<string, number>();
+  /** "protocol|peer" pairs whose version mismatch was logged; a request that gets through clears its pair. */
+  readonly #unsupportedWarned = new Set<string>();
 
   constructor(chainId: string, modules: ReqRespModules) {
     this.#chainId = chainId;
@@ -84,6 +95,7 @@ export class ReqResp {
     try {
       const body = await this.#exchange(peerId, name, protocol, data, timeoutMs, responseSizeBytesMax, options.signal);
       this.#modules.metrics?.requestsTotal.inc({ protocol: name, direction: "outbound", outcome: "ok" });
+      if (this.#unsupportedWarned.size > 0) this.#unsupportedWarned.delete(`${protocol}|${peerId.toString()}`);
       return body;
     } catch (err) {
       this.#modules.metrics?.requestsTotal.inc({ protocol: name, direction: "outbound", outcome: isGhostmeshError(err) ? err.code : "error" });
@@ -111,8 +123,49 @@ export class ReqResp {
       return decoded.body;
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)));
+      if (isUnsupportedProtocolError(err)) throw await this.#unsupported(peerId, name, protocol, meta, err);
       throw this.#outboundError(err, peerId, meta, responseSizeBytesMax, timeout.aborted);
     }
+  }
+
+  /**
+   * The peer does not serve this version of the protocol. When it serves another version (from
+   * what identify recorded), the two nodes run ghostmesh versions whose messages differ: every
+   * such request fails until one of them upgrades, so it is logged as a warning, once per peer
+   * and protocol until a request gets through. Nothing to penalise: the peer is not misbehaving.
+   */
+  async #unsupported(peerId: PeerId, name: string, protocol: string, meta: Record<string, unknown>, cause: unknown): Promise<P2pHostError> {
+    const peerVersions = await this.#peerVersionsOf(peerId, name);
+    const message =
+      peerVersions.length === 0
+        ? `peer ${peerId.toString()} does not serve ${name} requests (${protocol})`
+        : `peer ${peerId.toString()} does not speak ${protocol}, only version ${peerVersions.join(", ")} of ${name}: it runs a ghostmesh whose ${name} messages differ from this one's, and the two cannot exchange them until both run compatible versions`;
+    const error = p2pError("P2P_PROTOCOL_UNSUPPORTED", message, { ...meta, protocol, peerVersions }, cause);
+    const key = `${protocol}|${peerId.toString()}`;
+    if (peerVersions.length > 0 && !this.#unsupportedWarned.has(key)) {
+      if (this.#unsupportedWarned.size >= UNSUPPORTED_WARNED_MAX) this.#unsupportedWarned.delete(this.#unsupportedWarned.values().next().value as string);
+      this.#unsupportedWarned.add(key);
+      this.#modules.logger.warn({ peerId: peerId.toString(), protocol, peerVersions }, "A peer speaks another version of a request protocol; requests to it fail until both run compatible ghostmesh versions");
+    }
+    return error;
+  }
+
+  /** The versions of `name` the peer announced (identify), ascending; none if it announced none or is unknown. */
+  async #peerVersionsOf(peerId: PeerId, name: string): Promise<number[]> {
+    const prefix = requestProtocolPrefix(this.#chainId, name);
+    let protocols: readonly string[];
+    try {
+      protocols = (await this.#modules.libp2p.peerStore.get(peerId)).protocols;
+    } catch {
+      return [];
+    }
+    const versions: number[] = [];
+    for (const p of protocols) {
+      if (!p.startsWith(prefix)) continue;
+      const version = Number(p.slice(prefix.length));
+      if (Number.isSafeInteger(version) && version > 0) versions.push(version);
+    }
+    return versions.sort((a, b) => a - b);
   }
 
   /** Types a failed exchange and penalises what the peer is to blame for. */

@@ -38,10 +38,15 @@ const REQUEST_PROTOCOL_VERSIONS: ReadonlyMap<string, number> = new Map([
 
 /** `/ghostmesh/<chainId>/req/<name>/<version>`. @throws GhostmeshError P2P_INVALID_OPTIONS for a bad name. */
 export function requestProtocolId(chainId: string, name: string): string {
+  return `${requestProtocolPrefix(chainId, name)}${REQUEST_PROTOCOL_VERSIONS.get(name) ?? 1}`;
+}
+
+/** `/ghostmesh/<chainId>/req/<name>/`, which every version of the protocol starts with. @throws GhostmeshError P2P_INVALID_OPTIONS for a bad name. */
+export function requestProtocolPrefix(chainId: string, name: string): string {
   if (!NAME_PATTERN.test(name)) {
     throw p2pError("P2P_INVALID_OPTIONS", `a request protocol name is 1-64 ASCII letters and digits starting with a letter, got ${JSON.stringify(name)}`, { name });
   }
-  return `/ghostmesh/${chainId}/req/${name}/${REQUEST_PROTOCOL_VERSIONS.get(name) ?? 1}`;
+  return `/ghostmesh/${chainId}/req/${name}/`;
 }
 
 export function encodeResponse(status: ResponseStatus, body: Uint8Array): Uint8ArrayList {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { p2pError, RequestProtocol, requestProtocolId } from "../../src/p2p/index.ts";
+import { isP2pHostError, p2pError, RequestProtocol, requestProtocolId } from "../../src/p2p/index.ts";
 import { bytesEqual, utf8 } from "../../src/util/index.ts";
-import { startTestHost, stopTestHosts, type TestHost } from "./helpersHost.ts";
+import { startTestHost, stopTestHosts, TEST_CHAIN_ID, type TestHost } from "./helpersHost.ts";
 
 /** Test-only protocols; the node registers blocksByRange and txsByHash. */
 const REVERSE = "reverseTest";
@@ -28,6 +28,17 @@ async function pair(): Promise<[TestHost, TestHost]> {
   return [client, server];
 }
 
+/** Until identify has told `client` which protocols `server` serves. */
+async function waitForProtocols(client: TestHost, server: TestHost): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const known = await client.host.libp2p.peerStore.get(server.host.peerId).then((peer) => peer.protocols, () => []);
+    if (known.some((p) => p.includes("/req/reverseTest/"))) return;
+    if (Date.now() > deadline) throw new Error("identify never reported the server's protocols");
+    await delay(20);
+  }
+}
+
 describe("p2p host request/response over TCP on 127.0.0.1", () => {
   it("answers a request with its response, and a handler's invalid-request error arrives typed", async () => {
     const hosts: TestHost[] = [];
@@ -38,10 +49,46 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
       const response = await client.host.request(server.host.peerId, REVERSE, request);
       assert.ok(bytesEqual(response, request.slice().reverse()));
       await assert.rejects(client.host.request(server.host.peerId, REVERSE, new Uint8Array(0)), { code: "P2P_REMOTE_INVALID_REQUEST", meta: { protocol: REVERSE, status: 1, remoteMessage: "empty request" } });
-      await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), { code: "P2P_REQUEST_FAILED" });
+      await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), (err: unknown) => isP2pHostError(err, "P2P_PROTOCOL_UNSUPPORTED") && Array.isArray(err.meta.peerVersions) && err.meta.peerVersions.length === 0);
+      assert.equal(client.logger.entries.filter((e) => e.level === "warn").length, 0, "a protocol the peer does not serve at all is no version mismatch");
       assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/2");
       assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.txsByHash), "/ghostmesh/ghostmesh-test/req/txsByHash/1");
       assert.equal(requestProtocolId("ghostmesh-test", "consensus"), "/ghostmesh/ghostmesh-test/req/consensus/2", "a proposal's signature is its leader's vote since version 2");
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
+  it("a peer that serves only other versions of a protocol fails typed, with its versions, and is warned about once until a request gets through", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const client = await startTestHost();
+      hosts.push(client);
+      const server = await startTestHost();
+      hosts.push(server);
+      // What a node of another ghostmesh version serves: the same protocol name, other versions.
+      const ours = requestProtocolId(TEST_CHAIN_ID, REVERSE);
+      assert.ok(ours.endsWith("/1"));
+      for (const version of [3, 7]) await server.host.libp2p.handle(ours.replace(/1$/, String(version)), (stream) => stream.abort(new Error("not in this test")));
+      await client.host.dial(server.host.multiaddrs()[0]!);
+      await waitForProtocols(client, server);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await assert.rejects(client.host.request(server.host.peerId, REVERSE, utf8("abc")), (err: unknown) => {
+          assert.ok(isP2pHostError(err, "P2P_PROTOCOL_UNSUPPORTED"));
+          assert.deepEqual(err.meta.peerVersions, [3, 7]);
+          assert.match(err.message, /does not speak \/ghostmesh\/ghostmesh-test\/req\/reverseTest\/1, only version 3, 7 of reverseTest/);
+          return true;
+        });
+      }
+      const warnings = () => client.logger.entries.filter((e) => e.level === "warn" && e.message.includes("another version"));
+      assert.equal(warnings().length, 1, "three failures, one warning");
+      assert.deepEqual(warnings()[0]?.fields, { peerId: server.host.peerId.toString(), protocol: ours, peerVersions: [3, 7] });
+      // The peer upgrades (here: serves our version too); a request gets through and clears the warning.
+      await server.host.handle(REVERSE, async (request) => request.slice().reverse());
+      assert.ok(bytesEqual(await client.host.request(server.host.peerId, REVERSE, utf8("abc")), utf8("cba")));
+      await server.host.libp2p.unhandle(ours);
+      await assert.rejects(client.host.request(server.host.peerId, REVERSE, utf8("abc")), { code: "P2P_PROTOCOL_UNSUPPORTED" });
+      assert.equal(warnings().length, 2, "a mismatch after a request got through is warned about again");
     } finally {
       await stopTestHosts(hosts);
     }
