@@ -41,6 +41,9 @@ function isUnsupportedProtocolError(err: unknown): boolean {
   return err instanceof Error && err.name === "UnsupportedProtocolError";
 }
 
+/** A protocol version as the ids carry it (reqrespFrames.ts): a positive decimal integer. */
+const VERSION_PATTERN = /^[1-9][0-9]{0,8}$/;
+
 /** Peers and protocols already warned about (see `#unsupported`); past this many, the oldest is forgotten. */
 const UNSUPPORTED_WARNED_MAX = 1024;
 
@@ -161,9 +164,8 @@ export class ReqResp {
     }
     const versions: number[] = [];
     for (const p of protocols) {
-      if (!p.startsWith(prefix)) continue;
-      const version = Number(p.slice(prefix.length));
-      if (Number.isSafeInteger(version) && version > 0) versions.push(version);
+      const suffix = p.startsWith(prefix) ? p.slice(prefix.length) : "";
+      if (VERSION_PATTERN.test(suffix)) versions.push(Number(suffix));
     }
     return versions.sort((a, b) => a - b);
   }
