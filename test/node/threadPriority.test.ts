@@ -11,14 +11,28 @@ import { HELPER_THREAD_NAMES, lowerHelperThreadPriority } from "../../src/node/t
 import { isGhostmeshError } from "../../src/util/index.ts";
 import { configHomes } from "../helpers/configHomes.ts";
 
-/** Each thread of this process: its name and nice value (field 19 of /proc/self/task/<tid>/stat). */
+/**
+ * Each thread of this process: its name and nice value (field 19 of /proc/self/task/<tid>/stat).
+ * A thread that exits between the listing and the read (V8 starts and stops helpers as it
+ * pleases) is left out, as lowerHelperThreadPriority leaves it out.
+ */
 function threadNices(): { name: string; nice: number }[] {
-  return readdirSync("/proc/self/task").map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+  const threads: { name: string; nice: number }[] = [];
+  for (const tid of readdirSync("/proc/self/task")) {
+    let stat: string;
+    let name: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ESRCH") continue;
+      throw err;
+    }
     // The name may hold spaces and parentheses: fields resume after the last ")", at field 3.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { name: readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim(), nice: Number(fields[19 - 3]) };
-  });
+    threads.push({ name, nice: Number(fields[19 - 3]) });
+  }
+  return threads;
 }
 
 describe("helper thread priority", () => {
@@ -28,7 +42,7 @@ describe("helper thread priority", () => {
     const threads = threadNices();
     const helpers = threads.filter((thread) => HELPER_THREAD_NAMES.includes(thread.name));
     assert.ok(helpers.some((thread) => thread.name === "libuv-worker"), "the threadpool was started");
-    assert.equal(lowered, helpers.length);
+    assert.ok(lowered !== null && lowered >= helpers.length, `lowered ${lowered}, helpers now ${helpers.length} (one may have exited since)`);
     assert.ok(helpers.every((thread) => thread.nice === 7), JSON.stringify(helpers));
     const others = threads.filter((thread) => !HELPER_THREAD_NAMES.includes(thread.name));
     assert.ok(others.length > 0 && others.every((thread) => thread.nice === loopNice), JSON.stringify(others));
