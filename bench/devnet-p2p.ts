@@ -20,7 +20,10 @@
  * signatures per block and signature checks per transaction over the four validators; and
  * `messagesSentPerBlock`, the consensus messages they sent per block, by type.
  * Prints one JSON document on stdout; progress on stderr.
- * Run: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off] (--help)
+ * `--rate R` pins the open-loop stream at R tx/s instead of half of the measured peak, to trace
+ * the latency curve (the peak flood still runs first: it registers the accounts' nonces and warms
+ * the nodes, and its figure is still reported).
+ * Run: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off] (--help)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -41,9 +44,9 @@ const MAIN_SCRIPT = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 type DevnetInfo = { readonly chainId: string; readonly nodes: readonly { readonly name: string; readonly api: string; readonly pid: number }[] };
 
-type BenchArgs = { readonly peakTxs: number; readonly seconds: number; readonly inFlight: number; readonly dandelion: boolean };
+type BenchArgs = { readonly peakTxs: number; readonly seconds: number; readonly rate: number | undefined; readonly inFlight: number; readonly dandelion: boolean };
 
-const HELP = `Usage: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--in-flight N] [--dandelion on|off]
+const HELP = `Usage: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off]
 
 The 4-process devnet (ghostmesh devnet --validators 4, libp2p on 127.0.0.1) through the HTTP API
 of its nodes: the peak committed throughput under a flood, then commit latency under an
@@ -52,6 +55,7 @@ open-loop stream at half of it. Prints one JSON document on stdout; progress on 
 Flags:
   --peak-txs N       transactions in the peak flood (default 4000; rounded up to whole rounds of ${ACCOUNTS} accounts)
   --seconds S        length of the open-loop run (default 8)
+  --rate R           the open-loop stream's rate in tx/s (default: half of the measured peak)
   --in-flight N      requests the flood keeps open (default 1024)
   --dandelion on|off the nodes' Dandelion++ stem (default on, as in the node)
   -h, --help         this help
@@ -61,13 +65,14 @@ Environment:
 `;
 
 function parseBenchArgs(): BenchArgs {
-  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } } as const;
+  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } } as const;
   return benchCommandLine({ name: "bench/devnet-p2p.ts", help: HELP, options }, ({ values }) => {
     // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
     const peakTxs = Math.ceil(intArg(values["peak-txs"], "--peak-txs", { min: 1, max: 1_000_000 }, 4_000) / ACCOUNTS) * ACCOUNTS;
     return {
       peakTxs,
       seconds: intArg(values.seconds, "--seconds", { min: 1, max: 3_600 }, 8),
+      rate: intArg(values.rate, "--rate", { min: 1, max: 1_000_000 }),
       inFlight: intArg(values["in-flight"], "--in-flight", { min: 1, max: 100_000 }, 1_024),
       dandelion: choiceArg(values.dandelion, "--dandelion", ["on", "off"] as const, "on") === "on",
     };
@@ -217,9 +222,9 @@ async function main(): Promise<void> {
     await runBounded(flood, args.inFlight, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
     const peakTxsPerSecond = perSecond(flood.length, nowMs() - floodStarted);
     const countsAfterFlood = await signatureCounts(info);
-    const rate = Math.max(1, Math.floor(peakTxsPerSecond / 2));
+    const rate = args.rate ?? Math.max(1, Math.floor(peakTxsPerSecond / 2));
     const stream = await prepareTxs(appendPlans(keys, 1 + args.peakTxs / ACCOUNTS, rate * args.seconds), info.chainId);
-    progress(`half of peak: ${rate} tx/s for ${args.seconds} s`);
+    progress(`${args.rate === undefined ? "half of peak" : "pinned rate"}: ${rate} tx/s for ${args.seconds} s`);
     const countsBeforeStream = await signatureCounts(info);
     const halfPeak = await runOpenLoop(clients, stream, rate);
     const countsAfterStream = await signatureCounts(info);
@@ -242,7 +247,7 @@ async function main(): Promise<void> {
         messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeFlood, countsAfterFlood),
       },
       peakVsRawVerifyRatio: round((peakTxsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
-      halfPeak: { ...halfPeak, signatureWork: signatureWorkOf(countsBeforeStream, countsAfterStream, stream.length), messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeStream, countsAfterStream) },
+      halfPeak: { ...halfPeak, ratePinned: args.rate !== undefined, signatureWork: signatureWorkOf(countsBeforeStream, countsAfterStream, stream.length), messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeStream, countsAfterStream) },
       loadAverage1mAtEnd: loadAverage1m(),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -21,7 +21,7 @@ export type P2pHostErrorCode =
   | "P2P_REQUEST_TOO_LARGE"
   | "P2P_REQUEST_TIMEOUT"
   | "P2P_REQUEST_FAILED"
-  /** The peer serves no version of the request protocol that this node speaks (meta.peerVersions: the ones it serves). */
+  /** The peer serves no version of the request (or message) protocol that this node speaks (for requests, meta.peerVersions: the ones it serves). */
   | "P2P_PROTOCOL_UNSUPPORTED"
   | "P2P_REQUEST_CONCURRENCY_EXCEEDED"
   | "P2P_RESPONSE_TOO_LARGE"
@@ -30,6 +30,10 @@ export type P2pHostErrorCode =
   | "P2P_REMOTE_INVALID_REQUEST"
   | "P2P_REMOTE_SERVER_ERROR"
   | "P2P_REMOTE_RESOURCE_UNAVAILABLE"
+  /** One-way messages (messageStreams.ts): above the size given, too many waiting for the peer, or no stream to write on. */
+  | "P2P_MESSAGE_TOO_LARGE"
+  | "P2P_MESSAGE_QUEUE_FULL"
+  | "P2P_MESSAGE_SEND_FAILED"
   | "P2P_NODE_KEY_INVALID"
   | "P2P_NODE_KEY_IO_FAILED";
 

@@ -15,6 +15,7 @@ import { resolveP2pHostOptions, type P2pHostOptions, type P2pHostOptionsInput } 
 import { PeerTable } from "./peerTable.ts";
 import { AddressAllowlist, type QstpEncrypter } from "./qstp/index.ts";
 import { Redialer, peerIdOf } from "./redialer.ts";
+import { MessageStreams } from "./messageStreams.ts";
 import { ReqResp } from "./reqresp.ts";
 import { PeerReputation } from "./reputation.ts";
 import type { GossipTopic } from "./topics.ts";
@@ -59,6 +60,7 @@ class Libp2pHost implements T.P2pHost {
   #node: { libp2p: Libp2p; gossipsub: GossipsubService; encrypter: QstpEncrypter } | undefined;
   #gossip: GossipRouter | undefined;
   #reqresp: ReqResp | undefined;
+  #messages: MessageStreams | undefined;
   #txBatcher: TxBatcher | undefined;
   #redialer: Redialer | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -106,6 +108,7 @@ class Libp2pHost implements T.P2pHost {
     const shared = { identityOf: (peerId: PeerId) => node.encrypter.remoteIdentity(peerId), penalize: this.#penalizePeer, logger: this.#modules.logger, metrics: this.#metrics };
     this.#gossip = new GossipRouter({ chainId: this.chainId, sizeBytesMax: this.#opts.gossipSizeBytesMax, validationsPendingMax: this.#opts.gossipValidationsPendingMax }, { gossipsub: node.gossipsub, ...shared });
     this.#reqresp = new ReqResp(this.chainId, { libp2p: node.libp2p, ...shared });
+    this.#messages = new MessageStreams(this.chainId, { libp2p: node.libp2p, ...shared });
     this.#txBatcher = new TxBatcher(this.#opts.txBatcher, { publish: (batch) => this.publish("tx", batch), logger: this.#modules.logger, metrics: this.#metrics });
     this.#redialer = new Redialer(this.#opts.bootstrapAddresses.map((address) => multiaddr(address)), { delayMsMin: this.#opts.redialDelayMsMin, delayMsMax: this.#opts.redialDelayMsMax }, {
       dial: async (address) => (await this.dial(address)).peerId,
@@ -226,6 +229,14 @@ class Libp2pHost implements T.P2pHost {
     return this.#parts().reqresp.request(peer, name, data, options);
   }
 
+  handleMessages(name: string, handler: T.MessageHandler, options?: T.MessageHandlerOptions): Promise<void> {
+    return this.#parts().messages.handle(name, handler, options);
+  }
+
+  sendMessage(peer: PeerId, name: string, data: Uint8Array, options?: T.MessageOptions): Promise<void> {
+    return this.#parts().messages.send(peer, name, data, options);
+  }
+
   penalize(peerId: PeerId, action: T.PeerAction, reason: string): void {
     const identity = this.#parts().node.encrypter.remoteIdentity(peerId);
     if (identity === undefined) return this.#modules.logger.debug({ peerId: peerId.toString(), action, reason }, "penalty for a peer no longer connected dropped");
@@ -281,11 +292,12 @@ class Libp2pHost implements T.P2pHost {
     const node = this.#node;
     const gossip = this.#gossip;
     const reqresp = this.#reqresp;
+    const messages = this.#messages;
     const txBatcher = this.#txBatcher;
     const redialer = this.#redialer;
-    if (node === undefined || gossip === undefined || reqresp === undefined || txBatcher === undefined || redialer === undefined) {
+    if (node === undefined || gossip === undefined || reqresp === undefined || messages === undefined || txBatcher === undefined || redialer === undefined) {
       throw p2pError("P2P_HOST_NOT_STARTED", "the p2p host is not initialised; build it with createP2pHost", {});
     }
-    return { node, gossip, reqresp, txBatcher, redialer };
+    return { node, gossip, reqresp, messages, txBatcher, redialer };
   }
 }

@@ -10,9 +10,10 @@ export { defaultP2pHostOptions, defaultReputationOptions, resolveP2pHostOptions,
 export type { P2pHostOptions, P2pHostOptionsInput, ReputationOptions, PeerPenalties, TxBatcherOptions } from "./options.ts";
 export { GossipTopic, GOSSIP_TOPICS, gossipTopicName, gossipMessageId, GOSSIP_MESSAGE_ID_SIZE_BYTES } from "./topics.ts";
 export { GossipVerdict, PeerAction } from "./types.ts";
-export type { P2pHost, P2pLogger, P2pClock, PeerContext, ConnectedPeer, GossipValidator, GossipHandler, PublishResult, RequestHandler, RequestHandlerOptions, RequestOptions, PeerRecord } from "./types.ts";
+export type { P2pHost, P2pLogger, P2pClock, PeerContext, ConnectedPeer, GossipValidator, GossipHandler, PublishResult, RequestHandler, RequestHandlerOptions, RequestOptions, MessageHandler, MessageHandlerOptions, MessageOptions, PeerRecord } from "./types.ts";
 export { RequestProtocol, ResponseStatus, requestProtocolId, ERROR_MESSAGE_BYTES_MAX } from "./reqrespFrames.ts";
 export { defaultRequestHandlerOptions } from "./reqresp.ts";
+export { defaultMessageHandlerOptions, messageProtocolId, MESSAGES_QUEUED_PER_PEER_MAX } from "./messageStreams.ts";
 export { TxBatcher, encodeTxBatch, decodeTxBatch } from "./txBatcher.ts";
 export { loadOrCreateNodeKey, NODE_KEY_FILE, NODE_KEY_FILE_MODE } from "./nodeKey.ts";
 export { PEER_RECORDS_MAX } from "./peerTable.ts";

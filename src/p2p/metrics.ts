@@ -64,6 +64,12 @@ export function createP2pMetrics(register: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
       registers,
     }),
+    messagesTotal: new Counter({
+      name: "ghostmesh_p2p_messages_total",
+      help: "One-way messages on long-lived streams, by protocol name, direction and outcome",
+      labelNames: ["protocol", "direction", "outcome"] as const,
+      registers,
+    }),
     penaltiesTotal: new Counter({ name: "ghostmesh_p2p_peer_penalties_total", help: "Reputation penalties, by action", labelNames: ["action"] as const, registers }),
     bansTotal: new Counter({ name: "ghostmesh_p2p_peer_bans_total", help: "Identities banned", registers }),
     bannedPeers: new Gauge({ name: "ghostmesh_p2p_banned_peers", help: "Identities currently banned", registers }),

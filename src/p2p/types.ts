@@ -46,6 +46,21 @@ export type RequestHandlerOptions = {
   readonly concurrentPerPeerMax?: number;
 };
 
+/** Runs for each message a peer sends on the protocol; what it throws is logged and counted, not answered. */
+export type MessageHandler = (message: Uint8Array, from: PeerContext) => Promise<void>;
+
+export type MessageHandlerOptions = {
+  /** A larger message is penalised (oversizedMessage) and its stream reset. */
+  readonly messageSizeBytesMax?: number;
+  /** Handlers running at once for one peer's stream; at the cap, reading waits. */
+  readonly concurrentPerPeerMax?: number;
+};
+
+export type MessageOptions = {
+  /** Refused before queueing when larger (the receiver's limit for the protocol). */
+  readonly messageSizeBytesMax?: number;
+};
+
 export type RequestOptions = {
   readonly timeoutMs?: number;
   readonly responseSizeBytesMax?: number;
@@ -100,6 +115,13 @@ export interface P2pHost {
   handle(name: string, handler: RequestHandler, options?: RequestHandlerOptions): Promise<void>;
   /** One request, one response. @throws GhostmeshError P2P_REQUEST_* / P2P_RESPONSE_* / P2P_REMOTE_* */
   request(peer: PeerId, name: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  /** Serves one-way messages on `/ghostmesh/<chainId>/msg/<name>/1` (messageStreams.ts). @throws GhostmeshError P2P_PROTOCOL_ALREADY_HANDLED */
+  handleMessages(name: string, handler: MessageHandler, options?: MessageHandlerOptions): Promise<void>;
+  /**
+   * One message on the long-lived stream to the peer; resolves once written.
+   * @throws GhostmeshError P2P_MESSAGE_TOO_LARGE, P2P_MESSAGE_QUEUE_FULL, P2P_PROTOCOL_UNSUPPORTED, P2P_MESSAGE_SEND_FAILED
+   */
+  sendMessage(peer: PeerId, name: string, data: Uint8Array, options?: MessageOptions): Promise<void>;
   /** Lowers the reputation of the identity behind `peerId` (e.g. a sync response that fails verification). */
   penalize(peerId: PeerId, action: PeerAction, reason: string): void;
   peerRecord(address: string): PeerRecord | undefined;

@@ -4,9 +4,11 @@
  * - Transactions this validator admitted from its own API (and re-gossips after view
  *   timeouts) come in through `submitLocal`: new ones go on the stem; ones already diffused
  *   are gossiped again at once (they are public).
- * - `sendStem` → request `/ghostmesh/<chainId>/req/stem/1` (body: the signed tx) to the
- *   successor; `fluff` → the host's tx batcher, gossiped on the tx topic as without Dandelion.
- * - A stem request must come from a genesis validator, decode as a signed transaction and pass
+ * - `sendStem` → a message on `/ghostmesh/<chainId>/msg/stem/1` (the signed tx) to the
+ *   successor, over the stream kept open to it; to a validator of an earlier version, which
+ *   serves only the request `/ghostmesh/<chainId>/req/stem/1`, a request (both are served here).
+ *   `fluff` → the host's tx batcher, gossiped on the tx topic as without Dandelion.
+ * - A stem must come from a genesis validator, decode as a signed transaction and pass
  *   mempool admission (signature included) before it is relayed: a malformed transaction or a
  *   bad signature penalises the sender. Admitted, it is also in this validator's mempool, so a
  *   leader among the stem's holders may order it before any fluff.
@@ -20,6 +22,7 @@ import { decodeSignedTx } from "../../ledger/index.ts";
 import {
   cryptoRandom,
   createDandelionRouter,
+  isP2pHostError,
   p2pError,
   PeerAction,
   type DandelionAction,
@@ -35,11 +38,11 @@ import { monotonicClock, type Logger } from "../types.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 
 export const STEM_PROTOCOL = "stem";
-/** A stem request carries one signed transaction: the ledger's wire limit plus nothing. */
-const STEM_REQUEST_BYTES_MAX = 8 * 1024 * 1024 + 64 * 1024;
-/** A hop waits this long for the successor's verdict; a lost stem is the embargo's to repair. */
+/** A stem carries one signed transaction: the ledger's wire limit plus nothing. */
+const STEM_BYTES_MAX = 8 * 1024 * 1024 + 64 * 1024;
+/** A hop by request (to a validator of an earlier version) waits this long; a lost stem is the embargo's to repair. */
 const STEM_REQUEST_TIMEOUT_MS = 5_000;
-/** Verifying is a threadpool signature check per request; a few in flight per peer is plenty. */
+/** Verifying is a threadpool signature check per stem; a few in flight per peer is plenty. */
 const STEM_CONCURRENT_PER_PEER_MAX = 16;
 /** The connected validator set is re-read at least this often (and before every input). */
 const PEERS_REFRESH_MS = 1_000;
@@ -82,7 +85,7 @@ export class StemRelay {
   private admission: StemAdmission | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** The hash a stem request is handing to the consensus host right now (see onStemRequest). */
+  /** The hash a stem is handing to the consensus host right now (see onStem). */
   private admittingHashHex: string | undefined;
   private counts = { stemAccepted: 0, stemRejected: 0, stemNotAdmitted: 0, stemSendFailed: 0 };
 
@@ -92,10 +95,15 @@ export class StemRelay {
     this.router = createDandelionRouter(opts, { clock: monotonicClock, random: cryptoRandom });
   }
 
-  /** Serves the stem protocol and starts the timer; stems are refused until `setAdmission`. */
+  /** Serves stems (messages, and requests from earlier versions) and starts the timer; stems are refused until `setAdmission`. */
   async start(): Promise<void> {
-    await this.modules.host.handle(STEM_PROTOCOL, (request, from) => this.onStemRequest(request, from), {
-      requestSizeBytesMax: STEM_REQUEST_BYTES_MAX,
+    const { host } = this.modules;
+    await host.handleMessages(STEM_PROTOCOL, async (message, from) => void (await this.onStem(message, from)), {
+      messageSizeBytesMax: STEM_BYTES_MAX,
+      concurrentPerPeerMax: STEM_CONCURRENT_PER_PEER_MAX,
+    });
+    await host.handle(STEM_PROTOCOL, (request, from) => this.onStem(request, from), {
+      requestSizeBytesMax: STEM_BYTES_MAX,
       responseSizeBytesMax: 16,
       concurrentPerPeerMax: STEM_CONCURRENT_PER_PEER_MAX,
     });
@@ -143,7 +151,8 @@ export class StemRelay {
     this.modules.observer?.({ kind: "fluffSeen", hashHex });
   }
 
-  private async onStemRequest(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
+  /** One stem, by message or by request (answered with empty bytes; refusals throw, penalties are applied here). */
+  private async onStem(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
     const { peers, host } = this.modules;
     if (peers.indexOf(from.identity.address) === undefined) throw p2pError("P2P_REQUEST_INVALID", "stem relaying is for validators only", {});
     const admission = this.admission;
@@ -215,9 +224,14 @@ export class StemRelay {
       return; // Disconnected since it was picked; the embargo gets the transaction out.
     }
     this.modules.observer?.({ kind: "stemSent", hashHex: tx.hashHex, peer });
-    host.request(peerId, STEM_PROTOCOL, tx.bytes, { timeoutMs: STEM_REQUEST_TIMEOUT_MS }).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       this.counts.stemSendFailed += 1;
       logger.debug({ peer, txHash: tx.hashHex, err: (err as Error).message }, "Stem relay failed; the embargo will diffuse the transaction");
+    };
+    host.sendMessage(peerId, STEM_PROTOCOL, tx.bytes, { messageSizeBytesMax: STEM_BYTES_MAX }).catch((err: unknown) => {
+      // A validator of an earlier version serves stems only as requests.
+      if (!isP2pHostError(err, "P2P_PROTOCOL_UNSUPPORTED")) return failed(err);
+      host.request(peerId, STEM_PROTOCOL, tx.bytes, { timeoutMs: STEM_REQUEST_TIMEOUT_MS }).catch(failed);
     });
   }
 

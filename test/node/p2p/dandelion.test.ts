@@ -15,7 +15,7 @@ import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensu
 import { formatAddress } from "../../../src/crypto/index.ts";
 import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, STEM_PROTOCOL, type RunningP2pValidator, type StemRelayEvent } from "../../../src/node/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
-import { GossipTopic } from "../../../src/p2p/index.ts";
+import { GossipTopic, messageProtocolId } from "../../../src/p2p/index.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
@@ -95,6 +95,10 @@ describe("validators over libp2p with Dandelion++: stem before fluff", () => {
     assert.ok(stats[origin]!.stemSent >= 1);
     assert.equal(stats.reduce((sum, s) => sum + s.fluffed.embargo + s.stemRejected, 0), 0, "no embargo fired and no stem was refused");
     if (firstFluff !== -1) assert.ok(stats.reduce((sum, s) => sum + s.fluffed.loop, 0) >= 1, "the stem ended in a loop (every validator a relayer)");
+    // Stems travel as messages on the stream kept open to the successor, not as requests.
+    const originMetrics = await (await fetch(`${validators[origin]!.api.url}/metrics`)).text();
+    assert.match(originMetrics, /^ghostmesh_p2p_messages_total\{protocol="stem",direction="outbound",outcome="ok"\} [1-9]/m);
+    assert.doesNotMatch(originMetrics, /^ghostmesh_p2p_requests_total\{protocol="stem",direction="outbound"/m);
   });
 
   it("refuses a stem request that is not a signed transaction and penalises the validator that sent it", async () => {
@@ -105,5 +109,31 @@ describe("validators over libp2p with Dandelion++: stem before fluff", () => {
     assert.equal(receiver.network.stemRelay!.stats().stemRejected, 1);
     const record = receiver.p2p.peerRecord(formatAddress(homes.genesis.validators[0]!.address));
     assert.ok(record !== undefined && record.malformedFrames === 1 && record.score < 0, `validator 0 is penalised at validator 1: ${JSON.stringify(record)}`);
+    // The same as a message: refused and penalised, and the stream stays usable.
+    await sender.p2p.sendMessage(receiverPeer.peerId, STEM_PROTOCOL, new Uint8Array([0xa1, 0x01, 0x02]));
+    await waitFor("the malformed stem message refused", () => (receiver.network.stemRelay!.stats().stemRejected === 2 ? true : undefined), 10_000);
+    assert.equal(receiver.p2p.peerRecord(formatAddress(homes.genesis.validators[0]!.address))?.malformedFrames, 2);
+  });
+
+  it("relays by request to a validator of an earlier version, which serves stems only as requests", async () => {
+    // Validator 3 stops serving stem messages, as a node from before them, and drops the
+    // streams it had: the others' next stems to it fall back to the request protocol.
+    const stemMessages = messageProtocolId(CHAIN_ID, STEM_PROTOCOL);
+    const old = validators[3]!;
+    await old.p2p.libp2p.unhandle(stemMessages);
+    for (const connection of old.p2p.libp2p.getConnections()) for (const stream of connection.streams) if (stream.protocol === stemMessages) stream.abort(new Error("an earlier version"));
+    const stemRequestsServed = async () => {
+      const match = /^ghostmesh_p2p_requests_total\{protocol="stem",direction="inbound",outcome="ok"\} (\d+)$/m.exec(await (await fetch(`${old.api.url}/metrics`)).text());
+      return Number(match?.[1] ?? 0);
+    };
+    const before = await stemRequestsServed();
+    // Stems visit validator 3 when a successor on their way picks it: a few transactions do.
+    for (let i = 0; i < 12 && (await stemRequestsServed()) === before; i++) {
+      const response = await new GhostmeshClient(validators[i % 3]!.api.url).submitTx(signNext(newAccount(), { type: "account.register" }).bytes, { wait: true, timeoutMs: 30_000 });
+      assert.equal(response.status, "committed");
+    }
+    assert.ok((await stemRequestsServed()) > before, "validator 3 accepted stems by request");
+    const stats = validators.map((v) => v.network.stemRelay!.stats());
+    assert.equal(stats.reduce((sum, s) => sum + s.stemSendFailed + s.fluffed.embargo, 0), 0, "no stem lost, none left to its embargo");
   });
 });
