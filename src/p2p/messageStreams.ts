@@ -4,6 +4,7 @@ import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
+import { isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
 import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type P2pLogger, type PeerContext } from "./types.ts";
 
 /**
@@ -32,8 +33,6 @@ export const defaultMessageHandlerOptions: Required<MessageHandlerOptions> = {
 export const MESSAGES_QUEUED_PER_PEER_MAX = 1024;
 /** Opening a stream (negotiation included) or writing one message: past this, the stream is dropped. */
 const MESSAGE_STREAM_TIMEOUT_MS = 10_000;
-/** lpStream buffers the whole frame; its buffer must hold the largest frame plus its varint. */
-const VARINT_SIZE_BYTES_MAX = 10;
 /**
  * Beyond one largest frame, what the read buffer may hold: messages that arrived before reading
  * paused at the handler cap. The muxer's window (yamux: 256 KiB) bounds what an honest sender
@@ -55,20 +54,6 @@ export type MessageStreamsModules = {
   readonly logger: P2pLogger;
   readonly metrics: P2pMetrics | null;
 };
-
-/** A frame whose varint length is over the limit: the sender broke the protocol's rule. */
-function isOversizedFrameError(err: unknown): boolean {
-  return err instanceof Error && err.name === "InvalidDataLengthError";
-}
-
-/** More bytes arrived than the read buffer holds: a sender that ignored the muxer's window. */
-function isReadBufferOverflow(err: unknown): boolean {
-  return err instanceof Error && err.name === "StreamBufferError";
-}
-
-function isUnsupportedProtocolError(err: unknown): boolean {
-  return err instanceof Error && err.name === "UnsupportedProtocolError";
-}
 
 export class MessageStreams {
   readonly #chainId: string;
@@ -181,18 +166,20 @@ export class MessageStreams {
       try {
         message = (await lp.read()).subarray();
       } catch (err) {
-        if (isOversizedFrameError(err)) {
+        // A frame longer than the limit broke the protocol's rule; an overflow means the sender ignored the muxer's window.
+        if (isFrameTooLongError(err)) {
           count("tooLarge");
           this.#modules.penalize(from, PeerAction.oversizedMessage, `${name} message above ${limits.messageSizeBytesMax} bytes`);
           return stream.abort(err instanceof Error ? err : new Error(String(err)));
         }
-        if (isReadBufferOverflow(err)) count("overflow");
+        if (isReadBufferOverflowError(err)) count("overflow");
         // The peer closed or reset its stream (it opens another when it has more to send).
         if (stream.status === "open") stream.abort(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       count("ok");
-      const handled: Promise<void> = handler(message, from)
+      // A handler that throws before its first await rejects here too, instead of ending the loop.
+      const handled: Promise<void> = new Promise<void>((resolve) => resolve(handler(message, from)))
         .catch((err: unknown) => {
           count("handlerFailed");
           this.#modules.logger.debug({ name, peerId: peerId.toString(), err: errorMessage(err) }, "message handler failed");

@@ -4,6 +4,7 @@ import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { isP2pHostError, p2pError, type P2pHostError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
+import { isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
 import {
   decodeResponse,
   encodeErrorResponse,
@@ -24,21 +25,13 @@ export const defaultRequestHandlerOptions: Required<RequestHandlerOptions> = {
   concurrentPerPeerMax: 4,
 };
 
-/** lpStream buffers the whole frame; its buffer must hold the largest frame plus its varint. */
-const VARINT_SIZE_BYTES_MAX = 10;
-
 /**
  * A frame over the limit: either its varint length says so (checked before the body is read) or
  * the bytes arrived faster than they were read and overflowed the read buffer, which is bounded
  * by the same limit (plus one transport chunk).
  */
 function isOversizedFrameError(err: unknown): boolean {
-  return err instanceof Error && (err.name === "InvalidDataLengthError" || err.name === "StreamBufferError");
-}
-
-/** multistream-select found no protocol both ends speak. */
-function isUnsupportedProtocolError(err: unknown): boolean {
-  return err instanceof Error && err.name === "UnsupportedProtocolError";
+  return isFrameTooLongError(err) || isReadBufferOverflowError(err);
 }
 
 /** A protocol version as the ids carry it (reqrespFrames.ts): a positive decimal integer. */
