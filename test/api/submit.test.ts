@@ -45,6 +45,26 @@ describe("POST /v1/txs", () => {
     assert.equal(tx.type, "audit.append");
   });
 
+  it("a transaction submitted again is waited for: pending, then committed, with wait=true; refused as known without it", async () => {
+    const nonce = t.mempool.nextNonce(buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).signedTx.tx.from);
+    const built = buildTx(key, t.genesis.chainId, nonce, { type: "audit.append", record: { action: "again" } });
+    const first = await post(built.bytes);
+    assert.equal(first.statusCode, 202, first.body);
+    const again = await post(built.bytes);
+    assert.deepEqual([again.statusCode, again.json().error.code], [409, "MEMPOOL_DUPLICATE"]);
+    const waited = await post(built.bytes, "application/cbor", "?wait=true");
+    assert.equal(waited.statusCode, 200, waited.body);
+    assert.deepEqual([waited.json().hash, waited.json().status], [toHex(built.hash), "committed"]);
+    const afterCommit = await post(built.bytes, "application/cbor", "?wait=true");
+    assert.equal(afterCommit.statusCode, 200, afterCommit.body);
+    assert.deepEqual(afterCommit.json(), waited.json(), "a committed transaction submitted again answers its commit");
+    assert.equal((await post(built.bytes)).statusCode, 409, "without wait, admission's refusal stands");
+    // A transaction that was never committed still gets admission's refusal with wait=true.
+    const stale = buildTx(key, t.genesis.chainId, 0, { type: "audit.append", record: { action: "stale" } });
+    const refused = await post(stale.bytes, "application/cbor", "?wait=true");
+    assert.deepEqual([refused.statusCode, refused.json().error.code], [409, "MEMPOOL_NONCE_TOO_LOW"]);
+  });
+
   it("accepts JSON {tx: hex}", async () => {
     const nonce = t.mempool.nextNonce(buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).signedTx.tx.from);
     const built = buildTx(key, t.genesis.chainId, nonce, { type: "audit.append", record: { action: "json" } });

@@ -1,8 +1,8 @@
 /** Submitting and looking up transactions. */
 import { formatAddress } from "../../crypto/index.ts";
-import { decodeStoredTx } from "../../ledger/index.ts";
+import { decodeSignedTx, decodeStoredTx } from "../../ledger/index.ts";
 import type { Refusal } from "../../mempool/index.ts";
-import { GhostmeshError, fromHexOrUndefined, toHex } from "../../util/index.ts";
+import { GhostmeshError, fromHexOrUndefined, isGhostmeshError, toHex } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { txBodyJson } from "../json.ts";
 import { moduleTxBodyJson } from "./moduleJson.ts";
@@ -41,6 +41,32 @@ function refusedError(txHashHex: string, refusal: Refusal): GhostmeshError<"API_
 
 export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
   const waiters = new TxWaiters(producer, mempool);
+  /**
+   * Admits the transaction: its hash (hex), and the announcement to make once a waiter is
+   * registered (null for a transaction this node already has). With `wait`, a transaction this
+   * node already holds pending, or has committed, is answered like a new one: a client that
+   * retried, or sent it to several nodes and gossip or a Dandelion++ stem brought it here
+   * first, still hears of its commit. Without `wait`, admission's refusal stands (409
+   * MEMPOOL_DUPLICATE for a pending one; a committed one fails its nonce check).
+   */
+  const admitOrFindKnown = async (bytes: Uint8Array, wait: boolean): Promise<{ readonly txHashHex: string; readonly announce: (() => void) | null }> => {
+    try {
+      const poolTx = await mempool.admit(bytes);
+      return { txHashHex: poolTx.txHashHex, announce: () => producer.notifyAdmitted(poolTx, bytes) };
+    } catch (err) {
+      if (!wait || !isGhostmeshError(err)) throw err;
+      if (err.code === "MEMPOOL_DUPLICATE" && typeof err.meta.txHash === "string") return { txHashHex: err.meta.txHash, announce: null };
+      // Admission refused it before or after decoding; only a transaction that decodes and is stored was committed.
+      let txHash: Uint8Array;
+      try {
+        txHash = decodeSignedTx(bytes, chain.genesis.chainId).txHash;
+      } catch {
+        throw err;
+      }
+      if (chain.store.getTx(txHash) === undefined) throw err;
+      return { txHashHex: toHex(txHash), announce: null };
+    }
+  };
   return [
     {
       method: "POST",
@@ -54,21 +80,24 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const timeoutMs = parseUint(query.timeoutMs, "timeoutMs", { min: 1, max: WAIT_TIMEOUT_MS_MAX }) ?? WAIT_TIMEOUT_MS_DEFAULT;
         if (wait && waiters.full) throw new GhostmeshError("MEMPOOL_FULL", "too many clients are waiting for commits; retry without wait or later", {});
         const bytes = bodyBytes(request.body);
-        const poolTx = await mempool.admit(bytes);
-        const committed = wait ? waiters.wait(poolTx.txHashHex, timeoutMs) : undefined;
-        producer.notifyAdmitted(poolTx, bytes);
+        const { txHashHex, announce } = await admitOrFindKnown(bytes, wait);
+        const txHash = fromHexOrUndefined(txHashHex) as Uint8Array;
+        const known = announce === null ? chain.store.getTx(txHash) : undefined;
+        if (known !== undefined) return { hash: txHashHex, status: "committed", height: known.height };
+        const committed = wait ? waiters.wait(txHashHex, timeoutMs) : undefined;
+        announce?.();
         if (!committed) {
           reply.code(202);
-          return { hash: poolTx.txHashHex, status: "pending" };
+          return { hash: txHashHex, status: "pending" };
         }
         // The block may have committed before the waiter was registered.
-        const row = chain.store.getTx(poolTx.txHash);
+        const row = chain.store.getTx(txHash);
         const fate = row ? { height: row.height } : await committed;
         if (fate === undefined) {
-          throw new GhostmeshError("API_TIMEOUT", `transaction ${poolTx.txHashHex} is pending but did not commit within ${timeoutMs} ms`, { hash: poolTx.txHashHex });
+          throw new GhostmeshError("API_TIMEOUT", `transaction ${txHashHex} is pending but did not commit within ${timeoutMs} ms`, { hash: txHashHex });
         }
-        if ("refusal" in fate) throw refusedError(poolTx.txHashHex, fate.refusal);
-        return { hash: poolTx.txHashHex, status: "committed", height: fate.height };
+        if ("refusal" in fate) throw refusedError(txHashHex, fate.refusal);
+        return { hash: txHashHex, status: "committed", height: fate.height };
       },
     },
     {
