@@ -4,7 +4,7 @@ import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
-import { isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
+import { decodeFrameLength, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
 import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type P2pLogger, type PeerContext } from "./types.ts";
 
 /**
@@ -158,7 +158,11 @@ export class MessageStreams {
     const identity = this.#modules.identityOf(peerId);
     if (identity === undefined) return stream.abort(new Error("messages from a peer without a proven identity"));
     const from: PeerContext = { peerId, identity };
-    const lp = lpStream(stream, { maxDataLength: limits.messageSizeBytesMax, maxBufferSize: limits.messageSizeBytesMax + VARINT_SIZE_BYTES_MAX + READ_BUFFER_SLACK_BYTES });
+    const lp = lpStream(stream, {
+      maxDataLength: limits.messageSizeBytesMax,
+      maxBufferSize: limits.messageSizeBytesMax + VARINT_SIZE_BYTES_MAX + READ_BUFFER_SLACK_BYTES,
+      lengthDecoder: decodeFrameLength,
+    });
     const running = new Set<Promise<void>>();
     const count = (outcome: string): void => this.#modules.metrics?.messagesTotal.inc({ protocol: name, direction: "inbound", outcome });
     for (;;) {
@@ -170,6 +174,11 @@ export class MessageStreams {
         if (isFrameTooLongError(err)) {
           count("tooLarge");
           this.#modules.penalize(from, PeerAction.oversizedMessage, `${name} message above ${limits.messageSizeBytesMax} bytes`);
+          return stream.abort(err instanceof Error ? err : new Error(String(err)));
+        }
+        if (isFrameLengthMalformedError(err)) {
+          count("malformed");
+          this.#modules.penalize(from, PeerAction.malformedFrame, `${name} message length never ends`);
           return stream.abort(err instanceof Error ? err : new Error(String(err)));
         }
         if (isReadBufferOverflowError(err)) count("overflow");

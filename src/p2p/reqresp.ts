@@ -4,7 +4,7 @@ import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { isP2pHostError, p2pError, type P2pHostError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
-import { isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
+import { decodeFrameLength, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
 import {
   decodeResponse,
   encodeErrorResponse,
@@ -110,7 +110,7 @@ export class ReqResp {
     try {
       stream = await this.#modules.libp2p.dialProtocol(peerId, protocol, { signal: combined });
       const frameSizeBytesMax = responseSizeBytesMax + RESPONSE_STATUS_SIZE_BYTES;
-      const lp = lpStream(stream, { maxDataLength: frameSizeBytesMax, maxBufferSize: frameSizeBytesMax + VARINT_SIZE_BYTES_MAX });
+      const lp = lpStream(stream, { maxDataLength: frameSizeBytesMax, maxBufferSize: frameSizeBytesMax + VARINT_SIZE_BYTES_MAX, lengthDecoder: decodeFrameLength });
       await lp.write(data, { signal: combined });
       await stream.close({ signal: combined });
       const frame = (await lp.read({ signal: combined })).subarray();
@@ -174,6 +174,10 @@ export class ReqResp {
       return err;
     }
     if (isP2pHostError(err)) return err;
+    if (isFrameLengthMalformedError(err)) {
+      blame(PeerAction.malformedFrame, `${String(meta.name)} response length never ends`);
+      return p2pError("P2P_RESPONSE_MALFORMED", `the ${String(meta.name)} response's length never ends`, meta, err);
+    }
     if (isOversizedFrameError(err)) {
       blame(PeerAction.oversizedMessage, `${String(meta.name)} response above ${responseSizeBytesMax} bytes`);
       return p2pError("P2P_RESPONSE_TOO_LARGE", `the ${String(meta.name)} response is larger than ${responseSizeBytesMax} bytes`, { ...meta, responseSizeBytesMax }, err);
@@ -191,7 +195,7 @@ export class ReqResp {
     if (identity === undefined) return stream.abort(new Error("request from a peer without a proven identity"));
     const from: PeerContext = { peerId, identity };
     const slot = `in|${stream.protocol}|${peerId.toString()}`;
-    const lp = lpStream(stream, { maxDataLength: limits.requestSizeBytesMax, maxBufferSize: limits.requestSizeBytesMax + VARINT_SIZE_BYTES_MAX });
+    const lp = lpStream(stream, { maxDataLength: limits.requestSizeBytesMax, maxBufferSize: limits.requestSizeBytesMax + VARINT_SIZE_BYTES_MAX, lengthDecoder: decodeFrameLength });
     const signal = AbortSignal.timeout(limits.timeoutMs);
     if ((this.#inFlight.get(slot) ?? 0) >= limits.concurrentPerPeerMax) {
       this.#count(name, "resourceUnavailable");
@@ -205,8 +209,10 @@ export class ReqResp {
         request = (await lp.read({ signal })).subarray();
       } catch (err) {
         const oversized = isOversizedFrameError(err);
+        const malformed = isFrameLengthMalformedError(err);
         if (oversized) this.#modules.penalize(from, PeerAction.oversizedMessage, `${name} request above ${limits.requestSizeBytesMax} bytes`);
-        this.#count(name, oversized ? "requestTooLarge" : "readFailed");
+        if (malformed) this.#modules.penalize(from, PeerAction.malformedFrame, `${name} request length never ends`);
+        this.#count(name, oversized ? "requestTooLarge" : malformed ? "requestMalformed" : "readFailed");
         return stream.abort(err instanceof Error ? err : new Error(String(err)));
       }
       const response = await this.#respond(name, handler, limits, request, from, signal);

@@ -1,4 +1,7 @@
-/** How libp2p's stream utilities say what went wrong, by error name (their classes are not all exported). */
+/**
+ * Frames on libp2p streams: how libp2p's stream utilities say what went wrong, by error name
+ * (their classes are not all exported), and a frame-length decoder that stops.
+ */
 
 /** lpStream buffers the whole frame; its buffer must hold the largest frame plus its varint. */
 export const VARINT_SIZE_BYTES_MAX = 10;
@@ -16,4 +19,34 @@ export function isReadBufferOverflowError(err: unknown): boolean {
 /** multistream-select found no protocol both ends speak. */
 export function isUnsupportedProtocolError(err: unknown): boolean {
   return err instanceof Error && err.name === "UnsupportedProtocolError";
+}
+
+/** Bytes a frame's length may take: 8 varint bytes carry 56 bits, more than any safe integer. */
+const FRAME_LENGTH_BYTES_MAX = 8;
+
+/** A frame length that never ends (continuation bits past FRAME_LENGTH_BYTES_MAX bytes). */
+export class FrameLengthMalformedError extends Error {
+  override readonly name = "FrameLengthMalformedError";
+}
+
+export function isFrameLengthMalformedError(err: unknown): boolean {
+  return err instanceof Error && err.name === "FrameLengthMalformedError";
+}
+
+/**
+ * The varint length of a frame, for lpStream's `lengthDecoder`. lpStream's own decoder keeps
+ * reading while a varint is incomplete and checks its length limit only once one decodes, so a
+ * peer sending continuation bytes (0xff 0xff ...) held the reader forever, its buffer growing
+ * and each byte decoding it again. A RangeError asks lpStream for another byte; past the bound
+ * the frame is malformed.
+ */
+export function decodeFrameLength(data: { readonly byteLength: number; get(index: number): number }): number {
+  let length = 0;
+  for (let i = 0; i < Math.min(data.byteLength, FRAME_LENGTH_BYTES_MAX); i++) {
+    const byte = data.get(i);
+    length += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return length;
+  }
+  if (data.byteLength >= FRAME_LENGTH_BYTES_MAX) throw new FrameLengthMalformedError(`a frame length longer than ${FRAME_LENGTH_BYTES_MAX} bytes`);
+  throw new RangeError("the frame length needs another byte");
 }

@@ -64,6 +64,23 @@ describe("p2p host one-way messages on long-lived streams over TCP on 127.0.0.1"
     }
   });
 
+  it("a frame length that never ends (continuation bytes) is penalised as malformed and its stream reset", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const { sender, receiver, received } = await connectedPair();
+      hosts.push(sender, receiver);
+      // A hostile peer writes raw bytes on the protocol: 0xff forever would be one endless varint.
+      const raw = await sender.host.libp2p.dialProtocol(receiver.host.peerId, messageProtocolId(TEST_CHAIN_ID, ECHO));
+      raw.send(new Uint8Array(4096).fill(0xff));
+      await waitFor(() => receiver.host.peerRecord(sender.keys.address)?.malformedFrames === 1, "the endless length penalised");
+      await waitFor(() => raw.status !== "open", "its stream reset");
+      assert.equal(received.length, 0);
+      assert.equal(await counterValue(receiver.registry, "ghostmesh_p2p_messages_total", { protocol: ECHO, direction: "inbound", outcome: "malformed" }), 1);
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
   it("refuses typed, without sending: a message above the sender's limit, and a protocol the peer does not serve", async () => {
     const hosts: TestHost[] = [];
     try {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { isP2pHostError, p2pError, RequestProtocol, requestProtocolId } from "../../src/p2p/index.ts";
 import { bytesEqual, utf8 } from "../../src/util/index.ts";
-import { startTestHost, stopTestHosts, TEST_CHAIN_ID, type TestHost } from "./helpersHost.ts";
+import { startTestHost, stopTestHosts, TEST_CHAIN_ID, waitFor as waitForCondition, type TestHost } from "./helpersHost.ts";
 
 /** Test-only protocols; the node registers blocksByRange and txsByHash. */
 const REVERSE = "reverseTest";
@@ -105,6 +105,20 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
       await assert.rejects(second, { code: "P2P_REMOTE_RESOURCE_UNAVAILABLE" });
       await assert.rejects(first, { code: "P2P_REQUEST_TIMEOUT" });
       assert.equal(client.host.peerRecord(server.keys.address)?.timeouts, 1);
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
+  it("a request whose frame length never ends (continuation bytes) is penalised as malformed, not read forever", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const [client, server] = await pair();
+      hosts.push(client, server);
+      const raw = await client.host.libp2p.dialProtocol(server.host.peerId, requestProtocolId(TEST_CHAIN_ID, REVERSE));
+      raw.send(new Uint8Array(4096).fill(0xff));
+      await waitForCondition(() => server.host.peerRecord(client.keys.address)?.malformedFrames === 1, "the endless length penalised");
+      assert.ok(bytesEqual(await client.host.request(server.host.peerId, REVERSE, utf8("abc")), utf8("cba")), "the next request is served");
     } finally {
       await stopTestHosts(hosts);
     }
