@@ -53,6 +53,8 @@ export class Mempool {
   private readonly opts: MempoolOptions;
   private readonly modules: MempoolModules;
   private readonly byHash = new Map<string, PoolTx>();
+  /** Reaped and not yet reported committed or rejected: still pending to a client that asks. */
+  private readonly reaped = new Set<string>();
   /** Signature checks `admit` is waiting for, by transaction hash (see pendingVerdict). */
   private readonly verifying = new Map<string, PendingVerdict>();
   /** Why execution refused transactions that left this pool (RefusalLog). */
@@ -93,8 +95,9 @@ export class Mempool {
     return this.senders.get(toHex(address))?.nextNonce ?? this.modules.accounts.getAccount(address)?.nonce ?? 0;
   }
 
+  /** Held, or reaped into a block that is not committed yet. */
   has(txHashHex: string): boolean {
-    return this.byHash.has(txHashHex);
+    return this.byHash.has(txHashHex) || this.reaped.has(txHashHex);
   }
 
   /**
@@ -171,7 +174,7 @@ export class Mempool {
    *   when the pool holds no state for the sender (then it is the sender's whole story).
    */
   private checkAdmissible(decoded: DecodedTx, txHashHex: string, fromHex: string, committed: MempoolAccount | undefined): void {
-    if (this.byHash.has(txHashHex)) {
+    if (this.has(txHashHex)) {
       throw new GhostmeshError("MEMPOOL_DUPLICATE", `transaction ${txHashHex} is already pending`, { txHash: txHashHex });
     }
     if (this.byHash.size >= this.opts.txsMax || this.sizeBytesTotal + decoded.sizeBytes > this.opts.bytesMax) {
@@ -276,6 +279,7 @@ export class Mempool {
       this.readyLive.delete(next.txHashHex);
       this.senders.get(toHex(next.signedTx.tx.from))?.readyByNonce.delete(next.signedTx.tx.nonce);
       this.byHash.delete(next.txHashHex);
+      this.reaped.add(next.txHashHex);
       this.sizeBytesTotal -= next.sizeBytes;
     }
     this.compactReady();
@@ -396,6 +400,7 @@ export class Mempool {
   /** Reaped transactions that are now committed. */
   onCommitted(txs: readonly PoolTx[]): void {
     for (const poolTx of txs) {
+      this.reaped.delete(poolTx.txHashHex);
       const fromHex = toHex(poolTx.signedTx.tx.from);
       const sender = this.senders.get(fromHex);
       if (!sender) continue;
@@ -410,6 +415,7 @@ export class Mempool {
    * the senders' state is reloaded from committed state on their next admission.
    */
   onRejected(txs: readonly PoolTx[]): PoolTx[] {
+    for (const poolTx of txs) this.reaped.delete(poolTx.txHashHex);
     const dropped: PoolTx[] = [];
     const senders = new Set(txs.map((poolTx) => toHex(poolTx.signedTx.tx.from)));
     for (const fromHex of senders) {

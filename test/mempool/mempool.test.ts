@@ -64,6 +64,22 @@ describe("mempool", () => {
     assert.equal(verifyCalls(), 1);
   });
 
+  it("a reaped transaction stays pending (and a duplicate) until its block is reported committed or rejected", async () => {
+    const { mempool, register } = setup();
+    const key = generateSigningKey();
+    register(key);
+    const [first, second] = [append(key, 1), append(key, 2)];
+    await mempool.admit(first.bytes);
+    await mempool.admit(second.bytes);
+    const reaped = mempool.reap({ txsMax: 10, entriesMax: 10, bytesMax: 1 << 20 });
+    assert.equal(mempool.readyCount, 0);
+    assert.ok(mempool.has(toHex(first.hash)) && mempool.has(toHex(second.hash)), "reaped, the block not committed yet: still pending");
+    await rejects(mempool.admit(first.bytes), "MEMPOOL_DUPLICATE");
+    mempool.onCommitted([reaped[0]!]);
+    mempool.onRejected([reaped[1]!]);
+    assert.ok(!mempool.has(toHex(first.hash)) && !mempool.has(toHex(second.hash)), "settled: no longer pending");
+  });
+
   it("answers the verified signature and key of a held transaction, and nothing once it leaves the pool", async () => {
     const { mempool, register } = setup();
     const key = generateSigningKey();
