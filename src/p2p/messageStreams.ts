@@ -1,11 +1,10 @@
-import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
+import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
-import type { P2pMetrics } from "./metrics.ts";
-import type { RemoteIdentity } from "./qstp/index.ts";
+import type { ReqRespModules } from "./reqresp.ts";
 import { decodeFrameLength, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
-import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type P2pLogger, type PeerContext } from "./types.ts";
+import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type PeerContext } from "./types.ts";
 
 /**
  * One-way messages over one long-lived stream per peer and protocol,
@@ -47,13 +46,8 @@ type LpStream = ReturnType<typeof lpStream>;
 /** The outbound stream to one peer for one protocol; writes run one after another on `tail`. */
 type Link = { readonly opened: Promise<{ readonly stream: Stream; readonly lp: LpStream }>; tail: Promise<void>; queued: number; used: boolean };
 
-export type MessageStreamsModules = {
-  readonly libp2p: Libp2p;
-  readonly identityOf: (peerId: PeerId) => RemoteIdentity | undefined;
-  readonly penalize: (peer: PeerContext, action: PeerAction, reason: string) => void;
-  readonly logger: P2pLogger;
-  readonly metrics: P2pMetrics | null;
-};
+/** What requests need, messages need too: the node, who a peer is, how to penalise it, logs and metrics. */
+export type MessageStreamsModules = ReqRespModules;
 
 export class MessageStreams {
   readonly #chainId: string;
