@@ -3,7 +3,7 @@ import { lpStream } from "@libp2p/utils";
 import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
 import type { ReqRespModules } from "./reqresp.ts";
-import { decodeFrameLength, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
+import { boundedLpStream, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError } from "./streamFrames.ts";
 import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type PeerContext } from "./types.ts";
 
 /**
@@ -152,11 +152,7 @@ export class MessageStreams {
     const identity = this.#modules.identityOf(peerId);
     if (identity === undefined) return stream.abort(new Error("messages from a peer without a proven identity"));
     const from: PeerContext = { peerId, identity };
-    const lp = lpStream(stream, {
-      maxDataLength: limits.messageSizeBytesMax,
-      maxBufferSize: limits.messageSizeBytesMax + VARINT_SIZE_BYTES_MAX + READ_BUFFER_SLACK_BYTES,
-      lengthDecoder: decodeFrameLength,
-    });
+    const lp = boundedLpStream(stream, limits.messageSizeBytesMax, READ_BUFFER_SLACK_BYTES);
     const running = new Set<Promise<void>>();
     const count = (outcome: string): void => this.#modules.metrics?.messagesTotal.inc({ protocol: name, direction: "inbound", outcome });
     for (;;) {

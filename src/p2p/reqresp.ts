@@ -1,10 +1,9 @@
 import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
-import { lpStream } from "@libp2p/utils";
 import { errorMessage, isGhostmeshError } from "../util/index.ts";
 import { isP2pHostError, p2pError, type P2pHostError } from "./errors.ts";
 import type { P2pMetrics } from "./metrics.ts";
 import type { RemoteIdentity } from "./qstp/index.ts";
-import { decodeFrameLength, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError, VARINT_SIZE_BYTES_MAX } from "./streamErrors.ts";
+import { boundedLpStream, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError } from "./streamFrames.ts";
 import {
   decodeResponse,
   encodeErrorResponse,
@@ -110,7 +109,7 @@ export class ReqResp {
     try {
       stream = await this.#modules.libp2p.dialProtocol(peerId, protocol, { signal: combined });
       const frameSizeBytesMax = responseSizeBytesMax + RESPONSE_STATUS_SIZE_BYTES;
-      const lp = lpStream(stream, { maxDataLength: frameSizeBytesMax, maxBufferSize: frameSizeBytesMax + VARINT_SIZE_BYTES_MAX, lengthDecoder: decodeFrameLength });
+      const lp = boundedLpStream(stream, frameSizeBytesMax);
       await lp.write(data, { signal: combined });
       await stream.close({ signal: combined });
       const frame = (await lp.read({ signal: combined })).subarray();
@@ -195,7 +194,7 @@ export class ReqResp {
     if (identity === undefined) return stream.abort(new Error("request from a peer without a proven identity"));
     const from: PeerContext = { peerId, identity };
     const slot = `in|${stream.protocol}|${peerId.toString()}`;
-    const lp = lpStream(stream, { maxDataLength: limits.requestSizeBytesMax, maxBufferSize: limits.requestSizeBytesMax + VARINT_SIZE_BYTES_MAX, lengthDecoder: decodeFrameLength });
+    const lp = boundedLpStream(stream, limits.requestSizeBytesMax);
     const signal = AbortSignal.timeout(limits.timeoutMs);
     if ((this.#inFlight.get(slot) ?? 0) >= limits.concurrentPerPeerMax) {
       this.#count(name, "resourceUnavailable");

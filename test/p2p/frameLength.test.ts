@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Uint8ArrayList } from "uint8arraylist";
-import { decodeFrameLength, isFrameLengthMalformedError } from "../../src/p2p/streamErrors.ts";
+import { decodeFrameLength, isFrameLengthMalformedError } from "../../src/p2p/streamFrames.ts";
 
 /** Unsigned LEB128, as lpStream writes lengths. */
 function encodeLength(length: number): Uint8Array {

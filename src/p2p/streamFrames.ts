@@ -1,10 +1,13 @@
 /**
- * Frames on libp2p streams: how libp2p's stream utilities say what went wrong, by error name
- * (their classes are not all exported), and a frame-length decoder that stops.
+ * Length-prefixed frames on libp2p streams: the one way this host reads them
+ * (`boundedLpStream`), and how libp2p's stream utilities say what went wrong, by error name
+ * (their classes are not all exported).
  */
+import type { Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
 
 /** lpStream buffers the whole frame; its buffer must hold the largest frame plus its varint. */
-export const VARINT_SIZE_BYTES_MAX = 10;
+const VARINT_SIZE_BYTES_MAX = 10;
 
 /** A frame whose varint length is over the reader's limit (checked before the body is read). */
 export function isFrameTooLongError(err: unknown): boolean {
@@ -49,4 +52,13 @@ export function decodeFrameLength(data: { readonly byteLength: number; get(index
   }
   if (data.byteLength >= FRAME_LENGTH_BYTES_MAX) throw new FrameLengthMalformedError(`a frame length longer than ${FRAME_LENGTH_BYTES_MAX} bytes`);
   throw new RangeError("the frame length needs another byte");
+}
+
+/**
+ * lpStream reading frames of at most `frameSizeBytesMax` bytes: the length is checked before the
+ * body is read and decoded by `decodeFrameLength`, and the read buffer holds one largest frame
+ * plus `readAheadBytes` (what may arrive before the reader pauses).
+ */
+export function boundedLpStream(stream: Stream, frameSizeBytesMax: number, readAheadBytes = 0): ReturnType<typeof lpStream<Stream>> {
+  return lpStream(stream, { maxDataLength: frameSizeBytesMax, maxBufferSize: frameSizeBytesMax + VARINT_SIZE_BYTES_MAX + readAheadBytes, lengthDecoder: decodeFrameLength });
 }
