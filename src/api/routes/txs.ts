@@ -49,22 +49,21 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
    * first, still hears of its commit. Without `wait`, admission's refusal stands (409
    * MEMPOOL_DUPLICATE for a pending one; a committed one fails its nonce check).
    */
-  const admitOrFindKnown = async (bytes: Uint8Array, wait: boolean): Promise<{ readonly txHashHex: string; readonly announce: (() => void) | null }> => {
+  const admitOrFindKnown = async (bytes: Uint8Array, wait: boolean): Promise<{ readonly txHash: Uint8Array; readonly txHashHex: string; readonly announce: (() => void) | null }> => {
     try {
       const poolTx = await mempool.admit(bytes);
-      return { txHashHex: poolTx.txHashHex, announce: () => producer.notifyAdmitted(poolTx, bytes) };
+      return { txHash: poolTx.txHash, txHashHex: poolTx.txHashHex, announce: () => producer.notifyAdmitted(poolTx, bytes) };
     } catch (err) {
       if (!wait || !isGhostmeshError(err)) throw err;
-      if (err.code === "MEMPOOL_DUPLICATE" && typeof err.meta.txHash === "string") return { txHashHex: err.meta.txHash, announce: null };
-      // Admission refused it before or after decoding; only a transaction that decodes and is stored was committed.
+      // Admission refused it before or after decoding; only a transaction that decodes is pending or stored.
       let txHash: Uint8Array;
       try {
         txHash = decodeSignedTx(bytes, chain.genesis.chainId).txHash;
       } catch {
         throw err;
       }
-      if (chain.store.getTx(txHash) === undefined) throw err;
-      return { txHashHex: toHex(txHash), announce: null };
+      if (err.code !== "MEMPOOL_DUPLICATE" && chain.store.getTx(txHash) === undefined) throw err;
+      return { txHash, txHashHex: toHex(txHash), announce: null };
     }
   };
   return [
@@ -80,8 +79,7 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const timeoutMs = parseUint(query.timeoutMs, "timeoutMs", { min: 1, max: WAIT_TIMEOUT_MS_MAX }) ?? WAIT_TIMEOUT_MS_DEFAULT;
         if (wait && waiters.full) throw new GhostmeshError("MEMPOOL_FULL", "too many clients are waiting for commits; retry without wait or later", {});
         const bytes = bodyBytes(request.body);
-        const { txHashHex, announce } = await admitOrFindKnown(bytes, wait);
-        const txHash = fromHexOrUndefined(txHashHex) as Uint8Array;
+        const { txHash, txHashHex, announce } = await admitOrFindKnown(bytes, wait);
         const known = announce === null ? chain.store.getTx(txHash) : undefined;
         if (known !== undefined) return { hash: txHashHex, status: "committed", height: known.height };
         const committed = wait ? waiters.wait(txHashHex, timeoutMs) : undefined;
