@@ -39,6 +39,10 @@ const VERSION_PATTERN = /^[1-9][0-9]{0,8}$/;
 /** Peers and protocols already warned about (see `#unsupported`); past this many, the oldest is forgotten. */
 const UNSUPPORTED_WARNED_MAX = 1024;
 
+function warnedKey(protocol: string, peerId: PeerId): string {
+  return `${protocol}|${peerId.toString()}`;
+}
+
 export type ReqRespModules = {
   readonly libp2p: Libp2p;
   readonly identityOf: (peerId: PeerId) => RemoteIdentity | undefined;
@@ -90,7 +94,7 @@ export class ReqResp {
     try {
       const body = await this.#exchange(peerId, name, protocol, data, timeoutMs, responseSizeBytesMax, options.signal);
       this.#modules.metrics?.requestsTotal.inc({ protocol: name, direction: "outbound", outcome: "ok" });
-      if (this.#unsupportedWarned.size > 0) this.#unsupportedWarned.delete(`${protocol}|${peerId.toString()}`);
+      if (this.#unsupportedWarned.size > 0) this.#unsupportedWarned.delete(warnedKey(protocol, peerId));
       return body;
     } catch (err) {
       this.#modules.metrics?.requestsTotal.inc({ protocol: name, direction: "outbound", outcome: isGhostmeshError(err) ? err.code : "error" });
@@ -136,7 +140,7 @@ export class ReqResp {
         ? `peer ${peerId.toString()} does not serve ${name} requests (${protocol})`
         : `peer ${peerId.toString()} does not speak ${protocol}, only version ${peerVersions.join(", ")} of ${name}: it runs a ghostmesh whose ${name} messages differ from this one's, and the two cannot exchange them until both run compatible versions`;
     const error = p2pError("P2P_PROTOCOL_UNSUPPORTED", message, { ...meta, protocol, peerVersions }, cause);
-    const key = `${protocol}|${peerId.toString()}`;
+    const key = warnedKey(protocol, peerId);
     if (peerVersions.length > 0 && !this.#unsupportedWarned.has(key)) {
       if (this.#unsupportedWarned.size >= UNSUPPORTED_WARNED_MAX) this.#unsupportedWarned.delete(this.#unsupportedWarned.values().next().value as string);
       this.#unsupportedWarned.add(key);
