@@ -1,29 +1,29 @@
 /**
- * The multi-process devnet as a client sees it: `ghostmesh devnet --validators 4` (four
+ * The multi-process devnet as a client sees it: `ghostmesh devnet --validators N` (default four
  * validator processes over libp2p on 127.0.0.1, qstp transport, gossip, real ML-DSA-65
- * everywhere), driven through the HTTP API of all four nodes in turn.
+ * everywhere), driven through the HTTP API of all its nodes in turn.
  *
  * - Peak: a flood of pre-signed audit.append transactions, each POSTed with ?wait=true (the
  *   answer comes once the node it was sent to committed it); committed tx/s over the flood.
  * - Half of peak: an open-loop stream at half that rate; commit latency of each transaction is
  *   the time until its ?wait=true answer (submission to commit at the node it was sent to).
  *
- * Everything shares the machine's cores: four node processes plus this client. Each figure
+ * Everything shares the machine's cores: the node processes plus this client. Each figure
  * stands beside the raw all-core ML-DSA-65 verify rate measured in the same run (every
- * validator verifies every transaction, so the committed rate is bounded near raw / 4).
+ * validator verifies every transaction, so the committed rate is bounded near raw / N).
  * The flood keeps `--in-flight` requests open (default 1,024): a closed loop commits at most
  * in-flight / latency per second, so too few open requests measure the client, not the network
  * (256, the earlier default, capped the "peak" near 200 tx/s at 1.3 s latency).
  * `--dandelion off` runs the nodes without the Dandelion++ stem (on by default, as in the node),
  * to show what the stem costs in latency.
  * Each phase also reports `signatureWork` from the nodes' own /metrics counters: blocks,
- * signatures per block and signature checks per transaction over the four validators; and
+ * signatures per block and signature checks per transaction over all validators; and
  * `messagesSentPerBlock`, the consensus messages they sent per block, by type.
  * Prints one JSON document on stdout; progress on stderr.
  * `--rate R` pins the open-loop stream at R tx/s instead of half of the measured peak, to trace
  * the latency curve (the peak flood still runs first: it registers the accounts' nonces and warms
  * the nodes, and its figure is still reported).
- * Run: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off] (--help)
+ * Run: npm run bench:devnet -- [--validators N] [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off] (--help)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -36,7 +36,9 @@ import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
 import { measureVerifyAllCores, verifySamples } from "./lib/verifyRate.ts";
 
-const VALIDATORS = 4;
+const VALIDATORS_DEFAULT = 4;
+/** Above 16 validators votes go to the next leader over the validators' unicast links, not by gossip. */
+const VALIDATORS_MAX = 32;
 const ACCOUNTS = 200;
 const PACER_TICK_MS = 2;
 const WAIT_TIMEOUT_MS = 60_000;
@@ -44,15 +46,17 @@ const MAIN_SCRIPT = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 type DevnetInfo = { readonly chainId: string; readonly nodes: readonly { readonly name: string; readonly api: string; readonly pid: number }[] };
 
-type BenchArgs = { readonly peakTxs: number; readonly seconds: number; readonly rate: number | undefined; readonly inFlight: number; readonly dandelion: boolean };
+type BenchArgs = { readonly validators: number; readonly peakTxs: number; readonly seconds: number; readonly rate: number | undefined; readonly inFlight: number; readonly dandelion: boolean };
 
-const HELP = `Usage: npm run bench:devnet -- [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off]
+const HELP = `Usage: npm run bench:devnet -- [--validators N] [--peak-txs N] [--seconds S] [--rate R] [--in-flight N] [--dandelion on|off]
 
-The 4-process devnet (ghostmesh devnet --validators 4, libp2p on 127.0.0.1) through the HTTP API
-of its nodes: the peak committed throughput under a flood, then commit latency under an
+The multi-process devnet (ghostmesh devnet --validators N, libp2p on 127.0.0.1) through the HTTP
+API of its nodes: the peak committed throughput under a flood, then commit latency under an
 open-loop stream at half of it. Prints one JSON document on stdout; progress on stderr.
 
 Flags:
+  --validators N     validator processes (default ${VALIDATORS_DEFAULT}, at most ${VALIDATORS_MAX}; above 16 votes go to
+                     the next leader over the validators' unicast links instead of gossip)
   --peak-txs N       transactions in the peak flood (default 4000; rounded up to whole rounds of ${ACCOUNTS} accounts)
   --seconds S        length of the open-loop run (default 8)
   --rate R           the open-loop stream's rate in tx/s (default: half of the measured peak)
@@ -65,11 +69,12 @@ Environment:
 `;
 
 function parseBenchArgs(): BenchArgs {
-  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } } as const;
+  const options = { validators: { type: "string" }, "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, "in-flight": { type: "string" }, dandelion: { type: "string" } } as const;
   return benchCommandLine({ name: "bench/devnet-p2p.ts", help: HELP, options }, ({ values }) => {
     // Whole nonce rounds per account, so the half-peak stream continues every nonce chain without a gap.
     const peakTxs = Math.ceil(intArg(values["peak-txs"], "--peak-txs", { min: 1, max: 1_000_000 }, 4_000) / ACCOUNTS) * ACCOUNTS;
     return {
+      validators: intArg(values.validators, "--validators", { min: 2, max: VALIDATORS_MAX }, VALIDATORS_DEFAULT),
       peakTxs,
       seconds: intArg(values.seconds, "--seconds", { min: 1, max: 3_600 }, 8),
       rate: intArg(values.rate, "--rate", { min: 1, max: 1_000_000 }),
@@ -93,16 +98,18 @@ function freePort(): Promise<number> {
 
 async function startDevnet(dir: string, args: BenchArgs): Promise<{ child: ChildProcess; info: DevnetInfo }> {
   const basePort = await freePort();
-  const child = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", String(VALIDATORS), "--dir", dir, "--base-port", String(basePort)], {
+  const child = spawn(process.execPath, [MAIN_SCRIPT, "devnet", "--validators", String(args.validators), "--dir", dir, "--base-port", String(basePort)], {
     env: { ...process.env, GHOSTMESH_LOG_LEVEL: "warn", GHOSTMESH_P2P_DANDELION_ENABLED: String(args.dandelion) },
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
   });
   const devnetPath = join(dir, "devnet.json");
-  const deadline = nowMs() + 60_000;
+  // Every process loads the toolchain and makes its keys on the same cores: the wait grows with them.
+  const startupMs = Math.max(60_000, args.validators * 10_000);
+  const deadline = nowMs() + startupMs;
   while (!existsSync(devnetPath)) {
     if (child.exitCode !== null) throw new Error(`bench: the devnet exited with ${child.exitCode} before serving`);
-    if (nowMs() > deadline) throw new Error("bench: the devnet did not write devnet.json within 60 s");
+    if (nowMs() > deadline) throw new Error(`bench: the devnet did not write devnet.json within ${startupMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { child, info: JSON.parse(readFileSync(devnetPath, "utf8")) as DevnetInfo };
@@ -139,7 +146,7 @@ async function runOpenLoop(clients: readonly GhostmeshClient[], txs: readonly Pr
     const due = Math.min(txs.length, Math.floor(((nowMs() - started) * ratePerSecond) / 1000) + 1);
     for (; next < due; next++) {
       const submittedAt = nowMs();
-      pending.push(submitAndWait(clients[next % VALIDATORS]!, txs[next]!).then(() => void latenciesMs.push(nowMs() - submittedAt)));
+      pending.push(submitAndWait(clients[next % clients.length]!, txs[next]!).then(() => void latenciesMs.push(nowMs() - submittedAt)));
     }
     await new Promise((resolve) => setTimeout(resolve, PACER_TICK_MS));
   }
@@ -149,7 +156,7 @@ async function runOpenLoop(clients: readonly GhostmeshClient[], txs: readonly Pr
   return { offeredTxsPerSecond: ratePerSecond, txs: txs.length, committedTxsPerSecond: perSecond(txs.length, nowMs() - started), commitLatencyMsP50: at(0.5), commitLatencyMsP99: at(0.99) };
 }
 
-/** The four nodes' own counters, from their /metrics: chain height (the highest), signature work and consensus messages sent by type (summed). */
+/** The nodes' own counters, from their /metrics: chain height (the highest), signature work and consensus messages sent by type (summed). */
 type SignatureCounts = { readonly height: number; readonly signatures: number; readonly checks: number; readonly sentByType: ReadonlyMap<string, number> };
 
 function metricSum(text: string, name: string): number {
@@ -181,7 +188,7 @@ async function signatureCounts(info: DevnetInfo): Promise<SignatureCounts> {
 }
 
 /**
- * Signatures made and checks run by the four validators over a phase, from their own counters:
+ * Signatures made and checks run by the validators over a phase, from their own counters:
  * counts, which the noise of a shared machine does not blur (bench:consensus-node reports the same in one process).
  */
 function signatureWorkOf(before: SignatureCounts, after: SignatureCounts, txs: number) {
@@ -193,7 +200,7 @@ function signatureWorkOf(before: SignatureCounts, after: SignatureCounts, txs: n
   };
 }
 
-/** Consensus messages the four validators sent over a phase, per block, by type. */
+/** Consensus messages the validators sent over a phase, per block, by type. */
 function messagesSentPerBlockOf(before: SignatureCounts, after: SignatureCounts): Record<string, number> {
   const blocks = after.height - before.height;
   const types = [...after.sentByType.keys()].sort();
@@ -215,11 +222,11 @@ async function main(): Promise<void> {
     const verify = await measureVerifyAllCores(verifySamples(flood.slice(0, 2_000)));
     const verifyAllCoresPerSecond = perSecond(verify.count, verify.elapsedMs);
     progress("registering accounts");
-    await runBounded(registrations, args.inFlight, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    await runBounded(registrations, args.inFlight, (tx, i) => submitAndWait(clients[i % clients.length]!, tx));
     progress(`peak: flooding ${flood.length} transactions`);
     const countsBeforeFlood = await signatureCounts(info);
     const floodStarted = nowMs();
-    await runBounded(flood, args.inFlight, (tx, i) => submitAndWait(clients[i % VALIDATORS]!, tx));
+    await runBounded(flood, args.inFlight, (tx, i) => submitAndWait(clients[i % clients.length]!, tx));
     const peakTxsPerSecond = perSecond(flood.length, nowMs() - floodStarted);
     const countsAfterFlood = await signatureCounts(info);
     const rate = args.rate ?? Math.max(1, Math.floor(peakTxsPerSecond / 2));
@@ -232,21 +239,21 @@ async function main(): Promise<void> {
       benchmark: "ghostmesh.devnet-p2p",
       command: "npm run bench:devnet",
       machine,
-      validators: VALIDATORS,
-      processes: VALIDATORS,
+      validators: args.validators,
+      processes: args.validators,
       transport: "libp2p tcp + qstp (ML-KEM-768+X25519, ML-DSA-65) + yamux + gossipsub on 127.0.0.1",
-      client: "HTTP POST /v1/txs?wait=true to the four nodes in turn, from this process (shares the cores)",
+      client: "HTTP POST /v1/txs?wait=true to the nodes in turn, from this process (shares the cores)",
       floodRequestsInFlight: args.inFlight,
       dandelion: args.dandelion,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
-      txVerifiesPerCommittedTx: VALIDATORS,
+      txVerifiesPerCommittedTx: args.validators,
       peak: {
         txs: flood.length,
         committedTxsPerSecond: peakTxsPerSecond,
         signatureWork: signatureWorkOf(countsBeforeFlood, countsAfterFlood, flood.length),
         messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeFlood, countsAfterFlood),
       },
-      peakVsRawVerifyRatio: round((peakTxsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
+      peakVsRawVerifyRatio: round((peakTxsPerSecond * args.validators) / verifyAllCoresPerSecond, 2),
       halfPeak: { ...halfPeak, ratePinned: args.rate !== undefined, signatureWork: signatureWorkOf(countsBeforeStream, countsAfterStream, stream.length), messagesSentPerBlock: messagesSentPerBlockOf(countsBeforeStream, countsAfterStream) },
       loadAverage1mAtEnd: loadAverage1m(),
     };
