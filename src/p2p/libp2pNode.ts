@@ -15,6 +15,16 @@ import type { P2pClock } from "./types.ts";
 
 /** Room in a gossipsub RPC frame for control messages and protobuf framing around the largest message. */
 const GOSSIP_RPC_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * libp2p's connection monitor pings every connection every 10 s and aborts one whose ping does
+ * not come back in time: the only way a half-open link (a peer whose host vanished) is noticed
+ * before the operating system's keepalive, hours later. Its default floor, 5 s, cut validator
+ * links whenever their machine was loaded: twenty validators on two cores lost hundreds of links
+ * a minute, each reconnection cost a qstp handshake on the same cores, and consensus stalled
+ * behind the churn (docs/decisions/0501, "Links under load"). A live peer answers within 30 s
+ * even when starved; one that does not is no use to consensus either.
+ */
+const PING_TIMEOUT_MS_MIN = 30_000;
 
 export type Libp2pNodeParts = {
   readonly peerPrivateKey: PrivateKey;
@@ -63,6 +73,7 @@ export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodePa
     connectionEncrypters: [(components) => (encrypter = encrypterFactory(components))],
     streamMuxers: [yamux()],
     connectionGater: parts.gater,
+    connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MS_MIN, maxTimeout: 2 * PING_TIMEOUT_MS_MIN } },
     connectionManager: {
       maxConnections: opts.connectionsMax,
       maxIncomingPendingConnections: opts.incomingPendingConnectionsMax,
