@@ -92,7 +92,7 @@ export class ReqResp {
     this.#acquire(slot);
     const stopTimer = this.#modules.metrics?.requestSeconds.startTimer({ protocol: name });
     try {
-      const body = await this.#exchange(peerId, name, protocol, data, timeoutMs, responseSizeBytesMax, options.signal);
+      const body = await this.#exchange(peerId, name, protocol, data, { timeoutMs, responseSizeBytesMax, penalizeTimeout: options.penalizeTimeout ?? true, signal: options.signal });
       this.#modules.metrics?.requestsTotal.inc({ protocol: name, direction: "outbound", outcome: "ok" });
       if (this.#unsupportedWarned.size > 0) this.#unsupportedWarned.delete(warnedKey(protocol, peerId));
       return body;
@@ -105,7 +105,14 @@ export class ReqResp {
     }
   }
 
-  async #exchange(peerId: PeerId, name: string, protocol: string, data: Uint8Array, timeoutMs: number, responseSizeBytesMax: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #exchange(
+    peerId: PeerId,
+    name: string,
+    protocol: string,
+    data: Uint8Array,
+    limits: { readonly timeoutMs: number; readonly responseSizeBytesMax: number; readonly penalizeTimeout: boolean; readonly signal: AbortSignal | undefined },
+  ): Promise<Uint8Array> {
+    const { timeoutMs, responseSizeBytesMax, signal } = limits;
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
     const meta = { name, peerId: peerId.toString(), timeoutMs };
@@ -123,7 +130,7 @@ export class ReqResp {
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)));
       if (isUnsupportedProtocolError(err)) throw await this.#unsupported(peerId, name, protocol, meta, err);
-      throw this.#outboundError(err, peerId, meta, responseSizeBytesMax, timeout.aborted);
+      throw this.#outboundError(err, peerId, meta, responseSizeBytesMax, { timedOut: timeout.aborted, penalizeTimeout: limits.penalizeTimeout });
     }
   }
 
@@ -167,7 +174,7 @@ export class ReqResp {
   }
 
   /** Types a failed exchange and penalises what the peer is to blame for. */
-  #outboundError(err: unknown, peerId: PeerId, meta: Record<string, unknown>, responseSizeBytesMax: number, timedOut: boolean): unknown {
+  #outboundError(err: unknown, peerId: PeerId, meta: Record<string, unknown>, responseSizeBytesMax: number, timing: { readonly timedOut: boolean; readonly penalizeTimeout: boolean }): unknown {
     const identity = this.#modules.identityOf(peerId);
     const blame = (action: PeerAction, reason: string): void => {
       if (identity !== undefined) this.#modules.penalize({ peerId, identity }, action, reason);
@@ -185,8 +192,8 @@ export class ReqResp {
       blame(PeerAction.oversizedMessage, `${String(meta.name)} response above ${responseSizeBytesMax} bytes`);
       return p2pError("P2P_RESPONSE_TOO_LARGE", `the ${String(meta.name)} response is larger than ${responseSizeBytesMax} bytes`, { ...meta, responseSizeBytesMax }, err);
     }
-    if (timedOut) {
-      blame(PeerAction.timeout, `${String(meta.name)} request timed out`);
+    if (timing.timedOut) {
+      if (timing.penalizeTimeout) blame(PeerAction.timeout, `${String(meta.name)} request timed out`);
       return p2pError("P2P_REQUEST_TIMEOUT", `no ${String(meta.name)} response within ${String(meta.timeoutMs)} ms`, meta, err);
     }
     return p2pError("P2P_REQUEST_FAILED", `${String(meta.name)} request failed: ${errorMessage(err)}`, meta, err);

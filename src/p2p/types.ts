@@ -65,6 +65,12 @@ export type RequestOptions = {
   readonly timeoutMs?: number;
   readonly responseSizeBytesMax?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Whether a timeout lowers the peer's reputation (default true). False for a request sent
+   * to every peer again and again (a head probe): under load its short timeout would fire on
+   * honest peers each time, and the penalties would add up to bans of the whole committee.
+   */
+  readonly penalizeTimeout?: boolean;
 };
 
 /** Reputation of one ML-DSA identity, as kept in p2p_peers. */

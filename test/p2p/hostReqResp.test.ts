@@ -110,6 +110,20 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
     }
   });
 
+  it("a timeout the caller does not blame on the peer (a probe) fails the same way and leaves the peer's reputation alone", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      const [client, server] = await pair();
+      hosts.push(client, server);
+      await assert.rejects(client.host.request(server.host.peerId, SLOW, utf8("probe"), { timeoutMs: 200, penalizeTimeout: false }), { code: "P2P_REQUEST_TIMEOUT" });
+      const record = client.host.peerRecord(server.keys.address);
+      assert.equal(record?.timeouts ?? 0, 0);
+      assert.equal(record?.score ?? 0, 0);
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
   it("a request whose frame length never ends (continuation bytes) is penalised as malformed, not read forever", async () => {
     const hosts: TestHost[] = [];
     try {

@@ -144,7 +144,12 @@ export class BlockSync {
     const request = encodeSyncRequest({ fromHeight: localHeight + this.opts.lagBlocksMin, countMax: 1 });
     const asked = this.validatorPeerIds().map(async (peerId) => {
       try {
-        const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, request, { timeoutMs: PROBE_TIMEOUT_MS, responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024 });
+        const bytes = await this.modules.host.request(peerId, RequestProtocol.blocksByRange, request, {
+          timeoutMs: PROBE_TIMEOUT_MS,
+          responseSizeBytesMax: SYNC_RESPONSE_BYTES_MAX + 1024,
+          // A probe goes to every validator every lagCheckIntervalMs: a slow answer only leaves the peer out of this one.
+          penalizeTimeout: false,
+        });
         return decodeSyncResponse(bytes).headHeight;
       } catch (err) {
         if (!isGhostmeshError(err)) throw err;
