@@ -57,6 +57,7 @@ import {
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
 import { assert, isGhostmeshError, toHex } from "../../util/index.ts";
+import { RegossipSchedule } from "./regossip.ts";
 import type { Block, Evidence, ValidatorSet } from "../../ledger/index.ts";
 import { indexInSet, setEpochLabel, type EpochValidatorSet } from "../validatorSets.ts";
 import type { Chain } from "../chain.ts";
@@ -80,6 +81,8 @@ export type ConsensusHostOptions = {
   readonly signing?: "threadpool" | "inline";
   /** How often an idle leader re-asks the app whether an empty block is due (LedgerApplicationOptions.emptyBlockIntervalMs); 0 or absent: never. */
   readonly emptyBlockCheckMs?: number;
+  /** How long a stall lasts before the whole pool is sent again, not only own transactions (regossip.ts; default REGOSSIP_ALL_INTERVAL_MS). */
+  readonly regossipAllIntervalMs?: number;
 };
 
 /**
@@ -140,6 +143,8 @@ const FUTURE_EPOCH_MESSAGES_MAX = 4_096;
 const HELD_VOTE_VIEWS_MAX = 4;
 /** Transactions sent again per view timeout (oldest first): one block's worth of small ones. */
 const REGOSSIP_TXS_MAX = 1_000;
+/** Own transactions remembered for resending; far above what a pool holds pending from one validator's clients. */
+const OWN_TX_HASHES_MAX = 65_536;
 /** Gossiped transactions being verified at once: enough to keep every threadpool thread busy. */
 const GOSSIP_ADMISSIONS_IN_FLIGHT_MAX = 32;
 /** Gossiped transactions waiting for admission (~35 MB of 3.5 KB transactions). */
@@ -196,8 +201,13 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** The epoch of the label memo last stored (`rememberEpochLabel`). */
   private epochLabelSaved = -1;
   private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
-  /** Committed height when the view timer last fired (-1: never), to tell a stalled chain. */
-  private heightAtLastTimeout = -1;
+  /** What to resend at a view timeout of a stalled chain (regossip.ts). */
+  private readonly regossip: RegossipSchedule;
+  /**
+   * Transactions this validator's clients submitted (`notifyAdmitted`), oldest first: perhaps
+   * only it has them. Pruned to what the pool still holds at each resend, and when full.
+   */
+  private readonly ownTxHashes = new Set<string>();
   /** Monotonic time of the last "not voting: clock behind" warning; null: none yet. */
   private untimelyWarnedAtMs: number | null = null;
   private running = false;
@@ -208,6 +218,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.opts = opts;
     this.modules = modules;
     this.address = addressFromPublicKey(modules.key.alg, modules.key.publicKey);
+    this.regossip = new RegossipSchedule(opts.regossipAllIntervalMs);
   }
 
   /** The running epoch's label and this node's index in its set (null: observer). */
@@ -350,6 +361,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    */
   notifyAdmitted(poolTx: PoolTx, bytes?: Uint8Array): void {
     if (!this.running) return;
+    this.rememberOwnTx(poolTx.txHashHex);
     this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: bytes ?? encodeSignedTx(poolTx.signedTx) });
     this.releaseHeldVotes();
     this.wakeIfWork();
@@ -552,28 +564,47 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * propose them. That includes transactions an uncommitted block carries: this validator's
    * own proposal may have gone out while its peers were down, and nothing sends a proposal
    * again. Sending them again is harmless (peers refuse duplicates; a block built on a branch
-   * that carries one leaves it out) and bounded; it is skipped while the chain progresses (slow
-   * views under load time out too, and a resend storm would only slow them further).
+   * that carries one leaves it out). Own transactions go at every such timeout, the whole pool
+   * once a minute of the stall (regossip.ts: resends of every pool at every timeout were
+   * themselves the load that stalled a large committee).
    */
   private regossipReadyTxs(): void {
-    const height = this.modules.chain.head.height;
-    const progressed = height !== this.heightAtLastTimeout;
-    this.heightAtLastTimeout = height;
-    if (progressed) return;
-    const sent = this.gossipPoolTxs({ carriedToo: true });
-    if (sent > 0) this.modules.logger.debug({ txs: sent }, "Gossiped held transactions again after a view timeout");
+    const scope = this.regossip.onViewTimeout(this.modules.chain.head.height, monotonicClock.nowMs());
+    if (scope === "none") return;
+    if (scope === "own") {
+      this.pruneOwnTxs();
+      if (this.ownTxHashes.size === 0) return;
+    }
+    const sent = this.gossipPoolTxs({ carriedToo: true, ownOnly: scope === "own" });
+    if (sent > 0) this.modules.logger.debug({ txs: sent, scope }, "Gossiped held transactions again after a view timeout");
+  }
+
+  private rememberOwnTx(txHashHex: string): void {
+    if (this.ownTxHashes.size >= OWN_TX_HASHES_MAX) {
+      this.pruneOwnTxs();
+      // Still full of pending transactions: the oldest has had the longest to spread.
+      if (this.ownTxHashes.size >= OWN_TX_HASHES_MAX) this.ownTxHashes.delete(this.ownTxHashes.values().next().value as string);
+    }
+    this.ownTxHashes.add(txHashHex);
+  }
+
+  /** Forgets own transactions the pool no longer holds (committed, rejected or evicted). */
+  private pruneOwnTxs(): void {
+    for (const txHashHex of this.ownTxHashes) if (!this.modules.mempool.has(txHashHex)) this.ownTxHashes.delete(txHashHex);
   }
 
   /**
    * Sends the pool's ready transactions (at most REGOSSIP_TXS_MAX, oldest first) to every peer;
    * returns how many. Unless `carriedToo`, those an uncommitted block carries are left out:
-   * peers that have the block have them.
+   * peers that have the block have them. With `ownOnly`, only those this validator's clients submitted.
    */
-  private gossipPoolTxs(opts: { readonly carriedToo: boolean }): number {
+  private gossipPoolTxs(opts: { readonly carriedToo: boolean; readonly ownOnly?: boolean }): number {
     const { mempool, app } = this.modules;
     if (mempool.readyCount === 0) return 0;
     const carried = opts.carriedToo ? null : app.blocks.carriedTxHashes();
-    const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, (txHashHex) => carried?.has(txHashHex) === true);
+    const own = opts.ownOnly === true ? this.ownTxHashes : null;
+    const excluded = (txHashHex: string): boolean => carried?.has(txHashHex) === true || (own !== null && !own.has(txHashHex));
+    const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, excluded);
     for (const poolTx of txs) this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: encodeSignedTx(poolTx.signedTx) });
     return txs.length;
   }

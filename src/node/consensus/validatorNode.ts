@@ -38,6 +38,8 @@ export type ValidatorNodeOptions = {
   /** Defaults to the committee size's choice (host.ts voteDeliveryFor). */
   readonly voteDelivery?: VoteDelivery;
   readonly signing?: "threadpool" | "inline";
+  /** ConsensusHostOptions.regossipAllIntervalMs (tests shorten it). */
+  readonly regossipAllIntervalMs?: number;
   /**
    * Runs once the chain and application exist and before consensus starts (node/p2p serves
    * and runs block sync here): blocks it commits through `app` are the engine's new root.
@@ -132,7 +134,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     appSignatures = app.signatures;
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
-    const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
+    const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
     const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics, walSync };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();

@@ -53,6 +53,8 @@ export type ClusterOptions = {
   readonly clock?: Clock | ((index: number) => Clock);
   /** Consensus timing of every validator (default TEST_TIMING: 250 ms views). */
   readonly timing?: ConsensusTiming;
+  /** ConsensusHostOptions.regossipAllIntervalMs of every validator (default: the host's). */
+  readonly regossipAllIntervalMs?: number;
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -82,7 +84,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
       const clock = opts.clock === undefined ? {} : { clock: typeof opts.clock === "function" ? opts.clock(index) : opts.clock };
       const apiConfig = extra.apiPort === undefined ? nodeConfig : { ...nodeConfig, api: { ...nodeConfig.api, port: extra.apiPort } };
       const hook = extra.beforeConsensus === undefined ? {} : { beforeConsensus: extra.beforeConsensus };
-      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook }, { key: home.key, network, logger: silent, ...clock });
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }) }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;
     },

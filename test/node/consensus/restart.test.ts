@@ -93,6 +93,25 @@ describe("consensus in the node: faults", () => {
     }
   });
 
+  it("a transaction whose origin went down after it reached one validator alone still commits: a stall resends the whole pool", async () => {
+    const cluster = await startCluster(4, { regossipAllIntervalMs: 1_000 });
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      for (const index of [2, 3]) await cluster.stop(index);
+      // Admitted by validator 0, gossiped to validator 1 alone; then validator 0 goes down.
+      const orphan = signNext(account, { type: "audit.append", record: { action: "orphan" } });
+      assert.equal((await cluster.client(0).submitTx(orphan.bytes)).status, "pending");
+      await waitFor("validator 1 to hold the transaction", async () => ((await cluster.client(1).tx(orphan.hash).catch(() => null))?.status === "pending" ? true : undefined), 10_000);
+      await cluster.stop(0);
+      // Validators 1-3 form a quorum; only 1 holds the transaction, and none of them submitted it.
+      for (const index of [2, 3]) await cluster.start(index);
+      await waitForCommitAt(cluster, orphan.hash, [1, 2, 3]);
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it("a transaction its leader proposed while its peers were down still commits once they are back", async () => {
     const cluster = await startCluster(4);
     try {
