@@ -4,22 +4,23 @@
  *   and timeouts, evidence), validated by every node before it forwards it;
  *   block requests/responses sent to "all" go link by link instead (they are unicast only);
  * - send("all", tx frame) → the host's tx batcher, gossiped on the tx topic;
- * - send(index, frame) → the unicast link to that validator (unicast.ts).
+ * - send(index, frame) → the unicast link to that validator (unicast.ts): messages on a kept
+ *   stream, requests to a validator of an earlier version (both are served here).
  * The handler's `from` is the slot (validatorPeers.ts) of the validator whose ML-DSA identity
  * qstp proved on the connection the frame arrived on; for transactions relayed by a configured
  * non-validator peer it is -1 (transactions carry their own signatures; no one uses `from`).
  */
-import { defaultP2pHostOptions, GossipTopic, p2pError, type DandelionOptions, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
+import { defaultP2pHostOptions, GossipTopic, p2pError, PeerAction, type DandelionOptions, type P2pHostError, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { assert } from "../../util/index.ts";
 import { NetworkTopic, type ConsensusNetwork, type FrameHandler, type NetworkEndpoint, type NetworkFrame } from "../consensus/index.ts";
-import type { Logger } from "../types.ts";
+import { monotonicClock, type Logger } from "../types.ts";
 import { consensusGossipValidator, decodeTxBatchChecked, gossipTopicOfMessageType, txGossipValidator, type DecodedTxBatch, type TxBatchLimits } from "./gossipValidation.ts";
 import { GossipWatchdog, defaultGossipWatchdogOptions, type GossipWatchdogOptions } from "./gossipWatchdog.ts";
 import { StemRelay, type StemRelayEvent } from "./stemRelay.ts";
 import { peekConsensusMessageType } from "./messageType.ts";
 import { decodeUnicastFrames } from "./unicastFrames.ts";
-import { UNICAST_PROTOCOL, UNICAST_REQUEST_BYTES_MAX, UNICAST_REQUEST_FRAMES_MAX, UnicastLinks } from "./unicast.ts";
+import { UNICAST_MESSAGE_BYTES_MAX, UNICAST_MESSAGE_FRAMES_MAX, UNICAST_PROTOCOL, UnicastLinks } from "./unicast.ts";
 import { ValidatorPeers } from "./validatorPeers.ts";
 
 export type P2pConsensusNetworkOptions = {
@@ -40,7 +41,18 @@ export type P2pConsensusNetworkModules = {
 const defaultTxBatchLimits: TxBatchLimits = { txsMax: defaultP2pHostOptions.txBatcher.txsMax, sizeBytesMax: defaultP2pHostOptions.gossipSizeBytesMax.tx };
 const CONSENSUS_GOSSIP_TOPICS = [GossipTopic.proposal, GossipTopic.vote, GossipTopic.evidence] as const;
 
-export type P2pConsensusNetworkStats = { gossipPublished: number; gossipPublishFailed: number; gossipReconnects: number; unicastFramesSent: number; unicastFramesDropped: number };
+/** A unicast batch refused: the error its sender gets (as a request), and whether the bytes broke the format. */
+type UnicastRefusal = { readonly error: P2pHostError; readonly malformed: boolean };
+
+export type P2pConsensusNetworkStats = {
+  gossipPublished: number;
+  gossipPublishFailed: number;
+  gossipReconnects: number;
+  unicastFramesSent: number;
+  unicastFramesDropped: number;
+  /** Unicast batches sent as requests, to validators of an earlier version. */
+  unicastSentByRequest: number;
+};
 
 export class P2pConsensusNetwork implements ConsensusNetwork {
   readonly peers: ValidatorPeers;
@@ -63,7 +75,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     this.logger = modules.logger;
     this.peers = new ValidatorPeers(opts.genesis);
     this.txBatchLimits = opts.txBatchLimits ?? defaultTxBatchLimits;
-    this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
+    this.unicast = this.newUnicastLinks();
     this.chainId = opts.genesis.chainId;
     this.watchdog = new GossipWatchdog({ ...defaultGossipWatchdogOptions, ...opts.gossipWatchdog }, { host: this.host, peers: this.peers, logger: this.logger });
     const dandelionOn = opts.dandelion !== undefined && opts.dandelion.enabled !== false;
@@ -72,15 +84,17 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
       : null;
   }
 
-  /** Subscribes to the four topics and serves the unicast protocol; frames wait for `attach`. */
+  /** Subscribes to the four topics and serves the unicast protocol (messages and requests); frames wait for `attach`. */
   static async create(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules): Promise<P2pConsensusNetwork> {
     assert(modules.host.chainId === opts.genesis.chainId, "P2pConsensusNetwork: the host serves the genesis chain");
     const network = new P2pConsensusNetwork(opts, modules);
     const { host } = modules;
     for (const topic of CONSENSUS_GOSSIP_TOPICS) host.subscribe(topic, consensusGossipValidator(topic, network.peers), network.onConsensusGossip);
     host.subscribe(GossipTopic.tx, txGossipValidator(opts.genesis.chainId, network.txBatchLimits, network.txBatches), network.onTxGossip);
-    await host.handle(UNICAST_PROTOCOL, (request, from) => network.onUnicast(request, from), {
-      requestSizeBytesMax: UNICAST_REQUEST_BYTES_MAX,
+    await host.handleMessages(UNICAST_PROTOCOL, async (message, from) => network.onUnicastMessage(message, from), { messageSizeBytesMax: UNICAST_MESSAGE_BYTES_MAX });
+    // Validators of an earlier version send their frames as requests.
+    await host.handle(UNICAST_PROTOCOL, (request, from) => network.onUnicastRequest(request, from), {
+      requestSizeBytesMax: UNICAST_MESSAGE_BYTES_MAX,
       responseSizeBytesMax: 16,
       // Sending one request at a time per link, an honest peer never has more than one open.
       concurrentPerPeerMax: 2,
@@ -98,6 +112,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
       gossipReconnects: this.watchdog.reconnects,
       unicastFramesSent: unicast.framesSent,
       unicastFramesDropped: unicast.framesDropped,
+      unicastSentByRequest: unicast.sentByRequest,
     };
   }
 
@@ -133,7 +148,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
         open = false;
         this.handler = null;
         this.unicast.close();
-        this.unicast = new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger });
+        this.unicast = this.newUnicastLinks();
       },
     };
   }
@@ -145,6 +160,10 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     this.stemRelay?.close();
     this.unicast.close();
     for (const topic of [...CONSENSUS_GOSSIP_TOPICS, GossipTopic.tx]) this.host.unsubscribe(topic);
+  }
+
+  private newUnicastLinks(): UnicastLinks {
+    return new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger, clock: monotonicClock });
   }
 
   private broadcast(self: number, frame: NetworkFrame): void {
@@ -186,14 +205,28 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     for (const tx of batch.txs) handler(fromIndex, { topic: NetworkTopic.tx, bytes: tx });
   };
 
-  private onUnicast(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
+  /** A batch of frames a validator sent as a message; a malformed one costs its sender reputation. */
+  private onUnicastMessage(message: Uint8Array, from: PeerContext): void {
+    const refusal = this.deliverUnicast(message, from);
+    if (refusal === null) return;
+    if (refusal.malformed) this.host.penalize(from.peerId, PeerAction.malformedFrame, refusal.error.message);
+    throw refusal.error;
+  }
+
+  private onUnicastRequest(request: Uint8Array, from: PeerContext): Promise<Uint8Array> {
+    const refusal = this.deliverUnicast(request, from);
+    return refusal === null ? Promise.resolve(new Uint8Array(0)) : Promise.reject(refusal.error);
+  }
+
+  /** Hands the frames of one batch to the validator in order; null, or why the batch was refused (nothing handed on). */
+  private deliverUnicast(bytes: Uint8Array, from: PeerContext): UnicastRefusal | null {
     const fromIndex = this.peers.indexOf(from.identity.address);
-    if (fromIndex === undefined) return Promise.reject(p2pError("P2P_REQUEST_INVALID", "consensus unicast is for validators only", {}));
-    const frames = decodeUnicastFrames(request, UNICAST_REQUEST_FRAMES_MAX);
-    if (!Array.isArray(frames)) return Promise.reject(p2pError("P2P_REQUEST_INVALID", `malformed consensus unicast: ${"problem" in frames ? frames.problem : ""}`, {}));
+    if (fromIndex === undefined) return { error: p2pError("P2P_REQUEST_INVALID", "consensus unicast is for validators only", {}), malformed: false };
+    const frames = decodeUnicastFrames(bytes, UNICAST_MESSAGE_FRAMES_MAX);
+    if (!Array.isArray(frames)) return { error: p2pError("P2P_REQUEST_INVALID", `malformed consensus unicast: ${"problem" in frames ? frames.problem : ""}`, {}), malformed: true };
     const handler = this.handler;
-    if (handler === null) return Promise.reject(p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is not running consensus", {}));
+    if (handler === null) return { error: p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is not running consensus", {}), malformed: false };
     for (const frame of frames) handler(fromIndex, frame);
-    return Promise.resolve(new Uint8Array(0));
+    return null;
   }
 }

@@ -1,55 +1,70 @@
 /**
  * Frames to one validator (a vote to the next leader, block requests and responses, a
- * proposal sent link by link) over request/response `/ghostmesh/<chainId>/req/consensus/1`.
- * One queue per destination with at most one request in flight: the frames of a link arrive
- * in send order, and frames that queued meanwhile travel together in the next request.
- * A frame whose destination is not connected, or whose request fails, is lost, as on any
+ * proposal sent link by link) as one-way messages on a stream kept open per validator,
+ * `/ghostmesh/<chainId>/msg/consensus/1` (decision 0503). One queue per destination with at
+ * most one write in flight: the frames of a link arrive in send order, and frames that queued
+ * meanwhile travel together in the next message.
+ *
+ * Why messages: a request per batch opened a stream per batch, and every stream pays
+ * multistream-select's round trip before its first byte, then waits for an answer before the
+ * next batch may go; above 16 validators each vote paid both (decision 0503, "Unicast as
+ * messages"). A validator of an earlier version serves these frames only as requests
+ * (`/ghostmesh/<chainId>/req/consensus/2`, still served here): its link sends requests for a
+ * while, then tries messages again, so a committee upgraded one validator at a time keeps its
+ * links.
+ * A frame whose destination is not connected, or whose write fails, is lost, as on any
  * network: the engine recovers by timeouts and block fetching.
  */
 import { CONSENSUS_MESSAGE_BYTES_MAX } from "../../consensus/index.ts";
 import { isGhostmeshError, errorMessage } from "../../util/index.ts";
-import type { P2pHost } from "../../p2p/index.ts";
+import { isP2pHostError, type P2pHost } from "../../p2p/index.ts";
+import type { PeerId } from "@libp2p/interface";
 import type { NetworkFrame } from "../consensus/index.ts";
-import type { Logger } from "../types.ts";
+import type { Clock, Logger } from "../types.ts";
 import { encodeUnicastFrames, unicastFrameSizeBytes } from "./unicastFrames.ts";
 import type { ValidatorPeers } from "./validatorPeers.ts";
 
-/** The request/response protocol name (decision 0503). */
+/** The protocol name, of both the message protocol and the request protocol of earlier versions (decision 0503). */
 export const UNICAST_PROTOCOL = "consensus";
 /** Frames waiting on one link before new ones are dropped; far above a healthy backlog. */
 export const UNICAST_LINK_FRAMES_MAX = 10_000;
-/** A request carries frames up to this size (a single larger frame goes alone). */
+/** A message carries frames up to this size (a single larger frame goes alone). */
 const UNICAST_BATCH_BYTES_TARGET = 4 * 1024 * 1024;
-/** The largest request: one largest consensus message plus frame headers. */
-export const UNICAST_REQUEST_BYTES_MAX = CONSENSUS_MESSAGE_BYTES_MAX + 64 * 1024;
-/** Frames one request may carry (the server refuses more). */
-export const UNICAST_REQUEST_FRAMES_MAX = 4_096;
-/** A whole exchange: loopback or LAN carries a 64 MiB block response well within it. */
-const UNICAST_TIMEOUT_MS = 10_000;
+/** The largest message (or request): one largest consensus message plus frame headers. */
+export const UNICAST_MESSAGE_BYTES_MAX = CONSENSUS_MESSAGE_BYTES_MAX + 64 * 1024;
+/** Frames one message may carry (the receiver refuses more). */
+export const UNICAST_MESSAGE_FRAMES_MAX = 4_096;
+/** A whole request exchange (earlier versions): loopback or LAN carries a 64 MiB block response well within it. */
+const UNICAST_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a link to a validator that serves only requests keeps sending requests before it tries messages again (the validator may have upgraded). */
+export const UNICAST_REQUESTS_ONLY_MS = 60_000;
 
-type Link = { frames: NetworkFrame[]; sending: boolean };
+type Link = { frames: NetworkFrame[]; sending: boolean; requestsOnlyUntilMs: number };
 
-export type UnicastStats = { framesSent: number; framesDropped: number; requestsFailed: number };
+export type UnicastStats = { framesSent: number; framesDropped: number; sendsFailed: number; sentByRequest: number };
+
+export type UnicastLinksModules = {
+  readonly host: P2pHost;
+  readonly peers: ValidatorPeers;
+  readonly logger: Logger;
+  readonly clock: Clock;
+};
 
 export class UnicastLinks {
   private readonly links = new Map<number, Link>();
-  private readonly host: P2pHost;
-  private readonly peers: ValidatorPeers;
-  private readonly logger: Logger;
+  private readonly modules: UnicastLinksModules;
   private open = true;
-  readonly stats: UnicastStats = { framesSent: 0, framesDropped: 0, requestsFailed: 0 };
+  readonly stats: UnicastStats = { framesSent: 0, framesDropped: 0, sendsFailed: 0, sentByRequest: 0 };
 
-  constructor(modules: { readonly host: P2pHost; readonly peers: ValidatorPeers; readonly logger: Logger }) {
-    this.host = modules.host;
-    this.peers = modules.peers;
-    this.logger = modules.logger;
+  constructor(modules: UnicastLinksModules) {
+    this.modules = modules;
   }
 
   send(to: number, frame: NetworkFrame): void {
     if (!this.open) return;
     let link = this.links.get(to);
     if (link === undefined) {
-      link = { frames: [], sending: false };
+      link = { frames: [], sending: false, requestsOnlyUntilMs: 0 };
       this.links.set(to, link);
     }
     if (link.frames.length >= UNICAST_LINK_FRAMES_MAX) {
@@ -72,34 +87,50 @@ export class UnicastLinks {
     try {
       while (this.open && link.frames.length > 0) {
         const batch = takeBatch(link.frames);
-        const peerId = this.peers.peerIdOf(this.host, to);
+        const peerId = this.modules.peers.peerIdOf(this.modules.host, to);
         if (peerId === undefined) {
           this.stats.framesDropped += batch.length;
           continue;
         }
         try {
-          await this.host.request(peerId, UNICAST_PROTOCOL, encodeUnicastFrames(batch), { timeoutMs: UNICAST_TIMEOUT_MS, responseSizeBytesMax: 1024 });
+          await this.deliver(peerId, link, encodeUnicastFrames(batch));
           this.stats.framesSent += batch.length;
         } catch (err) {
-          this.stats.requestsFailed++;
+          this.stats.sendsFailed++;
           this.stats.framesDropped += batch.length;
           if (!isGhostmeshError(err)) throw err;
-          this.logger.debug({ to, frames: batch.length, code: err.code, err: err.message }, "Unicast to a validator failed; frames lost");
+          this.modules.logger.debug({ to, frames: batch.length, code: err.code, err: err.message }, "Unicast to a validator failed; frames lost");
         }
       }
     } catch (err) {
-      this.logger.error({ to, err: errorMessage(err) }, "Unicast link failed");
+      this.modules.logger.error({ to, err: errorMessage(err) }, "Unicast link failed");
     } finally {
       link.sending = false;
     }
   }
+
+  /** As a message; as a request to a validator that does not serve the message protocol. */
+  private async deliver(peerId: PeerId, link: Link, body: Uint8Array): Promise<void> {
+    const { host, clock } = this.modules;
+    if (clock.nowMs() >= link.requestsOnlyUntilMs) {
+      try {
+        return await host.sendMessage(peerId, UNICAST_PROTOCOL, body, { messageSizeBytesMax: UNICAST_MESSAGE_BYTES_MAX });
+      } catch (err) {
+        if (!isP2pHostError(err, "P2P_PROTOCOL_UNSUPPORTED")) throw err;
+        link.requestsOnlyUntilMs = clock.nowMs() + UNICAST_REQUESTS_ONLY_MS;
+        this.modules.logger.info({ peerId: peerId.toString(), retryInMs: UNICAST_REQUESTS_ONLY_MS }, "Validator takes consensus frames only as requests (an earlier version); sending requests");
+      }
+    }
+    await host.request(peerId, UNICAST_PROTOCOL, body, { timeoutMs: UNICAST_REQUEST_TIMEOUT_MS, responseSizeBytesMax: 1024 });
+    this.stats.sentByRequest++;
+  }
 }
 
-/** Removes and returns the frames of the next request: at least one, then up to the target size. */
+/** Removes and returns the frames of the next message: at least one, then up to the target size. */
 function takeBatch(frames: NetworkFrame[]): NetworkFrame[] {
   let sizeBytes = unicastFrameSizeBytes(frames[0] as NetworkFrame);
   let count = 1;
-  while (count < frames.length && count < UNICAST_REQUEST_FRAMES_MAX) {
+  while (count < frames.length && count < UNICAST_MESSAGE_FRAMES_MAX) {
     const next = unicastFrameSizeBytes(frames[count] as NetworkFrame);
     if (sizeBytes + next > UNICAST_BATCH_BYTES_TARGET) break;
     sizeBytes += next;

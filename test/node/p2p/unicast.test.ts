@@ -1,0 +1,130 @@
+/**
+ * The validators' unicast links (src/node/p2p/unicast.ts) between two p2p hosts on 127.0.0.1:
+ * frames go as messages on one kept stream, in order; a validator that serves them only as
+ * requests (an earlier version) still gets them; a malformed batch costs its sender reputation.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { addressFromPublicKey } from "../../../src/crypto/index.ts";
+import type { Genesis } from "../../../src/ledger/index.ts";
+import { messageProtocolId } from "../../../src/p2p/index.ts";
+import { NetworkTopic, type NetworkFrame } from "../../../src/node/consensus/index.ts";
+import { P2pConsensusNetwork } from "../../../src/node/p2p/network.ts";
+import { UNICAST_PROTOCOL } from "../../../src/node/p2p/unicast.ts";
+import { bytesEqual, utf8 } from "../../../src/util/index.ts";
+import { counterValue, startTestHost, stopTestHosts, TEST_CHAIN_ID, waitFor, type TestHost } from "../../p2p/helpersHost.ts";
+import { silentLogger } from "../../helpers/testChain.ts";
+
+type Received = { readonly from: number; readonly frame: NetworkFrame };
+
+type Pair = {
+  readonly hosts: TestHost[];
+  readonly networks: P2pConsensusNetwork[];
+  readonly received: Received[];
+  /** Sends from validator 0 to validator 1. */
+  readonly send: (frame: NetworkFrame) => void;
+};
+
+function genesisOf(hosts: readonly TestHost[]): Genesis {
+  const validators = hosts.map(({ keys }, i) => ({ name: `v${i}`, address: addressFromPublicKey(keys.signingKey.alg, keys.signingKey.publicKey), alg: keys.signingKey.alg, publicKey: keys.signingKey.publicKey, power: 1 }));
+  return { chainId: TEST_CHAIN_ID, genesisTime: 1_700_000_000_000, validators };
+}
+
+/** Two validators' networks, connected; validator 1 records what it receives. Pushes into `hosts` as it goes, so the caller's `finally` stops them. */
+async function startPair(hosts: TestHost[], networks: P2pConsensusNetwork[]): Promise<Pair> {
+  hosts.push(await startTestHost(), await startTestHost());
+  const genesis = genesisOf(hosts);
+  for (const { host } of hosts) networks.push(await P2pConsensusNetwork.create({ genesis }, { host, logger: silentLogger }));
+  const received: Received[] = [];
+  const [v0, v1] = genesis.validators;
+  const sender = networks[0]!.attach(0, v0!.address, () => {});
+  networks[1]!.attach(1, v1!.address, (from, frame) => void received.push({ from, frame }));
+  await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!);
+  return { hosts, networks, received, send: (frame) => sender.send(1, frame) };
+}
+
+function frames(count: number, label: string): NetworkFrame[] {
+  return Array.from({ length: count }, (_, i) => ({ topic: i % 3 === 0 ? NetworkTopic.tx : NetworkTopic.consensus, bytes: utf8(`${label} ${i}`) }));
+}
+
+function assertReceivedInOrder(received: readonly Received[], sent: readonly NetworkFrame[]): void {
+  assert.equal(received.length, sent.length);
+  received.forEach((r, i) => {
+    assert.equal(r.from, 0, `frame ${i} from validator 0`);
+    assert.equal(r.frame.topic, sent[i]!.topic);
+    assert.ok(bytesEqual(r.frame.bytes, sent[i]!.bytes), `frame ${i} in order`);
+  });
+}
+
+function inboundStreams(receiver: TestHost, sender: TestHost, protocol: string): number {
+  return receiver.host.libp2p.getConnections(sender.host.peerId).reduce((sum, c) => sum + c.streams.filter((s) => s.protocol === protocol && s.direction === "inbound").length, 0);
+}
+
+async function stopAll(hosts: TestHost[], networks: P2pConsensusNetwork[]): Promise<void> {
+  for (const network of networks) network.close();
+  await stopTestHosts(hosts);
+}
+
+describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
+  it("sends frames as messages on one kept stream, in order, batching what queues behind a write", async () => {
+    const hosts: TestHost[] = [];
+    const networks: P2pConsensusNetwork[] = [];
+    try {
+      const pair = await startPair(hosts, networks);
+      const sent = frames(300, "frame");
+      for (const frame of sent) pair.send(frame);
+      await waitFor(() => pair.received.length === sent.length, "every frame delivered");
+      assertReceivedInOrder(pair.received, sent);
+      const [sender, receiver] = hosts as [TestHost, TestHost];
+      assert.equal(inboundStreams(receiver, sender, messageProtocolId(TEST_CHAIN_ID, UNICAST_PROTOCOL)), 1, "one stream carried them all");
+      const messages = await counterValue(receiver.registry, "ghostmesh_p2p_messages_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" });
+      assert.ok(messages >= 1 && messages < sent.length, `frames queued behind a write travel together (${messages} messages for ${sent.length} frames)`);
+      assert.equal(await counterValue(receiver.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" }), 0, "no request");
+      const stats = networks[0]!.stats();
+      assert.equal(stats.unicastFramesSent, sent.length);
+      assert.equal(stats.unicastFramesDropped, 0);
+      assert.equal(stats.unicastSentByRequest, 0);
+    } finally {
+      await stopAll(hosts, networks);
+    }
+  });
+
+  it("sends requests to a validator of an earlier version, which serves the frames only as requests, and keeps their order", async () => {
+    const hosts: TestHost[] = [];
+    const networks: P2pConsensusNetwork[] = [];
+    try {
+      const pair = await startPair(hosts, networks);
+      // An earlier version serves `req/consensus/2` and no message protocol.
+      await hosts[1]!.host.libp2p.unhandle(messageProtocolId(TEST_CHAIN_ID, UNICAST_PROTOCOL));
+      const sent = frames(50, "old");
+      for (const frame of sent) pair.send(frame);
+      await waitFor(() => pair.received.length === sent.length, "every frame delivered by request");
+      assertReceivedInOrder(pair.received, sent);
+      const stats = networks[0]!.stats();
+      assert.ok(stats.unicastSentByRequest >= 1, "sent by request");
+      assert.equal(stats.unicastFramesDropped, 0, "nothing lost in the fallback");
+      assert.ok((await counterValue(hosts[1]!.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" })) >= 1);
+    } finally {
+      await stopAll(hosts, networks);
+    }
+  });
+
+  it("a malformed batch is penalised and handed to no one; frames sent after it still arrive", async () => {
+    const hosts: TestHost[] = [];
+    const networks: P2pConsensusNetwork[] = [];
+    try {
+      const pair = await startPair(hosts, networks);
+      const [sender, receiver] = hosts as [TestHost, TestHost];
+      // A frame header with an unknown topic code: a hostile or broken validator.
+      await sender.host.sendMessage(receiver.host.peerId, UNICAST_PROTOCOL, new Uint8Array([9, 0, 0, 0, 1, 7]));
+      await waitFor(() => receiver.host.peerRecord(sender.keys.address)?.malformedFrames === 1, "the malformed batch penalised");
+      assert.equal(pair.received.length, 0);
+      const sent = frames(3, "after");
+      for (const frame of sent) pair.send(frame);
+      await waitFor(() => pair.received.length === sent.length, "frames after the malformed batch");
+      assertReceivedInOrder(pair.received, sent);
+    } finally {
+      await stopAll(hosts, networks);
+    }
+  });
+});
