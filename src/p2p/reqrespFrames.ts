@@ -18,7 +18,7 @@ export const ERROR_MESSAGE_BYTES_MAX = 256;
 export const RESPONSE_STATUS_SIZE_BYTES = 1;
 
 /** Well-known request protocol names (the node registers their handlers). */
-export const RequestProtocol = { blocksByRange: "blocksByRange", txsByHash: "txsByHash" } as const;
+export const RequestProtocol = { blocksByRange: "blocksByRange" } as const;
 export type RequestProtocol = (typeof RequestProtocol)[keyof typeof RequestProtocol];
 
 const NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9]{0,63}$/;

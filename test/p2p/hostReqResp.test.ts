@@ -6,7 +6,7 @@ import { isP2pHostError, p2pError, RequestProtocol, requestProtocolId } from "..
 import { bytesEqual, utf8 } from "../../src/util/index.ts";
 import { startTestHost, stopTestHosts, TEST_CHAIN_ID, waitFor as waitForCondition, type TestHost } from "./helpersHost.ts";
 
-/** Test-only protocols; the node registers blocksByRange and txsByHash. */
+/** Test-only protocols; the node registers blocksByRange and consensus. */
 const REVERSE = "reverseTest";
 const SLOW = "slowTest";
 const BIG = "bigTest";
@@ -52,7 +52,7 @@ describe("p2p host request/response over TCP on 127.0.0.1", () => {
       await assert.rejects(client.host.request(server.host.peerId, "notServed", utf8("?")), (err: unknown) => isP2pHostError(err, "P2P_PROTOCOL_UNSUPPORTED") && Array.isArray(err.meta.peerVersions) && err.meta.peerVersions.length === 0);
       assert.equal(client.logger.entries.filter((e) => e.level === "warn").length, 0, "a protocol the peer does not serve at all is no version mismatch");
       assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.blocksByRange), "/ghostmesh/ghostmesh-test/req/blocksByRange/2");
-      assert.equal(requestProtocolId("ghostmesh-test", RequestProtocol.txsByHash), "/ghostmesh/ghostmesh-test/req/txsByHash/1");
+      assert.equal(requestProtocolId("ghostmesh-test", "stem"), "/ghostmesh/ghostmesh-test/req/stem/1", "a protocol that never changed is version 1");
       assert.equal(requestProtocolId("ghostmesh-test", "consensus"), "/ghostmesh/ghostmesh-test/req/consensus/2", "a proposal's signature is its leader's vote since version 2");
     } finally {
       await stopTestHosts(hosts);
