@@ -18,8 +18,8 @@ import { silentLogger } from "../../helpers/testChain.ts";
 type Received = { readonly from: number; readonly frame: NetworkFrame };
 
 type Pair = {
-  readonly hosts: TestHost[];
-  readonly networks: P2pConsensusNetwork[];
+  readonly hosts: readonly [TestHost, TestHost];
+  readonly networks: readonly [P2pConsensusNetwork, P2pConsensusNetwork];
   readonly received: Received[];
   /** Sends from validator 0 to validator 1. */
   readonly send: (frame: NetworkFrame) => void;
@@ -30,17 +30,24 @@ function genesisOf(hosts: readonly TestHost[]): Genesis {
   return { chainId: TEST_CHAIN_ID, genesisTime: 1_700_000_000_000, validators };
 }
 
-/** Two validators' networks, connected; validator 1 records what it receives. Pushes into `hosts` as it goes, so the caller's `finally` stops them. */
-async function startPair(hosts: TestHost[], networks: P2pConsensusNetwork[]): Promise<Pair> {
-  hosts.push(await startTestHost(), await startTestHost());
-  const genesis = genesisOf(hosts);
-  for (const { host } of hosts) networks.push(await P2pConsensusNetwork.create({ genesis }, { host, logger: silentLogger }));
-  const received: Received[] = [];
-  const [v0, v1] = genesis.validators;
-  const sender = networks[0]!.attach(0, v0!.address, () => {});
-  networks[1]!.attach(1, v1!.address, (from, frame) => void received.push({ from, frame }));
-  await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!);
-  return { hosts, networks, received, send: (frame) => sender.send(1, frame) };
+/** Runs `body` on two validators' networks, connected, validator 1 recording what it receives; stops them after. */
+async function withPair(body: (pair: Pair) => Promise<void>): Promise<void> {
+  const hosts: TestHost[] = [];
+  const networks: P2pConsensusNetwork[] = [];
+  try {
+    hosts.push(await startTestHost(), await startTestHost());
+    const genesis = genesisOf(hosts);
+    for (const { host } of hosts) networks.push(await P2pConsensusNetwork.create({ genesis }, { host, logger: silentLogger }));
+    const received: Received[] = [];
+    const [v0, v1] = genesis.validators;
+    const sender = networks[0]!.attach(0, v0!.address, () => {});
+    networks[1]!.attach(1, v1!.address, (from, frame) => void received.push({ from, frame }));
+    await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!);
+    await body({ hosts: [hosts[0]!, hosts[1]!], networks: [networks[0]!, networks[1]!], received, send: (frame) => sender.send(1, frame) });
+  } finally {
+    for (const network of networks) network.close();
+    await stopTestHosts(hosts);
+  }
 }
 
 function frames(count: number, label: string): NetworkFrame[] {
@@ -60,71 +67,46 @@ function inboundStreams(receiver: TestHost, sender: TestHost, protocol: string):
   return receiver.host.libp2p.getConnections(sender.host.peerId).reduce((sum, c) => sum + c.streams.filter((s) => s.protocol === protocol && s.direction === "inbound").length, 0);
 }
 
-async function stopAll(hosts: TestHost[], networks: P2pConsensusNetwork[]): Promise<void> {
-  for (const network of networks) network.close();
-  await stopTestHosts(hosts);
-}
-
 describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
-  it("sends frames as messages on one kept stream, in order, batching what queues behind a write", async () => {
-    const hosts: TestHost[] = [];
-    const networks: P2pConsensusNetwork[] = [];
-    try {
-      const pair = await startPair(hosts, networks);
+  it("sends frames as messages on one kept stream, in order, batching what queues behind a write", () =>
+    withPair(async ({ hosts: [sender, receiver], networks, received, send }) => {
       const sent = frames(300, "frame");
-      for (const frame of sent) pair.send(frame);
-      await waitFor(() => pair.received.length === sent.length, "every frame delivered");
-      assertReceivedInOrder(pair.received, sent);
-      const [sender, receiver] = hosts as [TestHost, TestHost];
+      for (const frame of sent) send(frame);
+      await waitFor(() => received.length === sent.length, "every frame delivered");
+      assertReceivedInOrder(received, sent);
       assert.equal(inboundStreams(receiver, sender, messageProtocolId(TEST_CHAIN_ID, UNICAST_PROTOCOL)), 1, "one stream carried them all");
       const messages = await counterValue(receiver.registry, "ghostmesh_p2p_messages_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" });
       assert.ok(messages >= 1 && messages < sent.length, `frames queued behind a write travel together (${messages} messages for ${sent.length} frames)`);
       assert.equal(await counterValue(receiver.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" }), 0, "no request");
-      const stats = networks[0]!.stats();
+      const stats = networks[0].stats();
       assert.equal(stats.unicastFramesSent, sent.length);
       assert.equal(stats.unicastFramesDropped, 0);
       assert.equal(stats.unicastSentByRequest, 0);
-    } finally {
-      await stopAll(hosts, networks);
-    }
-  });
+    }));
 
-  it("sends requests to a validator of an earlier version, which serves the frames only as requests, and keeps their order", async () => {
-    const hosts: TestHost[] = [];
-    const networks: P2pConsensusNetwork[] = [];
-    try {
-      const pair = await startPair(hosts, networks);
+  it("sends requests to a validator of an earlier version, which serves the frames only as requests, and keeps their order", () =>
+    withPair(async ({ hosts: [, receiver], networks, received, send }) => {
       // An earlier version serves `req/consensus/2` and no message protocol.
-      await hosts[1]!.host.libp2p.unhandle(messageProtocolId(TEST_CHAIN_ID, UNICAST_PROTOCOL));
+      await receiver.host.libp2p.unhandle(messageProtocolId(TEST_CHAIN_ID, UNICAST_PROTOCOL));
       const sent = frames(50, "old");
-      for (const frame of sent) pair.send(frame);
-      await waitFor(() => pair.received.length === sent.length, "every frame delivered by request");
-      assertReceivedInOrder(pair.received, sent);
-      const stats = networks[0]!.stats();
+      for (const frame of sent) send(frame);
+      await waitFor(() => received.length === sent.length, "every frame delivered by request");
+      assertReceivedInOrder(received, sent);
+      const stats = networks[0].stats();
       assert.ok(stats.unicastSentByRequest >= 1, "sent by request");
       assert.equal(stats.unicastFramesDropped, 0, "nothing lost in the fallback");
-      assert.ok((await counterValue(hosts[1]!.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" })) >= 1);
-    } finally {
-      await stopAll(hosts, networks);
-    }
-  });
+      assert.ok((await counterValue(receiver.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" })) >= 1);
+    }));
 
-  it("a malformed batch is penalised and handed to no one; frames sent after it still arrive", async () => {
-    const hosts: TestHost[] = [];
-    const networks: P2pConsensusNetwork[] = [];
-    try {
-      const pair = await startPair(hosts, networks);
-      const [sender, receiver] = hosts as [TestHost, TestHost];
+  it("a malformed batch is penalised and handed to no one; frames sent after it still arrive", () =>
+    withPair(async ({ hosts: [sender, receiver], received, send }) => {
       // A frame header with an unknown topic code: a hostile or broken validator.
       await sender.host.sendMessage(receiver.host.peerId, UNICAST_PROTOCOL, new Uint8Array([9, 0, 0, 0, 1, 7]));
       await waitFor(() => receiver.host.peerRecord(sender.keys.address)?.malformedFrames === 1, "the malformed batch penalised");
-      assert.equal(pair.received.length, 0);
+      assert.equal(received.length, 0);
       const sent = frames(3, "after");
-      for (const frame of sent) pair.send(frame);
-      await waitFor(() => pair.received.length === sent.length, "frames after the malformed batch");
-      assertReceivedInOrder(pair.received, sent);
-    } finally {
-      await stopAll(hosts, networks);
-    }
-  });
+      for (const frame of sent) send(frame);
+      await waitFor(() => received.length === sent.length, "frames after the malformed batch");
+      assertReceivedInOrder(received, sent);
+    }));
 });
