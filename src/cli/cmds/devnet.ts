@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addressFromPublicKey, generateSigningKey, loadKeyFile, saveKeyFile } from "../../crypto/index.ts";
@@ -15,7 +16,17 @@ import { NODE_PROCESS_FLAGS } from "../nodeFlags.ts";
 import { DEVNET_CHILD_ENV } from "./start.ts";
 
 const MAIN_SCRIPT = fileURLToPath(new URL("../main.ts", import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
+/**
+ * How long the nodes get to serve their APIs. Each start costs a node seconds of CPU (Node, the
+ * type-stripped sources, libp2p, SQLite, keys), and nodes started together share the machine's
+ * cores: twenty on two cores took more than 30 s. So the wait is 30 s per round of starts the
+ * cores can run side by side. A node that exits is reported at once, whatever the wait.
+ */
+export function readyTimeoutMs(nodes: number, cores: number): number {
+  return READY_TIMEOUT_MS_PER_ROUND * Math.max(1, Math.ceil(nodes / Math.max(1, cores)));
+}
+const READY_TIMEOUT_MS_PER_ROUND = 30_000;
+const READY_PROGRESS_INTERVAL_MS = 5_000;
 const DEVNET_BOND = "1000000";
 const DEVNET_VALIDATOR_BALANCE = "1000000";
 const DEVNET_CLIENT_BALANCE = "1000000000";
@@ -189,12 +200,20 @@ async function runProcesses(flags: DevnetFlags, plans: readonly DevnetNodePlan[]
     return child;
   });
   const devnetPath = join(flags.dir, "devnet.json");
+  const timeoutMs = readyTimeoutMs(plans.length, availableParallelism());
+  let serving = 0;
+  const progress = setInterval(() => io.stderr(`devnet: ${serving}/${plans.length} nodes serve their API (waiting up to ${timeoutMs / 1000} s)\n`), READY_PROGRESS_INTERVAL_MS);
   try {
-    await Promise.all(plans.map((plan, i) => waitReady(`http://127.0.0.1:${plan.apiPort}`, children[i] as ChildProcess)));
+    await Promise.all(plans.map(async (plan, i) => {
+      await waitReady(`http://127.0.0.1:${plan.apiPort}`, children[i] as ChildProcess, timeoutMs);
+      serving++;
+    }));
   } catch (err) {
     stop();
     await exited;
     throw err;
+  } finally {
+    clearInterval(progress);
   }
   const devnet: DevnetFile = {
     chainId: plans[0]?.chainId ?? flags.chainId,
@@ -263,9 +282,9 @@ async function lastStderrLine(child: ChildProcess): Promise<string | undefined> 
   return (stderrTails.get(child) ?? "").split("\n").map((line) => line.trim()).filter((line) => line.length > 0).at(-1);
 }
 
-async function waitReady(api: string, child: ChildProcess) {
+async function waitReady(api: string, child: ChildProcess, timeoutMs: number) {
   const client = new GhostmeshClient(api);
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
       const last = await lastStderrLine(child);
@@ -274,7 +293,7 @@ async function waitReady(api: string, child: ChildProcess) {
     try {
       return await client.status();
     } catch {
-      if (Date.now() > deadline) throw new UsageError(`the node did not serve ${api} within ${READY_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline) throw new UsageError(`the node did not serve ${api} within ${timeoutMs} ms; see its node.log`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
