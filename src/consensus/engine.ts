@@ -24,6 +24,7 @@ import { createEvidence, createVoteMessageOf, evidenceKey, proposalVote, timeout
 import {
   checkConsensusLimits,
   checkConsensusTiming,
+  viewTimeoutsMs,
   defaultConsensusLimits,
   defaultConsensusTiming,
   type ConsensusLimits,
@@ -144,6 +145,7 @@ export class ConsensusEngine {
   readonly voteMessageOf: VoteMessageOf;
   private readonly modules: ConsensusModules;
   private readonly timing: ConsensusTiming;
+  private readonly timeoutDelaysByFailedViewsMs: readonly number[];
   private readonly voteDelivery: VoteDelivery;
   private readonly limits: ConsensusLimits;
   private readonly ctx: CertificateContext;
@@ -189,6 +191,7 @@ export class ConsensusEngine {
     this.voteDelivery = opts.voteDelivery ?? "nextLeader";
     this.limits = opts.limits ?? defaultConsensusLimits;
     checkConsensusTiming(this.timing);
+    this.timeoutDelaysByFailedViewsMs = viewTimeoutsMs(this.timing);
     checkConsensusLimits(this.limits);
     assert(typeof opts.chainId === "string" && opts.chainId.length > 0 && isUint(opts.epoch), "engine: chainId and epoch");
     this.committee = createCommittee(opts.validatorSet);
@@ -477,10 +480,10 @@ export class ConsensusEngine {
     if (this.selfIndex !== null && leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
   }
 
-  /** base * 2^(views since the last QC), capped: exponential backoff while views fail. */
+  /** Exponential backoff while views fail: the timer for the views since the last QC, capped. */
   private timeoutDelayMs(view: number): number {
     const failedViews = Math.max(0, view - this.highQcViewValue - 1);
-    return this.timing.viewTimeoutBaseMs * 2 ** Math.min(failedViews, this.timing.backoffExponentMax);
+    return this.timeoutDelaysByFailedViewsMs[Math.min(failedViews, this.timing.backoffExponentMax)] as number;
   }
 
   private tcSummaryFor(view: number, tc: TimeoutCertificate | null): TcSummary | null {

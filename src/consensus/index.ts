@@ -30,7 +30,7 @@ export type {
 } from "./types.ts";
 export { RejectCode } from "./errors.ts";
 export type { Rejection } from "./errors.ts";
-export { defaultConsensusLimits, defaultConsensusTiming } from "./options.ts";
+export { defaultConsensusLimits, defaultConsensusTiming, viewTimeoutMaxMs, viewTimeoutsMs, VIEW_TIMEOUT_MS_MAX } from "./options.ts";
 export type { ConsensusLimits, ConsensusTiming } from "./options.ts";
 export { COMMITTEE_SIZE_MAX, createCommittee, quorumPower, validityPower, leaderOf, faultsTolerated } from "./committee.ts";
 export type { Committee } from "./committee.ts";

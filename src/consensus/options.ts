@@ -34,7 +34,11 @@ export type ConsensusLimits = {
 export type ConsensusTiming = {
   /** View timer after a view entered by a QC of the previous view. */
   readonly viewTimeoutBaseMs: number;
-  /** The timer doubles per view without a QC, up to base * 2^backoffExponentMax. */
+  /**
+   * Each view without a QC multiplies the timer by backoffPercent / 100, for at most
+   * backoffExponentMax views: the ceiling is base * (backoffPercent / 100)^backoffExponentMax.
+   */
+  readonly backoffPercent: number;
   readonly backoffExponentMax: number;
 };
 
@@ -59,8 +63,10 @@ export const defaultConsensusLimits: ConsensusLimits = {
 export const defaultConsensusTiming: ConsensusTiming = {
   // One view needs a proposal broadcast and a vote unicast; 1 s covers WAN round trips.
   viewTimeoutBaseMs: 1000,
-  // 2^6 = 64x: a 64 s ceiling, long enough to ride out a partition without flooding.
-  backoffExponentMax: 6,
+  // Doubling up to 16 s: after a long outage heals, a chain may wait out one ceiling-long view,
+  // and views as slow as 16 s still end by QC (0100 "Pacemaker backoff", measured in the simulator).
+  backoffPercent: 200,
+  backoffExponentMax: 4,
 };
 
 export function checkConsensusLimits(limits: ConsensusLimits): void {
@@ -74,7 +80,30 @@ export function checkConsensusLimits(limits: ConsensusLimits): void {
 
 export function checkConsensusTiming(timing: ConsensusTiming): void {
   assert(Number.isSafeInteger(timing.viewTimeoutBaseMs) && timing.viewTimeoutBaseMs >= 1, "timing: base timeout is a positive integer (ms)");
+  assert(Number.isSafeInteger(timing.backoffPercent) && timing.backoffPercent >= 100 && timing.backoffPercent <= 400, "timing: backoff percent in [100, 400]");
   assert(Number.isSafeInteger(timing.backoffExponentMax) && timing.backoffExponentMax >= 0 && timing.backoffExponentMax <= 20, "timing: backoff exponent in [0, 20]");
+  assert(viewTimeoutMaxMs(timing) <= VIEW_TIMEOUT_MS_MAX, "timing: ceiling of the view timer at most a day");
+}
+
+/** A ceiling beyond which a chain is better stopped than waiting. */
+export const VIEW_TIMEOUT_MS_MAX = 24 * 60 * 60 * 1000;
+
+/**
+ * The view timer after k = 0..backoffExponentMax failed views: base * (backoffPercent / 100)^k,
+ * rounded down once. Exact integer arithmetic (BigInt), so every engine and the simulator
+ * compute the same timers on any platform.
+ */
+export function viewTimeoutsMs(timing: ConsensusTiming): readonly number[] {
+  const delays: number[] = [];
+  const percent = BigInt(timing.backoffPercent);
+  for (let k = 0; k <= timing.backoffExponentMax; k++) {
+    delays.push(Number((BigInt(timing.viewTimeoutBaseMs) * percent ** BigInt(k)) / 100n ** BigInt(k)));
+  }
+  return delays;
+}
+
+export function viewTimeoutMaxMs(timing: ConsensusTiming): number {
+  return viewTimeoutsMs(timing)[timing.backoffExponentMax] as number;
 }
 
 checkConsensusLimits(defaultConsensusLimits);

@@ -95,6 +95,7 @@ export const defaultSimTiming: ConsensusTiming = {
   // Two network hops (proposal, vote) take at most 2 * (60 + 20) ms; 500 ms leaves margin.
   viewTimeoutBaseMs: 500,
   // 500 ms * 2^4 = 8 s: ceiling of the backoff, longer than any partition episode.
+  backoffPercent: 200,
   backoffExponentMax: 4,
 };
 

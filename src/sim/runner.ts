@@ -23,6 +23,9 @@ export type SimSummary = {
   /** Proposal to commit, per honest node and block, in virtual time. */
   readonly p50CommitLatencyMs: number;
   readonly p99CommitLatencyMs: number;
+  /** GST to commits resumed everywhere (SimRunResult.recoveryMs), over the runs that recovered. */
+  readonly p50RecoveryMs: number;
+  readonly p99RecoveryMs: number;
   readonly messagesTotal: number;
   readonly bytesTotal: number;
   readonly failures: readonly SimFailure[];
@@ -44,6 +47,7 @@ export function percentile(sorted: readonly number[], percent: number): number {
 /** Folds run results (in any order) into a summary; add them in run order for a stable `failures` list. */
 export class SweepAccumulator {
   private readonly latencies: number[] = [];
+  private readonly recoveries: number[] = [];
   private readonly failures: SimFailure[] = [];
   private runs = 0;
   private committedBlocks = 0;
@@ -66,11 +70,13 @@ export class SweepAccumulator {
     this.messagesTotal += result.messagesTotal;
     this.bytesTotal += result.bytesTotal;
     for (const latency of result.latenciesMs) this.latencies.push(latency);
+    if (result.recoveryMs !== null) this.recoveries.push(result.recoveryMs);
     if (result.violations.length > 0 && this.failures.length < SIM_FAILURES_KEPT_MAX) this.failures.push({ seed: result.seed, violations: result.violations });
   }
 
   summary(): SimSummary {
     const sorted = [...this.latencies].sort((a, b) => a - b);
+    const recoveries = [...this.recoveries].sort((a, b) => a - b);
     return {
       runs: this.runs,
       committedBlocks: this.committedBlocks,
@@ -81,6 +87,8 @@ export class SweepAccumulator {
       evidenceMissing: this.evidenceMissing,
       p50CommitLatencyMs: percentile(sorted, 50),
       p99CommitLatencyMs: percentile(sorted, 99),
+      p50RecoveryMs: percentile(recoveries, 50),
+      p99RecoveryMs: percentile(recoveries, 99),
       messagesTotal: this.messagesTotal,
       bytesTotal: this.bytesTotal,
       failures: [...this.failures].sort((a, b) => a.seed - b.seed),

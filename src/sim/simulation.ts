@@ -6,7 +6,7 @@
  * all evidence seen before GST (equivocations, invalid proposals) must be committed, within
  * `livenessViewsMax` views. The same seed replays the same run, event for event.
  */
-import { blockHashOf, createCommittee, type ConsensusAction, type ConsensusMessage, type Committee } from "../consensus/index.ts";
+import { blockHashOf, createCommittee, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee } from "../consensus/index.ts";
 import { hashGenesis, type ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { genesisSimState } from "./app.ts";
@@ -48,6 +48,8 @@ export type SimRunResult = {
   readonly bytesByType: Readonly<Record<string, number>>;
   readonly virtualTimeMs: number;
   readonly gstMs: number;
+  /** GST to the moment every live honest node had committed the liveness target; null if it never did. */
+  readonly recoveryMs: number | null;
   readonly events: number;
   readonly crashes: number;
   readonly roles: readonly string[];
@@ -81,6 +83,7 @@ export class Simulation {
   private crashes = 0;
   private maxHonestView = 0;
   private gstMs = -1;
+  private recoveryMs: number | null = null;
   private gstView = 0;
   private gstHeight = 0;
   private finished = false;
@@ -344,11 +347,11 @@ export class Simulation {
     const target = this.gstHeight + this.opts.livenessBlocksMin;
     const caughtUp = honest.every((n) => this.honestCommittedHeight(n) >= target);
     if (caughtUp && this.checker.evidenceMissing(this.gstMs).length === 0) {
+      this.recoveryMs = this.nowMs - this.gstMs;
       this.finished = true;
       return;
     }
-    const { viewTimeoutBaseMs, backoffExponentMax } = this.opts.timing;
-    const settleMsMax = this.opts.livenessViewsMax * viewTimeoutBaseMs * 2 ** backoffExponentMax;
+    const settleMsMax = this.opts.livenessViewsMax * viewTimeoutMaxMs(this.opts.timing);
     if (this.maxHonestView > this.gstView + this.opts.livenessViewsMax || this.nowMs > this.gstMs + settleMsMax) {
       const lagging = honest.filter((n) => this.honestCommittedHeight(n) < target).map((n) => `${n.id}@${this.honestCommittedHeight(n)}`);
       if (lagging.length > 0) this.checker.reportLiveness(`after GST (view ${this.gstView}, height ${this.gstHeight}) nodes ${lagging.join(",")} did not reach height ${target} within ${this.opts.livenessViewsMax} views / ${settleMsMax} ms`, this.nowMs);
@@ -396,6 +399,7 @@ export class Simulation {
       bytesByType: Object.fromEntries(this.network.bytesByType),
       virtualTimeMs: this.nowMs,
       gstMs: this.gstMs,
+      recoveryMs: this.recoveryMs,
       events: this.events,
       crashes: this.crashes,
       roles: this.roles,

@@ -278,18 +278,29 @@ test("engine: timeouts of f + 1 make a validator join, a quorum forms a TC and t
   assert.equal(node(cluster, 2).engine.view, 2);
 });
 
-test("engine: the view timer backs off exponentially while views fail, up to the cap", () => {
-  const cluster = createCluster(4, 11);
+/** Node 0's view timers from its start through five views that each end by a TC. */
+function timerDelaysOverFailedViews(cluster: TestCluster): number[] {
   const delays = startOne(cluster, 0).flatMap((a) => (a.kind === "setTimer" ? [a.delayMs] : []));
   for (let view = 1; view <= 5; view++) {
     const tc = makeTc(cluster, [1, 2, 3], view, 0);
     const step = deliver(cluster, 0, signTimeout(cluster, 1, view + 1, null, tc));
     delays.push(...step.actions.flatMap((a) => (a.kind === "setTimer" ? [a.delayMs] : [])));
   }
-  assert.deepEqual(delays, [1000, 2000, 4000, 8000, 8000, 8000]);
+  return delays;
+}
+
+test("engine: the view timer backs off exponentially while views fail, up to the cap", () => {
+  const cluster = createCluster(4, 11);
+  assert.deepEqual(timerDelaysOverFailedViews(cluster), [1000, 2000, 4000, 8000, 8000, 8000]);
   const refire = node(cluster, 0).engine.onLocalTimer(node(cluster, 0).engine.view);
   assert.equal(sent(refire.actions, "timeout").length, 1, "the timer times the view out");
   assert.equal(node(cluster, 0).engine.onLocalTimer(1).actions.length, 0, "a stale timer does nothing");
+});
+
+test("engine: a gentler backoff multiplies the timer by its percent per failed view, rounded down, up to its cap", () => {
+  const cluster = createCluster(4, 13, { engine: { timing: { viewTimeoutBaseMs: 1000, backoffPercent: 150, backoffExponentMax: 4 } } });
+  // 1000 * 1.5^4 = 5062.5: integer arithmetic rounds down, the same on every validator.
+  assert.deepEqual(timerDelaysOverFailedViews(cluster), [1000, 1500, 2250, 3375, 5062, 5062]);
 });
 
 test("engine: a validator restarted from its store resumes in its view with its saved blocks", () => {

@@ -90,7 +90,7 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
       root: { hash: cluster.genesisHash, height: 0, view: 0, block: null, qc: null },
       safety: node.persisted,
       savedBlocks: node.saved,
-      timing: { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 },
+      timing: { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 },
       ...options.engine,
     },
     {

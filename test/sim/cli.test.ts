@@ -15,10 +15,11 @@ test("sim command: --json prints exactly one JSON object with the verdict and ex
   const lines = c.out().trim().split("\n");
   assert.equal(lines.length, 1, "one line of stdout");
   const summary = JSON.parse(lines[0] as string) as Record<string, number>;
-  for (const key of ["runs", "committedBlocks", "safetyViolations", "livenessFailures", "evidenceCommitted", "p50CommitLatencyMs", "p99CommitLatencyMs"]) {
+  for (const key of ["runs", "committedBlocks", "safetyViolations", "livenessFailures", "evidenceCommitted", "p50CommitLatencyMs", "p99CommitLatencyMs", "p50RecoveryMs", "p99RecoveryMs"]) {
     assert.equal(typeof summary[key], "number", key);
   }
   assert.equal(summary.runs, 3);
+  assert.ok((summary.p50RecoveryMs ?? 0) > 0 && (summary.p50RecoveryMs ?? 0) <= (summary.p99RecoveryMs ?? 0), "every run recovered after GST, in some virtual time");
   assert.equal(summary.safetyViolations, 0);
   assert.ok((summary.committedBlocks ?? 0) > 0);
   assert.match(c.err(), /3\/3 runs/, "progress goes to stderr");
@@ -55,6 +56,13 @@ test("sim command: bad flags exit 2 with a message naming the flag", async () =>
     [["--validators", "4", "--seed", "-3"], /--seed/],
     [["--validators", "4", "--bogus"], /bogus/],
     [["--validators", "4", "--signatures", "rsa"], /--signatures/],
+    [["--validators", "4", "--backoff-percent", "99"], /--backoff-percent: expected an integer from 100 to 400/],
+    [["--validators", "4", "--backoff-views", "21"], /--backoff-views: expected an integer from 0 to 20/],
+    [["--validators", "4", "--view-timeout-ms", "0"], /--view-timeout-ms/],
+    [["--validators", "4", "--view-timeout-ms", "600000", "--backoff-percent", "400", "--backoff-views", "20"], /ceiling .* above a day/],
+    [["--validators", "4", "--latency-ms", "60-5"], /--latency-ms: MIN \(60\) is above MAX \(5\)/],
+    [["--validators", "4", "--latency-ms", "5to60"], /--latency-ms: expected MIN-MAX/],
+    [["--validators", "4", "--latency-ms", "0-60"], /--latency-ms MIN/],
   ];
   for (const [argv, message] of cases) {
     const c = capture();
@@ -62,6 +70,16 @@ test("sim command: bad flags exit 2 with a message naming the flag", async () =>
     assert.match(c.err(), message, argv.join(" "));
     assert.equal(c.out(), "", "nothing on stdout");
   }
+});
+
+test("sim command: pacemaker and latency flags reach the run and its replay command: a view timer below the links' latency, never growing, loses liveness", async () => {
+  const flags = ["--validators", "4", "--runs", "1", "--seed", "9", "--views", "10", "--no-crashes", "--latency-ms", "1000-1500", "--view-timeout-ms", "200", "--backoff-views", "0"];
+  const starved = capture();
+  assert.equal(await runSimCommand([...flags, "--json"], starved.io), 1);
+  assert.equal((JSON.parse(starved.out()) as { livenessFailures: number }).livenessFailures, 1);
+  assert.match(starved.err(), /replay with: ghostmesh sim --validators 4 --no-crashes --views 10 --view-timeout-ms 200 --backoff-views 0 --latency-ms 1000-1500 --runs 1 --seed 9\n/);
+  const backingOff = capture();
+  assert.equal(await runSimCommand([...flags, "--backoff-views", "4", "--json"], backingOff.io), 0, "a timer that may grow to 200 * 2^4 ms outlasts the latency");
 });
 
 test("sim command: --help prints usage and exits 0", async () => {

@@ -5,9 +5,11 @@
  * stderr. Exit 0: no violation; 1: a violation; 2: bad flags.
  */
 import { parseArgs } from "node:util";
-import { faultsTolerated } from "../../consensus/index.ts";
+import { VIEW_TIMEOUT_MS_MAX, faultsTolerated, viewTimeoutMaxMs, type ConsensusTiming } from "../../consensus/index.ts";
 import {
   defaultSimFaultOptions,
+  defaultSimNetworkOptions,
+  defaultSimTiming,
   defaultSimOptions,
   runSweep,
   simBehaviors,
@@ -23,6 +25,8 @@ import { UsageError, intArg, processIo, type Command, type Io } from "../command
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
                      [--drop P] [--partitions] [--no-crashes] [--views V]
                      [--votes leader|all] [--signatures ed25519|ml-dsa-65] [--json]
+                     [--view-timeout-ms T] [--backoff-percent P] [--backoff-views K]
+                     [--latency-ms MIN-MAX]
 
 Runs N real consensus engines on virtual time with one seeded RNG: lossy, reordering,
 duplicating links, crashes and restarts (by default), partitions (--partitions) and F
@@ -47,6 +51,17 @@ Flags:
   --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
   --json           one JSON object on stdout
 
+Pacemaker and network (to study timings; defaults are the simulator's):
+  --view-timeout-ms T  view timer after a QC, 1..600000 (default ${defaultSimTiming.viewTimeoutBaseMs})
+  --backoff-percent P  each view without a QC multiplies the timer by P/100, 100..400 (default ${defaultSimTiming.backoffPercent})
+  --backoff-views K    ...for at most K views, 0..20 (default ${defaultSimTiming.backoffExponentMax}); the timer's
+                       ceiling is T * (P/100)^K, at most a day
+  --latency-ms MIN-MAX each link's base latency is drawn from [MIN, MAX] ms, 1..600000
+                       (default ${defaultSimNetworkOptions.latencyMinMs}-${defaultSimNetworkOptions.latencyMaxMs}), plus up to ${defaultSimNetworkOptions.jitterMs} ms of jitter per message
+
+Output: the verdicts, commit latency (proposal to commit, virtual ms) and recovery (GST
+until every live honest validator has committed again, virtual ms, over the runs that did).
+
 Examples:
   ghostmesh sim --validators 4 --byzantine 1 --behavior mixed --runs 1000 --seed 7 --drop 0.1 --partitions
   ghostmesh sim --validators 4 --byzantine 2 --behavior twins --runs 5 --seed 1   # beyond the bound: exits 1
@@ -64,6 +79,10 @@ const flagOptions = {
   views: { type: "string" },
   votes: { type: "string" },
   signatures: { type: "string" },
+  "view-timeout-ms": { type: "string" },
+  "backoff-percent": { type: "string" },
+  "backoff-views": { type: "string" },
+  "latency-ms": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -84,6 +103,30 @@ function probabilityPpm(value: string | undefined, flag: string): number {
   const match = /^(0|1)?(?:\.(\d{1,6}))?$/.exec(value);
   if (match === null || value === "" || value === "." || match[1] === "1") throw new UsageError(`--${flag}: expected a probability 0 <= P < 1 with at most 6 decimals, got "${value}"`);
   return Number((match[2] ?? "").padEnd(6, "0"));
+}
+
+const LATENCY_MS_MAX = 600_000;
+
+/** "MIN-MAX" milliseconds, MIN <= MAX. */
+function latencyRangeMs(value: string | undefined): readonly [number, number] {
+  if (value === undefined) return [defaultSimNetworkOptions.latencyMinMs, defaultSimNetworkOptions.latencyMaxMs];
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (match === null) throw new UsageError(`--latency-ms: expected MIN-MAX in milliseconds (e.g. 5-60), got "${value}"`);
+  const min = intArg(match[1] as string, "--latency-ms MIN", { min: 1, max: LATENCY_MS_MAX });
+  const max = intArg(match[2] as string, "--latency-ms MAX", { min: 1, max: LATENCY_MS_MAX });
+  if (min > max) throw new UsageError(`--latency-ms: MIN (${min}) is above MAX (${max})`);
+  return [min, max];
+}
+
+function timingOf(values: Flags): ConsensusTiming {
+  const timing: ConsensusTiming = {
+    viewTimeoutBaseMs: integer(values["view-timeout-ms"], "view-timeout-ms", 1, 600_000, defaultSimTiming.viewTimeoutBaseMs),
+    backoffPercent: integer(values["backoff-percent"], "backoff-percent", 100, 400, defaultSimTiming.backoffPercent),
+    backoffExponentMax: integer(values["backoff-views"], "backoff-views", 0, 20, defaultSimTiming.backoffExponentMax),
+  };
+  const ceilingMs = viewTimeoutMaxMs(timing);
+  if (ceilingMs > VIEW_TIMEOUT_MS_MAX) throw new UsageError(`the view timer's ceiling T * (P/100)^K is ${ceilingMs} ms, above a day (${VIEW_TIMEOUT_MS_MAX} ms): lower --view-timeout-ms, --backoff-percent or --backoff-views`);
+  return timing;
 }
 
 export type SimCommandConfig = { readonly options: Omit<SimOptions, "seed">; readonly runs: number; readonly seed: number; readonly json: boolean; readonly replayFlags: string };
@@ -114,7 +157,10 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const votes = values.votes ?? "leader";
   if (votes !== "leader" && votes !== "all") throw new UsageError(`--votes: expected leader or all, got "${votes}"`);
   const voteDelivery = votes === "all" ? "all" : "nextLeader";
-  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
+  const timing = timingOf(values);
+  const [latencyMinMs, latencyMaxMs] = latencyRangeMs(values["latency-ms"]);
+  const network = { ...defaultSimNetworkOptions, latencyMinMs, latencyMaxMs };
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
   const replayFlags = [
     `--validators ${validators}`,
     byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
@@ -124,6 +170,10 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
     `--views ${views}`,
     votes === "all" ? "--votes all" : "",
     scheme !== SimSignatureScheme.ed25519 ? `--signatures ${scheme}` : "",
+    values["view-timeout-ms"] !== undefined ? `--view-timeout-ms ${timing.viewTimeoutBaseMs}` : "",
+    values["backoff-percent"] !== undefined ? `--backoff-percent ${timing.backoffPercent}` : "",
+    values["backoff-views"] !== undefined ? `--backoff-views ${timing.backoffExponentMax}` : "",
+    values["latency-ms"] !== undefined ? `--latency-ms ${latencyMinMs}-${latencyMaxMs}` : "",
   ].filter((part) => part !== "").join(" ");
   return { options, runs, seed, json: values.json === true, replayFlags };
 }
@@ -146,6 +196,8 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     evidenceMissing: summary.evidenceMissing,
     p50CommitLatencyMs: summary.p50CommitLatencyMs,
     p99CommitLatencyMs: summary.p99CommitLatencyMs,
+    p50RecoveryMs: summary.p50RecoveryMs,
+    p99RecoveryMs: summary.p99RecoveryMs,
     validators: options.validators,
     byzantine: options.byzantine,
     faultsTolerated: faultsTolerated(options.validators),
@@ -160,7 +212,8 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     `${summary.runs} runs, n=${options.validators}, byzantine=${options.byzantine} (${options.behavior}), tolerated f=${json.faultsTolerated}\n` +
       `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted} (invalid proposals: ${summary.invalidProposalEvidenceCommitted})\n` +
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
-      `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n`,
+      `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n` +
+      `recovery after GST (virtual): p50 ${summary.p50RecoveryMs} ms, p99 ${summary.p99RecoveryMs} ms\n`,
   );
 }
 

@@ -21,7 +21,7 @@ export const CHAIN_ID = "consensus-node-test";
 const silent = pino({ level: "silent" }) as unknown as Logger;
 
 /** Short views so a silent leader costs little test time; backoff capped low for the same reason. */
-export const TEST_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 250, backoffExponentMax: 2 };
+export const TEST_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 250, backoffPercent: 200, backoffExponentMax: 2 };
 
 // No empty blocks: the pacing test checks that an idle network neither proposes nor times out.
 const config: NodeConfig = { ...defaultNodeConfig, api: { host: "127.0.0.1", port: 0 }, log: { level: "silent" }, block: { ...defaultNodeConfig.block, emptyIntervalMs: 0 } };

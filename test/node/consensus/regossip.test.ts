@@ -10,7 +10,7 @@ describe("what a validator resends at view timeouts of a stalled chain", () => {
     assert.equal(schedule.onViewTimeout(5, 4_000), "own");
     assert.equal(schedule.onViewTimeout(5, 1_000 + REGOSSIP_ALL_INTERVAL_MS - 1), "own");
     assert.equal(schedule.onViewTimeout(5, 1_000 + REGOSSIP_ALL_INTERVAL_MS), "all", "an interval into the stall");
-    assert.equal(schedule.onViewTimeout(5, 1_000 + REGOSSIP_ALL_INTERVAL_MS + 64_000), "all", "timeouts at the backoff's ceiling are an interval apart");
+    assert.equal(schedule.onViewTimeout(5, 1_000 + REGOSSIP_ALL_INTERVAL_MS + 64_000), "all", "a timeout an interval after the last resend of the whole pool sends it again");
     assert.equal(schedule.onViewTimeout(5, 1_000 + REGOSSIP_ALL_INTERVAL_MS + 70_000), "own");
   });
 

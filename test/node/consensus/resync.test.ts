@@ -104,7 +104,7 @@ describe("transactions a validator admits while out of consensus", () => {
   before(async () => {
     // No empty blocks and views that time out only after a minute: an idle chain sends nothing,
     // so the only way the others hear of the transaction is the rejoining host's gossip.
-    cluster = await startCluster(4, { timing: { viewTimeoutBaseMs: 60_000, backoffExponentMax: 0 } });
+    cluster = await startCluster(4, { timing: { viewTimeoutBaseMs: 60_000, backoffPercent: 200, backoffExponentMax: 0 } });
   });
 
   after(async () => {

@@ -20,7 +20,7 @@ import { startSocks5Server, type Socks5TestServer } from "../../p2p/socks5Server
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 
 /** The value of one sample in Prometheus text format, or undefined when absent. */
 function sample(text: string, name: string, labels: string): number | undefined {

@@ -19,7 +19,7 @@ import { GossipTopic, messageProtocolId } from "../../../src/p2p/index.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 // Every validator a relayer (q = 0): a stem ends only in a loop or at its embargo, and the
 // embargo is long enough that, in this test, only loops end stems.
 const DANDELION = { enabled: true, fluffProbabilityBps: 0, epochMs: 600_000, embargoMsMin: 60_000, embargoMsMax: 90_000 };

@@ -27,7 +27,7 @@ function recordingLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger, lines };
 }
 
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 const LAG_BLOCKS_MIN = 4;
 
 type Homes = ReturnType<typeof prepareDevnetHomes>;
@@ -93,7 +93,7 @@ describe("block sync by range at start, with the default lagBlocksMin", () => {
   // Empty blocks every 50 ms, and short views for the absent validator's turns: the others are
   // past one consensus fetch (32 blocks) within seconds.
   // (connectWaitMs: the first validator started has no peer to wait for.)
-  const start = starter(homes, validators, { timing: { viewTimeoutBaseMs: 300, backoffExponentMax: 1 }, sync: { connectWaitMs: 1_000 }, emptyIntervalMs: 50 });
+  const start = starter(homes, validators, { timing: { viewTimeoutBaseMs: 300, backoffPercent: 200, backoffExponentMax: 1 }, sync: { connectWaitMs: 1_000 }, emptyIntervalMs: 50 });
   const FETCH_BLOCKS = 32;
 
   after(async () => {

@@ -14,7 +14,7 @@ import { GhostmeshClient } from "../../../src/client/index.ts";
 import { blockHashes, signNext, waitFor } from "../consensus/cluster.ts";
 import { stallAfterRegistering, startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 /** Generous: one view in four is the stalled validator's and times out, and the machine may be loaded. */
 const COMMIT_WAIT_MS = 60_000;
 const LAG_BLOCKS_MIN = 32;

@@ -13,7 +13,7 @@ import { defaultBlockSyncOptions } from "../../../src/node/p2p/index.ts";
 import { blockHashes, signNext, waitFor } from "../consensus/cluster.ts";
 import { stallAfterRegistering, startValidatorMesh, validatorMeshFixture } from "./validatorMesh.ts";
 
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 const COMMIT_WAIT_MS = 60_000;
 /** The default lagBlocksMin (1,024): the few blocks missed here are far below it. */
 const SYNC = { lagBlocksMin: defaultBlockSyncOptions.lagBlocksMin, connectWaitMs: 5_000, lagCheckIntervalMs: 250, stalledBehindMs: 2_000 };

@@ -23,7 +23,7 @@ import type { Logger } from "../../../src/node/types.ts";
 import { CHAIN_ID, posGenesisExtras, signNext, waitFor, type Account } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
-const TIMING = { viewTimeoutBaseMs: 500, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 500, backoffPercent: 200, backoffExponentMax: 3 };
 const SYNC = { lagBlocksMin: 8, connectWaitMs: 1_000, lagCheckIntervalMs: 250 };
 const WAIT_MS = 60_000;
 const BOND = 1000n;

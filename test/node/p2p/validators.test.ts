@@ -18,7 +18,7 @@ import { GossipTopic } from "../../../src/p2p/index.ts";
 import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
-const TIMING = { viewTimeoutBaseMs: 1000, backoffExponentMax: 3 };
+const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
 
 describe("validators over libp2p: four hosts on 127.0.0.1 in one process", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-p2p-validators-"));
