@@ -8,7 +8,7 @@ export { createP2pHost } from "./host.ts";
 export type { P2pHostModules } from "./host.ts";
 export { defaultP2pHostOptions, defaultReputationOptions, resolveP2pHostOptions, dialTimeoutsOf } from "./options.ts";
 export type { P2pHostOptions, P2pHostOptionsInput, ReputationOptions, PeerPenalties, TxBatcherOptions } from "./options.ts";
-export { GossipTopic, GOSSIP_TOPICS, gossipTopicName, gossipMessageId, GOSSIP_MESSAGE_ID_SIZE_BYTES } from "./topics.ts";
+export { GossipTopic, GOSSIP_TOPICS, GOSSIP_SEEN_TTL_MS, gossipTopicName, gossipMessageId, GOSSIP_MESSAGE_ID_SIZE_BYTES } from "./topics.ts";
 export { GossipVerdict, PeerAction } from "./types.ts";
 export type { P2pHost, P2pLogger, P2pClock, PeerContext, ConnectedPeer, GossipValidator, GossipHandler, PublishResult, RequestHandler, RequestHandlerOptions, RequestOptions, MessageHandler, MessageHandlerOptions, MessageOptions, PeerRecord } from "./types.ts";
 export { RequestProtocol, ResponseStatus, requestProtocolId, ERROR_MESSAGE_BYTES_MAX } from "./reqrespFrames.ts";

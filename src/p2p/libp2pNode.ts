@@ -9,7 +9,7 @@ import { assert, toHex } from "../util/index.ts";
 import { dialTimeoutsOf, type P2pHostOptions } from "./options.ts";
 import { qstp, type QstpAllowlist, type QstpEncrypter } from "./qstp/index.ts";
 import { peerScoreParams, peerScoreThresholds } from "./scoring.ts";
-import { GOSSIP_TOPICS, gossipMessageId, gossipTopicName } from "./topics.ts";
+import { GOSSIP_SEEN_TTL_MS, GOSSIP_TOPICS, gossipMessageId, gossipTopicName } from "./topics.ts";
 import type { SigningKey } from "../crypto/index.ts";
 import type { P2pClock } from "./types.ts";
 
@@ -99,6 +99,7 @@ export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodePa
         doPX: false,
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
+        seenTTL: GOSSIP_SEEN_TTL_MS,
         allowedTopics: topicNames,
         maxInboundDataLength: gossipSizeBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,
         scoreParams: peerScoreParams(opts.chainId, parts.reputationOfPeer),

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { addressFromPublicKey } from "../../../src/crypto/index.ts";
 import type { Genesis } from "../../../src/ledger/index.ts";
 import { messageProtocolId } from "../../../src/p2p/index.ts";
+import { encodeConsensusMessage } from "../../../src/consensus/index.ts";
 import { NetworkTopic, type NetworkFrame } from "../../../src/node/consensus/index.ts";
 import { P2pConsensusNetwork } from "../../../src/node/p2p/network.ts";
 import { UNICAST_PROTOCOL } from "../../../src/node/p2p/unicast.ts";
@@ -23,6 +24,10 @@ type Pair = {
   readonly received: Received[];
   /** Sends from validator 0 to validator 1. */
   readonly send: (frame: NetworkFrame) => void;
+  /** Sends from validator 0 to "all". */
+  readonly broadcast: (frame: NetworkFrame) => void;
+  /** Dials validator 1 from validator 0 (done before `body` unless `connected: false`). */
+  readonly connect: () => Promise<void>;
 };
 
 function genesisOf(hosts: readonly TestHost[]): Genesis {
@@ -31,7 +36,7 @@ function genesisOf(hosts: readonly TestHost[]): Genesis {
 }
 
 /** Runs `body` on two validators' networks, connected, validator 1 recording what it receives; stops them after. */
-async function withPair(body: (pair: Pair) => Promise<void>): Promise<void> {
+async function withPair(body: (pair: Pair) => Promise<void>, opts: { readonly connected?: boolean } = {}): Promise<void> {
   const hosts: TestHost[] = [];
   const networks: P2pConsensusNetwork[] = [];
   try {
@@ -42,8 +47,9 @@ async function withPair(body: (pair: Pair) => Promise<void>): Promise<void> {
     const [v0, v1] = genesis.validators;
     const sender = networks[0]!.attach(0, v0!.address, () => {});
     networks[1]!.attach(1, v1!.address, (from, frame) => void received.push({ from, frame }));
-    await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!);
-    await body({ hosts: [hosts[0]!, hosts[1]!], networks: [networks[0]!, networks[1]!], received, send: (frame) => sender.send(1, frame) });
+    const connect = async () => void (await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!));
+    if (opts.connected !== false) await connect();
+    await body({ hosts: [hosts[0]!, hosts[1]!], networks: [networks[0]!, networks[1]!], received, send: (frame) => sender.send(1, frame), broadcast: (frame) => sender.send("all", frame), connect });
   } finally {
     for (const network of networks) network.close();
     await stopTestHosts(hosts);
@@ -97,6 +103,27 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
       assert.equal(stats.unicastFramesDropped, 0, "nothing lost in the fallback");
       assert.ok((await counterValue(receiver.registry, "ghostmesh_p2p_requests_total", { protocol: UNICAST_PROTOCOL, direction: "inbound", outcome: "ok" })) >= 1);
     }));
+
+  it("a timeout sent again unchanged goes link by link, since gossip drops a repeat: its first copy, published before the peer joined, was lost", () =>
+    withPair(
+      async ({ networks, received, broadcast, connect }) => {
+        const timeoutOfView = (view: number): NetworkFrame => ({
+          topic: NetworkTopic.consensus,
+          bytes: encodeConsensusMessage({ type: "timeout", epoch: 0, view, highQc: null, tc: null, sender: 0, signature: new Uint8Array(64).fill(view) }),
+        });
+        broadcast(timeoutOfView(1));
+        broadcast(timeoutOfView(2));
+        await waitFor(() => networks[0].stats().gossipPublished === 2, "both published, to no one");
+        await connect();
+        broadcast(timeoutOfView(1));
+        await waitFor(() => received.length === 1, "the repeat delivered");
+        assertReceivedInOrder(received, [timeoutOfView(1)]);
+        const stats = networks[0].stats();
+        assert.equal(stats.timeoutRepeatsSentByLinks, 1, "only the repeat went by the links");
+        assert.equal(stats.gossipPublished, 2);
+      },
+      { connected: false },
+    ));
 
   it("a malformed batch is penalised and handed to no one; frames sent after it still arrive", () =>
     withPair(async ({ hosts: [sender, receiver], received, send }) => {
