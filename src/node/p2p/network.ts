@@ -2,7 +2,8 @@
  * The ConsensusNetwork of a validator over its libp2p host (decision 0503):
  * - send("all", consensus frame) → gossip on the message's topic (proposal, vote for votes
  *   and timeouts, evidence), validated by every node before it forwards it;
- *   block requests/responses sent to "all" go link by link instead (they are unicast only);
+ *   block requests/responses sent to "all" go link by link instead (they are unicast only),
+ *   and so does a timeout sent again within gossip's seen window (gossip drops repeats);
  * - send("all", tx frame) → the host's tx batcher, gossiped on the tx topic;
  * - send(index, frame) → the unicast link to that validator (unicast.ts): messages on a kept
  *   stream, requests to a validator of an earlier version (both are served here).
