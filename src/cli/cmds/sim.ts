@@ -5,7 +5,7 @@
  * stderr. Exit 0: no violation; 1: a violation; 2: bad flags.
  */
 import { parseArgs } from "node:util";
-import { VIEW_TIMEOUT_MS_MAX, faultsTolerated, viewTimeoutMaxMs, type ConsensusTiming } from "../../consensus/index.ts";
+import { VIEW_TIMEOUT_MS_MAX, defaultConsensusTiming, faultsTolerated, viewTimeoutMaxMs, type ConsensusTiming } from "../../consensus/index.ts";
 import {
   defaultSimFaultOptions,
   defaultSimNetworkOptions,
@@ -51,7 +51,8 @@ Flags:
   --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
   --json           one JSON object on stdout
 
-Pacemaker and network (to study timings; defaults are the simulator's):
+Pacemaker and network (to study timings; defaults are the simulator's, the node's are
+${defaultConsensusTiming.viewTimeoutBaseMs} ms, ${defaultConsensusTiming.backoffPercent} % and ${defaultConsensusTiming.backoffExponentMax} views):
   --view-timeout-ms T  view timer after a QC, 1..600000 (default ${defaultSimTiming.viewTimeoutBaseMs})
   --backoff-percent P  each view without a QC multiplies the timer by P/100, 100..400 (default ${defaultSimTiming.backoffPercent})
   --backoff-views K    ...for at most K views, 0..20 (default ${defaultSimTiming.backoffExponentMax}); the timer's
