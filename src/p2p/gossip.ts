@@ -8,6 +8,9 @@ import type { RemoteIdentity } from "./qstp/index.ts";
 import { GOSSIP_TOPICS, gossipTopicName, type GossipTopic } from "./topics.ts";
 import { PeerAction, type GossipHandler, type GossipValidator, type GossipVerdict, type P2pLogger, type PeerContext, type PublishResult } from "./types.ts";
 
+/** What gossipsub throws when asked, per publish, not to ignore a duplicate. */
+const GOSSIPSUB_DUPLICATE_PUBLISH_ERROR = "PublishError.Duplicate";
+
 /** gossipsub's own enum for validation results. */
 const validationResultOf: Readonly<Record<GossipVerdict, TopicValidatorResult>> = {
   accept: TopicValidatorResult.Accept,
@@ -90,10 +93,21 @@ export class GossipRouter {
         sizeBytesMax,
       });
     }
-    const result = await this.#modules.gossipsub.publish(gossipTopicName(this.#opts.chainId, topic), data);
+    const result = await this.#publishOrDuplicate(gossipTopicName(this.#opts.chainId, topic), data);
     this.#modules.metrics?.gossipPublishedTotal.inc({ topic });
     this.#modules.metrics?.gossipPublishedBytesTotal.inc({ topic }, data.byteLength);
-    return { recipients: result.recipients.length };
+    return result;
+  }
+
+  /** Gossipsub tells a repeat within its seen window only by this error; the caller decides what a repeat needs. */
+  async #publishOrDuplicate(topicName: string, data: Uint8Array): Promise<PublishResult> {
+    try {
+      const result = await this.#modules.gossipsub.publish(topicName, data, { ignoreDuplicatePublishError: false });
+      return { recipients: result.recipients.length, duplicate: false };
+    } catch (err) {
+      if (err instanceof Error && err.message === GOSSIPSUB_DUPLICATE_PUBLISH_ERROR) return { recipients: 0, duplicate: true };
+      throw err;
+    }
   }
 
   async #receive(message: GossipsubMessage): Promise<void> {

@@ -41,7 +41,9 @@ export type Libp2pNodeParts = {
  * The gossipsub methods the router uses beyond the package's public `GossipSub` interface;
  * the object `gossipsub()` builds (its GossipSub class) has them all, checked at creation.
  */
-export type GossipsubService = GossipSub & {
+export type GossipsubService = Omit<GossipSub, "publish"> & {
+  /** The class's publish takes per-call options; false here makes a repeat throw "PublishError.Duplicate". */
+  publish(topic: string, data: Uint8Array, opts?: { readonly ignoreDuplicatePublishError?: boolean }): ReturnType<GossipSub["publish"]>;
   isStarted(): boolean;
   getMeshPeers(topic: string): string[];
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
@@ -98,7 +100,6 @@ export async function createLibp2pNode(opts: P2pHostOptions, parts: Libp2pNodePa
         fallbackToFloodsub: false,
         doPX: false,
         allowPublishToZeroTopicPeers: true,
-        ignoreDuplicatePublishError: true,
         seenTTL: GOSSIP_SEEN_TTL_MS,
         allowedTopics: topicNames,
         maxInboundDataLength: gossipSizeBytesMax + GOSSIP_RPC_OVERHEAD_BYTES,

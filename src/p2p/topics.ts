@@ -20,6 +20,14 @@ export function gossipTopicName(chainId: string, topic: GossipTopic): string {
 
 /** Truncated like Ethereum's 20-byte ids: IHAVE/IWANT carry many ids, 160 bits cannot collide by chance. */
 export const GOSSIP_MESSAGE_ID_SIZE_BYTES = 20;
+/**
+ * How long gossipsub remembers a message id (its own default, set explicitly so that callers
+ * can count on it). Ids are content hashes: a message published again within this window,
+ * byte for byte, is not sent (PublishResult.duplicate; P2pConsensusNetwork sends a repeated
+ * timeout link by link).
+ */
+export const GOSSIP_SEEN_TTL_MS = 120_000;
+
 const MESSAGE_ID_TAG = "ghostmesh/v1/gossip/msg-id";
 
 /**
@@ -27,13 +35,6 @@ const MESSAGE_ID_TAG = "ghostmesh/v1/gossip/msg-id";
  * same topic are the same message whoever sends them, so re-broadcasts are deduplicated.
  * The topic is hashed in so that one payload on two topics is two messages.
  */
-/**
- * How long gossipsub remembers a message id (its own default, set explicitly so that callers
- * can count on it). Ids are content hashes: a message published again within this window,
- * byte for byte, is dropped as a duplicate (P2pConsensusNetwork sends such repeats link by link).
- */
-export const GOSSIP_SEEN_TTL_MS = 120_000;
-
 export function gossipMessageId(topicName: string, data: Uint8Array): Uint8Array {
   const name = utf8(topicName);
   // The name's length goes first so that (name, data) pairs cannot run into each other.

@@ -32,7 +32,14 @@ export type GossipValidator = (data: Uint8Array, from: PeerContext) => Promise<G
 /** Receives accepted messages only; errors it throws are logged, not propagated. */
 export type GossipHandler = (data: Uint8Array, from: PeerContext) => void;
 
-export type PublishResult = { readonly recipients: number };
+export type PublishResult = {
+  readonly recipients: number;
+  /**
+   * Gossip had these bytes in its seen window (GOSSIP_SEEN_TTL_MS: message ids are content
+   * hashes) and sent nothing: a message published again unchanged does not leave by gossip.
+   */
+  readonly duplicate: boolean;
+};
 
 /** Request handler: the response bytes, or a throw (see reqresp.ts for how errors map to statuses). */
 export type RequestHandler = (request: Uint8Array, from: PeerContext, signal: AbortSignal) => Promise<Uint8Array>;

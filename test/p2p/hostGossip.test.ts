@@ -114,6 +114,28 @@ describe("p2p host gossip over TCP on 127.0.0.1", () => {
     }
   });
 
+  it("the same bytes published again within gossip's seen window are reported as a duplicate and not sent", async () => {
+    const hosts: TestHost[] = [];
+    try {
+      for (let i = 0; i < 2; i++) hosts.push(await startTestHost());
+      const [a, b] = hosts as [TestHost, TestHost];
+      const received: Received[] = [];
+      subscribeAll(a, []);
+      subscribeAll(b, received);
+      await a.host.dial(b.host.multiaddrs()[0]!);
+      await waitFor(() => a.host.topicPeers("vote").length === 1, "vote subscriber known");
+      const data = utf8("one vote");
+      assert.deepEqual(await a.host.publish("vote", data), { recipients: 1, duplicate: false });
+      await waitFor(() => received.length === 1, "the first copy delivered");
+      assert.deepEqual(await a.host.publish("vote", data), { recipients: 0, duplicate: true });
+      assert.deepEqual(await a.host.publish("vote", utf8("another vote")), { recipients: 1, duplicate: false }, "other bytes still go");
+      await waitFor(() => received.length === 2, "the other message delivered");
+      assert.ok(bytesEqual(received[1]!.data, utf8("another vote")), "the repeat was not delivered");
+    } finally {
+      await stopTestHosts(hosts);
+    }
+  });
+
   it("publishing a message above the topic's size limit is refused", async () => {
     const hosts: TestHost[] = [];
     try {

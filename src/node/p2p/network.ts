@@ -3,7 +3,7 @@
  * - send("all", consensus frame) → gossip on the message's topic (proposal, vote for votes
  *   and timeouts, evidence), validated by every node before it forwards it;
  *   block requests/responses sent to "all" go link by link instead (they are unicast only),
- *   and so does a timeout sent again within gossip's seen window (gossip drops repeats);
+ *   and so does a timeout that gossip reports as a repeat (PublishResult.duplicate);
  * - send("all", tx frame) → the host's tx batcher, gossiped on the tx topic;
  * - send(index, frame) → the unicast link to that validator (unicast.ts): messages on a kept
  *   stream, requests to a validator of an earlier version (both are served here).
@@ -11,10 +11,9 @@
  * qstp proved on the connection the frame arrived on; for transactions relayed by a configured
  * non-validator peer it is -1 (transactions carry their own signatures; no one uses `from`).
  */
-import { defaultP2pHostOptions, GOSSIP_SEEN_TTL_MS, GossipTopic, p2pError, PeerAction, type DandelionOptions, type P2pHostError, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
+import { defaultP2pHostOptions, GossipTopic, p2pError, PeerAction, type DandelionOptions, type P2pHostError, type GossipHandler, type P2pHost, type PeerContext } from "../../p2p/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
-import { sha256 } from "../../crypto/index.ts";
-import { assert, toHex } from "../../util/index.ts";
+import { assert } from "../../util/index.ts";
 import { NetworkTopic, type ConsensusNetwork, type FrameHandler, type NetworkEndpoint, type NetworkFrame } from "../consensus/index.ts";
 import { monotonicClock, type Logger } from "../types.ts";
 import { consensusGossipValidator, decodeTxBatchChecked, gossipTopicOfMessageType, txGossipValidator, type DecodedTxBatch, type TxBatchLimits } from "./gossipValidation.ts";
@@ -58,9 +57,6 @@ export type P2pConsensusNetworkStats = {
   timeoutRepeatsSentByLinks: number;
 };
 
-/** Timeouts published in the last GOSSIP_SEEN_TTL_MS kept to spot repeats; beyond it, the oldest go. */
-const TIMEOUTS_PUBLISHED_REMEMBERED_MAX = 4096;
-
 export class P2pConsensusNetwork implements ConsensusNetwork {
   readonly peers: ValidatorPeers;
   private readonly host: P2pHost;
@@ -76,15 +72,6 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private gossipPublished = 0;
   private gossipPublishFailed = 0;
   private timeoutRepeatsSentByLinks = 0;
-  /**
-   * Digests of the timeouts published within gossip's seen window, with when (monotonic ms).
-   * The engine re-sends its unchanged timeout each time its view timer re-fires (loss recovery),
-   * but gossipsub ids are content hashes and it drops a repeat within the window: a timeout
-   * whose first copy went out before the others had joined the topic (twenty validators
-   * starting on one machine) never went out again, and with too few timeouts for a TC every
-   * validator sat in view 1 until the window passed. Repeats go over the unicast links.
-   */
-  private readonly timeoutsPublishedAtMs = new Map<string, number>();
   private readonly watchdog: GossipWatchdog;
 
   private constructor(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules) {
@@ -192,15 +179,26 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     }
     const type = peekConsensusMessageType(frame.bytes);
     const topic = type === undefined ? undefined : gossipTopicOfMessageType(type);
-    if (topic === undefined || (type === "timeout" && this.isTimeoutRepeat(frame.bytes))) {
-      // Block requests/responses have no topic, and gossip would drop a repeated timeout:
-      // every other validator gets its own copy.
-      if (topic !== undefined) this.timeoutRepeatsSentByLinks++;
-      for (let other = 0; other < this.peers.count; other++) if (other !== self) this.unicast.send(other, frame);
+    if (topic === undefined) {
+      // Block requests/responses have no topic: every other validator gets its own copy.
+      this.sendToEveryOther(this.unicast, self, frame);
       return;
     }
+    // The links of now: if the validator detaches meanwhile, they are closed and send nothing.
+    const links = this.unicast;
     this.host.publish(topic, frame.bytes).then(
-      () => this.gossipPublished++,
+      (result) => {
+        // The engine re-sends its unchanged timeout each time its view timer re-fires (loss
+        // recovery), and gossip does not send the same bytes twice within its seen window: a
+        // timeout whose first copy went out before the others had joined the topic (twenty
+        // validators starting on one machine) left no more, and with too few timeouts for a TC
+        // every validator sat in view 1 until the window passed. Other repeats are messages
+        // that gossip brought here, which the peers have.
+        if (result.duplicate && type === "timeout") {
+          this.timeoutRepeatsSentByLinks++;
+          this.sendToEveryOther(links, self, frame);
+        } else this.gossipPublished++;
+      },
       (err: unknown) => {
         this.gossipPublishFailed++;
         this.logger.warn({ topic, sizeBytes: frame.bytes.byteLength, err: (err as Error).message }, "Gossip publish failed; message lost");
@@ -208,18 +206,8 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     );
   }
 
-  /** True if these timeout bytes were published within gossip's seen window; else records them as published now. */
-  private isTimeoutRepeat(bytes: Uint8Array): boolean {
-    const nowMs = monotonicClock.nowMs();
-    // Insertion order is publish order: the expired and the surplus are at the front.
-    for (const [digest, publishedAtMs] of this.timeoutsPublishedAtMs) {
-      if (publishedAtMs + GOSSIP_SEEN_TTL_MS > nowMs && this.timeoutsPublishedAtMs.size < TIMEOUTS_PUBLISHED_REMEMBERED_MAX) break;
-      this.timeoutsPublishedAtMs.delete(digest);
-    }
-    const digest = toHex(sha256(bytes));
-    if (this.timeoutsPublishedAtMs.has(digest)) return true;
-    this.timeoutsPublishedAtMs.set(digest, nowMs);
-    return false;
+  private sendToEveryOther(links: UnicastLinks, self: number, frame: NetworkFrame): void {
+    for (let other = 0; other < this.peers.count; other++) if (other !== self) links.send(other, frame);
   }
 
   private readonly onConsensusGossip: GossipHandler = (data, from) => {
