@@ -87,9 +87,12 @@ export class Simulation {
   private gstView = 0;
   private gstHeight = 0;
   private finished = false;
+  /** After GST, commits must resume within this much virtual time (besides the view bound). */
+  private readonly settleMsMax: number;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
+    this.settleMsMax = opts.livenessViewsMax * viewTimeoutMaxMs(opts.timing);
     this.rng = new Rng(opts.seed);
     this.keyring = createSimKeyring(this.rng, opts.validators, opts.scheme);
     const validatorSet: ValidatorSet = { validators: this.keyring.validators };
@@ -351,10 +354,9 @@ export class Simulation {
       this.finished = true;
       return;
     }
-    const settleMsMax = this.opts.livenessViewsMax * viewTimeoutMaxMs(this.opts.timing);
-    if (this.maxHonestView > this.gstView + this.opts.livenessViewsMax || this.nowMs > this.gstMs + settleMsMax) {
+    if (this.maxHonestView > this.gstView + this.opts.livenessViewsMax || this.nowMs > this.gstMs + this.settleMsMax) {
       const lagging = honest.filter((n) => this.honestCommittedHeight(n) < target).map((n) => `${n.id}@${this.honestCommittedHeight(n)}`);
-      if (lagging.length > 0) this.checker.reportLiveness(`after GST (view ${this.gstView}, height ${this.gstHeight}) nodes ${lagging.join(",")} did not reach height ${target} within ${this.opts.livenessViewsMax} views / ${settleMsMax} ms`, this.nowMs);
+      if (lagging.length > 0) this.checker.reportLiveness(`after GST (view ${this.gstView}, height ${this.gstHeight}) nodes ${lagging.join(",")} did not reach height ${target} within ${this.opts.livenessViewsMax} views / ${this.settleMsMax} ms`, this.nowMs);
       this.checker.reportEvidenceMissing(this.gstMs, this.nowMs);
       this.finished = true;
     }

@@ -106,22 +106,23 @@ function probabilityPpm(value: string | undefined, flag: string): number {
   return Number((match[2] ?? "").padEnd(6, "0"));
 }
 
-const LATENCY_MS_MAX = 600_000;
+/** Upper bound of the millisecond flags (--view-timeout-ms, --latency-ms): ten minutes. */
+const FLAG_MS_MAX = 600_000;
 
 /** "MIN-MAX" milliseconds, MIN <= MAX. */
 function latencyRangeMs(value: string | undefined): readonly [number, number] {
   if (value === undefined) return [defaultSimNetworkOptions.latencyMinMs, defaultSimNetworkOptions.latencyMaxMs];
   const match = /^(\d+)-(\d+)$/.exec(value);
   if (match === null) throw new UsageError(`--latency-ms: expected MIN-MAX in milliseconds (e.g. 5-60), got "${value}"`);
-  const min = intArg(match[1] as string, "--latency-ms MIN", { min: 1, max: LATENCY_MS_MAX });
-  const max = intArg(match[2] as string, "--latency-ms MAX", { min: 1, max: LATENCY_MS_MAX });
+  const min = intArg(match[1] as string, "--latency-ms MIN", { min: 1, max: FLAG_MS_MAX });
+  const max = intArg(match[2] as string, "--latency-ms MAX", { min: 1, max: FLAG_MS_MAX });
   if (min > max) throw new UsageError(`--latency-ms: MIN (${min}) is above MAX (${max})`);
   return [min, max];
 }
 
 function timingOf(values: Flags): ConsensusTiming {
   const timing: ConsensusTiming = {
-    viewTimeoutBaseMs: integer(values["view-timeout-ms"], "view-timeout-ms", 1, 600_000, defaultSimTiming.viewTimeoutBaseMs),
+    viewTimeoutBaseMs: integer(values["view-timeout-ms"], "view-timeout-ms", 1, FLAG_MS_MAX, defaultSimTiming.viewTimeoutBaseMs),
     backoffPercent: integer(values["backoff-percent"], "backoff-percent", 100, 400, defaultSimTiming.backoffPercent),
     backoffExponentMax: integer(values["backoff-views"], "backoff-views", 0, 20, defaultSimTiming.backoffExponentMax),
   };
