@@ -1,21 +1,39 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { signatureWorkCounts, type SignatureWorkCounts } from "../crypto/index.ts";
+import { signatureWorkCounts } from "../crypto/index.ts";
+
+/** What a collected counter reads at a scrape: one count, or counts by the value of its one label. */
+export type CollectedCount = number | Readonly<Record<string, number>>;
 
 /**
- * A counter of signature work by thread (the event loop or libuv's threadpool), read from the
- * process-wide counts (src/crypto) at each scrape: absolute, so monotonic.
+ * A counter read at each scrape from counts that code keeps itself (src/crypto's signature
+ * work, a network's stats): absolute values, so it is monotonic as long as they are. With a
+ * `label`, `read` gives the count for each of its values.
  */
-function signatureWorkCounter(register: Registry, name: string, help: string, byThread: (counts: SignatureWorkCounts) => { readonly loop: number; readonly threadpool: number }) {
+export function collectedCounter(register: Registry, spec: { readonly name: string; readonly help: string; readonly label?: string; readonly read: () => CollectedCount }): Counter {
+  const { label, read } = spec;
   return new Counter({
-    name,
-    help,
-    labelNames: ["thread"],
+    name: spec.name,
+    help: spec.help,
+    labelNames: label === undefined ? [] : [label],
     registers: [register],
     collect() {
-      const { loop, threadpool } = byThread(signatureWorkCounts());
+      const counts = read();
       this.reset();
-      this.inc({ thread: "loop" }, loop);
-      this.inc({ thread: "threadpool" }, threadpool);
+      if (typeof counts === "number") this.inc(counts);
+      else if (label !== undefined) for (const [value, count] of Object.entries(counts)) this.inc({ [label]: value }, count);
+    },
+  });
+}
+
+/** A gauge read at each scrape. */
+export function collectedGauge(register: Registry, spec: { readonly name: string; readonly help: string; readonly read: () => number }): Gauge {
+  const { read } = spec;
+  return new Gauge({
+    name: spec.name,
+    help: spec.help,
+    registers: [register],
+    collect() {
+      this.set(read());
     },
   });
 }
@@ -31,18 +49,24 @@ export function createNodeMetrics(register: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [register],
     }),
-    signaturesTotal: signatureWorkCounter(
-      register,
-      "ghostmesh_crypto_signatures_total",
-      "Signatures made by this process (every validator it runs), by thread: the event loop or libuv's threadpool",
-      (counts) => ({ loop: counts.signsOnLoop, threadpool: counts.signsOnThreadpool }),
-    ),
-    signatureVerifiesTotal: signatureWorkCounter(
-      register,
-      "ghostmesh_crypto_signature_verifies_total",
-      "Signature checks OpenSSL ran in this process (cached verdicts and malformed input not counted), by thread: the event loop or libuv's threadpool",
-      (counts) => ({ loop: counts.verifiesOnLoop, threadpool: counts.verifiesOnThreadpool }),
-    ),
+    signaturesTotal: collectedCounter(register, {
+      name: "ghostmesh_crypto_signatures_total",
+      help: "Signatures made by this process (every validator it runs), by thread: the event loop or libuv's threadpool",
+      label: "thread",
+      read: () => {
+        const counts = signatureWorkCounts();
+        return { loop: counts.signsOnLoop, threadpool: counts.signsOnThreadpool };
+      },
+    }),
+    signatureVerifiesTotal: collectedCounter(register, {
+      name: "ghostmesh_crypto_signature_verifies_total",
+      help: "Signature checks OpenSSL ran in this process (cached verdicts and malformed input not counted), by thread: the event loop or libuv's threadpool",
+      label: "thread",
+      read: () => {
+        const counts = signatureWorkCounts();
+        return { loop: counts.verifiesOnLoop, threadpool: counts.verifiesOnThreadpool };
+      },
+    }),
   };
 }
 export type NodeMetrics = ReturnType<typeof createNodeMetrics>;

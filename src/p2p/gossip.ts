@@ -94,8 +94,12 @@ export class GossipRouter {
       });
     }
     const result = await this.#publishOrDuplicate(gossipTopicName(this.#opts.chainId, topic), data);
-    this.#modules.metrics?.gossipPublishedTotal.inc({ topic });
-    this.#modules.metrics?.gossipPublishedBytesTotal.inc({ topic }, data.byteLength);
+    const metrics = this.#modules.metrics;
+    if (result.duplicate) metrics?.gossipPublishDuplicatesTotal.inc({ topic });
+    else {
+      metrics?.gossipPublishedTotal.inc({ topic });
+      metrics?.gossipPublishedBytesTotal.inc({ topic }, data.byteLength);
+    }
     return result;
   }
 

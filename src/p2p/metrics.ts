@@ -12,7 +12,18 @@ export function createP2pMetrics(register: Registry) {
       labelNames: ["code"] as const,
       registers,
     }),
-    gossipPublishedTotal: new Counter({ name: "ghostmesh_p2p_gossip_published_total", help: "Gossip messages published", labelNames: ["topic"] as const, registers }),
+    gossipPublishedTotal: new Counter({
+      name: "ghostmesh_p2p_gossip_published_total",
+      help: "Gossip messages published (repeats gossipsub refused are counted apart)",
+      labelNames: ["topic"] as const,
+      registers,
+    }),
+    gossipPublishDuplicatesTotal: new Counter({
+      name: "ghostmesh_p2p_gossip_publish_duplicates_total",
+      help: "Publishes not sent: gossipsub had sent the same bytes within its seen window",
+      labelNames: ["topic"] as const,
+      registers,
+    }),
     gossipPublishedBytesTotal: new Counter({
       name: "ghostmesh_p2p_gossip_published_bytes_total",
       help: "Payload bytes of gossip messages published",

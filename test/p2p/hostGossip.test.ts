@@ -131,6 +131,8 @@ describe("p2p host gossip over TCP on 127.0.0.1", () => {
       assert.deepEqual(await a.host.publish("vote", utf8("another vote")), { recipients: 1, duplicate: false }, "other bytes still go");
       await waitFor(() => received.length === 2, "the other message delivered");
       assert.ok(bytesEqual(received[1]!.data, utf8("another vote")), "the repeat was not delivered");
+      assert.equal(await counterValue(a.registry, "ghostmesh_p2p_gossip_published_total", { topic: "vote" }), 2, "a repeat is not counted as published");
+      assert.equal(await counterValue(a.registry, "ghostmesh_p2p_gossip_publish_duplicates_total", { topic: "vote" }), 1);
     } finally {
       await stopTestHosts(hosts);
     }

@@ -21,7 +21,7 @@ import { GossipWatchdog, defaultGossipWatchdogOptions, type GossipWatchdogOption
 import { StemRelay, type StemRelayEvent } from "./stemRelay.ts";
 import { peekConsensusMessageType } from "./messageType.ts";
 import { decodeUnicastFrames } from "./unicastFrames.ts";
-import { UNICAST_MESSAGE_BYTES_MAX, UNICAST_MESSAGE_FRAMES_MAX, UNICAST_PROTOCOL, UnicastLinks } from "./unicast.ts";
+import { emptyUnicastStats, UNICAST_MESSAGE_BYTES_MAX, UNICAST_MESSAGE_FRAMES_MAX, UNICAST_PROTOCOL, UnicastLinks } from "./unicast.ts";
 import { ValidatorPeers } from "./validatorPeers.ts";
 
 export type P2pConsensusNetworkOptions = {
@@ -51,6 +51,7 @@ export type P2pConsensusNetworkStats = {
   gossipReconnects: number;
   unicastFramesSent: number;
   unicastFramesDropped: number;
+  unicastSendsFailed: number;
   /** Unicast batches sent as requests, to validators of an earlier version. */
   unicastSentByRequest: number;
   /** Timeouts sent again unchanged (view timer re-fired), link by link since gossip drops repeats. */
@@ -72,6 +73,8 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private gossipPublished = 0;
   private gossipPublishFailed = 0;
   private timeoutRepeatsSentByLinks = 0;
+  /** Over every set of links this network has had. */
+  private readonly unicastStats = emptyUnicastStats();
   private readonly watchdog: GossipWatchdog;
 
   private constructor(opts: P2pConsensusNetworkOptions, modules: P2pConsensusNetworkModules) {
@@ -109,13 +112,14 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   }
 
   stats(): P2pConsensusNetworkStats {
-    const unicast = this.unicast.stats;
+    const unicast = this.unicastStats;
     return {
       gossipPublished: this.gossipPublished,
       gossipPublishFailed: this.gossipPublishFailed,
       gossipReconnects: this.watchdog.reconnects,
       unicastFramesSent: unicast.framesSent,
       unicastFramesDropped: unicast.framesDropped,
+      unicastSendsFailed: unicast.sendsFailed,
       unicastSentByRequest: unicast.sentByRequest,
       timeoutRepeatsSentByLinks: this.timeoutRepeatsSentByLinks,
     };
@@ -168,7 +172,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   }
 
   private newUnicastLinks(): UnicastLinks {
-    return new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger, clock: monotonicClock });
+    return new UnicastLinks({ host: this.host, peers: this.peers, logger: this.logger, clock: monotonicClock, stats: this.unicastStats });
   }
 
   private broadcast(self: number, frame: NetworkFrame): void {

@@ -48,16 +48,23 @@ export type UnicastLinksModules = {
   readonly peers: ValidatorPeers;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Counters to add to; the network passes its own so they outlive a set of links (a re-sync replaces the links). */
+  readonly stats?: UnicastStats;
 };
+
+export function emptyUnicastStats(): UnicastStats {
+  return { framesSent: 0, framesDropped: 0, sendsFailed: 0, sentByRequest: 0 };
+}
 
 export class UnicastLinks {
   private readonly links = new Map<number, Link>();
   private readonly modules: UnicastLinksModules;
   private open = true;
-  readonly stats: UnicastStats = { framesSent: 0, framesDropped: 0, sendsFailed: 0, sentByRequest: 0 };
+  readonly stats: UnicastStats;
 
   constructor(modules: UnicastLinksModules) {
     this.modules = modules;
+    this.stats = modules.stats ?? emptyUnicastStats();
   }
 
   send(to: number, frame: NetworkFrame): void {

@@ -20,6 +20,7 @@ import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
 import { assert } from "../../util/index.ts";
 import type { Clock, Logger } from "../types.ts";
+import { registerP2pValidatorMetrics } from "./metrics.ts";
 import { P2pConsensusNetwork } from "./network.ts";
 import type { StemRelayEvent } from "./stemRelay.ts";
 import { BlockSync, defaultBlockSyncOptions, type BlockSyncOptions } from "./sync.ts";
@@ -71,6 +72,8 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
     network = await P2pConsensusNetwork.create({ genesis, dandelion: config.p2p.dandelion }, { host, logger: logger.child({ module: "p2p-consensus" }), ...observer });
     const sync = new BlockSync({ ...defaultBlockSyncOptions, ...opts.sync }, { host, peers: network.peers, genesis, logger: logger.child({ module: "sync" }) });
     const running = new ResyncingValidator(opts, { ...modules, logger, host, network, sync, registry });
+    // Before start: each validator it starts serves a merge of the registry as it is then.
+    registerP2pValidatorMetrics(registry, { network, resyncs: () => running.resyncs });
     await running.start();
     const parts = { host, network };
     let stopping: Promise<void> | null = null;

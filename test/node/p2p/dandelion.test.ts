@@ -99,6 +99,11 @@ describe("validators over libp2p with Dandelion++: stem before fluff", () => {
     const originMetrics = await (await fetch(`${validators[origin]!.api.url}/metrics`)).text();
     assert.match(originMetrics, /^ghostmesh_p2p_messages_total\{protocol="stem",direction="outbound",outcome="ok"\} [1-9]/m);
     assert.doesNotMatch(originMetrics, /^ghostmesh_p2p_requests_total\{protocol="stem",direction="outbound"/m);
+    // The relay's own counts are on /metrics too.
+    const stemSent = /^ghostmesh_p2p_dandelion_stem_sent_total (\d+)$/m.exec(originMetrics);
+    assert.ok(stemSent !== null && Number(stemSent[1]) >= 1, "stems sent are on /metrics");
+    assert.match(originMetrics, /^ghostmesh_p2p_dandelion_fluffed_total\{reason="embargo"\} 0$/m);
+    assert.match(originMetrics, /^ghostmesh_p2p_dandelion_stem_received_total\{outcome="rejected"\} 0$/m);
   });
 
   it("refuses a stem request that is not a signed transaction and penalises the validator that sent it", async () => {

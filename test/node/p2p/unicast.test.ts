@@ -10,6 +10,8 @@ import type { Genesis } from "../../../src/ledger/index.ts";
 import { messageProtocolId } from "../../../src/p2p/index.ts";
 import { encodeConsensusMessage } from "../../../src/consensus/index.ts";
 import { NetworkTopic, type NetworkFrame } from "../../../src/node/consensus/index.ts";
+import { Registry } from "prom-client";
+import { registerP2pValidatorMetrics } from "../../../src/node/p2p/metrics.ts";
 import { P2pConsensusNetwork } from "../../../src/node/p2p/network.ts";
 import { UNICAST_PROTOCOL } from "../../../src/node/p2p/unicast.ts";
 import { bytesEqual, utf8 } from "../../../src/util/index.ts";
@@ -28,6 +30,8 @@ type Pair = {
   readonly broadcast: (frame: NetworkFrame) => void;
   /** Dials validator 1 from validator 0 (done before `body` unless `connected: false`). */
   readonly connect: () => Promise<void>;
+  /** Detaches validator 0 and attaches it again, as a re-sync does (its links are replaced). */
+  readonly reattachSender: () => void;
 };
 
 function genesisOf(hosts: readonly TestHost[]): Genesis {
@@ -45,11 +49,15 @@ async function withPair(body: (pair: Pair) => Promise<void>, opts: { readonly co
     for (const { host } of hosts) networks.push(await P2pConsensusNetwork.create({ genesis }, { host, logger: silentLogger }));
     const received: Received[] = [];
     const [v0, v1] = genesis.validators;
-    const sender = networks[0]!.attach(0, v0!.address, () => {});
+    let sender = networks[0]!.attach(0, v0!.address, () => {});
+    const reattachSender = () => {
+      sender.close();
+      sender = networks[0]!.attach(0, v0!.address, () => {});
+    };
     networks[1]!.attach(1, v1!.address, (from, frame) => void received.push({ from, frame }));
     const connect = async () => void (await hosts[0]!.host.dial(hosts[1]!.host.multiaddrs()[0]!));
     if (opts.connected !== false) await connect();
-    await body({ hosts: [hosts[0]!, hosts[1]!], networks: [networks[0]!, networks[1]!], received, send: (frame) => sender.send(1, frame), broadcast: (frame) => sender.send("all", frame), connect });
+    await body({ hosts: [hosts[0]!, hosts[1]!], networks: [networks[0]!, networks[1]!], received, send: (frame) => sender.send(1, frame), broadcast: (frame) => sender.send("all", frame), connect, reattachSender });
   } finally {
     for (const network of networks) network.close();
     await stopTestHosts(hosts);
@@ -90,6 +98,22 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
       assert.equal(stats.unicastSentByRequest, 0);
     }));
 
+  it("keeps counting the frames sent across a re-sync, which replaces the links", () =>
+    withPair(async ({ networks, received, send, reattachSender }) => {
+      const before = frames(5, "before");
+      for (const frame of before) send(frame);
+      await waitFor(() => received.length === before.length, "the first frames delivered");
+      reattachSender();
+      const after = frames(3, "after");
+      for (const frame of after) send(frame);
+      await waitFor(() => received.length === before.length + after.length, "the frames after the re-attach delivered");
+      assert.equal(networks[0].stats().unicastFramesSent, before.length + after.length, "the counter did not restart with the new links");
+      const registry = new Registry();
+      registerP2pValidatorMetrics(registry, { network: networks[0], resyncs: () => 1 });
+      assert.equal(await counterValue(registry, "ghostmesh_p2p_unicast_frames_total", { outcome: "sent" }), before.length + after.length);
+      assert.equal(await counterValue(registry, "ghostmesh_sync_resyncs_total"), 1);
+    }));
+
   it("sends requests to a validator of an earlier version, which serves the frames only as requests, and keeps their order", () =>
     withPair(async ({ hosts: [, receiver], networks, received, send }) => {
       // An earlier version serves `req/consensus/2` and no message protocol.
@@ -106,7 +130,7 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
 
   it("a timeout sent again unchanged goes link by link, since gossip drops a repeat: its first copy, published before the peer joined, was lost", () =>
     withPair(
-      async ({ networks, received, broadcast, connect }) => {
+      async ({ hosts, networks, received, broadcast, connect }) => {
         const timeoutOfView = (view: number): NetworkFrame => ({
           topic: NetworkTopic.consensus,
           bytes: encodeConsensusMessage({ type: "timeout", epoch: 0, view, highQc: null, tc: null, sender: 0, signature: new Uint8Array(64).fill(view) }),
@@ -121,6 +145,13 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
         const stats = networks[0].stats();
         assert.equal(stats.timeoutRepeatsSentByLinks, 1, "only the repeat went by the links");
         assert.equal(stats.gossipPublished, 2);
+        // Operators see it on /metrics, and gossip does not count the repeat as published.
+        const registry = new Registry();
+        registerP2pValidatorMetrics(registry, { network: networks[0], resyncs: () => 0 });
+        assert.equal(await counterValue(registry, "ghostmesh_p2p_timeout_repeats_sent_by_links_total"), 1);
+        assert.equal(await counterValue(registry, "ghostmesh_p2p_unicast_frames_total", { outcome: "sent" }), 1);
+        assert.equal(await counterValue(hosts[0].registry, "ghostmesh_p2p_gossip_published_total", { topic: "vote" }), 2);
+        assert.equal(await counterValue(hosts[0].registry, "ghostmesh_p2p_gossip_publish_duplicates_total", { topic: "vote" }), 1);
       },
       { connected: false },
     ));
