@@ -29,6 +29,13 @@ export type NodeConfig = {
    */
   readonly threads: { readonly helperNice: number };
   /**
+   * `proofHistoryBlocks`: the state tree keeps the nodes that prove the state of the last this
+   * many heights (and of each epoch's last height, for light clients); older ones are deleted
+   * as the chain grows. 0 keeps every height's. Values are never deleted: reads at any height,
+   * and an emergency rollback, are unchanged (src/node/stateProofPruner.ts, decision 0400).
+   */
+  readonly state: { readonly proofHistoryBlocks: number };
+  /**
    * Peer-to-peer networking of a multi-validator chain (unused by a one-validator chain).
    * `listen`: the multiaddr to listen on; `bootstrap`: peers dialled at start and redialled
    * whenever the connection drops (`/ip4/../tcp/../p2p/<PeerId>`); `allow`: ML-DSA addresses
@@ -56,6 +63,8 @@ export const defaultNodeConfig: NodeConfig = {
   log: { level: "info" },
   // 19: measured in the consensus bench, the event loop then waits least (decision 0200, session 17).
   threads: { helperNice: 19 },
+  // Every height provable, as before pruning existed: deleting history is the operator's choice.
+  state: { proofHistoryBlocks: 0 },
   // Loopback by default, like the API; 26656 is the port operators of BFT chains expect.
   p2p: {
     listen: "/ip4/127.0.0.1/tcp/26656",
@@ -77,6 +86,9 @@ export const defaultNodeConfig: NodeConfig = {
     },
   },
 };
+
+/** A bound for `state.proofHistoryBlocks`: beyond any chain's length, below the integers a double holds exactly. */
+const PROOF_HISTORY_BLOCKS_MAX = 1_000_000_000_000;
 
 /** Bootstrap peers and extra allowed identities a config may list. */
 const P2P_PEERS_MAX = 1_000;
@@ -108,6 +120,7 @@ const configSchema = s.object({
   mempool: s.optional(s.object({ txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })) })),
   log: s.optional(s.object({ level: s.optional(s.oneOf(["debug", "info", "warn", "error", "silent"] as const)) })),
   threads: s.optional(s.object({ helperNice: s.optional(s.uint({ max: HELPER_THREAD_NICE_MAX })) })),
+  state: s.optional(s.object({ proofHistoryBlocks: s.optional(s.uint({ max: PROOF_HISTORY_BLOCKS_MAX })) })),
   p2p: s.optional(
     s.object({
       listen: s.optional(s.string({ minLength: 1, maxLength: 1024 })),
@@ -142,6 +155,7 @@ const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
   GHOSTMESH_THREADS_HELPER_NICE: ["threads", "helperNice", "number"],
+  GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS: ["state", "proofHistoryBlocks", "number"],
   GHOSTMESH_P2P_LISTEN: ["p2p", "listen", "string"],
   // Channels are a list of objects: config.yaml only.
   GHOSTMESH_P2P_DANDELION_ENABLED: ["p2p", "dandelion.enabled", "boolean"],
@@ -220,6 +234,7 @@ function merge(base: NodeConfig, over: PartialConfig): NodeConfig {
     mempool: { ...base.mempool, ...stripUndefined(over.mempool) },
     log: { ...base.log, ...stripUndefined(over.log) },
     threads: { ...base.threads, ...stripUndefined(over.threads) },
+    state: { ...base.state, ...stripUndefined(over.state) },
     p2p: { ...base.p2p, ...stripUndefined(over.p2p), dandelion: { ...base.p2p.dandelion, ...stripUndefined(over.p2p?.dandelion) } },
   };
 }

@@ -49,6 +49,16 @@ export function createNodeMetrics(register: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [register],
     }),
+    stateNodesPrunedTotal: new Counter({
+      name: "ghostmesh_state_nodes_pruned_total",
+      help: "State tree nodes deleted by proof pruning (config state.proofHistoryBlocks)",
+      registers: [register],
+    }),
+    stateProofsPrunedBeforeHeight: new Gauge({
+      name: "ghostmesh_state_proofs_pruned_before_height",
+      help: "Every height from this one on answers state proofs; below it only each epoch's last height (0: nothing pruned)",
+      registers: [register],
+    }),
     signaturesTotal: collectedCounter(register, {
       name: "ghostmesh_crypto_signatures_total",
       help: "Signatures made by this process (every validator it runs), by thread: the event loop or libuv's threadpool",

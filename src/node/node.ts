@@ -16,6 +16,7 @@ import { homePaths } from "./home.ts";
 import { createNodeMetrics } from "./metrics.ts";
 import { SingleValidatorProducer } from "./producer.ts";
 import { systemClock, type Clock, type Logger } from "./types.ts";
+import { startStateProofPruner } from "./stateProofPruner.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "./walCheckpointer.ts";
 
 export type NodeOptions = { readonly home: string; readonly config: NodeConfig; readonly genesis: Genesis };
@@ -58,6 +59,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   }
   const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: logger.child({ module: "store" }) });
   nodeMetrics.height.set(chain.head.height);
+  const pruner = startStateProofPruner(opts.config.state.proofHistoryBlocks, { chain, logger: logger.child({ module: "state" }), metrics: nodeMetrics });
   const mempool = new Mempool(
     { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: opts.config.mempool.txsMax },
     { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
@@ -78,6 +80,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
     stopping ??= (async () => {
       await api?.close();
       await producer.stop();
+      pruner?.stop();
       await checkpointer.stop();
       store.close();
       logger.info({ height: chain.head.height }, "Node stopped");

@@ -50,9 +50,9 @@ import {
   epochBlocksOf,
   type ValidatorSetReader,
 } from "../app/index.ts";
-import { openStateStore, verifyStateProof, type StateMigrationProgress, type StateStore } from "../state/index.ts";
+import { openStateStore, verifyStateProof, type StateMigrationProgress, type StateProofResult, type StateStore } from "../state/index.ts";
 import { createCommittee, createCommitteeVerifier, decodeEvidenceRecord, leaderOf, verifyEvidence, type CertificateContext } from "../consensus/index.ts";
-import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../util/index.ts";
+import { GhostmeshError, bytesEqual, errorMessage, isGhostmeshError, toHex } from "../util/index.ts";
 import { EpochValidatorSets, type EpochValidatorSet } from "./validatorSets.ts";
 
 export type VerifyReport = { readonly height: number; readonly txs: number; readonly logSize: number; readonly logRoot: string };
@@ -281,11 +281,24 @@ function evidenceContextOf(item: Evidence, height: number, object: string, sets:
 function provenReaderAt(stored: StateStore, height: number): ValidatorSetReader {
   const root = stored.root(height);
   const readState = (key: Uint8Array): Uint8Array | undefined => {
-    const proven = stored.prove(key, height);
-    check(verifyStateProof(root, key, proven.value, proven.proof), height, `state key ${toHex(key)}`, "does not prove against the stored state root of this height");
+    const label = `state key ${toHex(key)}`;
+    const proven = storedProofOrPruned(stored, height, label, key);
+    // Pruned proofs: the value rows stay, and the replay checked this height's against it.
+    if (proven === null) return attempt(height, label, () => stored.get(key, height)) ?? undefined;
+    check(verifyStateProof(root, key, proven.value, proven.proof), height, label, "does not prove against the stored state root of this height");
     return proven.value ?? undefined;
   };
   return createAccountReader(readState);
+}
+
+/** The stored tree's proof of `key` at `height`, or null where the node pruned it (below its proofs' bound: decision 0400, "Pruning proofs"). */
+function storedProofOrPruned(stored: StateStore, height: number, label: string, key: Uint8Array): StateProofResult | null {
+  try {
+    return stored.prove(key, height);
+  } catch (err) {
+    if (isGhostmeshError(err) && err.code === "STATE_VERSION_PRUNED" && height < stored.proofsPrunedBefore) return null;
+    throw new VerifyFailure(height, label, errorMessage(err));
+  }
 }
 
 type ReplayTx = { signedTx: SignedTx; txHash: Uint8Array };
@@ -401,14 +414,17 @@ function verifyStoredState(stored: StateStore, height: number, root: Uint8Array,
   checkStoredRoot(stored, height, root, "the block header's stateRoot");
   for (const write of execution.stateWrites) {
     const label = `state key ${toHex(write.key)}`;
-    const proven = attempt(height, label, () => stored.prove(write.key, height));
-    check(proven.value !== null && bytesEqual(proven.value, write.value), height, label, "stored value differs from the replayed state");
-    check(verifyStateProof(root, write.key, proven.value, proven.proof), height, label, "proof from the stored tree does not verify against the header's stateRoot");
+    const proven = storedProofOrPruned(stored, height, label, write.key);
+    // A pruned version's nodes are gone; its values stay, and an emergency rollback reads them.
+    const value = proven === null ? attempt(height, label, () => stored.get(write.key, height)) : proven.value;
+    check(value !== null && bytesEqual(value, write.value), height, label, "stored value differs from the replayed state");
+    if (proven !== null) check(verifyStateProof(root, write.key, proven.value, proven.proof), height, label, "proof from the stored tree does not verify against the header's stateRoot");
   }
   for (const key of execution.stateDeletes) {
     const label = `state key ${toHex(key)}`;
-    const proven = attempt(height, label, () => stored.prove(key, height));
-    check(proven.value === null && verifyStateProof(root, key, null, proven.proof), height, label, "was deleted by the replayed block but the stored tree does not prove it absent");
+    const proven = storedProofOrPruned(stored, height, label, key);
+    if (proven === null) check(attempt(height, label, () => stored.get(key, height)) === null, height, label, "was deleted by the replayed block but the stored state still holds a value");
+    else check(proven.value === null && verifyStateProof(root, key, null, proven.proof), height, label, "was deleted by the replayed block but the stored tree does not prove it absent");
   }
 }
 

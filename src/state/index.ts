@@ -4,7 +4,7 @@
  * block, with proofs of presence and absence. The only import surface of the module.
  */
 export { openStateStore } from "./store.ts";
-export type { StateStore, StateApplyOptions, StateKeysWrittenOptions, StatePrepareOptions, PreparedStateUpdate, PreparedStateRows, StateValueRow, StateProofResult, StatePruneResult, StateWrite } from "./types.ts";
+export type { StateStore, StateApplyOptions, StateKeysWrittenOptions, StatePrepareOptions, PreparedStateUpdate, PreparedStateRows, StateValueRow, StateProofResult, StateProofsPruneOptions, StateProofsPruneResult, StatePruneResult, StateWrite } from "./types.ts";
 export type { StateStoreOptions } from "./options.ts";
 export { defaultStateStoreOptions, STATE_KEYS_LISTED_MAX, STATE_KEY_SIZE_BYTES_MAX, STATE_VALUE_SIZE_BYTES_MAX } from "./options.ts";
 export type { StateError, StateErrorCode } from "./errors.ts";

@@ -20,8 +20,10 @@ import { withSavepoint } from "./savepoint.ts";
  *
  * Schema 1 keyed nodes by (path, version) and read the newest row at or below a version;
  * each block's rows then landed on as many pages as it changed paths (decision 0400).
+ * Schema 3 adds state_schema.proofs_pruned_before: the versions from which every proof is
+ * still answered once tree nodes alone are pruned (StateStore.pruneProofsBefore).
  */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 /** Also what the schema 1 migration creates, once the old table is renamed away. */
 const CREATE_STATE_NODES = `
@@ -37,7 +39,8 @@ const CREATE_TABLES = `
   CREATE TABLE IF NOT EXISTS state_schema (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     schema_version INTEGER NOT NULL,
-    pruned_before INTEGER NOT NULL
+    pruned_before INTEGER NOT NULL,
+    proofs_pruned_before INTEGER NOT NULL DEFAULT 0
   );
   CREATE TABLE IF NOT EXISTS state_versions (
     version INTEGER PRIMARY KEY,
@@ -64,7 +67,7 @@ export const STATE_MIGRATION_PROGRESS_ROWS = 100_000;
 
 /**
  * Creates the tables on first use, brings schema 1 tables to 2 (reporting its progress: a large
- * store takes minutes); refuses a database written by a newer store.
+ * store takes minutes) and 2 to 3; refuses a database written by a newer store.
  */
 export function createStateTables(db: DatabaseSync, onMigrationProgress?: StateMigrationProgress): void {
   withSavepoint(db, "state_open", () => {
@@ -81,7 +84,15 @@ export function createStateTables(db: DatabaseSync, onMigrationProgress?: StateM
       });
     }
     if (row.schema_version === 1) migrateFromSchema1(db, onMigrationProgress);
+    if (row.schema_version <= 2) migrateFromSchema2(db);
   });
+}
+
+/** Schema 2 to 3: the proofs' own pruning bound, which starts where the whole state's is. */
+function migrateFromSchema2(db: DatabaseSync): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('state_schema')").all() as { name: string }[];
+  if (!columns.some((column) => column.name === "proofs_pruned_before")) db.exec("ALTER TABLE state_schema ADD COLUMN proofs_pruned_before INTEGER NOT NULL DEFAULT 0");
+  db.prepare("UPDATE state_schema SET proofs_pruned_before = pruned_before, schema_version = 3 WHERE id = 0").run();
 }
 
 /**

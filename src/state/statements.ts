@@ -22,6 +22,7 @@ export function prepareStateStatements(db: DatabaseSync) {
     latest: rows("SELECT version, root, root_version FROM state_versions ORDER BY version DESC LIMIT 1"),
     rootAt: rows("SELECT version, root, root_version FROM state_versions WHERE version <= ? ORDER BY version DESC LIMIT 1"),
     prunedBefore: rows("SELECT pruned_before FROM state_schema WHERE id = 0"),
+    proofsPrunedBefore: rows("SELECT proofs_pruned_before FROM state_schema WHERE id = 0"),
     node: rows("SELECT node FROM state_nodes WHERE version = ? AND path = ?"),
     valueAt: rows("SELECT value FROM state_values WHERE key_hash = ? AND version <= ? ORDER BY version DESC LIMIT 1"),
     // No index on version: a full scan, for the rare emergency rollback (decision 0603), not per block.
@@ -31,16 +32,29 @@ export function prepareStateStatements(db: DatabaseSync) {
     insertValue: p("INSERT INTO state_values (key_hash, version, key, value) VALUES (?, ?, ?, ?)"),
     insertVersion: p("INSERT INTO state_versions (version, root, root_version, stale_nodes, stale_values) VALUES (?, ?, ?, ?, ?)"),
     staleLists: rows("SELECT version, stale_nodes, stale_values FROM state_versions WHERE version > ? AND version <= ? ORDER BY version"),
+    staleNodeLists: rows("SELECT version, stale_nodes FROM state_versions WHERE version > ? AND version <= ? ORDER BY version LIMIT ?"),
+    setStaleNodes: p("UPDATE state_versions SET stale_nodes = ? WHERE version = ?"),
     clearStaleLists: p("UPDATE state_versions SET stale_nodes = x'', stale_values = x'' WHERE version > ? AND version <= ?"),
     deleteNode: p("DELETE FROM state_nodes WHERE version = ? AND path = ?"),
     deleteValue: p("DELETE FROM state_values WHERE key_hash = ? AND version = ?"),
-    setPrunedBefore: p("UPDATE state_schema SET pruned_before = ? WHERE id = 0"),
+    // The whole state's bound is the proofs' too: nothing below it is left to prove with.
+    setPrunedBefore: p("UPDATE state_schema SET pruned_before = ?, proofs_pruned_before = max(proofs_pruned_before, ?) WHERE id = 0"),
+    setProofsPrunedBefore: p("UPDATE state_schema SET proofs_pruned_before = ? WHERE id = 0"),
   };
 }
 
 /** The oldest readable version (state_schema.pruned_before); the row exists from openStateStore on. */
 export function readPrunedBefore(s: StateStatements): number {
   const row = s.prunedBefore.get() as [number] | undefined;
+  if (row === undefined) {
+    throw stateError("STATE_STORE_CORRUPT", "the state_schema row is missing; the state database is damaged", { table: "state_schema" });
+  }
+  return row[0];
+}
+
+/** The oldest version whose every proof is answered (state_schema.proofs_pruned_before; >= pruned_before). */
+export function readProofsPrunedBefore(s: StateStatements): number {
+  const row = s.proofsPrunedBefore.get() as [number] | undefined;
   if (row === undefined) {
     throw stateError("STATE_STORE_CORRUPT", "the state_schema row is missing; the state database is damaged", { table: "state_schema" });
   }

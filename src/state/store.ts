@@ -1,20 +1,31 @@
 import type { DatabaseSync } from "node:sqlite";
 import { hashStateWrites, proveSmt, smtEmptyRoot, smtKeyHash, smtValueHash, updateSmt } from "../merkle/index.ts";
-import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateWrite } from "../merkle/index.ts";
-import { assert, bytesEqual, compareBytes, toHex } from "../util/index.ts";
+import type { SmtNodeSource, SmtNodeWrite, SmtStaleValue, StateProof, StateWrite } from "../merkle/index.ts";
+import { assert, bytesEqual, compareBytes, isGhostmeshError, toHex } from "../util/index.ts";
 import { stateError } from "./errors.ts";
 import { defaultStateStoreOptions, STATE_KEYS_LISTED_MAX } from "./options.ts";
 import type { StateStoreOptions } from "./options.ts";
 import { StateNodeCache, pathKeyString } from "./nodeCache.ts";
 import { checkBases, overlaySource } from "./overlay.ts";
 import type { LatestTree } from "./overlay.ts";
-import { pruneStateBefore } from "./prune.ts";
+import { pruneStateBefore, pruneStateProofsBefore } from "./prune.ts";
 import { withSavepoint } from "./savepoint.ts";
 import { createStateTables, type StateMigrationProgress } from "./schema.ts";
 import { encodeStaleNodes, encodeStaleValues } from "./staleList.ts";
-import { NODE_ROWS_PER_INSERT, prepareStateStatements, readPrunedBefore } from "./statements.ts";
+import { NODE_ROWS_PER_INSERT, prepareStateStatements, readProofsPrunedBefore, readPrunedBefore } from "./statements.ts";
 import type { StateStatements } from "./statements.ts";
-import type { PreparedStateUpdate, StateApplyOptions, StateKeysWrittenOptions, StatePrepareOptions, StateProofResult, StatePruneResult, StateStore, StateValueRow } from "./types.ts";
+import type {
+  PreparedStateUpdate,
+  StateApplyOptions,
+  StateKeysWrittenOptions,
+  StatePrepareOptions,
+  StateProofResult,
+  StateProofsPruneOptions,
+  StateProofsPruneResult,
+  StatePruneResult,
+  StateStore,
+  StateValueRow,
+} from "./types.ts";
 import { checkKey, checkVersionNumber, copyWrites } from "./validate.ts";
 
 /** A version's root hash, and the version of the row holding its root node (0 for an empty tree). */
@@ -50,6 +61,10 @@ class SqliteStateStore implements StateStore {
     return readPrunedBefore(this.statements);
   }
 
+  get proofsPrunedBefore(): number {
+    return readProofsPrunedBefore(this.statements);
+  }
+
   root(version?: number): Uint8Array {
     return this.versionRoot(version, "root", true).root;
   }
@@ -66,7 +81,7 @@ class SqliteStateStore implements StateStore {
     checkKey(key, "prove");
     const at = this.versionRoot(version, "prove", false);
     const keyHash = smtKeyHash(key);
-    const proof = proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
+    const proof = this.proveInTree(at, keyHash);
     if (proof.leaf === null || !bytesEqual(proof.leaf.keyHash, keyHash)) return { version: at.version, root: at.root, value: null, proof };
     const row = this.statements.valueAt.get(keyHash, at.version) as [Uint8Array | null] | undefined;
     const value = row === undefined ? null : row[0];
@@ -77,6 +92,21 @@ class SqliteStateStore implements StateStore {
       });
     }
     return { version: at.version, root: at.root, value, proof };
+  }
+
+  /** Below the proofs' bound a node may be gone: pruned, unless its height was kept. */
+  private proveInTree(at: VersionRoot, keyHash: Uint8Array): StateProof {
+    const proofsPrunedBefore = this.proofsPrunedBefore;
+    if (at.version === null || at.version >= proofsPrunedBefore) return proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
+    try {
+      return proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
+    } catch (err) {
+      if (!isGhostmeshError(err) || err.code !== "MERKLE_SMT_NODE_MISSING") throw err;
+      throw stateError("STATE_VERSION_PRUNED", `prove: the proofs of version ${at.version} were pruned; every version from ${proofsPrunedBefore} on proves, and below it the heights this node keeps`, {
+        version: at.version,
+        proofsPrunedBefore,
+      });
+    }
   }
 
   prepare(version: number, writes: readonly StateWrite[], opts: StatePrepareOptions = {}): PreparedStateUpdate {
@@ -181,6 +211,21 @@ class SqliteStateStore implements StateStore {
       });
     }
     return pruneStateBefore(this.db, this.statements, version);
+  }
+
+  pruneProofsBefore(version: number, opts: StateProofsPruneOptions = {}): StateProofsPruneResult {
+    checkVersionNumber(version, "pruneProofsBefore");
+    const { keptHeightInterval, versionsMax } = opts;
+    assert(keptHeightInterval === undefined || (Number.isSafeInteger(keptHeightInterval) && keptHeightInterval >= 0), "pruneProofsBefore: keptHeightInterval is a non-negative integer");
+    assert(versionsMax === undefined || (Number.isSafeInteger(versionsMax) && versionsMax >= 1), "pruneProofsBefore: versionsMax is a positive integer");
+    const latest = this.readLatest().version;
+    if (latest === null || version > latest) {
+      throw stateError("STATE_VERSION_UNKNOWN", `pruneProofsBefore: version ${version} is above the latest version ${latest}; the latest state must stay provable`, {
+        version,
+        latestVersion: latest,
+      });
+    }
+    return pruneStateProofsBefore(this.db, this.statements, version, opts);
   }
 
   private readLatest(): VersionRoot {

@@ -62,6 +62,25 @@ export type StatePruneResult = {
   readonly valuesDeleted: number;
 };
 
+export type StateProofsPruneOptions = {
+  /**
+   * Heights h with (h + 1) % keptHeightInterval === 0 keep every node of their tree, so their
+   * proofs are still answered (the node passes its epoch length: the last block of each epoch,
+   * where a light client proves the next validator set). 0 (default): no height is kept.
+   */
+  readonly keptHeightInterval?: number;
+  /** At most this many versions' stale lists per call (bounds one call's work); default: all up to the bound. */
+  readonly versionsMax?: number;
+};
+
+export type StateProofsPruneResult = {
+  /** The new bound: every version from it on proves as before. */
+  readonly proofsPrunedBefore: number;
+  readonly nodesDeleted: number;
+  /** Stale lists read (versions); below opts.versionsMax, the bound reached the one asked for. */
+  readonly versionsDone: number;
+};
+
 export type StateApplyOptions = {
   /**
    * The caller's open transaction rolls back as a whole when apply throws (the chain store's
@@ -111,4 +130,16 @@ export type StateStore = {
   keysWrittenAfter(version: number, opts?: StateKeysWrittenOptions): Uint8Array[];
   /** Deletes what only versions below `version` need; afterwards versions >= `version` stay readable. */
   pruneBefore(version: number): StatePruneResult;
+  /**
+   * Oldest version from which every proof is answered; >= prunedBefore, and 0 until a prune.
+   * Below it, get, keysWrittenAfter and root answer as before, and prove only where the
+   * tree's nodes were kept (StateProofsPruneOptions.keptHeightInterval), else STATE_VERSION_PRUNED.
+   */
+  readonly proofsPrunedBefore: number;
+  /**
+   * Deletes the tree nodes that only versions below `version` reach, except those of kept
+   * heights; every value stays, so reads at any version, an emergency rollback's among them
+   * (decision 0603), give what they gave before. `version` <= latest.
+   */
+  pruneProofsBefore(version: number, opts?: StateProofsPruneOptions): StateProofsPruneResult;
 };

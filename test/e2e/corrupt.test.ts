@@ -168,7 +168,7 @@ describe("ghostmesh verify on a store with one changed byte", () => {
       // Back to schema 1: nodes keyed (path, version), internal nodes without their children's versions.
       db.exec("CREATE TABLE state_nodes_schema1 (path BLOB NOT NULL, version INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY (path, version)) WITHOUT ROWID");
       db.exec("INSERT INTO state_nodes_schema1 SELECT path, version, CASE WHEN length(node) = 81 THEN substr(node, 1, 65) ELSE node END FROM state_nodes");
-      db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; UPDATE state_schema SET schema_version = 1");
+      db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; ALTER TABLE state_schema DROP COLUMN proofs_pruned_before; UPDATE state_schema SET schema_version = 1");
     } finally {
       db.close();
     }

@@ -252,7 +252,7 @@ test("schema 1 tables are migrated in place: the same rows, roots and proofs as 
   // Back to schema 1 by hand: nodes keyed (path, version), internal nodes without their children's versions.
   db.exec("CREATE TABLE state_nodes_schema1 (path BLOB NOT NULL, version INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY (path, version)) WITHOUT ROWID");
   db.exec("INSERT INTO state_nodes_schema1 SELECT path, version, CASE WHEN length(node) = 81 THEN substr(node, 1, 65) ELSE node END FROM state_nodes");
-  db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; UPDATE state_schema SET schema_version = 1");
+  db.exec("DROP TABLE state_nodes; ALTER TABLE state_nodes_schema1 RENAME TO state_nodes; ALTER TABLE state_versions DROP COLUMN root_version; ALTER TABLE state_schema DROP COLUMN proofs_pruned_before; UPDATE state_schema SET schema_version = 1");
 
   const rowsTotal = (db.prepare("SELECT count(*) AS n FROM state_nodes").get() as { n: number }).n;
   const reports: unknown[] = [];
@@ -261,7 +261,8 @@ test("schema 1 tables are migrated in place: the same rows, roots and proofs as 
     { fromSchema: 1, rowsDone: 0, rowsTotal, finished: false },
     { fromSchema: 1, rowsDone: rowsTotal, rowsTotal, finished: true },
   ], "progress at the start and the end (and every 100,000 rows between)");
-  assert.equal((db.prepare("SELECT schema_version FROM state_schema").get() as { schema_version: number }).schema_version, 2);
+  assert.equal((db.prepare("SELECT schema_version FROM state_schema").get() as { schema_version: number }).schema_version, 3);
+  assert.equal(migrated.proofsPrunedBefore, 2, "the proofs' bound starts at the whole state's");
   const reopened: unknown[] = [];
   openStateStore(db, {}, (progress) => reopened.push(progress));
   assert.deepEqual(reopened, [], "nothing to migrate the second time");

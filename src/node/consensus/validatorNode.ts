@@ -26,6 +26,7 @@ import { ConsensusHost } from "./host.ts";
 import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts";
 import { admissionVerifier, type TxSignatureCache } from "./txChecks.ts";
 import type { ConsensusNetwork } from "./network.ts";
+import { startStateProofPruner } from "../stateProofPruner.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
 import { WalSyncer, createWalSyncMetrics, type WalSyncMetrics } from "../walSyncer.ts";
 
@@ -174,6 +175,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const parts: ValidatorParts = { chain, app, onCommitted };
     await opts.beforeConsensus?.(parts);
     await runningHost.start();
+    const pruner = startStateProofPruner(config.state.proofHistoryBlocks, { chain, logger: storeLogger, metrics: nodeMetrics });
     let stopping: Promise<void> | null = null;
     stop = (): Promise<void> => {
       stopping ??= (async () => {
@@ -181,6 +183,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
         // A resync under way ends first: its sync writes through the store closed below.
         await resyncing?.catch(() => undefined);
         await runningHost.stop();
+        pruner?.stop();
         await walSync?.stop();
         await checkpointer.stop();
         store.close();
