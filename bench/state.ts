@@ -6,13 +6,15 @@
  * The database is a real file with WAL and synchronous=FULL, as the node opens chain.db.
  * `chainBlocks` measures the consensus pattern: 5,000 accounts (two keys each), blocks of 500
  * nonce writes, each block prepared on its uncommitted parent (a base) and applied one block
- * later in its own transaction, as a validator executes before voting and commits after.
+ * later in its own transaction, as a validator executes before voting and commits after;
+ * then `proofPruning` prunes those blocks' proofs in the node pruner's steps.
  */
 import { hash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { sha256 } from "../src/crypto/index.ts";
+import { defaultStateProofPrunerTiming } from "../src/node/stateProofPruner.ts";
 import { openStateStore, verifyStateProof, encodeStateProof } from "../src/state/index.ts";
 import type { PreparedStateUpdate, StateStore, StateWrite } from "../src/state/index.ts";
 import { benchCommandLine } from "./lib/cli.ts";
@@ -222,10 +224,46 @@ function measureChainBlocks(path: string) {
       prepareOnBaseCpuMsPerBlock: perBlock(prepareCpuMs),
       applyCommitCpuMsPerBlock: perBlock(applyCpuMs),
       cpuUsPerChangedKey: Math.round(((prepareCpuMs + applyCpuMs) * 1000) / keysChanged),
+      proofPruning: measureProofPruning(db, store),
     };
   } finally {
     db.close();
   }
+}
+
+/**
+ * The node's proof pruner on those blocks (src/node/stateProofPruner.ts): every version but the
+ * latest pruned in the pruner's steps of versions, each step its own transaction, beside what
+ * writing a block cost above (applyCommitCpuMsPerBlock).
+ */
+function measureProofPruning(db: DatabaseSync, store: StateStore) {
+  const latest = store.latestVersion as number;
+  const rowsBefore = (db.prepare("SELECT count(*) AS n FROM state_nodes").get() as { n: number }).n;
+  let nodesDeleted = 0;
+  let versions = 0;
+  let cpuMs = 0;
+  const stepsCpuMs: number[] = [];
+  while (store.proofsPrunedBefore < latest) {
+    const stop = startStopwatch();
+    const result = store.pruneProofsBefore(latest, { versionsMax: defaultStateProofPrunerTiming.versionsPerRunMax });
+    const step = stop().cpuMs;
+    cpuMs += step;
+    stepsCpuMs.push(step);
+    nodesDeleted += result.nodesDeleted;
+    versions += result.versionsDone;
+  }
+  const rowsAfter = (db.prepare("SELECT count(*) AS n FROM state_nodes").get() as { n: number }).n;
+  const round1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    versionsPerStep: defaultStateProofPrunerTiming.versionsPerRunMax,
+    stateNodeRowsBefore: rowsBefore,
+    stateNodeRowsAfter: rowsAfter,
+    nodesDeletedPerVersion: Math.round(nodesDeleted / versions),
+    cpuMsPerVersion: round1(cpuMs / versions),
+    // Steps include SQLite's automatic WAL checkpoints (the node runs them on a worker instead).
+    stepCpuMsP50: round1(stepsCpuMs.sort((a, b) => a - b)[Math.floor(stepsCpuMs.length / 2)] as number),
+    stepCpuMsMax: round1(stepsCpuMs.at(-1) as number),
+  };
 }
 
 const HELP = `Usage: npm run bench:state

@@ -24,11 +24,13 @@ export type StateProofPrunerOptions = {
 };
 
 /**
- * A run reads at most 4 versions' stale lists: at ~12 nodes per changed key, a block that
- * changed 500 keys costs ~6,000 deletes, so a run stays within tens of milliseconds even under
- * load; catching up at 20 runs a second covers 80 versions a second.
+ * A run reads at most 2 versions' stale lists. `npm run bench:state` (`chainBlocks.proofPruning`)
+ * measures ~3,400 nodes deleted and 11-15 ms of CPU per version of blocks that change 500 keys,
+ * against 24-27 ms to commit such a block, and runs of 2 versions at a median of 18-25 ms: the
+ * event loop is never held long even then. Catching up at 20 runs a second covers 40 versions
+ * a second.
  */
-export const defaultStateProofPrunerTiming = { versionsPerRunMax: 4, idleIntervalMs: 5_000, catchUpIntervalMs: 50 } as const;
+export const defaultStateProofPrunerTiming = { versionsPerRunMax: 2, idleIntervalMs: 5_000, catchUpIntervalMs: 50 } as const;
 
 export type StateProofPrunerModules = {
   readonly chain: Chain;
