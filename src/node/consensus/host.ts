@@ -57,6 +57,7 @@ import {
 } from "../../consensus/index.ts";
 import type { Mempool, PoolTx } from "../../mempool/index.ts";
 import { assert, isGhostmeshError, toHex } from "../../util/index.ts";
+import { OWN_TX_HASHES_MAX, OwnTxHashes } from "./ownTxs.ts";
 import { RegossipSchedule } from "./regossip.ts";
 import type { Block, Evidence, ValidatorSet } from "../../ledger/index.ts";
 import { indexInSet, setEpochLabel, type EpochValidatorSet } from "../validatorSets.ts";
@@ -106,6 +107,8 @@ export type ConsensusHostModules = {
   readonly metrics: ConsensusMetrics | null;
   /** Syncs the store's WAL off the event loop; null: every durable step fsyncs inside its COMMIT. */
   readonly walSync: WalSyncer | null;
+  /** Own transactions, shared by the hosts a validator runs one after another (re-syncs); default: this host's own. */
+  readonly ownTxs?: OwnTxHashes;
 };
 
 type Input =
@@ -143,8 +146,6 @@ const FUTURE_EPOCH_MESSAGES_MAX = 4_096;
 const HELD_VOTE_VIEWS_MAX = 4;
 /** Transactions sent again per view timeout (oldest first): one block's worth of small ones. */
 const REGOSSIP_TXS_MAX = 1_000;
-/** Own transactions remembered for resending; far above what a pool holds pending from one validator's clients. */
-const OWN_TX_HASHES_MAX = 65_536;
 /** Gossiped transactions being verified at once: enough to keep every threadpool thread busy. */
 const GOSSIP_ADMISSIONS_IN_FLIGHT_MAX = 32;
 /** Gossiped transactions waiting for admission (~35 MB of 3.5 KB transactions). */
@@ -203,11 +204,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private emptyBlockCheck: ReturnType<typeof setInterval> | null = null;
   /** What to resend at a view timeout of a stalled chain (regossip.ts). */
   private readonly regossip: RegossipSchedule;
-  /**
-   * Transactions this validator's clients submitted (`notifyAdmitted`), oldest first: perhaps
-   * only it has them. Pruned to what the pool still holds at each resend, and when full.
-   */
-  private readonly ownTxHashes = new Set<string>();
+  /** Transactions this validator's clients submitted (`notifyAdmitted`): ownTxs.ts. */
+  private readonly ownTxs: OwnTxHashes;
   /** Monotonic time of the last "not voting: clock behind" warning; null: none yet. */
   private untimelyWarnedAtMs: number | null = null;
   private running = false;
@@ -219,6 +217,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.modules = modules;
     this.address = addressFromPublicKey(modules.key.alg, modules.key.publicKey);
     this.regossip = new RegossipSchedule(opts.regossipAllIntervalMs);
+    this.ownTxs = modules.ownTxs ?? new OwnTxHashes(OWN_TX_HASHES_MAX);
   }
 
   /** The running epoch's label and this node's index in its set (null: observer). */
@@ -360,8 +359,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * canonical since they decoded; re-encoded when not given), and stop being idle.
    */
   notifyAdmitted(poolTx: PoolTx, bytes?: Uint8Array): void {
+    // Remembered even by a stopped host (a re-sync under way): the next host resends it.
+    this.ownTxs.remember(poolTx.txHashHex, this.isPending);
     if (!this.running) return;
-    this.rememberOwnTx(poolTx.txHashHex);
     this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: bytes ?? encodeSignedTx(poolTx.signedTx) });
     this.releaseHeldVotes();
     this.wakeIfWork();
@@ -572,26 +572,14 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const scope = this.regossip.onViewTimeout(this.modules.chain.head.height, monotonicClock.nowMs());
     if (scope === "none") return;
     if (scope === "own") {
-      this.pruneOwnTxs();
-      if (this.ownTxHashes.size === 0) return;
+      this.ownTxs.prune(this.isPending);
+      if (this.ownTxs.size === 0) return;
     }
     const sent = this.gossipPoolTxs({ carriedToo: true, ownOnly: scope === "own" });
     if (sent > 0) this.modules.logger.debug({ txs: sent, scope }, "Gossiped held transactions again after a view timeout");
   }
 
-  private rememberOwnTx(txHashHex: string): void {
-    if (this.ownTxHashes.size >= OWN_TX_HASHES_MAX) {
-      this.pruneOwnTxs();
-      // Still full of pending transactions: the oldest has had the longest to spread.
-      if (this.ownTxHashes.size >= OWN_TX_HASHES_MAX) this.ownTxHashes.delete(this.ownTxHashes.values().next().value as string);
-    }
-    this.ownTxHashes.add(txHashHex);
-  }
-
-  /** Forgets own transactions the pool no longer holds (committed, rejected or evicted). */
-  private pruneOwnTxs(): void {
-    for (const txHashHex of this.ownTxHashes) if (!this.modules.mempool.has(txHashHex)) this.ownTxHashes.delete(txHashHex);
-  }
+  private readonly isPending = (txHashHex: string): boolean => this.modules.mempool.has(txHashHex);
 
   /**
    * Sends the pool's ready transactions (at most REGOSSIP_TXS_MAX, oldest first) to every peer;
@@ -602,7 +590,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { mempool, app } = this.modules;
     if (mempool.readyCount === 0) return 0;
     const carried = opts.carriedToo ? null : app.blocks.carriedTxHashes();
-    const own = opts.ownOnly === true ? this.ownTxHashes : null;
+    const own = opts.ownOnly === true ? this.ownTxs : null;
     const excluded = (txHashHex: string): boolean => carried?.has(txHashHex) === true || (own !== null && !own.has(txHashHex));
     const txs = mempool.select({ txsMax: REGOSSIP_TXS_MAX, entriesMax: Number.MAX_SAFE_INTEGER, bytesMax: Number.MAX_SAFE_INTEGER }, excluded);
     for (const poolTx of txs) this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: encodeSignedTx(poolTx.signedTx) });

@@ -27,6 +27,7 @@ import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts"
 import { admissionVerifier, type TxSignatureCache } from "./txChecks.ts";
 import type { ConsensusNetwork } from "./network.ts";
 import { startStateProofPruner } from "../stateProofPruner.ts";
+import { OWN_TX_HASHES_MAX, OwnTxHashes } from "./ownTxs.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
 import { WalSyncer, createWalSyncMetrics, type WalSyncMetrics } from "../walSyncer.ts";
 
@@ -136,7 +137,9 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
     const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
-    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics, walSync };
+    // One set of own transactions for every host this validator runs (a re-sync replaces the host).
+    const ownTxs = new OwnTxHashes(OWN_TX_HASHES_MAX);
+    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics, walSync, ownTxs };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
     const onCommitted = (events: readonly CommittedBlockEvent[]): void => {
