@@ -1,7 +1,7 @@
 import type { Connection, PeerId, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { errorMessage, isGhostmeshError } from "../util/index.ts";
-import { p2pError } from "./errors.ts";
+import { isP2pHostError, p2pError } from "./errors.ts";
 import type { ReqRespModules } from "./reqresp.ts";
 import { boundedLpStream, isFrameLengthMalformedError, isFrameTooLongError, isReadBufferOverflowError, isUnsupportedProtocolError } from "./streamFrames.ts";
 import { PeerAction, type MessageHandler, type MessageHandlerOptions, type MessageOptions, type PeerContext } from "./types.ts";
@@ -180,7 +180,8 @@ export class MessageStreams {
       // A handler that throws before its first await rejects here too, instead of ending the loop.
       const handled: Promise<void> = new Promise<void>((resolve) => resolve(handler(message, from)))
         .catch((err: unknown) => {
-          count("handlerFailed");
+          // Not running the service now (a validator starting or re-syncing): not a failure of the message's.
+          count(isP2pHostError(err, "P2P_RESOURCE_UNAVAILABLE") ? "unavailable" : "handlerFailed");
           this.#modules.logger.debug({ name, peerId: peerId.toString(), err: errorMessage(err) }, "message handler failed");
         })
         .finally(() => running.delete(handled));

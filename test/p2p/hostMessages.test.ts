@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isP2pHostError, messageProtocolId, type PeerContext } from "../../src/p2p/index.ts";
+import { isP2pHostError, messageProtocolId, p2pError, type PeerContext } from "../../src/p2p/index.ts";
 import { bytesEqual, utf8 } from "../../src/util/index.ts";
 import { counterValue, startTestHost, stopTestHosts, TEST_CHAIN_ID, waitFor, type TestHost } from "./helpersHost.ts";
 
@@ -115,10 +115,11 @@ describe("p2p host one-way messages on long-lived streams over TCP on 127.0.0.1"
           const text = new TextDecoder().decode(message);
           handled.push(text);
           if (text === "fail") throw new Error("a handler that fails");
+          if (text === "busy") throw p2pError("P2P_RESOURCE_UNAVAILABLE", "not serving this now", {});
         },
         { concurrentPerPeerMax: 2 },
       );
-      const texts = ["fail", "1", "2", "3", "4"];
+      const texts = ["fail", "1", "2", "busy", "3", "4"];
       await Promise.all(texts.map((text) => sender.host.sendMessage(receiver.host.peerId, SLOW, utf8(text))));
       for (let released = 0; released < texts.length; released++) {
         await waitFor(() => releases.length > released, `handler ${released} started`);
@@ -128,6 +129,7 @@ describe("p2p host one-way messages on long-lived streams over TCP on 127.0.0.1"
       await waitFor(() => handled.length === texts.length, "every message handled");
       assert.equal(runningMax, 2);
       assert.equal(await counterValue(receiver.registry, "ghostmesh_p2p_messages_total", { protocol: SLOW, direction: "inbound", outcome: "handlerFailed" }), 1);
+      assert.equal(await counterValue(receiver.registry, "ghostmesh_p2p_messages_total", { protocol: SLOW, direction: "inbound", outcome: "unavailable" }), 1, "a service not running now is told apart");
     } finally {
       await stopTestHosts(hosts);
     }
