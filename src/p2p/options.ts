@@ -23,6 +23,12 @@ export type ReputationOptions = {
   /** Penalties fade: the score halves toward 0 every this many ms. */
   readonly scoreHalfLifeMs: number;
   readonly penalties: PeerPenalties;
+  /**
+   * Timeouts alone never ban: they lower a score at most to this (above banScoreThreshold). A
+   * slow peer, or one on a loaded machine, is not an attacker; only other offences take a score
+   * below it, and with it towards a ban.
+   */
+  readonly timeoutScoreFloor: number;
   /** Scores are written to p2p_peers at most this often (bans are written at once). */
   readonly flushIntervalMs: number;
 };
@@ -73,6 +79,8 @@ export const defaultReputationOptions: ReputationOptions = {
   // Ten minutes: occasional timeouts of an honest but slow peer fade before they add up.
   scoreHalfLifeMs: 10 * 60 * 1000,
   penalties: { gossipReject: 25, malformedFrame: 50, oversizedMessage: 50, timeout: 5 },
+  // Half the ban threshold: a validator that timed out a lot needs three more rejects to be banned, as after a ban.
+  timeoutScoreFloor: -50,
   flushIntervalMs: 10_000,
 };
 
@@ -152,6 +160,12 @@ export function resolveP2pHostOptions(opts: P2pHostOptionsInput): P2pHostOptions
   }
   if (resolved.reputation.banScoreThreshold >= 0) {
     throw p2pError("P2P_INVALID_OPTIONS", "reputation.banScoreThreshold must be negative", { field: "reputation.banScoreThreshold" });
+  }
+  const { timeoutScoreFloor, banScoreThreshold } = resolved.reputation;
+  if (!(timeoutScoreFloor <= 0 && timeoutScoreFloor >= banScoreThreshold)) {
+    throw p2pError("P2P_INVALID_OPTIONS", `reputation.timeoutScoreFloor must be from reputation.banScoreThreshold (${banScoreThreshold}) to 0, got ${timeoutScoreFloor}`, {
+      field: "reputation.timeoutScoreFloor",
+    });
   }
   return resolved;
 }

@@ -53,7 +53,8 @@ export class PeerReputation {
   penalize(peerId: string, address: string, action: PeerAction, reason: string): PeerRecord {
     const penalty = this.#opts.penalties[action];
     const entry = this.#entry(peerId, address);
-    entry.score -= penalty;
+    // A timeout lowers the score only down to the floor, and never raises one already below it.
+    entry.score = action === "timeout" ? Math.min(entry.score, Math.max(entry.score - penalty, this.#opts.timeoutScoreFloor)) : entry.score - penalty;
     entry[COUNTER_OF_ACTION[action]] += 1;
     this.#dirty.add(address);
     this.#modules.metrics?.penaltiesTotal.inc({ action });

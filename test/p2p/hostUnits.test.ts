@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { decodeTxBatch, defaultReputationOptions, encodeTxBatch, gossipTopicName, GossipTopic, loadOrCreateNodeKey, NODE_KEY_FILE } from "../../src/p2p/index.ts";
+import { decodeTxBatch, defaultReputationOptions, encodeTxBatch, gossipTopicName, GossipTopic, isP2pHostError, loadOrCreateNodeKey, NODE_KEY_FILE, resolveP2pHostOptions } from "../../src/p2p/index.ts";
 import { PeerTable } from "../../src/p2p/peerTable.ts";
 import { PeerReputation } from "../../src/p2p/reputation.ts";
 import { encodeCanonical } from "../../src/codec/index.ts";
@@ -38,6 +38,23 @@ describe("p2p host parts", () => {
     reloaded.flush();
     assert.equal(reloaded.record("gmA"), undefined, "a score decayed to nothing is forgotten");
     assert.equal(reputationOn(db, clock).record("gmA"), undefined, "and removed from p2p_peers");
+  });
+
+  it("reputation: timeouts alone never ban (the score stops at timeoutScoreFloor); other offences still do", () => {
+    const db = new DatabaseSync(":memory:");
+    const bans: string[] = [];
+    const reputation = reputationOn(db, { nowMs: () => 0 }, bans);
+    for (let i = 0; i < 100; i++) reputation.penalize("peerT", "gmT", "timeout", "a slow peer");
+    assert.deepEqual([reputation.record("gmT")?.score, reputation.record("gmT")?.timeouts, bans], [defaultReputationOptions.timeoutScoreFloor, 100, []]);
+    reputation.penalize("peerT", "gmT", "gossipReject", "test");
+    reputation.penalize("peerT", "gmT", "gossipReject", "test");
+    assert.deepEqual(bans, [], "at -100 (timeouts, then two rejects) not yet banned");
+    reputation.penalize("peerT", "gmT", "timeout", "test");
+    assert.equal(reputation.record("gmT")?.score, -100, "a timeout does not lower a score already below the floor, nor raise it");
+    reputation.penalize("peerT", "gmT", "gossipReject", "test");
+    assert.deepEqual(bans, ["gmT"]);
+    assert.throws(() => resolveP2pHostOptions({ chainId: "c", reputation: { timeoutScoreFloor: -101 } }), /timeoutScoreFloor must be from reputation.banScoreThreshold \(-100\) to 0/);
+    assert.throws(() => resolveP2pHostOptions({ chainId: "c", reputation: { timeoutScoreFloor: 5 } }), (err: unknown) => isP2pHostError(err, "P2P_INVALID_OPTIONS"));
   });
 
   it("reputation: scores halve every half-life and are flushed to p2p_peers", () => {
