@@ -151,6 +151,27 @@ describe("Dandelion++ router", () => {
     assert.ok(diffuserEpochs > 140 && diffuserEpochs < 260, `~10% diffuser epochs: ${diffuserEpochs}/${epochs}`);
   });
 
+  it("draws successors again once twice as many peers are connected as they were picked from (a start), so the first peers up do not relay every stem", () => {
+    const { router } = createRouter(3, RELAYER, ["peer-a"]);
+    assert.deepEqual([router.stats().epoch, router.stats().successors], [1, ["peer-a"]]);
+    router.setPeers(["peer-a", "peer-b"]);
+    assert.equal(router.stats().epoch, 2, "twice the peers: a new epoch");
+    router.setPeers(["peer-a", "peer-b", "peer-c"]);
+    assert.equal(router.stats().epoch, 2, "fewer than twice: successors stay for the epoch");
+    router.setPeers(PEERS);
+    assert.equal(router.stats().epoch, 3);
+    // Many nodes starting while their peers connect one by one: every peer ends up a successor about equally often.
+    const timesSuccessor = new Map<string, number>();
+    const NODES = 300;
+    for (let seed = 0; seed < NODES; seed++) {
+      const { router: node } = createRouter(seed, RELAYER, []);
+      for (let connected = 1; connected <= PEERS.length; connected++) node.setPeers(PEERS.slice(0, connected));
+      for (const peer of node.stats().successors) timesSuccessor.set(peer, (timesSuccessor.get(peer) ?? 0) + 1);
+    }
+    // Two successors of ten peers: 60 times each on average; the peers connected first were every node's before.
+    for (const peer of PEERS) assert.ok((timesSuccessor.get(peer) ?? 0) < 100, `${peer} is a successor of ${timesSuccessor.get(peer)} of ${NODES} nodes`);
+  });
+
   it("replaces a successor that disconnects and reroutes its inbound edges", () => {
     const { router } = createRouter(2, RELAYER);
     const [gone, kept] = router.stats().successors;

@@ -6,6 +6,8 @@
  * - Epochs: at each epoch start a node becomes a diffuser with probability q
  *   (`fluffProbabilityBps`), else a relayer, and picks DANDELION_SUCCESSORS stem successors
  *   among its peers (the anonymity graph, approximately 4-regular).
+ * - An epoch also starts early once twice as many peers are connected as successors were last
+ *   picked from (a node starting, or back from a partition): see successorsPoolSize.
  * - Own transactions always go on the stem, whatever the mode, all to the same successor
  *   for the epoch: a diffuser fluffing its own transactions would be spotted as their origin.
  * - Relayed stem transactions: a relayer forwards them along a per-inbound-edge route (all
@@ -37,6 +39,14 @@ export class DandelionRouter {
   private epochStartMs: number;
   private mode: DandelionMode = DandelionMode.stem;
   private successors: string[] = [];
+  /**
+   * How many peers there were when successors were last picked. A node that starts (or comes
+   * back from a partition) picks them from the few peers connected first; every node doing so
+   * makes those few the relays of most stems for a whole epoch (twenty validators started
+   * together: two of them took ~145 of 200 stems each, three none). So once twice as many
+   * peers are connected, a new epoch draws again from all of them.
+   */
+  private successorsPoolSize = 0;
   /** Inbound peer → successor, this epoch. */
   private readonly routes = new Map<string, string>();
   /** Successor for this node's own transactions, this epoch. */
@@ -66,7 +76,8 @@ export class DandelionRouter {
     this.successors = this.successors.filter((peer) => current.has(peer));
     for (const [inbound, successor] of [...this.routes]) if (!current.has(successor)) this.routes.delete(inbound);
     if (this.localRoute !== undefined && !current.has(this.localRoute)) this.localRoute = undefined;
-    this.fillSuccessors();
+    if (this.successorsPoolSize > 0 && this.peers.length >= 2 * this.successorsPoolSize) this.startEpoch(this.now());
+    else this.fillSuccessors();
     return [];
   }
 
@@ -168,6 +179,7 @@ export class DandelionRouter {
   /** Tops successors up to DANDELION_SUCCESSORS with random distinct peers. */
   private fillSuccessors(): void {
     const candidates = this.peers.filter((peer) => !this.successors.includes(peer));
+    if (this.successors.length < DANDELION_SUCCESSORS && candidates.length > 0) this.successorsPoolSize = this.peers.length;
     while (this.successors.length < DANDELION_SUCCESSORS && candidates.length > 0) {
       const [picked] = candidates.splice(this.random.below(candidates.length), 1);
       assert(picked !== undefined, "fillSuccessors: a candidate was picked");
@@ -225,7 +237,8 @@ export class DandelionRouter {
 
   /**
    * Reads the clock for an input (embargoes start from it). Time never goes back; epochs roll
-   * only in onTick, so an input between an epoch's end and the next tick uses the old epoch.
+   * in onTick (and in setPeers as connectivity doubles), so an input between an epoch's end
+   * and the next tick uses the old epoch.
    */
   private now(): number {
     const nowMs = this.clock.nowMs();
