@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { signatureWorkCounts } from "../crypto/index.ts";
+import { assert } from "../util/index.ts";
 
 /** What a collected counter reads at a scrape: one count, or counts by the value of its one label. */
 export type CollectedCount = number | Readonly<Record<string, number>>;
@@ -19,8 +20,9 @@ export function collectedCounter(register: Registry, spec: { readonly name: stri
     collect() {
       const counts = read();
       this.reset();
+      assert((typeof counts === "number") === (label === undefined), `collectedCounter ${spec.name}: counts by label exactly when it has a label`);
       if (typeof counts === "number") this.inc(counts);
-      else if (label !== undefined) for (const [value, count] of Object.entries(counts)) this.inc({ [label]: value }, count);
+      else for (const [value, count] of Object.entries(counts)) this.inc({ [label as string]: value }, count);
     },
   });
 }
