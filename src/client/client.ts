@@ -29,6 +29,8 @@ export type StatusResponse = {
   epochBlocks: number;
   /** The epoch of the head. */
   epoch: number;
+  /** Every height from this one answers state proofs; below it only each epoch's last height (0: this node prunes nothing yet). */
+  stateProofsFromHeight: number;
   mempool: { txs: number; ready: number };
   /** True while this validator is out of consensus, syncing blocks by range from its peers. */
   syncing: boolean;

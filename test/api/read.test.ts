@@ -41,6 +41,7 @@ describe("read API", () => {
     assert.equal(body.chainId, t.genesis.chainId);
     assert.equal(body.height, t.chain.head.height);
     assert.equal(body.logSize, 305);
+    assert.equal(body.stateProofsFromHeight, 0, "a node that prunes no proofs proves every height");
   });
 
   it("serves blocks with their hash and 404s past the head", async () => {

@@ -117,6 +117,12 @@ describe("state proof pruning in a node", () => {
     }
   });
 
+  it("says in /v1/status from which height every state proof is answered", async () => {
+    const response = await api.inject({ method: "GET", url: "/v1/status" });
+    assert.equal((JSON.parse(response.body) as { stateProofsFromHeight: number }).stateProofsFromHeight, chain.state.proofsPrunedBefore);
+    assert.ok(chain.state.proofsPrunedBefore > 0);
+  });
+
   it("keeps every value: reads at any height are unchanged", () => {
     for (let height = 0; height <= head; height++) {
       const value = chain.state.get(balanceKey(RECEIVER), height);

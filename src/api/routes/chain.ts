@@ -29,6 +29,8 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
         validators: chain.genesis.validators.map(validatorJson),
         epochBlocks: chain.validatorSets.epochBlocks,
         epoch: chain.validatorSets.epochOf(head.height),
+        // This node's proof pruning (state.proofHistoryBlocks): below it only each epoch's last height proves.
+        stateProofsFromHeight: chain.state.proofsPrunedBefore,
         mempool: { txs: mempool.size, ready: mempool.readyCount },
         // A validator that fell far behind syncs by range out of consensus; the height then climbs fast.
         syncing: producer.syncing === true,
