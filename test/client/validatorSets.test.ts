@@ -163,4 +163,14 @@ describe("client validator set walk", () => {
     );
     await assert.rejects(walk.forEpoch(1), (err) => refused(err, /counts 4 blocks per epoch; the genesis file says 3/));
   });
+
+  // Last: it prunes the node's store.
+  it("a node that pruned its state proofs up to the head still serves the walk from genesis (each epoch's last height is kept)", async () => {
+    const result = t.chain.state.pruneProofsBefore(HEAD_HEIGHT, { keptHeightInterval: t.chain.validatorSets.epochBlocks });
+    assert.ok(result.nodesDeleted > 0, "nodes were pruned");
+    // The walk proves sets at heights 2 and 5 (3e - 1), both below the bound now.
+    assert.equal(t.chain.state.proofsPrunedBefore, HEAD_HEIGHT);
+    const walk = new ValidatorSetWalk(source(), t.genesis);
+    for (const epoch of [2, 1, 0]) assert.equal(toHex((await walk.forEpoch(epoch)).hash), toHex(t.chain.validatorSets.forEpoch(epoch).hash), `epoch ${epoch}`);
+  });
 });
