@@ -356,11 +356,15 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
 
   /**
    * Called by the API after each admission: gossip the transaction (its admitted wire bytes,
-   * canonical since they decoded; re-encoded when not given), and stop being idle.
+   * canonical since they decoded; re-encoded when not given), and stop being idle. With
+   * `relayed` (a Dandelion stem this validator relays), it is not one of its own: its embargo
+   * gets it out if the stem breaks, and every holder of a stem resending it at each stalled
+   * view timeout multiplied the copies (twenty validators: ~6.7 duplicate admissions per
+   * transaction at every validator with Dandelion, ~1.1 without).
    */
-  notifyAdmitted(poolTx: PoolTx, bytes?: Uint8Array): void {
+  notifyAdmitted(poolTx: PoolTx, bytes?: Uint8Array, opts: { readonly relayed?: boolean } = {}): void {
     // Remembered even by a stopped host (a re-sync under way): the next host resends it.
-    this.ownTxs.remember(poolTx.txHashHex, this.isPending);
+    if (opts.relayed !== true) this.ownTxs.remember(poolTx.txHashHex, this.isPending);
     if (!this.running) return;
     this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: bytes ?? encodeSignedTx(poolTx.signedTx) });
     this.releaseHeldVotes();

@@ -81,6 +81,8 @@ export type RunningValidator = RunningNode & {
   readonly resyncing: boolean;
   /** The store's WAL sync thread, which consensus steps await before their sends; null: they fsync inside COMMIT. */
   readonly walSync: WalSyncer | null;
+  /** Transactions this validator's clients submitted, resent at stalled view timeouts (ownTxs.ts); read-only. */
+  readonly ownTxs: Pick<OwnTxHashes, "has" | "size">;
   /**
    * Leaves consensus, runs `work` (block sync through the parts), then joins again with a new
    * consensus host on the head `work` reached, as a restart would, without closing the store,
@@ -226,6 +228,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
         return resyncing !== null;
       },
       walSync,
+      ownTxs,
       chain,
       mempool,
       api: runningApi,

@@ -153,6 +153,7 @@ class ResyncingValidator {
       get resyncs() { return self.resyncs; },
       get resyncing() { return validator.resyncing; },
       walSync: validator.walSync,
+      ownTxs: validator.ownTxs,
       resync: (work) => validator.resync(work),
       p2p: host,
       network,
@@ -191,7 +192,7 @@ class ResyncingValidator {
     network.stemRelay?.setAdmission({
       admit: async (bytes) => {
         const poolTx = await mempool.admit(bytes);
-        return () => validator.host.notifyAdmitted(poolTx, bytes);
+        return () => validator.host.notifyAdmitted(poolTx, bytes, { relayed: true });
       },
     });
     return validator;

@@ -91,6 +91,9 @@ describe("validators over libp2p with Dandelion++: stem before fluff", () => {
     assert.ok(accepted.length >= 1, `a successor verified and accepted the stem before any fluff: ${JSON.stringify(ofTx.map((e) => [e.node, e.kind]))}`);
     assert.notEqual(accepted[0]!.node, origin, "the first to accept is a successor, not the origin");
     if (firstFluff !== -1) assert.notEqual(ofTx[firstFluff]?.node, origin, "the origin never fluffs its own transaction on a loop");
+    // Only the origin counts it as its own (resent at stalled view timeouts); relays do not.
+    assert.ok(validators[origin]!.ownTxs.has(tx.hash), "the origin remembers its own transaction");
+    for (const relay of new Set(ofTx.filter((event) => event.kind === "stemAccepted").map((event) => event.node))) if (relay !== origin) assert.equal(validators[relay]!.ownTxs.has(tx.hash), false, `relay ${relay} does not take it for its own`);
     const stats = validators.map((v) => v.network.stemRelay!.stats());
     assert.ok(stats[origin]!.stemSent >= 1);
     assert.equal(stats.reduce((sum, s) => sum + s.fluffed.embargo + s.stemRejected, 0), 0, "no embargo fired and no stem was refused");
