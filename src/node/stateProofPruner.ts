@@ -26,9 +26,9 @@ export type StateProofPrunerOptions = {
 /**
  * A run reads at most 2 versions' stale lists. `npm run bench:state` (`chainBlocks.proofPruning`)
  * measures ~3,400 nodes deleted and 11-15 ms of CPU per version of blocks that change 500 keys,
- * against 24-27 ms to commit such a block, and runs of 2 versions at a median of 18-25 ms: the
- * event loop is never held long even then. Catching up at 20 runs a second covers 40 versions
- * a second.
+ * against 24-27 ms to commit such a block, and runs of 2 versions at a median of 18-25 ms, less
+ * than a commit of such a block holds the event loop. Catching up at 20 runs a second covers
+ * 40 versions a second.
  */
 export const defaultStateProofPrunerTiming = { versionsPerRunMax: 2, idleIntervalMs: 5_000, catchUpIntervalMs: 50 } as const;
 
