@@ -11,20 +11,16 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { balanceKey } from "../../src/app/index.ts";
-import { buildApi } from "../../src/api/index.ts";
 import { buildTx, type TxIntent } from "../../src/client/index.ts";
-import { addressFromPublicKey, generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
-import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { Chain } from "../../src/node/chain.ts";
+import { addressFromPublicKey, generateSigningKey, type SigningKey } from "../../src/crypto/index.ts";
+import type { Chain } from "../../src/node/chain.ts";
 import { loadNodeConfig } from "../../src/node/config.ts";
 import { createNodeMetrics } from "../../src/node/metrics.ts";
-import { SingleValidatorProducer } from "../../src/node/producer.ts";
 import { StateProofPruner, startStateProofPruner } from "../../src/node/stateProofPruner.ts";
 import { verifyStore } from "../../src/node/verify.ts";
 import { verifyStateProof, type StateProofResult } from "../../src/state/index.ts";
 import { isGhostmeshError, toHex } from "../../src/util/index.ts";
-import { makeGenesis, removeDir, silentLogger, testClock } from "../helpers/testChain.ts";
+import { makeGenesis, openTestChain, removeDir, silentLogger, type TestChain } from "../helpers/testChain.ts";
 import { waitFor } from "../p2p/helpersHost.ts";
 
 const RECEIVER = new Uint8Array(20).fill(0x77);
@@ -33,46 +29,34 @@ const HISTORY_BLOCKS = 3;
 const TRANSFERS = 12;
 
 describe("state proof pruning in a node", () => {
-  let dir = "";
-  let genesis: Genesis;
-  let store: ChainStore;
+  let t: TestChain;
   let chain: Chain;
-  let api: ReturnType<typeof buildApi>;
-  let producer: SingleValidatorProducer;
-  let register: Registry;
   let pruner: StateProofPruner | null = null;
+  const register = new Registry();
   /** Per height: the receiver's balance row and its proof, before any pruning. */
   const recorded: { value: string | null; proof: string }[] = [];
   let head = 0;
 
   const proofOf = (result: StateProofResult) => JSON.stringify(result, (_, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
-  const proveOverApi = (height: number) => api.inject({ method: "GET", url: `/v1/state/proof?key=${toHex(balanceKey(RECEIVER))}&height=${height}` });
+  const proveOverApi = (height: number) => t.api.inject({ method: "GET", url: `/v1/state/proof?key=${toHex(balanceKey(RECEIVER))}&height=${height}` });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "gm-proof-pruning-"));
     const key: SigningKey = generateSigningKey();
     const validator = addressFromPublicKey(key.alg, key.publicKey);
-    genesis = { ...makeGenesis(key), allocations: [{ address: validator, amount: "1000000" }], params: { chain: { epochBlocks: EPOCH_BLOCKS } } };
-    store = new ChainStore(join(dir, "chain.db"));
-    chain = new Chain(genesis, store);
-    register = new Registry();
-    const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
-    producer = new SingleValidatorProducer(
-      { intervalMs: 5, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
-      { chain, mempool, key, clock: testClock, logger: silentLogger, metrics: null },
-    );
-    api = buildApi({ chain, mempool, producer, register, logger: silentLogger });
-    producer.start();
+    const genesis = { ...makeGenesis(key), allocations: [{ address: validator, amount: "1000000" }], params: { chain: { epochBlocks: EPOCH_BLOCKS } } };
+    t = openTestChain({ key, genesis });
+    chain = t.chain;
+    t.producer.start();
     let nonce = 0;
     const send = async (intent: TxIntent): Promise<void> => {
       const built = buildTx(key, genesis.chainId, nonce++, intent);
-      const res = await api.inject({ method: "POST", url: "/v1/txs?wait=true", headers: { "content-type": "application/cbor" }, payload: Buffer.from(built.bytes) });
+      const res = await t.api.inject({ method: "POST", url: "/v1/txs?wait=true", headers: { "content-type": "application/cbor" }, payload: Buffer.from(built.bytes) });
       assert.equal(res.statusCode, 200, res.body);
     };
     await send({ type: "account.register" });
     // One transfer a block: the receiver's balance leaf is rewritten at every height.
     for (let i = 1; i <= TRANSFERS; i++) await send({ type: "token.transfer", to: RECEIVER, amount: BigInt(i) });
-    await producer.stop();
+    await t.producer.stop();
     head = chain.head.height;
     for (let height = 0; height <= head; height++) {
       const value = chain.state.get(balanceKey(RECEIVER), height);
@@ -82,9 +66,8 @@ describe("state proof pruning in a node", () => {
 
   after(async () => {
     pruner?.stop();
-    await api.close();
-    store.close();
-    removeDir(dir);
+    await t.close();
+    removeDir(t.dir);
   });
 
   it("prunes in steps until only the last heights and each epoch's last height prove", async () => {
@@ -118,7 +101,7 @@ describe("state proof pruning in a node", () => {
   });
 
   it("says in /v1/status from which height every state proof is answered", async () => {
-    const response = await api.inject({ method: "GET", url: "/v1/status" });
+    const response = await t.api.inject({ method: "GET", url: "/v1/status" });
     assert.equal((JSON.parse(response.body) as { stateProofsFromHeight: number }).stateProofsFromHeight, chain.state.proofsPrunedBefore);
     assert.ok(chain.state.proofsPrunedBefore > 0);
   });
@@ -131,7 +114,7 @@ describe("state proof pruning in a node", () => {
   });
 
   it("verify replays the pruned store: roots against headers, values where the proofs are gone", async () => {
-    const report = await verifyStore(store, genesis);
+    const report = await verifyStore(t.store, t.genesis);
     assert.equal(report.height, head);
   });
 

@@ -4,17 +4,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Registry } from "prom-client";
 import { balanceKey, encodeAmount, readBalance, readProposal } from "../../src/app/index.ts";
-import { buildApi } from "../../src/api/index.ts";
 import { buildTx, type TxIntent } from "../../src/client/index.ts";
-import { addressFromPublicKey, generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
+import { addressFromPublicKey, generateSigningKey, type SigningKey } from "../../src/crypto/index.ts";
 import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
-import { Chain } from "../../src/node/chain.ts";
-import { SingleValidatorProducer } from "../../src/node/producer.ts";
 import { verifyStore } from "../../src/node/verify.ts";
-import { makeGenesis, removeDir, silentLogger, testClock } from "../helpers/testChain.ts";
+import { makeGenesis, openTestChain, removeDir } from "../helpers/testChain.ts";
 
 const OTHER = new Uint8Array(20).fill(0x77);
 const LATER = new Uint8Array(20).fill(0x78);
@@ -32,15 +27,8 @@ describe("verify: a chain with an emergency rollback", () => {
     const key: SigningKey = generateSigningKey();
     const validator = addressFromPublicKey(key.alg, key.publicKey);
     genesis = { ...makeGenesis(key), allocations: [{ address: validator, amount: FUNDS.toString() }], roles: [{ address: validator, roles: ["admin", "emergency_rollback"] }] };
-    const store = new ChainStore(join(dir, "chain.db"));
-    const chain = new Chain(genesis, store);
-    const register = new Registry();
-    const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
-    const producer = new SingleValidatorProducer(
-      { intervalMs: 5, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
-      { chain, mempool, key, clock: testClock, logger: silentLogger, metrics: null },
-    );
-    const api = buildApi({ chain, mempool, producer, register, logger: silentLogger });
+    const t = openTestChain({ dir, key, genesis });
+    const { chain, api, producer } = t;
     producer.start();
     let nonce = 0;
     const send = async (intent: TxIntent): Promise<void> => {
@@ -61,9 +49,7 @@ describe("verify: a chain with an emergency rollback", () => {
     assert.equal(proposal?.status, "executed", proposal?.reason);
     rollbackKeysRestored = proposal?.rollbackKeysRestored;
     balancesAtEnd = { other: readBalance(get, OTHER), later: readBalance(get, LATER), laterRow: chain.state.get(balanceKey(LATER)) };
-    await api.close();
-    await producer.stop();
-    store.close();
+    await t.close();
   });
   after(() => removeDir(dir));
 
