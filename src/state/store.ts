@@ -94,14 +94,14 @@ class SqliteStateStore implements StateStore {
     return { version: at.version, root: at.root, value, proof };
   }
 
-  /** Below the proofs' bound a node may be gone: pruned, unless its height was kept. */
+  /** Below the proofs' bound a node may be gone: pruned, unless its height was kept. The bound is read only then. */
   private proveInTree(at: VersionRoot, keyHash: Uint8Array): StateProof {
-    const proofsPrunedBefore = this.proofsPrunedBefore;
-    if (at.version === null || at.version >= proofsPrunedBefore) return proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
     try {
       return proveSmt(this.nodeSource(), at.root, at.rootVersion, keyHash);
     } catch (err) {
-      if (!isGhostmeshError(err) || err.code !== "MERKLE_SMT_NODE_MISSING") throw err;
+      if (!isGhostmeshError(err) || err.code !== "MERKLE_SMT_NODE_MISSING" || at.version === null) throw err;
+      const proofsPrunedBefore = this.proofsPrunedBefore;
+      if (at.version >= proofsPrunedBefore) throw err;
       throw stateError("STATE_VERSION_PRUNED", `prove: the proofs of version ${at.version} were pruned; every version from ${proofsPrunedBefore} on proves, and below it the heights this node keeps`, {
         version: at.version,
         proofsPrunedBefore,
