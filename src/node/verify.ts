@@ -296,7 +296,7 @@ function storedProofOrPruned(stored: StateStore, height: number, label: string, 
   try {
     return stored.prove(key, height);
   } catch (err) {
-    if (isGhostmeshError(err) && err.code === "STATE_VERSION_PRUNED" && height < stored.proofsPrunedBefore) return null;
+    if (isGhostmeshError(err) && err.code === "STATE_VERSION_PRUNED") return null;
     throw new VerifyFailure(height, label, errorMessage(err));
   }
 }
