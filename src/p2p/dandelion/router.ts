@@ -42,9 +42,9 @@ export class DandelionRouter {
   /**
    * How many peers there were when successors were last picked. A node that starts (or comes
    * back from a partition) picks them from the few peers connected first; every node doing so
-   * makes those few the relays of most stems for a whole epoch (twenty validators started
-   * together: two of them took ~145 of 200 stems each, three none). So once twice as many
-   * peers are connected, a new epoch draws again from all of them.
+   * would make those few the relays of most stems for a whole epoch. So once twice as many
+   * peers are connected, a new epoch draws again from all of them (decision 0502, "Early
+   * epochs while peers connect").
    */
   private successorsPoolSize = 0;
   /** Inbound peer → successor, this epoch. */
