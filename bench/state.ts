@@ -7,13 +7,15 @@
  * `chainBlocks` measures the consensus pattern: 5,000 accounts (two keys each), blocks of 500
  * nonce writes, each block prepared on its uncommitted parent (a base) and applied one block
  * later in its own transaction, as a validator executes before voting and commits after;
- * then `proofPruning` prunes those blocks' proofs in the node pruner's steps.
+ * then `proofPruning` prunes those blocks' proofs in the node pruner's steps, and
+ * `compactionAfterPruning` runs `ghostmesh compact`'s VACUUM on the file.
  */
 import { hash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { sha256 } from "../src/crypto/index.ts";
+import { compactStore } from "../src/node/compact.ts";
 import { defaultStateProofPrunerTiming } from "../src/node/stateProofPruner.ts";
 import { openStateStore, verifyStateProof, encodeStateProof } from "../src/state/index.ts";
 import type { PreparedStateUpdate, StateStore, StateWrite } from "../src/state/index.ts";
@@ -225,10 +227,23 @@ function measureChainBlocks(path: string) {
       applyCommitCpuMsPerBlock: perBlock(applyCpuMs),
       cpuUsPerChangedKey: Math.round(((prepareCpuMs + applyCpuMs) * 1000) / keysChanged),
       proofPruning: measureProofPruning(db, store),
+      compactionAfterPruning: measureCompaction(db, path),
     };
   } finally {
-    db.close();
+    if (db.isOpen) db.close();
   }
+}
+
+/** `ghostmesh compact` on the pruned file: what VACUUM gives back, and how long it takes. */
+function measureCompaction(db: DatabaseSync, path: string) {
+  db.close();
+  const compacted = compactStore(path);
+  return {
+    fileBytesBefore: compacted.fileBytes + compacted.walBytes,
+    freePageBytesBefore: compacted.pagesFree * compacted.pageBytes,
+    fileBytesAfter: compacted.fileBytesAfter,
+    durationMs: compacted.durationMs,
+  };
 }
 
 /**

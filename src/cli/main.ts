@@ -21,8 +21,9 @@ import { simCommand } from "./cmds/sim.ts";
 import { startCommand } from "./cmds/start.ts";
 import { txCommand } from "./cmds/tx.ts";
 import { verifyCommand } from "./cmds/verify.ts";
+import { compactCommand } from "./cmds/compact.ts";
 
-export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, rolesCommand, govCommand, stakeCommand, envCommand, queryCommand, verifyCommand, exportCommand, bundleCommand, simCommand];
+export const commands: readonly Command[] = [initCommand, startCommand, devnetCommand, keysCommand, txCommand, rolesCommand, govCommand, stakeCommand, envCommand, queryCommand, verifyCommand, compactCommand, exportCommand, bundleCommand, simCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

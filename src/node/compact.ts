@@ -1,0 +1,183 @@
+/**
+ * Offline compaction of a stopped node's SQLite stores (`ghostmesh compact`).
+ *
+ * SQLite reuses the pages that deletes free (state proof pruning, decision 0400, frees most of
+ * the state tree's rows) but never gives them back to the file system. VACUUM rewrites the
+ * file without them. It runs in place, under an exclusive lock that a running node's open
+ * connection refuses, so a node cannot be started on a half-written store, and a crash during
+ * it leaves the store as before (SQLite's own atomic rewrite).
+ */
+import { accessSync, constants, existsSync, statfsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { GhostmeshError, errorMessage } from "../util/index.ts";
+import { homePaths } from "./home.ts";
+
+/** How a store's file is used: pages holding data and free pages that VACUUM would give back. */
+export type StoreSpace = {
+  readonly path: string;
+  /** The database file and its write-ahead log, as they are on disk now. */
+  readonly fileBytes: number;
+  readonly walBytes: number;
+  readonly pageBytes: number;
+  readonly pagesTotal: number;
+  readonly pagesFree: number;
+  /** Pages holding data: about what the file is after VACUUM, and what VACUUM writes twice. */
+  readonly bytesInUse: number;
+};
+
+export type CompactedStore = StoreSpace & { readonly fileBytesAfter: number; readonly durationMs: number };
+
+/** Free bytes on the file systems VACUUM writes to; found on the machine unless a test injects them. */
+export type DiskSpace = {
+  /** Free bytes (for an unprivileged writer) on the file system holding `dir`, and that file system's device id. */
+  free(dir: string): { readonly freeBytes: number; readonly device: number };
+  /** The directory SQLite puts its temporary files in (VACUUM's copy of the data). */
+  sqliteTempDir(): string;
+};
+
+export type CompactErrorCode = "NODE_COMPACT_NO_STORE" | "NODE_COMPACT_STORE_IN_USE" | "NODE_COMPACT_DISK_SPACE" | "NODE_COMPACT_FAILED";
+
+/**
+ * The store a home's compaction rewrites: chain.db, where every block, entry and state row is.
+ * p2p.db (peer scores) stays small, and is left alone: it is not in WAL mode, so a node's open
+ * connection would not refuse the exclusive lock, and VACUUM would fail the node's writes.
+ */
+export function homeChainStorePath(home: string): string {
+  const path = homePaths(home).chainDb;
+  if (!existsSync(path)) throw new GhostmeshError("NODE_COMPACT_NO_STORE", `${path} not found: this node has not stored any block yet`, { path });
+  return path;
+}
+
+/** Reads a store's page counts; safe beside a running node (a WAL reader). */
+export function measureStore(path: string): StoreSpace {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return spaceOf(db, path);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * VACUUMs the store at `path`. Refuses, changing nothing, when another connection (a running
+ * node, `ghostmesh verify`) has it open, or when the disks lack the room VACUUM needs.
+ * `onStart` is told the space before the rewrite begins (it may take minutes on a large store).
+ */
+export function compactStore(path: string, disk: DiskSpace = machineDiskSpace, onStart: (space: StoreSpace) => void = () => {}): CompactedStore {
+  const db = new DatabaseSync(path);
+  try {
+    lockExclusively(db, path);
+    // The exclusive lock held: nothing else writes, so the log can be folded in and emptied first.
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const space = spaceOf(db, path);
+    checkDiskSpace(space, disk);
+    onStart(space);
+    // VACUUM copies the data to a temporary database first; on disk, not in memory, whatever its size.
+    db.exec("PRAGMA temp_store = FILE");
+    const startedMs = performance.now();
+    try {
+      db.exec("VACUUM");
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (err) {
+      throw new GhostmeshError("NODE_COMPACT_FAILED", `VACUUM of ${path} failed (${errorMessage(err)}); the store is as it was before`, { path }, { cause: err });
+    }
+    const durationMs = Math.round(performance.now() - startedMs);
+    return { ...space, fileBytesAfter: fileSize(path) + fileSize(`${path}-wal`), durationMs };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * In WAL mode every open connection holds a shared lock on the database file, so the exclusive
+ * lock is refused exactly when another process has the store open. Held until `db` closes.
+ */
+function lockExclusively(db: DatabaseSync, path: string): void {
+  try {
+    db.exec("PRAGMA busy_timeout = 0");
+    db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+  } catch (err) {
+    throw new GhostmeshError("NODE_COMPACT_STORE_IN_USE", `${path} is in use (${errorMessage(err)}): stop the node (and any ghostmesh verify on this home) before compacting`, { path });
+  }
+}
+
+function spaceOf(db: DatabaseSync, path: string): StoreSpace {
+  const pragma = (name: string): number => {
+    const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined;
+    const value = row?.[name];
+    if (typeof value !== "number") throw new GhostmeshError("NODE_COMPACT_FAILED", `${path}: PRAGMA ${name} gave no number`, { path });
+    return value;
+  };
+  const pageBytes = pragma("page_size");
+  const pagesTotal = pragma("page_count");
+  const pagesFree = pragma("freelist_count");
+  return { path, fileBytes: fileSize(path), walBytes: fileSize(`${path}-wal`), pageBytes, pagesTotal, pagesFree, bytesInUse: (pagesTotal - pagesFree) * pageBytes };
+}
+
+/**
+ * VACUUM writes the data twice: a copy into a temporary database in SQLite's temporary
+ * directory, then every page back through the write-ahead log beside the store. Both must fit.
+ * Reported in full (each directory, what it needs, what it has) so the operator can free space
+ * or point SQLITE_TMPDIR at a larger disk.
+ */
+export function checkDiskSpace(space: StoreSpace, disk: DiskSpace): void {
+  const dataDir = dirname(space.path);
+  const tempDir = disk.sqliteTempDir();
+  const data = disk.free(dataDir);
+  const temp = disk.free(tempDir);
+  const needs = new Map<number, { dirs: string[]; neededBytes: number; freeBytes: number }>();
+  for (const [dir, fs] of [[dataDir, data], [tempDir, temp]] as const) {
+    const entry = needs.get(fs.device) ?? { dirs: [], neededBytes: 0, freeBytes: fs.freeBytes };
+    if (!entry.dirs.includes(dir)) entry.dirs.push(dir);
+    entry.neededBytes += space.bytesInUse;
+    needs.set(fs.device, entry);
+  }
+  for (const need of needs.values()) {
+    if (need.freeBytes >= need.neededBytes) continue;
+    throw new GhostmeshError(
+      "NODE_COMPACT_DISK_SPACE",
+      `compacting ${space.path} needs ${formatBytes(need.neededBytes)} free on the disk of ${need.dirs.join(" and ")} (the temporary copy of its ${formatBytes(space.bytesInUse)} of data in ${tempDir}, and the rewrite through its write-ahead log); it has ${formatBytes(need.freeBytes)}. Free some space, or set SQLITE_TMPDIR to a directory on a larger disk`,
+      { path: space.path, neededBytes: need.neededBytes, freeBytes: need.freeBytes },
+    );
+  }
+}
+
+/** The machine's disks, and the temporary directory SQLite's Unix layer picks (its own order of candidates). */
+export const machineDiskSpace: DiskSpace = {
+  free(dir) {
+    const fs = statfsSync(dir);
+    return { freeBytes: fs.bavail * fs.bsize, device: statSync(dir).dev };
+  },
+  sqliteTempDir() {
+    const candidates = [process.env.SQLITE_TMPDIR, process.env.TMPDIR, "/var/tmp", "/usr/tmp", "/tmp", "."];
+    for (const dir of candidates) {
+      if (dir === undefined || dir === "") continue;
+      try {
+        if (!statSync(dir).isDirectory()) continue;
+        accessSync(dir, constants.W_OK | constants.X_OK);
+        return dir;
+      } catch {
+        continue;
+      }
+    }
+    return ".";
+  },
+};
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let unit = 0;
+  let value = bytes;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function fileSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
