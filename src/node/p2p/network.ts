@@ -46,6 +46,7 @@ const CONSENSUS_GOSSIP_TOPICS = [GossipTopic.proposal, GossipTopic.vote, GossipT
 type UnicastRefusal = { readonly error: P2pHostError; readonly malformed: boolean };
 
 export type P2pConsensusNetworkStats = {
+  /** Consensus messages gossip took; repeats it refused within its seen window are not counted (as on /metrics). */
   gossipPublished: number;
   gossipPublishFailed: number;
   gossipReconnects: number;
@@ -198,10 +199,11 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
         // validators starting on one machine) left no more, and with too few timeouts for a TC
         // every validator sat in view 1 until the window passed. Other repeats are messages
         // that gossip brought here, which the peers have.
-        if (result.duplicate && type === "timeout") {
+        if (!result.duplicate) this.gossipPublished++;
+        else if (type === "timeout") {
           this.timeoutRepeatsSentByLinks++;
           this.sendToEveryOther(links, self, frame);
-        } else this.gossipPublished++;
+        }
       },
       (err: unknown) => {
         this.gossipPublishFailed++;

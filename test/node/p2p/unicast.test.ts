@@ -152,6 +152,20 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
         assert.equal(await counterValue(registry, "ghostmesh_p2p_unicast_frames_total", { outcome: "sent" }), 1);
         assert.equal(await counterValue(hosts[0].registry, "ghostmesh_p2p_gossip_published_total", { topic: "vote" }), 2);
         assert.equal(await counterValue(hosts[0].registry, "ghostmesh_p2p_gossip_publish_duplicates_total", { topic: "vote" }), 1);
+        // Any other repeat (a vote gossip brought here, sent on) goes nowhere and is not counted as published either.
+        const vote: NetworkFrame = {
+          topic: NetworkTopic.consensus,
+          bytes: encodeConsensusMessage({ type: "vote", epoch: 0, view: 3, height: 2, blockHash: new Uint8Array(32).fill(7), sender: 0, signature: new Uint8Array(64).fill(3) }),
+        };
+        broadcast(vote);
+        broadcast(vote);
+        const voteDuplicates = () => counterValue(hosts[0].registry, "ghostmesh_p2p_gossip_publish_duplicates_total", { topic: "vote" });
+        for (let polls = 0; (await voteDuplicates()) < 2; polls++) {
+          assert.ok(polls < 500, "the vote's repeat refused within 10 s");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.equal(networks[0].stats().gossipPublished, 3);
+        assert.equal(networks[0].stats().timeoutRepeatsSentByLinks, 1);
       },
       { connected: false },
     ));
