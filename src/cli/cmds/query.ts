@@ -6,7 +6,7 @@ import { fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
-const SUBCOMMANDS = ["tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
+const SUBCOMMANDS = ["status", "tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
 
 /**
  * Trust comes from the genesis file when given; otherwise from the node's own genesis (trust on
@@ -41,9 +41,12 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
 
 export const queryCommand: Command = {
   name: "query",
-  summary: "Read from a node: tx, block, audit, proof, consistency, checkpoint, account, balance, state, params",
+  summary: "Read from a node: status, tx, block, audit, proof, consistency, checkpoint, account, balance, state, params",
   help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
 
+  query status
+        the node's head (height, hash, roots), chain id and genesis hash, validator set, whether
+        it is syncing, and from which height it proves state (GET /v1/status)
   query tx HASH
   query block HEIGHT
   query account ADDRESS
@@ -103,6 +106,9 @@ export const queryCommand: Command = {
       return value;
     };
     switch (sub) {
+      case "status":
+        printJson(io, await client.status());
+        break;
       case "tx":
         printJson(io, await client.tx(arg()));
         break;
