@@ -4,6 +4,7 @@
  * caller opts out: transaction's `durable`), so a crash leaves either the whole block or none of
  * it; reopening resumes at the last whole block.
  */
+import { statSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { TileReader, TileWrite } from "../merkle/index.ts";
 import { encodeCanonical } from "../codec/index.ts";
@@ -446,6 +447,29 @@ export class ChainStore implements TileReader {
   unsafeDatabase(): DatabaseSync {
     return this.db;
   }
+
+  /** The file's pages, those holding data and those free for reuse (`ghostmesh compact` gives the free ones back); null once closed. */
+  pageSpace(): PageSpace | null {
+    return this.db.isOpen ? pageSpaceOf(this.db) : null;
+  }
+}
+
+export type PageSpace = { readonly pageBytes: number; readonly pagesTotal: number; readonly pagesFree: number };
+
+/** A SQLite store's database file and its write-ahead log on disk (0 for either not there). */
+export function storeFileBytes(path: string): { readonly fileBytes: number; readonly walBytes: number } {
+  const sizeOf = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  return { fileBytes: sizeOf(path), walBytes: sizeOf(`${path}-wal`) };
+}
+
+/** A SQLite database's page counts, as its header and free list give them (no table is read). */
+export function pageSpaceOf(db: DatabaseSync): PageSpace {
+  const pragma = (name: string): number => {
+    const value = (db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined)?.[name];
+    assert(typeof value === "number", `PRAGMA ${name} answers a number`);
+    return value;
+  };
+  return { pageBytes: pragma("page_size"), pagesTotal: pragma("page_count"), pagesFree: pragma("freelist_count") };
 }
 
 type SqlValue = number | string | null | Uint8Array;

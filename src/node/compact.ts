@@ -10,6 +10,7 @@
 import { accessSync, constants, existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { pageSpaceOf, storeFileBytes } from "../ledger/index.ts";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
 import { homePaths } from "./home.ts";
 
@@ -36,7 +37,12 @@ export type DiskSpace = {
   sqliteTempDir(): string;
 };
 
+/** Why a compaction did not run: no store yet, a process has it open, too little disk, or VACUUM itself failed (the store is unchanged in every case). */
 export type CompactErrorCode = "NODE_COMPACT_NO_STORE" | "NODE_COMPACT_STORE_IN_USE" | "NODE_COMPACT_DISK_SPACE" | "NODE_COMPACT_FAILED";
+
+function compactError(code: CompactErrorCode, message: string, meta: Record<string, unknown>, cause?: unknown): GhostmeshError<CompactErrorCode> {
+  return new GhostmeshError(code, message, meta, cause === undefined ? undefined : { cause });
+}
 
 /**
  * The store a home's compaction rewrites: chain.db, where every block, entry and state row is.
@@ -44,14 +50,18 @@ export type CompactErrorCode = "NODE_COMPACT_NO_STORE" | "NODE_COMPACT_STORE_IN_
  * connection would not refuse the exclusive lock, and VACUUM would fail the node's writes.
  */
 export function homeChainStorePath(home: string): string {
-  const path = homePaths(home).chainDb;
-  if (!existsSync(path)) throw new GhostmeshError("NODE_COMPACT_NO_STORE", `${path} not found: this node has not stored any block yet`, { path });
+  return requireStore(homePaths(home).chainDb);
+}
+
+/** Opening a missing path would create an empty database: refuse it instead. */
+function requireStore(path: string): string {
+  if (!existsSync(path)) throw compactError("NODE_COMPACT_NO_STORE", `${path} not found: this node has not stored any block yet`, { path });
   return path;
 }
 
 /** Reads a store's page counts; safe beside a running node (a WAL reader). */
 export function measureStore(path: string): StoreSpace {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = new DatabaseSync(requireStore(path), { readOnly: true });
   try {
     return spaceOf(db, path);
   } finally {
@@ -65,7 +75,7 @@ export function measureStore(path: string): StoreSpace {
  * `onStart` is told the space before the rewrite begins (it may take minutes on a large store).
  */
 export function compactStore(path: string, disk: DiskSpace = machineDiskSpace, onStart: (space: StoreSpace) => void = () => {}): CompactedStore {
-  const db = new DatabaseSync(path);
+  const db = new DatabaseSync(requireStore(path));
   try {
     lockExclusively(db, path);
     // The exclusive lock held: nothing else writes, so the log can be folded in and emptied first.
@@ -78,12 +88,17 @@ export function compactStore(path: string, disk: DiskSpace = machineDiskSpace, o
     const startedMs = performance.now();
     try {
       db.exec("VACUUM");
+    } catch (err) {
+      throw compactError("NODE_COMPACT_FAILED", `VACUUM of ${path} failed (${errorMessage(err)}); the store is as it was before`, { path }, err);
+    }
+    try {
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (err) {
-      throw new GhostmeshError("NODE_COMPACT_FAILED", `VACUUM of ${path} failed (${errorMessage(err)}); the store is as it was before`, { path }, { cause: err });
+      throw compactError("NODE_COMPACT_FAILED", `${path} is compacted, but folding its write-ahead log into it failed (${errorMessage(err)}); the next open of the store does it`, { path }, err);
     }
     const durationMs = Math.round(performance.now() - startedMs);
-    return { ...space, fileBytesAfter: fileSize(path) + fileSize(`${path}-wal`), durationMs };
+    const after = storeFileBytes(path);
+    return { ...space, fileBytesAfter: after.fileBytes + after.walBytes, durationMs };
   } finally {
     db.close();
   }
@@ -100,21 +115,13 @@ function lockExclusively(db: DatabaseSync, path: string): void {
     db.exec("BEGIN EXCLUSIVE");
     db.exec("COMMIT");
   } catch (err) {
-    throw new GhostmeshError("NODE_COMPACT_STORE_IN_USE", `${path} is in use (${errorMessage(err)}): stop the node (and any ghostmesh verify on this home) before compacting`, { path });
+    throw compactError("NODE_COMPACT_STORE_IN_USE", `${path} is in use (${errorMessage(err)}): stop the node (and any ghostmesh verify on this home) before compacting`, { path }, err);
   }
 }
 
 function spaceOf(db: DatabaseSync, path: string): StoreSpace {
-  const pragma = (name: string): number => {
-    const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown> | undefined;
-    const value = row?.[name];
-    if (typeof value !== "number") throw new GhostmeshError("NODE_COMPACT_FAILED", `${path}: PRAGMA ${name} gave no number`, { path });
-    return value;
-  };
-  const pageBytes = pragma("page_size");
-  const pagesTotal = pragma("page_count");
-  const pagesFree = pragma("freelist_count");
-  return { path, fileBytes: fileSize(path), walBytes: fileSize(`${path}-wal`), pageBytes, pagesTotal, pagesFree, bytesInUse: (pagesTotal - pagesFree) * pageBytes };
+  const { pageBytes, pagesTotal, pagesFree } = pageSpaceOf(db);
+  return { path, ...storeFileBytes(path), pageBytes, pagesTotal, pagesFree, bytesInUse: (pagesTotal - pagesFree) * pageBytes };
 }
 
 /**
@@ -124,22 +131,25 @@ function spaceOf(db: DatabaseSync, path: string): StoreSpace {
  * or point SQLITE_TMPDIR at a larger disk.
  */
 export function checkDiskSpace(space: StoreSpace, disk: DiskSpace): void {
-  const dataDir = dirname(space.path);
   const tempDir = disk.sqliteTempDir();
-  const data = disk.free(dataDir);
-  const temp = disk.free(tempDir);
-  const needs = new Map<number, { dirs: string[]; neededBytes: number; freeBytes: number }>();
-  for (const [dir, fs] of [[dataDir, data], [tempDir, temp]] as const) {
-    const entry = needs.get(fs.device) ?? { dirs: [], neededBytes: 0, freeBytes: fs.freeBytes };
-    if (!entry.dirs.includes(dir)) entry.dirs.push(dir);
+  const copies = [
+    { dir: dirname(space.path), what: "the rewrite through the write-ahead log beside the store" },
+    { dir: tempDir, what: `the temporary copy in ${tempDir}` },
+  ];
+  const disks = new Map<number, { dirs: string[]; whats: string[]; neededBytes: number; freeBytes: number }>();
+  for (const copy of copies) {
+    const free = disk.free(copy.dir);
+    const entry = disks.get(free.device) ?? { dirs: [], whats: [], neededBytes: 0, freeBytes: free.freeBytes };
+    if (!entry.dirs.includes(copy.dir)) entry.dirs.push(copy.dir);
+    entry.whats.push(copy.what);
     entry.neededBytes += space.bytesInUse;
-    needs.set(fs.device, entry);
+    disks.set(free.device, entry);
   }
-  for (const need of needs.values()) {
+  for (const need of disks.values()) {
     if (need.freeBytes >= need.neededBytes) continue;
-    throw new GhostmeshError(
+    throw compactError(
       "NODE_COMPACT_DISK_SPACE",
-      `compacting ${space.path} needs ${formatBytes(need.neededBytes)} free on the disk of ${need.dirs.join(" and ")} (the temporary copy of its ${formatBytes(space.bytesInUse)} of data in ${tempDir}, and the rewrite through its write-ahead log); it has ${formatBytes(need.freeBytes)}. Free some space, or set SQLITE_TMPDIR to a directory on a larger disk`,
+      `compacting ${space.path} (${formatBytes(space.bytesInUse)} of data) needs ${formatBytes(need.neededBytes)} free on the disk of ${need.dirs.join(" and ")} for ${need.whats.join(" and ")}; it has ${formatBytes(need.freeBytes)}. Free some space, or set SQLITE_TMPDIR to a directory on another disk`,
       { path: space.path, neededBytes: need.neededBytes, freeBytes: need.freeBytes },
     );
   }
@@ -176,8 +186,4 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-function fileSize(path: string): number {
-  return existsSync(path) ? statSync(path).size : 0;
 }

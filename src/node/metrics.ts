@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { signatureWorkCounts } from "../crypto/index.ts";
+import { storeFileBytes, type ChainStore } from "../ledger/index.ts";
 import { assert } from "../util/index.ts";
 
 /** What a collected counter reads at a scrape: one count, or counts by the value of its one label. */
@@ -82,3 +83,29 @@ export function createNodeMetrics(register: Registry) {
   };
 }
 export type NodeMetrics = ReturnType<typeof createNodeMetrics>;
+
+/**
+ * The chain store on disk, read at each scrape. SQLite reuses free pages but never shrinks its
+ * file: when the free pages grow large (state proof pruning), `ghostmesh compact` on the stopped
+ * node gives them back. A store closed meanwhile (the node stopping) keeps its last readings.
+ */
+export function registerStoreMetrics(register: Registry, store: ChainStore): void {
+  let freePageBytes = 0;
+  collectedGauge(register, {
+    name: "ghostmesh_store_file_bytes",
+    help: "chain.db and its write-ahead log on disk",
+    read: () => {
+      const { fileBytes, walBytes } = storeFileBytes(store.path);
+      return fileBytes + walBytes;
+    },
+  });
+  collectedGauge(register, {
+    name: "ghostmesh_store_free_page_bytes",
+    help: "Free pages in chain.db, reused for new rows; ghostmesh compact gives them back to the disk",
+    read: () => {
+      const space = store.pageSpace();
+      if (space !== null) freePageBytes = space.pagesFree * space.pageBytes;
+      return freePageBytes;
+    },
+  });
+}

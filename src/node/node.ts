@@ -13,7 +13,7 @@ import { startApiServer, type ApiServer } from "../api/index.ts";
 import { Chain, logStateMigration } from "./chain.ts";
 import type { NodeConfig } from "./config.ts";
 import { homePaths } from "./home.ts";
-import { createNodeMetrics } from "./metrics.ts";
+import { createNodeMetrics, registerStoreMetrics } from "./metrics.ts";
 import { SingleValidatorProducer } from "./producer.ts";
 import { systemClock, type Clock, type Logger } from "./types.ts";
 import { startStateProofPruner } from "./stateProofPruner.ts";
@@ -50,6 +50,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   const nodeMetrics = createNodeMetrics(register);
 
   const store = new ChainStore(paths.chainDb);
+  registerStoreMetrics(register, store);
   let chain: Chain;
   try {
     chain = new Chain(genesis, store, { onStateMigration: logStateMigration(logger.child({ module: "state" })) });

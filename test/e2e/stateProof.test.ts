@@ -80,6 +80,13 @@ describe("ghostmesh query state", () => {
     assert.match(pastHead.stderr, /no block at height 999999/);
   });
 
+  it("/metrics shows the store on disk and its free pages (what ghostmesh compact would give back)", async () => {
+    const text = await (await fetch(`${node!.api}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    assert.ok(gauge("ghostmesh_store_file_bytes") > 0, "chain.db has a size");
+    assert.ok(gauge("ghostmesh_store_free_page_bytes") >= 0, "free pages are reported");
+  });
+
   it("after the node stops, verify recomputes every state root and passes", async () => {
     await node!.stop();
     const result = await runCli(["verify", "--home", home, "--json"]);

@@ -4,14 +4,16 @@
  * has it open (changing nothing), and refuses when the disks lack room for VACUUM's two copies.
  */
 import { strict as assert } from "node:assert";
-import { mkdirSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Registry } from "prom-client";
 import { balanceKey } from "../../src/app/index.ts";
 import { buildTx } from "../../src/client/index.ts";
 import { addressFromPublicKey, generateSigningKey } from "../../src/crypto/index.ts";
 import { checkDiskSpace, compactStore, measureStore, type DiskSpace, type StoreSpace } from "../../src/node/compact.ts";
+import { registerStoreMetrics } from "../../src/node/metrics.ts";
 import { verifyStore } from "../../src/node/verify.ts";
 import { isGhostmeshError, toHex } from "../../src/util/index.ts";
 import { cli, json } from "../helpers/cliInProcess.ts";
@@ -74,6 +76,12 @@ describe("ghostmesh compact", () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /of data: compacting gives back the .* of free pages/);
     assert.equal(statSync(dbPath).size, sizeBefore);
+    // The node's /metrics reads the same from its own connection.
+    const register = new Registry();
+    registerStoreMetrics(register, t.store);
+    const exposition = await register.metrics();
+    assert.match(exposition, new RegExp(`^ghostmesh_store_free_page_bytes ${space.pagesFree * space.pageBytes}$`, "m"));
+    assert.match(exposition, new RegExp(`^ghostmesh_store_file_bytes ${space.fileBytes + space.walBytes}$`, "m"));
   });
 
   it("refuses while another connection has the store open, naming what to do, and the store goes on working", async () => {
@@ -122,6 +130,10 @@ describe("ghostmesh compact", () => {
       const missing = await cli("compact", "--home", empty);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /chain\.db not found: this node has not stored any block yet/);
+      const nowhere = join(empty, "chain.db");
+      assert.throws(() => compactStore(nowhere), (err: unknown) => isGhostmeshError(err) && err.code === "NODE_COMPACT_NO_STORE");
+      assert.throws(() => measureStore(nowhere), (err: unknown) => isGhostmeshError(err) && err.code === "NODE_COMPACT_NO_STORE");
+      assert.equal(existsSync(nowhere), false, "no empty database was created");
       assert.equal((await cli("compact")).code, 2);
       assert.equal((await cli("compact", "--home", home, "--bogus")).code, 2);
       const help = await cli("compact", "--help");
@@ -149,14 +161,14 @@ describe("compact's disk space check", () => {
         isGhostmeshError(err) &&
         err.code === "NODE_COMPACT_DISK_SPACE" &&
         err.meta.neededBytes === 4_000 &&
-        /needs 3\.9 KiB free on the disk of \/data\/home\/data and \/tmp .* it has 3\.9 KiB\. .*SQLITE_TMPDIR/.test(err.message),
+        /needs 3\.9 KiB free on the disk of \/data\/home\/data and \/tmp for the rewrite .* and the temporary copy in \/tmp; it has 3\.9 KiB\. .*SQLITE_TMPDIR/.test(err.message),
     );
   });
 
   it("checks each disk for its own copy when they differ, and names the one short of room", () => {
     const two = (dataFree: number, tempFree: number) => disks({ "/data/home/data": { freeBytes: dataFree, device: 1 }, "/scratch": { freeBytes: tempFree, device: 2 } }, "/scratch");
     assert.doesNotThrow(() => checkDiskSpace(space, two(2_000, 2_000)));
-    assert.throws(() => checkDiskSpace(space, two(2_000, 1_999)), (err: unknown) => isGhostmeshError(err) && /disk of \/scratch \(/.test(err.message));
-    assert.throws(() => checkDiskSpace(space, two(1_999, 2_000)), (err: unknown) => isGhostmeshError(err) && /disk of \/data\/home\/data \(/.test(err.message));
+    assert.throws(() => checkDiskSpace(space, two(2_000, 1_999)), (err: unknown) => isGhostmeshError(err) && /needs 2\.0 KiB free on the disk of \/scratch for the temporary copy in \/scratch; it has/.test(err.message));
+    assert.throws(() => checkDiskSpace(space, two(1_999, 2_000)), (err: unknown) => isGhostmeshError(err) && /needs 2\.0 KiB free on the disk of \/data\/home\/data for the rewrite through the write-ahead log beside the store; it has/.test(err.message));
   });
 });

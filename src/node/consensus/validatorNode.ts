@@ -17,7 +17,7 @@ import { startApiServer, type ApiServer, type BlockProducer } from "../../api/in
 import { Chain, logStateMigration } from "../chain.ts";
 import type { NodeConfig } from "../config.ts";
 import { homePaths } from "../home.ts";
-import { createNodeMetrics } from "../metrics.ts";
+import { createNodeMetrics, registerStoreMetrics } from "../metrics.ts";
 import type { RunningNode } from "../node.ts";
 import { systemClock, type Clock, type Logger } from "../types.ts";
 import { ConsensusStore } from "./consensusStore.ts";
@@ -117,6 +117,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   const register = modules.registry ?? createProcessRegistry();
   const nodeMetrics = createNodeMetrics(register);
   const store = new ChainStore(paths.chainDb);
+  registerStoreMetrics(register, store);
   const storeLogger = logger.child({ module: "store" });
   const checkpointer = new WalCheckpointer(defaultWalCheckpointerOptions, { store, logger: storeLogger });
   const walSync = startWalSyncer(store, storeLogger, createWalSyncMetrics(register));

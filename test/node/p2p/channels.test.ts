@@ -71,6 +71,8 @@ describe("validators over libp2p with transport channels: fallback and a SOCKS5 
     assert.equal(sample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="deadproxy",result="success"'), undefined);
     assert.ok((sample(metrics, "ghostmesh_p2p_channel_bytes_total", 'channel="direct",direction="sent"') ?? 0) > 0, "bytes are counted per channel");
     for (const validator of validators) assert.equal(validator.network.stemRelay, null, "Dandelion disabled: transactions are gossiped at once");
+    assert.match(metrics, /^ghostmesh_store_file_bytes [1-9]\d*$/m, "a validator's /metrics shows its store on disk");
+    assert.match(metrics, /^ghostmesh_store_free_page_bytes \d+$/m);
   });
 
   it("dials through the SOCKS5 proxy, which relays the connections, and consensus commits over them", async () => {
