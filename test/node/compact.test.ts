@@ -74,7 +74,7 @@ describe("ghostmesh compact", () => {
     assert.equal(space.bytesInUse, (space.pagesTotal - space.pagesFree) * space.pageBytes);
     const text = await cli("compact", "--home", home, "--dry-run");
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /of data: compacting gives back the .* of free pages/);
+    assert.match(text.stdout, /of data: compacting gives back at least the .* of free pages/);
     assert.equal(statSync(dbPath).size, sizeBefore);
     // The node's /metrics reads the same from its own connection.
     const register = new Registry();

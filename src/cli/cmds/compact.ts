@@ -3,7 +3,7 @@ import { parseFlags, printJson, requireFlag, type Command } from "../command.ts"
 
 function describeSpace(space: StoreSpace): string {
   // The write-ahead log is left out of what compacting gives back: checkpoints empty it anyway.
-  return `${formatBytes(space.fileBytes + space.walBytes)} on disk (write-ahead log ${formatBytes(space.walBytes)}), ${formatBytes(space.bytesInUse)} of data: compacting gives back the ${formatBytes(space.pagesFree * space.pageBytes)} of free pages`;
+  return `${formatBytes(space.fileBytes + space.walBytes)} on disk (write-ahead log ${formatBytes(space.walBytes)}), ${formatBytes(space.bytesInUse)} of data: compacting gives back at least the ${formatBytes(space.pagesFree * space.pageBytes)} of free pages, and packs half-empty ones`;
 }
 
 export const compactCommand: Command = {
