@@ -19,6 +19,20 @@ export function parseUint(value: string | undefined, name: string, opts: { min?:
   return n;
 }
 
+/** A path parameter: "" (a URL like /v1/blocks/) is refused, where an optional query parameter would be absent. */
+export function requireUint(value: string | undefined, name: string, opts: { min?: number; max?: number } = {}): number {
+  const n = parseUint(value, name, opts);
+  if (n === undefined) throw badRequest(`${name}: required, expected a non-negative integer`, { field: name });
+  return n;
+}
+
+/** A path parameter holding an address; "" is refused (see requireUint). */
+export function requireAddress(value: string | undefined, name: string): Uint8Array {
+  const address = parseSender(value, name);
+  if (address === undefined) throw badRequest(`${name}: required, expected an address like gm followed by 40 hex characters`, { field: name });
+  return address;
+}
+
 export function parseSender(value: string | undefined, name: string): Uint8Array | undefined {
   if (value === undefined || value === "") return undefined;
   try {

@@ -3,7 +3,7 @@
  * them, serves their OpenAPI document and Prometheus metrics, and turns every error into
  * `{error: {code, message}}` with the status from errors.ts.
  */
-import Fastify, { type FastifyError } from "fastify";
+import Fastify, { type FastifyError, type FastifyReply } from "fastify";
 import swagger from "@fastify/swagger";
 import { BATCH_TX_BYTES_MAX } from "../ledger/index.ts";
 import { GhostmeshError } from "../util/index.ts";
@@ -23,6 +23,9 @@ import type { ApiModules, Route } from "./types.ts";
 export type ApiOptions = { readonly host: string; readonly port: number };
 export type ApiServer = { readonly url: string; close(): Promise<void> };
 
+/** Longer than any height, hash (0x + 64 hex) or address a path holds; Fastify's default. */
+const PATH_PARAM_CHARS_MAX = 100;
+
 /** A batch as JSON hex is twice its CBOR size; leave room for the envelope. */
 const BODY_BYTES_MAX = BATCH_TX_BYTES_MAX * 2 + 1024;
 
@@ -33,7 +36,20 @@ function stringProperties(fields: Partial<Record<string, string>> | undefined) {
 }
 
 export function buildApi(modules: ApiModules) {
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, exposeHeadRoutes: false });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_BYTES_MAX,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: PATH_PARAM_CHARS_MAX },
+    // The router's own refusals (a path parameter too long, bad percent-encoding) answer in the
+    // API's error shape too; the path is not echoed back, it may be kilobytes long.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === "FST_ERR_MAX_PARAM_LENGTH";
+      const message = tooLong ? `a path parameter is longer than ${PATH_PARAM_CHARS_MAX} characters` : "the URL path is not valid percent-encoding";
+      // Fastify types this reply for any route's schema; it answers before any route is chosen.
+      (reply as unknown as FastifyReply).code(tooLong ? 414 : 400).send(errorBody(tooLong ? "API_URI_TOO_LONG" : "API_BAD_REQUEST", message));
+    },
+  });
   // Transactions are CBOR or JSON; anything else is refused with 415 rather than parsed as text.
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/cbor", { parseAs: "buffer", bodyLimit: BODY_BYTES_MAX }, (_request, body, done) => {

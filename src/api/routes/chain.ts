@@ -6,7 +6,7 @@ import { readBalance } from "../../app/index.ts";
 import { genesisToJson } from "../../node/home.ts";
 import { notFound } from "../errors.ts";
 import { qcJson, storedBlockJson, validatorJson } from "../json.ts";
-import { parseSender, parseUint } from "../params.ts";
+import { requireAddress, requireUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
 export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
@@ -52,7 +52,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
     params: { address: "account address (gm…)" },
     async handler(request) {
       const { address: text } = request.params as { address: string };
-      const address = parseSender(text, "address") as Uint8Array;
+      const address = requireAddress(text, "address");
       const account = chain.accounts.getAccount(address);
       return {
         address: formatAddress(address),
@@ -71,7 +71,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
     params: { height: "block height (1 = first block)" },
     async handler(request) {
       const { height: heightText } = request.params as { height: string };
-      const height = parseUint(heightText, "height", { min: 1 }) as number;
+      const height = requireUint(heightText, "height", { min: 1 });
       const row = chain.store.getBlock(height);
       if (!row) throw notFound(`no block at height ${height}; the head is at ${chain.head.height}`);
       return { ...storedBlockJson(row, height, chain.store.certificate(height)), txHashes: chain.store.txsOfBlock(height).map((tx) => toHex(tx.hash)) };

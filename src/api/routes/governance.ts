@@ -20,7 +20,7 @@ import {
 import type { ProposalContent } from "../../ledger/index.ts";
 import { toHex } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
-import { parseHash, parseUint } from "../params.ts";
+import { parseHash, parseUint, requireUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
 /** Records a list request reads at most, newest first, so a status filter cannot scan the whole history. */
@@ -105,7 +105,7 @@ export const governanceRoutes: RouteFactory = ({ chain }) => {
       summary: "One proposal with its votes; while voting, `runningTally` counts the votes at today's voting power",
       params: { id: "proposal id (from 1)" },
       async handler(request) {
-        const id = parseUint((request.params as { id: string }).id, "id", { min: 1 }) as number;
+        const id = requireUint((request.params as { id: string }).id, "id", { min: 1 });
         const proposal = readProposal(get, id);
         if (proposal === undefined) throw notFound(`no proposal ${id}`);
         const votes = readVotes(get, id);

@@ -1,7 +1,7 @@
 /** RBAC roles and multi-signature policies, from the committed state (docs/decisions/0600). */
 import { formatAddress } from "../../crypto/index.ts";
 import { readPolicies, readRoles } from "../../app/index.ts";
-import { parseSender } from "../params.ts";
+import { requireAddress } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
 export const rolesRoutes: RouteFactory = ({ chain }) => [
@@ -12,7 +12,7 @@ export const rolesRoutes: RouteFactory = ({ chain }) => [
     params: { address: "account address (gm…)" },
     async handler(request) {
       const { address: text } = request.params as { address: string };
-      const address = parseSender(text, "address") as Uint8Array;
+      const address = requireAddress(text, "address");
       return { address: formatAddress(address), height: chain.head.height, roles: readRoles((key) => chain.state.get(key) ?? undefined, address) };
     },
   },

@@ -13,7 +13,7 @@ import {
   readValidatorSet,
 } from "../../app/index.ts";
 import { compareBytes } from "../../util/index.ts";
-import { parseSender } from "../params.ts";
+import { requireAddress } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
 export const stakingRoutes: RouteFactory = ({ chain }) => {
@@ -53,7 +53,7 @@ export const stakingRoutes: RouteFactory = ({ chain }) => {
       params: { address: "delegator address (gm…)" },
       async handler(request) {
         const { address: text } = request.params as { address: string };
-        const delegator = parseSender(text, "address") as Uint8Array;
+        const delegator = requireAddress(text, "address");
         const delegations = readAddressList(get, delegatorIndexKey(delegator), "delegator index").map((validator) => ({
           validator: formatAddress(validator),
           amount: String(readDelegation(get, delegator, validator)),

@@ -11,7 +11,7 @@ import type { Chain } from "../../node/chain.ts";
 import { toHex } from "../../util/index.ts";
 import { notFound } from "../errors.ts";
 import { stateProofJson, storedBlockJson, validatorJson } from "../json.ts";
-import { parseUint } from "../params.ts";
+import { parseUint, requireUint } from "../params.ts";
 import type { RouteFactory } from "../types.ts";
 
 /**
@@ -90,7 +90,7 @@ export const validatorSetRoutes: RouteFactory = ({ chain }) => [
     params: { epoch: "epoch number (0 = the genesis set); epoch e signs heights e·epochBlocks to (e+1)·epochBlocks − 1" },
     async handler(request) {
       const { epoch: text } = request.params as { epoch: string };
-      const epoch = parseUint(text, "epoch") as number;
+      const epoch = requireUint(text, "epoch");
       const latestEpoch = latestEpochOf(chain);
       if (epoch > latestEpoch) throw notFound(`the set of epoch ${epoch} is not known yet; the latest is epoch ${latestEpoch} (head at height ${chain.head.height})`);
       return { epochBlocks: chain.validatorSets.epochBlocks, latestEpoch, ...epochSetJson(chain, epoch) };
