@@ -7,8 +7,10 @@
  * (decision 0400, "Pruning proofs").
  *
  * It runs on the event loop, as every write to chain.db does (one writer), in small steps:
- * `versionsPerRunMax` versions per run, every `idleIntervalMs`, or every `catchUpIntervalMs`
- * while it is behind (a node that turns pruning on after a long history).
+ * `versionsPerRunMax` versions per run, every `idleIntervalMs`, or while it is behind (a node
+ * that turns pruning on after a long history) every `catchUpIntervalMs`, and never sooner than
+ * `catchUpIdlePerBusy` times the last step's duration: on a slow disk, catching up takes longer
+ * instead of taking the event loop from consensus.
  */
 import type { Chain } from "./chain.ts";
 import type { NodeMetrics } from "./metrics.ts";
@@ -21,16 +23,24 @@ export type StateProofPrunerOptions = {
   readonly versionsPerRunMax: number;
   readonly idleIntervalMs: number;
   readonly catchUpIntervalMs: number;
+  /** While catching up, milliseconds left idle per millisecond a step took: 4 keeps pruning to at most a fifth of the loop. */
+  readonly catchUpIdlePerBusy: number;
 };
 
 /**
  * A run reads at most 2 versions' stale lists. `npm run bench:state` (`chainBlocks.proofPruning`)
  * measures ~3,400 nodes deleted and 11-15 ms of CPU per version of blocks that change 500 keys,
  * against 24-27 ms to commit such a block, and runs of 2 versions at a median of 18-25 ms, less
- * than a commit of such a block holds the event loop. Catching up at 20 runs a second covers
- * 40 versions a second.
+ * than a commit of such a block holds the event loop. Catching up, such a run is followed by
+ * ~80 ms idle: ~10 runs and 20 versions a second, a fifth of the loop at most.
  */
-export const defaultStateProofPrunerTiming = { versionsPerRunMax: 2, idleIntervalMs: 5_000, catchUpIntervalMs: 50 } as const;
+export const defaultStateProofPrunerTiming = { versionsPerRunMax: 2, idleIntervalMs: 5_000, catchUpIntervalMs: 50, catchUpIdlePerBusy: 4 } as const;
+
+/** The wait before the next run: idle when caught up; behind, the catch-up interval or the step's share of the loop, whichever is longer. */
+export function nextPruneDelayMs(opts: Pick<StateProofPrunerOptions, "idleIntervalMs" | "catchUpIntervalMs" | "catchUpIdlePerBusy">, behind: boolean, stepMs: number): number {
+  if (!behind) return opts.idleIntervalMs;
+  return Math.max(opts.catchUpIntervalMs, Math.ceil(stepMs * opts.catchUpIdlePerBusy));
+}
 
 export type StateProofPrunerModules = {
   readonly chain: Chain;
@@ -49,6 +59,7 @@ export class StateProofPruner {
   constructor(opts: StateProofPrunerOptions, modules: StateProofPrunerModules) {
     assert(Number.isSafeInteger(opts.historyBlocks) && opts.historyBlocks >= 1, "StateProofPruner: historyBlocks >= 1");
     assert(Number.isSafeInteger(opts.versionsPerRunMax) && opts.versionsPerRunMax >= 1, "StateProofPruner: versionsPerRunMax >= 1");
+    assert(opts.catchUpIdlePerBusy >= 0, "StateProofPruner: catchUpIdlePerBusy >= 0");
     this.opts = opts;
     this.modules = modules;
   }
@@ -86,6 +97,7 @@ export class StateProofPruner {
   private run(): void {
     this.timer = null;
     let behind = false;
+    const startedMs = performance.now();
     try {
       behind = this.runOnce();
       this.failing = false;
@@ -94,7 +106,7 @@ export class StateProofPruner {
       if (!this.failing) this.modules.logger.warn({ err: errorMessage(err) }, "State proof pruning failed; retrying later");
       this.failing = true;
     }
-    this.schedule(behind ? this.opts.catchUpIntervalMs : this.opts.idleIntervalMs);
+    this.schedule(nextPruneDelayMs(this.opts, behind, performance.now() - startedMs));
   }
 }
 

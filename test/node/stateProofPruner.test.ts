@@ -16,7 +16,7 @@ import { addressFromPublicKey, generateSigningKey, type SigningKey } from "../..
 import type { Chain } from "../../src/node/chain.ts";
 import { loadNodeConfig } from "../../src/node/config.ts";
 import { createNodeMetrics } from "../../src/node/metrics.ts";
-import { StateProofPruner, startStateProofPruner } from "../../src/node/stateProofPruner.ts";
+import { defaultStateProofPrunerTiming, nextPruneDelayMs, StateProofPruner, startStateProofPruner } from "../../src/node/stateProofPruner.ts";
 import { verifyStore } from "../../src/node/verify.ts";
 import { verifyStateProof, type StateProofResult } from "../../src/state/index.ts";
 import { isGhostmeshError, toHex } from "../../src/util/index.ts";
@@ -116,6 +116,14 @@ describe("state proof pruning in a node", () => {
   it("verify replays the pruned store: roots against headers, values where the proofs are gone", async () => {
     const report = await verifyStore(t.store, t.genesis);
     assert.equal(report.height, head);
+  });
+
+  it("catching up waits at least the catch-up interval and four times the last run, so pruning takes at most a fifth of the loop", () => {
+    const timing = defaultStateProofPrunerTiming;
+    assert.equal(nextPruneDelayMs(timing, false, 30), timing.idleIntervalMs, "caught up: the idle interval");
+    assert.equal(nextPruneDelayMs(timing, true, 5), timing.catchUpIntervalMs, "a quick run: the catch-up interval");
+    assert.equal(nextPruneDelayMs(timing, true, 100), 400, "a slow run (slow disk): four times its duration");
+    assert.equal(nextPruneDelayMs(timing, true, 20.2), 81);
   });
 
   it("config: state.proofHistoryBlocks defaults to 0 (keep all), takes GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS, and refuses a bad value naming it", () => {
