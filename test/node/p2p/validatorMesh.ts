@@ -12,7 +12,7 @@ import { GhostmeshClient } from "../../../src/client/index.ts";
 import type { ConsensusTiming } from "../../../src/consensus/index.ts";
 import { loadNodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes } from "../../../src/node/consensus/index.ts";
-import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type BlockSyncOptions, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
+import { configureP2pDevnet, findFreePorts, startP2pValidatorNode, type BlockSyncOptions, type P2pValidatorOptions, type RunningP2pValidator } from "../../../src/node/p2p/index.ts";
 import type { Logger } from "../../../src/node/types.ts";
 import { GossipTopic } from "../../../src/p2p/index.ts";
 import { CHAIN_ID, newAccount, signNext, waitFor, type Account } from "../consensus/cluster.ts";
@@ -26,6 +26,8 @@ export type ValidatorMeshOptions = {
   readonly emptyIntervalMs?: number;
   /** Instead of silence. */
   readonly logger?: Logger;
+  /** p2p host options beside the quick redials (reputation, say). */
+  readonly p2p?: P2pValidatorOptions["p2p"];
 };
 
 export type ValidatorMesh = { readonly homes: ReturnType<typeof prepareDevnetHomes>; readonly validators: RunningP2pValidator[] };
@@ -47,7 +49,7 @@ export function startMeshValidator(homes: ReturnType<typeof prepareDevnetHomes>,
   const loaded = loadNodeConfig(home, {});
   const block = opts.emptyIntervalMs === undefined ? loaded.block : { ...loaded.block, emptyIntervalMs: opts.emptyIntervalMs };
   const config = { ...loaded, block, log: { level: "silent" as const } };
-  return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500 }, sync: opts.sync }, { key, logger: opts.logger ?? silent });
+  return startP2pValidatorNode({ home, config, genesis: homes.genesis, timing: opts.timing, p2p: { redialDelayMsMin: 100, redialDelayMsMax: 500, ...opts.p2p }, sync: opts.sync }, { key, logger: opts.logger ?? silent });
 }
 
 /**
