@@ -135,4 +135,12 @@ describe("validator sets API", () => {
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /epoch 1: block 2, the last of epoch 0, is not certified by the validator set of epoch 0/);
   });
+
+  it("a --genesis file that cannot be read is a usage error naming it, not a crash", async () => {
+    const missing = join(t.dir, "no-such-genesis.json");
+    const result = await cli("query", "state", "--key", toHex(VALIDATOR_SET_KEY), "--height", "6", "--prove", "--genesis", missing, "--node", url);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--genesis .*no-such-genesis\.json: cannot read it \(ENOENT/);
+    assert.doesNotMatch(result.stderr, /unexpected error/);
+  });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { genesisFromJson } from "../../node/home.ts";
 import { GhostmeshClient, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
-import { fromHexOrUndefined, toHex } from "../../util/index.ts";
+import { errorMessage, fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
@@ -13,7 +13,15 @@ const SUBCOMMANDS = ["status", "tx", "block", "audit", "proof", "consistency", "
  * first use). Every later epoch's validator set is then verified from it (ValidatorSetWalk).
  */
 export async function trustedGenesis(client: GhostmeshClient, genesisFile: string | undefined): Promise<Genesis> {
-  if (genesisFile) return genesisFromJson(readFileSync(genesisFile, "utf8"), genesisFile);
+  if (genesisFile) {
+    let text: string;
+    try {
+      text = readFileSync(genesisFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`--genesis ${genesisFile}: cannot read it (${errorMessage(err)}); give the chain's genesis.json`);
+    }
+    return genesisFromJson(text, genesisFile);
+  }
   return genesisFromJson(JSON.stringify(await client.genesis()), `${client.baseUrl}/v1/genesis`);
 }
 
