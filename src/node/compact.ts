@@ -1,5 +1,5 @@
 /**
- * Offline compaction of a stopped node's SQLite stores (`ghostmesh compact`).
+ * Offline compaction of a stopped node's chain store (`ghostmesh compact`).
  *
  * SQLite reuses the pages that deletes free (state proof pruning, decision 0400, frees most of
  * the state tree's rows) but never gives them back to the file system. VACUUM rewrites the
