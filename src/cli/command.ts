@@ -2,6 +2,7 @@
  * What every CLI command shares: flag parsing with clear errors, --help, and the rule that
  * with --json stdout carries exactly one JSON document while messages go to stderr.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
 
@@ -68,4 +69,24 @@ export function printJson(io: Io, value: unknown): void {
 export function printSent(io: Io, sent: { hash: string; height?: number }, json: boolean | undefined): void {
   if (json) printJson(io, sent);
   else io.stdout(`${sent.hash}${sent.height === undefined ? " pending" : ` committed at height ${sent.height}`}\n`);
+}
+
+/**
+ * A flag's JSON, inline or `@FILE`; a file that cannot be read and text that is not JSON are
+ * usage errors that say which.
+ */
+export function readJsonFlag(text: string, what: string): unknown {
+  let json = text;
+  if (text.startsWith("@")) {
+    try {
+      json = readFileSync(text.slice(1), "utf8");
+    } catch (err) {
+      throw new UsageError(`${what}: cannot read ${text.slice(1)} (${errorMessage(err)})`);
+    }
+  }
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new UsageError(`${what}: not valid JSON (${errorMessage(err)})`);
+  }
 }

@@ -37,6 +37,8 @@ describe("ghostmesh usage errors", () => {
       { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "bogus", "--data", "{}"], names: /--type.*bogus/ },
       { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", "{not json"], names: /--data.*JSON/ },
       { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", '{"subject":"no action"}'], names: /--data.*action/ },
+      { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", `@${join(dir, "no-such-record.json")}`], names: /--data: cannot read .*no-such-record\.json \(ENOENT/ },
+      { args: ["tx", "build", "--type", "audit.append", "--from", `gm${"0".repeat(40)}`, "--chain-id", "c", "--nonce", "0", "--body", `@${join(dir, "no-such-body.json")}`], names: /--body: cannot read .*no-such-body\.json/ },
       { args: ["frobnicate"], names: /unknown command "frobnicate"/ },
     ];
     const failures: string[] = [];

@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import { addressFromPublicKey, formatAddress, parseAddress, type SigningKey } from "../../crypto/index.ts";
 import { parseDecimalAmount } from "../../app/index.ts";
 import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printSent, readJsonFlag, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
@@ -113,12 +112,7 @@ function parseIntent(type: (typeof TX_TYPES)[number], dataFlag: string | undefin
     return { type };
   }
   const text = requireFlag(dataFlag, "data");
-  let json: unknown;
-  try {
-    json = JSON.parse(text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text);
-  } catch (err) {
-    throw new UsageError(`--data: not valid JSON (${errorMessage(err)})`);
-  }
+  const json = readJsonFlag(text, "--data");
   const toRecord = (value: unknown, path: string): AuditRecord => parseWith(auditRecordSchema, fromJsonValue(value, path), path);
   try {
     if (type === "audit.append") return { type, record: toRecord(json, "data") };

@@ -2,13 +2,13 @@
  * ghostmesh tx build | sign | broadcast: offline and multi-party signing (decision 0601). The
  * file format and signing order are in client/txFile.ts.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { addressFromPublicKey, formatAddress, parseAddress } from "../../crypto/index.ts";
 import { encodeCanonical } from "../../codec/index.ts";
 import { TX_TYPES } from "../../ledger/index.ts";
 import { bodyFromJson, buildUnsignedTx, GhostmeshClient, parseTxFile, signTxFile, signedTxOfFile, txFileOf } from "../../client/index.ts";
 import { errorMessage } from "../../util/index.ts";
-import { intFlag, printJson, printSent, requireFlag, UsageError, type Io } from "../command.ts";
+import { intFlag, printJson, printSent, readJsonFlag, requireFlag, UsageError, type Io } from "../command.ts";
 import { loadSigner } from "../signer.ts";
 
 export type OfflineFlags = {
@@ -27,17 +27,9 @@ export type OfflineFlags = {
   json?: boolean;
 };
 
-function readJsonArg(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text);
-  } catch (err) {
-    throw new UsageError(`${what}: not valid JSON (${errorMessage(err)})`);
-  }
-}
-
 function readTxFile(path: string | undefined) {
   const file = requireFlag(path, "FILE (positional)");
-  return { path: file, ...parseTxFile(readJsonArg(`@${file}`, file), file) };
+  return { path: file, ...parseTxFile(readJsonFlag(`@${file}`, file), file) };
 }
 
 function writeOut(io: Io, out: string | undefined, json: unknown): void {
@@ -66,7 +58,7 @@ export async function txBuild(values: OfflineFlags, io: Io): Promise<number> {
     nonce ??= (await client.account(formatAddress(from))).nextNonce;
   }
   if (nonce === 0 && type !== "account.register") io.stderr(`Warning: ${formatAddress(from)} has nonce 0, so it is not registered yet; broadcast an account.register first\n`);
-  const body = values.body === undefined ? {} : readJsonArg(values.body, "--body");
+  const body = values.body === undefined ? {} : readJsonFlag(values.body, "--body");
   let tx;
   try {
     tx = buildUnsignedTx({ chainId, from, nonce, type, body: bodyFromJson(body) });
