@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { parseDocument as parseYamlDocument, stringify as stringifyYaml } from "yaml";
 import { parseWith, s } from "../codec/index.ts";
 import { BLOCK_ENTRIES_MAX, BLOCK_TXS_MAX } from "../ledger/index.ts";
 import { CHANNELS_MAX, resolveChannelsOptions, resolveDandelionOptions, type ChannelConfig, type DandelionOptions } from "../p2p/index.ts";
@@ -167,18 +167,29 @@ export function loadNodeConfig(home: string, env: NodeJS.ProcessEnv, overrides: 
   const path = join(home, CONFIG_FILE);
   let fromFile: PartialConfig = {};
   if (existsSync(path)) {
-    let raw: unknown;
-    try {
-      raw = parseYaml(readFileSync(path, "utf8")) ?? {};
-    } catch (err) {
-      throw new GhostmeshError("NODE_CONFIG_INVALID", `${path}: not valid YAML: ${errorMessage(err)}`, { path });
-    }
-    fromFile = parseConfig(raw, path);
+    fromFile = parseConfig(readConfigYaml(path), path);
   }
   const fromEnv = parseConfig(envConfig(env), "environment (GHOSTMESH_*)");
   const config = merge(merge(merge(defaultNodeConfig, fromFile), fromEnv), parseConfig(overrides, "command-line flags"));
   checkP2pConfig(config, existsSync(path) ? path : "configuration");
   return config;
+}
+
+/**
+ * The file's YAML as plain data. What YAML only warns about (a tag it cannot resolve, an unknown
+ * directive) is refused here like an error: it means the file is not what its author thinks,
+ * and the warning would otherwise go to stderr while the node starts on a guess.
+ */
+function readConfigYaml(path: string): unknown {
+  try {
+    const doc = parseYamlDocument(readFileSync(path, "utf8"));
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem !== undefined) throw problem;
+    // Building the data can fail too (an alias to no anchor).
+    return (doc.toJS() as unknown) ?? {};
+  } catch (err) {
+    throw new GhostmeshError("NODE_CONFIG_INVALID", `${path}: not valid YAML: ${errorMessage(err)}`, { path });
+  }
 }
 
 /** Rules across fields (unique channel names, proxy "host:port", embargo range), named by field. */

@@ -1,0 +1,78 @@
+/**
+ * config.yaml as the node reads it (src/node/config.ts `loadNodeConfig`): anything but a valid
+ * configuration, whether the YAML is broken, only dubious (a tag it cannot resolve, an unknown
+ * directive), or the values are wrong, is NODE_CONFIG_INVALID naming the file, never another
+ * error and never a warning printed beside a node that starts anyway.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import { CONFIG_FILE, defaultNodeConfig, loadNodeConfig } from "../../src/node/config.ts";
+import { isGhostmeshError } from "../../src/util/index.ts";
+import { removeDir } from "../helpers/testChain.ts";
+
+describe("config.yaml", () => {
+  const home = mkdtempSync(join(tmpdir(), "gm-config-"));
+  const withConfig = (text: string) => writeFileSync(join(home, CONFIG_FILE), text);
+  const invalid = (err: unknown) => isGhostmeshError(err) && err.code === "NODE_CONFIG_INVALID" && err.message.includes(CONFIG_FILE);
+  after(() => removeDir(home));
+
+  it("an empty file, or one of comments only, is the defaults", () => {
+    for (const text of ["", "# nothing set yet\n"]) {
+      withConfig(text);
+      assert.deepEqual(loadNodeConfig(home, {}), defaultNodeConfig);
+    }
+  });
+
+  it("refuses broken YAML, a tag it cannot resolve and an unknown directive, and prints no warning", () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      for (const text of ["api:\n  port: [1\n", "api: !port 8080\n", "%FOO bar\n---\napi:\n  port: 8080\n", "block:\n\t- txsMax: 5\n"]) {
+        withConfig(text);
+        assert.throws(() => loadNodeConfig(home, {}), (err: unknown) => invalid(err) && /not valid YAML/.test((err as Error).message), JSON.stringify(text));
+      }
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+
+  it("random changes to a valid file and random text are taken or refused as NODE_CONFIG_INVALID, nothing else (property)", () => {
+    const leaf = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom(-1, 0, 2 ** 53, "127.0.0.1", "direct", "socks5"));
+    const base = JSON.parse(JSON.stringify(defaultNodeConfig)) as Record<string, unknown>;
+    const paths: string[][] = [];
+    const walk = (value: unknown, path: string[]): void => {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+      for (const [key, child] of Object.entries(value)) {
+        paths.push([...path, key]);
+        walk(child, [...path, key]);
+      }
+    };
+    walk(base, []);
+    const mutation = fc.tuple(fc.nat(), fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), leaf, { maxKeys: 3 })));
+    fc.assert(
+      fc.property(fc.array(mutation, { maxLength: 4 }), fc.option(fc.string({ maxLength: 200 }), { freq: 4 }), (mutations, rawText) => {
+        const config = structuredClone(base);
+        for (const [n, value] of mutations) {
+          const path = paths[n % paths.length] as string[];
+          let parent: unknown = config;
+          for (const key of path.slice(0, -1)) parent = parent !== null && typeof parent === "object" ? (parent as Record<string, unknown>)[key] : undefined;
+          if (parent !== null && typeof parent === "object") (parent as Record<string, unknown>)[path.at(-1) as string] = value;
+        }
+        withConfig(rawText ?? stringify(config));
+        try {
+          loadNodeConfig(home, {});
+        } catch (err) {
+          assert.ok(invalid(err), `${(err as Error).message} for ${JSON.stringify(rawText ?? mutations).slice(0, 200)}`);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
