@@ -27,5 +27,5 @@ export { decodeSignedTx, validateSignedTx, encodeSignedTx, rememberSignedTxEncod
 export { signedTxSpans, type SignedTxSpans } from "./spans.ts";
 export { rememberBlockSpans } from "./blockSpans.ts";
 export * from "./schemas.ts";
-export { ChainStore, pageSpaceOf, storeFileBytes, type PageSpace, type BlockCommit, type PendingBlockRow, type PendingEvidenceRow, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
+export { ChainStore, holdExclusiveLock, pageSpaceOf, storeFileBytes, type PageSpace, type BlockCommit, type PendingBlockRow, type PendingEvidenceRow, type StoredBlockRow, type StoredTxRow, type StoredEntryRow, type StateWrite, type EntryQuery } from "./store.ts";
 export { decodeStoredHeader, decodeStoredQc, decodeStoredEvidence, decodeStoredTx, decodeStoredEntry } from "./decode.ts";

@@ -454,6 +454,19 @@ export class ChainStore implements TileReader {
   }
 }
 
+/**
+ * Takes SQLite's exclusive lock on `db` and holds it until `db` closes, for offline tools that
+ * must be the store's only user (bundle import, compact). In WAL mode every open connection
+ * holds a shared lock, so this throws SQLite's "database is locked" exactly when another
+ * process (a running node) has the store open, and a node started meanwhile fails to open it.
+ */
+export function holdExclusiveLock(db: DatabaseSync): void {
+  db.exec("PRAGMA busy_timeout = 0");
+  db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  db.exec("BEGIN EXCLUSIVE");
+  db.exec("COMMIT");
+}
+
 export type PageSpace = { readonly pageBytes: number; readonly pagesTotal: number; readonly pagesFree: number };
 
 /** A SQLite store's database file and its write-ahead log on disk (0 for either not there). */

@@ -10,7 +10,7 @@
 import { accessSync, constants, existsSync, statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { pageSpaceOf, storeFileBytes } from "../ledger/index.ts";
+import { holdExclusiveLock, pageSpaceOf, storeFileBytes } from "../ledger/index.ts";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
 import { homePaths } from "./home.ts";
 
@@ -104,16 +104,10 @@ export function compactStore(path: string, disk: DiskSpace = machineDiskSpace, o
   }
 }
 
-/**
- * In WAL mode every open connection holds a shared lock on the database file, so the exclusive
- * lock is refused exactly when another process has the store open. Held until `db` closes.
- */
+/** Held until `db` closes; refused exactly when another process has the store open (holdExclusiveLock). */
 function lockExclusively(db: DatabaseSync, path: string): void {
   try {
-    db.exec("PRAGMA busy_timeout = 0");
-    db.exec("PRAGMA locking_mode = EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE");
-    db.exec("COMMIT");
+    holdExclusiveLock(db);
   } catch (err) {
     throw compactError("NODE_COMPACT_STORE_IN_USE", `${path} is in use (${errorMessage(err)}): stop the node (and any ghostmesh verify on this home) before compacting`, { path }, err);
   }

@@ -14,7 +14,7 @@ import { createReadStream, existsSync, mkdirSync } from "node:fs";
 import { pino } from "pino";
 import { verifyAsync } from "../../crypto/index.ts";
 import { blockHashOf } from "../../consensus/index.ts";
-import { ChainStore } from "../../ledger/index.ts";
+import { ChainStore, holdExclusiveLock } from "../../ledger/index.ts";
 import { Mempool, defaultMempoolOptions } from "../../mempool/index.ts";
 import { GhostmeshError, bytesEqual, errorMessage, toHex } from "../../util/index.ts";
 import { Chain, logStateMigration } from "../chain.ts";
@@ -61,17 +61,10 @@ export async function importBundle(opts: ImportBundleOptions): Promise<ImportRes
   }
 }
 
-/**
- * Holds SQLite's exclusive lock until the store closes. In WAL mode every open connection
- * holds a shared lock, so this fails exactly when another process (a running node) has the
- * database open, and a node started meanwhile fails to open it.
- */
+/** Held until the store closes; refused exactly when another process has it open (holdExclusiveLock). */
 function lockExclusively(store: ChainStore, path: string): void {
-  const db = store.unsafeDatabase();
   try {
-    db.exec("PRAGMA locking_mode=EXCLUSIVE");
-    db.exec("BEGIN EXCLUSIVE");
-    db.exec("COMMIT");
+    holdExclusiveLock(store.unsafeDatabase());
   } catch (err) {
     throw new GhostmeshError("NODE_BUNDLE_STORE_IN_USE", `${path} is in use (${errorMessage(err)}): stop the node before importing a bundle`, {});
   }
