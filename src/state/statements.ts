@@ -45,16 +45,16 @@ export function prepareStateStatements(db: DatabaseSync) {
 
 /** The oldest readable version (state_schema.pruned_before); the row exists from openStateStore on. */
 export function readPrunedBefore(s: StateStatements): number {
-  const row = s.prunedBefore.get() as [number] | undefined;
-  if (row === undefined) {
-    throw stateError("STATE_STORE_CORRUPT", "the state_schema row is missing; the state database is damaged", { table: "state_schema" });
-  }
-  return row[0];
+  return readStateSchemaBound(s.prunedBefore);
 }
 
 /** The oldest version whose every proof is answered (state_schema.proofs_pruned_before; >= pruned_before). */
 export function readProofsPrunedBefore(s: StateStatements): number {
-  const row = s.proofsPrunedBefore.get() as [number] | undefined;
+  return readStateSchemaBound(s.proofsPrunedBefore);
+}
+
+function readStateSchemaBound(statement: StatementSync): number {
+  const row = statement.get() as [number] | undefined;
   if (row === undefined) {
     throw stateError("STATE_STORE_CORRUPT", "the state_schema row is missing; the state database is damaged", { table: "state_schema" });
   }
