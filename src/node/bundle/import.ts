@@ -33,7 +33,7 @@ export type ImportResult = { readonly imported: number; readonly alreadyPresent:
 const BATCH_BLOCKS = SYNC_BLOCKS_PER_REQUEST_MAX;
 
 /**
- * @throws GhostmeshError NODE_BUNDLE_STORE_IN_USE (node running), NODE_BUNDLE_MALFORMED,
+ * @throws GhostmeshError NODE_BUNDLE_STORE_IN_USE (node running), NODE_BUNDLE_MALFORMED, NODE_BUNDLE_UNREADABLE,
  *   NODE_BUNDLE_WRONG_CHAIN, NODE_BUNDLE_GAP, NODE_BUNDLE_CONFLICT, NODE_BUNDLE_BLOCK_INVALID
  *   (meta.height: the first bad block); the store is then unchanged.
  */
@@ -54,6 +54,9 @@ export async function importBundle(opts: ImportBundleOptions): Promise<ImportRes
       return result;
     } catch (err) {
       if (db.isTransaction) db.exec("ROLLBACK");
+      // The bundle is read as a stream, so a file that cannot be read (a directory, no
+      // permission, an I/O error) fails mid-import; the store's own errors carry no syscall.
+      if (err instanceof Error && "syscall" in err) throw new GhostmeshError("NODE_BUNDLE_UNREADABLE", `${opts.file}: cannot read it (${errorMessage(err)})`, { file: opts.file });
       throw err;
     }
   } finally {

@@ -130,6 +130,17 @@ describe("offline bundles", () => {
     }
   });
 
+  it("a bundle path that cannot be read (a directory) is NODE_BUNDLE_UNREADABLE naming it, exit 1, and the store is unchanged", async () => {
+    const home = homes.homes[0]!.home;
+    const before = headOf(home);
+    await assert.rejects(importBundle({ home, file: dir }), (err: unknown) => err instanceof GhostmeshError && err.code === "NODE_BUNDLE_UNREADABLE" && err.message.includes(dir));
+    const refused = cliIo();
+    assert.equal(await runCli(["bundle", "import", dir, "--home", home], refused.io), 1);
+    assert.match(refused.err.join(""), /cannot read it \(EISDIR/);
+    assert.doesNotMatch(refused.err.join(""), /unexpected error/);
+    assert.equal(headOf(home), before);
+  });
+
   it("a node's store that is open elsewhere is refused", async () => {
     const home = homes.homes[0]!.home;
     const running = new ChainStore(homePaths(home).chainDb);
