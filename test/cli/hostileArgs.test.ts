@@ -2,9 +2,10 @@
  * Every command and subcommand the CLI lists (read from its own --help, so a new one is covered
  * the day it is added), given random flags, values and arguments against a live node on
  * 127.0.0.1 and a real node home: it exits 0, 1 or 2 with a message, never with "unexpected
- * error" and a stack trace. A longer run of it found one: a --genesis file that could not be
- * read (`env green --prove`, `query state --prove`); at 5,000 runs it catches that again in about
- * half its runs. Random flags rarely get past parsing; the command's own tests go deeper.
+ * error" and a stack trace. It found two: a --genesis file that could not be read (`env green
+ * --prove`, `query state --prove`; at 5,000 runs it catches that again in about half its runs)
+ * and a directory given to `bundle import` as its file. Random flags rarely get past parsing;
+ * the commands' own tests go deeper.
  * `start` and `devnet` run until stopped and `sim` for as long as its flags ask: their flags
  * are tested in test/e2e/cli.test.ts.
  */

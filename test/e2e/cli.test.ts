@@ -185,6 +185,19 @@ describe("ghostmesh export", () => {
     assert.equal(last[7], 'a "quoted", subject');
     assert.deepEqual(JSON.parse(last[8] as string), { multi: "line\nvalue" });
   });
+
+  it("export --out FILE writes what stdout would get; an --out that cannot be written exits 1 naming it, for export and bundle export", async () => {
+    const file = join(dir, "export.jsonl");
+    const written = await runCli(["export", "--home", home, "--format", "jsonl", "--out", file]);
+    assert.equal(written.code, 0, written.stderr);
+    assert.equal(readFileSync(file, "utf8"), (await runCli(["export", "--home", home, "--format", "jsonl"])).stdout);
+    for (const args of [["export", "--home", home, "--format", "csv", "--out", dir], ["bundle", "export", "--home", home, "--from", "1", "--to", "2", "--out", dir]]) {
+      const refused = await runCli(args);
+      assert.equal(refused.code, 1, `ghostmesh ${args.join(" ")}: ${refused.stderr}`);
+      assert.match(refused.stderr, new RegExp(`${dir}: cannot write it \\(EISDIR`));
+      assert.doesNotMatch(refused.stderr, /unexpected error|Unhandled|\n\s+at /);
+    }
+  });
 });
 
 /** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines. */

@@ -1,7 +1,7 @@
-import { createWriteStream, existsSync } from "node:fs";
-import type { Writable } from "node:stream";
+import { existsSync } from "node:fs";
 import { ChainStore, decodeStoredEntry } from "../../ledger/index.ts";
 import { homePaths } from "../../node/home.ts";
+import { openOutputFile, type OutputFile } from "../../node/outputFile.ts";
 import { entryJson } from "../../api/json.ts";
 import { parseFlags, requireFlag, UsageError, type Command } from "../command.ts";
 
@@ -31,10 +31,12 @@ ${CSV_COLUMNS.join(",")}). Default output is stdout.`,
     const fromLeaf = values["from-leaf"] === undefined ? 0 : Number(values["from-leaf"]);
     if (!Number.isSafeInteger(fromLeaf) || fromLeaf < 0) throw new UsageError("--from-leaf: expected a non-negative integer");
     const store = new ChainStore(dbPath);
-    const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
-    const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((resolve) => out.once("drain", resolve)));
+    let file: OutputFile | null = null;
     let count = 0;
     try {
+      file = values.out ? openOutputFile(values.out) : null;
+      const out = file;
+      const write = (line: string): Promise<void> => (out !== null ? out.write(line) : process.stdout.write(line) ? Promise.resolve() : new Promise<void>((resolve) => process.stdout.once("drain", resolve)));
       if (format === "csv") await write(`${CSV_COLUMNS.join(",")}\n`);
       for (const row of store.iterateEntries(fromLeaf)) {
         const entry = entryJson(decodeStoredEntry(row.bytes, row.leafIndex), row.leafIndex) as Record<string, unknown>;
@@ -42,10 +44,13 @@ ${CSV_COLUMNS.join(",")}). Default output is stdout.`,
         count += 1;
         if (count % 100_000 === 0) io.stderr(`exported ${count} entries\n`);
       }
+    } catch (err) {
+      await file?.close().catch(() => undefined);
+      throw err;
     } finally {
       store.close();
     }
-    if (values.out) await new Promise<void>((resolve) => out.end(resolve));
+    await file?.close();
     io.stderr(`exported ${count} entries\n`);
     return 0;
   },
