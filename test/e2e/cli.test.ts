@@ -39,6 +39,7 @@ describe("ghostmesh usage errors", () => {
       { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", '{"subject":"no action"}'], names: /--data.*action/ },
       { args: ["tx", "send", "--node", node, "--key", keyFile, "--type", "audit.append", "--data", `@${join(dir, "no-such-record.json")}`], names: /--data: cannot read .*no-such-record\.json \(ENOENT/ },
       { args: ["tx", "build", "--type", "audit.append", "--from", `gm${"0".repeat(40)}`, "--chain-id", "c", "--nonce", "0", "--body", `@${join(dir, "no-such-body.json")}`], names: /--body: cannot read .*no-such-body\.json/ },
+      { args: ["tx", "build", "--type", "roles.grant", "--from", `gm${"0".repeat(40)}`, "--chain-id", "c", "--nonce", "1", "--body", `{"address":"gm${"1".repeat(40)}","role":"admin"}`, "--out", dir], names: /--out .*: cannot write it \(EISDIR/ },
       { args: ["frobnicate"], names: /unknown command "frobnicate"/ },
     ];
     const failures: string[] = [];

@@ -34,8 +34,12 @@ function readTxFile(path: string | undefined) {
 
 function writeOut(io: Io, out: string | undefined, json: unknown): void {
   const text = `${JSON.stringify(json, null, 2)}\n`;
-  if (out === undefined) io.stdout(text);
-  else writeFileSync(out, text);
+  if (out === undefined) return io.stdout(text);
+  try {
+    writeFileSync(out, text);
+  } catch (err) {
+    throw new UsageError(`--out ${out}: cannot write it (${errorMessage(err)})`);
+  }
 }
 
 /** tx build: chain id and nonce from --node, or both given (fully offline). */
