@@ -37,7 +37,7 @@ export type StatusResponse = {
 };
 export type ValidatorJson = { name: string; address: string; alg: string; publicKey: string; power: number };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };
-export type TxResponse = { hash: string; status: "pending" | "committed" | "refused"; height?: number; code?: string; message?: string; type?: string; from?: string; nonce?: number; firstLeaf?: number; leafCount?: number };
+export type TxResponse = { hash: string; status: "pending" | "committed" | "refused"; height?: number; code?: string; message?: string; type?: string; from?: string; nonce?: number; nonceExpected?: number; firstLeaf?: number; leafCount?: number };
 export type CheckpointResponse = {
   chainId: string;
   height: number;

@@ -95,6 +95,20 @@ export class Mempool {
     return this.senders.get(toHex(address))?.nextNonce ?? this.modules.accounts.getAccount(address)?.nonce ?? 0;
   }
 
+  /**
+   * For a held transaction that cannot be reaped because its sender's transaction with a lower
+   * nonce has not arrived (or was refused at execution, after a client had counted on it):
+   * the nonce it carries and the nonce its sender's next transaction must carry.
+   */
+  nonceGapOf(txHashHex: string): { readonly nonce: number; readonly nonceExpected: number } | undefined {
+    const poolTx = this.byHash.get(txHashHex);
+    if (poolTx === undefined) return undefined;
+    const { tx } = poolTx.signedTx;
+    const sender = this.senders.get(toHex(tx.from));
+    if (sender === undefined || sender.waiting.get(tx.nonce) !== poolTx) return undefined;
+    return { nonce: tx.nonce, nonceExpected: sender.nextNonce };
+  }
+
   /** Held, or reaped into a block that is not committed yet. */
   has(txHashHex: string): boolean {
     return this.byHash.has(txHashHex) || this.reaped.has(txHashHex);

@@ -150,4 +150,22 @@ describe("POST /v1/txs", () => {
     assert.deepEqual([shown.status, shown.code], ["refused", "APP_INSUFFICIENT_BALANCE"]);
     assert.equal(t.chain.head.logSize, before.logSize, "nothing of it reached the log");
   });
+
+  it("a wait that runs out on a transaction held behind a nonce gap names the nonce it waits for, and GET shows it", async () => {
+    const from = buildTx(key, t.genesis.chainId, 0, { type: "account.register" }).signedTx.tx.from;
+    const nonce = t.mempool.nextNonce(from);
+    // As after a refused predecessor: the client counted on nonce `nonce`, which never commits.
+    const built = buildTx(key, t.genesis.chainId, nonce + 1, { type: "audit.append", record: { action: "gap" } });
+    const res = await post(built.bytes, "application/cbor", "?wait=true&timeoutMs=50");
+    const error = res.json().error;
+    assert.equal(error.code, "API_TIMEOUT", res.body);
+    assert.deepEqual([error.nonce, error.nonceExpected], [nonce + 1, nonce]);
+    assert.match(error.message, new RegExp(`carries nonce ${nonce + 1} and waits for its sender's transaction with nonce ${nonce}`));
+    const shown = (await t.api.inject({ method: "GET", url: `/v1/txs/${toHex(built.hash)}` })).json();
+    assert.deepEqual(shown, { hash: toHex(built.hash), status: "pending", nonce: nonce + 1, nonceExpected: nonce });
+    const filler = buildTx(key, t.genesis.chainId, nonce, { type: "audit.append", record: { action: "fills the gap" } });
+    assert.equal((await post(filler.bytes, "application/cbor", "?wait=true")).statusCode, 200);
+    const waited = await post(built.bytes, "application/cbor", "?wait=true&timeoutMs=20000");
+    assert.deepEqual([waited.statusCode, waited.json().status], [200, "committed"], waited.body);
+  });
 });

@@ -1,7 +1,7 @@
 /** Submitting and looking up transactions. */
 import { formatAddress } from "../../crypto/index.ts";
 import { decodeSignedTx, decodeStoredTx } from "../../ledger/index.ts";
-import type { Refusal } from "../../mempool/index.ts";
+import type { Mempool, Refusal } from "../../mempool/index.ts";
 import { GhostmeshError, fromHexOrUndefined, isGhostmeshError, toHex } from "../../util/index.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { txBodyJson } from "../json.ts";
@@ -37,6 +37,21 @@ function refusedError(txHashHex: string, refusal: Refusal): GhostmeshError<"API_
     refusalCode: refusal.code,
     height: refusal.height,
   });
+}
+
+/**
+ * The wait ran out. A transaction held behind a nonce gap says which nonce it waits for: it
+ * cannot commit before its sender's transaction with that nonce does. A client that took its
+ * nonce while an earlier transaction was pending meets this when execution refused that one.
+ */
+function notCommittedInTime(mempool: Mempool, txHashHex: string, timeoutMs: number): GhostmeshError<"API_TIMEOUT", Record<string, unknown>> {
+  const gap = mempool.nonceGapOf(txHashHex);
+  if (gap === undefined) return new GhostmeshError("API_TIMEOUT", `transaction ${txHashHex} is pending but did not commit within ${timeoutMs} ms`, { hash: txHashHex });
+  return new GhostmeshError(
+    "API_TIMEOUT",
+    `transaction ${txHashHex} did not commit within ${timeoutMs} ms: it carries nonce ${gap.nonce} and waits for its sender's transaction with nonce ${gap.nonceExpected}, which this node does not hold (never sent, or refused at execution); send one with nonce ${gap.nonceExpected}, or re-sign this one with it`,
+    { hash: txHashHex, nonce: gap.nonce, nonceExpected: gap.nonceExpected },
+  );
 }
 
 export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
@@ -91,9 +106,7 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         // The block may have committed before the waiter was registered.
         const row = chain.store.getTx(txHash);
         const fate = row ? { height: row.height } : await committed;
-        if (fate === undefined) {
-          throw new GhostmeshError("API_TIMEOUT", `transaction ${txHashHex} is pending but did not commit within ${timeoutMs} ms`, { hash: txHashHex });
-        }
+        if (fate === undefined) throw notCommittedInTime(mempool, txHashHex, timeoutMs);
         if ("refusal" in fate) throw refusedError(txHashHex, fate.refusal);
         return { hash: txHashHex, status: "committed", height: fate.height };
       },
@@ -109,7 +122,10 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const hex = toHex(hash);
         const row = chain.store.getTx(hash);
         if (!row) {
-          if (mempool.has(hex)) return { hash: hex, status: "pending" };
+          if (mempool.has(hex)) {
+            const gap = mempool.nonceGapOf(hex);
+            return gap === undefined ? { hash: hex, status: "pending" } : { hash: hex, status: "pending", nonce: gap.nonce, nonceExpected: gap.nonceExpected };
+          }
           const refusal = mempool.refusals.get(hex);
           if (refusal !== undefined) return { hash: hex, status: "refused", code: refusal.code, message: refusal.message, height: refusal.height };
           throw notFound(`transaction ${hex} is neither committed nor pending, and this node has not seen it refused`);
