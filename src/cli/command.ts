@@ -10,13 +10,26 @@ export type Io = {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The stream behind `stdout`, for output too large to buffer (export): the writer waits for it
+   * to drain. Absent, such output goes through `stdout` like any other.
+   */
+  readonly stdoutStream?: NodeJS.WritableStream;
 };
 
 export const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stdoutStream: process.stdout,
 };
+
+/** Writes to `io`'s standard output, waiting for its stream to drain when it has one. */
+export function stdoutWriter(io: Io): (text: string) => Promise<void> {
+  const stream = io.stdoutStream;
+  if (stream === undefined) return async (text) => io.stdout(text);
+  return (text) => (stream.write(text) ? Promise.resolve() : new Promise<void>((resolve) => stream.once("drain", resolve)));
+}
 
 export type Command = {
   readonly name: string;

@@ -5,6 +5,15 @@ import { VALIDATOR_KEY_FILE } from "../node/home.ts";
 import { UsageError, type Io } from "./command.ts";
 import { loadKeyWithPassphrase } from "./passphrase.ts";
 
+/**
+ * The flags every command that signs and sends a transaction takes, for its help: usage lines
+ * write them as [tx flags].
+ */
+export const TX_FLAGS_HELP = `[tx flags], taken by every command that signs and sends a transaction:
+  --passphrase P     passphrase of the key file (else GHOSTMESH_PASSPHRASE, else a prompt)
+  --nonce N          use this nonce instead of asking the node for the signer's next one
+  --timeout-ms MS    how long to wait for the commit, 1 to 120000 (default 30000)`;
+
 export type SignerFlags = { readonly home?: string; readonly key?: string; readonly passphrase?: string };
 
 export async function loadSigner(flags: SignerFlags, io: Io): Promise<SigningKey> {

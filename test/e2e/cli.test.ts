@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateSigningKey, saveKeyFile } from "../../src/crypto/index.ts";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
-import { commands } from "../../src/cli/main.ts";
+import { commands, runCli as runCliInProcess } from "../../src/cli/main.ts";
 import { NODE_PROCESS_FLAGS } from "../../src/cli/nodeFlags.ts";
 import { BIN_SCRIPT, killAllChildren, makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, startNode } from "./helpers.ts";
 
@@ -192,6 +192,12 @@ describe("ghostmesh export", () => {
     const written = await runCli(["export", "--home", home, "--format", "jsonl", "--out", file]);
     assert.equal(written.code, 0, written.stderr);
     assert.equal(readFileSync(file, "utf8"), (await runCli(["export", "--home", home, "--format", "jsonl"])).stdout);
+    // In process, without a stream behind stdout, the entries go through io.stdout like other output.
+    let captured = "";
+    const io = { stdout: (text: string) => void (captured += text), stderr: () => {}, env: {} };
+    assert.equal(await runCliInProcess(["export", "--home", home, "--format", "jsonl"], io), 0);
+    assert.equal(captured, readFileSync(file, "utf8"));
+    for (const leaf of ["0x10", "1e3", "", "-1", "1.5"]) assert.equal(await runCliInProcess(["export", "--home", home, "--format", "jsonl", "--from-leaf", leaf], io), 2, `--from-leaf "${leaf}"`);
     for (const args of [["export", "--home", home, "--format", "csv", "--out", dir], ["bundle", "export", "--home", home, "--from", "1", "--to", "2", "--out", dir]]) {
       const refused = await runCli(args);
       assert.equal(refused.code, 1, `ghostmesh ${args.join(" ")}: ${refused.stderr}`);

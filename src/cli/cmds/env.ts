@@ -10,7 +10,7 @@ import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_M
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
-import { loadSigner } from "../signer.ts";
+import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
 import { trustedGenesis } from "./query.ts";
 import { registerCosigners } from "./roles.ts";
 import { sendTx } from "./tx.ts";
@@ -147,11 +147,11 @@ export const envCommand: Command = {
   name: "env",
   summary: "Blue environments: create, update, checkpoint, merge; promote to Green; show",
   help: `Usage:
-  ghostmesh env create NAME --state-hash HEX --version N [--description TEXT] SIGNER [--wait] [--json]
-  ghostmesh env update NAME --state-hash HEX --version N SIGNER [--wait] [--json]
-  ghostmesh env checkpoint NAME --state-hash HEX --version N SIGNER [--wait] [--json]
-  ghostmesh env merge TARGET --source NAME [--source NAME ...] --strategy S --state-hash HEX --version N SIGNER [--wait] [--json]
-  ghostmesh env promote NAME SIGNER [--cosign KEYFILE ...] [--wait] [--json]
+  ghostmesh env create NAME --state-hash HEX --version N [--description TEXT] SIGNER [--wait] [tx flags] [--json]
+  ghostmesh env update NAME --state-hash HEX --version N SIGNER [--wait] [tx flags] [--json]
+  ghostmesh env checkpoint NAME --state-hash HEX --version N SIGNER [--wait] [tx flags] [--json]
+  ghostmesh env merge TARGET --source NAME [--source NAME ...] --strategy S --state-hash HEX --version N SIGNER [--wait] [tx flags] [--json]
+  ghostmesh env promote NAME SIGNER [--cosign KEYFILE ...] [--wait] [tx flags] [--json]
   ghostmesh env show NAME --node URL [--json]
   ghostmesh env green --node URL [--from I] [--limit N] [--prove [--genesis FILE] [--trust-cache FILE | --no-trust-cache]] [--json]
         (also: env show-green, env history)
@@ -167,7 +167,9 @@ of its epoch, verified epoch by epoch from the genesis set (--genesis FILE, else
 /v1/genesis), the Green record against the checkpoint's
 stateRoot, and the promotion's log entry against the checkpoint's log root. The walk starts at
 the newest set verified before (kept per genesis):
-  ${TRUST_CACHE_HELP}`,
+  ${TRUST_CACHE_HELP}
+
+${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;

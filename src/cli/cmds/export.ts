@@ -3,7 +3,7 @@ import { ChainStore, decodeStoredEntry } from "../../ledger/index.ts";
 import { homePaths } from "../../node/home.ts";
 import { openOutputFile, type OutputFile } from "../../node/outputFile.ts";
 import { entryJson } from "../../api/json.ts";
-import { parseFlags, requireFlag, UsageError, type Command } from "../command.ts";
+import { intFlag, parseFlags, requireFlag, stdoutWriter, UsageError, type Command } from "../command.ts";
 
 const CSV_COLUMNS = ["leafIndex", "height", "txHash", "from", "type", "recordIndex", "action", "subject", "data"] as const;
 
@@ -28,15 +28,14 @@ ${CSV_COLUMNS.join(",")}). Default output is stdout.`,
     if (format !== "jsonl" && format !== "csv") throw new UsageError(`--format: expected jsonl or csv, got "${format}"`);
     const dbPath = homePaths(home).chainDb;
     if (!existsSync(dbPath)) throw new UsageError(`${dbPath} not found`);
-    const fromLeaf = values["from-leaf"] === undefined ? 0 : Number(values["from-leaf"]);
-    if (!Number.isSafeInteger(fromLeaf) || fromLeaf < 0) throw new UsageError("--from-leaf: expected a non-negative integer");
+    const fromLeaf = intFlag(values["from-leaf"], "from-leaf") ?? 0;
     const store = new ChainStore(dbPath);
     let file: OutputFile | null = null;
     let count = 0;
     try {
       file = values.out ? openOutputFile(values.out) : null;
       const out = file;
-      const write = (line: string): Promise<void> => (out !== null ? out.write(line) : process.stdout.write(line) ? Promise.resolve() : new Promise<void>((resolve) => process.stdout.once("drain", resolve)));
+      const write = out !== null ? (line: string) => out.write(line) : stdoutWriter(io);
       if (format === "csv") await write(`${CSV_COLUMNS.join(",")}\n`);
       for (const row of store.iterateEntries(fromLeaf)) {
         const entry = entryJson(decodeStoredEntry(row.bytes, row.leafIndex), row.leafIndex) as Record<string, unknown>;

@@ -5,7 +5,7 @@ import { GhostmeshClient } from "../../client/index.ts";
 import { GhostmeshError, errorMessage } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg } from "../args.ts";
-import { loadSigner } from "../signer.ts";
+import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
 const SUBCOMMANDS = ["propose", "vote", "show", "list"] as const;
@@ -98,7 +98,7 @@ function defaultTitle(content: ProposalContent): string {
 
 const connect = (node: string | undefined) => new GhostmeshClient(requireFlag(node, "node"));
 
-const signerFlags = { home: { type: "string" }, key: { type: "string" }, passphrase: { type: "string" }, "timeout-ms": { type: "string" } } as const;
+const signerFlags = { home: { type: "string" }, key: { type: "string" }, passphrase: { type: "string" }, nonce: { type: "string" }, "timeout-ms": { type: "string" } } as const;
 
 async function propose(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -130,7 +130,7 @@ async function propose(argv: string[], io: Io): Promise<number> {
   const key = await loadSigner(values, io);
   const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
   const body = { title, ...(values.description === undefined ? {} : { description: values.description }), deposit: encodeAmount(deposit), content };
-  const sent = await sendTx(client, key, { type: "gov.propose", body }, { wait: true, timeoutMs }, io);
+  const sent = await sendTx(client, key, { type: "gov.propose", body }, { nonce: intFlag(values.nonce, "nonce"), wait: true, timeoutMs }, io);
   if (sent.height === undefined) throw new GhostmeshError("CLI_TX_NOT_COMMITTED", `proposal ${sent.hash} was not committed (status ${sent.status}); check it with ghostmesh query tx, or retry with a longer --timeout-ms`, {});
   const found = await client.getJson<{ proposals: ProposalJson[] }>(`/v1/gov/proposals?txHash=${sent.hash}`);
   const proposal = found.proposals[0];
@@ -150,7 +150,7 @@ async function vote(argv: string[], io: Io): Promise<number> {
   if (!(GOV_VOTE_OPTIONS as readonly string[]).includes(option)) throw new UsageError(`OPTION: one of ${GOV_VOTE_OPTIONS.join(", ")}, got "${option}"`);
   const key = await loadSigner(values, io);
   const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
-  const sent = await sendTx(client, key, { type: "gov.vote", body: { proposalId, option: option as GovVoteOption } }, { wait: true, timeoutMs }, io);
+  const sent = await sendTx(client, key, { type: "gov.vote", body: { proposalId, option: option as GovVoteOption } }, { nonce: intFlag(values.nonce, "nonce"), wait: true, timeoutMs }, io);
   const result = { proposalId, option, hash: sent.hash, status: sent.status, ...(sent.height === undefined ? {} : { height: sent.height }) };
   if (values.json) printJson(io, result);
   else io.stdout(`voted ${option} on proposal ${proposalId}: ${sent.hash}${sent.height === undefined ? " pending" : ` committed at height ${sent.height}`}\n`);
@@ -187,8 +187,8 @@ export const govCommand: Command = {
   name: "gov",
   summary: "Propose, vote on, show and list governance proposals",
   help: `Usage:
-  ghostmesh gov propose --node URL (--home DIR | --key FILE) --type TYPE [content flags] [--title T] [--description D] [--deposit N] [--json]
-  ghostmesh gov vote ID yes|no|abstain|veto --node URL (--home DIR | --key FILE) [--json]
+  ghostmesh gov propose --node URL (--home DIR | --key FILE) --type TYPE [content flags] [--title T] [--description D] [--deposit N] [tx flags] [--json]
+  ghostmesh gov vote ID yes|no|abstain|veto --node URL (--home DIR | --key FILE) [tx flags] [--json]
   ghostmesh gov show ID --node URL [--json]
   ghostmesh gov list --node URL [--status ${STATUSES.join("|")}] [--json]
 
@@ -203,7 +203,9 @@ Content flags by --type:
 
 --deposit defaults to governance.minDeposit (GET /v1/params); --title defaults to a summary of the content.
 propose and vote wait for the commit (--timeout-ms); propose prints {proposalId, hash, height}.
---home DIR signs with that node's validator key; --key FILE with a key file (--passphrase or prompt).`,
+--home DIR signs with that node's validator key; --key FILE with a key file (--passphrase or prompt).
+
+${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;

@@ -50,7 +50,7 @@ async function queryState(io: Io, client: GhostmeshClient, flags: { key?: string
 export const queryCommand: Command = {
   name: "query",
   summary: "Read from a node: status, tx, block, audit, proof, consistency, checkpoint, account, balance, state, params",
-  help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags]   (output is JSON)
+  help: `Usage: ghostmesh query SUBCOMMAND --node URL [flags] [--json]   (output is always JSON; --json changes nothing)
 
   query status
         the node's head (height, hash, roots), chain id and genesis hash, validator set, whether

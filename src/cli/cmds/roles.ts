@@ -4,6 +4,7 @@ import { POLICY_OPERATIONS, POLICY_SIGNERS_MAX, ROLES, type PolicyOperation, typ
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { TX_FLAGS_HELP } from "../signer.ts";
 import { addressArg } from "../args.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { sendTx } from "./tx.ts";
@@ -57,14 +58,16 @@ export const rolesCommand: Command = {
   help: `Usage:
   ghostmesh roles show ADDRESS --node URL [--json]
   ghostmesh roles policies --node URL [--json]
-  ghostmesh roles grant ADDRESS ROLE --node URL --key FILE [--cosign KEYFILE ...] [--wait] [--json]
-  ghostmesh roles revoke ADDRESS ROLE --node URL --key FILE [--cosign KEYFILE ...] [--wait] [--json]
-  ghostmesh roles set-policy OPERATION --threshold K --signer gm… [--signer gm… ...] --node URL --key FILE [--cosign KEYFILE ...] [--wait] [--json]
+  ghostmesh roles grant ADDRESS ROLE --node URL --key FILE [--cosign KEYFILE ...] [--wait] [tx flags] [--json]
+  ghostmesh roles revoke ADDRESS ROLE --node URL --key FILE [--cosign KEYFILE ...] [--wait] [tx flags] [--json]
+  ghostmesh roles set-policy OPERATION --threshold K --signer gm… [--signer gm… ...] --node URL --key FILE [--cosign KEYFILE ...] [--wait] [tx flags] [--json]
 
 Roles: ${ROLES.join(", ")}. Only an admin grants, revokes and sets policies.
 Operations a policy can govern: ${POLICY_OPERATIONS.join(", ")} (.admin: the admin role).
 An operation with a policy needs K distinct signatures of its signers on the one transaction:
-the sender's (when it is a signer) and one per --cosign key file (same passphrase as --key).`,
+the sender's (when it is a signer) and one per --cosign key file (same passphrase as --key).
+
+${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;

@@ -3,7 +3,7 @@ import { encodeAmount } from "../../app/index.ts";
 import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg, positiveAmountArg } from "../args.ts";
-import { loadSigner } from "../signer.ts";
+import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
 const SUBCOMMANDS = ["bond", "delegate", "unbond", "unjail", "show", "validators"] as const;
@@ -67,10 +67,10 @@ export const stakeCommand: Command = {
   name: "stake",
   summary: "Bond, delegate, unbond and unjail on a PoS chain; show delegations and validators",
   help: `Usage:
-  ghostmesh stake bond AMOUNT --node URL (--home DIR | --key FILE) [--wait] [--json]
-  ghostmesh stake delegate VALIDATOR AMOUNT --node URL (--home DIR | --key FILE) [--wait] [--json]
-  ghostmesh stake unbond VALIDATOR AMOUNT --node URL (--home DIR | --key FILE) [--wait] [--json]
-  ghostmesh stake unjail --node URL (--home DIR | --key FILE) [--wait] [--json]
+  ghostmesh stake bond AMOUNT --node URL (--home DIR | --key FILE) [--wait] [tx flags] [--json]
+  ghostmesh stake delegate VALIDATOR AMOUNT --node URL (--home DIR | --key FILE) [--wait] [tx flags] [--json]
+  ghostmesh stake unbond VALIDATOR AMOUNT --node URL (--home DIR | --key FILE) [--wait] [tx flags] [--json]
+  ghostmesh stake unjail --node URL (--home DIR | --key FILE) [--wait] [tx flags] [--json]
   ghostmesh stake show ADDRESS --node URL [--json]
   ghostmesh stake validators --node URL [--json]
 
@@ -82,7 +82,9 @@ unbond: take AMOUNT out of a delegation (your self-bond: VALIDATOR = your addres
 unjail: release your jailed validator once staking.jailEpochs have passed since the slash.
 AMOUNT: a positive decimal integer of token units. --home DIR signs with that node's validator
 key; --key FILE with a key file. --wait waits until the transaction is committed.
-The validator set changes at epoch ends: top staking.maxValidators non-jailed candidates by stake.`,
+The validator set changes at epoch ends: top staking.maxValidators non-jailed candidates by stake.
+
+${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;

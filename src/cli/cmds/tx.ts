@@ -6,6 +6,7 @@ import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printSent, readJsonFlag, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
+import { TX_FLAGS_HELP } from "../signer.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
 const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
@@ -13,11 +14,11 @@ const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
 export const txCommand: Command = {
   name: "tx",
   summary: "Sign and send a transaction",
-  help: `Usage: ghostmesh tx send --node URL --key FILE --type TYPE [--data JSON|@FILE] [--nonce N] [--wait] [--timeout-ms MS] [--json]
-       ghostmesh tx transfer --node URL --key FILE --to ADDRESS --amount N [--nonce N] [--wait] [--json]
+  help: `Usage: ghostmesh tx send --node URL --key FILE --type TYPE [--data JSON|@FILE] [--wait] [tx flags] [--json]
+       ghostmesh tx transfer --node URL --key FILE --to ADDRESS --amount N [--wait] [tx flags] [--json]
        ghostmesh tx build --type TYPE --from gm… [--body JSON|@FILE] (--node URL | --chain-id ID --nonce N) [--out FILE]
-       ghostmesh tx sign FILE (--key FILE | --home DIR) [--out FILE] [--json]
-       ghostmesh tx broadcast FILE --node URL [--wait] [--json]
+       ghostmesh tx sign FILE (--key FILE | --home DIR) [--passphrase P] [--out FILE] [--json]
+       ghostmesh tx broadcast FILE --node URL [--wait] [--timeout-ms MS] [--json]
 
 Types:
   account.register   register the key's public key (done automatically before the first transaction)
@@ -29,14 +30,15 @@ tx transfer sends a token.transfer of --amount (a decimal unsigned integer) to -
   --node URL         node API, e.g. http://127.0.0.1:8080
   --key FILE         key file that signs (see ghostmesh keys new)
   --data JSON|@FILE  the record(s), inline or from a file
-  --nonce N          use this nonce instead of asking the node for the next one
   --wait             wait until the transaction commits and print {hash, height}
   --json             print exactly one JSON document on stdout
 
 Offline and multi-party signing: tx build writes the unsigned transaction of any type (body
 as JSON: addresses gm…, amounts decimal strings, hashes hex) to --out or stdout; tx sign adds a
 signature and rewrites the file: the sender's key signs the transaction, any other key adds a
-cosignature (roles.*, env.promote). Cosigners sign first, the sender last. tx broadcast sends it.`,
+cosignature (roles.*, env.promote). Cosigners sign first, the sender last. tx broadcast sends it.
+
+${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
