@@ -1,24 +1,32 @@
 /**
  * Every command and subcommand the CLI lists (read from its own --help, so a new one is covered
- * the day it is added), given random flags, values and arguments against a live node on
- * 127.0.0.1 and a real node home: it exits 0, 1 or 2 with a message, never with "unexpected
- * error" and a stack trace. It found two: a --genesis file that could not be read (`env green
- * --prove`, `query state --prove`; at 5,000 runs it catches that again in about half its runs)
- * and a directory given to `bundle import` as its file. Random flags rarely get past parsing;
- * the commands' own tests go deeper.
+ * the day it is added), run against a live node on 127.0.0.1 whose home is a real node home: it
+ * exits 0, 1 or 2 with a message, never with "unexpected error" and a stack trace.
+ * - Random flags, values and arguments. This found a --genesis file that could not be read
+ *   (`env green --prove`, `query state --prove`) and a directory given to `bundle import` as its
+ *   file. Random flags rarely get past parsing.
+ * - Arguments built from each usage line of the help (test/helpers/usageGrammar.ts), with values
+ *   mostly valid for what each flag names: most reach the command, and a good part succeed, so
+ *   the property reaches the commands' own checks and the node's.
+ * - Every flag a command takes is in its help: the usage lines are only as good as that.
  * `start` and `devnet` run until stopped and `sim` for as long as its flags ask: their flags
  * are tested in test/e2e/cli.test.ts.
  */
 import { strict as assert } from "node:assert";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { buildTx } from "../../src/client/index.ts";
 import { commands, runCli } from "../../src/cli/main.ts";
 import type { Io } from "../../src/cli/command.ts";
-import { encodeKeyFile, formatAddress } from "../../src/crypto/index.ts";
-import { openTestChain, removeDir, type TestChain } from "../helpers/testChain.ts";
+import { addressFromPublicKey, encodeKeyFile, formatAddress, generateSigningKey } from "../../src/crypto/index.ts";
+import { MERGE_STRATEGIES, POLICY_OPERATIONS, PROPOSAL_TYPES, ROLES, TX_TYPES } from "../../src/ledger/index.ts";
+import { homePaths, initHome } from "../../src/node/home.ts";
+import { toHex } from "../../src/util/index.ts";
+import { argvArbitrary, flagsOf, parseUsage, type UsageNode, type ValueSource } from "../helpers/usageGrammar.ts";
+import { makeGenesis, openTestChain, removeDir, type TestChain } from "../helpers/testChain.ts";
 
 const LONG_RUNNING = new Set(["start", "devnet", "sim"]);
 /** Flags that wait for a commit: a random nonce can leave a transaction pending until the timeout. */
@@ -26,6 +34,18 @@ const WAITING = new Set(["wait"]);
 
 /** The flags of a command and what each takes (FILE, DIR, N, ...), from its help; none for a switch. */
 type Invocation = { readonly argv0: readonly string[]; readonly flags: readonly string[]; readonly metavars: ReadonlyMap<string, string> };
+/** One usage line of a command's help, parsed. */
+type Usage = { readonly line: string; readonly node: UsageNode };
+
+/**
+ * What a usage line names but does not spell out, spelled out as its help's prose says:
+ * env's SIGNER, and gov propose's content flags for each proposal type.
+ */
+const USAGE_MACROS: ReadonlyArray<readonly [string, string]> = [
+  ["SIGNER", "--node URL (--home DIR | --key FILE)"],
+  ["[tx flags]", "[--passphrase P] [--nonce N] [--timeout-ms MS]"],
+  ["[content flags]", "[(--param MODULE.PARAM --value N ... | --version V --activation-height H | --validator gm… --power N ... | --to gm… --amount N | --action halt|resume --tx-type T ... | --action rollback --height H)]"],
+];
 
 async function helpOf(argv: string[]): Promise<string> {
   let text = "";
@@ -33,24 +53,52 @@ async function helpOf(argv: string[]): Promise<string> {
   return text;
 }
 
+/**
+ * Every usage line of a command's help: `ghostmesh ...` lines with the indented lines of flags
+ * that continue them, and query's indented `query SUB ...` lines.
+ */
+function usagesOf(name: string, help: string): Usage[] {
+  const lines = [...help.matchAll(/^(?:Usage:)?\s*ghostmesh ([a-z].*(?:\n {8,}(?:[[-]|\((?!also)).*)*)$/gm)].map((m) => (m[1] as string).replace(/\s+/g, " ")).filter((line) => !line.includes("SUBCOMMAND"));
+  if (name === "query") lines.push(...[...help.matchAll(/^ {2}query ([a-z].*)$/gm)].map((m) => `query ${m[1] as string} --node URL`));
+  return lines.map((raw) => {
+    const line = USAGE_MACROS.reduce((text, [macro, expansion]) => text.replaceAll(macro, expansion), raw);
+    return { line, node: parseUsage(line) };
+  });
+}
+
 describe("CLI: random flags and values on every command", () => {
   let t: TestChain;
+  let root = "";
   let url = "";
   let dir = "";
+  let home = "";
+  let txHashHex = "";
   const invocations: Invocation[] = [];
+  const usages: Usage[] = [];
 
   before(async () => {
-    t = openTestChain();
+    root = mkdtempSync(join(tmpdir(), "gm-cli-fuzz-"));
+    dir = join(root, "cli");
+    home = join(dir, "home");
+    // A node home whose node is the live test chain: funds and every role for its validator,
+    // so commands that sign with --home or --key get past the node's checks as well.
+    const key = generateSigningKey();
+    const validator = addressFromPublicKey(key.alg, key.publicKey);
+    const genesis = { ...makeGenesis(key), allocations: [{ address: validator, amount: "1000000000" }], roles: [{ address: validator, roles: [...ROLES] }] };
+    initHome(home, { chainId: genesis.chainId, name: "v0", genesisTimeMs: genesis.genesisTime, keyProtection: { plain: true }, genesis, key });
+    t = openTestChain({ dir: homePaths(home).data, key, genesis });
     t.producer.start();
     url = await t.api.listen({ host: "127.0.0.1", port: 0 });
     const registration = buildTx(t.validatorKey, t.genesis.chainId, 0, { type: "account.register" });
+    txHashHex = toHex(registration.hash);
     await t.api.inject({ method: "POST", url: "/v1/txs?wait=true", headers: { "content-type": "application/cbor" }, payload: Buffer.from(registration.bytes) });
-    dir = join(t.dir, "cli");
-    mkdirSync(dir);
     writeFileSync(join(dir, "key.json"), encodeKeyFile(t.validatorKey, { plain: true }));
     writeFileSync(join(dir, "junk.json"), "{not json");
     writeFileSync(join(dir, "empty.json"), "{}");
-    assert.equal(await runCli(["init", "--home", join(dir, "home"), "--plain-key"], { stdout: () => {}, stderr: () => {}, env: {} }), 0);
+    writeFileSync(join(dir, "record.json"), '{"action":"fuzz.file","data":[1,2]}');
+    const quiet: Io = { stdout: () => {}, stderr: () => {}, env: {} };
+    assert.equal(await runCli(["tx", "build", "--type", "audit.append", "--from", formatAddress(validator), "--body", '{"record":{"action":"a"}}', "--node", url, "--out", join(dir, "unsigned.json")], quiet), 0);
+    assert.equal(await runCli(["bundle", "export", "--home", home, "--from", "1", "--to", "1", "--out", join(dir, "bundle.gmb")], quiet), 0);
     for (const command of commands) {
       if (LONG_RUNNING.has(command.name)) continue;
       const help = await helpOf([command.name, "--help"]);
@@ -59,12 +107,13 @@ describe("CLI: random flags and values on every command", () => {
       const subcommands = new Set([...help.matchAll(new RegExp(`(?:ghostmesh |\\n\\s+)${command.name} ([a-z][a-z-]*)`, "g"))].map((m) => m[1] as string));
       invocations.push({ argv0: [command.name], flags, metavars });
       for (const sub of subcommands) invocations.push({ argv0: [command.name, sub], flags, metavars });
+      usages.push(...usagesOf(command.name, help));
     }
   });
 
   after(async () => {
     await t.close();
-    removeDir(t.dir);
+    removeDir(root);
   });
 
   it("lists every command but the long-running ones, with their subcommands", () => {
@@ -72,6 +121,41 @@ describe("CLI: random flags and values on every command", () => {
     for (const command of commands) assert.equal(listed.has(command.name), !LONG_RUNNING.has(command.name), command.name);
     assert.ok(invocations.some((i) => i.argv0.join(" ") === "query status"));
     assert.ok(invocations.length >= 50, `${invocations.length} invocations`);
+  });
+
+  it("parses a usage line of every command and subcommand but the long-running ones", () => {
+    const covered = new Set(usages.map((u) => u.line.split(" ").slice(0, 2).join(" ")));
+    for (const invocation of invocations) {
+      if (invocation.argv0.length === 1 && invocations.some((i) => i.argv0.length === 2 && i.argv0[0] === invocation.argv0[0])) continue;
+      const [name, sub] = invocation.argv0;
+      assert.ok(covered.has(`${name} ${sub ?? ""}`.trim()) || [...covered].some((c) => c.startsWith(`${name} `) && sub === undefined), `no usage line for ${invocation.argv0.join(" ")}`);
+    }
+    assert.ok(usages.length >= 40, `${usages.length} usage lines`);
+  });
+  it("documents every flag a command takes: each flag any help names is unknown to the commands whose help omits it", async () => {
+    const helps = new Map<string, string>();
+    for (const invocation of invocations) helps.set(invocation.argv0[0]!, await helpOf([invocation.argv0[0]!, "--help"]));
+    const everyFlag = new Set([...helps.values()].flatMap((help) => [...help.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1] as string)));
+    const unknown = async (argv: string[]): Promise<boolean> => {
+      let stderr = "";
+      await runCli(argv, { stdout: () => {}, stderr: (text) => void (stderr += text), env: {} });
+      return /Unknown option/.test(stderr);
+    };
+    const undocumented: string[] = [];
+    const hasSubcommands = (name: string) => invocations.some((i) => i.argv0.length === 2 && i.argv0[0] === name);
+    for (const invocation of invocations) {
+      if (invocation.argv0.length === 1 && hasSubcommands(invocation.argv0[0]!)) continue;
+      const help = helps.get(invocation.argv0[0]!)!;
+      for (const flag of everyFlag) {
+        if (flag === "help" || new RegExp(`--${flag}\\b`).test(help)) continue;
+        // As a switch and with a value (a path in the test's directory, should the flag be taken
+        // and the command write there): a flag the command does not take is unknown either way.
+        if (!(await unknown([...invocation.argv0, `--${flag}`])) || !(await unknown([...invocation.argv0, `--${flag}=${join(dir, "probe")}`]))) {
+          undocumented.push(`${invocation.argv0.join(" ")} --${flag}`);
+        }
+      }
+    }
+    assert.deepEqual(undocumented, []);
   });
 
   it("exits 0, 1 or 2 with a message, never an unexpected error (property)", async () => {
@@ -111,5 +195,97 @@ describe("CLI: random flags and values on every command", () => {
       { numRuns: 5000 },
     );
     assert.ok((exits.get(1) ?? 0) + (exits.get(0) ?? 0) >= 50, `some invocations got past flag parsing (${JSON.stringify([...exits])})`);
+  });
+
+  it("exits 0, 1 or 2 on arguments built from every usage line, and most reach the command (property)", async () => {
+    const validator = formatAddress(t.genesis.validators[0]!.address);
+    const strangerKey = generateSigningKey();
+    const stranger = formatAddress(addressFromPublicKey(strangerKey.alg, strangerKey.publicKey));
+    let fresh = 0;
+    const freshPath = (prefix: string) => fc.constant(null).map(() => join(dir, `${prefix}-${fresh++}`));
+    const hostile = fc.oneof(fc.constantFrom("", "-1", "x", "1.5", "99999999999999999999", "gm", "00"), fc.string({ maxLength: 10 }));
+    const number = fc.oneof({ weight: 4, arbitrary: fc.constantFrom("0", "1", "2", "3", "10", "1000") }, { weight: 1, arbitrary: hostile });
+    const address = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(validator, stranger) }, { weight: 1, arbitrary: hostile });
+    const hex32 = fc.oneof({ weight: 4, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex) }, { weight: 1, arbitrary: hostile });
+    const mostly = (...valid: string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: hostile });
+    const readable = (...files: string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...files.map((f) => join(dir, f))) }, { weight: 1, arbitrary: fc.constantFrom(join(dir, "junk.json"), join(dir, "missing.json"), dir) });
+    const valuesFor = (usage: Usage): ValueSource => (metavar, flag) => {
+      const [command, subcommand] = usage.line.split(" ");
+      if (metavar === null) return fc.constant("");
+      if (flag === "node") return fc.constant(url);
+      if (flag === "home") return command === "init" ? freshPath("home") : fc.oneof({ weight: 4, arbitrary: fc.constant(home) }, { weight: 1, arbitrary: fc.constantFrom(dir, join(dir, "missing")) });
+      if (flag === "out") return fc.oneof({ weight: 4, arbitrary: freshPath("out") }, { weight: 1, arbitrary: fc.constantFrom(dir, join(dir, "missing", "x"), "/dev/full") });
+      if (flag === "key" || flag === "cosign") return readable("key.json");
+      if (flag === "genesis") return readable("home/genesis.json");
+      if (flag === "trust-cache") return fc.oneof(freshPath("trust"), fc.constantFrom(join(dir, "junk.json"), dir));
+      if (flag === "alg") return mostly("ml-dsa-44", "ml-dsa-65", "ml-dsa-87");
+      if (flag === "passphrase") return mostly("fuzz");
+      if (flag === "chain-id") return mostly(t.genesis.chainId);
+      if (flag === "type") return command === "gov" ? mostly(...PROPOSAL_TYPES) : subcommand === "send" ? mostly("account.register", "audit.append", "audit.batch") : mostly(...TX_TYPES);
+      if (flag === "strategy") return mostly(...MERGE_STRATEGIES);
+      if (flag === "param") return mostly("staking.rewardRateBps", "governance.minDeposit", "chain.epochBlocks");
+      if (flag === "tx-type") return mostly(...TX_TYPES);
+      if (flag === "action") return mostly("halt", "resume", "rollback", "audit.append", "fuzz");
+      if (metavar.includes("|") && !metavar.includes("@")) return mostly(...metavar.split("|"));
+      switch (metavar) {
+        case "JSON|@FILE":
+          return mostly('{"action":"fuzz"}', '{"record":{"action":"built"}}', '[{"action":"a"},{"action":"b","subject":"s"}]', '{"records":[{"action":"c"}]}', '{"to":"' + stranger + '","amount":"1"}', "{}", `@${join(dir, "record.json")}`, `@${join(dir, "junk.json")}`, `@${join(dir, "missing.json")}`);
+        case "FILE":
+          // Positional files: a transaction file (tx sign, tx broadcast) or a bundle (bundle import).
+          return readable("unsigned.json", "bundle.gmb");
+        case "DIR":
+          return freshPath("home");
+        case "URL":
+          return fc.constant(url);
+        case "ADDRESS":
+        case "VALIDATOR":
+        case "gm…":
+          return address;
+        case "HEX":
+          return fc.oneof({ weight: 3, arbitrary: hex32 }, { weight: 1, arbitrary: fc.constantFrom(`01${toHex(t.genesis.validators[0]!.address)}`, `02${toHex(t.genesis.validators[0]!.address)}`) });
+        case "HASH":
+        case "TXHASH":
+          return fc.oneof({ weight: 2, arbitrary: fc.constant(txHashHex) }, { weight: 2, arbitrary: hex32 });
+        case "ROLE":
+          return mostly(...ROLES);
+        case "OPERATION":
+          return mostly(...POLICY_OPERATIONS);
+        case "ID":
+        case "N":
+        case "H":
+        case "K":
+        case "I":
+        case "V":
+        case "MS":
+        case "AMOUNT":
+        case "HEIGHT":
+          return number;
+        default:
+          // Names and free text: NAME, TARGET, TEXT, T, D, A, C, P, MODULE.PARAM.
+          return mostly("blue", "env-1", "audit.append", "fuzz");
+      }
+    };
+    // Commands that wait for a commit (gov always does) wait at most 2 s unless the flags say
+    // otherwise: a transaction held behind a nonce gap (its predecessor refused) never commits.
+    const bounded = (usage: Usage, args: string[]) => (flagsOf(usage.node).has("timeout-ms") && !args.includes("--timeout-ms") ? [...args, "--timeout-ms", "2000"] : args);
+    const argv = fc.constantFrom(...usages).chain((usage) => argvArbitrary(usage.node, valuesFor(usage)).map((args) => ({ usage, args: bounded(usage, args) })));
+    const exitsByUsage = new Map<string, Set<number>>();
+    const exits = new Map<number, number>();
+    const io: Io = { stdout: () => {}, stderr: () => {}, env: { GHOSTMESH_PASSPHRASE: "fuzz", XDG_CACHE_HOME: join(dir, "cache") } };
+    await fc.assert(
+      fc.asyncProperty(argv, async ({ usage, args }) => {
+        let stderr = "";
+        const code = await runCli(args, { ...io, stderr: (text) => void (stderr += text) });
+        exits.set(code, (exits.get(code) ?? 0) + 1);
+        const seen = exitsByUsage.get(usage.line) ?? new Set();
+        exitsByUsage.set(usage.line, seen.add(code));
+        assert.ok([0, 1, 2].includes(code), `ghostmesh ${args.join(" ")}: exit ${code}`);
+        assert.doesNotMatch(stderr, /unexpected error|\n\s+at /, `ghostmesh ${args.join(" ")}`);
+      }),
+      { numRuns: 1000 },
+    );
+    const succeeded = [...exitsByUsage].filter(([, codes]) => codes.has(0)).length;
+    assert.ok((exits.get(0) ?? 0) >= 250, `a quarter of the invocations succeed (${JSON.stringify([...exits])})`);
+    assert.ok(succeeded * 2 >= usages.length, `half of the usage lines succeed at least once (${succeeded} of ${usages.length})`);
   });
 });
