@@ -37,7 +37,7 @@ export function saveKeyFile(path: string, key: SigningKey, protection: KeyFilePr
     fsyncDirectory(dirname(path));
   } catch (err) {
     if (errnoCode(err) === "EEXIST") {
-      throw cryptoError("CRYPTO_KEYFILE_EXISTS", `key file ${path} already exists; refusing to overwrite it (pass overwrite to replace it)`, { path });
+      throw cryptoError("CRYPTO_KEYFILE_EXISTS", `key file ${path} already exists; refusing to overwrite a key (move it away first, or choose another path)`, { path });
     }
     throw cryptoError("CRYPTO_KEYFILE_IO_FAILED", `cannot write key file ${path}: ${err instanceof Error ? err.message : String(err)}`, { path }, err);
   } finally {

@@ -90,6 +90,10 @@ describe("ghostmesh keys", () => {
     assert.equal(info.address, made.address);
     assert.equal(info.alg.toLowerCase(), "ml-dsa-44");
     assert.match(info.publicKey, /^[0-9a-f]+$/);
+    const again = await runCli(["keys", "new", "--out", file, "--plain"]);
+    assert.equal(again.code, 1, again.stderr);
+    assert.match(again.stderr, /already exists; refusing to overwrite a key \(move it away first, or choose another path\)/);
+    assert.equal(parseJsonOutput<KeyInfo>(await runCli(["keys", "show", "--key", file, "--json"])).address, made.address, "the key is untouched");
   });
 
   it("an encrypted key opens with --passphrase or GHOSTMESH_PASSPHRASE; a wrong passphrase exits 1 and a missing one exits 2", async () => {
