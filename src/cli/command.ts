@@ -56,6 +56,17 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
   }
 }
 
+/**
+ * One parser serves all of a command's subcommands: this refuses each flag it parsed that
+ * `subcommand` ("tx build") does not take, so no flag is silently ignored.
+ */
+export function refuseFlagsNotTaken(values: Readonly<Record<string, unknown>>, taken: readonly string[], subcommand: string): void {
+  for (const [flag, value] of Object.entries(values)) {
+    if (value === undefined || flag === "help" || taken.includes(flag)) continue;
+    throw new UsageError(`${subcommand} does not take --${flag}; see ghostmesh ${subcommand.split(" ")[0]} --help`);
+  }
+}
+
 export function requireFlag<T>(value: T | undefined, flag: string): T {
   if (value === undefined || value === "") throw new UsageError(`missing required flag --${flag}`);
   return value;

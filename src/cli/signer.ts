@@ -9,6 +9,8 @@ import { loadKeyWithPassphrase } from "./passphrase.ts";
  * The flags every command that signs and sends a transaction takes, for its help: usage lines
  * write them as [tx flags].
  */
+export const TX_FLAGS = ["passphrase", "nonce", "timeout-ms"] as const;
+
 export const TX_FLAGS_HELP = `[tx flags], taken by every command that signs and sends a transaction:
   --passphrase P     passphrase of the key file (else GHOSTMESH_PASSPHRASE, else a prompt)
   --nonce N          use this nonce instead of asking the node for the signer's next one

@@ -59,7 +59,7 @@ async function helpOf(argv: string[]): Promise<string> {
  */
 function usagesOf(name: string, help: string): Usage[] {
   const lines = [...help.matchAll(/^(?:Usage:)?\s*ghostmesh ([a-z].*(?:\n {8,}(?:[[-]|\((?!also)).*)*)$/gm)].map((m) => (m[1] as string).replace(/\s+/g, " ")).filter((line) => !line.includes("SUBCOMMAND"));
-  if (name === "query") lines.push(...[...help.matchAll(/^ {2}query ([a-z].*)$/gm)].map((m) => `query ${m[1] as string} --node URL`));
+  if (name === "query") lines.push(...[...help.matchAll(/^ {2}query ([a-z].*)$/gm)].map((m) => `query ${m[1] as string} --node URL [--json]`));
   return lines.map((raw) => {
     const line = USAGE_MACROS.reduce((text, [macro, expansion]) => text.replaceAll(macro, expansion), raw);
     return { line, node: parseUsage(line) };
@@ -156,6 +156,46 @@ describe("CLI: random flags and values on every command", () => {
       }
     }
     assert.deepEqual(undocumented, []);
+  });
+
+  it("refuses, naming it, every flag of a command's help that a subcommand's usage line does not name", async () => {
+    const accepted: string[] = [];
+    for (const usage of usages) {
+      const prefix: string[] = [];
+      const items = usage.node.kind === "sequence" ? usage.node.items : [usage.node];
+      for (const item of items) {
+        if (item.kind !== "word" || item.words.length !== 1) break;
+        prefix.push(item.words[0]!);
+      }
+      const taken = flagsOf(usage.node);
+      const help = await helpOf([prefix[0]!, "--help"]);
+      for (const flag of new Set([...help.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1] as string))) {
+        if (flag === "help" || taken.has(flag)) continue;
+        let refused = false;
+        for (const form of [`--${flag}`, `--${flag}=${join(dir, "probe")}`]) {
+          let stderr = "";
+          const code = await runCli([...prefix, form], { stdout: () => {}, stderr: (text) => void (stderr += text), env: {} });
+          refused ||= code === 2 && new RegExp(`Unknown option '--${flag}'|does not take --${flag}\\b`).test(stderr);
+        }
+        if (!refused) accepted.push(`${prefix.join(" ")} --${flag}`);
+      }
+    }
+    assert.deepEqual(accepted, []);
+  });
+
+  it("gov propose refuses the content flags of other proposal types, and emergency actions the flags of the others", async () => {
+    const base = ["gov", "propose", "--node", url, "--key", join(dir, "key.json")];
+    const cases: [string[], RegExp][] = [
+      [["--type", "text", "--param", "staking.rewardRateBps", "--value", "1"], /--type text does not take --param/],
+      [["--type", "upgrade", "--version", "v2", "--activation-height", "9", "--amount", "5"], /--type upgrade does not take --amount/],
+      [["--type", "emergency", "--action", "rollback", "--height", "1", "--tx-type", "audit.append"], /--action rollback does not take --tx-type/],
+      [["--type", "emergency", "--action", "halt", "--tx-type", "audit.append", "--height", "1"], /--action halt does not take --height/],
+    ];
+    for (const [flags, message] of cases) {
+      let stderr = "";
+      assert.equal(await runCli([...base, ...flags], { stdout: () => {}, stderr: (text) => void (stderr += text), env: {} }), 2, flags.join(" "));
+      assert.match(stderr, message);
+    }
   });
 
   it("exits 0, 1 or 2 with a message, never an unexpected error (property)", async () => {

@@ -8,9 +8,9 @@ import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
-import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
+import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { trustedGenesis } from "./query.ts";
 import { registerCosigners } from "./roles.ts";
 import { sendTx } from "./tx.ts";
@@ -20,6 +20,20 @@ const WRITE_SUBCOMMANDS = ["create", "update", "checkpoint", "merge", "promote"]
 /** show-green and history are the same query as green. */
 const READ_SUBCOMMANDS = ["show", "green", "show-green", "history"] as const;
 const SUBCOMMANDS = [...WRITE_SUBCOMMANDS, ...READ_SUBCOMMANDS] as const;
+const SEND_FLAGS = ["node", "home", "key", "wait", "json", ...TX_FLAGS] as const;
+const RECORD_FLAGS = [...SEND_FLAGS, "state-hash", "version"] as const;
+const GREEN_FLAGS = ["node", "from", "limit", "prove", "genesis", "trust-cache", "no-trust-cache", "json"] as const;
+const FLAGS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
+  create: [...RECORD_FLAGS, "description"],
+  update: RECORD_FLAGS,
+  checkpoint: RECORD_FLAGS,
+  merge: [...RECORD_FLAGS, "source", "strategy"],
+  promote: [...SEND_FLAGS, "cosign"],
+  show: ["node", "json"],
+  green: GREEN_FLAGS,
+  "show-green": GREEN_FLAGS,
+  history: GREEN_FLAGS,
+};
 type WriteSubcommand = (typeof WRITE_SUBCOMMANDS)[number];
 
 type Flags = {
@@ -130,7 +144,6 @@ function historyPath(from: number | undefined, limit: number | undefined): strin
 
 async function send(sub: WriteSubcommand, positionals: string[], values: Flags & SendFlags, io: Io): Promise<void> {
   const intent = intentOf(sub, positionals, values);
-  if (sub !== "promote" && (values.cosign ?? []).length > 0) throw new UsageError("--cosign: only env promote takes cosignatures (the env.promote policy)");
   const client = new GhostmeshClient(requireFlag(values.node, "node"));
   const key = await loadSigner({ home: values.home, key: values.key, passphrase: values.passphrase }, io);
   const cosigners: SigningKey[] = [];
@@ -201,6 +214,7 @@ ${TX_FLAGS_HELP}`,
       true,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
+    refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]], `env ${sub}`);
     if ((WRITE_SUBCOMMANDS as readonly string[]).includes(sub)) return await send(sub as WriteSubcommand, positionals, values, io), 0;
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     if (sub === "show") {

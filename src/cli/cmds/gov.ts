@@ -47,7 +47,21 @@ function pairs(names: readonly string[] | undefined, values: readonly string[] |
   return names.map((name, i) => [name, values[i] as string]);
 }
 
+/** The content flags of each proposal type; the others' are refused, not ignored. */
+const CONTENT_FLAGS: Readonly<Record<ProposalType, readonly (keyof Flags)[]>> = {
+  "param-change": ["param", "value"],
+  upgrade: ["version", "activation-height"],
+  "validator-set": ["validator", "power"],
+  "treasury-spend": ["to", "amount"],
+  emergency: ["action", "tx-type", "height"],
+  text: [],
+};
+const ALL_CONTENT_FLAGS = [...new Set(Object.values(CONTENT_FLAGS).flat())];
+
 function contentOf(type: ProposalType, flags: Flags): ProposalContent {
+  for (const flag of ALL_CONTENT_FLAGS) {
+    if (flags[flag] !== undefined && !CONTENT_FLAGS[type].includes(flag)) throw new UsageError(`--type ${type} does not take --${flag}; see ghostmesh gov --help`);
+  }
   switch (type) {
     case "param-change":
       return {
@@ -70,7 +84,11 @@ function contentOf(type: ProposalType, flags: Flags): ProposalContent {
     case "emergency": {
       const action = requireFlag(flags.action, "action");
       if (!(EMERGENCY_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`--action: one of ${EMERGENCY_ACTIONS.join(", ")}, got "${action}"`);
-      if (action === "rollback") return { type, action: "rollback", height: intFlag(requireFlag(flags.height, "height"), "height", { min: 1 }) as number };
+      if (action === "rollback") {
+        if (flags["tx-type"] !== undefined) throw new UsageError("--action rollback does not take --tx-type: a rollback restores the whole state of --height");
+        return { type, action: "rollback", height: intFlag(requireFlag(flags.height, "height"), "height", { min: 1 }) as number };
+      }
+      if (flags.height !== undefined) throw new UsageError(`--action ${action} does not take --height (only rollback does)`);
       if (flags["tx-type"] === undefined) throw new UsageError(`--tx-type: name the transaction types to ${action} (repeatable)`);
       return { type, action: action as "halt" | "resume", txTypes: flags["tx-type"] };
     }

@@ -3,10 +3,25 @@ import { genesisFromJson } from "../../node/home.ts";
 import { GhostmeshClient, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { errorMessage, fromHexOrUndefined, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
 const SUBCOMMANDS = ["status", "tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
+const TRUST_FLAGS = ["genesis", "trust-cache", "no-trust-cache"] as const;
+/** Besides --node and --json, which every subcommand takes. */
+const FLAGS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
+  status: [],
+  tx: [],
+  block: [],
+  account: [],
+  balance: [],
+  checkpoint: [],
+  params: ["height"],
+  audit: ["action", "sender", "from-height", "to-height", "limit", "cursor"],
+  consistency: ["from", "to"],
+  proof: ["record", "tree-size", "verify", ...TRUST_FLAGS],
+  state: ["key", "height", "prove", ...TRUST_FLAGS],
+};
 
 /**
  * Trust comes from the genesis file when given; otherwise from the node's own genesis (trust on
@@ -107,6 +122,7 @@ export const queryCommand: Command = {
       true,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
+    refuseFlagsNotTaken(values, ["node", "json", ...FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]]], `query ${sub}`);
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     const arg = () => {
       const value = positionals[0];

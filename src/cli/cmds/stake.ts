@@ -1,12 +1,14 @@
 /** ghostmesh stake: bond, delegate, unbond, unjail, and show stake and validators (docs/decisions/0602). */
 import { encodeAmount } from "../../app/index.ts";
 import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
-import { intFlag, parseFlags, printJson, printSent, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg, positiveAmountArg } from "../args.ts";
-import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
+import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
 
 const SUBCOMMANDS = ["bond", "delegate", "unbond", "unjail", "show", "validators"] as const;
+const WRITE_FLAGS = ["node", "home", "key", "wait", "json", ...TX_FLAGS] as const;
+const READ_FLAGS = ["node", "json"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 function address(text: string | undefined, what: string): Uint8Array {
@@ -105,6 +107,7 @@ ${TX_FLAGS_HELP}`,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const command = sub as Subcommand;
+    refuseFlagsNotTaken(values, command === "show" || command === "validators" ? READ_FLAGS : WRITE_FLAGS, `stake ${sub}`);
     if (command === "show" || command === "validators") {
       return show(command, new GhostmeshClient(requireFlag(values.node, "node")), positionals, values.json === true, io);
     }

@@ -4,12 +4,21 @@ import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printSent, readJsonFlag, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printSent, readJsonFlag, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
-import { TX_FLAGS_HELP } from "../signer.ts";
+import { TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
 const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
+const SUBCOMMANDS = ["send", "transfer", "build", "sign", "broadcast"] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+const FLAGS_TAKEN: Readonly<Record<Subcommand, readonly string[]>> = {
+  send: ["node", "key", "type", "data", "wait", "json", ...TX_FLAGS],
+  transfer: ["node", "key", "to", "amount", "wait", "json", ...TX_FLAGS],
+  build: ["type", "from", "body", "node", "chain-id", "nonce", "out"],
+  sign: ["key", "home", "passphrase", "out", "json"],
+  broadcast: ["node", "wait", "timeout-ms", "json"],
+};
 
 export const txCommand: Command = {
   name: "tx",
@@ -42,7 +51,7 @@ ${TX_FLAGS_HELP}`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === "--help" || sub === "-h") return io.stdout(`${this.help}\n`), sub === undefined ? 2 : 0;
-    if (!["send", "transfer", "build", "sign", "broadcast"].includes(sub)) throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send, transfer, build, sign or broadcast`);
+    if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown subcommand "tx ${sub}"; use tx send, transfer, build, sign or broadcast`);
     const { values, positionals } = parseFlags(rest, {
       body: { type: "string" },
       from: { type: "string" },
@@ -62,6 +71,7 @@ ${TX_FLAGS_HELP}`,
       json: { type: "boolean" },
     }, sub === "sign" || sub === "broadcast");
     if (values.help) return io.stdout(`${this.help}\n`), 0;
+    refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as Subcommand], `tx ${sub}`);
     if (sub === "build") return txBuild(values, io);
     if (sub === "sign") return txSign(positionals[0], values, io);
     if (sub === "broadcast") return txBroadcast(positionals[0], values, io);
