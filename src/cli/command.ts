@@ -67,6 +67,14 @@ export function refuseFlagsNotTaken(values: Readonly<Record<string, unknown>>, t
   }
 }
 
+/** Refuses arguments beyond the `count` a subcommand ("query status") takes: none is silently ignored. */
+export function refuseExtraArguments(positionals: readonly string[], count: number, subcommand: string): void {
+  const extra = positionals[count];
+  if (extra === undefined) return;
+  const takes = count === 0 ? "no arguments" : `${count} argument${count === 1 ? "" : "s"}`;
+  throw new UsageError(`${subcommand} takes ${takes}; "${extra}" is one too many (see ghostmesh ${subcommand.split(" ")[0]} --help)`);
+}
+
 export function requireFlag<T>(value: T | undefined, flag: string): T {
   if (value === undefined || value === "") throw new UsageError(`missing required flag --${flag}`);
   return value;

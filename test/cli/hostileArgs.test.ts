@@ -183,6 +183,20 @@ describe("CLI: random flags and values on every command", () => {
     assert.deepEqual(accepted, []);
   });
 
+  it("refuses, naming it, an argument beyond those a subcommand's usage line names", async () => {
+    const ignored: string[] = [];
+    for (const usage of usages) {
+      const items = usage.node.kind === "sequence" ? usage.node.items : [usage.node];
+      const prefix = items.filter((item) => item.kind === "word" && item.words.length === 1).map((item) => (item.kind === "word" ? item.words[0]! : ""));
+      const slots = items.filter((item) => item.kind === "value" || (item.kind === "word" && item.words.length > 1)).length;
+      const args = Array.from({ length: slots + 1 }, (_, i) => `arg${i}`);
+      let stderr = "";
+      const code = await runCli([...prefix, ...args], { stdout: () => {}, stderr: (text) => void (stderr += text), env: {} });
+      if (code !== 2 || !new RegExp(`"arg${slots}" is one too many|Unexpected argument 'arg${slots}'`).test(stderr)) ignored.push(`${prefix.join(" ")} ${args.join(" ")}: exit ${code}, ${stderr.trim()}`);
+    }
+    assert.deepEqual(ignored, []);
+  });
+
   it("gov propose refuses the content flags of other proposal types, and emergency actions the flags of the others", async () => {
     const base = ["gov", "propose", "--node", url, "--key", join(dir, "key.json")];
     const cases: [string[], RegExp][] = [

@@ -1,5 +1,5 @@
 import { exportBundle, importBundle } from "../../node/bundle/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, refuseExtraArguments, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 
 const HELP = `Usage: ghostmesh bundle export --home DIR --from H --to H --out FILE [--json]
        ghostmesh bundle import FILE --home DIR [--json]
@@ -37,9 +37,10 @@ async function runExport(argv: string[], io: Io): Promise<number> {
 async function runImport(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(argv, { home: { type: "string" }, json: { type: "boolean" } }, true);
   if (values.help) return io.stdout(`${HELP}\n`), 0;
+  refuseExtraArguments(positionals, 1, "bundle import");
   const home = requireFlag(values.home, "home");
-  const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError("expected exactly one bundle FILE");
+  const [file] = positionals;
+  if (file === undefined) throw new UsageError("bundle import needs the bundle FILE to import");
   const result = await importBundle({ home, file });
   if (values.json) printJson(io, { imported: result.imported, fromHeight: result.fromHeight, toHeight: result.toHeight });
   else io.stdout(`imported ${result.imported} blocks of ${result.fromHeight}..${result.toHeight} (${result.alreadyPresent} already present)\n`);

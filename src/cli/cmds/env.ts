@@ -8,7 +8,7 @@ import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, printSent, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { trustedGenesis } from "./query.ts";
@@ -215,6 +215,7 @@ ${TX_FLAGS_HELP}`,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]], `env ${sub}`);
+    refuseExtraArguments(positionals, (READ_SUBCOMMANDS as readonly string[]).includes(sub) && sub !== "show" ? 0 : 1, `env ${sub}`);
     if ((WRITE_SUBCOMMANDS as readonly string[]).includes(sub)) return await send(sub as WriteSubcommand, positionals, values, io), 0;
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     if (sub === "show") {

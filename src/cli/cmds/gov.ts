@@ -3,7 +3,7 @@ import { encodeAmount, parseDecimalAmount } from "../../app/index.ts";
 import { EMERGENCY_ACTIONS, GOV_VOTE_OPTIONS, PROPOSAL_TYPES, type GovVoteOption, type ProposalContent, type ProposalType } from "../../ledger/index.ts";
 import { GhostmeshClient } from "../../client/index.ts";
 import { GhostmeshError, errorMessage } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, refuseExtraArguments, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg } from "../args.ts";
 import { loadSigner, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
@@ -161,9 +161,10 @@ async function propose(argv: string[], io: Io): Promise<number> {
 
 async function vote(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(argv, { node: { type: "string" }, ...signerFlags, json: { type: "boolean" } }, true);
+  refuseExtraArguments(positionals, 2, "gov vote");
   const client = connect(values.node);
-  const [idText, option, extra] = positionals;
-  if (idText === undefined || option === undefined || extra !== undefined) throw new UsageError("usage: ghostmesh gov vote ID yes|no|abstain|veto --node URL (--home DIR | --key FILE)");
+  const [idText, option] = positionals;
+  if (idText === undefined || option === undefined) throw new UsageError("usage: ghostmesh gov vote ID yes|no|abstain|veto --node URL (--home DIR | --key FILE)");
   const proposalId = intFlag(idText, "ID", { min: 1 }) as number;
   if (!(GOV_VOTE_OPTIONS as readonly string[]).includes(option)) throw new UsageError(`OPTION: one of ${GOV_VOTE_OPTIONS.join(", ")}, got "${option}"`);
   const key = await loadSigner(values, io);
@@ -177,8 +178,9 @@ async function vote(argv: string[], io: Io): Promise<number> {
 
 async function show(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(argv, { node: { type: "string" }, json: { type: "boolean" } }, true);
+  refuseExtraArguments(positionals, 1, "gov show");
+  if (positionals[0] === undefined) throw new UsageError("usage: ghostmesh gov show ID --node URL [--json]");
   const client = connect(values.node);
-  if (positionals.length !== 1) throw new UsageError("usage: ghostmesh gov show ID --node URL [--json]");
   const id = intFlag(positionals[0], "ID", { min: 1 }) as number;
   const proposal = await client.getJson<ProposalJson & Record<string, unknown>>(`/v1/gov/proposals/${id}`);
   if (values.json) printJson(io, proposal);

@@ -3,7 +3,7 @@ import { genesisFromJson } from "../../node/home.ts";
 import { GhostmeshClient, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { errorMessage, fromHexOrUndefined, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
 
 const SUBCOMMANDS = ["status", "tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
@@ -123,6 +123,7 @@ export const queryCommand: Command = {
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     refuseFlagsNotTaken(values, ["node", "json", ...FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]]], `query ${sub}`);
+    refuseExtraArguments(positionals, ["tx", "block", "account", "balance", "proof"].includes(sub) ? 1 : 0, `query ${sub}`);
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     const arg = () => {
       const value = positionals[0];

@@ -1,7 +1,7 @@
 /** ghostmesh stake: bond, delegate, unbond, unjail, and show stake and validators (docs/decisions/0602). */
 import { encodeAmount } from "../../app/index.ts";
 import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
-import { intFlag, parseFlags, printJson, printSent, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg, positiveAmountArg } from "../args.ts";
 import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
@@ -9,6 +9,7 @@ import { sendTx } from "./tx.ts";
 const SUBCOMMANDS = ["bond", "delegate", "unbond", "unjail", "show", "validators"] as const;
 const WRITE_FLAGS = ["node", "home", "key", "wait", "json", ...TX_FLAGS] as const;
 const READ_FLAGS = ["node", "json"] as const;
+const ARGUMENTS_TAKEN = { bond: 1, delegate: 2, unbond: 2, unjail: 0, show: 1, validators: 0 } as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 function address(text: string | undefined, what: string): Uint8Array {
@@ -23,8 +24,6 @@ function amount(text: string | undefined): Uint8Array {
 }
 
 function intentOf(sub: "bond" | "delegate" | "unbond" | "unjail", positionals: readonly string[]): TxIntent {
-  const expected = { bond: 1, delegate: 2, unbond: 2, unjail: 0 }[sub];
-  if (positionals.length > expected) throw new UsageError(`stake ${sub}: unexpected argument "${positionals[expected]}"; see ghostmesh stake --help`);
   switch (sub) {
     case "bond":
       return { type: "staking.bond", body: { amount: amount(positionals[0]) } };
@@ -108,6 +107,7 @@ ${TX_FLAGS_HELP}`,
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const command = sub as Subcommand;
     refuseFlagsNotTaken(values, command === "show" || command === "validators" ? READ_FLAGS : WRITE_FLAGS, `stake ${sub}`);
+    refuseExtraArguments(positionals, ARGUMENTS_TAKEN[command], `stake ${sub}`);
     if (command === "show" || command === "validators") {
       return show(command, new GhostmeshClient(requireFlag(values.node, "node")), positionals, values.json === true, io);
     }

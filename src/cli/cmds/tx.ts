@@ -4,7 +4,7 @@ import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printSent, readJsonFlag, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printSent, readJsonFlag, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
@@ -72,6 +72,7 @@ ${TX_FLAGS_HELP}`,
     }, sub === "sign" || sub === "broadcast");
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as Subcommand], `tx ${sub}`);
+    refuseExtraArguments(positionals, sub === "sign" || sub === "broadcast" ? 1 : 0, `tx ${sub}`);
     if (sub === "build") return txBuild(values, io);
     if (sub === "sign") return txSign(positionals[0], values, io);
     if (sub === "broadcast") return txBroadcast(positionals[0], values, io);
