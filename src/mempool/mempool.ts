@@ -8,7 +8,8 @@
  * is kept once it leaves the pool, so that knowledge costs no memory beyond the pool's own
  * (a cache of signatures by hash would hold 3.3 KB per ML-DSA-65 signature). Ready transactions
  * (the sender's next nonce) are reaped in arrival order; a transaction that arrives ahead of
- * its predecessor waits, within `nonceWindow`, until the gap fills.
+ * its predecessor waits, within `nonceWindow`, until the gap fills, for at most
+ * `waitingBlocksMax` committed blocks (`expireWaiting`); at most `waitingTxsMax` wait at once.
  *
  * Two ways to use it. A single producer `reap`s transactions (they leave the pool) and
  * reports their fate with `onCommitted` / `onRejected`. Under consensus, a leader `select`s
@@ -71,6 +72,14 @@ export class Mempool {
   /** Log entries of the ready transactions, so a producer can cut a block by entries too. */
   private readyEntries = 0;
   private sizeBytesTotal = 0;
+  /**
+   * Transactions in the order they began to wait for an earlier nonce, with the last height
+   * `expireWaiting` had seen then; `waitingHead` skips the expired prefix. Entries of
+   * transactions that have since become ready or left are skipped when they reach the head.
+   */
+  private waitingSince: { readonly poolTx: PoolTx; readonly height: number }[] = [];
+  private waitingHead = 0;
+  private heightSeen = 0;
 
   constructor(opts: MempoolOptions, modules: MempoolModules) {
     this.opts = opts;
@@ -107,6 +116,11 @@ export class Mempool {
     const sender = this.senders.get(toHex(tx.from));
     if (sender === undefined || sender.waiting.get(tx.nonce) !== poolTx) return undefined;
     return { nonce: tx.nonce, nonceExpected: sender.nextNonce };
+  }
+
+  /** Transactions held waiting for an earlier nonce: every held one that is not ready. */
+  get waitingCount(): number {
+    return this.byHash.size - this.readyLive.size;
   }
 
   /** Held, or reaped into a block that is not committed yet. */
@@ -216,6 +230,13 @@ export class Mempool {
         nonceWindow: this.opts.nonceWindow,
       });
     }
+    if (tx.nonce > nextNonce && this.waitingCount >= this.opts.waitingTxsMax) {
+      throw new GhostmeshError("MEMPOOL_FULL", `the mempool holds its most transactions waiting for an earlier nonce (${this.opts.waitingTxsMax}); this one waits for nonce ${nextNonce}: send that first`, {
+        nonce: tx.nonce,
+        nonceExpected: nextNonce,
+        waitingTxsMax: this.opts.waitingTxsMax,
+      });
+    }
     if (sender?.waiting.has(tx.nonce) === true) {
       throw new GhostmeshError("MEMPOOL_NONCE_TAKEN", `another pending transaction already uses nonce ${tx.nonce}`, { nonce: tx.nonce });
     }
@@ -254,7 +275,44 @@ export class Mempool {
     this.sizeBytesTotal += poolTx.sizeBytes;
     sender.waiting.set(tx.nonce, poolTx);
     this.promote(sender);
+    if (sender.waiting.get(tx.nonce) === poolTx) this.waitingSince.push({ poolTx, height: this.heightSeen });
     this.updateGauges();
+  }
+
+  /**
+   * A block at `height` committed: transactions that have waited for an earlier nonce of their
+   * sender for more than `waitingBlocksMax` blocks leave the pool, refused with
+   * MEMPOOL_NONCE_GAP_EXPIRED (so a client waiting for one hears why). Returns them.
+   */
+  expireWaiting(height: number): PoolTx[] {
+    assert(height >= this.heightSeen, `expireWaiting: height ${height} below ${this.heightSeen}`);
+    this.heightSeen = height;
+    const expired: PoolTx[] = [];
+    while (this.waitingHead < this.waitingSince.length) {
+      const { poolTx, height: since } = this.waitingSince[this.waitingHead] as (typeof this.waitingSince)[number];
+      if (height - since <= this.opts.waitingBlocksMax) break;
+      this.waitingHead += 1;
+      const { tx } = poolTx.signedTx;
+      const sender = this.senders.get(toHex(tx.from));
+      if (sender === undefined || sender.waiting.get(tx.nonce) !== poolTx) continue;
+      const nonceExpected = sender.nextNonce;
+      if (!this.removeHeld(poolTx, false)) continue;
+      expired.push(poolTx);
+      this.refusals.record(poolTx.txHashHex, {
+        code: "MEMPOOL_NONCE_GAP_EXPIRED",
+        message: `it waited more than ${this.opts.waitingBlocksMax} blocks for its sender's transaction with nonce ${nonceExpected}, which never came; send that nonce first, then this transaction again`,
+        height,
+      });
+    }
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waitingSince.length) {
+      this.waitingSince = this.waitingSince.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+    if (expired.length > 0) {
+      this.modules.metrics?.expiredTotal.inc(expired.length);
+      this.updateGauges();
+    }
+    return expired;
   }
 
   /** Promotes the contiguous run of waiting transactions starting at the sender's next nonce. */

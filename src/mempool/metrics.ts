@@ -9,6 +9,7 @@ export function createMempoolMetrics(register: Registry) {
       labelNames: ["code"] as const,
       registers: [register],
     }),
+    expiredTotal: new Counter({ name: "ghostmesh_mempool_expired_total", help: "Transactions dropped after waiting waitingBlocksMax blocks for an earlier nonce of their sender", registers: [register] }),
     txs: new Gauge({ name: "ghostmesh_mempool_txs", help: "Transactions held", registers: [register] }),
     sizeBytes: new Gauge({ name: "ghostmesh_mempool_size_bytes", help: "Encoded bytes held", registers: [register] }),
   };

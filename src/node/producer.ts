@@ -170,6 +170,8 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
       }
       logger.warn({ height: header.height, rejected: built.execution.rejected, dropped: dropped.length }, "Execution refused transactions");
     }
+    const expired = mempool.expireWaiting(header.height);
+    if (expired.length > 0) logger.warn({ height: header.height, expired: expired.length }, "Dropped transactions that waited too long for an earlier nonce");
     metrics?.blockCommitSeconds.observe((clock.nowMs() - startedMs) / 1000);
     metrics?.height.set(header.height);
     metrics?.txsCommittedTotal.inc(header.txCount);

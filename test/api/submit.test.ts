@@ -169,3 +169,28 @@ describe("POST /v1/txs", () => {
     assert.deepEqual([waited.statusCode, waited.json().status], [200, "committed"], waited.body);
   });
 });
+
+describe("POST /v1/txs?wait=true on a transaction whose nonce never comes", () => {
+  it("answers 422 API_TX_REFUSED with MEMPOOL_NONCE_GAP_EXPIRED once it has waited waitingBlocksMax blocks", async () => {
+    const chain = openTestChain({ mempool: { waitingBlocksMax: 2 } });
+    try {
+      chain.producer.start();
+      const [stuck, busy] = [generateSigningKey(), generateSigningKey()];
+      const send = (bytes: Uint8Array, query = "?wait=true") => chain.api.inject({ method: "POST", url: `/v1/txs${query}`, headers: { "content-type": "application/cbor" }, payload: Buffer.from(bytes) });
+      for (const key of [stuck, busy]) assert.equal((await send(buildTx(key, chain.genesis.chainId, 0, { type: "account.register" }).bytes)).statusCode, 200);
+      const gapped = buildTx(stuck, chain.genesis.chainId, 2, { type: "audit.append", record: { action: "waits for nonce 1" } });
+      const waiting = send(gapped.bytes, "?wait=true&timeoutMs=60000");
+      // Three more blocks commit while it waits; at the third it has waited more than two.
+      for (let nonce = 1; nonce <= 3; nonce++) assert.equal((await send(buildTx(busy, chain.genesis.chainId, nonce, { type: "audit.append", record: { action: "block" } }).bytes)).statusCode, 200);
+      const res = await waiting;
+      assert.equal(res.statusCode, 422, res.body);
+      assert.deepEqual([res.json().error.code, res.json().error.refusalCode], ["API_TX_REFUSED", "MEMPOOL_NONCE_GAP_EXPIRED"]);
+      const shown = (await chain.api.inject({ method: "GET", url: `/v1/txs/${toHex(gapped.hash)}` })).json();
+      assert.deepEqual([shown.status, shown.code], ["refused", "MEMPOOL_NONCE_GAP_EXPIRED"]);
+      assert.equal(chain.mempool.size, 0);
+    } finally {
+      await chain.close();
+      removeDir(chain.dir);
+    }
+  });
+});

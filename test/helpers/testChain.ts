@@ -9,7 +9,7 @@ import { Registry } from "prom-client";
 import { pino } from "pino";
 import { addressFromPublicKey, generateSigningKey, verifyAsync, type SigningKey } from "../../src/crypto/index.ts";
 import { ChainStore, type Genesis } from "../../src/ledger/index.ts";
-import { Mempool, createMempoolMetrics, defaultMempoolOptions } from "../../src/mempool/index.ts";
+import { Mempool, createMempoolMetrics, defaultMempoolOptions, type MempoolOptions } from "../../src/mempool/index.ts";
 import { Chain } from "../../src/node/chain.ts";
 import { SingleValidatorProducer } from "../../src/node/producer.ts";
 import type { Logger } from "../../src/node/types.ts";
@@ -37,8 +37,8 @@ export function makeGenesis(key: SigningKey, chainId = "test-chain"): Genesis {
 let clockMs = 1_700_000_000_000;
 export const testClock = { nowMs: () => (clockMs += 1) };
 
-/** `genesis`: a one-validator genesis whose validator is `key` (default: makeGenesis(key)). */
-export function openTestChain(opts: { dir?: string; key?: SigningKey; intervalMs?: number; genesis?: Genesis } = {}): TestChain {
+/** `genesis`: a one-validator genesis whose validator is `key` (default: makeGenesis(key)); `mempool`: options over the defaults. */
+export function openTestChain(opts: { dir?: string; key?: SigningKey; intervalMs?: number; genesis?: Genesis; mempool?: Partial<Omit<MempoolOptions, "chainId">> } = {}): TestChain {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "gm-test-"));
   const validatorKey = opts.key ?? generateSigningKey();
   const genesis = opts.genesis ?? makeGenesis(validatorKey);
@@ -46,7 +46,7 @@ export function openTestChain(opts: { dir?: string; key?: SigningKey; intervalMs
   const store = new ChainStore(dbPath);
   const chain = new Chain(genesis, store);
   const register = new Registry();
-  const mempool = new Mempool({ ...defaultMempoolOptions, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
+  const mempool = new Mempool({ ...defaultMempoolOptions, ...opts.mempool, chainId: genesis.chainId }, { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) });
   const producer = new SingleValidatorProducer(
     { intervalMs: opts.intervalMs ?? 5, txsMax: 1000, entriesMax: 100_000, bytesMax: 64 * 1024 * 1024 },
     { chain, mempool, key: validatorKey, clock: testClock, logger: silentLogger, metrics: null },

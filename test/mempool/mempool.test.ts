@@ -45,6 +45,43 @@ describe("mempool", () => {
     assert.equal(mempool.nextNonce(reaped[0]!.signedTx.tx.from), 3);
   });
 
+  it("drops a transaction that waited more than waitingBlocksMax blocks for its predecessor, refused with MEMPOOL_NONCE_GAP_EXPIRED; one whose gap filled stays", async () => {
+    const { mempool, register } = setup({ waitingBlocksMax: 3 });
+    const [stuck, filled] = [generateSigningKey(), generateSigningKey()];
+    register(stuck);
+    register(filled);
+    mempool.expireWaiting(10);
+    const waiting = await mempool.admit(append(stuck, 3).bytes);
+    await mempool.admit(append(filled, 2).bytes);
+    assert.equal(mempool.waitingCount, 2);
+    assert.deepEqual(mempool.nonceGapOf(waiting.txHashHex), { nonce: 3, nonceExpected: 1 });
+    for (const height of [11, 12, 13]) assert.deepEqual(mempool.expireWaiting(height), [], `height ${height}: waited ${height - 10} blocks`);
+    await mempool.admit(append(filled, 1).bytes);
+    const expired = mempool.expireWaiting(14);
+    assert.deepEqual(expired.map((tx) => tx.txHashHex), [waiting.txHashHex]);
+    assert.equal(mempool.has(waiting.txHashHex), false);
+    assert.deepEqual([mempool.waitingCount, mempool.readyCount, mempool.size], [0, 2, 2]);
+    const refusal = mempool.refusals.get(waiting.txHashHex);
+    assert.equal(refusal?.code, "MEMPOOL_NONCE_GAP_EXPIRED");
+    assert.equal(refusal?.height, 14);
+    assert.match(refusal?.message ?? "", /more than 3 blocks for its sender's transaction with nonce 1/);
+    assert.equal(mempool.nextNonce(waiting.signedTx.tx.from), 1, "the sender starts again from its committed nonce");
+    assert.deepEqual(mempool.expireWaiting(100), [], "a ready transaction never expires");
+    await mempool.admit(append(stuck, 3).bytes);
+    assert.equal(mempool.refusals.get(waiting.txHashHex), undefined, "admitted again, it is pending again");
+  });
+
+  it("holds at most waitingTxsMax transactions waiting for an earlier nonce, and still admits ready ones", async () => {
+    const { mempool, register } = setup({ waitingTxsMax: 2 });
+    const key = generateSigningKey();
+    register(key);
+    await mempool.admit(append(key, 5).bytes);
+    await mempool.admit(append(key, 6).bytes);
+    await assert.rejects(mempool.admit(append(key, 7).bytes), (err: unknown) => err instanceof GhostmeshError && err.code === "MEMPOOL_FULL" && /waiting for an earlier nonce \(2\); this one waits for nonce 1/.test(err.message));
+    await mempool.admit(append(key, 1).bytes);
+    assert.deepEqual([mempool.waitingCount, mempool.readyCount], [2, 1]);
+  });
+
   it("admits a pending registration's follow-up before the registration commits", async () => {
     const { mempool } = setup();
     const key = generateSigningKey();

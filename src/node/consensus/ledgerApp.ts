@@ -288,11 +288,17 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
       const { execution, logAppend } = speculative;
       chain.commitExecutedBlock({ block: speculative.block, hash, execution, logAppend }, qc, block.evidence.map(evidenceKey));
       const txHashes = execution.executed.map((tx) => toHex(tx.txHash));
+      const height = block.header.height;
       const dropped = mempool.onBlockCommitted(execution.executed.map((tx, i) => ({ from: tx.signedTx.tx.from, txHashHex: txHashes[i] as string })));
+      // A client waiting for one of them hears at once that its nonce is spent.
+      for (const poolTx of dropped) {
+        mempool.refusals.record(poolTx.txHashHex, { code: "MEMPOOL_NONCE_USED", message: `another transaction of its sender committed with nonce ${poolTx.signedTx.tx.nonce}`, height });
+      }
+      const expired = mempool.expireWaiting(height);
       metrics?.height.set(block.header.height);
       metrics?.txsCommittedTotal.inc(execution.executed.length);
       metrics?.entriesCommittedTotal.inc(execution.entries.length);
-      const line = { height: block.header.height, view: block.header.view, txs: execution.executed.length, logSize: block.header.logSize, dropped: dropped.length };
+      const line = { height: block.header.height, view: block.header.view, txs: execution.executed.length, logSize: block.header.logSize, dropped: dropped.length, expired: expired.length };
       if (opts.synced === true) logger.debug(line, "Committed block");
       else logger.info(line, "Committed block");
       events.push({ height: block.header.height, txHashes });

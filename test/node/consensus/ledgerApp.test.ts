@@ -174,7 +174,7 @@ describe("consensus in the node: the speculative ledger application", () => {
     expectRefused(validator, [block, hash], /does not apply: expected nonce/);
   });
 
-  it("commits evidence once: a later proposal leaves it out, and a block carrying it again is refused", () => {
+  it("commits evidence once: a later proposal leaves it out, and a block carrying it again is refused; a held transaction whose nonce a commit spent is refused MEMPOOL_NONCE_USED", async () => {
     // The engine verifies evidence signatures; the application only tracks what committed.
     const evidence: Evidence = { kind: "vote", validator: genesis.validators[3]!.address, view: 2, first: new Uint8Array([1]), second: new Uint8Array([2]) };
     const hash2 = hashBlockHeader(block2.header);
@@ -184,9 +184,13 @@ describe("consensus in the node: the speculative ledger application", () => {
     const hash3 = hashBlockHeader(block3.header);
     assert.deepEqual(validator.app.validateBlock(block3, hash3), { ok: true });
     const qc3 = certify(block3);
+    // Another client's transaction with nonce 2, sent to this validator only: block 2 spends that nonce.
+    const conflicting = await validator.mempool.admit(buildTx(client, CHAIN_ID, 2, { type: "audit.append", record: { action: "conflicts with block 2" } }).bytes);
     for (const node of [proposer, validator]) node.app.commit([{ block: block2, hash: hash2, qc: qc2 }, { block: block3, hash: hash3, qc: qc3 }]);
     assert.equal(validator.chain.head.height, 3);
     assert.equal(proposer.mempool.size, 0, "block 2's transactions left the pool when it committed");
+    assert.equal(validator.mempool.has(conflicting.txHashHex), false);
+    assert.deepEqual(validator.mempool.refusals.get(conflicting.txHashHex), { code: "MEMPOOL_NONCE_USED", message: "another transaction of its sender committed with nonce 2", height: 2 });
     const block4 = proposer.app.proposeBlock({ parentHash: hash3, parentHeight: 3, justify: qc3, view: 4, proposer: 0, evidence: [evidence] });
     assert.equal(block4.evidence.length, 0, "the proposer left out evidence already committed");
     expectRefused(validator, withHeader({ ...block4, evidence: [evidence] }, { evidenceHash: hashEvidenceList([evidence]) }), /already committed/);
