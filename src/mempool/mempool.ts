@@ -399,18 +399,34 @@ export class Mempool {
   }
 
   /**
-   * Removes these transactions (ready or waiting) and nothing else: e.g. ones a leader's
-   * execution refused. Returns those that were held.
+   * Transactions a leader's execution refused leave the pool, and with them their senders'
+   * held transactions of later nonces, which assume them; earlier ones stay (they may be in
+   * the proposal, or an uncommitted ancestor, about to commit). Each sender's next nonce goes
+   * back to its lowest refused one, so a corrected transaction with that nonce is admitted.
+   * Returns the later transactions dropped.
    */
-  remove(txHashesHex: Iterable<string>): PoolTx[] {
-    const removed: PoolTx[] = [];
+  removeRefused(txHashesHex: Iterable<string>): PoolTx[] {
+    const refusedNonces = new Map<string, number>();
     for (const txHashHex of txHashesHex) {
       const poolTx = this.byHash.get(txHashHex);
-      if (poolTx !== undefined && this.removeHeld(poolTx, false)) removed.push(poolTx);
+      if (poolTx === undefined || !this.removeHeld(poolTx, false)) continue;
+      const { from, nonce } = poolTx.signedTx.tx;
+      const fromHex = toHex(from);
+      refusedNonces.set(fromHex, Math.min(nonce, refusedNonces.get(fromHex) ?? nonce));
+    }
+    const dropped: PoolTx[] = [];
+    for (const [fromHex, refusedNonce] of refusedNonces) {
+      const sender = this.senders.get(fromHex);
+      if (sender === undefined) continue;
+      for (const poolTx of [...sender.readyByNonce.values(), ...sender.waiting.values()]) {
+        if (poolTx.signedTx.tx.nonce > refusedNonce && this.removeHeld(poolTx, false)) dropped.push(poolTx);
+      }
+      const current = this.senders.get(fromHex);
+      if (current !== undefined) current.nextNonce = Math.min(current.nextNonce, refusedNonce);
     }
     this.compactReady();
     this.updateGauges();
-    return removed;
+    return dropped;
   }
 
   /**

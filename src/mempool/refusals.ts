@@ -9,6 +9,11 @@ export type Refusal = { readonly code: string; readonly message: string; readonl
 /** Oldest refusals are forgotten first; a refusal is a few hundred bytes. */
 export const REFUSALS_KEPT_MAX = 10_000;
 
+/** Why a transaction left after an earlier one of its sender was refused at execution. */
+export function predecessorRefused(height: number): Refusal {
+  return { code: "MEMPOOL_PREDECESSOR_REFUSED", message: "an earlier transaction of the same sender was refused at execution, so this nonce can no longer apply", height };
+}
+
 export class RefusalLog {
   private readonly refusals = new Map<string, Refusal>();
   private readonly listeners = new Set<(txHashHex: string, refusal: Refusal) => void>();

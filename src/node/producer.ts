@@ -8,7 +8,7 @@
 import { EventEmitter } from "node:events";
 import { addressFromPublicKey, signAsync, type SigningKey } from "../crypto/index.ts";
 import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
-import type { Mempool, PoolTx } from "../mempool/index.ts";
+import { predecessorRefused, type Mempool, type PoolTx } from "../mempool/index.ts";
 import { assert, bytesEqual } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import { EmptyBlockPacer } from "./emptyBlockPacer.ts";
@@ -166,7 +166,7 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
       const dropped = mempool.onRejected(rejected);
       built.execution.rejected.forEach((r) => mempool.refusals.record((reaped[r.index] as PoolTx).txHashHex, { code: r.code, message: r.message, height: header.height }));
       for (const poolTx of dropped) {
-        mempool.refusals.record(poolTx.txHashHex, { code: "MEMPOOL_PREDECESSOR_REFUSED", message: "an earlier transaction of the same sender was refused at execution, so this nonce can no longer apply", height: header.height });
+        mempool.refusals.record(poolTx.txHashHex, predecessorRefused(header.height));
       }
       logger.warn({ height: header.height, rejected: built.execution.rejected, dropped: dropped.length }, "Execution refused transactions");
     }

@@ -195,4 +195,24 @@ describe("consensus in the node: the speculative ledger application", () => {
     assert.equal(block4.evidence.length, 0, "the proposer left out evidence already committed");
     expectRefused(validator, withHeader({ ...block4, evidence: [evidence] }, { evidenceHash: hashEvidenceList([evidence]) }), /already committed/);
   });
+
+  it("a proposal leaves out a transaction that does not apply, drops its sender's later ones, and frees its nonce for a corrected one", async () => {
+    const from = addressFromPublicKey(client.alg, client.publicKey);
+    const nonce = proposer.mempool.nextNonce(from);
+    // The client holds no tokens: admission takes the transfer, execution refuses it.
+    const transfer = await proposer.mempool.admit(buildTx(client, CHAIN_ID, nonce, { type: "token.transfer", to: new Uint8Array(20).fill(9), amount: 5n }).bytes);
+    const next = await proposer.mempool.admit(buildTx(client, CHAIN_ID, nonce + 1, { type: "audit.append", record: { action: "after the transfer" } }).bytes);
+    const waiting = await proposer.mempool.admit(buildTx(client, CHAIN_ID, nonce + 3, { type: "audit.append", record: { action: "waits for a gap" } }).bytes);
+    clockMs += 100;
+    const { hash, height } = proposer.chain.head;
+    const block = proposer.app.proposeBlock({ parentHash: hash, parentHeight: height, justify: null, view: 10, proposer: 2, evidence: [] });
+    assert.equal(block.txs.length, 0);
+    assert.equal(proposer.mempool.refusals.get(transfer.txHashHex)?.code, "APP_INSUFFICIENT_BALANCE");
+    assert.equal(proposer.mempool.refusals.get(next.txHashHex)?.code, "APP_BAD_NONCE", "selected with it, refused by execution too");
+    assert.deepEqual(proposer.mempool.refusals.get(waiting.txHashHex), { code: "MEMPOOL_PREDECESSOR_REFUSED", message: "an earlier transaction of the same sender was refused at execution, so this nonce can no longer apply", height: height + 1 });
+    assert.equal(proposer.mempool.size, 0);
+    assert.equal(proposer.mempool.nextNonce(from), nonce, "the refused nonce is free again");
+    await proposer.mempool.admit(buildTx(client, CHAIN_ID, nonce, { type: "audit.append", record: { action: "corrected" } }).bytes);
+    assert.equal(proposer.mempool.readyCount, 1);
+  });
 });

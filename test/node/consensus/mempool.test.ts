@@ -62,19 +62,24 @@ describe("mempool under consensus", () => {
     assert.equal(mempool.size, 2);
   });
 
-  it("removes only the named transactions, and forgets a sender left with none", async () => {
+  it("removes refused transactions with their senders' later ones, keeps earlier ones and other senders', and takes a corrected nonce", async () => {
     const { mempool, commitNonce } = setup();
     const a = generateSigningKey();
     const b = generateSigningKey();
     commitNonce(a, 0);
     const fromB = commitNonce(b, 0);
     const txA = append(a, 0);
-    const txB = append(b, 0);
+    const txsB = [0, 1, 2, 4].map((nonce) => append(b, nonce));
     await mempool.admit(txA.bytes);
-    await mempool.admit(txB.bytes);
-    assert.equal(mempool.remove([toHex(txB.hash), "00".repeat(32)]).length, 1);
-    assert.deepEqual(mempool.select(LIMITS, () => false).map((tx) => toHex(tx.txHash)), [toHex(txA.hash)]);
-    assert.equal(mempool.nextNonce(fromB), 0, "sender state is reloaded from the committed state");
+    for (const tx of txsB) await mempool.admit(tx.bytes);
+    const dropped = mempool.removeRefused([toHex(txsB[1]!.hash), "00".repeat(32)]);
+    assert.deepEqual(dropped.map((tx) => tx.signedTx.tx.nonce).sort(), [2, 4], "the later ready nonce 2 and the waiting 4");
+    assert.deepEqual(mempool.select(LIMITS, () => false).map((tx) => toHex(tx.txHash)), [toHex(txA.hash), toHex(txsB[0]!.hash)], "the earlier nonce 0 stays: it may be in a proposal about to commit");
+    assert.equal(mempool.nextNonce(fromB), 1, "the refused nonce is free again");
+    await mempool.admit(append(b, 1, "corrected").bytes);
+    assert.equal(mempool.readyCount, 3);
+    assert.deepEqual(mempool.removeRefused([toHex(txA.hash)]), []);
+    assert.equal(mempool.nextNonce(commitNonce(a, 0)), 0, "a sender left with nothing held is reloaded from the committed state");
   });
 
   it("keeps reaping correct for the single producer after removals left holes", async () => {
@@ -82,7 +87,7 @@ describe("mempool under consensus", () => {
     const keys = Array.from({ length: 3 }, () => generateSigningKey());
     const txs = keys.map((key) => (commitNonce(key, 0), append(key, 0)));
     for (const tx of txs) await mempool.admit(tx.bytes);
-    mempool.remove([toHex(txs[1]!.hash)]);
+    mempool.removeRefused([toHex(txs[1]!.hash)]);
     const reaped = mempool.reap(LIMITS);
     assert.deepEqual(reaped.map((tx) => toHex(tx.txHash)), [toHex(txs[0]!.hash), toHex(txs[2]!.hash)]);
     assert.equal(mempool.readyCount, 0);
