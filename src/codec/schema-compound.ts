@@ -36,12 +36,21 @@ function isOptionalSchema(schema: Schema<unknown>): boolean {
   return (schema as Partial<OptionalSchema<unknown>>).isOptional === true;
 }
 
+export type ObjectOptions = {
+  /**
+   * "refuse" (the default): the object has exactly the shape's fields. "ignore": other fields
+   * pass unchecked, for data a newer peer may extend (a node's API answers, read by a client).
+   */
+  readonly unknownFields?: "refuse" | "ignore";
+};
+
 /**
  * An object with exactly these fields. Missing required fields and unknown fields are
  * refused, naming the field; fields made with `s.optional` may be absent. A field whose
  * value is `undefined` counts as absent (as encodeCanonical omits it).
  */
-export function object<const Shape extends SchemaShape>(shape: Shape): ObjectSchema<Shape> {
+export function object<const Shape extends SchemaShape>(shape: Shape, opts: ObjectOptions = {}): ObjectSchema<Shape> {
+  const refuseUnknown = opts.unknownFields !== "ignore";
   const fields: Field[] = Object.keys(shape).map((key) => {
     const schema = shape[key] as Schema<unknown>;
     return { key, schema, optional: isOptionalSchema(schema), inherited: key in Object.prototype };
@@ -65,7 +74,7 @@ export function object<const Shape extends SchemaShape>(shape: Shape): ObjectSch
         rethrowWithSegment(err, field.key);
       }
     }
-    checkNoUnknownFields(value, present, known, fieldList);
+    if (refuseUnknown) checkNoUnknownFields(value, present, known, fieldList);
     return value as InferShape<Shape>;
   });
   return { ...schema, shape };

@@ -8,7 +8,7 @@ import type { DecodeOptions } from "./types.ts";
 
 export type { Infer, InferShape, LiteralSchema, ObjectSchema, OptionalSchema, Schema, SchemaShape } from "./schema-core.ts";
 export type { BytesOptions, IntegerOptions, StringOptions } from "./schema-scalars.ts";
-export type { ArrayOptions, RecordOptions } from "./schema-compound.ts";
+export type { ArrayOptions, ObjectOptions, RecordOptions } from "./schema-compound.ts";
 export type { ValueOptions } from "./schema-special.ts";
 
 /**

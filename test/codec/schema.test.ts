@@ -48,6 +48,14 @@ describe("codec: schema: objects", () => {
     assert.equal(err.meta["field"], "tx.fee2");
   });
 
+  test("unknownFields: ignore lets other fields pass unchecked, and still checks the shape's", () => {
+    const open = s.object({ height: s.uint(), hash: s.string({ maxLength: 64 }) }, { unknownFields: "ignore" });
+    const value = { height: 3, hash: "ab", extra: { anything: [1, "x"] } };
+    assert.equal(parseWith(open, value, "status"), value);
+    assert.equal(expectCodecError(() => parseWith(open, { hash: "ab", extra: 1 }, "status"), "CODEC_SCHEMA").message, 'status: missing field "height"');
+    expectCodecError(() => parseWith(open, { height: "3", hash: "ab" }, "status"), "CODEC_SCHEMA");
+  });
+
   test("a missing required field is refused, naming it; a missing optional one is fine", () => {
     const { nonce: _nonce, ...withoutNonce } = goodTx;
     const err = expectCodecError(() => parseWith(txSchema, withoutNonce, "tx"), "CODEC_SCHEMA");
