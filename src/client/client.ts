@@ -2,7 +2,25 @@
  * Typed client for a node's REST API. Used by the CLI, the tests and the web UI. Errors from
  * the node arrive as ClientError with the node's code and message.
  */
-import { toHex } from "../util/index.ts";
+import { parseWith, type Schema } from "../codec/index.ts";
+import { GhostmeshError, toHex } from "../util/index.ts";
+import {
+  accountSchema,
+  auditSchema,
+  blockSchema,
+  checkpointSchema,
+  consistencyProofSchema,
+  anyObjectSchema,
+  inclusionProofSchema,
+  policiesSchema,
+  rolesSchema,
+  stateProofSchema,
+  statusSchema,
+  submitSchema,
+  txSchema,
+  validatorSetSchema,
+  validatorSetsSchema,
+} from "./responses.ts";
 
 export class ClientError extends Error {
   readonly status: number;
@@ -93,7 +111,8 @@ export class GhostmeshClient {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
   }
 
-  private async request<T>(method: "GET" | "POST", path: string, body?: Uint8Array): Promise<T> {
+  /** The answer, checked against `schema` (responses.ts): a body of another shape is CLIENT_BAD_RESPONSE. */
+  private async request<T>(method: "GET" | "POST", path: string, schema: Schema<T>, body?: Uint8Array): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -112,85 +131,94 @@ export class GhostmeshClient {
       throw new ClientError(response.status, "CLIENT_BAD_RESPONSE", `node answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
     }
     if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string } }).error;
-      throw new ClientError(response.status, error?.code ?? "CLIENT_HTTP_ERROR", error?.message ?? `HTTP ${response.status}`);
+      const error = typeof json === "object" && json !== null ? (json as { error?: unknown }).error : undefined;
+      const field = (name: string): string | undefined => {
+        const value = typeof error === "object" && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+        return typeof value === "string" ? value.slice(0, 1000) : undefined;
+      };
+      throw new ClientError(response.status, field("code") ?? "CLIENT_HTTP_ERROR", field("message") ?? `HTTP ${response.status}`);
     }
-    return json as T;
+    try {
+      return parseWith(schema, json, "answer");
+    } catch (err) {
+      if (!(err instanceof GhostmeshError)) throw err;
+      throw new ClientError(response.status, "CLIENT_BAD_RESPONSE", `node ${this.baseUrl} answered ${method} ${path} with a body this client cannot use: ${err.message}`);
+    }
   }
 
-  /** GET a JSON resource of the API (module queries: /v1/staking/..., /v1/gov/..., /v1/env/...). */
-  getJson<T>(path: string): Promise<T> {
-    return this.request("GET", path);
+  /** GET a JSON resource of the API (module queries: /v1/staking/..., /v1/gov/..., /v1/env/...), of the shape `schema` checks. */
+  getJson<T>(path: string, schema: Schema<T>): Promise<T> {
+    return this.request("GET", path, schema);
   }
 
   status(): Promise<StatusResponse> {
-    return this.request("GET", "/v1/status");
+    return this.request("GET", "/v1/status", statusSchema);
   }
 
   submitTx(bytes: Uint8Array, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SubmitResponse> {
     const query = opts.wait ? `?wait=true${opts.timeoutMs ? `&timeoutMs=${opts.timeoutMs}` : ""}` : "";
-    return this.request("POST", `/v1/txs${query}`, bytes);
+    return this.request("POST", `/v1/txs${query}`, submitSchema, bytes);
   }
 
   tx(hash: Uint8Array | string): Promise<TxResponse> {
-    return this.request("GET", `/v1/txs/${typeof hash === "string" ? hash : toHex(hash)}`);
+    return this.request("GET", `/v1/txs/${typeof hash === "string" ? hash : toHex(hash)}`, txSchema);
   }
 
   block(height: number): Promise<BlockResponse> {
-    return this.request("GET", `/v1/blocks/${height}`);
+    return this.request("GET", `/v1/blocks/${height}`, blockSchema);
   }
 
   checkpoint(): Promise<CheckpointResponse> {
-    return this.request("GET", "/v1/checkpoint");
+    return this.request("GET", "/v1/checkpoint", checkpointSchema);
   }
 
   audit(query: AuditQuery = {}): Promise<AuditResponse> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
     const text = params.toString();
-    return this.request("GET", `/v1/audit${text ? `?${text}` : ""}`);
+    return this.request("GET", `/v1/audit${text ? `?${text}` : ""}`, auditSchema);
   }
 
   inclusionProof(txHash: string, opts: { recordIndex?: number; treeSize?: number } = {}): Promise<InclusionProofResponse> {
     const record = opts.recordIndex === undefined ? "" : `/${opts.recordIndex}`;
     const size = opts.treeSize === undefined ? "" : `?treeSize=${opts.treeSize}`;
-    return this.request("GET", `/v1/proofs/inclusion/${txHash}${record}${size}`);
+    return this.request("GET", `/v1/proofs/inclusion/${txHash}${record}${size}`, inclusionProofSchema);
   }
 
   consistencyProof(fromSize: number, toSize?: number): Promise<ConsistencyProofResponse> {
-    return this.request("GET", `/v1/proofs/consistency?from=${fromSize}${toSize === undefined ? "" : `&to=${toSize}`}`);
+    return this.request("GET", `/v1/proofs/consistency?from=${fromSize}${toSize === undefined ? "" : `&to=${toSize}`}`, consistencyProofSchema);
   }
 
   /** `key` as hex; `height` defaults to the node's head. */
   stateProof(key: string, opts: { height?: number } = {}): Promise<StateProofResponse> {
     const params = new URLSearchParams({ key });
     if (opts.height !== undefined) params.set("height", String(opts.height));
-    return this.request("GET", `/v1/state/proof?${params.toString()}`);
+    return this.request("GET", `/v1/state/proof?${params.toString()}`, stateProofSchema);
   }
 
   /** The node's genesis file as JSON (node/home.ts genesisFromJson parses it); trusting it is trust on first use. */
   genesis(): Promise<Record<string, unknown>> {
-    return this.request("GET", "/v1/genesis");
+    return this.request("GET", "/v1/genesis", anyObjectSchema);
   }
 
   /** Sets of epochs fromEpoch..toEpoch with their derivations; the node answers at most 16 at a time (see nextEpoch). */
   validatorSets(fromEpoch: number, toEpoch?: number): Promise<ValidatorSetsResponse> {
-    return this.request("GET", `/v1/validator-sets?fromEpoch=${fromEpoch}${toEpoch === undefined ? "" : `&toEpoch=${toEpoch}`}`);
+    return this.request("GET", `/v1/validator-sets?fromEpoch=${fromEpoch}${toEpoch === undefined ? "" : `&toEpoch=${toEpoch}`}`, validatorSetsSchema);
   }
 
   validatorSet(epoch: number): Promise<ValidatorSetResponse> {
-    return this.request("GET", `/v1/validator-sets/${epoch}`);
+    return this.request("GET", `/v1/validator-sets/${epoch}`, validatorSetSchema);
   }
 
   account(address: string): Promise<AccountResponse> {
-    return this.request("GET", `/v1/accounts/${address}`);
+    return this.request("GET", `/v1/accounts/${address}`, accountSchema);
   }
 
   roles(address: string): Promise<RolesResponse> {
-    return this.request("GET", `/v1/roles/${address}`);
+    return this.request("GET", `/v1/roles/${address}`, rolesSchema);
   }
 
   policies(): Promise<PoliciesResponse> {
-    return this.request("GET", "/v1/policies");
+    return this.request("GET", "/v1/policies", policiesSchema);
   }
 }

@@ -1,4 +1,5 @@
 export { GhostmeshClient, ClientError } from "./client.ts";
+export { responseSchemas } from "./responses.ts";
 export type * from "./client.ts";
 export { buildTx, withCosignatures, type TxIntent, type ModuleTx, type ModuleTxIntent, type BuiltTx, type BuildOptions } from "./tx.ts";
 export { verifyCheckpoint, verifyInclusionResponse, verifyConsistencyResponse, verifyBlockResponse, verifyStateProofResponse } from "./verify.ts";

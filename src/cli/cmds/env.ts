@@ -3,7 +3,7 @@
  * the queries; `green --prove` checks the promotion against a QC-signed checkpoint (decision 0604).
  */
 import { readGreen, GREEN_KEY, type GreenRecord } from "../../app/index.ts";
-import { GhostmeshClient, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
+import { GhostmeshClient, responseSchemas, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse, type CheckpointResponse, type ModuleTxIntent } from "../../client/index.ts";
 import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
@@ -219,11 +219,11 @@ ${TX_FLAGS_HELP}`,
     if ((WRITE_SUBCOMMANDS as readonly string[]).includes(sub)) return await send(sub as WriteSubcommand, positionals, values, io), 0;
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     if (sub === "show") {
-      const shown = await client.getJson<Record<string, unknown>>(`/v1/env/${envName(positionals[0], "NAME")}`);
+      const shown = await client.getJson(`/v1/env/${envName(positionals[0], "NAME")}`, responseSchemas.anyObject);
       return printJson(io, shown), 0;
     }
     if (values.prove) return printJson(io, await proveGreen(io, client, values)), 0;
     const path = historyPath(intFlag(values.from, "from"), intFlag(values.limit, "limit", { min: 1, max: 1000 }));
-    return printJson(io, await client.getJson<Record<string, unknown>>(path)), 0;
+    return printJson(io, await client.getJson(path, responseSchemas.anyObject)), 0;
   },
 };

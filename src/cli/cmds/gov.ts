@@ -1,7 +1,8 @@
 /** ghostmesh gov: propose, vote on, show and list governance proposals (decision 0603). */
 import { encodeAmount, parseDecimalAmount } from "../../app/index.ts";
 import { EMERGENCY_ACTIONS, GOV_VOTE_OPTIONS, PROPOSAL_TYPES, type GovVoteOption, type ProposalContent, type ProposalType } from "../../ledger/index.ts";
-import { GhostmeshClient } from "../../client/index.ts";
+import { GhostmeshClient, responseSchemas as r } from "../../client/index.ts";
+import { s, type Infer } from "../../codec/index.ts";
 import { GhostmeshError, errorMessage } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, refuseExtraArguments, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg } from "../args.ts";
@@ -26,7 +27,20 @@ type Flags = {
   height?: string;
 };
 
-type ProposalJson = { id: number; status: string; type: string; title: string; proposer: string; deposit: string; votingEndsEpoch: number; executeEpoch: number | null; reason: string | null };
+const proposalSchema = r.open({
+  id: s.uint(),
+  status: r.text,
+  type: r.text,
+  title: r.text,
+  proposer: r.text,
+  deposit: r.text,
+  votingEndsEpoch: s.uint(),
+  executeEpoch: s.nullable(s.uint()),
+  reason: s.nullable(r.text),
+});
+type ProposalJson = Infer<typeof proposalSchema>;
+const proposalsSchema = r.open({ proposals: s.array(proposalSchema, { maxLength: 10_000 }) });
+const minDepositSchema = r.open({ params: r.open({ governance: r.open({ minDeposit: s.uint() }) }) });
 
 function address(text: string, flag: string): Uint8Array {
   return addressArg(text, `--${flag}`);
@@ -144,13 +158,13 @@ async function propose(argv: string[], io: Io): Promise<number> {
   if (!(PROPOSAL_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type: one of ${PROPOSAL_TYPES.join(", ")}, got "${type}"`);
   const content = contentOf(type as ProposalType, values);
   const title = values.title ?? defaultTitle(content);
-  const deposit = values.deposit === undefined ? BigInt((await client.getJson<{ params: { governance: { minDeposit: number } } }>("/v1/params")).params.governance.minDeposit) : amount(values.deposit, "deposit");
+  const deposit = values.deposit === undefined ? BigInt((await client.getJson("/v1/params", minDepositSchema)).params.governance.minDeposit) : amount(values.deposit, "deposit");
   const key = await loadSigner(values, io);
   const timeoutMs = intFlag(values["timeout-ms"], "timeout-ms", { min: 1, max: 120_000 });
   const body = { title, ...(values.description === undefined ? {} : { description: values.description }), deposit: encodeAmount(deposit), content };
   const sent = await sendTx(client, key, { type: "gov.propose", body }, { nonce: intFlag(values.nonce, "nonce"), wait: true, timeoutMs }, io);
   if (sent.height === undefined) throw new GhostmeshError("CLI_TX_NOT_COMMITTED", `proposal ${sent.hash} was not committed (status ${sent.status}); check it with ghostmesh query tx, or retry with a longer --timeout-ms`, {});
-  const found = await client.getJson<{ proposals: ProposalJson[] }>(`/v1/gov/proposals?txHash=${sent.hash}`);
+  const found = await client.getJson(`/v1/gov/proposals?txHash=${sent.hash}`, proposalsSchema);
   const proposal = found.proposals[0];
   if (proposal === undefined) throw new GhostmeshError("CLI_PROPOSAL_NOT_FOUND", `transaction ${sent.hash} was committed at height ${sent.height} but created no proposal; see ghostmesh query tx ${sent.hash}`, {});
   const result = { proposalId: proposal.id, hash: sent.hash, height: sent.height };
@@ -182,7 +196,7 @@ async function show(argv: string[], io: Io): Promise<number> {
   if (positionals[0] === undefined) throw new UsageError("usage: ghostmesh gov show ID --node URL [--json]");
   const client = connect(values.node);
   const id = intFlag(positionals[0], "ID", { min: 1 }) as number;
-  const proposal = await client.getJson<ProposalJson & Record<string, unknown>>(`/v1/gov/proposals/${id}`);
+  const proposal = await client.getJson(`/v1/gov/proposals/${id}`, proposalSchema);
   if (values.json) printJson(io, proposal);
   else io.stdout(`${describe(proposal)}\n`);
   return 0;
@@ -192,7 +206,7 @@ async function list(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags(argv, { node: { type: "string" }, status: { type: "string" }, json: { type: "boolean" } });
   const client = connect(values.node);
   if (values.status !== undefined && !(STATUSES as readonly string[]).includes(values.status)) throw new UsageError(`--status: one of ${STATUSES.join(", ")}, got "${values.status}"`);
-  const listed = await client.getJson<{ height: number; proposals: ProposalJson[] }>(`/v1/gov/proposals${values.status === undefined ? "" : `?status=${values.status}`}`);
+  const listed = await client.getJson(`/v1/gov/proposals${values.status === undefined ? "" : `?status=${values.status}`}`, proposalsSchema);
   if (values.json) printJson(io, listed);
   else io.stdout(listed.proposals.length === 0 ? "(no proposals)\n" : `${listed.proposals.map(describe).join("\n")}\n`);
   return 0;

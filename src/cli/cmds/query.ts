@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { genesisFromJson } from "../../node/home.ts";
-import { GhostmeshClient, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
+import { GhostmeshClient, responseSchemas as r, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { errorMessage, fromHexOrUndefined, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printJson, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
@@ -153,7 +153,7 @@ export const queryCommand: Command = {
         break;
       case "params": {
         const query = values.height === undefined ? "" : `?height=${intFlag(values.height, "height", { min: 0 })}`;
-        printJson(io, (await client.getJson<{ params: unknown }>(`/v1/params${query}`)).params);
+        printJson(io, (await client.getJson(`/v1/params${query}`, r.open({ params: r.anyObject }))).params);
         break;
       }
       case "audit":

@@ -1,6 +1,7 @@
 /** ghostmesh stake: bond, delegate, unbond, unjail, and show stake and validators (docs/decisions/0602). */
 import { encodeAmount } from "../../app/index.ts";
-import { GhostmeshClient, type TxIntent } from "../../client/index.ts";
+import { GhostmeshClient, responseSchemas as r, type TxIntent } from "../../client/index.ts";
+import { s } from "../../codec/index.ts";
 import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
 import { addressArg, positiveAmountArg } from "../args.ts";
 import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
@@ -35,17 +36,22 @@ function intentOf(sub: "bond" | "delegate" | "unbond" | "unjail", positionals: r
   }
 }
 
-type ValidatorsResponse = {
-  mode: string;
-  totalBonded: string;
-  validatorSet: { address: string; power: string }[];
-  candidates: { address: string; stake: string; jailed: boolean; jailedUntilEpoch: number; missed: number; inValidatorSet: boolean }[];
-};
-type DelegationsResponse = { address: string; delegations: { validator: string; amount: string }[]; unbonding: { validator: string; amount: string; releaseEpoch: number }[] };
+const LIST_ITEMS_MAX = 100_000;
+const validatorsSchema = r.open({
+  mode: r.text,
+  totalBonded: r.decimal,
+  validatorSet: s.array(r.open({ address: r.address, power: r.decimal }), { maxLength: LIST_ITEMS_MAX }),
+  candidates: s.array(r.open({ address: r.address, stake: r.decimal, jailed: s.bool(), jailedUntilEpoch: s.uint(), missed: s.uint(), inValidatorSet: s.bool() }), { maxLength: LIST_ITEMS_MAX }),
+});
+const delegationsSchema = r.open({
+  address: r.address,
+  delegations: s.array(r.open({ validator: r.address, amount: r.decimal }), { maxLength: LIST_ITEMS_MAX }),
+  unbonding: s.array(r.open({ validator: r.address, amount: r.decimal, releaseEpoch: s.uint() }), { maxLength: LIST_ITEMS_MAX }),
+});
 
 async function show(sub: "show" | "validators", client: GhostmeshClient, positionals: readonly string[], json: boolean, io: Io): Promise<number> {
   if (sub === "validators") {
-    const shown = await client.getJson<ValidatorsResponse>("/v1/staking/validators");
+    const shown = await client.getJson("/v1/staking/validators", validatorsSchema);
     if (json) return printJson(io, shown), 0;
     io.stdout(`mode ${shown.mode}, total bonded ${shown.totalBonded}\n`);
     for (const c of shown.candidates) {
@@ -56,7 +62,7 @@ async function show(sub: "show" | "validators", client: GhostmeshClient, positio
     return 0;
   }
   address(positionals[0], "ADDRESS");
-  const shown = await client.getJson<DelegationsResponse>(`/v1/staking/delegations/${encodeURIComponent(positionals[0] ?? "")}`);
+  const shown = await client.getJson(`/v1/staking/delegations/${encodeURIComponent(positionals[0] ?? "")}`, delegationsSchema);
   if (json) return printJson(io, shown), 0;
   if (shown.delegations.length === 0 && shown.unbonding.length === 0) io.stdout(`${shown.address}: no delegations\n`);
   for (const d of shown.delegations) io.stdout(`${shown.address} → ${d.validator}  ${d.amount}\n`);
