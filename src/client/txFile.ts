@@ -75,7 +75,7 @@ export function parseTxFile(json: unknown, source: string): { tx: Tx; sig: Uint8
   if (!bytesEqual(encodeCanonical(tx), bytes)) throw fileError(`${source}: "tx" is not canonical CBOR`);
   let sig: Uint8Array | null = null;
   if (file.sig !== null && file.sig !== undefined) {
-    sig = fromHexOrUndefined(file.sig) ?? null;
+    sig = typeof file.sig === "string" ? (fromHexOrUndefined(file.sig) ?? null) : null;
     if (sig === null) throw fileError(`${source}: "sig" must be hex or null`);
   }
   return { tx, sig };

@@ -5,6 +5,9 @@ import { genesisFromJson, genesisToJson } from "../../src/node/home.ts";
 import { hashGenesis, type Genesis } from "../../src/ledger/index.ts";
 import { addressFromPublicKey } from "../../src/crypto/index.ts";
 import { bytesEqual } from "../../src/util/index.ts";
+import fc from "fast-check";
+import { GhostmeshError } from "../../src/util/index.ts";
+import { jsonMutations, mutateJson } from "../helpers/jsonMutation.ts";
 
 const key = generateSigningKey();
 const base: Genesis = {
@@ -36,5 +39,27 @@ describe("genesis.json with balances, roles and policies", () => {
     assert.throws(() => genesisFromJson(withField("allocations", [{ address: formatAddress(alice), amount: "1.5" }]), "g"), /allocations\[0\]\.amount/);
     assert.throws(() => genesisFromJson(withField("roles", [{ address: formatAddress(alice), roles: ["root"] }]), "g"), /roles/);
     assert.throws(() => genesisFromJson(withField("roles", [{ address: formatAddress(alice), roles: ["read_blockchain"] }]), "g"), /at least one address must hold the admin role/);
+  });
+
+  it("reads a damaged genesis file as a genesis or refuses it with a typed error naming the file, never a TypeError (property)", () => {
+    const full: Genesis = {
+      ...base,
+      allocations: [{ address: alice, amount: "5" }],
+      roles: [{ address: alice, roles: ["admin"] }],
+      policies: [{ operation: "roles.grant.admin", threshold: 1, signers: [alice] }],
+      params: { staking: { rewardRateBps: 200 } },
+    };
+    const document = JSON.parse(genesisToJson(full)) as unknown;
+    fc.assert(
+      fc.property(jsonMutations, (mutations) => {
+        try {
+          genesisFromJson(JSON.stringify(mutateJson(document, mutations)) ?? "null", "genesis.json");
+        } catch (err) {
+          assert.ok(err instanceof GhostmeshError, String(err));
+          assert.match(err.message, /genesis\.json/);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

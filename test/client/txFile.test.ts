@@ -1,10 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { formatAddress, generateSigningKey, verify, type SigningKey } from "../../src/crypto/index.ts";
 import { readRoles } from "../../src/app/index.ts";
 import { bodyFromJson, buildUnsignedTx, parseTxFile, signTxFile, signedTxOfFile, txFileOf } from "../../src/client/index.ts";
 import { hashTx } from "../../src/ledger/index.ts";
+import { GhostmeshError } from "../../src/util/index.ts";
 import { AppHarness, chainId } from "../app/harness.ts";
+import { jsonMutations, mutateJson } from "../helpers/jsonMutation.ts";
 
 const [keyA, keyB, keyC] = [generateSigningKey(), generateSigningKey(), generateSigningKey()] as [SigningKey, SigningKey, SigningKey];
 
@@ -58,5 +61,23 @@ describe("client: offline transaction files (tx build / sign / broadcast)", () =
     assert.throws(() => parseTxFile({ ...json, tx: `${json.tx}00` }, "x.json"), /x\.json/);
     assert.throws(() => parseTxFile({ ...json, format: "other" }, "x.json"), { code: "CLIENT_TX_FILE_INVALID" });
     assert.throws(() => parseTxFile(null, "x.json"), { code: "CLIENT_TX_FILE_INVALID" });
+  });
+
+  it("reads a damaged file as a transaction or refuses it with a typed error, never a TypeError (property)", () => {
+    const { a, b } = setup();
+    const transfer = buildUnsignedTx({ chainId, from: a, nonce: 1, type: "token.transfer", body: bodyFromJson({ to: formatAddress(b), amount: "5" }) });
+    const file = txFileOf(transfer, signTxFile(transfer, null, keyA).sig);
+    fc.assert(
+      fc.property(jsonMutations, (mutations) => {
+        try {
+          parseTxFile(mutateJson(file, mutations), "tx.json");
+        } catch (err) {
+          assert.ok(err instanceof GhostmeshError, String(err));
+          assert.match(err.message, /tx\.json/, "the refusal names the file");
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    assert.throws(() => parseTxFile({ ...file, sig: 5 }, "tx.json"), { code: "CLIENT_TX_FILE_INVALID", message: 'tx.json: "sig" must be hex or null' });
   });
 });

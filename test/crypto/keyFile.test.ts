@@ -13,6 +13,8 @@ import {
   type SigningKey,
 } from "../../src/crypto/index.ts";
 import { GhostmeshError, toHex } from "../../src/util/index.ts";
+import fc from "fast-check";
+import { jsonMutations, mutateJson } from "../helpers/jsonMutation.ts";
 
 /** Low scrypt cost so the suite runs fast; one test below uses the real default. */
 const fast = { scryptParams: { n: 2 ** 10, r: 8, p: 1 } };
@@ -155,5 +157,21 @@ describe("crypto: key files", () => {
   it("another version throws CRYPTO_KEYFILE_UNSUPPORTED_VERSION", () => {
     assert.throws(() => decodeKeyFile(edited(plain, (f) => (f["version"] = 2))), hasCode("CRYPTO_KEYFILE_UNSUPPORTED_VERSION"));
     assert.throws(() => decodeKeyFile(edited(plain, (f) => delete f["version"])), hasCode("CRYPTO_KEYFILE_MALFORMED", "version"));
+  });
+
+  it("a damaged plain or encrypted file decodes or throws a typed CRYPTO_KEYFILE_ error, never a TypeError (property)", () => {
+    for (const [text, runs] of [[plain, 1000], [encrypted, 300]] as const) {
+      const document = JSON.parse(text) as unknown;
+      fc.assert(
+        fc.property(jsonMutations, (mutations) => {
+          try {
+            decodeKeyFile(JSON.stringify(mutateJson(document, mutations)) ?? "null", passphrase);
+          } catch (err) {
+            assert.ok(err instanceof GhostmeshError && err.code.startsWith("CRYPTO_KEYFILE_"), String(err));
+          }
+        }),
+        { numRuns: runs },
+      );
+    }
   });
 });
