@@ -145,7 +145,7 @@ type PartialConfig = ReturnType<typeof configSchema.parse>;
 export const CONFIG_FILE = "config.yaml";
 
 /** Environment variables and the config path each one sets. */
-const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind: "number" | "string" | "boolean"]> = {
+export const ENV_VARIABLES: Record<string, readonly [section: string, key: string, kind: "number" | "string" | "boolean"]> = {
   GHOSTMESH_API_HOST: ["api", "host", "string"],
   GHOSTMESH_API_PORT: ["api", "port", "number"],
   GHOSTMESH_BLOCK_INTERVAL_MS: ["block", "intervalMs", "number"],
@@ -223,14 +223,25 @@ function parseConfig(raw: unknown, source: string): PartialConfig {
   }
 }
 
+/** The GHOSTMESH_* variables as a partial config; a bad one is NODE_CONFIG_INVALID naming the variable and its value. */
 function envConfig(env: NodeJS.ProcessEnv): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, [section, key, kind]] of Object.entries(ENV_VARIABLES)) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    const parsed = kind === "number" && /^\d+$/.test(value) ? Number(value) : kind === "boolean" && (value === "true" || value === "false") ? value === "true" : value;
+    const shown = `${name}=${JSON.stringify(value.slice(0, 100))}`;
+    let parsed: unknown = value;
+    if (kind === "number") {
+      if (!/^\d{1,15}$/.test(value)) throw new GhostmeshError("NODE_CONFIG_INVALID", `${shown}: expected a decimal integer`, { source: name });
+      parsed = Number(value);
+    } else if (kind === "boolean") {
+      if (value !== "true" && value !== "false") throw new GhostmeshError("NODE_CONFIG_INVALID", `${shown}: expected true or false`, { source: name });
+      parsed = value === "true";
+    }
     // "dandelion.enabled": a key of a nested section.
     const [outer, inner] = key.split(".") as [string, string | undefined];
+    const single = inner === undefined ? { [section]: { [outer]: parsed } } : { [section]: { [outer]: { [inner]: parsed } } };
+    parseConfig(single, shown);
     const target = (out[section] ??= {});
     if (inner === undefined) target[outer] = parsed;
     else ((target[outer] ??= {}) as Record<string, unknown>)[inner] = parsed;

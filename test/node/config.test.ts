@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { CONFIG_FILE, defaultNodeConfig, loadNodeConfig } from "../../src/node/config.ts";
+import { CONFIG_FILE, defaultNodeConfig, ENV_VARIABLES, loadNodeConfig } from "../../src/node/config.ts";
 import { isGhostmeshError } from "../../src/util/index.ts";
 import { removeDir } from "../helpers/testChain.ts";
 
@@ -71,6 +71,42 @@ describe("config.yaml", () => {
         } catch (err) {
           assert.ok(invalid(err), `${(err as Error).message} for ${JSON.stringify(rawText ?? mutations).slice(0, 200)}`);
         }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("GHOSTMESH_* environment variables", () => {
+  const home = mkdtempSync(join(tmpdir(), "gm-config-env-"));
+  after(() => removeDir(home));
+  const refusal = (env: NodeJS.ProcessEnv): string => {
+    try {
+      loadNodeConfig(home, env);
+    } catch (err) {
+      assert.ok(isGhostmeshError(err) && err.code === "NODE_CONFIG_INVALID", String(err));
+      return err.message;
+    }
+    return "";
+  };
+
+  it("a value that does not parse, or is out of range, is refused naming the variable and the value", () => {
+    assert.equal(refusal({ GHOSTMESH_API_PORT: "abc" }), 'GHOSTMESH_API_PORT="abc": expected a decimal integer');
+    assert.equal(refusal({ GHOSTMESH_API_PORT: "1e3" }), 'GHOSTMESH_API_PORT="1e3": expected a decimal integer');
+    assert.equal(refusal({ GHOSTMESH_MEMPOOL_TXS_MAX: "-1" }), 'GHOSTMESH_MEMPOOL_TXS_MAX="-1": expected a decimal integer');
+    assert.equal(refusal({ GHOSTMESH_P2P_DANDELION_ENABLED: "yes" }), 'GHOSTMESH_P2P_DANDELION_ENABLED="yes": expected true or false');
+    assert.match(refusal({ GHOSTMESH_API_PORT: "99999" }), /^GHOSTMESH_API_PORT="99999": config\.api\.port: expected an unsigned integer at most 65535/);
+    assert.match(refusal({ GHOSTMESH_LOG_LEVEL: "loud" }), /^GHOSTMESH_LOG_LEVEL="loud": config\.log\.level: expected one of/);
+    assert.equal(loadNodeConfig(home, { GHOSTMESH_API_PORT: "9090", GHOSTMESH_API_HOST: "" }).api.port, 9090, "an empty variable is unset");
+  });
+
+  it("random values of every variable are taken or refused naming the variable (property)", () => {
+    const names = Object.keys(ENV_VARIABLES);
+    const value = fc.oneof(fc.constantFrom("0", "1", "65535", "99999999999999999999", "true", "false", "info", "/ip4/127.0.0.1/tcp/0", "-1", "1.5", " ", "0x10"), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...names), value, { maxKeys: 4 }), (env) => {
+        const message = refusal(env);
+        if (message !== "") assert.ok(names.some((name) => message.startsWith(`${name}=`)) || /configuration|dandelion|channel/.test(message), message);
       }),
       { numRuns: 1000 },
     );
