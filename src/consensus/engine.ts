@@ -128,6 +128,13 @@ type SignatureUse =
 
 /** Signatures an external signer still owes; a few per view at most, so a small bound catches a host that never answers. */
 const PENDING_SIGNATURES_MAX = 64;
+/**
+ * Views a leader that forms quorums alone (a committee of one, or the adversary's copy of a
+ * key) proposes in one step when it signs inline: each proposal's own vote certifies it at
+ * once and enters the next view. Beyond it the chain waits for the next input (work, a timer,
+ * a message) instead of recursing without bound.
+ */
+const SELF_CERTIFIED_VIEWS_PER_STEP_MAX = 16;
 
 const EMPTY_SENDERS: ReadonlySet<ValidatorIndex> = new Set();
 
@@ -181,6 +188,10 @@ export class ConsensusEngine {
   private timeoutSigningView = -1;
   /** The view this leader did not propose in yet because the application was idle. */
   private proposalDeferredView = -1;
+  /** True while tryPropose runs: a proposal that certifies itself re-enters it (see step). */
+  private proposing = false;
+  /** A view entered while proposing, whose proposal step makes once the first returns. */
+  private selfCertifiedView = -1;
   /** Per peer, the view of ours in which it last got our sync info: one reply per view. */
   private readonly syncInfoRepliedViews = new Map<ValidatorIndex, number>();
   /** The view in which this next leader asked the voters of a proposal it never got for their QC. */
@@ -377,6 +388,10 @@ export class ConsensusEngine {
     assert(this.started, "step: start() is called before any input");
     if (this.halted && !allowWhenHalted) return { actions: [], rejection: reject(RejectCode.halted, `epoch ${this.epoch} has ended`) };
     const rejection = run();
+    for (let made = 0; made < SELF_CERTIFIED_VIEWS_PER_STEP_MAX && this.selfCertifiedView === this.currentView && !this.halted; made++) {
+      this.selfCertifiedView = -1;
+      this.tryPropose();
+    }
     const actions = this.out;
     this.out = [];
     return { actions, rejection };
@@ -639,6 +654,22 @@ export class ConsensusEngine {
     if (self === null || signer === null || this.halted) return;
     const view = this.currentView;
     if (leaderOf(this.committee, view) !== self || !isSafeToPropose(this.safety, view) || this.tree.isFull) return;
+    if (this.proposing) {
+      // Our own proposal, signed inline, certified itself and entered this view: propose in it
+      // once that proposal has returned, iterating in step() rather than recursing here.
+      this.selfCertifiedView = view;
+      this.proposalDeferredView = view;
+      return;
+    }
+    this.proposing = true;
+    try {
+      this.proposeIn(view, self);
+    } finally {
+      this.proposing = false;
+    }
+  }
+
+  private proposeIn(view: number, self: ValidatorIndex): void {
     const tc = this.highQcViewValue + 1 === view ? null : this.lastTc;
     assert(tc === null || tc.view + 1 === view, "tryPropose: a view not following the high QC was entered by TC(view - 1)");
     if (this.evidence.pendingCount === 0 && this.modules.app.isIdle?.() === true) {

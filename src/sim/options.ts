@@ -123,7 +123,8 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
 /** Checks programmer-facing invariants; the CLI validates user input with clear messages first. */
 export function checkSimOptions(opts: SimOptions): void {
   assert(opts.validators >= 1 && opts.validators <= 1000, "sim: 1..1000 validators");
-  assert(opts.byzantine >= 0 && opts.byzantine <= opts.validators, "sim: byzantine <= validators");
+  // The checkers judge what honest validators commit: a run needs one.
+  assert(opts.byzantine >= 0 && opts.byzantine < opts.validators, "sim: byzantine < validators");
   assert(opts.behavior !== SimBehavior.none || opts.byzantine === 0, "sim: byzantine validators need a behaviour");
   assert(opts.faults.dropPpm >= 0 && opts.faults.dropPpm < PPM, "sim: drop probability in [0, 1)");
   assert(opts.network.latencyMinMs >= 1 && opts.network.latencyMinMs <= opts.network.latencyMaxMs, "sim: latency range");

@@ -361,3 +361,20 @@ test("engine: an untimely proposal is refused for the vote only, not as the prop
   const hash = blockHashOf(proposal.message.block);
   assert.ok(node(cluster, receiver).saved.some((block) => Buffer.from(blockHashOf(block)).equals(Buffer.from(hash))), "the block is kept (saved) for when a quorum certifies it");
 });
+
+test("a leader that forms quorums alone and signs inline proposes a bounded run of views per step, never recursing without end", () => {
+  // A committee of one, signing inside the engine, with an application that always has work:
+  // each proposal's own vote certifies it and enters the next view. Before the bound this
+  // recursed until the stack overflowed (found by a fuzz of the simulator's flags).
+  const cluster = createCluster(1);
+  const leader = node(cluster, 0);
+  const first = startOne(cluster, 0);
+  const proposed = (actions: readonly ConsensusAction[]) => sent(actions, "proposal").map((s) => (s.message as ProposalMessage).block.header.view);
+  const views = proposed(first);
+  assert.ok(views.length > 1 && views.length <= 17, `${views.length} proposals in the first step`);
+  assert.deepEqual(views, views.map((_, i) => i + 1), `one proposal per view, in order: ${JSON.stringify(views)}`);
+  assert.ok(commits(first).length > 0, "the chain commits as it goes");
+  assert.equal(leader.engine.awaitsWork, true, "the next view's proposal waits for the next input");
+  const next = host(leader, leader.engine.onWork().actions);
+  assert.deepEqual(proposed(next)[0], views.length + 1, "the next input resumes where the step stopped");
+});

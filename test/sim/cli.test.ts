@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runSimCommand } from "../../src/cli/cmds/sim.ts";
+import fc from "fast-check";
+import { runSimCommand, simCommand } from "../../src/cli/cmds/sim.ts";
+import { argvArbitrary, parseUsage } from "../helpers/usageGrammar.ts";
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void; env: NodeJS.ProcessEnv }; out: () => string; err: () => string } {
   let out = "";
@@ -51,6 +53,10 @@ test("sim command: bad flags exit 2 with a message naming the flag", async () =>
     [["--byzantine", "1"], /--validators/],
     [["--validators", "0"], /--validators: expected an integer from 1/],
     [["--validators", "4", "--byzantine", "1"], /--behavior is required/],
+    // Found by a grammar-built fuzz of the flags: with no honest validator an adversary that
+    // forms quorums alone and signs inline recursed until the stack overflowed.
+    [["--validators", "1", "--byzantine", "1", "--behavior", "twins"], /--byzantine 1: at least one of the 1 validators must be honest/],
+    [["--validators", "4", "--byzantine", "4", "--behavior", "silent"], /--byzantine 4: at least one of the 4 validators must be honest/],
     [["--validators", "4", "--byzantine", "1", "--behavior", "sneaky"], /--behavior: expected one of/],
     [["--validators", "4", "--drop", "1.5"], /--drop: expected a probability/],
     [["--validators", "4", "--seed", "-3"], /--seed/],
@@ -86,4 +92,42 @@ test("sim command: --help prints usage and exits 0", async () => {
   const c = capture();
   assert.equal(await runSimCommand(["--help"], c.io), 0);
   assert.match(c.out(), /Usage: ghostmesh sim --validators N/);
+});
+
+test("sim command: flags built from its usage line, with small runs, exit 0, 1 or 2 with a message; 1 only beyond the bound or with custom timing (property)", async () => {
+  const usage = /^Usage: ghostmesh (sim[^\n]*(?:\n {8,}\[[^\n]*)*)/m.exec(simCommand.help)?.[1]?.replace(/\s+/g, " ");
+  assert.ok(usage !== undefined, "the help has a usage line");
+  const hostile = fc.constantFrom("", "-1", "x", "1.5", "99999999999999999999", "0");
+  const mostly = (valid: fc.Arbitrary<string>) => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: hostile });
+  const small: Record<string, fc.Arbitrary<string>> = {
+    validators: fc.integer({ min: 1, max: 7 }).map(String),
+    byzantine: fc.integer({ min: 0, max: 3 }).map(String),
+    behavior: fc.constantFrom("twins", "silent", "withhold", "invalid", "forged-qc", "mixed"),
+    runs: fc.constantFrom("1", "2"),
+    seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(String),
+    drop: fc.constantFrom("0", "0.1", "0.5", "0.99"),
+    views: fc.integer({ min: 1, max: 12 }).map(String),
+    votes: fc.constantFrom("leader", "all"),
+    signatures: fc.constant("ed25519"),
+    "view-timeout-ms": fc.constantFrom("1", "50", "500"),
+    "backoff-percent": fc.constantFrom("100", "200", "400"),
+    "backoff-views": fc.constantFrom("0", "4", "20"),
+    "latency-ms": fc.constantFrom("1-1", "5-60", "100-100", "60-5"),
+  };
+  const values = (metavar: string | null, flag: string | null) => (metavar === null ? fc.constant("") : mostly(small[flag ?? ""] ?? fc.constant("1")));
+  const timingFlags = ["--view-timeout-ms", "--backoff-percent", "--backoff-views", "--latency-ms"];
+  await fc.assert(
+    fc.asyncProperty(argvArbitrary(parseUsage(usage), values), async ([, ...argv]) => {
+      const c = capture();
+      const code = await runSimCommand(argv, c.io);
+      assert.ok([0, 1, 2].includes(code), `sim ${argv.join(" ")}: exit ${code}`);
+      assert.doesNotMatch(c.err(), /unexpected error|\n\s+at /, `sim ${argv.join(" ")}`);
+      if (code === 1) {
+        const flag = (name: string) => argv[argv.indexOf(`--${name}`) + 1];
+        const [n, f] = [Number(flag("validators")), argv.includes("--byzantine") ? Number(flag("byzantine")) : 0];
+        assert.ok(f > Math.floor((n - 1) / 3) || timingFlags.some((t) => argv.includes(t)), `sim ${argv.join(" ")}: a violation within the bound\n${c.err()}`);
+      }
+    }),
+    { numRuns: 150 },
+  );
 });

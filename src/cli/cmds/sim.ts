@@ -36,7 +36,7 @@ liveness. Run i uses seed S + i; a failing run prints the command that replays i
 
 Flags:
   --validators N   committee size, 1..1000 (equal voting power)
-  --byzantine F    Byzantine validators (default 0); F > floor((N-1)/3) is beyond the bound
+  --byzantine F    Byzantine validators, 0..N-1 (default 0); F > floor((N-1)/3) is beyond the bound
   --behavior B     ${simBehaviors.filter((b) => b !== "none").join("|")}
                    twins: two nodes share a key and equivocate; the network splits their halves
                    mixed: each Byzantine validator draws one of the other behaviours
@@ -143,6 +143,7 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   if (values.help === true) return "help";
   const validators = integer(values.validators, "validators", 1, 1000);
   const byzantine = integer(values.byzantine, "byzantine", 0, validators, 0);
+  if (byzantine >= validators) throw new UsageError(`--byzantine ${byzantine}: at least one of the ${validators} validators must be honest: the checkers judge what honest validators commit`);
   const behavior = (values.behavior ?? (byzantine === 0 ? SimBehavior.none : undefined)) as SimBehavior | undefined;
   if (behavior === undefined) throw new UsageError("--behavior is required when --byzantine is above 0");
   if (!simBehaviors.includes(behavior)) throw new UsageError(`--behavior: expected one of ${simBehaviors.join(", ")}, got "${behavior}"`);
