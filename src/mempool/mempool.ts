@@ -284,8 +284,9 @@ export class Mempool {
    * sender for more than `waitingBlocksMax` blocks leave the pool, refused with
    * MEMPOOL_NONCE_GAP_EXPIRED (so a client waiting for one hears why). Returns them.
    */
-  expireWaiting(height: number): PoolTx[] {
-    assert(height >= this.heightSeen, `expireWaiting: height ${height} below ${this.heightSeen}`);
+  expireWaiting(committedHeight: number): PoolTx[] {
+    // Heights only grow; a caller that repeats one changes nothing.
+    const height = Math.max(this.heightSeen, committedHeight);
     this.heightSeen = height;
     const expired: PoolTx[] = [];
     while (this.waitingHead < this.waitingSince.length) {
