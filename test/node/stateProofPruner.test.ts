@@ -134,7 +134,7 @@ describe("state proof pruning in a node", () => {
       assert.equal(loadNodeConfig(home, { GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS: "5000" }).state.proofHistoryBlocks, 5000);
       assert.throws(
         () => loadNodeConfig(home, { GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS: "-3" }),
-        (err: unknown) => isGhostmeshError(err) && err.code === "NODE_CONFIG_INVALID" && /proofHistoryBlocks/.test(err.message),
+        (err: unknown) => isGhostmeshError(err) && err.code === "NODE_CONFIG_INVALID" && /^GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS="-3": expected a decimal integer$/.test(err.message),
       );
     } finally {
       removeDir(home);
