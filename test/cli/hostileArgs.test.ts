@@ -132,6 +132,7 @@ describe("CLI: random flags and values on every command", () => {
     }
     assert.ok(usages.length >= 40, `${usages.length} usage lines`);
   });
+
   it("documents every flag a command takes: each flag any help names is unknown to the commands whose help omits it", async () => {
     const helps = new Map<string, string>();
     for (const invocation of invocations) helps.set(invocation.argv0[0]!, await helpOf([invocation.argv0[0]!, "--help"]));
