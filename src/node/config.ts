@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseDocument as parseYamlDocument, stringify as stringifyYaml } from "yaml";
 import { parseWith, s } from "../codec/index.ts";
 import { BLOCK_ENTRIES_MAX, BLOCK_TXS_MAX } from "../ledger/index.ts";
+import { defaultMempoolOptions } from "../mempool/index.ts";
 import { CHANNELS_MAX, resolveChannelsOptions, resolveDandelionOptions, type ChannelConfig, type DandelionOptions } from "../p2p/index.ts";
 import { GhostmeshError, errorMessage } from "../util/index.ts";
 import { HELPER_THREAD_NICE_MAX } from "./threadPriority.ts";
@@ -20,7 +21,12 @@ export type NodeConfig = {
    * counted in blocks, keep moving without traffic.
    */
   readonly block: { readonly intervalMs: number; readonly txsMax: number; readonly entriesMax: number; readonly emptyIntervalMs: number };
-  readonly mempool: { readonly txsMax: number };
+  /**
+   * `waitingTxsMax`: transactions held waiting for an earlier nonce of their sender, at most;
+   * `waitingBlocksMax`: committed blocks one may wait before it leaves, refused
+   * MEMPOOL_NONCE_GAP_EXPIRED (src/mempool/options.ts).
+   */
+  readonly mempool: { readonly txsMax: number; readonly waitingTxsMax: number; readonly waitingBlocksMax: number };
   readonly log: { readonly level: "debug" | "info" | "warn" | "error" | "silent" };
   /**
    * `helperNice`: the nice value `ghostmesh start` gives the process's helper threads (libuv's
@@ -59,7 +65,7 @@ export const defaultNodeConfig: NodeConfig = {
   api: { host: "127.0.0.1", port: 8080 },
   // 200 ms keeps single-transaction latency low while batching thousands per block under load.
   block: { intervalMs: 200, txsMax: 5_000, entriesMax: 100_000, emptyIntervalMs: 1_000 },
-  mempool: { txsMax: 50_000 },
+  mempool: { txsMax: defaultMempoolOptions.txsMax, waitingTxsMax: defaultMempoolOptions.waitingTxsMax, waitingBlocksMax: defaultMempoolOptions.waitingBlocksMax },
   log: { level: "info" },
   // 19: measured in the consensus bench, the event loop then waits least (decision 0200, session 17).
   threads: { helperNice: 19 },
@@ -117,7 +123,13 @@ const configSchema = s.object({
       emptyIntervalMs: s.optional(s.uint({ max: 3_600_000 })),
     }),
   ),
-  mempool: s.optional(s.object({ txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })) })),
+  mempool: s.optional(
+    s.object({
+      txsMax: s.optional(s.uint({ min: 1, max: 10_000_000 })),
+      waitingTxsMax: s.optional(s.uint({ max: 10_000_000 })),
+      waitingBlocksMax: s.optional(s.uint({ min: 1, max: 1_000_000 })),
+    }),
+  ),
   log: s.optional(s.object({ level: s.optional(s.oneOf(["debug", "info", "warn", "error", "silent"] as const)) })),
   threads: s.optional(s.object({ helperNice: s.optional(s.uint({ max: HELPER_THREAD_NICE_MAX })) })),
   state: s.optional(s.object({ proofHistoryBlocks: s.optional(s.uint({ max: PROOF_HISTORY_BLOCKS_MAX })) })),
@@ -153,6 +165,8 @@ export const ENV_VARIABLES: Record<string, readonly [section: string, key: strin
   GHOSTMESH_BLOCK_ENTRIES_MAX: ["block", "entriesMax", "number"],
   GHOSTMESH_BLOCK_EMPTY_INTERVAL_MS: ["block", "emptyIntervalMs", "number"],
   GHOSTMESH_MEMPOOL_TXS_MAX: ["mempool", "txsMax", "number"],
+  GHOSTMESH_MEMPOOL_WAITING_TXS_MAX: ["mempool", "waitingTxsMax", "number"],
+  GHOSTMESH_MEMPOOL_WAITING_BLOCKS_MAX: ["mempool", "waitingBlocksMax", "number"],
   GHOSTMESH_LOG_LEVEL: ["log", "level", "string"],
   GHOSTMESH_THREADS_HELPER_NICE: ["threads", "helperNice", "number"],
   GHOSTMESH_STATE_PROOF_HISTORY_BLOCKS: ["state", "proofHistoryBlocks", "number"],

@@ -62,7 +62,7 @@ export async function startNode(opts: NodeOptions, modules: NodeModules): Promis
   nodeMetrics.height.set(chain.head.height);
   const pruner = startStateProofPruner(opts.config.state.proofHistoryBlocks, { chain, logger: logger.child({ module: "state" }), metrics: nodeMetrics });
   const mempool = new Mempool(
-    { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: opts.config.mempool.txsMax },
+    { ...defaultMempoolOptions, ...opts.config.mempool, chainId: genesis.chainId },
     { accounts: chain.accounts, verifier: { verify: verifyAsync }, metrics: createMempoolMetrics(register) },
   );
   const producer = new SingleValidatorProducer(

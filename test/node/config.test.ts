@@ -100,6 +100,18 @@ describe("GHOSTMESH_* environment variables", () => {
     assert.equal(loadNodeConfig(home, { GHOSTMESH_API_PORT: "9090", GHOSTMESH_API_HOST: "" }).api.port, 9090, "an empty variable is unset");
   });
 
+  it("sets the mempool's bounds on transactions waiting for an earlier nonce, from config.yaml or the environment", () => {
+    assert.deepEqual(loadNodeConfig(home, {}).mempool, { txsMax: 50_000, waitingTxsMax: 12_500, waitingBlocksMax: 600 });
+    writeFileSync(join(home, CONFIG_FILE), "mempool: { waitingTxsMax: 100, waitingBlocksMax: 30 }\n");
+    try {
+      assert.deepEqual(loadNodeConfig(home, {}).mempool, { txsMax: 50_000, waitingTxsMax: 100, waitingBlocksMax: 30 });
+      assert.equal(loadNodeConfig(home, { GHOSTMESH_MEMPOOL_WAITING_BLOCKS_MAX: "7" }).mempool.waitingBlocksMax, 7);
+      assert.match(refusal({ GHOSTMESH_MEMPOOL_WAITING_BLOCKS_MAX: "0" }), /^GHOSTMESH_MEMPOOL_WAITING_BLOCKS_MAX="0": config\.mempool\.waitingBlocksMax: expected an unsigned integer from 1 to 1000000, got 0$/);
+    } finally {
+      writeFileSync(join(home, CONFIG_FILE), "");
+    }
+  });
+
   it("random values of every variable are taken or refused naming the variable (property)", () => {
     const names = Object.keys(ENV_VARIABLES);
     const value = fc.oneof(fc.constantFrom("0", "1", "65535", "99999999999999999999", "true", "false", "info", "/ip4/127.0.0.1/tcp/0", "-1", "1.5", " ", "0x10"), fc.string({ maxLength: 12 }));

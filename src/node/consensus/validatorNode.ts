@@ -129,7 +129,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     // The application's cache of checked signatures, once it exists (it reads the mempool).
     let appSignatures: TxSignatureCache | null = null;
     const mempool = new Mempool(
-      { ...defaultMempoolOptions, chainId: genesis.chainId, txsMax: config.mempool.txsMax },
+      { ...defaultMempoolOptions, ...config.mempool, chainId: genesis.chainId },
       { accounts: chain.accounts, verifier: admissionVerifier(() => appSignatures), metrics: createMempoolMetrics(register) },
     );
     const app = new LedgerApplication(
