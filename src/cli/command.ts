@@ -56,15 +56,20 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
   }
 }
 
+/** What a subcommand takes: its flags, and how many arguments. */
+export type Takes = { readonly flags: readonly string[]; readonly args: number };
+
 /**
  * One parser serves all of a command's subcommands: this refuses each flag it parsed that
- * `subcommand` ("tx build") does not take, so no flag is silently ignored.
+ * `subcommand` ("tx build") does not take, and each argument beyond its count, so nothing is
+ * silently ignored.
  */
-export function refuseFlagsNotTaken(values: Readonly<Record<string, unknown>>, taken: readonly string[], subcommand: string): void {
-  for (const [flag, value] of Object.entries(values)) {
-    if (value === undefined || flag === "help" || taken.includes(flag)) continue;
+export function refuseNotTaken(parsed: { readonly values: Readonly<Record<string, unknown>>; readonly positionals: readonly string[] }, takes: Takes, subcommand: string): void {
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    if (value === undefined || flag === "help" || takes.flags.includes(flag)) continue;
     throw new UsageError(`${subcommand} does not take --${flag}; see ghostmesh ${subcommand.split(" ")[0]} --help`);
   }
+  refuseExtraArguments(parsed.positionals, takes.args, subcommand);
 }
 
 /** Refuses arguments beyond the `count` a subcommand ("query status") takes: none is silently ignored. */

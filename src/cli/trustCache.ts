@@ -30,6 +30,9 @@ const trustFileSchema = s.object({
   validators: s.array(validatorJsonSchema, { minLength: 1, maxLength: 1000 }),
 });
 
+/** The flags of a verification that walks validator sets from genesis (genesis and trust cache). */
+export const TRUST_FLAGS = ["genesis", "trust-cache", "no-trust-cache"] as const;
+
 export type TrustCacheFlags = { readonly "trust-cache"?: string; readonly "no-trust-cache"?: boolean };
 
 /** Help text for the two flags, shared by the commands that verify against validator sets. */

@@ -8,13 +8,13 @@ import { decodeWith } from "../../codec/index.ts";
 import type { SigningKey } from "../../crypto/index.ts";
 import { blockHeaderSchema, decodeStoredEntry, ENV_NAME_PATTERN, MERGE_SOURCES_MAX, MERGE_STRATEGIES } from "../../ledger/index.ts";
 import { fromHexOrUndefined, GhostmeshError, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { trustedGenesis } from "./query.ts";
 import { registerCosigners } from "./roles.ts";
 import { sendTx } from "./tx.ts";
-import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
+import { openCachedWalk, TRUST_CACHE_HELP, TRUST_FLAGS, type TrustCacheFlags } from "../trustCache.ts";
 
 const WRITE_SUBCOMMANDS = ["create", "update", "checkpoint", "merge", "promote"] as const;
 /** show-green and history are the same query as green. */
@@ -22,17 +22,17 @@ const READ_SUBCOMMANDS = ["show", "green", "show-green", "history"] as const;
 const SUBCOMMANDS = [...WRITE_SUBCOMMANDS, ...READ_SUBCOMMANDS] as const;
 const SEND_FLAGS = ["node", "home", "key", "wait", "json", ...TX_FLAGS] as const;
 const RECORD_FLAGS = [...SEND_FLAGS, "state-hash", "version"] as const;
-const GREEN_FLAGS = ["node", "from", "limit", "prove", "genesis", "trust-cache", "no-trust-cache", "json"] as const;
-const FLAGS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
-  create: [...RECORD_FLAGS, "description"],
-  update: RECORD_FLAGS,
-  checkpoint: RECORD_FLAGS,
-  merge: [...RECORD_FLAGS, "source", "strategy"],
-  promote: [...SEND_FLAGS, "cosign"],
-  show: ["node", "json"],
-  green: GREEN_FLAGS,
-  "show-green": GREEN_FLAGS,
-  history: GREEN_FLAGS,
+const GREEN: Takes = { flags: ["node", "from", "limit", "prove", "json", ...TRUST_FLAGS], args: 0 };
+const TAKES: Readonly<Record<(typeof SUBCOMMANDS)[number], Takes>> = {
+  create: { flags: [...RECORD_FLAGS, "description"], args: 1 },
+  update: { flags: RECORD_FLAGS, args: 1 },
+  checkpoint: { flags: RECORD_FLAGS, args: 1 },
+  merge: { flags: [...RECORD_FLAGS, "source", "strategy"], args: 1 },
+  promote: { flags: [...SEND_FLAGS, "cosign"], args: 1 },
+  show: { flags: ["node", "json"], args: 1 },
+  green: GREEN,
+  "show-green": GREEN,
+  history: GREEN,
 };
 type WriteSubcommand = (typeof WRITE_SUBCOMMANDS)[number];
 
@@ -214,8 +214,7 @@ ${TX_FLAGS_HELP}`,
       true,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
-    refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]], `env ${sub}`);
-    refuseExtraArguments(positionals, (READ_SUBCOMMANDS as readonly string[]).includes(sub) && sub !== "show" ? 0 : 1, `env ${sub}`);
+    refuseNotTaken({ values, positionals }, TAKES[sub as (typeof SUBCOMMANDS)[number]], `env ${sub}`);
     if ((WRITE_SUBCOMMANDS as readonly string[]).includes(sub)) return await send(sub as WriteSubcommand, positionals, values, io), 0;
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     if (sub === "show") {

@@ -3,24 +3,24 @@ import { genesisFromJson } from "../../node/home.ts";
 import { GhostmeshClient, responseSchemas as r, verifyBlockFromGenesis, verifyCheckpointFromGenesis, verifyInclusionResponse, verifyStateProofResponse } from "../../client/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import { errorMessage, fromHexOrUndefined, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
-import { openCachedWalk, TRUST_CACHE_HELP, type TrustCacheFlags } from "../trustCache.ts";
+import { intFlag, parseFlags, printJson, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
+import { openCachedWalk, TRUST_CACHE_HELP, TRUST_FLAGS, type TrustCacheFlags } from "../trustCache.ts";
 
 const SUBCOMMANDS = ["status", "tx", "block", "audit", "proof", "consistency", "checkpoint", "account", "balance", "state", "params"] as const;
-const TRUST_FLAGS = ["genesis", "trust-cache", "no-trust-cache"] as const;
-/** Besides --node and --json, which every subcommand takes. */
-const FLAGS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
-  status: [],
-  tx: [],
-  block: [],
-  account: [],
-  balance: [],
-  checkpoint: [],
-  params: ["height"],
-  audit: ["action", "sender", "from-height", "to-height", "limit", "cursor"],
-  consistency: ["from", "to"],
-  proof: ["record", "tree-size", "verify", ...TRUST_FLAGS],
-  state: ["key", "height", "prove", ...TRUST_FLAGS],
+/** Every subcommand also takes --node and --json. */
+const takes = (flags: readonly string[], args: number): Takes => ({ flags: ["node", "json", ...flags], args });
+const TAKES: Readonly<Record<(typeof SUBCOMMANDS)[number], Takes>> = {
+  status: takes([], 0),
+  tx: takes([], 1),
+  block: takes([], 1),
+  account: takes([], 1),
+  balance: takes([], 1),
+  checkpoint: takes([], 0),
+  params: takes(["height"], 0),
+  audit: takes(["action", "sender", "from-height", "to-height", "limit", "cursor"], 0),
+  consistency: takes(["from", "to"], 0),
+  proof: takes(["record", "tree-size", "verify", ...TRUST_FLAGS], 1),
+  state: takes(["key", "height", "prove", ...TRUST_FLAGS], 0),
 };
 
 /**
@@ -122,8 +122,7 @@ export const queryCommand: Command = {
       true,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
-    refuseFlagsNotTaken(values, ["node", "json", ...FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]]], `query ${sub}`);
-    refuseExtraArguments(positionals, ["tx", "block", "account", "balance", "proof"].includes(sub) ? 1 : 0, `query ${sub}`);
+    refuseNotTaken({ values, positionals }, TAKES[sub as (typeof SUBCOMMANDS)[number]], `query ${sub}`);
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     const arg = () => {
       const value = positionals[0];

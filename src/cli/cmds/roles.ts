@@ -3,7 +3,7 @@ import { addressFromPublicKey, formatAddress, type SigningKey } from "../../cryp
 import { POLICY_OPERATIONS, POLICY_SIGNERS_MAX, ROLES, type PolicyOperation, type Role } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
 import { TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { addressArg } from "../args.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
@@ -11,14 +11,13 @@ import { sendTx } from "./tx.ts";
 
 const SUBCOMMANDS = ["show", "policies", "grant", "revoke", "set-policy"] as const;
 const WRITE_FLAGS = ["node", "key", "cosign", "wait", "json", ...TX_FLAGS] as const;
-const FLAGS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
-  show: ["node", "json"],
-  policies: ["node", "json"],
-  grant: WRITE_FLAGS,
-  revoke: WRITE_FLAGS,
-  "set-policy": [...WRITE_FLAGS, "threshold", "signer"],
+const TAKES: Readonly<Record<(typeof SUBCOMMANDS)[number], Takes>> = {
+  show: { flags: ["node", "json"], args: 1 },
+  policies: { flags: ["node", "json"], args: 0 },
+  grant: { flags: WRITE_FLAGS, args: 2 },
+  revoke: { flags: WRITE_FLAGS, args: 2 },
+  "set-policy": { flags: [...WRITE_FLAGS, "threshold", "signer"], args: 1 },
 };
-const ARGUMENTS_TAKEN: Readonly<Record<(typeof SUBCOMMANDS)[number], number>> = { show: 1, policies: 0, grant: 2, revoke: 2, "set-policy": 1 };
 
 function address(text: string | undefined, what: string): Uint8Array {
   if (text === undefined) throw new UsageError(`missing ${what}; see ghostmesh roles --help`);
@@ -98,8 +97,7 @@ ${TX_FLAGS_HELP}`,
       true,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
-    refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as (typeof SUBCOMMANDS)[number]], `roles ${sub}`);
-    refuseExtraArguments(positionals, ARGUMENTS_TAKEN[sub as (typeof SUBCOMMANDS)[number]], `roles ${sub}`);
+    refuseNotTaken({ values, positionals }, TAKES[sub as (typeof SUBCOMMANDS)[number]], `roles ${sub}`);
     const client = new GhostmeshClient(requireFlag(values.node, "node"));
     if (sub === "show") {
       const shown = await client.roles(requireFlag(positionals[0], "ADDRESS (positional)"));

@@ -2,7 +2,7 @@
 import { encodeAmount } from "../../app/index.ts";
 import { GhostmeshClient, responseSchemas as r, type TxIntent } from "../../client/index.ts";
 import { s } from "../../codec/index.ts";
-import { intFlag, parseFlags, printJson, printSent, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printJson, printSent, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
 import { addressArg, positiveAmountArg } from "../args.ts";
 import { loadSigner, TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { sendTx } from "./tx.ts";
@@ -10,7 +10,14 @@ import { sendTx } from "./tx.ts";
 const SUBCOMMANDS = ["bond", "delegate", "unbond", "unjail", "show", "validators"] as const;
 const WRITE_FLAGS = ["node", "home", "key", "wait", "json", ...TX_FLAGS] as const;
 const READ_FLAGS = ["node", "json"] as const;
-const ARGUMENTS_TAKEN = { bond: 1, delegate: 2, unbond: 2, unjail: 0, show: 1, validators: 0 } as const;
+const TAKES: Readonly<Record<Subcommand, Takes>> = {
+  bond: { flags: WRITE_FLAGS, args: 1 },
+  delegate: { flags: WRITE_FLAGS, args: 2 },
+  unbond: { flags: WRITE_FLAGS, args: 2 },
+  unjail: { flags: WRITE_FLAGS, args: 0 },
+  show: { flags: READ_FLAGS, args: 1 },
+  validators: { flags: READ_FLAGS, args: 0 },
+};
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 function address(text: string | undefined, what: string): Uint8Array {
@@ -112,8 +119,7 @@ ${TX_FLAGS_HELP}`,
     );
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const command = sub as Subcommand;
-    refuseFlagsNotTaken(values, command === "show" || command === "validators" ? READ_FLAGS : WRITE_FLAGS, `stake ${sub}`);
-    refuseExtraArguments(positionals, ARGUMENTS_TAKEN[command], `stake ${sub}`);
+    refuseNotTaken({ values, positionals }, TAKES[command], `stake ${sub}`);
     if (command === "show" || command === "validators") {
       return show(command, new GhostmeshClient(requireFlag(values.node, "node")), positionals, values.json === true, io);
     }

@@ -4,7 +4,7 @@ import { fromJsonValue, parseWith } from "../../codec/index.ts";
 import { auditRecordSchema, BATCH_RECORDS_MAX, type AuditRecord } from "../../ledger/index.ts";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../client/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
-import { intFlag, parseFlags, printSent, readJsonFlag, refuseExtraArguments, refuseFlagsNotTaken, requireFlag, UsageError, type Command, type Io } from "../command.ts";
+import { intFlag, parseFlags, printSent, readJsonFlag, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
 import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
@@ -12,12 +12,12 @@ import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
 const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
 const SUBCOMMANDS = ["send", "transfer", "build", "sign", "broadcast"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-const FLAGS_TAKEN: Readonly<Record<Subcommand, readonly string[]>> = {
-  send: ["node", "key", "type", "data", "wait", "json", ...TX_FLAGS],
-  transfer: ["node", "key", "to", "amount", "wait", "json", ...TX_FLAGS],
-  build: ["type", "from", "body", "node", "chain-id", "nonce", "out"],
-  sign: ["key", "home", "passphrase", "out", "json"],
-  broadcast: ["node", "wait", "timeout-ms", "json"],
+const TAKES: Readonly<Record<Subcommand, Takes>> = {
+  send: { flags: ["node", "key", "type", "data", "wait", "json", ...TX_FLAGS], args: 0 },
+  transfer: { flags: ["node", "key", "to", "amount", "wait", "json", ...TX_FLAGS], args: 0 },
+  build: { flags: ["type", "from", "body", "node", "chain-id", "nonce", "out"], args: 0 },
+  sign: { flags: ["key", "home", "passphrase", "out", "json"], args: 1 },
+  broadcast: { flags: ["node", "wait", "timeout-ms", "json"], args: 1 },
 };
 
 export const txCommand: Command = {
@@ -71,8 +71,7 @@ ${TX_FLAGS_HELP}`,
       json: { type: "boolean" },
     }, sub === "sign" || sub === "broadcast");
     if (values.help) return io.stdout(`${this.help}\n`), 0;
-    refuseFlagsNotTaken(values, FLAGS_TAKEN[sub as Subcommand], `tx ${sub}`);
-    refuseExtraArguments(positionals, sub === "sign" || sub === "broadcast" ? 1 : 0, `tx ${sub}`);
+    refuseNotTaken({ values, positionals }, TAKES[sub as Subcommand], `tx ${sub}`);
     if (sub === "build") return txBuild(values, io);
     if (sub === "sign") return txSign(positionals[0], values, io);
     if (sub === "broadcast") return txBroadcast(positionals[0], values, io);
