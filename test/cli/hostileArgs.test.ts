@@ -25,7 +25,7 @@ import { addressFromPublicKey, encodeKeyFile, formatAddress, generateSigningKey 
 import { MERGE_STRATEGIES, POLICY_OPERATIONS, PROPOSAL_TYPES, ROLES, TX_TYPES } from "../../src/ledger/index.ts";
 import { homePaths, initHome } from "../../src/node/home.ts";
 import { toHex } from "../../src/util/index.ts";
-import { argvArbitrary, flagsOf, parseUsage, type UsageNode, type ValueSource } from "../helpers/usageGrammar.ts";
+import { argvArbitrary, flagsOf, parseUsage, usageLinesOf, type UsageNode, type ValueSource } from "../helpers/usageGrammar.ts";
 import { makeGenesis, openTestChain, removeDir, type TestChain } from "../helpers/testChain.ts";
 
 const LONG_RUNNING = new Set(["start", "devnet", "sim"]);
@@ -58,7 +58,7 @@ async function helpOf(argv: string[]): Promise<string> {
  * that continue them, and query's indented `query SUB ...` lines.
  */
 function usagesOf(name: string, help: string): Usage[] {
-  const lines = [...help.matchAll(/^(?:Usage:)?\s*ghostmesh ([a-z].*(?:\n {8,}(?:[[-]|\((?!also)).*)*)$/gm)].map((m) => (m[1] as string).replace(/\s+/g, " ")).filter((line) => !line.includes("SUBCOMMAND"));
+  const lines = usageLinesOf(help).filter((line) => !line.includes("SUBCOMMAND"));
   if (name === "query") lines.push(...[...help.matchAll(/^ {2}query ([a-z].*)$/gm)].map((m) => `query ${m[1] as string} --node URL [--json]`));
   return lines.map((raw) => {
     const line = USAGE_MACROS.reduce((text, [macro, expansion]) => text.replaceAll(macro, expansion), raw);

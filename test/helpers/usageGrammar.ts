@@ -22,6 +22,14 @@ function isMetavar(token: string): boolean {
   return /^[A-Z][A-Z0-9_.]*$/.test(token) || token.includes("…");
 }
 
+/**
+ * The usage lines of a help text: what follows `ghostmesh` on each line that starts with it
+ * (after "Usage:" or indentation), joined with the indented lines of flags that continue it.
+ */
+export function usageLinesOf(help: string): string[] {
+  return [...help.matchAll(/^(?:Usage:)?\s*ghostmesh ([a-z].*(?:\n {8,}(?:[[-]|\((?!also)).*)*)$/gm)].map((m) => (m[1] as string).replace(/\s+/g, " "));
+}
+
 /** Parses what follows `ghostmesh` on a usage line; throws on brackets that do not pair. */
 export function parseUsage(line: string): UsageNode {
   const tokens = line.replace(/([[\]()])/g, " $1 ").split(/\s+/).filter((token) => token !== "");

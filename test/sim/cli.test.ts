@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { runSimCommand, simCommand } from "../../src/cli/cmds/sim.ts";
-import { argvArbitrary, parseUsage } from "../helpers/usageGrammar.ts";
+import { argvArbitrary, parseUsage, usageLinesOf } from "../helpers/usageGrammar.ts";
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void; env: NodeJS.ProcessEnv }; out: () => string; err: () => string } {
   let out = "";
@@ -95,7 +95,7 @@ test("sim command: --help prints usage and exits 0", async () => {
 });
 
 test("sim command: flags built from its usage line, with small runs, exit 0, 1 or 2 with a message; 1 only beyond the bound or with custom timing (property)", async () => {
-  const usage = /^Usage: ghostmesh (sim[^\n]*(?:\n {8,}\[[^\n]*)*)/m.exec(simCommand.help)?.[1]?.replace(/\s+/g, " ");
+  const [usage] = usageLinesOf(simCommand.help);
   assert.ok(usage !== undefined, "the help has a usage line");
   const hostile = fc.constantFrom("", "-1", "x", "1.5", "99999999999999999999", "0");
   const mostly = (valid: fc.Arbitrary<string>) => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: hostile });
