@@ -112,10 +112,16 @@ export class Mempool {
   nonceGapOf(txHashHex: string): { readonly nonce: number; readonly nonceExpected: number } | undefined {
     const poolTx = this.byHash.get(txHashHex);
     if (poolTx === undefined) return undefined;
+    const sender = this.senderWaitedOn(poolTx);
+    if (sender === undefined) return undefined;
+    return { nonce: poolTx.signedTx.tx.nonce, nonceExpected: sender.nextNonce };
+  }
+
+  /** The sender state of a transaction that waits for an earlier nonce; undefined when it is ready or gone. */
+  private senderWaitedOn(poolTx: PoolTx): SenderState | undefined {
     const { tx } = poolTx.signedTx;
     const sender = this.senders.get(toHex(tx.from));
-    if (sender === undefined || sender.waiting.get(tx.nonce) !== poolTx) return undefined;
-    return { nonce: tx.nonce, nonceExpected: sender.nextNonce };
+    return sender?.waiting.get(tx.nonce) === poolTx ? sender : undefined;
   }
 
   /** Transactions held waiting for an earlier nonce: every held one that is not ready. */
@@ -293,9 +299,8 @@ export class Mempool {
       const { poolTx, height: since } = this.waitingSince[this.waitingHead] as (typeof this.waitingSince)[number];
       if (height - since <= this.opts.waitingBlocksMax) break;
       this.waitingHead += 1;
-      const { tx } = poolTx.signedTx;
-      const sender = this.senders.get(toHex(tx.from));
-      if (sender === undefined || sender.waiting.get(tx.nonce) !== poolTx) continue;
+      const sender = this.senderWaitedOn(poolTx);
+      if (sender === undefined) continue;
       const nonceExpected = sender.nextNonce;
       if (!this.removeHeld(poolTx, false)) continue;
       expired.push(poolTx);
