@@ -223,6 +223,15 @@ export class Mempool {
     // Peek without creating sender state, so refused transactions leave nothing behind.
     const sender = this.senders.get(fromHex);
     const nextNonce = sender === undefined ? (committed?.nonce ?? 0) : sender.nextNonce;
+    // A pending transaction, not a committed one, may hold the nonce: name it, so the client can
+    // look it up (a refusal elsewhere may free the nonce) instead of hearing "used" for good.
+    const holder = sender?.readyByNonce.get(tx.nonce) ?? sender?.waiting.get(tx.nonce);
+    if (holder !== undefined) {
+      throw new GhostmeshError("MEMPOOL_NONCE_TAKEN", `another pending transaction, ${holder.txHashHex}, already uses nonce ${tx.nonce}`, {
+        nonce: tx.nonce,
+        txHashPending: holder.txHashHex,
+      });
+    }
     if (tx.nonce < nextNonce) {
       throw new GhostmeshError("MEMPOOL_NONCE_TOO_LOW", `nonce ${tx.nonce} is already used; the next nonce of this account is ${nextNonce}`, {
         nonce: tx.nonce,
@@ -242,9 +251,6 @@ export class Mempool {
         nonceExpected: nextNonce,
         waitingTxsMax: this.opts.waitingTxsMax,
       });
-    }
-    if (sender?.waiting.has(tx.nonce) === true) {
-      throw new GhostmeshError("MEMPOOL_NONCE_TAKEN", `another pending transaction already uses nonce ${tx.nonce}`, { nonce: tx.nonce });
     }
   }
 

@@ -10,7 +10,7 @@ export type Refusal = { readonly code: string; readonly message: string; readonl
 export const REFUSALS_KEPT_MAX = 10_000;
 
 /** Why a transaction left after an earlier one of its sender was refused at execution. */
-export function predecessorRefused(height: number): Refusal {
+function predecessorRefused(height: number): Refusal {
   return { code: "MEMPOOL_PREDECESSOR_REFUSED", message: "an earlier transaction of the same sender was refused at execution, so this nonce can no longer apply", height };
 }
 
@@ -26,6 +26,15 @@ export class RefusalLog {
       if (oldest.done !== true) this.refusals.delete(oldest.value);
     }
     for (const listener of this.listeners) listener(txHashHex, refusal);
+  }
+
+  /**
+   * Execution at `height` refused `refused` (with the application's code and message), and the
+   * pool dropped `dropped`, later nonces of their senders that assumed them.
+   */
+  recordRefusedAtExecution(refused: readonly { readonly txHashHex: string; readonly code: string; readonly message: string }[], dropped: readonly { readonly txHashHex: string }[], height: number): void {
+    for (const { txHashHex, code, message } of refused) this.record(txHashHex, { code, message, height });
+    for (const { txHashHex } of dropped) this.record(txHashHex, predecessorRefused(height));
   }
 
   /** Forgets a refusal: the same transaction was admitted again (it may apply now). */

@@ -8,7 +8,7 @@
 import { EventEmitter } from "node:events";
 import { addressFromPublicKey, signAsync, type SigningKey } from "../crypto/index.ts";
 import { signerBitmap, voteMessage, type QuorumCertificate } from "../ledger/index.ts";
-import { predecessorRefused, type Mempool, type PoolTx } from "../mempool/index.ts";
+import type { Mempool, PoolTx } from "../mempool/index.ts";
 import { assert, bytesEqual } from "../util/index.ts";
 import type { Chain } from "./chain.ts";
 import { EmptyBlockPacer } from "./emptyBlockPacer.ts";
@@ -164,10 +164,8 @@ export class SingleValidatorProducer extends EventEmitter<{ committed: [Committe
     mempool.onCommitted(committedTxs);
     if (rejected.length > 0) {
       const dropped = mempool.onRejected(rejected);
-      built.execution.rejected.forEach((r) => mempool.refusals.record((reaped[r.index] as PoolTx).txHashHex, { code: r.code, message: r.message, height: header.height }));
-      for (const poolTx of dropped) {
-        mempool.refusals.record(poolTx.txHashHex, predecessorRefused(header.height));
-      }
+      const refused = built.execution.rejected.map(({ index, code, message }) => ({ txHashHex: (reaped[index] as PoolTx).txHashHex, code, message }));
+      mempool.refusals.recordRefusedAtExecution(refused, dropped, header.height);
       logger.warn({ height: header.height, rejected: built.execution.rejected, dropped: dropped.length }, "Execution refused transactions");
     }
     const expired = mempool.expireWaiting(header.height);

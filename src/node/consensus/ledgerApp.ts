@@ -13,7 +13,7 @@
 import { blockHashOf, evidenceKey, leaderOf, type BlockValidation, type CommittedBlock, type ConsensusApplication, type ProposeRequest, type ValidatorSetProvider } from "../../consensus/index.ts";
 import { BLOCK_ENTRIES_MAX, hashEvidenceList, hashValidatorSet, txRoot, type Block, type BlockHeader, type QuorumCertificate, type Validator, type ValidatorSet } from "../../ledger/index.ts";
 import { blockContext, endsEpoch, validatorSetFromState } from "../../app/index.ts";
-import { predecessorRefused, type Mempool } from "../../mempool/index.ts";
+import type { Mempool } from "../../mempool/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../../util/index.ts";
 import type { Chain } from "../chain.ts";
 import { upgradeRequiredAt, upgradeRequiredMessage } from "../upgrade.ts";
@@ -127,10 +127,9 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     const executed = executeOnParent(chain, parent, height, selected, context);
     if (executed.execution.rejected.length > 0) {
       // They cannot apply on this chain as it stands; keeping them would offer them forever.
-      const refused = executed.execution.rejected.map((rejection) => (selected[rejection.index] as (typeof selected)[number]).txHashHex);
-      const dropped = mempool.removeRefused(refused);
-      executed.execution.rejected.forEach((rejection, i) => mempool.refusals.record(refused[i] as string, { code: rejection.code, message: rejection.message, height }));
-      for (const poolTx of dropped) mempool.refusals.record(poolTx.txHashHex, predecessorRefused(height));
+      const refused = executed.execution.rejected.map(({ index, code, message }) => ({ txHashHex: (selected[index] as (typeof selected)[number]).txHashHex, code, message }));
+      const dropped = mempool.removeRefused(refused.map(({ txHashHex }) => txHashHex));
+      mempool.refusals.recordRefusedAtExecution(refused, dropped, height);
       logger.warn({ height, rejected: executed.execution.rejected }, "Proposal left out transactions that do not apply");
     }
     const header: BlockHeader = {

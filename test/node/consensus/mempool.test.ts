@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { buildTx } from "../../../src/client/index.ts";
 import { generateSigningKey, verifyAsync, type SigningKey } from "../../../src/crypto/index.ts";
 import { Mempool, defaultMempoolOptions, type MempoolAccount } from "../../../src/mempool/index.ts";
-import { toHex } from "../../../src/util/index.ts";
+import { GhostmeshError, toHex } from "../../../src/util/index.ts";
 
 const CHAIN_ID = "mempool-consensus-test";
 const LIMITS = { txsMax: 100, entriesMax: 1000, bytesMax: 1 << 24 };
@@ -72,6 +72,13 @@ describe("mempool under consensus", () => {
     const txsB = [0, 1, 2, 4].map((nonce) => append(b, nonce));
     await mempool.admit(txA.bytes);
     for (const tx of txsB) await mempool.admit(tx.bytes);
+    for (const [nonce, held] of [[1, txsB[1]!], [4, txsB[3]!]] as const) {
+      await assert.rejects(
+        mempool.admit(append(b, nonce, "corrected").bytes),
+        (err: unknown) => err instanceof GhostmeshError && err.code === "MEMPOOL_NONCE_TAKEN" && err.meta.txHashPending === toHex(held.hash) && err.message.includes(toHex(held.hash)),
+        `before the refusal reaches this pool, nonce ${nonce} is held by a pending transaction, which the refusal names`,
+      );
+    }
     const dropped = mempool.removeRefused([toHex(txsB[1]!.hash), "00".repeat(32)]);
     assert.deepEqual(dropped.map((tx) => tx.signedTx.tx.nonce).sort(), [2, 4], "the later ready nonce 2 and the waiting 4");
     assert.deepEqual(mempool.select(LIMITS, () => false).map((tx) => toHex(tx.txHash)), [toHex(txA.hash), toHex(txsB[0]!.hash)], "the earlier nonce 0 stays: it may be in a proposal about to commit");
