@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   MEMPOOL_ACCOUNT_EXISTS: 409,
   MEMPOOL_UNKNOWN_ACCOUNT: 422,
   MEMPOOL_BAD_SIGNATURE: 422,
+  // Out of consensus while it syncs blocks: another node, or this one shortly, can take it.
+  NODE_SYNCING: 503,
   API_NOT_FOUND: 404,
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_TIMEOUT: 504,

@@ -54,6 +54,23 @@ function notCommittedInTime(mempool: Mempool, txHashHex: string, timeoutMs: numb
   );
 }
 
+/**
+ * A validator out of consensus, syncing blocks by range, admits transactions (its next consensus
+ * host gossips them, decision 0504), but checks senders and nonces against a state that may be
+ * far behind the chain: an account registered since reads as unknown, and a nonce within the
+ * window at the head as too far ahead. Those two refusals are not final then, and it says so.
+ * (Accounts and nonces only grow, so "already registered" and "nonce too low" hold at the head.)
+ */
+const REFUSALS_OF_A_STALE_STATE: ReadonlySet<string> = new Set(["MEMPOOL_UNKNOWN_ACCOUNT", "MEMPOOL_NONCE_TOO_HIGH"]);
+
+function syncingError(height: number, refusal: GhostmeshError): GhostmeshError<"NODE_SYNCING", Record<string, unknown>> {
+  return new GhostmeshError(
+    "NODE_SYNCING",
+    `this validator is syncing blocks (at height ${height}), so its state may be behind the chain's: it found ${refusal.code} (${refusal.message}), which may not hold at the chain's head; send to another node, or again once GET /v1/status says "syncing": false`,
+    { height, admissionCode: refusal.code },
+  );
+}
+
 export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
   const waiters = new TxWaiters(producer, mempool);
   /**
@@ -94,7 +111,9 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
         const timeoutMs = parseUint(query.timeoutMs, "timeoutMs", { min: 1, max: WAIT_TIMEOUT_MS_MAX }) ?? WAIT_TIMEOUT_MS_DEFAULT;
         if (wait && waiters.full) throw new GhostmeshError("MEMPOOL_FULL", "too many clients are waiting for commits; retry without wait or later", {});
         const bytes = bodyBytes(request.body);
-        const { txHash, txHashHex, announce } = await admitOrFindKnown(bytes, wait);
+        const { txHash, txHashHex, announce } = await admitOrFindKnown(bytes, wait).catch((err: unknown) => {
+          throw producer.syncing === true && isGhostmeshError(err) && REFUSALS_OF_A_STALE_STATE.has(err.code) ? syncingError(chain.head.height, err) : err;
+        });
         const known = announce === null ? chain.store.getTx(txHash) : undefined;
         if (known !== undefined) return { hash: txHashHex, status: "committed", height: known.height };
         const committed = wait ? waiters.wait(txHashHex, timeoutMs) : undefined;

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
-import { GhostmeshClient } from "../../../src/client/index.ts";
+import { ClientError, GhostmeshClient } from "../../../src/client/index.ts";
 import { findFreePorts } from "../../../src/node/p2p/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
@@ -30,18 +30,24 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
     let seenInside: { syncing: boolean; hostRunning: boolean; resyncing: boolean } | null = null;
     const account = newAccount();
     const registration = signNext(account, { type: "account.register" });
+    const append = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc" } });
+    let refusedWhileSyncing: unknown = null;
     await validator.resync(async () => {
       seenInside = { syncing: (await client.status()).syncing, hostRunning: hostBefore.isRunning, resyncing: validator.resyncing };
       // Meanwhile the others commit; this validator is out of consensus and falls behind.
       await cluster.client(0).submitTx(registration.bytes, { wait: true, timeoutMs: 20_000 });
+      // Its state does not hold the registration yet: an unknown account is no final verdict.
+      refusedWhileSyncing = await client.submitTx(append.bytes).then(() => null, (err: unknown) => err);
     });
+    assert.ok(refusedWhileSyncing instanceof ClientError, String(refusedWhileSyncing));
+    assert.deepEqual([refusedWhileSyncing.status, refusedWhileSyncing.code], [503, "NODE_SYNCING"]);
+    assert.match(refusedWhileSyncing.message, /syncing blocks \(at height \d+\).*MEMPOOL_UNKNOWN_ACCOUNT.*"syncing": false/);
     assert.deepEqual(seenInside, { syncing: true, hostRunning: false, resyncing: true });
     assert.notEqual(validator.host, hostBefore);
     assert.ok(validator.host.isRunning && !validator.resyncing);
     assert.equal((await client.status()).syncing, false);
     // Back in consensus: it fetches what it missed and commits a transaction sent to it.
     await waitFor("the block committed meanwhile", async () => ((await client.tx(registration.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
-    const append = signNext(account, { type: "audit.append", record: { action: "deploy", subject: "svc" } });
     const committed = await client.submitTx(append.bytes, { wait: true, timeoutMs: 20_000 });
     assert.equal(committed.status, "committed");
   });
