@@ -147,7 +147,8 @@ export const txRoutes: RouteFactory = ({ chain, mempool, producer }) => {
           }
           const refusal = mempool.refusals.get(hex);
           if (refusal !== undefined) return { hash: hex, status: "refused", code: refusal.code, message: refusal.message, height: refusal.height };
-          throw notFound(`transaction ${hex} is neither committed nor pending, and this node has not seen it refused`);
+          const behind = producer.syncing === true ? ` (it is syncing blocks, at height ${chain.head.height}: the transaction may be in a block it has yet to sync)` : "";
+          throw notFound(`transaction ${hex} is neither committed nor pending, and this node has not seen it refused${behind}`);
         }
         const signedTx = decodeStoredTx(row.bytes, hex);
         return {

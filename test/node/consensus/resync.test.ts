@@ -38,6 +38,7 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
       await cluster.client(0).submitTx(registration.bytes, { wait: true, timeoutMs: 20_000 });
       // Its state does not hold the registration yet: an unknown account is no final verdict.
       refusedWhileSyncing = await client.submitTx(append.bytes).then(() => null, (err: unknown) => err);
+      await assert.rejects(client.tx(registration.hash), (err: unknown) => err instanceof ClientError && err.status === 404 && /syncing blocks, at height \d+: the transaction may be in a block it has yet to sync/.test(err.message));
     });
     assert.ok(refusedWhileSyncing instanceof ClientError, String(refusedWhileSyncing));
     assert.deepEqual([refusedWhileSyncing.status, refusedWhileSyncing.code], [503, "NODE_SYNCING"]);
