@@ -155,6 +155,11 @@ export async function waitHeights(what: string, nodes: readonly ClusterNode[], h
   });
 }
 
+/** Waits until every node in `nodes` reports itself in consensus (`syncing: false`): a node syncing by range checks transactions against a state that may be behind. */
+export async function waitInConsensus(what: string, nodes: readonly ClusterNode[], timeoutMs: number): Promise<void> {
+  await waitFor(what, async () => ((await Promise.all(nodes.map((node) => node.client.status().then((status) => status.syncing, () => true)))).every((syncing) => !syncing) ? true : undefined), timeoutMs, 100);
+}
+
 type Account = { readonly key: SigningKey; nonce: number };
 
 /** How long a submission may take to commit (Dandelion++ embargoes add up to 6 s; the machine is shared). */
@@ -175,6 +180,7 @@ export class Load {
   #running = false;
   #inFlight: Promise<void> = Promise.resolve();
   #loop: Promise<void> = Promise.resolve();
+  #failure: unknown = undefined;
   readonly #intervalMs: number;
 
   constructor(chainId: string, targets: readonly ClusterNode[], intervalMs: number) {
@@ -198,7 +204,14 @@ export class Load {
       }
     })();
     // Kept so stop() can rethrow it; marked handled so it cannot crash the runner first.
-    this.#loop.catch(() => undefined);
+    this.#loop.catch((err: unknown) => {
+      this.#failure = err;
+    });
+  }
+
+  /** Throws what stopped the loop, if a send failed. */
+  assertRunning(): void {
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** New targets; resolves once no request to an old target is in flight. */
@@ -216,7 +229,9 @@ export class Load {
   async #send(account: Account, node: ClusterNode, intent: Parameters<typeof buildTx>[3], wait: boolean): Promise<string> {
     const built = buildTx(account.key, this.#chainId, account.nonce++, intent);
     const hash = toHex(built.hash);
-    await node.client.submitTx(built.bytes);
+    await node.client.submitTx(built.bytes).catch((err: Error) => {
+      throw new Error(`${node.name} refused ${hash} (nonce ${built.signedTx.tx.nonce} of ${toHex(built.signedTx.tx.from)}): ${err.message}`, { cause: err });
+    });
     // Accepted by a node: it must end up on every node.
     this.sent.push(hash);
     if (wait) await waitFor(`${node.name} to commit ${hash}`, async () => ((await node.client.tx(hash)).status === "committed" ? true : undefined), TX_COMMIT_WAIT_MS, 100);

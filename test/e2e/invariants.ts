@@ -19,23 +19,29 @@ export type InvariantsReport = { readonly height: number; readonly txs: number; 
 
 /**
  * Checks a network again and again as a test perturbs it. Every check compares every block
- * 1..head on every node. Transactions are looked up by hash (GET /v1/txs) on every node once,
+ * 1..head on every node, or, `incremental` (a soak's thousands of heights), only the heights
+ * above the last check on every node and every height on each node named `rebuilt`, against the
+ * blocks the earlier checks found. Transactions are looked up by hash (GET /v1/txs) on every node once,
  * the first time they are checked, and all of them again on each node named `rebuilt` (its store
- * was wiped and synced anew); between lookups, the identical per-height transaction lists
+ * was wiped and synced anew, or its process killed); between lookups, the identical per-height transaction lists
  * carry each one to every node.
  */
 export class InvariantChecker {
   readonly #nodes: readonly ClusterNode[];
   readonly #timeoutMs: number;
+  readonly #incremental: boolean;
   /** Height at which each checked transaction committed on the first node (final once seen). */
   readonly #txHeights = new Map<string, number>();
   /** Transactions looked up on every node so far (a prefix of the sent list). */
   #txsLookedUp = 0;
+  /** Incremental: the block hash and transaction list every node held at each height compared so far (index height - 1). */
+  readonly #blocksCompared: { readonly hash: string; readonly txHashes: readonly string[] }[] = [];
 
-  constructor(nodes: readonly ClusterNode[], timeoutMs: number) {
+  constructor(nodes: readonly ClusterNode[], timeoutMs: number, opts: { readonly incremental?: boolean } = {}) {
     assert(nodes.length > 0, "a checker needs nodes");
     this.#nodes = nodes;
     this.#timeoutMs = timeoutMs;
+    this.#incremental = opts.incremental === true;
   }
 
   /** Waits for `txsLive` (hashes a node accepted; the load may still be adding) to commit on the first node and for every node to reach the highest height seen, then compares. */
@@ -49,7 +55,7 @@ export class InvariantChecker {
     await waitHeights("every node to catch up", this.#nodes, height, this.#timeoutMs);
     const caughtUpMs = Date.now();
 
-    const inBlocks = await this.#compareBlocks(height);
+    const inBlocks = this.#incremental ? await this.#compareNewBlocks(height, opts.rebuilt ?? []) : await this.#compareBlocks(height, 1, this.#nodes);
     for (const hash of txs) {
       const expected = this.#txHeights.get(hash);
       assert.equal(inBlocks.get(hash), expected, `transaction ${hash} is listed in the block at height ${expected} on every node`);
@@ -60,21 +66,41 @@ export class InvariantChecker {
     return { height, txs: txs.length, commitWaitMs: committedMs - startedMs, catchUpWaitMs: caughtUpMs - committedMs, compareMs: Date.now() - caughtUpMs };
   }
 
-  /** Blocks 1..height identical on every node; returns the height at which each listed transaction sits. */
-  async #compareBlocks(height: number): Promise<Map<string, number>> {
+  /**
+   * Blocks from..height identical on every one of `nodes` (and, incremental, remembered);
+   * returns the height at which each listed transaction sits.
+   */
+  async #compareBlocks(height: number, from: number, nodes: readonly ClusterNode[]): Promise<Map<string, number>> {
     const blocksByHeight = await mapLimit(
-      Array.from({ length: height }, (_, i) => i + 1),
+      Array.from({ length: Math.max(0, height - from + 1) }, (_, i) => from + i),
       REQUESTS_IN_FLIGHT_MAX,
-      (h) => Promise.all(this.#nodes.map((node) => node.client.block(h))),
+      (h) => Promise.all(nodes.map((node) => node.client.block(h))),
     );
     const inBlocks = new Map<string, number>();
     for (const [i, blocks] of blocksByHeight.entries()) {
+      const at = from + i;
+      const known = this.#blocksCompared[at - 1];
       const hashes = blocks.map((block) => block.hash);
-      assert.equal(new Set(hashes).size, 1, `identical block hash at height ${i + 1} on every node: ${this.#listByNode(hashes)}`);
       const txLists = blocks.map((block: BlockResponse) => block.txHashes.join(","));
-      assert.equal(new Set(txLists).size, 1, `identical transaction list at height ${i + 1} on every node`);
-      for (const hash of blocks[0]?.txHashes ?? []) inBlocks.set(hash, i + 1);
+      if (known !== undefined) {
+        hashes.push(known.hash);
+        txLists.push(known.txHashes.join(","));
+      }
+      assert.equal(new Set(hashes).size, 1, `identical block hash at height ${at} on every node${known === undefined ? "" : " and at the earlier checks"}: ${this.#listByNode(hashes, nodes)}`);
+      assert.equal(new Set(txLists).size, 1, `identical transaction list at height ${at} on every node${known === undefined ? "" : " and at the earlier checks"}`);
+      const first = blocks[0] as BlockResponse;
+      for (const hash of first.txHashes) inBlocks.set(hash, at);
+      if (this.#incremental && known === undefined) this.#blocksCompared[at - 1] = { hash: first.hash, txHashes: first.txHashes };
     }
+    return inBlocks;
+  }
+
+  /** Incremental: the heights above the last check on every node, every height on `rebuilt`; the transactions of every height. */
+  async #compareNewBlocks(height: number, rebuilt: readonly ClusterNode[]): Promise<Map<string, number>> {
+    if (rebuilt.length > 0) await this.#compareBlocks(this.#blocksCompared.length, 1, rebuilt);
+    await this.#compareBlocks(height, this.#blocksCompared.length + 1, this.#nodes);
+    const inBlocks = new Map<string, number>();
+    for (const [i, block] of this.#blocksCompared.entries()) for (const hash of block.txHashes) inBlocks.set(hash, i + 1);
     return inBlocks;
   }
 
@@ -111,8 +137,8 @@ export class InvariantChecker {
     });
   }
 
-  #listByNode(values: readonly string[]): string {
-    return this.#nodes.map((node, i) => `${node.name}=${values[i]}`).join(" ");
+  #listByNode(values: readonly string[], nodes: readonly ClusterNode[] = this.#nodes): string {
+    return values.map((value, i) => `${nodes[i]?.name ?? "earlier check"}=${value}`).join(" ");
   }
 }
 

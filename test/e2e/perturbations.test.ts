@@ -12,7 +12,7 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { InvariantChecker, signedBy } from "./invariants.ts";
-import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
+import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
 import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "./helpers.ts";
 import { createNetns, netnsSupported, type Netns } from "./netns.ts";
 
@@ -150,6 +150,7 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
     const wipedMs = Date.now();
     await startClusterNode(joiner);
     await waitHeights(`${joiner.name} to sync from scratch`, [joiner], networkHeight, STEP_TIMEOUT_MS);
+    await waitInConsensus(`${joiner.name} to rejoin consensus`, [joiner], STEP_TIMEOUT_MS);
     t.diagnostic(`${joiner.name} restarted with no chain data at network height ${networkHeight} and reached it ${Date.now() - wipedMs} ms later`);
     // Taking part: while node1 is paused the quorum (3 of 4) is exactly the other three, so
     // commits continuing need the joiner's votes; and it serves load itself.

@@ -1,0 +1,274 @@
+/**
+ * Devnet soak: four validator processes over libp2p under a steady load, perturbed at random
+ * for as long as asked, in the spirit of CometBFT's e2e runner with its random perturbations
+ * (not in CI: `npm run soak:devnet`). Each step picks, from one seeded RNG, a perturbation and a
+ * validator: a pause (SIGSTOP), a kill -9 and restart, a clean restart, a wipe of its chain data
+ * and a rejoin from scratch, a cut of its network link (inside a network namespace, as root), or
+ * a pause of two validators at once (no quorum: nothing may commit). The others must keep
+ * committing through a single validator's perturbation and resume once a quorum is back. After
+ * every step the network must agree: every node at the same height with identical blocks, and
+ * every transaction a node accepted committed on every node (test/e2e/invariants.ts). At the
+ * end, with the nodes stopped, `ghostmesh verify` on every home.
+ *
+ *   node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] (--help)
+ *
+ * Timing is the machine's, so a seed replays the sequence of perturbations, not the run. Prints
+ * one JSON object on stdout and progress on stderr; exit 1 on the first broken invariant, with
+ * the step, the seed, and each node's warnings and the tail of its log. Ctrl-C stops the nodes
+ * and cleans up (exit 130).
+ */
+import { strict as assert } from "node:assert";
+import { randomInt } from "node:crypto";
+import { Rng } from "../src/sim/rng.ts";
+import { errorMessage } from "../src/util/index.ts";
+import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "../test/e2e/cluster.ts";
+import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "../test/e2e/helpers.ts";
+import { InvariantChecker } from "../test/e2e/invariants.ts";
+import { createNetns, netnsSupported, type Netns } from "../test/e2e/netns.ts";
+import { benchCommandLine, intArg } from "./lib/cli.ts";
+import { machineFacts } from "./lib/machine.ts";
+import { nowMs, progress } from "./lib/timing.ts";
+
+const VALIDATORS = 4;
+/** The validator run inside the network namespace: the one a link cut applies to. */
+const NETNS_NODE = 3;
+/** Blocks the live validators must commit while one is out. */
+const HEIGHTS_DURING_PERTURBATION = 3;
+/** A perturbation lasts this long at least and at most (drawn), so that timeouts and redials fire. */
+const PERTURBATION_MS_MIN = 2_000;
+const PERTURBATION_MS_MAX = 8_000;
+/**
+ * Heights that may still commit after two validators stop: votes already sent can complete a
+ * QC or two, and the API's height trails the engine's commit by one more.
+ */
+const HEIGHTS_IN_FLIGHT_MAX = 3;
+/** Per wait; generous because the machine is shared. Only a failing run waits this long. */
+const STEP_TIMEOUT_MS = 120_000;
+const FAILURE_LOG_CHARS = 6_000;
+const FAILURE_PROBLEM_LINES = 40;
+
+const PERTURBATIONS = ["pause", "kill", "restart", "wipe", "disconnect", "quorum-loss"] as const;
+type Perturbation = (typeof PERTURBATIONS)[number];
+/** Relative weights: a wipe re-syncs the whole chain, so it is drawn less often as the chain grows long. */
+const WEIGHTS: Readonly<Record<Perturbation, number>> = { pause: 3, kill: 3, restart: 2, wipe: 1, disconnect: 2, "quorum-loss": 1 };
+
+const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS]
+
+Four validator processes over libp2p under load, perturbed at random until M minutes have
+passed: pause, kill -9, clean restart, wipe and rejoin, network cut (root, ip netns), and two
+validators paused at once. After every step: identical blocks and every accepted transaction
+committed on every node; at the end, ghostmesh verify on every home. Exit 1 on a broken
+invariant; Ctrl-C stops the nodes and cleans up (exit 130). Not part of npm test.
+
+Flags:
+  --minutes M        how long to perturb, 1 to 1440 (default 30)
+  --seed S           seed of the perturbation sequence, 0 to 4294967295 (default: drawn, printed)
+  --interval-ms MS   pause between load transactions, 20 to 10000 (default 200)
+  -h, --help         this help`;
+
+type Settings = { readonly minutes: number; readonly seed: number; readonly intervalMs: number };
+
+function readSettings(): Settings {
+  const options = { minutes: { type: "string" }, seed: { type: "string" }, "interval-ms": { type: "string" } } as const;
+  return benchCommandLine({ name: "bench/devnet-soak.ts", help: HELP, options }, ({ values }) => ({
+    minutes: intArg(values.minutes, "--minutes", { min: 1, max: 1440 }, 30),
+    seed: intArg(values.seed, "--seed", { min: 0, max: 0xffffffff }, randomInt(0, 0xffffffff)),
+    intervalMs: intArg(values["interval-ms"], "--interval-ms", { min: 20, max: 10_000 }, 200),
+  }));
+}
+
+function draw(rng: Rng, netns: Netns | null): Perturbation {
+  const kinds = PERTURBATIONS.filter((kind) => kind !== "disconnect" || netns !== null);
+  let ticket = rng.below(kinds.reduce((sum, kind) => sum + WEIGHTS[kind], 0));
+  for (const kind of kinds) {
+    if (ticket < WEIGHTS[kind]) return kind;
+    ticket -= WEIGHTS[kind];
+  }
+  throw new Error("unreachable: a ticket below the weights' sum picks a kind");
+}
+
+type Step = { readonly step: number; readonly kind: Perturbation; readonly nodes: readonly string[]; readonly heightAtStart: number; readonly outMs: number; readonly recoveredMs: number };
+
+async function main(): Promise<number> {
+  const settings = readSettings();
+  progress(`devnet soak: ${settings.minutes} min, seed ${settings.seed} (replay the sequence: --seed ${settings.seed})`);
+  const rng = new Rng(settings.seed);
+  const dir = makeTempDir("devnet-soak");
+  const netns = (await netnsSupported()) ? await createNetns() : null;
+  let cluster: Cluster | undefined;
+  let load: Load | undefined;
+  const steps: Step[] = [];
+  const startedMs = nowMs();
+  // Ctrl-C reaches the nodes too (one process group), so the soak cannot go on: it cleans up.
+  const interrupted = new Promise<number>((resolve) => {
+    process.once("SIGINT", () => {
+      progress(`interrupted at step ${steps.length + 1}: stopping the nodes and cleaning up`);
+      process.stdout.write(`${JSON.stringify({ benchmark: "ghostmesh.devnet-soak", seed: settings.seed, steps: steps.length, interrupted: true })}\n`);
+      resolve(130);
+    });
+  });
+  const soak = async (): Promise<number> => {
+    cluster = await createCluster(dir, { validators: VALIDATORS, chainId: "ghostmesh-soak", netns, netnsNode: NETNS_NODE });
+    const nodes = cluster.nodes;
+    await Promise.all(nodes.map(startClusterNode));
+    const checker = new InvariantChecker(nodes, STEP_TIMEOUT_MS, { incremental: true });
+    const others = (...out: ClusterNode[]): ClusterNode[] => nodes.filter((n) => !out.includes(n));
+    load = new Load(cluster.chainId, nodes, settings.intervalMs);
+    await load.start();
+    await waitHeights("a few blocks under load", nodes, 3, STEP_TIMEOUT_MS);
+    progress(`network of ${VALIDATORS} up in ${Math.round(nowMs() - startedMs)} ms (namespace: ${netns?.name ?? "none: no link cuts"})`);
+
+    const activeLoad = load;
+    /** The live validators commit HEIGHTS_DURING_PERTURBATION blocks, and the drawn time passes. */
+    const commitsContinue = async (live: readonly ClusterNode[], outMs: number): Promise<void> => {
+      const start = Math.max(...(await Promise.all(live.map(heightOf))));
+      await Promise.all([waitHeights(`commits to continue on ${live.map((n) => n.name).join(",")}`, live, start + HEIGHTS_DURING_PERTURBATION, STEP_TIMEOUT_MS), sleep(outMs)]);
+    };
+    /** An acknowledgement means "in my pool", not "durable": what was sent commits before a node loses its pool. */
+    const settle = (): Promise<unknown> => checker.check(activeLoad.sent);
+
+    const deadlineMs = startedMs + settings.minutes * 60_000;
+    for (let step = 1; nowMs() < deadlineMs; step++) {
+      const kind = draw(rng, netns);
+      const victim = kind === "disconnect" ? (nodes[NETNS_NODE] as ClusterNode) : (nodes[rng.below(VALIDATORS)] as ClusterNode);
+      const second = kind === "quorum-loss" ? (others(victim)[rng.below(VALIDATORS - 1)] as ClusterNode) : null;
+      const out = second === null ? [victim] : [victim, second];
+      const outMs = rng.between(PERTURBATION_MS_MIN, PERTURBATION_MS_MAX);
+      const live = others(...out);
+      await activeLoad.retarget(live);
+      if (kind === "kill" || kind === "wipe") await settle();
+      const heightAtStart = await heightOf(live[0] as ClusterNode);
+      progress(`step ${step} (${Math.round((nowMs() - startedMs) / 1000)} s): ${kind} ${out.map((n) => n.name).join(" and ")} for ${outMs} ms at height ${heightAtStart}`);
+      const stepStartedMs = nowMs();
+      await perturb(kind, out, live, outMs, netns, commitsContinue);
+      const recoveredFromMs = nowMs();
+      activeLoad.assertRunning();
+      await activeLoad.marker(live[0] as ClusterNode, `after step ${step}`);
+      const rebuilt = kind === "kill" || kind === "wipe" ? out : [];
+      const report = await checker.check(activeLoad.sent, { rebuilt });
+      // A node syncing by range answers NODE_SYNCING to what its stale state cannot judge.
+      await waitInConsensus(`${out.map((n) => n.name).join(",")} back in consensus`, out, STEP_TIMEOUT_MS);
+      await activeLoad.retarget(nodes);
+      steps.push({ step, kind, nodes: out.map((n) => n.name), heightAtStart, outMs: Math.round(recoveredFromMs - stepStartedMs), recoveredMs: Math.round(nowMs() - recoveredFromMs) });
+      progress(`  agreed: ${report.height} heights, ${report.txs} transactions on every node (recovered in ${Math.round(nowMs() - recoveredFromMs)} ms)`);
+    }
+
+    await activeLoad.stop();
+    const final = await checker.check(activeLoad.sent, { rebuilt: nodes });
+    progress(`final: every height 1..${final.height} and ${final.txs} transactions compared on every node; stopping and verifying`);
+    const exits = await Promise.all(nodes.map(stopClusterNode));
+    assert.deepEqual(exits, nodes.map(() => ({ code: 0, signal: null })), "every validator stops cleanly");
+    await mapLimit(nodes, 2, async (n) => {
+      const verified = await runCli(["verify", "--home", n.home, "--json"], { timeoutMs: STEP_TIMEOUT_MS });
+      assert.equal(verified.code, 0, `${n.name}: ghostmesh verify: ${verified.stderr}`);
+      assert.equal(parseJsonOutput<{ ok: boolean }>(verified).ok, true, `${n.name} verifies`);
+    });
+    const counts = Object.fromEntries(PERTURBATIONS.map((kind) => [kind, steps.filter((s) => s.kind === kind).length]));
+    const report = {
+      benchmark: "ghostmesh.devnet-soak",
+      command: `node bench/devnet-soak.ts --minutes ${settings.minutes} --seed ${settings.seed} --interval-ms ${settings.intervalMs}`,
+      machine: machineFacts(),
+      validators: VALIDATORS,
+      seed: settings.seed,
+      seconds: Math.round((nowMs() - startedMs) / 1000),
+      networkNamespace: netns !== null,
+      steps: steps.length,
+      perturbations: counts,
+      heightFinal: final.height,
+      txsCommitted: final.txs,
+      recoveredMsMax: Math.max(0, ...steps.map((s) => s.recoveredMs)),
+      verified: nodes.length,
+      ok: true,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  };
+  try {
+    const running = soak();
+    // Once interrupted, what the abandoned step throws as its nodes go is no failure.
+    running.catch(() => undefined);
+    return await Promise.race([running, interrupted]);
+  } catch (err) {
+    process.stderr.write(`\nSOAK FAILED at step ${steps.length + 1}: ${errorMessage(err)}\nseed ${settings.seed}; steps before: ${JSON.stringify(steps.slice(-5))}\n`);
+    for (const n of cluster?.nodes ?? []) {
+      const output = n.process?.output() ?? "";
+      process.stderr.write(`--- ${n.name} warnings and errors ---\n${warningLines(output.split("\n"), FAILURE_PROBLEM_LINES).join("\n")}\n--- ${n.name} log (tail) ---\n${output.slice(-FAILURE_LOG_CHARS)}\n`);
+    }
+    process.stdout.write(`${JSON.stringify({ benchmark: "ghostmesh.devnet-soak", seed: settings.seed, steps: steps.length, ok: false, error: errorMessage(err) })}\n`);
+    return 1;
+  } finally {
+    await load?.stop().catch(() => undefined);
+    killCluster(cluster);
+    await Promise.all((cluster?.nodes ?? []).map((n) => n.process?.exited));
+    await netns?.remove();
+    removeDir(dir);
+  }
+}
+
+/** Takes `out` out of the network in the way `kind` names, for `outMs` at least, and brings it back. */
+async function perturb(
+  kind: Perturbation,
+  out: readonly ClusterNode[],
+  live: readonly ClusterNode[],
+  outMs: number,
+  netns: Netns | null,
+  commitsContinue: (live: readonly ClusterNode[], outMs: number) => Promise<void>,
+): Promise<void> {
+  const victim = out[0] as ClusterNode;
+  switch (kind) {
+    case "pause": {
+      const pid = victim.process?.pid as number;
+      process.kill(pid, "SIGSTOP");
+      try {
+        await commitsContinue(live, outMs);
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+      return;
+    }
+    case "kill": {
+      victim.process?.child.kill("SIGKILL");
+      await victim.process?.exited;
+      await commitsContinue(live, outMs);
+      await startClusterNode(victim);
+      return;
+    }
+    case "restart":
+    case "wipe": {
+      const stopped = await stopClusterNode(victim);
+      assert.deepEqual(stopped, { code: 0, signal: null }, `${victim.name} stops cleanly on SIGTERM`);
+      if (kind === "wipe") wipeChainData(victim);
+      await commitsContinue(live, outMs);
+      await startClusterNode(victim);
+      return;
+    }
+    case "disconnect": {
+      assert(netns !== null, "a link cut needs the namespace");
+      await netns.setLink(false);
+      try {
+        await commitsContinue(live, outMs);
+      } finally {
+        await netns.setLink(true);
+      }
+      return;
+    }
+    case "quorum-loss": {
+      // Two of four are not a quorum: past the votes already in flight, nothing may commit.
+      const pids = out.map((n) => n.process?.pid as number);
+      for (const pid of pids) process.kill(pid, "SIGSTOP");
+      try {
+        const before = Math.max(...(await Promise.all(live.map(heightOf))));
+        await sleep(outMs);
+        const after = Math.max(...(await Promise.all(live.map(heightOf))));
+        assert.ok(after - before <= HEIGHTS_IN_FLIGHT_MAX, `two validators of four committed ${after - before} blocks (${before} to ${after}) while the other two were paused`);
+      } finally {
+        for (const pid of pids) process.kill(pid, "SIGCONT");
+      }
+      return;
+    }
+  }
+}
+
+process.exitCode = await main();
+// An interrupted step may still hold timers of its waits.
+process.exit();
