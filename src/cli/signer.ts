@@ -14,6 +14,7 @@ export const TX_FLAGS = ["passphrase", "nonce", "timeout-ms"] as const;
 export const TX_FLAGS_HELP = `[tx flags], taken by every command that signs and sends a transaction:
   --passphrase P     passphrase of the key file (else GHOSTMESH_PASSPHRASE, else a prompt)
   --nonce N          use this nonce instead of asking the node for the signer's next one
+                     (a node syncing blocks is not asked: its nonce may be stale)
   --timeout-ms MS    how long to wait for the commit, 1 to 120000 (default 30000)`;
 
 export type SignerFlags = { readonly home?: string; readonly key?: string; readonly passphrase?: string };

@@ -151,6 +151,10 @@ export async function sendTx(
 ): Promise<SendResult> {
   const status = await client.status();
   const from = formatAddress(addressFromPublicKey(key.alg, key.publicKey));
+  if (status.syncing && opts.nonce === undefined) {
+    // Its state may be far behind: the nonce it knows may be spent, and a registered account may read as new.
+    throw new GhostmeshError("CLI_NODE_SYNCING", `${client.baseUrl} is syncing blocks (at height ${status.height}), so the next nonce it knows for ${from} may be stale: send through another node, again once it is in consensus, or pass --nonce N`, { height: status.height });
+  }
   let nonce = opts.nonce ?? (await client.account(from)).nextNonce;
   if (nonce === 0 && intent.type !== "account.register" && opts.nonce === undefined) {
     const registration = buildTx(key, status.chainId, 0, { type: "account.register" });

@@ -7,7 +7,9 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { ClientError, GhostmeshClient } from "../../../src/client/index.ts";
+import { sendTx } from "../../../src/cli/cmds/tx.ts";
 import { findFreePorts } from "../../../src/node/p2p/index.ts";
+import { GhostmeshError } from "../../../src/util/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 describe("a validator leaving consensus to sync and rejoining (resync)", () => {
@@ -38,6 +40,9 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
       await cluster.client(0).submitTx(registration.bytes, { wait: true, timeoutMs: 20_000 });
       // Its state does not hold the registration yet: an unknown account is no final verdict.
       refusedWhileSyncing = await client.submitTx(append.bytes).then(() => null, (err: unknown) => err);
+      // The CLI picks no nonce from a node whose state may be behind.
+      const quiet = { stdout: () => undefined, stderr: () => undefined, env: {} };
+      await assert.rejects(sendTx(client, account.key, { type: "audit.append", record: { action: "cli" } }, { wait: false }, quiet), (err: unknown) => err instanceof GhostmeshError && err.code === "CLI_NODE_SYNCING" && /syncing blocks \(at height \d+\).*pass --nonce N/.test(err.message));
       await assert.rejects(client.tx(registration.hash), (err: unknown) => err instanceof ClientError && err.status === 404 && /syncing blocks, at height \d+: the transaction may be in a block it has yet to sync/.test(err.message));
     });
     assert.ok(refusedWhileSyncing instanceof ClientError, String(refusedWhileSyncing));
