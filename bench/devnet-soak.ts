@@ -49,7 +49,7 @@ const FAILURE_PROBLEM_LINES = 40;
 
 const PERTURBATIONS = ["pause", "kill", "restart", "wipe", "disconnect", "quorum-loss"] as const;
 type Perturbation = (typeof PERTURBATIONS)[number];
-/** Relative weights: a wipe re-syncs the whole chain, so it is drawn less often as the chain grows long. */
+/** Relative weights: a wipe re-syncs the whole chain, which grows long over a soak, so it is drawn least often. */
 const WEIGHTS: Readonly<Record<Perturbation, number>> = { pause: 3, kill: 3, restart: 2, wipe: 1, disconnect: 2, "quorum-loss": 1 };
 
 const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS]
