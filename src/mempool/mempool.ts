@@ -430,9 +430,7 @@ export class Mempool {
     for (const [fromHex, refusedNonce] of refusedNonces) {
       const sender = this.senders.get(fromHex);
       if (sender === undefined) continue;
-      for (const poolTx of [...sender.readyByNonce.values(), ...sender.waiting.values()]) {
-        if (poolTx.signedTx.tx.nonce > refusedNonce && this.removeHeld(poolTx, false)) dropped.push(poolTx);
-      }
+      dropped.push(...this.removeSenderTxs(sender, (nonce) => nonce > refusedNonce));
       const current = this.senders.get(fromHex);
       if (current !== undefined) current.nextNonce = Math.min(current.nextNonce, refusedNonce);
     }
@@ -460,9 +458,7 @@ export class Mempool {
       const sender = this.senders.get(fromHex);
       if (sender === undefined) continue;
       const committedNonce = this.modules.accounts.getAccount(from)?.nonce ?? 0;
-      for (const poolTx of [...sender.readyByNonce.values(), ...sender.waiting.values()]) {
-        if (poolTx.signedTx.tx.nonce < committedNonce && this.removeHeld(poolTx, false)) dropped.push(poolTx);
-      }
+      dropped.push(...this.removeSenderTxs(sender, (nonce) => nonce < committedNonce));
       const current = this.senders.get(fromHex);
       if (current !== undefined && current.nextNonce < committedNonce) {
         current.nextNonce = committedNonce;
@@ -472,6 +468,15 @@ export class Mempool {
     this.compactReady();
     this.updateGauges();
     return dropped;
+  }
+
+  /** Takes the sender's held transactions (ready or waiting) whose nonce `leaves` names out of the pool; returns them. */
+  private removeSenderTxs(sender: SenderState, leaves: (nonce: number) => boolean): PoolTx[] {
+    const removed: PoolTx[] = [];
+    for (const poolTx of [...sender.readyByNonce.values(), ...sender.waiting.values()]) {
+      if (leaves(poolTx.signedTx.tx.nonce) && this.removeHeld(poolTx, false)) removed.push(poolTx);
+    }
+    return removed;
   }
 
   /** Takes one held transaction out of every index; forgets a sender left with nothing held. */
