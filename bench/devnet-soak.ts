@@ -21,7 +21,7 @@ import { strict as assert } from "node:assert";
 import { randomInt } from "node:crypto";
 import { Rng } from "../src/sim/rng.ts";
 import { errorMessage } from "../src/util/index.ts";
-import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "../test/e2e/cluster.ts";
+import { commitsContinue, createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "../test/e2e/cluster.ts";
 import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "../test/e2e/helpers.ts";
 import { InvariantChecker } from "../test/e2e/invariants.ts";
 import { createNetns, netnsSupported, type Netns } from "../test/e2e/netns.ts";
@@ -119,11 +119,6 @@ async function main(): Promise<number> {
     progress(`network of ${VALIDATORS} up in ${Math.round(nowMs() - startedMs)} ms (namespace: ${netns?.name ?? "none: no link cuts"})`);
 
     const activeLoad = load;
-    /** The live validators commit HEIGHTS_DURING_PERTURBATION blocks, and the drawn time passes. */
-    const commitsContinue = async (live: readonly ClusterNode[], outMs: number): Promise<void> => {
-      const start = Math.max(...(await Promise.all(live.map(heightOf))));
-      await Promise.all([waitHeights(`commits to continue on ${live.map((n) => n.name).join(",")}`, live, start + HEIGHTS_DURING_PERTURBATION, STEP_TIMEOUT_MS), sleep(outMs)]);
-    };
     /** An acknowledgement means "in my pool", not "durable": what was sent commits before a node loses its pool. */
     const settle = (): Promise<unknown> => checker.check(activeLoad.sent);
 
@@ -140,7 +135,7 @@ async function main(): Promise<number> {
       const heightAtStart = await heightOf(live[0] as ClusterNode);
       progress(`step ${step} (${Math.round((nowMs() - startedMs) / 1000)} s): ${kind} ${out.map((n) => n.name).join(" and ")} for ${outMs} ms at height ${heightAtStart}`);
       const stepStartedMs = nowMs();
-      await perturb(kind, out, live, outMs, netns, commitsContinue);
+      await perturb(kind, out, live, outMs, netns);
       const recoveredFromMs = nowMs();
       activeLoad.assertRunning();
       await activeLoad.marker(live[0] as ClusterNode, `after step ${step}`);
@@ -212,15 +207,16 @@ async function perturb(
   live: readonly ClusterNode[],
   outMs: number,
   netns: Netns | null,
-  commitsContinue: (live: readonly ClusterNode[], outMs: number) => Promise<void>,
 ): Promise<void> {
   const victim = out[0] as ClusterNode;
+  // The live validators commit HEIGHTS_DURING_PERTURBATION blocks, and the drawn time passes.
+  const othersCommit = () => commitsContinue(live, { heights: HEIGHTS_DURING_PERTURBATION, msMin: outMs, timeoutMs: STEP_TIMEOUT_MS });
   switch (kind) {
     case "pause": {
       const pid = victim.process?.pid as number;
       process.kill(pid, "SIGSTOP");
       try {
-        await commitsContinue(live, outMs);
+        await othersCommit();
       } finally {
         process.kill(pid, "SIGCONT");
       }
@@ -229,7 +225,7 @@ async function perturb(
     case "kill": {
       victim.process?.child.kill("SIGKILL");
       await victim.process?.exited;
-      await commitsContinue(live, outMs);
+      await othersCommit();
       await startClusterNode(victim);
       return;
     }
@@ -238,7 +234,7 @@ async function perturb(
       const stopped = await stopClusterNode(victim);
       assert.deepEqual(stopped, { code: 0, signal: null }, `${victim.name} stops cleanly on SIGTERM`);
       if (kind === "wipe") wipeChainData(victim);
-      await commitsContinue(live, outMs);
+      await othersCommit();
       await startClusterNode(victim);
       return;
     }
@@ -246,7 +242,7 @@ async function perturb(
       assert(netns !== null, "a link cut needs the namespace");
       await netns.setLink(false);
       try {
-        await commitsContinue(live, outMs);
+        await othersCommit();
       } finally {
         await netns.setLink(true);
       }

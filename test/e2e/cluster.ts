@@ -155,6 +155,18 @@ export async function waitHeights(what: string, nodes: readonly ClusterNode[], h
   });
 }
 
+/**
+ * While validators are out, the `live` ones keep committing: each reaches `heights` past the
+ * highest of them at the start, and at least `msMin` pass. Returns that start and the lowest
+ * live height at the end.
+ */
+export async function commitsContinue(live: readonly ClusterNode[], opts: { readonly heights: number; readonly msMin: number; readonly timeoutMs: number }): Promise<{ start: number; end: number }> {
+  const start = Math.max(...(await Promise.all(live.map(heightOf))));
+  await Promise.all([waitHeights(`commits to continue on ${live.map((n) => n.name).join(",")}`, live, start + opts.heights, opts.timeoutMs), sleep(opts.msMin)]);
+  const end = Math.min(...(await Promise.all(live.map(heightOf))));
+  return { start, end };
+}
+
 /** Waits until every node in `nodes` reports itself in consensus (`syncing: false`): a node syncing by range checks transactions against a state that may be behind. */
 export async function waitInConsensus(what: string, nodes: readonly ClusterNode[], timeoutMs: number): Promise<void> {
   await waitFor(what, async () => ((await Promise.all(nodes.map((node) => node.client.status().then((status) => status.syncing, () => true)))).every((syncing) => !syncing) ? true : undefined), timeoutMs, 100);

@@ -12,8 +12,8 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { InvariantChecker, signedBy } from "./invariants.ts";
-import { createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
-import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "./helpers.ts";
+import { commitsContinue, createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
+import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, warningLines } from "./helpers.ts";
 import { createNetns, netnsSupported, type Netns } from "./netns.ts";
 
 const VALIDATORS = 4;
@@ -82,11 +82,9 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
   });
 
   /** Commits continue on `live` while `perturbed` is out: each reaches HEIGHTS_DURING_PERTURBATION past the highest height at the start, and at least PERTURBATION_MS_MIN pass. */
-  async function commitsContinue(t: TestContext, live: readonly ClusterNode[], perturbed: ClusterNode): Promise<{ start: number; end: number }> {
+  async function commitsContinueWithout(t: TestContext, live: readonly ClusterNode[], perturbed: ClusterNode): Promise<{ start: number; end: number }> {
     const startedMs = Date.now();
-    const start = Math.max(...(await Promise.all(live.map(heightOf))));
-    await Promise.all([waitHeights(`commits to continue without ${perturbed.name}`, live, start + HEIGHTS_DURING_PERTURBATION, STEP_TIMEOUT_MS), sleep(PERTURBATION_MS_MIN)]);
-    const end = Math.min(...(await Promise.all(live.map(heightOf))));
+    const { start, end } = await commitsContinue(live, { heights: HEIGHTS_DURING_PERTURBATION, msMin: PERTURBATION_MS_MIN, timeoutMs: STEP_TIMEOUT_MS });
     t.diagnostic(`${perturbed.name} out for ${Date.now() - startedMs} ms from height ${start}; the others committed through ${end}`);
     return { start, end };
   }
@@ -107,7 +105,7 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
     const pid = paused.process?.pid as number;
     process.kill(pid, "SIGSTOP");
     try {
-      await commitsContinue(t, others(1), paused);
+      await commitsContinueWithout(t, others(1), paused);
     } finally {
       process.kill(pid, "SIGCONT");
     }
@@ -121,7 +119,7 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
     await netns.setLink(false);
     try {
       await Promise.all([
-        commitsContinue(t, others(NETNS_NODE), cut),
+        commitsContinueWithout(t, others(NETNS_NODE), cut),
         assert.rejects(fetch(`${cut.api}/v1/status`, { signal: AbortSignal.timeout(2_000) }), `${cut.name}'s API is unreachable while cut off`),
       ]);
       // Still running, just unreachable: it is not the process that stopped.
@@ -159,7 +157,7 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
     process.kill(pid, "SIGSTOP");
     let during: { start: number; end: number };
     try {
-      during = await commitsContinue(t, others(1), pausedLater);
+      during = await commitsContinueWithout(t, others(1), pausedLater);
     } finally {
       process.kill(pid, "SIGCONT");
     }
