@@ -99,7 +99,19 @@ export type ValidatorSetResponse = { epochBlocks: number; latestEpoch: number } 
 export type InclusionProofResponse = { leafIndex: number; treeSize: number; rootHash: string; entry: string; auditPath: string[] };
 export type ConsistencyProofResponse = { fromSize: number; toSize: number; fromRoot: string; toRoot: string; proof: string[] };
 /** `balance`: the committed token balance as a decimal string. */
-export type AccountResponse = { address: string; registered: boolean; nonce: number; nextNonce: number; balance: string; alg?: string; publicKey?: string };
+export type AccountResponse = {
+  address: string;
+  registered: boolean;
+  nonce: number;
+  nextNonce: number;
+  balance: string;
+  alg?: string;
+  publicKey?: string;
+  /** The head the answer was read at. */
+  height: number;
+  /** True while the node syncs blocks out of consensus: nonce and nextNonce may be stale. */
+  syncing: boolean;
+};
 export type RolesResponse = { address: string; height: number; roles: string[] };
 export type PoliciesResponse = { height: number; policies: { operation: string; threshold: number; signers: string[] }[] };
 export type AuditQuery = { action?: string; sender?: string; fromHeight?: number; toHeight?: number; limit?: number; cursor?: string };

@@ -150,7 +150,7 @@ export const consistencyProofSchema: Schema<ConsistencyProofResponse> = s.object
 );
 
 export const accountSchema: Schema<AccountResponse> = s.object(
-  { address, registered: s.bool(), nonce: s.uint(), nextNonce: s.uint(), balance: decimal, alg: s.optional(s.string({ maxLength: 32 })), publicKey: s.optional(hexOf(PUBLIC_KEY_BYTES_MAX)) },
+  { address, registered: s.bool(), nonce: s.uint(), nextNonce: s.uint(), balance: decimal, alg: s.optional(s.string({ maxLength: 32 })), publicKey: s.optional(hexOf(PUBLIC_KEY_BYTES_MAX)), height: s.uint(), syncing: s.bool() },
   open,
 );
 export const rolesSchema: Schema<RolesResponse> = s.object({ address, height: s.uint(), roles: s.array(text, { maxLength: 64 }) }, open);

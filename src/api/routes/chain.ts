@@ -48,7 +48,7 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
   {
     method: "GET",
     url: "/v1/accounts/:address",
-    summary: "An account: whether it is registered, its committed nonce, the next nonce to use and its token balance (decimal string)",
+    summary: "An account: whether it is registered, its committed nonce, the next nonce to use and its token balance (decimal string), read at `height`; `syncing`: the node is catching up, so these may be stale",
     params: { address: "account address (gm…)" },
     async handler(request) {
       const { address: text } = request.params as { address: string };
@@ -61,6 +61,9 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
         nextNonce: mempool.nextNonce(address),
         balance: readBalance((key) => chain.state.get(key) ?? undefined, address).toString(),
         ...(account ? { alg: signatureAlgorithmName(account.alg), publicKey: toHex(account.publicKey) } : {}),
+        height: chain.head.height,
+        // A syncing node's state lags the chain: a client must not take its nextNonce as current.
+        syncing: producer.syncing === true,
       };
     },
   },

@@ -7,7 +7,7 @@ import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import { intFlag, parseFlags, printSent, readJsonFlag, refuseNotTaken, requireFlag, UsageError, type Command, type Io, type Takes } from "../command.ts";
 import { loadKeyWithPassphrase } from "../passphrase.ts";
 import { TX_FLAGS, TX_FLAGS_HELP } from "../signer.ts";
-import { txBroadcast, txBuild, txSign } from "./txOffline.ts";
+import { nextNonceOf, txBroadcast, txBuild, txSign } from "./txOffline.ts";
 
 const TX_TYPES = ["account.register", "audit.append", "audit.batch"] as const;
 const SUBCOMMANDS = ["send", "transfer", "build", "sign", "broadcast"] as const;
@@ -151,11 +151,7 @@ export async function sendTx(
 ): Promise<SendResult> {
   const status = await client.status();
   const from = formatAddress(addressFromPublicKey(key.alg, key.publicKey));
-  if (status.syncing && opts.nonce === undefined) {
-    // Its state may be far behind: the nonce it knows may be spent, and a registered account may read as new.
-    throw new GhostmeshError("CLI_NODE_SYNCING", `${client.baseUrl} is syncing blocks (at height ${status.height}), so the next nonce it knows for ${from} may be stale: send through another node, again once it is in consensus, or pass --nonce N`, { height: status.height });
-  }
-  let nonce = opts.nonce ?? (await client.account(from)).nextNonce;
+  let nonce = opts.nonce ?? (await nextNonceOf(client, from));
   if (nonce === 0 && intent.type !== "account.register" && opts.nonce === undefined) {
     const registration = buildTx(key, status.chainId, 0, { type: "account.register" });
     await client.submitTx(registration.bytes);

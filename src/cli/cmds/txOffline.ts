@@ -7,7 +7,7 @@ import { addressFromPublicKey, formatAddress, parseAddress } from "../../crypto/
 import { encodeCanonical } from "../../codec/index.ts";
 import { TX_TYPES } from "../../ledger/index.ts";
 import { bodyFromJson, buildUnsignedTx, GhostmeshClient, parseTxFile, signTxFile, signedTxOfFile, txFileOf } from "../../client/index.ts";
-import { errorMessage } from "../../util/index.ts";
+import { errorMessage, GhostmeshError } from "../../util/index.ts";
 import { intFlag, printJson, printSent, readJsonFlag, requireFlag, UsageError, type Io } from "../command.ts";
 import { loadSigner } from "../signer.ts";
 
@@ -42,6 +42,16 @@ function writeOut(io: Io, out: string | undefined, json: unknown): void {
   }
 }
 
+/** The account's next nonce, refused while the node syncs: the answer and its syncing flag come from one read. */
+export async function nextNonceOf(client: GhostmeshClient, from: string): Promise<number> {
+  const account = await client.account(from);
+  if (account.syncing) {
+    // Its state may be far behind: the nonce it knows may be spent, and a registered account may read as new.
+    throw new GhostmeshError("CLI_NODE_SYNCING", `${client.baseUrl} is syncing blocks (at height ${account.height}), so the next nonce it knows for ${from} may be stale: send through another node, again once it is in consensus, or pass --nonce N`, { height: account.height });
+  }
+  return account.nextNonce;
+}
+
 /** tx build: chain id and nonce from --node, or both given (fully offline). */
 export async function txBuild(values: OfflineFlags, io: Io): Promise<number> {
   const type = requireFlag(values.type, "type");
@@ -59,7 +69,7 @@ export async function txBuild(values: OfflineFlags, io: Io): Promise<number> {
     if (values.node === undefined) throw new UsageError("tx build needs --node URL, or both --chain-id and --nonce to build fully offline");
     const client = new GhostmeshClient(values.node);
     chainId ??= (await client.status()).chainId;
-    nonce ??= (await client.account(formatAddress(from))).nextNonce;
+    nonce ??= await nextNonceOf(client, formatAddress(from));
   }
   if (nonce === 0 && type !== "account.register") io.stderr(`Warning: ${formatAddress(from)} has nonce 0, so it is not registered yet; broadcast an account.register first\n`);
   const body = values.body === undefined ? {} : readJsonFlag(values.body, "--body");

@@ -8,6 +8,7 @@ import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { ClientError, GhostmeshClient } from "../../../src/client/index.ts";
 import { sendTx } from "../../../src/cli/cmds/tx.ts";
+import { txBuild } from "../../../src/cli/cmds/txOffline.ts";
 import { findFreePorts } from "../../../src/node/p2p/index.ts";
 import { GhostmeshError } from "../../../src/util/index.ts";
 import { newAccount, signNext, startCluster, waitFor, type Cluster } from "./cluster.ts";
@@ -43,6 +44,11 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
       // The CLI picks no nonce from a node whose state may be behind.
       const quiet = { stdout: () => undefined, stderr: () => undefined, env: {} };
       await assert.rejects(sendTx(client, account.key, { type: "audit.append", record: { action: "cli" } }, { wait: false }, quiet), (err: unknown) => err instanceof GhostmeshError && err.code === "CLI_NODE_SYNCING" && /syncing blocks \(at height \d+\).*pass --nonce N/.test(err.message));
+      await assert.rejects(txBuild({ node: client.baseUrl, type: "audit.append", from: account.address }, quiet), (err: unknown) => err instanceof GhostmeshError && err.code === "CLI_NODE_SYNCING");
+      // Other clients see it on the account itself: read at a stale head, while syncing.
+      const accountWhileSyncing = await client.account(account.address);
+      assert.deepEqual([accountWhileSyncing.syncing, accountWhileSyncing.registered, accountWhileSyncing.nextNonce], [true, false, 0]);
+      assert.ok(accountWhileSyncing.height < (await cluster.client(0).status()).height);
       await assert.rejects(client.tx(registration.hash), (err: unknown) => err instanceof ClientError && err.status === 404 && /syncing blocks, at height \d+: the transaction may be in a block it has yet to sync/.test(err.message));
     });
     assert.ok(refusedWhileSyncing instanceof ClientError, String(refusedWhileSyncing));
@@ -54,6 +60,8 @@ describe("a validator leaving consensus to sync and rejoining (resync)", () => {
     assert.equal((await client.status()).syncing, false);
     // Back in consensus: it fetches what it missed and commits a transaction sent to it.
     await waitFor("the block committed meanwhile", async () => ((await client.tx(registration.hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+    const accountAfter = await client.account(account.address);
+    assert.deepEqual([accountAfter.syncing, accountAfter.registered, accountAfter.nonce], [false, true, 1]);
     const committed = await client.submitTx(append.bytes, { wait: true, timeoutMs: 20_000 });
     assert.equal(committed.status, "committed");
   });
