@@ -57,7 +57,7 @@ function gcd(a: bigint, b: bigint): bigint {
  * The consensus set the application state describes. A member needs an ML-DSA-65 key (consensus
  * signs with it): its account's, else its genesis entry's; a member with neither cannot sign
  * and is left out. Order: genesis validators in genesis order, then the others by address, so a
- * set whose members do not change keeps its leader schedule. When the result is the genesis set
+ * set whose members and power ratios do not change keeps its leader schedule. When the result is the genesis set
  * up to a common factor of the powers, the genesis set itself is returned (same hash: nothing
  * changes for consensus). Null when no member remains (the caller keeps the previous set: a
  * chain never halts for want of validators).

@@ -32,7 +32,7 @@ export { RejectCode } from "./errors.ts";
 export type { Rejection } from "./errors.ts";
 export { defaultConsensusLimits, defaultConsensusTiming, viewTimeoutMaxMs, viewTimeoutsMs, VIEW_TIMEOUT_MS_MAX } from "./options.ts";
 export type { ConsensusLimits, ConsensusTiming } from "./options.ts";
-export { COMMITTEE_SIZE_MAX, createCommittee, quorumPower, validityPower, leaderOf, faultsTolerated } from "./committee.ts";
+export { COMMITTEE_SIZE_MAX, createCommittee, quorumPower, validityPower, leaderOf, leaderScheduleOf, LEADER_SLOTS_MAX, faultsTolerated } from "./committee.ts";
 export type { Committee } from "./committee.ts";
 export { verifyQc, verifyTc, buildQc, buildTc, bitmapIndices, tcHighQcViewMax } from "./certificates.ts";
 export type { CertificateContext } from "./certificates.ts";

@@ -222,7 +222,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
 
 /**
  * Consensus links of a block: its view follows its parent's, its proposer leads that view
- * (round-robin over the set of the block's epoch, as consensus elects leaders), and its
+ * (by the leader schedule of the set of the block's epoch, as consensus elects leaders), and its
  * justify is a valid QC for exactly the parent from the set of the parent's epoch. A
  * one-validator chain's producer links blocks without justify; with several validators only
  * the first block may lack it.
@@ -230,7 +230,7 @@ export async function verifyStore(store: ChainStore, genesis: Genesis, progress?
 function verifyLeaderAndJustify(header: BlockHeader, height: number, parentView: number, epochSet: EpochValidatorSet, parentSet: EpochValidatorSet, chainId: string): void {
   const validators = epochSet.set.validators;
   check(header.view > parentView, height, "block header", `view ${header.view} does not follow the parent's view ${parentView}`);
-  const leader = validators[leaderOf({ count: validators.length }, header.view)];
+  const leader = validators[leaderOf({ validators }, header.view)];
   check(leader !== undefined && bytesEqual(header.proposer, leader.address), height, "block header", `proposer is not ${leader?.name}, the leader of view ${header.view} in the validator set of epoch ${epochSet.epoch}`);
   const justify = header.justify;
   if (justify === null) {

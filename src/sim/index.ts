@@ -16,6 +16,7 @@ export {
   defaultSimTiming,
   checkSimOptions,
   isWithinBound,
+  honestPowerOf,
 } from "./options.ts";
 export type { SimOptions, SimFaultOptions, SimNetworkOptions, ByzantineRole } from "./options.ts";
 export { SimSignatureScheme, createSimKeyring } from "./keys.ts";

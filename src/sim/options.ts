@@ -70,6 +70,12 @@ export type SimOptions = {
   readonly signDelayMs: readonly [number, number];
   /** Where honest engines send votes (ConsensusEngineOptions.voteDelivery). */
   readonly voteDelivery: VoteDelivery;
+  /**
+   * Unequal powers: each Byzantine key holds 1, each honest key `honestPowerOf` (the least that
+   * keeps Byzantine power under a third), so Byzantine keys may outnumber a third of the set.
+   * Off: every key holds 1.
+   */
+  readonly weighted: boolean;
 };
 
 export const defaultSimNetworkOptions: SimNetworkOptions = {
@@ -110,14 +116,26 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
     faults: defaultSimFaultOptions,
     timing: defaultSimTiming,
     livenessBlocksMin: 2,
-    // Enough for every leader to get a turn three times, plus view synchronisation.
-    livenessViewsMax: 3 * validators + 20,
     measureBytes: false,
     // An ML-DSA-65 signature on a busy threadpool.
     signDelayMs: [0, 5],
     voteDelivery: "nextLeader",
+    weighted: false,
     ...partial,
+    // Enough for every leader slot to come up three times, plus view synchronisation.
+    livenessViewsMax: partial.livenessViewsMax ?? 3 * scheduleSlotsOf({ validators, byzantine: partial.byzantine ?? 0, weighted: partial.weighted ?? false }) + 20,
   };
+}
+
+/** Power of each honest key: 1 unweighted; weighted, the least h with 3·F < F + (N − F)·h. */
+export function honestPowerOf(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): number {
+  if (!opts.weighted) return 1;
+  return Math.floor((2 * opts.byzantine) / (opts.validators - opts.byzantine)) + 1;
+}
+
+/** Slots of one period of the leader schedule: the total power (its gcd is 1, as Byzantine keys hold 1 each, or all hold 1). */
+function scheduleSlotsOf(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): number {
+  return opts.byzantine + (opts.validators - opts.byzantine) * honestPowerOf(opts);
 }
 
 /** Checks programmer-facing invariants; the CLI validates user input with clear messages first. */
@@ -132,7 +150,8 @@ export function checkSimOptions(opts: SimOptions): void {
   assert(opts.signDelayMs[0] >= 0 && opts.signDelayMs[0] <= opts.signDelayMs[1], "sim: sign delay range");
 }
 
-/** True when the run is within the protocol's fault bound, so violations are bugs. */
-export function isWithinBound(opts: Pick<SimOptions, "validators" | "byzantine">): boolean {
-  return opts.byzantine <= faultsTolerated(opts.validators);
+/** True when the run is within the protocol's fault bound (Byzantine power under a third), so violations are bugs. */
+export function isWithinBound(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): boolean {
+  if (!opts.weighted) return opts.byzantine <= faultsTolerated(opts.validators);
+  return 3 * opts.byzantine < scheduleSlotsOf(opts);
 }

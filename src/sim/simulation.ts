@@ -15,7 +15,7 @@ import { SimChecker, ViolationKind, type Violation } from "./checkers.ts";
 import { EventQueue } from "./eventQueue.ts";
 import { createSimKeyring, type SimKeyring } from "./keys.ts";
 import { SimNetwork, type DeliverEvent } from "./network.ts";
-import { checkSimOptions, SimBehavior, type ByzantineRole, byzantineRoles, type SimOptions } from "./options.ts";
+import { checkSimOptions, honestPowerOf, SimBehavior, type ByzantineRole, byzantineRoles, type SimOptions } from "./options.ts";
 import { Rng } from "./rng.ts";
 import { bootSimNode, createSimStore, storeCommit, storeEvidence, storeSavedBlock, type SimNode, type SimWorldParams } from "./simNode.ts";
 
@@ -95,9 +95,10 @@ export class Simulation {
     this.settleMsMax = opts.livenessViewsMax * viewTimeoutMaxMs(opts.timing);
     this.rng = new Rng(opts.seed);
     this.keyring = createSimKeyring(this.rng, opts.validators, opts.scheme);
-    const validatorSet: ValidatorSet = { validators: this.keyring.validators };
-    this.committee = createCommittee(validatorSet);
     this.roles = this.assignRoles();
+    const honestPower = honestPowerOf(opts);
+    const validatorSet: ValidatorSet = { validators: this.keyring.validators.map((v, i) => (this.roles[i] === "honest" ? { ...v, power: honestPower } : v)) };
+    this.committee = createCommittee(validatorSet);
     const genesisHash = hashGenesis({ chainId: CHAIN_ID, genesisTime: 0, validators: validatorSet.validators });
     const genesisState = genesisSimState(genesisHash);
     this.world = {

@@ -25,7 +25,7 @@ const COMMITTED_DURING_VERIFY = 3;
 function commitNextBlock(chain: Chain, genesis: Genesis, keys: readonly SigningKey[]): void {
   const { head } = chain;
   const view = (head.header?.view ?? 0) + 1;
-  const proposer = genesis.validators[leaderOf({ count: genesis.validators.length }, view)]!;
+  const proposer = genesis.validators[leaderOf(genesis, view)]!;
   const justify = chain.store.certificate(head.height);
   const built = chain.buildBlock({ txs: [], proposer: proposer.address, view, timestampMs: head.timestamp + 1_000, justify, evidence: [] });
   const message = voteMessage(genesis.chainId, view, built.block.header.height, built.hash);

@@ -11,6 +11,7 @@ import {
   defaultSimNetworkOptions,
   defaultSimTiming,
   defaultSimOptions,
+  honestPowerOf,
   runSweep,
   simBehaviors,
   SimBehavior,
@@ -24,7 +25,7 @@ import { UsageError, intArg, processIo, type Command, type Io } from "../command
 
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
                      [--drop P] [--partitions] [--no-crashes] [--views V]
-                     [--votes leader|all] [--signatures ed25519|ml-dsa-65] [--json]
+                     [--votes leader|all] [--weighted] [--signatures ed25519|ml-dsa-65] [--json]
                      [--view-timeout-ms T] [--backoff-percent P] [--backoff-views K]
                      [--latency-ms MIN-MAX]
 
@@ -35,8 +36,9 @@ and commits must resume. Checks: agreement, validity, honest equivocation, evide
 liveness. Run i uses seed S + i; a failing run prints the command that replays it.
 
 Flags:
-  --validators N   committee size, 1..1000 (equal voting power)
-  --byzantine F    Byzantine validators, 0..N-1 (default 0); F > floor((N-1)/3) is beyond the bound
+  --validators N   committee size, 1..1000 (equal voting power, unless --weighted)
+  --byzantine F    Byzantine validators, 0..N-1 (default 0); F > floor((N-1)/3) is beyond the
+                   bound, unless --weighted
   --behavior B     ${simBehaviors.filter((b) => b !== "none").join("|")}
                    twins: two nodes share a key and equivocate; the network splits their halves
                    mixed: each Byzantine validator draws one of the other behaviours
@@ -48,6 +50,9 @@ Flags:
   --views V        length of the adversarial phase in views (default 40)
   --votes D        leader (default): votes go to the next leader; all: every validator gets
                    every vote, forms each QC and commits without waiting for the next proposal
+  --weighted       unequal powers: each Byzantine validator holds 1, each honest one the least
+                   power that keeps Byzantine power under a third, so F may outnumber N/3;
+                   leaders follow the power-weighted schedule (decision 0101)
   --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
   --json           one JSON object on stdout
 
@@ -66,6 +71,7 @@ until every live honest validator has committed again, virtual ms, over the runs
 Examples:
   ghostmesh sim --validators 4 --byzantine 1 --behavior mixed --runs 1000 --seed 7 --drop 0.1 --partitions
   ghostmesh sim --validators 4 --byzantine 2 --behavior twins --runs 5 --seed 1   # beyond the bound: exits 1
+  ghostmesh sim --validators 7 --byzantine 4 --behavior silent --weighted --runs 100   # 4 of 7, 4 of 13 power
 `;
 
 const flagOptions = {
@@ -79,6 +85,7 @@ const flagOptions = {
   "no-crashes": { type: "boolean" },
   views: { type: "string" },
   votes: { type: "string" },
+  weighted: { type: "boolean" },
   signatures: { type: "string" },
   "view-timeout-ms": { type: "string" },
   "backoff-percent": { type: "string" },
@@ -160,10 +167,11 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const votes = values.votes ?? "leader";
   if (votes !== "leader" && votes !== "all") throw new UsageError(`--votes: expected leader or all, got "${votes}"`);
   const voteDelivery = votes === "all" ? "all" : "nextLeader";
+  const weighted = values.weighted === true;
   const timing = timingOf(values);
   const [latencyMinMs, latencyMaxMs] = latencyRangeMs(values["latency-ms"]);
   const network = { ...defaultSimNetworkOptions, latencyMinMs, latencyMaxMs };
-  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, weighted, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
   const replayFlags = [
     `--validators ${validators}`,
     byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
@@ -172,6 +180,7 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
     crashes ? "" : "--no-crashes",
     `--views ${views}`,
     votes === "all" ? "--votes all" : "",
+    weighted ? "--weighted" : "",
     scheme !== SimSignatureScheme.ed25519 ? `--signatures ${scheme}` : "",
     values["view-timeout-ms"] !== undefined ? `--view-timeout-ms ${timing.viewTimeoutBaseMs}` : "",
     values["backoff-percent"] !== undefined ? `--backoff-percent ${timing.backoffPercent}` : "",
@@ -205,6 +214,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     byzantine: options.byzantine,
     faultsTolerated: faultsTolerated(options.validators),
     behavior: options.behavior,
+    ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: options.byzantine + (options.validators - options.byzantine) * honestPowerOf(options) } : {}),
     seed: config.seed,
   };
   if (config.json) {
@@ -212,7 +222,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     return;
   }
   io.stdout(
-    `${summary.runs} runs, n=${options.validators}, byzantine=${options.byzantine} (${options.behavior}), tolerated f=${json.faultsTolerated}\n` +
+    `${summary.runs} runs, n=${options.validators}, byzantine=${options.byzantine} (${options.behavior}), ${options.weighted ? `weighted: Byzantine power ${json.byzantinePower} of ${json.powerTotal}` : `tolerated f=${json.faultsTolerated}`}\n` +
       `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted} (invalid proposals: ${summary.invalidProposalEvidenceCommitted})\n` +
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
       `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n` +

@@ -738,8 +738,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       endpoint.send("all", frame);
       return;
     }
-    const count = run.set.set.validators.length;
-    const next = leaderOf({ count }, message.block.header.view + 1);
+    const validators = run.set.set.validators;
+    const count = validators.length;
+    const next = leaderOf({ validators }, message.block.header.view + 1);
     const order = [next, ...Array.from({ length: count }, (_, index) => index).filter((index) => index !== next)];
     const sent = new Set<number>([this.opts.slot]);
     for (const index of order) {

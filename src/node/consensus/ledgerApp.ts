@@ -197,7 +197,7 @@ export class LedgerApplication implements ConsensusApplication, ValidatorSetProv
     const validators = this.consensus.set.set.validators;
     if (header.chainId !== chain.genesis.chainId) return `chain id "${header.chainId}" is not "${chain.genesis.chainId}"`;
     if (header.height !== parent.height + 1) return `height ${header.height} does not follow the parent's ${parent.height}`;
-    const leader = validators[leaderOf({ count: validators.length }, header.view)];
+    const leader = validators[leaderOf({ validators }, header.view)];
     if (leader === undefined || !bytesEqual(header.proposer, leader.address)) return `proposer is not the leader of view ${header.view}`;
     if (!bytesEqual(header.validatorSetHash, this.consensus.set.hash)) return `validatorSetHash is not the hash of the validator set consensus runs with (epoch ${this.consensus.label})`;
     if (header.timestamp < parent.timestamp) return `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`;

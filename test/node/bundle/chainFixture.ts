@@ -49,7 +49,7 @@ export async function buildCertifiedChain(opts: CertifiedChainOptions): Promise<
       for (const blockTxs of txs) {
         const height = chain.head.height + 1;
         const view = height;
-        const proposer = genesis.validators[leaderOf({ count: genesis.validators.length }, view)];
+        const proposer = genesis.validators[leaderOf(genesis, view)];
         if (proposer === undefined) throw new Error("chainFixture: a leader exists");
         const block = chain.buildBlock({ txs: blockTxs, proposer: proposer.address, view, timestampMs: genesis.genesisTime + height * 1000, justify, evidence: [] });
         const message = voteMessage(genesis.chainId, view, height, block.hash);
