@@ -30,7 +30,7 @@ import {
   type ConsensusLimits,
   type ConsensusTiming,
 } from "./options.ts";
-import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, type TcSummary } from "./safety.ts";
+import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, safetyForNewEpoch, type TcSummary } from "./safety.ts";
 import { isMessageShape, isUint } from "./shape.ts";
 import { TimeoutCollector } from "./timeoutCollector.ts";
 import { contextKey, isVerified, markVerified } from "./verifiedCache.ts";
@@ -1189,5 +1189,5 @@ function restoreSafety(saved: SafetyState | null, epoch: number, rootView: numbe
   }
   if (saved.epoch === epoch) return saved;
   // Views continue across epochs: keep the vote/proposal high-water marks, drop the old certificates.
-  return { ...initialSafetyState(epoch, rootView), lastVotedView: Math.max(saved.lastVotedView, rootView), lastProposedView: Math.max(saved.lastProposedView, rootView) };
+  return safetyForNewEpoch(saved, epoch, rootView);
 }

@@ -8,6 +8,8 @@
  *   q >= every high-QC view reported in that TC.
  * - Time out of view v reporting high-QC view q only if q >= highestQcView (never hide a
  *   QC we voted on top of), v > max(lastVotedView - 1, q), and v follows q or TC(v - 1).
+ *   After an epoch change, lastVotedView here is the highest view voted or timed out in this
+ *   epoch (`epochVotedView`): timeouts name their epoch, votes do not.
  */
 import { assert } from "../util/index.ts";
 import type { SafetyState } from "./types.ts";
@@ -29,8 +31,13 @@ export function isSafeToVote(state: SafetyState, blockView: number, qcView: numb
   return tc !== null && consecutive(blockView, tc.view) && qcView >= tc.highQcViewMax;
 }
 
+/** The highest view voted or timed out in this epoch. */
+function epochVotedViewOf(state: SafetyState): number {
+  return state.epochVotedView ?? state.lastVotedView;
+}
+
 export function isSafeToTimeout(state: SafetyState, view: number, qcView: number, tc: TcSummary | null): boolean {
-  if (qcView < state.highestQcView || view <= Math.max(state.lastVotedView - 1, qcView)) return false;
+  if (qcView < state.highestQcView || view <= Math.max(epochVotedViewOf(state) - 1, qcView)) return false;
   return consecutive(view, qcView) || (tc !== null && consecutive(view, tc.view));
 }
 
@@ -40,12 +47,32 @@ export function isSafeToPropose(state: SafetyState, view: number): boolean {
 
 export function afterVote(state: SafetyState, blockView: number, qcView: number): SafetyState {
   assert(blockView > state.lastVotedView, "afterVote: voting moves lastVotedView forward");
-  return { ...state, lastVotedView: blockView, highestQcView: Math.max(state.highestQcView, qcView) };
+  return withVotedView(state, blockView, Math.max(state.highestQcView, qcView));
 }
 
 export function afterTimeout(state: SafetyState, view: number): SafetyState {
-  assert(view >= state.lastVotedView, "afterTimeout: a timeout never lowers lastVotedView");
-  return { ...state, lastVotedView: view };
+  assert(view >= epochVotedViewOf(state), "afterTimeout: a timeout never lowers the view voted in this epoch");
+  return withVotedView(state, view, state.highestQcView);
+}
+
+/**
+ * A view voted or timed out in: lastVotedView never falls; epochVotedView is kept only while
+ * this epoch is still below what an earlier one voted.
+ */
+function withVotedView(state: SafetyState, view: number, highestQcView: number): SafetyState {
+  const { epochVotedView: _dropped, ...rest } = state;
+  if (view >= state.lastVotedView) return { ...rest, lastVotedView: view, highestQcView };
+  return { ...rest, highestQcView, epochVotedView: view };
+}
+
+/**
+ * The state a new epoch's engine starts from: views continue, so the vote and proposal marks
+ * carry over; certificates of the old epoch do not. Its timeouts start again from the root.
+ */
+export function safetyForNewEpoch(saved: SafetyState, epoch: number, rootView: number): SafetyState {
+  const fresh = initialSafetyState(epoch, rootView);
+  const lastVotedView = Math.max(saved.lastVotedView, rootView);
+  return { ...fresh, lastVotedView, lastProposedView: Math.max(saved.lastProposedView, rootView), ...(lastVotedView > rootView ? { epochVotedView: rootView } : {}) };
 }
 
 export function afterPropose(state: SafetyState, view: number): SafetyState {

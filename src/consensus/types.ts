@@ -126,6 +126,16 @@ export type SafetyState = {
   readonly epoch: number;
   /** Highest view in which this validator voted or timed out. Never votes at or below it. */
   readonly lastVotedView: number;
+  /**
+   * Set only while below lastVotedView: the highest view this validator voted or timed out in
+   * during this epoch, when an earlier epoch voted higher. Timeouts are ruled by it, votes by
+   * lastVotedView. A vote's signature names no epoch, so no view may ever see a second vote;
+   * a timeout's does, and every validator enters a new epoch at its root's view + 1, so the
+   * views an earlier epoch used must be timed out again there to reach its first certificate
+   * (without this, a validator that voted past the root in the old epoch could time out none
+   * of them, and a committee of such validators stalled for good; 0605).
+   */
+  readonly epochVotedView?: number;
   /** Highest QC view this validator voted on top of (DiemBFT "highest_qc_round"). */
   readonly highestQcView: number;
   /** Highest view in which this validator proposed. Never proposes twice in one view. */

@@ -14,6 +14,7 @@ import type { EpochLabelMemo } from "../validatorSets.ts";
 const safetyStateSchema: Schema<SafetyState> = s.object({
   epoch: s.uint(),
   lastVotedView: s.uint(),
+  epochVotedView: s.optional(s.uint()),
   highestQcView: s.uint(),
   lastProposedView: s.uint(),
   highQc: s.nullable(quorumCertificateSchema),
