@@ -30,6 +30,7 @@ import {
   blockHashOf,
   createCachingVerifier,
   createCommitteeVerifier,
+  validityPower,
   createConsensusEngine,
   decodeEvidenceRecord,
   encodeConsensusMessage,
@@ -176,6 +177,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** Set by an epochChange action; performed once the step that emitted it is done. */
   private pendingEpochChange: { validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
   private futureMessages: ConsensusMessage[] = [];
+  /** Members of the running set (by index) that sent a signed message of a later epoch. */
+  private readonly laterEpochSenders = new Set<number>();
   /** Block requests answered per observer slot at the current committed height (one entry per registered slot at most). */
   private readonly observerBudgets = new Map<number, { headHeight: number; answered: number }>();
   private endpoint: NetworkEndpoint | null = null;
@@ -229,6 +232,23 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     return this.running;
   }
 
+  /**
+   * True once members of the running set holding more than a third of its power (so at least
+   * one honest one) sent messages of a later epoch: the switching block committed elsewhere
+   * and this node missed it. Its engine cannot fetch across the switch (the others refuse its
+   * epoch), so the validator syncs by range at once rather than after `stalledBehindMs`.
+   */
+  get behindAnEpoch(): boolean {
+    const run = this.run;
+    if (run === null) return false;
+    const validators = run.set.set.validators;
+    let powerTotal = 0;
+    for (const validator of validators) powerTotal += validator.power;
+    let power = 0;
+    for (const index of this.laterEpochSenders) power += validators[index]?.power ?? 0;
+    return power >= validityPower({ powerTotal });
+  }
+
   stats(): ConsensusStats | null {
     return this.engine?.stats() ?? null;
   }
@@ -267,6 +287,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const selfIndex = indexInSet(set.set, this.address);
     const validators = set.set.validators;
     this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map() };
+    this.laterEpochSenders.clear();
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
     app.enterConsensusEpoch({ label, set });
@@ -396,6 +417,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (message.epoch > run.label) {
       // A later set already runs elsewhere: keep its signed messages for when this node switches too.
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
+      // The link proved the sender; the message is checked only once this node switches too.
+      if (!unsigned && from >= 0) this.laterEpochSenders.add(from);
       return;
     }
     const engine = this.engine;

@@ -105,7 +105,8 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
  * The validator (store, chain, mempool, consensus, API) over a p2p host that outlives it.
  * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
  * more ahead (further than consensus fetching is meant to cover), or ahead at all while its
- * own head has not moved for `stalledBehindMs` (nothing told consensus what it missed), it
+ * own head has not moved for `stalledBehindMs` (nothing told consensus what it missed) or its
+ * consensus host hears a later epoch from more than a third of the power (it missed a switch), it
  * leaves consensus, syncs by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
  * mempool, API and every p2p connection stay up, and it keeps serving sync to its peers.
  */
@@ -225,12 +226,17 @@ class ResyncingValidator {
     if (peerHeight === undefined || peerHeight <= height || this.stopped) return;
     const { lagBlocksMin, stalledBehindMs } = sync.options;
     const stalledMs = Math.round(nowMs - this.headSeen.sinceMs);
+    // Its engine cannot fetch across a validator-set switch it missed: no need to wait out stalledBehindMs.
+    const behindAnEpoch = validator.host.behindAnEpoch;
     // A commit during the probe means consensus moves again: no need to leave it.
-    const stalled = stalledMs >= stalledBehindMs && validator.chain.head.height === height;
+    const stalled = (stalledMs >= stalledBehindMs || behindAnEpoch) && validator.chain.head.height === height;
     let syncLagBlocksMin: number;
     if (peerHeight - height >= lagBlocksMin) {
       logger.warn({ height, peerHeight, lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
       syncLagBlocksMin = lagBlocksMin;
+    } else if (stalled && behindAnEpoch) {
+      logger.warn({ height, peerHeight, stalledMs }, "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range");
+      syncLagBlocksMin = 1;
     } else if (stalled) {
       logger.warn({ height, peerHeight, stalledMs }, "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range");
       syncLagBlocksMin = 1;
