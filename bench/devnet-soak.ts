@@ -10,7 +10,12 @@
  * every transaction a node accepted committed on every node (test/e2e/invariants.ts). At the
  * end, with the nodes stopped, `ghostmesh verify` on every home.
  *
- *   node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] (--help)
+ * With `--epoch-blocks N` the chain is proof-of-stake with epochs of N blocks, and after every
+ * step one validator (drawn) moves its stake between 3 and 4 units, so the set's powers change
+ * and consensus switches sets at epoch ends while the perturbations go on (decision 0605). At
+ * the end every node's sets are walked from genesis as a light client does, and must agree.
+ *
+ *   node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N] (--help)
  *
  * Timing is the machine's, so a seed replays the sequence of perturbations, not the run. Prints
  * one JSON object on stdout and progress on stderr; exit 1 on the first broken invariant, with
@@ -19,9 +24,13 @@
  */
 import { strict as assert } from "node:assert";
 import { randomInt } from "node:crypto";
+import { encodeAmount } from "../src/app/index.ts";
+import { ValidatorSetWalk, verifyCheckpointFromGenesis } from "../src/client/index.ts";
+import { addressFromPublicKey } from "../src/crypto/index.ts";
+import type { DevnetGenesisExtras } from "../src/node/consensus/index.ts";
 import { Rng } from "../src/sim/rng.ts";
-import { errorMessage } from "../src/util/index.ts";
-import { commitsContinue, createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "../test/e2e/cluster.ts";
+import { errorMessage, toHex } from "../src/util/index.ts";
+import { commitsContinue, createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode, type LoadAccount } from "../test/e2e/cluster.ts";
 import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, sleep, warningLines } from "../test/e2e/helpers.ts";
 import { InvariantChecker } from "../test/e2e/invariants.ts";
 import { createNetns, netnsSupported, type Netns } from "../test/e2e/netns.ts";
@@ -52,7 +61,15 @@ type Perturbation = (typeof PERTURBATIONS)[number];
 /** Relative weights: a wipe re-syncs the whole chain, which grows long over a soak, so it is drawn least often. */
 const WEIGHTS: Readonly<Record<Perturbation, number>> = { pause: 3, kill: 3, restart: 2, wipe: 1, disconnect: 2, "quorum-loss": 1 };
 
-const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS]
+/**
+ * Stake of a validator, in units of STAKE_UNIT: 3 or 4. Powers are stakes over their gcd, so
+ * any mix gives powers of 3 and 4 (all equal: the genesis set), and no validator ever holds a
+ * third of the power: one out always leaves a quorum, two out never do, as with equal powers.
+ */
+const STAKE_UNIT = 1000n;
+const STAKE_UNITS_LOW = 3n;
+
+const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N]
 
 Four validator processes over libp2p under load, perturbed at random until M minutes have
 passed: pause, kill -9, clean restart, wipe and rejoin, network cut (root, ip netns), and two
@@ -64,16 +81,21 @@ Flags:
   --minutes M        how long to perturb, 1 to 1440 (default 30)
   --seed S           seed of the perturbation sequence, 0 to 4294967295 (default: drawn, printed)
   --interval-ms MS   pause between load transactions, 20 to 10000 (default 200)
+  --epoch-blocks N   a proof-of-stake chain with epochs of N blocks (1 to 100000); after every
+                     step a drawn validator moves its stake between 3 and 4 units, so consensus
+                     switches validator sets at epoch ends; at the end every node's sets are
+                     walked from genesis as a light client does (default 0: no staking)
   -h, --help         this help`;
 
-type Settings = { readonly minutes: number; readonly seed: number; readonly intervalMs: number };
+type Settings = { readonly minutes: number; readonly seed: number; readonly intervalMs: number; readonly epochBlocks: number };
 
 function readSettings(): Settings {
-  const options = { minutes: { type: "string" }, seed: { type: "string" }, "interval-ms": { type: "string" } } as const;
+  const options = { minutes: { type: "string" }, seed: { type: "string" }, "interval-ms": { type: "string" }, "epoch-blocks": { type: "string" } } as const;
   return benchCommandLine({ name: "bench/devnet-soak.ts", help: HELP, options }, ({ values }) => ({
     minutes: intArg(values.minutes, "--minutes", { min: 1, max: 1440 }, 30),
     seed: intArg(values.seed, "--seed", { min: 0, max: 0xffffffff }, randomInt(0, 0xffffffff)),
     intervalMs: intArg(values["interval-ms"], "--interval-ms", { min: 20, max: 10_000 }, 200),
+    epochBlocks: intArg(values["epoch-blocks"], "--epoch-blocks", { min: 0, max: 100_000 }, 0),
   }));
 }
 
@@ -87,11 +109,88 @@ function draw(rng: Rng, netns: Netns | null): Perturbation {
   throw new Error("unreachable: a ticket below the weights' sum picks a kind");
 }
 
+/**
+ * Proof of stake with epochs of `epochBlocks`: every validator bonds 3 units. No rewards, so
+ * stakes stay whole units; no downtime jailing, since the soak takes validators out on purpose
+ * and a jailed one would leave a set of three, where the next pause stops the chain.
+ */
+function stakingGenesis(epochBlocks: number): DevnetGenesisExtras {
+  return (validators) => ({
+    mode: "pos",
+    bonds: validators.map((v) => ({ validator: v.address, amount: String(STAKE_UNITS_LOW * STAKE_UNIT) })),
+    allocations: validators.map((v) => ({ address: v.address, amount: "1000000" })),
+    params: { chain: { epochBlocks }, staking: { rewardRateBps: 0, downtimeMinSignedBps: 0 } },
+  });
+}
+
+/** Each validator stakes from its own account, signed with its key, through its own node. */
+class StakeChurn {
+  changes = 0;
+  readonly #load: Load;
+  readonly #nodes: readonly ClusterNode[];
+  readonly #accounts: readonly LoadAccount[];
+  /** True while validator i holds 4 units rather than 3. */
+  readonly #high: boolean[];
+
+  constructor(load: Load, nodes: readonly ClusterNode[]) {
+    this.#load = load;
+    this.#nodes = nodes;
+    this.#accounts = nodes.map((node) => ({ key: node.key, nonce: 0 }));
+    this.#high = nodes.map(() => false);
+  }
+
+  /** Registers the validators' accounts (a bond needs the account's key on chain). */
+  async start(): Promise<void> {
+    await Promise.all(this.#nodes.map((node, i) => this.#load.submitAndWait(this.#accounts[i] as LoadAccount, node, { type: "account.register" })));
+  }
+
+  /** A drawn validator bonds or unbonds one unit, waiting for the commit; returns what changed. */
+  async step(rng: Rng): Promise<string> {
+    const i = rng.below(this.#nodes.length);
+    const node = this.#nodes[i] as ClusterNode;
+    const account = this.#accounts[i] as LoadAccount;
+    const amount = encodeAmount(STAKE_UNIT);
+    const high = this.#high[i] === true;
+    if (high) await this.#load.submitAndWait(account, node, { type: "staking.unbond", body: { validator: addressFromPublicKey(account.key.alg, account.key.publicKey), amount } });
+    else await this.#load.submitAndWait(account, node, { type: "staking.bond", body: { amount } });
+    this.#high[i] = !high;
+    this.changes++;
+    const units = this.#high.map((h) => (h ? STAKE_UNITS_LOW + 1n : STAKE_UNITS_LOW)).join("/");
+    return `${node.name} ${high ? "unbonded" : "bonded"} a unit (stakes ${units})`;
+  }
+}
+
+/**
+ * Every node's validator sets, epoch by epoch, walked from genesis and verified as a light
+ * client does (each set from the previous one's certified header and state proofs), then its
+ * checkpoint against its epoch's set. The nodes must agree on every epoch they all know.
+ */
+async function walkValidatorSets(cluster: Cluster): Promise<{ readonly epochs: number; readonly switches: number }> {
+  const hashesByNode = await Promise.all(cluster.nodes.map(async (node) => {
+    const walk = new ValidatorSetWalk(node.client, cluster.genesis);
+    const checkpoint = await node.client.checkpoint();
+    const hashes: string[] = [];
+    // Ascending, so each epoch extends the walk by one.
+    for (let epoch = 0; epoch <= walk.epochOf(checkpoint.height); epoch++) hashes.push(toHex((await walk.forEpoch(epoch)).hash));
+    await verifyCheckpointFromGenesis(walk, checkpoint);
+    return hashes;
+  }));
+  const epochs = Math.min(...hashesByNode.map((hashes) => hashes.length));
+  const reference = hashesByNode[0] as string[];
+  for (const [i, hashes] of hashesByNode.entries()) {
+    for (let epoch = 0; epoch < epochs; epoch++) assert.equal(hashes[epoch], reference[epoch], `${cluster.nodes[i]?.name} and ${cluster.nodes[0]?.name} differ on the set of epoch ${epoch}`);
+  }
+  let switches = 0;
+  for (let epoch = 1; epoch < epochs; epoch++) if (reference[epoch] !== reference[epoch - 1]) switches++;
+  return { epochs, switches };
+}
+
 type Step = { readonly step: number; readonly kind: Perturbation; readonly nodes: readonly string[]; readonly heightAtStart: number; readonly outMs: number; readonly recoveredMs: number };
 
 async function main(): Promise<number> {
   const settings = readSettings();
-  progress(`devnet soak: ${settings.minutes} min, seed ${settings.seed} (replay the sequence: --seed ${settings.seed})`);
+  const staking = settings.epochBlocks > 0;
+  progress(`devnet soak: ${settings.minutes} min, seed ${settings.seed}${staking ? `, proof of stake with epochs of ${settings.epochBlocks} blocks` : ""} (replay the sequence: --seed ${settings.seed}${staking ? ` --epoch-blocks ${settings.epochBlocks}` : ""})`);
   const rng = new Rng(settings.seed);
   const dir = makeTempDir("devnet-soak");
   const netns = (await netnsSupported()) ? await createNetns() : null;
@@ -108,13 +207,15 @@ async function main(): Promise<number> {
     });
   });
   const soak = async (): Promise<number> => {
-    cluster = await createCluster(dir, { validators: VALIDATORS, chainId: "ghostmesh-soak", netns, netnsNode: NETNS_NODE });
+    cluster = await createCluster(dir, { validators: VALIDATORS, chainId: "ghostmesh-soak", netns, netnsNode: NETNS_NODE, ...(staking ? { genesisExtras: stakingGenesis(settings.epochBlocks) } : {}) });
     const nodes = cluster.nodes;
     await Promise.all(nodes.map(startClusterNode));
     const checker = new InvariantChecker(nodes, STEP_TIMEOUT_MS, { incremental: true });
     const others = (...out: ClusterNode[]): ClusterNode[] => nodes.filter((n) => !out.includes(n));
     load = new Load(cluster.chainId, nodes, settings.intervalMs);
     await load.start();
+    const churn = staking ? new StakeChurn(load, nodes) : null;
+    await churn?.start();
     await waitHeights("a few blocks under load", nodes, 3, STEP_TIMEOUT_MS);
     progress(`network of ${VALIDATORS} up in ${Math.round(nowMs() - startedMs)} ms (namespace: ${netns?.name ?? "none: no link cuts"})`);
 
@@ -144,13 +245,18 @@ async function main(): Promise<number> {
       // A node syncing by range answers NODE_SYNCING to what its stale state cannot judge.
       await waitInConsensus(`${out.map((n) => n.name).join(",")} back in consensus`, out, STEP_TIMEOUT_MS);
       await activeLoad.retarget(nodes);
-      steps.push({ step, kind, nodes: out.map((n) => n.name), heightAtStart, outMs: Math.round(recoveredFromMs - stepStartedMs), recoveredMs: Math.round(nowMs() - recoveredFromMs) });
-      progress(`  agreed: ${report.height} heights, ${report.txs} transactions on every node (recovered in ${Math.round(nowMs() - recoveredFromMs)} ms)`);
+      const recoveredMs = Math.round(nowMs() - recoveredFromMs);
+      steps.push({ step, kind, nodes: out.map((n) => n.name), heightAtStart, outMs: Math.round(recoveredFromMs - stepStartedMs), recoveredMs });
+      progress(`  agreed: ${report.height} heights, ${report.txs} transactions on every node (recovered in ${recoveredMs} ms)`);
+      if (churn !== null) progress(`  stake: ${await churn.step(rng)}`);
     }
 
     await activeLoad.stop();
     const final = await checker.check(activeLoad.sent, { rebuilt: nodes });
-    progress(`final: every height 1..${final.height} and ${final.txs} transactions compared on every node; stopping and verifying`);
+    progress(`final: every height 1..${final.height} and ${final.txs} transactions compared on every node`);
+    const sets = staking ? await walkValidatorSets(cluster) : null;
+    if (sets !== null) progress(`validator sets of ${sets.epochs} epochs walked from genesis on every node, identical: ${sets.switches} switches`);
+    progress("stopping and verifying every home");
     const exits = await Promise.all(nodes.map(stopClusterNode));
     assert.deepEqual(exits, nodes.map(() => ({ code: 0, signal: null })), "every validator stops cleanly");
     await mapLimit(nodes, 2, async (n) => {
@@ -161,7 +267,7 @@ async function main(): Promise<number> {
     const counts = Object.fromEntries(PERTURBATIONS.map((kind) => [kind, steps.filter((s) => s.kind === kind).length]));
     const report = {
       benchmark: "ghostmesh.devnet-soak",
-      command: `node bench/devnet-soak.ts --minutes ${settings.minutes} --seed ${settings.seed} --interval-ms ${settings.intervalMs}`,
+      command: `node bench/devnet-soak.ts --minutes ${settings.minutes} --seed ${settings.seed} --interval-ms ${settings.intervalMs}${staking ? ` --epoch-blocks ${settings.epochBlocks}` : ""}`,
       machine: machineFacts(),
       validators: VALIDATORS,
       seed: settings.seed,
@@ -172,6 +278,7 @@ async function main(): Promise<number> {
       heightFinal: final.height,
       txsCommitted: final.txs,
       recoveredMsMax: Math.max(0, ...steps.map((s) => s.recoveredMs)),
+      ...(sets === null || churn === null ? {} : { epochBlocks: settings.epochBlocks, stakeChanges: churn.changes, epochs: sets.epochs, validatorSetSwitches: sets.switches }),
       verified: nodes.length,
       ok: true,
     };

@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
 import { generateSigningKey, type SigningKey } from "../../src/crypto/index.ts";
+import type { Genesis } from "../../src/ledger/index.ts";
 import { loadNodeConfig, renderNodeConfig } from "../../src/node/config.ts";
-import { prepareDevnetHomes } from "../../src/node/consensus/index.ts";
+import { prepareDevnetHomes, type DevnetGenesisExtras } from "../../src/node/consensus/index.ts";
 import { homePaths } from "../../src/node/home.ts";
 import { findFreePorts } from "../../src/node/p2p/index.ts";
 import { loadOrCreateNodeKey } from "../../src/p2p/index.ts";
@@ -35,6 +36,8 @@ export type ClusterNode = {
   /** Index in the genesis validator set (the bit in a certificate's signer bitmap). */
   readonly index: number;
   readonly home: string;
+  /** The validator's key (plain in a devnet home): its account signs its own staking transactions. */
+  readonly key: SigningKey;
   readonly api: string;
   readonly client: GhostmeshClient;
   /** argv prefix to run this node's process (`ip netns exec NAME` for a namespaced one). */
@@ -49,26 +52,29 @@ export type NodeProcess = {
   output(): string;
 };
 
-export type Cluster = { readonly chainId: string; readonly nodes: readonly ClusterNode[] };
+export type Cluster = { readonly chainId: string; readonly genesis: Genesis; readonly nodes: readonly ClusterNode[] };
 
 /**
  * `validators` homes under `dir` sharing one genesis. Without a namespace every node listens on
  * 127.0.0.1. With one, node `netnsNode` runs inside it and the others listen on the
  * namespace's outside address (reachable from inside, and locally from the root namespace).
  */
-export async function createCluster(dir: string, opts: { readonly validators: number; readonly chainId: string; readonly netns: Netns | null; readonly netnsNode: number }): Promise<Cluster> {
-  const homes = prepareDevnetHomes(dir, { validators: opts.validators, chainId: opts.chainId, genesisTimeMs: Date.now() });
+export async function createCluster(
+  dir: string,
+  opts: { readonly validators: number; readonly chainId: string; readonly netns: Netns | null; readonly netnsNode: number; readonly genesisExtras?: DevnetGenesisExtras },
+): Promise<Cluster> {
+  const homes = prepareDevnetHomes(dir, { validators: opts.validators, chainId: opts.chainId, genesisTimeMs: Date.now(), ...(opts.genesisExtras === undefined ? {} : { genesisExtras: opts.genesisExtras }) });
   const outsideHost = opts.netns?.hostAddress ?? LOOPBACK;
   const p2pPorts = await findFreePorts(homes.homes.length, outsideHost);
   const plans = [];
-  for (const [i, { name, home }] of homes.homes.entries()) {
+  for (const [i, { name, home, key }] of homes.homes.entries()) {
     const inside = opts.netns !== null && i === opts.netnsNode;
     const p2pHost = inside ? (opts.netns as Netns).innerAddress : outsideHost;
     const p2pPort = inside ? NETNS_P2P_PORT : (p2pPorts[i] as number);
     const apiHost = inside ? (opts.netns as Netns).innerAddress : LOOPBACK;
     const apiPort = inside ? NETNS_API_PORT : await freePort();
     const peerId = peerIdFromPrivateKey(await loadOrCreateNodeKey(homePaths(home).p2pKey)).toString();
-    plans.push({ name, home, index: i, inside, apiHost, apiPort, listen: `/ip4/${p2pHost}/tcp/${p2pPort}`, dial: `/ip4/${p2pHost}/tcp/${p2pPort}/p2p/${peerId}` });
+    plans.push({ name, home, key, index: i, inside, apiHost, apiPort, listen: `/ip4/${p2pHost}/tcp/${p2pPort}`, dial: `/ip4/${p2pHost}/tcp/${p2pPort}/p2p/${peerId}` });
   }
   for (const plan of plans) {
     const config = loadNodeConfig(plan.home, {});
@@ -77,9 +83,9 @@ export async function createCluster(dir: string, opts: { readonly validators: nu
   }
   const nodes = plans.map((plan): ClusterNode => {
     const api = `http://${plan.apiHost}:${plan.apiPort}`;
-    return { name: plan.name, index: plan.index, home: plan.home, api, client: new GhostmeshClient(api), execPrefix: plan.inside ? (opts.netns as Netns).execPrefix : [], process: null };
+    return { name: plan.name, index: plan.index, home: plan.home, key: plan.key, api, client: new GhostmeshClient(api), execPrefix: plan.inside ? (opts.netns as Netns).execPrefix : [], process: null };
   });
-  return { chainId: homes.genesis.chainId, nodes };
+  return { chainId: homes.genesis.chainId, genesis: homes.genesis, nodes };
 }
 
 function spawnNode(node: ClusterNode): NodeProcess {
@@ -172,7 +178,8 @@ export async function waitInConsensus(what: string, nodes: readonly ClusterNode[
   await waitFor(what, async () => ((await Promise.all(nodes.map((node) => node.client.status().then((status) => status.syncing, () => true)))).every((syncing) => !syncing) ? true : undefined), timeoutMs, 100);
 }
 
-type Account = { readonly key: SigningKey; nonce: number };
+/** An account the caller signs for; `nonce` is the next one to use. */
+export type LoadAccount = { readonly key: SigningKey; nonce: number };
 
 /** How long a submission may take to commit (Dandelion++ embargoes add up to 6 s; the machine is shared). */
 const TX_COMMIT_WAIT_MS = 60_000;
@@ -186,8 +193,8 @@ const TX_COMMIT_WAIT_MS = 60_000;
 export class Load {
   readonly sent: string[] = [];
   readonly #chainId: string;
-  readonly #accounts: Account[];
-  readonly #marker: Account = { key: generateSigningKey(), nonce: 0 };
+  readonly #accounts: LoadAccount[];
+  readonly #marker: LoadAccount = { key: generateSigningKey(), nonce: 0 };
   #targets: readonly ClusterNode[];
   #running = false;
   #inFlight: Promise<void> = Promise.resolve();
@@ -209,7 +216,7 @@ export class Load {
     this.#running = true;
     this.#loop = (async () => {
       for (let n = 0; this.#running; n++) {
-        const account = this.#accounts[n % this.#accounts.length] as Account;
+        const account = this.#accounts[n % this.#accounts.length] as LoadAccount;
         this.#inFlight = this.#send(account, this.#pick(n), { type: "audit.append", record: { action: "load", subject: `n${n}` } }, false).then(() => undefined);
         await this.#inFlight;
         await sleep(this.#intervalMs);
@@ -234,11 +241,16 @@ export class Load {
 
   /** One audit append from an account of its own (so the loop's nonces stay in order), through `node`, waiting until `node` reports it committed. Returns its hash. */
   async marker(node: ClusterNode, subject: string): Promise<string> {
-    return this.#send(this.#marker, node, { type: "audit.append", record: { action: "marker", subject } }, true);
+    return this.submitAndWait(this.#marker, node, { type: "audit.append", record: { action: "marker", subject } });
+  }
+
+  /** One transaction from the caller's account through `node`, counted among the sent, waiting until `node` reports it committed. Returns its hash. */
+  async submitAndWait(account: LoadAccount, node: ClusterNode, intent: Parameters<typeof buildTx>[3]): Promise<string> {
+    return this.#send(account, node, intent, true);
   }
 
   /** Submits; with `wait`, then polls `node` until it reports the transaction committed (up to TX_COMMIT_WAIT_MS). */
-  async #send(account: Account, node: ClusterNode, intent: Parameters<typeof buildTx>[3], wait: boolean): Promise<string> {
+  async #send(account: LoadAccount, node: ClusterNode, intent: Parameters<typeof buildTx>[3], wait: boolean): Promise<string> {
     const built = buildTx(account.key, this.#chainId, account.nonce++, intent);
     const hash = toHex(built.hash);
     await node.client.submitTx(built.bytes).catch((err: Error) => {
