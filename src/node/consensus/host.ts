@@ -167,7 +167,7 @@ type EpochRun = {
   readonly indexBySlot: Map<number, number | null>;
 };
 
-export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error]; epoch: [{ label: number; selfIndex: number | null }] }> {
+export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error]; epoch: [{ label: number; selfIndex: number | null }]; behindAnEpoch: [] }> {
   private readonly opts: ConsensusHostOptions;
   private readonly modules: ConsensusHostModules;
   /** This validator's ML-DSA address: how it finds itself in each epoch's set. */
@@ -236,7 +236,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * True once members of the running set holding more than a third of its power (so at least
    * one honest one) sent messages of a later epoch: the switching block committed elsewhere
    * and this node missed it. Its engine cannot fetch across the switch (the others refuse its
-   * epoch), so the validator syncs by range at once rather than after `stalledBehindMs`.
+   * epoch), so the validator syncs by range at once rather than after `stalledBehindMs`
+   * ("behindAnEpoch" is emitted as each new sender keeps it true).
    */
   get behindAnEpoch(): boolean {
     const run = this.run;
@@ -418,7 +419,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       // A later set already runs elsewhere: keep its signed messages for when this node switches too.
       if (!unsigned && this.futureMessages.length < FUTURE_EPOCH_MESSAGES_MAX) this.futureMessages.push(message);
       // The link proved the sender; the message is checked only once this node switches too.
-      if (!unsigned && from >= 0) this.laterEpochSenders.add(from);
+      if (!unsigned && from >= 0 && !this.laterEpochSenders.has(from)) {
+        this.laterEpochSenders.add(from);
+        if (this.behindAnEpoch) this.emit("behindAnEpoch");
+      }
       return;
     }
     const engine = this.engine;

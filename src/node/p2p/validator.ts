@@ -106,7 +106,8 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
  * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
  * more ahead (further than consensus fetching is meant to cover), or ahead at all while its
  * own head has not moved for `stalledBehindMs` (nothing told consensus what it missed) or its
- * consensus host hears a later epoch from more than a third of the power (it missed a switch), it
+ * consensus host hears a later epoch from more than a third of the power (it missed a switch:
+ * checked at once, not at the next interval), it
  * leaves consensus, syncs by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
  * mempool, API and every p2p connection stay up, and it keeps serving sync to its peers.
  */
@@ -186,6 +187,7 @@ class ResyncingValidator {
       });
       // A failed commit stops the validator for good (validatorNode): never re-sync it.
       consensusHost.on("error", () => this.stopLagChecks());
+      consensusHost.on("behindAnEpoch", () => this.checkLagSoon());
     };
     const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
     // Stems are verified by mempool admission, so they are served once the validator runs.
@@ -205,14 +207,21 @@ class ResyncingValidator {
     this.timer = null;
   }
 
-  private armLagCheck(): void {
+  private armLagCheck(delayMs = this.modules.sync.options.lagCheckIntervalMs): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.checking = this.checkLag()
         .catch((err: unknown) => this.modules.logger.error({ err }, "Checking whether this validator fell behind failed"))
         .finally(() => this.armLagCheck());
-    }, this.modules.sync.options.lagCheckIntervalMs);
+    }, delayMs);
+  }
+
+  /** The lag check now, not at the next interval; a check under way (no timer armed) re-arms itself. */
+  private checkLagSoon(): void {
+    if (this.stopped || this.timer === null) return;
+    clearTimeout(this.timer);
+    this.armLagCheck(0);
   }
 
   private async checkLag(): Promise<void> {
