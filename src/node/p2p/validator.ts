@@ -107,9 +107,9 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
  * more ahead (further than consensus fetching is meant to cover), or ahead at all while its
  * own head has not moved for `stalledBehindMs` (nothing told consensus what it missed) or its
  * consensus host hears a later epoch from more than a third of the power (it missed a switch:
- * checked at once, not at the next interval), it
- * leaves consensus, syncs by range and rejoins with a new consensus host (`RunningValidator.resync`): the store,
- * mempool, API and every p2p connection stay up, and it keeps serving sync to its peers.
+ * checked at once, not at the next interval), it leaves consensus, syncs by range and rejoins
+ * with a new consensus host (`RunningValidator.resync`): the store, mempool, API and every p2p
+ * connection stay up, and it keeps serving sync to its peers.
  */
 class ResyncingValidator {
   private readonly opts: P2pValidatorOptions;
