@@ -15,8 +15,8 @@ export {
   defaultSimNetworkOptions,
   defaultSimTiming,
   checkSimOptions,
-  isWithinBound,
   honestPowerOf,
+  powerTotalOf,
 } from "./options.ts";
 export type { SimOptions, SimFaultOptions, SimNetworkOptions, ByzantineRole } from "./options.ts";
 export { SimSignatureScheme, createSimKeyring } from "./keys.ts";

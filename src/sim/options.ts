@@ -2,7 +2,7 @@
  * What one simulated run looks like. Every probability is in parts per million and every
  * duration in virtual milliseconds; the seed alone fixes everything else.
  */
-import { faultsTolerated, type ConsensusTiming, type VoteDelivery } from "../consensus/index.ts";
+import { type ConsensusTiming, type VoteDelivery } from "../consensus/index.ts";
 import { assert } from "../util/index.ts";
 import { PPM } from "./rng.ts";
 import { SimSignatureScheme } from "./keys.ts";
@@ -123,7 +123,7 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
     weighted: false,
     ...partial,
     // Enough for every leader slot to come up three times, plus view synchronisation.
-    livenessViewsMax: partial.livenessViewsMax ?? 3 * scheduleSlotsOf({ validators, byzantine: partial.byzantine ?? 0, weighted: partial.weighted ?? false }) + 20,
+    livenessViewsMax: partial.livenessViewsMax ?? 3 * powerTotalOf({ validators, byzantine: partial.byzantine ?? 0, weighted: partial.weighted ?? false }) + 20,
   };
 }
 
@@ -133,8 +133,8 @@ export function honestPowerOf(opts: Pick<SimOptions, "validators" | "byzantine" 
   return Math.floor((2 * opts.byzantine) / (opts.validators - opts.byzantine)) + 1;
 }
 
-/** Slots of one period of the leader schedule: the total power (its gcd is 1, as Byzantine keys hold 1 each, or all hold 1). */
-function scheduleSlotsOf(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): number {
+/** The committee's total power; also the slots of one period of its leader schedule (the powers' gcd is 1: Byzantine keys hold 1 each, or all hold 1). */
+export function powerTotalOf(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): number {
   return opts.byzantine + (opts.validators - opts.byzantine) * honestPowerOf(opts);
 }
 
@@ -150,8 +150,3 @@ export function checkSimOptions(opts: SimOptions): void {
   assert(opts.signDelayMs[0] >= 0 && opts.signDelayMs[0] <= opts.signDelayMs[1], "sim: sign delay range");
 }
 
-/** True when the run is within the protocol's fault bound (Byzantine power under a third), so violations are bugs. */
-export function isWithinBound(opts: Pick<SimOptions, "validators" | "byzantine" | "weighted">): boolean {
-  if (!opts.weighted) return opts.byzantine <= faultsTolerated(opts.validators);
-  return 3 * opts.byzantine < scheduleSlotsOf(opts);
-}

@@ -11,7 +11,7 @@ import {
   defaultSimNetworkOptions,
   defaultSimTiming,
   defaultSimOptions,
-  honestPowerOf,
+  powerTotalOf,
   runSweep,
   simBehaviors,
   SimBehavior,
@@ -214,7 +214,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     byzantine: options.byzantine,
     faultsTolerated: faultsTolerated(options.validators),
     behavior: options.behavior,
-    ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: options.byzantine + (options.validators - options.byzantine) * honestPowerOf(options) } : {}),
+    ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: powerTotalOf(options) } : {}),
     seed: config.seed,
   };
   if (config.json) {
