@@ -240,14 +240,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * ("behindAnEpoch" is emitted as each new sender keeps it true).
    */
   get behindAnEpoch(): boolean {
-    const run = this.run;
-    if (run === null) return false;
-    const validators = run.set.set.validators;
-    let powerTotal = 0;
-    for (const validator of validators) powerTotal += validator.power;
+    const committee = this.engine?.committee;
+    if (committee === undefined) return false;
     let power = 0;
-    for (const index of this.laterEpochSenders) power += validators[index]?.power ?? 0;
-    return power >= validityPower({ powerTotal });
+    for (const index of this.laterEpochSenders) power += committee.validators[index]?.power ?? 0;
+    return power >= validityPower(committee);
   }
 
   stats(): ConsensusStats | null {
