@@ -243,11 +243,9 @@ class ResyncingValidator {
     if (peerHeight - height >= lagBlocksMin) {
       logger.warn({ height, peerHeight, lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
       syncLagBlocksMin = lagBlocksMin;
-    } else if (stalled && behindAnEpoch) {
-      logger.warn({ height, peerHeight, stalledMs }, "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range");
-      syncLagBlocksMin = 1;
     } else if (stalled) {
-      logger.warn({ height, peerHeight, stalledMs }, "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range");
+      const why = behindAnEpoch ? "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range" : "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range";
+      logger.warn({ height, peerHeight, stalledMs }, why);
       syncLagBlocksMin = 1;
     } else return;
     this.resyncs++;
