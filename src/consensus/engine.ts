@@ -492,7 +492,13 @@ export class ConsensusEngine {
     const seenMin = view - this.limits.proposalsSeenViewsMax;
     for (const seenView of [...this.proposalsSeen.keys()]) if (seenView < seenMin) this.proposalsSeen.delete(seenView);
     this.emit({ kind: "setTimer", view, delayMs: this.timeoutDelayMs(view) });
-    if (this.selfIndex !== null && leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
+    if (this.selfIndex === null) return;
+    // A view this validator already voted in (in an earlier epoch, or before a restart) can
+    // hold neither its vote nor its proposal, whose signature is a vote: waiting out the timer
+    // would only delay the TC. At an epoch switch every view the old set used after the root
+    // is such a view, and each would otherwise cost a timer, doubling (0605).
+    if (view <= this.safety.lastVotedView) this.localTimeout();
+    else if (leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
   }
 
   /** Exponential backoff while views fail: the timer for the views since the last QC, capped. */

@@ -1,14 +1,15 @@
 /**
  * A new epoch's first views (safety.ts `epochVotedView`, decision 0605): validators enter it at
- * its root's view + 1 whatever they voted in the old epoch, time those views out again, and
- * never vote twice in a view. Found by `npm run soak:devnet -- --epoch-blocks 20`: a switch
+ * its root's view + 1 whatever they voted in the old epoch, time those views out again (at once,
+ * as a restarted validator does a view it voted in before its crash), and never vote twice in a
+ * view. Found by `npm run soak:devnet -- --epoch-blocks 20`: a switch
  * while validators had voted or timed out past the root left every one of them in the root's
  * view + 1 for good, since none could time out a view below its last vote.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { afterTimeout, afterVote, isSafeToTimeout, isSafeToVote, safetyForNewEpoch, type ConsensusAction, type SafetyState } from "../../src/consensus/index.ts";
-import { bootNode, createCluster, envelopes, host, pump, sent, startAll, type Envelope } from "./harness.ts";
+import { bootNode, createCluster, envelopes, host, pump, sent, type Envelope } from "./harness.ts";
 
 const OLD_EPOCH_VOTED_VIEW = 5;
 
@@ -44,10 +45,10 @@ test("engine: validators that voted past the new epoch's root in the old one tim
     node.persisted = oldEpochSafety(i === 3 ? OLD_EPOCH_VOTED_VIEW - 1 : OLD_EPOCH_VOTED_VIEW, i === 1 ? OLD_EPOCH_VOTED_VIEW : 0);
     bootNode(cluster, i, { engine: { epoch: 1 } });
   });
-  const actions: ConsensusAction[][] = cluster.nodes.map(() => []);
-  let pending: Envelope[] = startAll(cluster);
+  const actions: ConsensusAction[][] = cluster.nodes.map((node) => [...host(node, node.engine.start().actions)]);
+  let pending: Envelope[] = actions.flatMap((started, i) => envelopes(i, started));
   for (let round = 0; round < 30 && cluster.nodes.some((n) => n.engine.committedRoot.height < 2); round++) {
-    pump(cluster, pending).forEach((log, i) => actions[i]?.push(...log));
+    pump(cluster, pending, () => true, 600).forEach((log, i) => actions[i]?.push(...log));
     cluster.nowMs += 20_000;
     pending = cluster.nodes.flatMap((node) => {
       const fired = host(node, node.engine.onLocalTimer(node.engine.view).actions);
@@ -64,4 +65,35 @@ test("engine: validators that voted past the new epoch's root in the old one tim
     const timedOut = sent(actions[i] ?? [], "timeout").map((s) => (s.message.type === "timeout" ? s.message.view : -1));
     assert.ok(timedOut.includes(1), `validator ${i} timed out the view after the root again: ${timedOut}`);
   });
+});
+
+test("engine: a view a validator already voted in is timed out at once, so a new epoch's first QC needs no timer", () => {
+  const cluster = createCluster(4, 18);
+  cluster.nodes.forEach((node, i) => {
+    node.persisted = oldEpochSafety(i === 3 ? OLD_EPOCH_VOTED_VIEW - 1 : OLD_EPOCH_VOTED_VIEW, 0);
+    bootNode(cluster, i, { engine: { epoch: 1 } });
+  });
+  // No timer fires: every view up to the old epoch's last vote ends by timeouts sent on entry.
+  const started = cluster.nodes.map((node) => host(node, node.engine.start().actions));
+  const log = pump(cluster, started.flatMap((actions, i) => envelopes(i, actions)), () => true, 600);
+  started.forEach((actions, i) => log[i]?.unshift(...actions));
+  assert.ok(cluster.nodes.every((n) => n.engine.committedRoot.height >= 2), `commits resumed without a timer: heights ${cluster.nodes.map((n) => n.engine.committedRoot.height)}, views ${cluster.nodes.map((n) => n.engine.view)}`);
+  cluster.nodes.forEach((node, i) => {
+    const timedOut = sent(log[i] ?? [], "timeout").map((s) => (s.message.type === "timeout" ? s.message.view : -1));
+    assert.deepEqual(timedOut, [1, 2, 3, 4, 5], `validator ${i} timed out exactly the views the old epoch used`);
+    const votes = sent(log[i] ?? [], "vote").map((s) => (s.message.type === "vote" ? s.message.view : -1));
+    assert.ok(votes.every((view) => view > OLD_EPOCH_VOTED_VIEW), `validator ${i} voted only above view ${OLD_EPOCH_VOTED_VIEW}: ${votes}`);
+  });
+});
+
+test("engine: a validator restarted in a view it voted in before the crash times out of it on start", () => {
+  const cluster = createCluster(4, 19);
+  const node = cluster.nodes[2];
+  assert.ok(node !== undefined);
+  node.persisted = oldEpochSafety(1, 0);
+  bootNode(cluster, 2);
+  const started = host(node, node.engine.start().actions);
+  const timeouts = sent(started, "timeout").map((s) => (s.message.type === "timeout" ? s.message.view : -1));
+  assert.deepEqual(timeouts, [1], "view 1 timed out without waiting for its timer");
+  assert.equal(node.persisted?.lastVotedView, 1, "the vote mark stays");
 });
