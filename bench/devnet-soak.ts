@@ -15,7 +15,13 @@
  * and consensus switches sets at epoch ends while the perturbations go on (decision 0605). At
  * the end every node's sets are walked from genesis as a light client does, and must agree.
  *
- *   node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N] (--help)
+ * Each step reports two times from the end of its perturbation: `caughtUpMs`, until every node
+ * that was out has a head at or above the height the others had then, and `recoveredMs`, until
+ * a new transaction committed, every node agreed and the nodes that were out are in consensus
+ * again (it includes the marker transaction's Dandelion++ embargo, up to 6 s). The report lists
+ * the slowest steps; `--log-dir` keeps every node's whole log to trace them.
+ *
+ *   node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N] [--log-dir DIR] (--help)
  *
  * Timing is the machine's, so a seed replays the sequence of perturbations, not the run. Prints
  * one JSON object on stdout and progress on stderr; exit 1 on the first broken invariant, with
@@ -24,6 +30,8 @@
  */
 import { strict as assert } from "node:assert";
 import { randomInt } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import { encodeAmount } from "../src/app/index.ts";
 import { ValidatorSetWalk, verifyCheckpointFromGenesis } from "../src/client/index.ts";
 import { addressFromPublicKey } from "../src/crypto/index.ts";
@@ -69,7 +77,7 @@ const WEIGHTS: Readonly<Record<Perturbation, number>> = { pause: 3, kill: 3, res
 const STAKE_UNIT = 1000n;
 const STAKE_UNITS_LOW = 3n;
 
-const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N]
+const HELP = `Usage: node bench/devnet-soak.ts [--minutes M] [--seed S] [--interval-ms MS] [--epoch-blocks N] [--log-dir DIR]
 
 Four validator processes over libp2p under load, perturbed at random until M minutes have
 passed: pause, kill -9, clean restart, wipe and rejoin, network cut (root, ip netns), and two
@@ -85,17 +93,20 @@ Flags:
                      step a drawn validator moves its stake between 3 and 4 units, so consensus
                      switches validator sets at epoch ends; at the end every node's sets are
                      walked from genesis as a light client does (default 0: no staking)
+  --log-dir DIR      append each node's whole log to DIR/<node>.log (created if missing); set
+                     GHOSTMESH_E2E_NODE_LOG_LEVEL=debug for what a stall investigation needs
   -h, --help         this help`;
 
-type Settings = { readonly minutes: number; readonly seed: number; readonly intervalMs: number; readonly epochBlocks: number };
+type Settings = { readonly minutes: number; readonly seed: number; readonly intervalMs: number; readonly epochBlocks: number; readonly logDir: string | null };
 
 function readSettings(): Settings {
-  const options = { minutes: { type: "string" }, seed: { type: "string" }, "interval-ms": { type: "string" }, "epoch-blocks": { type: "string" } } as const;
+  const options = { minutes: { type: "string" }, seed: { type: "string" }, "interval-ms": { type: "string" }, "epoch-blocks": { type: "string" }, "log-dir": { type: "string" } } as const;
   return benchCommandLine({ name: "bench/devnet-soak.ts", help: HELP, options }, ({ values }) => ({
     minutes: intArg(values.minutes, "--minutes", { min: 1, max: 1440 }, 30),
     seed: intArg(values.seed, "--seed", { min: 0, max: 0xffffffff }, randomInt(0, 0xffffffff)),
     intervalMs: intArg(values["interval-ms"], "--interval-ms", { min: 20, max: 10_000 }, 200),
     epochBlocks: intArg(values["epoch-blocks"], "--epoch-blocks", { min: 0, max: 100_000 }, 0),
+    logDir: values["log-dir"] === undefined ? null : resolve(values["log-dir"]),
   }));
 }
 
@@ -185,7 +196,15 @@ async function walkValidatorSets(cluster: Cluster): Promise<{ readonly epochs: n
   return { epochs, switches };
 }
 
-type Step = { readonly step: number; readonly kind: Perturbation; readonly nodes: readonly string[]; readonly heightAtStart: number; readonly outMs: number; readonly recoveredMs: number };
+type Step = { readonly step: number; readonly kind: Perturbation; readonly nodes: readonly string[]; readonly heightAtStart: number; readonly outMs: number; readonly caughtUpMs: number; readonly recoveredMs: number };
+
+const SLOWEST_STEPS_REPORTED = 5;
+
+/** Milliseconds from `fromMs` until every node of `out` has a head at `height` or above. */
+async function caughtUpMsOf(out: readonly ClusterNode[], height: number, fromMs: number): Promise<number> {
+  await waitHeights(`${out.map((n) => n.name).join(",")} back at height ${height}`, out, height, STEP_TIMEOUT_MS);
+  return Math.round(nowMs() - fromMs);
+}
 
 async function main(): Promise<number> {
   const settings = readSettings();
@@ -207,7 +226,8 @@ async function main(): Promise<number> {
     });
   });
   const soak = async (): Promise<number> => {
-    cluster = await createCluster(dir, { validators: VALIDATORS, chainId: "ghostmesh-soak", netns, netnsNode: NETNS_NODE, ...(staking ? { genesisExtras: stakingGenesis(settings.epochBlocks) } : {}) });
+    if (settings.logDir !== null) mkdirSync(settings.logDir, { recursive: true });
+    cluster = await createCluster(dir, { validators: VALIDATORS, chainId: "ghostmesh-soak", netns, netnsNode: NETNS_NODE, ...(staking ? { genesisExtras: stakingGenesis(settings.epochBlocks) } : {}), ...(settings.logDir === null ? {} : { logDir: settings.logDir }) });
     const nodes = cluster.nodes;
     await Promise.all(nodes.map(startClusterNode));
     const checker = new InvariantChecker(nodes, STEP_TIMEOUT_MS, { incremental: true });
@@ -238,6 +258,9 @@ async function main(): Promise<number> {
       const stepStartedMs = nowMs();
       await perturb(kind, out, live, outMs, netns);
       const recoveredFromMs = nowMs();
+      const caughtUp = caughtUpMsOf(out, await heightOf(live[0] as ClusterNode), recoveredFromMs);
+      // Awaited below; a failure here must not go unhandled meanwhile.
+      caughtUp.catch(() => undefined);
       activeLoad.assertRunning();
       await activeLoad.marker(live[0] as ClusterNode, `after step ${step}`);
       const rebuilt = kind === "kill" || kind === "wipe" ? out : [];
@@ -246,8 +269,9 @@ async function main(): Promise<number> {
       await waitInConsensus(`${out.map((n) => n.name).join(",")} back in consensus`, out, STEP_TIMEOUT_MS);
       await activeLoad.retarget(nodes);
       const recoveredMs = Math.round(nowMs() - recoveredFromMs);
-      steps.push({ step, kind, nodes: out.map((n) => n.name), heightAtStart, outMs: Math.round(recoveredFromMs - stepStartedMs), recoveredMs });
-      progress(`  agreed: ${report.height} heights, ${report.txs} transactions on every node (recovered in ${recoveredMs} ms)`);
+      const caughtUpMs = await caughtUp;
+      steps.push({ step, kind, nodes: out.map((n) => n.name), heightAtStart, outMs: Math.round(recoveredFromMs - stepStartedMs), caughtUpMs, recoveredMs });
+      progress(`  agreed: ${report.height} heights, ${report.txs} transactions on every node (caught up in ${caughtUpMs} ms, recovered in ${recoveredMs} ms)`);
       if (churn !== null) progress(`  stake: ${await churn.step(rng)}`);
     }
 
@@ -277,7 +301,9 @@ async function main(): Promise<number> {
       perturbations: counts,
       heightFinal: final.height,
       txsCommitted: final.txs,
+      caughtUpMsMax: Math.max(0, ...steps.map((s) => s.caughtUpMs)),
       recoveredMsMax: Math.max(0, ...steps.map((s) => s.recoveredMs)),
+      slowestSteps: [...steps].sort((a, b) => b.recoveredMs - a.recoveredMs).slice(0, SLOWEST_STEPS_REPORTED),
       ...(sets === null || churn === null ? {} : { epochBlocks: settings.epochBlocks, stakeChanges: churn.changes, epochs: sets.epochs, validatorSetSwitches: sets.switches }),
       verified: nodes.length,
       ok: true,

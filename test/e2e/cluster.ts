@@ -5,7 +5,7 @@
  * (netns.ts) or wipe and restart one, while the others keep their ports and identities.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
@@ -42,6 +42,8 @@ export type ClusterNode = {
   readonly client: GhostmeshClient;
   /** argv prefix to run this node's process (`ip netns exec NAME` for a namespaced one). */
   readonly execPrefix: readonly string[];
+  /** Where every run of this node appends its whole output, when asked for (createCluster's logDir). */
+  readonly logFile: string | null;
   process: NodeProcess | null;
 };
 
@@ -61,7 +63,7 @@ export type Cluster = { readonly chainId: string; readonly genesis: Genesis; rea
  */
 export async function createCluster(
   dir: string,
-  opts: { readonly validators: number; readonly chainId: string; readonly netns: Netns | null; readonly netnsNode: number; readonly genesisExtras?: DevnetGenesisExtras },
+  opts: { readonly validators: number; readonly chainId: string; readonly netns: Netns | null; readonly netnsNode: number; readonly genesisExtras?: DevnetGenesisExtras; readonly logDir?: string },
 ): Promise<Cluster> {
   const homes = prepareDevnetHomes(dir, { validators: opts.validators, chainId: opts.chainId, genesisTimeMs: Date.now(), ...(opts.genesisExtras === undefined ? {} : { genesisExtras: opts.genesisExtras }) });
   const outsideHost = opts.netns?.hostAddress ?? LOOPBACK;
@@ -83,7 +85,8 @@ export async function createCluster(
   }
   const nodes = plans.map((plan): ClusterNode => {
     const api = `http://${plan.apiHost}:${plan.apiPort}`;
-    return { name: plan.name, index: plan.index, home: plan.home, key: plan.key, api, client: new GhostmeshClient(api), execPrefix: plan.inside ? (opts.netns as Netns).execPrefix : [], process: null };
+    const logFile = opts.logDir === undefined ? null : join(opts.logDir, `${plan.name}.log`);
+    return { name: plan.name, index: plan.index, home: plan.home, key: plan.key, api, client: new GhostmeshClient(api), execPrefix: plan.inside ? (opts.netns as Netns).execPrefix : [], logFile, process: null };
   });
   return { chainId: homes.genesis.chainId, genesis: homes.genesis, nodes };
 }
@@ -97,10 +100,16 @@ function spawnNode(node: ClusterNode): NodeProcess {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";
-  const append = (chunk: string) => (output = (output + chunk).slice(-NODE_OUTPUT_CHARS_MAX));
+  const logFile = node.logFile === null ? null : createWriteStream(node.logFile, { flags: "a" });
+  const append = (chunk: string) => {
+    output = (output + chunk).slice(-NODE_OUTPUT_CHARS_MAX);
+    logFile?.write(chunk);
+  };
   child.stdout?.setEncoding("utf8").on("data", append);
   child.stderr?.setEncoding("utf8").on("data", append);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  // After the pipes' last data: "close" follows "exit" once stdout and stderr have ended.
+  child.once("close", () => logFile?.end());
   // `ip netns exec` execs the command in place, so the pid is the node's own.
   return { child, pid: child.pid as number, exited, output: () => output };
 }
