@@ -22,6 +22,7 @@ import { assert } from "../../util/index.ts";
 import type { Clock, Logger } from "../types.ts";
 import { registerP2pValidatorMetrics } from "./metrics.ts";
 import { P2pConsensusNetwork } from "./network.ts";
+import { RepeatingCheck } from "./repeatingCheck.ts";
 import type { StemRelayEvent } from "./stemRelay.ts";
 import { BlockSync, defaultBlockSyncOptions, type BlockSyncOptions } from "./sync.ts";
 import { ValidatorPeers } from "./validatorPeers.ts";
@@ -115,9 +116,8 @@ class ResyncingValidator {
   private readonly opts: P2pValidatorOptions;
   private readonly modules: ResyncingModules;
   private validator: RunningValidator | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  /** The check or re-sync under way (stop waits for it). */
-  private checking: Promise<void> = Promise.resolve();
+  /** The lag check, which also runs each re-sync (stop waits for the one under way). */
+  private readonly lagChecks: RepeatingCheck;
   private stopped = false;
   /** The head at the lag checks and since when (monotonic ms) it has not moved. */
   private headSeen: { height: number; sinceMs: number } | null = null;
@@ -126,16 +126,19 @@ class ResyncingValidator {
   constructor(opts: P2pValidatorOptions, modules: ResyncingModules) {
     this.opts = opts;
     this.modules = modules;
+    this.lagChecks = new RepeatingCheck({ intervalMs: modules.sync.options.lagCheckIntervalMs }, {
+      check: () => this.checkLag(),
+      onError: (err) => modules.logger.error({ err }, "Checking whether this validator fell behind failed"),
+    });
   }
 
   async start(): Promise<void> {
     this.validator = await this.startValidator();
-    this.armLagCheck();
+    this.lagChecks.start();
   }
 
   async stop(): Promise<void> {
-    this.stopLagChecks();
-    await this.checking;
+    await this.stopLagChecks();
     this.modules.sync.stopServing();
     await this.validator?.stop();
   }
@@ -186,8 +189,8 @@ class ResyncingValidator {
         for (const member of served.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
       });
       // A failed commit stops the validator for good (validatorNode): never re-sync it.
-      consensusHost.on("error", () => this.stopLagChecks());
-      consensusHost.on("behindAnEpoch", () => this.checkLagSoon());
+      consensusHost.on("error", () => void this.stopLagChecks());
+      consensusHost.on("behindAnEpoch", () => this.lagChecks.soon());
     };
     const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
     // Stems are verified by mempool admission, so they are served once the validator runs.
@@ -201,27 +204,10 @@ class ResyncingValidator {
     return validator;
   }
 
-  private stopLagChecks(): void {
+  /** Resolves once the check or re-sync under way, if any, has ended (never awaited from inside one). */
+  private stopLagChecks(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private armLagCheck(delayMs = this.modules.sync.options.lagCheckIntervalMs): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.checking = this.checkLag()
-        .catch((err: unknown) => this.modules.logger.error({ err }, "Checking whether this validator fell behind failed"))
-        .finally(() => this.armLagCheck());
-    }, delayMs);
-  }
-
-  /** The lag check now, not at the next interval; a check under way (no timer armed) re-arms itself. */
-  private checkLagSoon(): void {
-    if (this.stopped || this.timer === null) return;
-    clearTimeout(this.timer);
-    this.armLagCheck(0);
+    return this.lagChecks.stop();
   }
 
   private async checkLag(): Promise<void> {
@@ -254,7 +240,7 @@ class ResyncingValidator {
       logger.info({ height: validator.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
     } catch (err) {
       logger.error({ err }, "The validator could not rejoin consensus after syncing; stopping");
-      this.stopped = true;
+      void this.stopLagChecks();
     }
   }
 }
