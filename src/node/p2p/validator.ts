@@ -21,6 +21,7 @@ import { homePaths } from "../home.ts";
 import { assert } from "../../util/index.ts";
 import type { Clock, Logger } from "../types.ts";
 import { registerP2pValidatorMetrics } from "./metrics.ts";
+import { lagVerdict, type LagVerdictKind } from "./lagVerdict.ts";
 import { P2pConsensusNetwork } from "./network.ts";
 import { RepeatingCheck } from "./repeatingCheck.ts";
 import type { StemRelayEvent } from "./stemRelay.ts";
@@ -112,6 +113,12 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
  * with a new consensus host (`RunningValidator.resync`): the store, mempool, API and every p2p
  * connection stay up, and it keeps serving sync to its peers.
  */
+const LAG_VERDICT_MESSAGES: Readonly<Record<LagVerdictKind, string>> = {
+  farBehind: "Fell far behind while running: leaving consensus to sync by range",
+  behindAnEpoch: "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range",
+  stalled: "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range",
+};
+
 class ResyncingValidator {
   private readonly opts: P2pValidatorOptions;
   private readonly modules: ResyncingModules;
@@ -218,22 +225,12 @@ class ResyncingValidator {
     const nowMs = performance.now();
     if (this.headSeen === null || this.headSeen.height !== height) this.headSeen = { height, sinceMs: nowMs };
     const peerHeight = await sync.peerHeadHeight(height);
-    if (peerHeight === undefined || peerHeight <= height || this.stopped) return;
-    const { lagBlocksMin, stalledBehindMs } = sync.options;
+    if (this.stopped) return;
     const stalledMs = Math.round(nowMs - this.headSeen.sinceMs);
-    // Its engine cannot fetch across a validator-set switch it missed: no need to wait out stalledBehindMs.
-    const behindAnEpoch = validator.host.behindAnEpoch;
-    // A commit during the probe means consensus moves again: no need to leave it.
-    const stalled = (stalledMs >= stalledBehindMs || behindAnEpoch) && validator.chain.head.height === height;
-    let syncLagBlocksMin: number;
-    if (peerHeight - height >= lagBlocksMin) {
-      logger.warn({ height, peerHeight, lagBlocksMin }, "Fell far behind while running: leaving consensus to sync by range");
-      syncLagBlocksMin = lagBlocksMin;
-    } else if (stalled) {
-      const why = behindAnEpoch ? "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range" : "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range";
-      logger.warn({ height, peerHeight, stalledMs }, why);
-      syncLagBlocksMin = 1;
-    } else return;
+    const verdict = lagVerdict({ height, heightNow: validator.chain.head.height, peerHeight, stalledMs, behindAnEpoch: validator.host.behindAnEpoch }, sync.options);
+    if (verdict === null) return;
+    logger.warn({ height, peerHeight, stalledMs }, LAG_VERDICT_MESSAGES[verdict.kind]);
+    const { syncLagBlocksMin } = verdict;
     this.resyncs++;
     try {
       await validator.resync(({ chain, app, onCommitted }) => sync.catchUp(chain, app, onCommitted, syncLagBlocksMin));
