@@ -103,6 +103,12 @@ export async function startP2pValidatorNode(opts: P2pValidatorOptions, modules: 
 
 type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonly host: P2pHost; readonly network: P2pConsensusNetwork; readonly sync: BlockSync; readonly registry: Registry };
 
+const LAG_VERDICT_MESSAGES: Readonly<Record<LagVerdictKind, string>> = {
+  farBehind: "Fell far behind while running: leaving consensus to sync by range",
+  behindAnEpoch: "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range",
+  stalled: "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range",
+};
+
 /**
  * The validator (store, chain, mempool, consensus, API) over a p2p host that outlives it.
  * Every `lagCheckIntervalMs` it asks its peers' heads; once f+1 of them are lagBlocksMin or
@@ -113,12 +119,6 @@ type ResyncingModules = P2pValidatorModules & { readonly logger: Logger; readonl
  * with a new consensus host (`RunningValidator.resync`): the store, mempool, API and every p2p
  * connection stay up, and it keeps serving sync to its peers.
  */
-const LAG_VERDICT_MESSAGES: Readonly<Record<LagVerdictKind, string>> = {
-  farBehind: "Fell far behind while running: leaving consensus to sync by range",
-  behindAnEpoch: "Validators of more than a third of the power run a later epoch: leaving consensus to sync the validator-set switch by range",
-  stalled: "No block committed for a while although the other validators are ahead: leaving consensus to sync the missing blocks by range",
-};
-
 class ResyncingValidator {
   private readonly opts: P2pValidatorOptions;
   private readonly modules: ResyncingModules;
