@@ -2,8 +2,8 @@
  * An asynchronous check run every `intervalMs`, one at a time: the validator's lag check.
  * `soon()` asks for a check now. When one is under way, the next follows it at once instead
  * of an interval later, since what prompted the request may have come too late for the check
- * under way to see (session 31: a validator back from a network cut heard of a validator-set
- * switch during a lag check's probe and stayed behind for another 10 s interval).
+ * under way to see (a consensus host hearing of a later epoch while a lag check probes its
+ * peers: before session 31 the request was dropped, and the validator waited a whole interval).
  */
 export type RepeatingCheckOptions = { readonly intervalMs: number };
 
