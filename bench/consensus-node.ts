@@ -37,7 +37,7 @@ import type { VoteDelivery } from "../src/consensus/index.ts";
 import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
 import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, threadCpuMsSince, threadCpuSnapshot, type ProcessWrites, type ThreadCpuSnapshot } from "./lib/machine.ts";
-import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
+import { nowMs, perSecond, progress, quantileOfSorted, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
 import { measureThreadpoolHandoffLoopCpuUs, measureVerifyAllCores, measureVerifySyncPerSecond, verifySamples } from "./lib/verifyRate.ts";
 
@@ -245,7 +245,7 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
 
 function quantiles(values: readonly number[]): { p50: number; p99: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0, 1);
+  const at = (q: number): number => round(quantileOfSorted(sorted, q), 1);
   return { p50: at(0.5), p99: at(0.99), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 

@@ -18,16 +18,16 @@
 import { encodeAmount } from "../src/app/index.ts";
 import { defaultConsensusTiming } from "../src/consensus/index.ts";
 import { addressFromPublicKey, formatAddress } from "../src/crypto/index.ts";
-import { posGenesisExtras, signNext, startCluster, type Account, type Cluster } from "../test/node/consensus/cluster.ts";
+import { commitNext, posGenesisExtras, startCluster, waitFor, type Account, type Cluster } from "../test/node/consensus/cluster.ts";
 import { benchCommandLine, intArg } from "./lib/cli.ts";
 import { machineFacts, round } from "./lib/machine.ts";
-import { nowMs, progress } from "./lib/timing.ts";
+import { nowMs, progress, quantileOfSorted } from "./lib/timing.ts";
 
 const VALIDATORS = 4;
 const BOND = 1000n;
 const EMPTY_INTERVAL_MS = 100;
 const POLL_MS = 2;
-const COMMIT_TIMEOUT_MS = 60_000;
+const SWITCH_TIMEOUT_MS = 60_000;
 
 const HELP = `Usage: node bench/epoch-switch.ts [--switches N] [--epoch-blocks E]
 
@@ -58,35 +58,15 @@ function recordCommits(cluster: Cluster): { readonly committedAtMs: Map<number, 
   return { committedAtMs, stop: () => clearInterval(timer) };
 }
 
-async function commit(cluster: Cluster, account: Account, intent: Parameters<typeof signNext>[1]): Promise<void> {
-  const tx = signNext(account, intent);
-  const response = await cluster.client(0).submitTx(tx.bytes, { wait: true, timeoutMs: COMMIT_TIMEOUT_MS });
-  if (response.status !== "committed") throw new Error(`bench: transaction not committed: ${JSON.stringify(response)}`);
-}
-
 function epochLabelOf(cluster: Cluster): number {
   const epoch = cluster.validators[0]?.host.epoch;
   if (epoch === undefined || epoch === null) throw new Error("bench: validator 0 runs no consensus epoch");
   return epoch.label;
 }
 
-async function waitForLabelAbove(cluster: Cluster, label: number): Promise<number> {
-  const deadline = nowMs() + COMMIT_TIMEOUT_MS;
-  for (;;) {
-    const now = epochLabelOf(cluster);
-    if (now > label) return now;
-    if (nowMs() > deadline) throw new Error(`bench: no set switch after epoch label ${label} within ${COMMIT_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
-
 function summary(values: readonly number[]): { readonly count: number; readonly p50: number; readonly p90: number; readonly max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { count: sorted.length, p50: round(quantile(sorted, 0.5), 1), p90: round(quantile(sorted, 0.9), 1), max: round(sorted[sorted.length - 1] ?? 0, 1) };
+  return { count: sorted.length, p50: round(quantileOfSorted(sorted, 0.5), 1), p90: round(quantileOfSorted(sorted, 0.9), 1), max: round(sorted[sorted.length - 1] ?? 0, 1) };
 }
 
 async function main(): Promise<void> {
@@ -96,21 +76,25 @@ async function main(): Promise<void> {
     const key = cluster.keys[0];
     if (key === undefined) throw new Error("bench: no key for validator 0");
     const account: Account = { key, address: formatAddress(addressFromPublicKey(key.alg, key.publicKey)), nonce: 0 };
-    await commit(cluster, account, { type: "account.register" });
+    await commitNext(cluster, account, { type: "account.register" });
     const validator = addressFromPublicKey(key.alg, key.publicKey);
     const amount = encodeAmount(1n);
     const labels: number[] = [];
     let label = epochLabelOf(cluster);
     for (let switched = 0; switched < settings.switches; switched++) {
       // Alternating keeps validator 0's stake at BOND or BOND + 1: its power differs from the set's it runs with.
-      await commit(cluster, account, switched % 2 === 0 ? { type: "staking.bond", body: { amount } } : { type: "staking.unbond", body: { validator, amount } });
-      label = await waitForLabelAbove(cluster, label);
+      await commitNext(cluster, account, switched % 2 === 0 ? { type: "staking.bond", body: { amount } } : { type: "staking.unbond", body: { validator, amount } });
+      const before = label;
+      label = await waitFor(`a set switch after epoch label ${before}`, () => {
+        const now = epochLabelOf(cluster);
+        return now > before ? now : undefined;
+      }, SWITCH_TIMEOUT_MS);
       labels.push(label);
       progress(`bench: switch ${switched + 1}/${settings.switches} at height ${label * settings.epochBlocks}`);
     }
     // One block into the last epoch, so its first block's commit time is recorded.
     const lastFirst = label * settings.epochBlocks;
-    while ((cluster.validators[0]?.chain.head.height ?? 0) < lastFirst + 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(`height ${lastFirst + 1}`, () => ((cluster.validators[0]?.chain.head.height ?? 0) > lastFirst ? true : undefined), SWITCH_TIMEOUT_MS);
     commits.stop();
     const firstHeights = new Set(labels.map((l) => l * settings.epochBlocks));
     const switchPausesMs: number[] = [];

@@ -26,6 +26,11 @@ export function progress(message: string): void {
   process.stderr.write(`[bench ${(nowMs() / 1000).toFixed(1)}s] ${message}\n`);
 }
 
+/** The q-quantile (0 to 1) of values sorted ascending: the value at rank floor(q × n), the last for q = 1; 0 when there are none. */
+export function quantileOfSorted(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
 export function perSecond(count: number, elapsedMs: number): number {
   return elapsedMs > 0 ? Math.round((count * 1000) / elapsedMs) : 0;
 }
