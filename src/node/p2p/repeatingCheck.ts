@@ -27,6 +27,11 @@ export class RepeatingCheck {
     this.#modules = modules;
   }
 
+  /** True once stop() was called: a check under way may end early. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** Arms the first check an interval from now. */
   start(): void {
     this.#arm(this.#opts.intervalMs);
@@ -43,7 +48,7 @@ export class RepeatingCheck {
     this.#arm(0);
   }
 
-  /** No check starts from now on; resolves once the one under way, if any, has ended. */
+  /** No check starts from now on; resolves once the one under way, if any, has ended (so a check must not await it). */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);

@@ -125,7 +125,6 @@ class ResyncingValidator {
   private validator: RunningValidator | null = null;
   /** The lag check, which also runs each re-sync (stop waits for the one under way). */
   private readonly lagChecks: RepeatingCheck;
-  private stopped = false;
   /** The head at the lag checks and since when (monotonic ms) it has not moved. */
   private headSeen: { height: number; sinceMs: number } | null = null;
   resyncs = 0;
@@ -145,7 +144,7 @@ class ResyncingValidator {
   }
 
   async stop(): Promise<void> {
-    await this.stopLagChecks();
+    await this.lagChecks.stop();
     this.modules.sync.stopServing();
     await this.validator?.stop();
   }
@@ -196,7 +195,7 @@ class ResyncingValidator {
         for (const member of served.validatorSets.forEpoch(label).set.validators) modules.host.allowIdentity(member.address);
       });
       // A failed commit stops the validator for good (validatorNode): never re-sync it.
-      consensusHost.on("error", () => void this.stopLagChecks());
+      consensusHost.on("error", () => void this.lagChecks.stop());
       consensusHost.on("behindAnEpoch", () => this.lagChecks.soon());
     };
     const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
@@ -211,21 +210,15 @@ class ResyncingValidator {
     return validator;
   }
 
-  /** Resolves once the check or re-sync under way, if any, has ended (never awaited from inside one). */
-  private stopLagChecks(): Promise<void> {
-    this.stopped = true;
-    return this.lagChecks.stop();
-  }
-
   private async checkLag(): Promise<void> {
     const { sync, logger } = this.modules;
     const validator = this.validator;
-    if (validator === null || this.stopped) return;
+    if (validator === null || this.lagChecks.stopped) return;
     const height = validator.chain.head.height;
     const nowMs = performance.now();
     if (this.headSeen === null || this.headSeen.height !== height) this.headSeen = { height, sinceMs: nowMs };
     const peerHeight = await sync.peerHeadHeight(height);
-    if (this.stopped) return;
+    if (this.lagChecks.stopped) return;
     const stalledMs = Math.round(nowMs - this.headSeen.sinceMs);
     const verdict = lagVerdict({ height, heightNow: validator.chain.head.height, peerHeight, stalledMs, behindAnEpoch: validator.host.behindAnEpoch }, sync.options);
     if (verdict === null) return;
@@ -237,7 +230,7 @@ class ResyncingValidator {
       logger.info({ height: validator.chain.head.height, blocksSynced: sync.blocksSynced }, "Re-synced; back in consensus");
     } catch (err) {
       logger.error({ err }, "The validator could not rejoin consensus after syncing; stopping");
-      void this.stopLagChecks();
+      void this.lagChecks.stop();
     }
   }
 }

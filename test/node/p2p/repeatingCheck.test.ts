@@ -104,6 +104,7 @@ test("a check that throws is reported, and the checks go on; stop() waits for th
   release();
   await stopping;
   assert.equal(stopped, true);
+  assert.equal(check.stopped, true, "a check under way can tell it should end early");
   check.soon();
   mock.timers.tick(INTERVAL_MS);
   assert.equal(runs, 2, "soon() after stop() does nothing");
