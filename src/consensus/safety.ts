@@ -79,3 +79,18 @@ export function afterPropose(state: SafetyState, view: number): SafetyState {
   assert(view > state.lastProposedView, "afterPropose: one proposal per view");
   return { ...state, lastProposedView: view };
 }
+
+/**
+ * The state raised so that nothing is voted or proposed in a view up to `view`: for a
+ * validator that may have signed there with a safety state it no longer has (its store was
+ * wiped or restored from an older copy; the node's signing reservation knows the bound).
+ * Timeouts stay allowed from the views this state already allowed: a validator that signs
+ * nothing would hold up a committee that needs its timeouts to leave those views.
+ */
+export function withSigningFloor(state: SafetyState, view: number): SafetyState {
+  if (view <= state.lastVotedView && view <= state.lastProposedView) return state;
+  const lastVotedView = Math.max(state.lastVotedView, view);
+  const lastProposedView = Math.max(state.lastProposedView, view);
+  if (lastVotedView === state.lastVotedView) return { ...state, lastProposedView };
+  return { ...state, lastVotedView, lastProposedView, epochVotedView: epochVotedViewOf(state) };
+}

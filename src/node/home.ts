@@ -21,6 +21,8 @@ import { CONFIG_FILE, defaultNodeConfig, renderNodeConfig, type NodeConfig } fro
 
 export const GENESIS_FILE = "genesis.json";
 export const VALIDATOR_KEY_FILE = "validator.key.json";
+/** The views the validator key may have signed in (signingReservation.ts): beside the key, so a wiped data/ keeps it. */
+export const SIGNING_RESERVATION_FILE = "validator.signing.json";
 export const DATA_DIR = "data";
 export const CHAIN_DB_FILE = "chain.db";
 /** The libp2p (Ed25519) node key: fixes this node's PeerId across restarts. */
@@ -33,6 +35,7 @@ export function homePaths(home: string) {
     config: join(home, CONFIG_FILE),
     genesis: join(home, GENESIS_FILE),
     validatorKey: join(home, VALIDATOR_KEY_FILE),
+    signingReservation: join(home, SIGNING_RESERVATION_FILE),
     data: join(home, DATA_DIR),
     chainDb: join(home, DATA_DIR, CHAIN_DB_FILE),
     p2pKey: join(home, DATA_DIR, P2P_KEY_FILE),

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote } from "../../src/consensus/index.ts";
-import { afterPropose, afterTimeout, afterVote } from "../../src/consensus/safety.ts";
+import fc from "fast-check";
+import { afterPropose, afterTimeout, afterVote, withSigningFloor } from "../../src/consensus/safety.ts";
 
 const fresh = initialSafetyState(0, 0);
 
@@ -50,4 +51,38 @@ test("safety: one proposal per view", () => {
   assert.equal(isSafeToPropose(proposed, 3), false);
   assert.equal(isSafeToPropose(proposed, 4), true);
   assert.throws(() => afterPropose(proposed, 3), /one proposal per view/);
+});
+
+test("safety: a signing floor stops votes and proposals through its view, not timeouts from the views allowed before", () => {
+  const floored = withSigningFloor(initialSafetyState(0, 4), 20);
+  for (const view of [5, 12, 20]) {
+    assert.equal(isSafeToVote(floored, view, view - 1, null), false, `no vote in view ${view}`);
+    assert.equal(isSafeToPropose(floored, view), false, `no proposal in view ${view}`);
+  }
+  assert.equal(isSafeToVote(floored, 21, 20, null), true, "votes again past the floor");
+  assert.equal(isSafeToPropose(floored, 21), true, "proposes again past the floor");
+  assert.equal(isSafeToTimeout(floored, 5, 4, null), true, "times out of the root's next view, so a committee that needs it can leave");
+  assert.equal(afterTimeout(floored, 5).lastVotedView, 20, "a timeout below the floor keeps the floor");
+  assert.equal(withSigningFloor(floored, 10), floored, "a lower floor changes nothing");
+});
+
+test("safety: a signing floor never lowers a mark and leaves every view at or below it unsignable (property)", () => {
+  const state = fc
+    .record({ voted: fc.nat(1_000), epochVoted: fc.option(fc.nat(1_000), { nil: undefined }), proposed: fc.nat(1_000), qc: fc.nat(1_000) })
+    .map(({ voted, epochVoted, proposed, qc }) => ({
+      ...initialSafetyState(1, 0),
+      lastVotedView: voted,
+      lastProposedView: proposed,
+      highestQcView: Math.min(qc, voted),
+      ...(epochVoted !== undefined && epochVoted < voted ? { epochVotedView: epochVoted } : {}),
+    }));
+  fc.assert(
+    fc.property(state, fc.nat(2_000), fc.nat(2_000), (before, floor, view) => {
+      const after = withSigningFloor(before, floor);
+      assert.ok(after.lastVotedView >= before.lastVotedView && after.lastProposedView >= before.lastProposedView && after.highestQcView === before.highestQcView);
+      assert.ok((after.epochVotedView ?? after.lastVotedView) <= after.lastVotedView, "epochVotedView stays below lastVotedView");
+      assert.equal(after.epochVotedView ?? after.lastVotedView, before.epochVotedView ?? before.lastVotedView, "timeouts stay allowed where they were");
+      if (view <= floor) assert.ok(!isSafeToPropose(after, view) && !isSafeToVote(after, view, Math.max(0, view - 1), null));
+    }),
+  );
 });

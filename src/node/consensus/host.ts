@@ -72,6 +72,7 @@ import type { LedgerApplication } from "./ledgerApp.ts";
 import { NetworkTopic, type ConsensusNetwork, type NetworkEndpoint, type NetworkFrame } from "./network.ts";
 import { viewTimerOutcome } from "./viewTimer.ts";
 import type { WalSyncer } from "../walSyncer.ts";
+import type { SigningReservation } from "./signingReservation.ts";
 
 export type ConsensusHostOptions = {
   /** This validator's slot on the network (consensus/network.ts); its index in each epoch's set follows from its address. */
@@ -110,6 +111,8 @@ export type ConsensusHostModules = {
   readonly walSync: WalSyncer | null;
   /** Own transactions, shared by the hosts a validator runs one after another (re-syncs); default: this host's own. */
   readonly ownTxs?: OwnTxHashes;
+  /** The views this key may have signed in, kept outside the store (signingReservation.ts); absent: the store's safety state alone. */
+  readonly signingReservation?: SigningReservation;
 };
 
 type Input =
@@ -281,7 +284,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * epochs (the engine keeps the vote high-water marks and drops the old certificates).
    */
   private startEngine(label: number, set: EpochValidatorSet, root: ConsensusRoot, savedBlocks: readonly Block[]): Promise<void> | undefined {
-    const { chain, app, store, key } = this.modules;
+    const { chain, app, store, key, signingReservation } = this.modules;
     const selfIndex = indexInSet(set.set, this.address);
     const validators = set.set.validators;
     this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map() };
@@ -301,7 +304,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         validatorSet: set.set,
         selfIndex,
         root,
-        safety: store.loadSafety(),
+        safety: signingReservation === undefined ? store.loadSafety() : signingReservation.startingSafety(store.loadSafety(), label, root.view),
         pendingEvidence: this.pendingEvidenceOf(label),
         savedBlocks,
         timing: this.opts.timing,
@@ -662,6 +665,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     // lone validator: its blocks carry only its own QC, and the API could serve one between
     // COMMIT and sync that a crash of the machine then takes back (decision 0200).
     const walSync = this.commitsNeedFsync ? null : this.modules.walSync;
+    // Before the safety state that signs past the reservation, and so before the signature.
+    const reservation = this.modules.signingReservation;
+    if (reservation !== undefined) for (const action of writes) if (action.kind === "persistSafety") reservation.cover(action.state);
     const events = this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable: durable && walSync === null });
     if (!durable || walSync === null) return this.performActions(step, events);
     return walSync.sync().then(() => this.performActions(step, events));

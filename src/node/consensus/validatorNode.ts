@@ -27,6 +27,7 @@ import { BLOCK_TIMESTAMP_AHEAD_MS_MAX, LedgerApplication } from "./ledgerApp.ts"
 import { admissionVerifier, type TxSignatureCache } from "./txChecks.ts";
 import type { ConsensusNetwork } from "./network.ts";
 import { startStateProofPruner } from "../stateProofPruner.ts";
+import { SigningReservation } from "./signingReservation.ts";
 import { OWN_TX_HASHES_MAX, OwnTxHashes } from "./ownTxs.ts";
 import { WalCheckpointer, defaultWalCheckpointerOptions } from "../walCheckpointer.ts";
 import { WalSyncer, createWalSyncMetrics, type WalSyncMetrics } from "../walSyncer.ts";
@@ -42,6 +43,8 @@ export type ValidatorNodeOptions = {
   readonly signing?: "threadpool" | "inline";
   /** ConsensusHostOptions.regossipAllIntervalMs (tests shorten it). */
   readonly regossipAllIntervalMs?: number;
+  /** Views reserved per signing-reservation write (default SIGNING_RESERVATION_VIEWS; tests shorten it). */
+  readonly signingReservationViews?: number;
   /**
    * Runs once the chain and application exist and before consensus starts (node/p2p serves
    * and runs block sync here): blocks it commits through `app` are the engine's new root.
@@ -142,7 +145,12 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
     // One set of own transactions for every host this validator runs (a re-sync replaces the host).
     const ownTxs = new OwnTxHashes(OWN_TX_HASHES_MAX);
-    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: logger.child({ module: "consensus" }), metrics: consensusMetrics, walSync, ownTxs };
+    const consensusLogger = logger.child({ module: "consensus" });
+    const signingReservation = new SigningReservation(
+      { path: paths.signingReservation, chainId: genesis.chainId, genesisHash: chain.genesisHash, ...(opts.signingReservationViews === undefined ? {} : { viewsAhead: opts.signingReservationViews }) },
+      { logger: consensusLogger },
+    );
+    const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: consensusLogger, metrics: consensusMetrics, walSync, ownTxs, signingReservation };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
     const onCommitted = (events: readonly CommittedBlockEvent[]): void => {

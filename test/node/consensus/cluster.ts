@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { buildTx, GhostmeshClient, type TxIntent } from "../../../src/client/index.ts";
 import { addressFromPublicKey, formatAddress, generateSigningKey, type SigningKey } from "../../../src/crypto/index.ts";
-import { decodeConsensusMessage, type ConsensusTiming } from "../../../src/consensus/index.ts";
+import { blockHashOf, decodeConsensusMessage, type ConsensusTiming } from "../../../src/consensus/index.ts";
 import { defaultNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
 import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, type DevnetGenesisExtras, type DevnetHomes, type RunningValidator, type ValidatorNodeOptions } from "../../../src/node/consensus/index.ts";
 import { initHome } from "../../../src/node/home.ts";
@@ -55,6 +55,10 @@ export type ClusterOptions = {
   readonly timing?: ConsensusTiming;
   /** ConsensusHostOptions.regossipAllIntervalMs of every validator (default: the host's). */
   readonly regossipAllIntervalMs?: number;
+  /** ValidatorNodeOptions.signing of every validator ("inline": a proposal or vote is signed inside the engine's step). */
+  readonly signing?: ValidatorNodeOptions["signing"];
+  /** ValidatorNodeOptions.signingReservationViews of every validator. */
+  readonly signingReservationViews?: number;
 };
 
 export async function startCluster(size: number, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -84,7 +88,12 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
       const clock = opts.clock === undefined ? {} : { clock: typeof opts.clock === "function" ? opts.clock(index) : opts.clock };
       const apiConfig = extra.apiPort === undefined ? nodeConfig : { ...nodeConfig, api: { ...nodeConfig.api, port: extra.apiPort } };
       const hook = extra.beforeConsensus === undefined ? {} : { beforeConsensus: extra.beforeConsensus };
-      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }) }, { key: home.key, network, logger: silent, ...clock });
+      const passed = {
+        ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }),
+        ...(opts.signing === undefined ? {} : { signing: opts.signing }),
+        ...(opts.signingReservationViews === undefined ? {} : { signingReservationViews: opts.signingReservationViews }),
+      };
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;
       return validator;
     },
@@ -188,12 +197,20 @@ export function posGenesisExtras(bond: bigint, epochBlocks: number): DevnetGenes
   });
 }
 
+export type SignedRecord = { readonly view: number; readonly blockHash: string };
+
 /**
  * The votes validator `slot` sends from now on, in order. Votes are broadcast: one sent vote is
  * carried once per recipient, as identical frames, and is recorded once.
  */
-export function recordVotesFrom(network: InMemoryNetwork, slot: number): { view: number; blockHash: string }[] {
-  const votes: { view: number; blockHash: string }[] = [];
+export function recordVotesFrom(network: InMemoryNetwork, slot: number): SignedRecord[] {
+  return recordSignedFrom(network, slot).votes;
+}
+
+/** As recordVotesFrom, for votes and proposals (each a signature on one block in one view). */
+export function recordSignedFrom(network: InMemoryNetwork, slot: number): { readonly votes: SignedRecord[]; readonly proposals: SignedRecord[] } {
+  const votes: SignedRecord[] = [];
+  const proposals: SignedRecord[] = [];
   const framesSeen = new Set<string>();
   network.observe((from, _to, frame) => {
     if (from !== slot || frame.topic !== NetworkTopic.consensus) return;
@@ -202,6 +219,7 @@ export function recordVotesFrom(network: InMemoryNetwork, slot: number): { view:
     framesSeen.add(frameHex);
     const message = decodeConsensusMessage(frame.bytes);
     if (message.type === "vote") votes.push({ view: message.view, blockHash: toHex(message.blockHash) });
+    if (message.type === "proposal") proposals.push({ view: message.block.header.view, blockHash: toHex(blockHashOf(message.block)) });
   });
-  return votes;
+  return { votes, proposals };
 }

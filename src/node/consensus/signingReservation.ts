@@ -1,0 +1,136 @@
+/**
+ * The views this validator's key may have signed in, kept beside the key and outside data/
+ * (decision 0200, "Signing reservation"). The safety state lives in the chain store, so a
+ * validator whose data directory is wiped, or restored from an older copy, restarts without
+ * the record of what it signed, and would sign a second proposal or vote in a view it
+ * already signed in: equivocation, evidence, jail. Before a safety state that signs past
+ * the reserved views is persisted, a new reservation of `viewsAhead` more views is written
+ * (fsynced) here: one small write per `viewsAhead` views, not per vote. A validator that
+ * starts with a store whose safety state is missing or older than the reservation votes and
+ * proposes in no view up to its end.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { parseWith, s } from "../../codec/index.ts";
+import { initialSafetyState, withSigningFloor, type SafetyState } from "../../consensus/index.ts";
+import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
+import type { Logger } from "../types.ts";
+
+/** Views reserved per write. A wiped validator stays out of votes and proposals for at most this many views. */
+export const SIGNING_RESERVATION_VIEWS = 64;
+
+/** The file is a few hundred bytes; anything much larger is not one. */
+const RESERVATION_FILE_BYTES_MAX = 4_096;
+
+const reservationSchema = s.object({
+  chainId: s.string({ minLength: 1, maxLength: 128 }),
+  genesisHash: s.string({ minLength: 64, maxLength: 64 }),
+  /** The highest view signed when this reservation was written: a store whose safety state is below it is older than the reservation. */
+  signedFromView: s.uint(),
+  /** The key signs in no view above this before a new reservation is durable. */
+  reservedThroughView: s.uint(),
+});
+
+type Reservation = { readonly signedFromView: number; readonly reservedThroughView: number };
+
+export type SigningReservationOptions = {
+  readonly path: string;
+  readonly chainId: string;
+  readonly genesisHash: Uint8Array;
+  readonly viewsAhead?: number;
+};
+
+/** The highest view a safety state lets have been signed in: voted, timed out or proposed. */
+function signedViewOf(state: SafetyState): number {
+  return Math.max(state.lastVotedView, state.lastProposedView);
+}
+
+export class SigningReservation {
+  private readonly opts: SigningReservationOptions & { readonly viewsAhead: number };
+  private readonly logger: Logger;
+  private reservation: Reservation;
+
+  /** Reads the file at `opts.path`; none, or one of another chain, reserves nothing yet. */
+  constructor(opts: SigningReservationOptions, modules: { readonly logger: Logger }) {
+    const viewsAhead = opts.viewsAhead ?? SIGNING_RESERVATION_VIEWS;
+    if (!Number.isSafeInteger(viewsAhead) || viewsAhead < 1) throw new RangeError(`signing reservation: viewsAhead must be a positive integer, got ${viewsAhead}`);
+    this.opts = { ...opts, viewsAhead };
+    this.logger = modules.logger;
+    this.reservation = this.load();
+  }
+
+  get reservedThroughView(): number {
+    return this.reservation.reservedThroughView;
+  }
+
+  /**
+   * The safety state an engine of epoch `epoch` with its root at `rootView` starts from: the
+   * store's, or, when that is missing or older than the reservation (the store lost what this
+   * key signed), one that neither votes nor proposes through the reserved views.
+   */
+  startingSafety(saved: SafetyState | null, epoch: number, rootView: number): SafetyState | null {
+    const { signedFromView, reservedThroughView } = this.reservation;
+    if (reservedThroughView === 0 || (saved !== null && signedViewOf(saved) >= signedFromView)) return saved;
+    this.logger.warn(
+      { reservedThroughView, storedSignedView: saved === null ? null : signedViewOf(saved), path: this.opts.path },
+      "This key may have signed up to the reserved view, but the store's safety state is missing or older (data wiped or restored): no vote or proposal through that view",
+    );
+    return withSigningFloor(saved ?? initialSafetyState(epoch, rootView), reservedThroughView);
+  }
+
+  /** Called with every safety state before it is persisted: reserves more views (durably) first when it signs past the reservation. */
+  cover(state: SafetyState): void {
+    const signedView = signedViewOf(state);
+    if (signedView <= this.reservation.reservedThroughView) return;
+    const reservation = { signedFromView: signedView, reservedThroughView: signedView + this.opts.viewsAhead };
+    this.write(reservation);
+    this.reservation = reservation;
+  }
+
+  private load(): Reservation {
+    const { path } = this.opts;
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { signedFromView: 0, reservedThroughView: 0 };
+      throw reservationError(path, `cannot be read: ${errorMessage(err)}`, err);
+    }
+    let parsed;
+    try {
+      if (text.length > RESERVATION_FILE_BYTES_MAX) throw new Error(`${text.length} bytes, more than ${RESERVATION_FILE_BYTES_MAX}`);
+      parsed = parseWith(reservationSchema, JSON.parse(text), "signing reservation");
+      if (parsed.reservedThroughView < parsed.signedFromView) throw new Error(`reservedThroughView ${parsed.reservedThroughView} is below signedFromView ${parsed.signedFromView}`);
+    } catch (err) {
+      throw reservationError(path, `is damaged (${errorMessage(err)}); it records the views this key signed in, so restore it or, only if this key never signed on a running chain, delete it`, err);
+    }
+    if (parsed.chainId !== this.opts.chainId || parsed.genesisHash !== toHex(this.opts.genesisHash)) {
+      this.logger.info({ path, chainId: parsed.chainId }, "The signing reservation is of another chain; it is replaced at the first signature");
+      return { signedFromView: 0, reservedThroughView: 0 };
+    }
+    return parsed;
+  }
+
+  /** Atomically: a temporary file, fsynced, renamed into place, then the directory fsynced. */
+  private write(reservation: Reservation): void {
+    const { path, chainId, genesisHash } = this.opts;
+    const text = `${JSON.stringify({ chainId, genesisHash: toHex(genesisHash), ...reservation }, null, 2)}\n`;
+    const temporaryPath = join(dirname(path), `.${basename(path)}.tmp`);
+    try {
+      writeFileSync(temporaryPath, text, { flush: true });
+      renameSync(temporaryPath, path);
+      const directory = openSync(dirname(path), "r");
+      try {
+        fsyncSync(directory);
+      } finally {
+        closeSync(directory);
+      }
+    } catch (err) {
+      throw reservationError(path, `cannot be written: ${errorMessage(err)}`, err);
+    }
+  }
+}
+
+function reservationError(path: string, problem: string, cause: unknown): GhostmeshError {
+  return new GhostmeshError("NODE_SIGNING_RESERVATION", `signing reservation ${path} ${problem}`, { path }, { cause });
+}

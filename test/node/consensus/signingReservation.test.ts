@@ -1,0 +1,150 @@
+/**
+ * The signing reservation: written before a safety state signs past it, read back at start,
+ * and raising a missing or older safety state so that no view up to its end is signed again.
+ */
+import { strict as assert } from "node:assert";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { pino } from "pino";
+import { afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote } from "../../../src/consensus/index.ts";
+import { afterPropose } from "../../../src/consensus/safety.ts";
+import { SigningReservation } from "../../../src/node/consensus/signingReservation.ts";
+import type { Logger } from "../../../src/node/types.ts";
+import { GhostmeshError } from "../../../src/util/index.ts";
+
+const logger = pino({ level: "silent" }) as unknown as Logger;
+const genesisHash = new Uint8Array(32).fill(7);
+
+function withDir(run: (path: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "gm-reservation-"));
+  try {
+    run(join(dir, "validator.signing.json"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function open(path: string, overrides: { chainId?: string; genesisHash?: Uint8Array } = {}): SigningReservation {
+  return new SigningReservation({ path, chainId: overrides.chainId ?? "reservation-test", genesisHash: overrides.genesisHash ?? genesisHash, viewsAhead: 10 }, { logger });
+}
+
+/** A safety state that voted in `voted` (on QC voted - 1) and proposed in `proposed`. */
+function signedState(voted: number, proposed: number) {
+  return afterPropose(afterVote(initialSafetyState(0, 0), voted, voted - 1), proposed);
+}
+
+describe("signing reservation", () => {
+  it("reserves nothing until the first signature, then viewsAhead views past it, written before it returns", () => {
+    withDir((path) => {
+      const reservation = open(path);
+      assert.equal(reservation.reservedThroughView, 0);
+      assert.equal(existsSync(path), false);
+      assert.equal(reservation.startingSafety(null, 0, 0), null, "nothing reserved: a fresh state stays fresh");
+      reservation.cover(signedState(3, 2));
+      assert.equal(reservation.reservedThroughView, 13);
+      const written = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      assert.deepEqual(written, { chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 3, reservedThroughView: 13 });
+    });
+  });
+
+  it("writes again only once a state signs past the reservation", () => {
+    withDir((path) => {
+      const reservation = open(path);
+      reservation.cover(signedState(3, 3));
+      rmSync(path);
+      reservation.cover(signedState(13, 13));
+      assert.equal(existsSync(path), false, "view 13 is inside the reservation: no write");
+      reservation.cover(signedState(14, 13));
+      assert.equal(reservation.reservedThroughView, 24);
+      assert.equal(open(path).reservedThroughView, 24, "a reopened reservation reads back");
+    });
+  });
+
+  it("a store that lost its safety state starts unable to vote or propose through the reservation, able to time out", () => {
+    withDir((path) => {
+      open(path).cover(signedState(40, 38));
+      const floored = open(path).startingSafety(null, 2, 5);
+      assert.ok(floored !== null);
+      assert.equal(floored.epoch, 2);
+      for (const view of [6, 41, 50]) {
+        assert.equal(isSafeToVote(floored, view, view - 1, null), false, `no vote in view ${view}`);
+        assert.equal(isSafeToPropose(floored, view), false, `no proposal in view ${view}`);
+      }
+      assert.equal(isSafeToVote(floored, 51, 50, null), true);
+      assert.equal(isSafeToPropose(floored, 51), true);
+      assert.equal(isSafeToTimeout(floored, 6, 5, null), true, "times out of the root's next view");
+    });
+  });
+
+  it("a store's safety state as recent as the reservation is kept as it is; an older one is raised", () => {
+    withDir((path) => {
+      open(path).cover(signedState(40, 38));
+      const reopened = open(path);
+      const current = signedState(42, 41);
+      assert.equal(reopened.startingSafety(current, 0, 0), current, "the store signed at least up to the reservation's start: a normal restart");
+      const raised = reopened.startingSafety(signedState(20, 19), 0, 0);
+      assert.equal(raised?.lastVotedView, 50, "a store restored from an older copy");
+      assert.equal(raised?.lastProposedView, 50);
+    });
+  });
+
+  it("a reservation of another chain reserves nothing and is replaced at the first signature", () => {
+    withDir((path) => {
+      open(path).cover(signedState(40, 38));
+      for (const other of [open(path, { chainId: "other-chain" }), open(path, { genesisHash: new Uint8Array(32).fill(8) })]) {
+        assert.equal(other.reservedThroughView, 0);
+        assert.equal(other.startingSafety(null, 0, 0), null);
+      }
+      open(path, { chainId: "other-chain" }).cover(signedState(2, 1));
+      assert.equal((JSON.parse(readFileSync(path, "utf8")) as { chainId: string }).chainId, "other-chain");
+    });
+  });
+
+  it("a damaged file stops the start with an error naming it and what to do", () => {
+    withDir((path) => {
+      const cases = [
+        "{",
+        "[]",
+        JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 5 }),
+        JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 5, reservedThroughView: 4 }),
+        JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: -1, reservedThroughView: 4 }),
+        " ".repeat(5_000),
+      ];
+      for (const text of cases) {
+        writeFileSync(path, text);
+        assert.throws(() => open(path), (err: unknown) => err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION" && err.message.includes(path) && /restore it/.test(err.message), text.slice(0, 40));
+      }
+    });
+  });
+
+  it("any file content either reads as a reservation or fails with NODE_SIGNING_RESERVATION (property)", () => {
+    withDir((path) => {
+      const content = fc.oneof(
+        fc.string({ maxLength: 300 }),
+        fc.record({ chainId: fc.string(), genesisHash: fc.string(), signedFromView: fc.integer(), reservedThroughView: fc.integer() }).map((r) => JSON.stringify(r)),
+      );
+      fc.assert(
+        fc.property(content, (text) => {
+          writeFileSync(path, text);
+          try {
+            assert.ok(open(path).reservedThroughView >= 0);
+          } catch (err) {
+            assert.ok(err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION", String(err));
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+
+  it("refuses a reservation span that is not a positive integer", () => {
+    withDir((path) => {
+      for (const viewsAhead of [0, -1, 1.5]) {
+        assert.throws(() => new SigningReservation({ path, chainId: "c", genesisHash, viewsAhead }, { logger }), RangeError);
+      }
+    });
+  });
+});
