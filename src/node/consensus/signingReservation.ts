@@ -1,6 +1,6 @@
 /**
  * The views this validator's key may have signed in, kept beside the key and outside data/
- * (decision 0200, "Signing reservation"). The safety state lives in the chain store, so a
+ * (decision 0200, "Session 32"). The safety state lives in the chain store, so a
  * validator whose data directory is wiped, or restored from an older copy, restarts without
  * the record of what it signed, and would sign a second proposal or vote in a view it
  * already signed in: equivocation, evidence, jail. Before a safety state that signs past
