@@ -109,3 +109,29 @@ test("a check that throws is reported, and the checks go on; stop() waits for th
   mock.timers.tick(INTERVAL_MS);
   assert.equal(runs, 2, "soon() after stop() does nothing");
 });
+
+test("a check that stops the checks itself (a failed re-sync) ends them, a request made during it included", async (t) => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  t.after(() => mock.timers.reset());
+  let runs = 0;
+  let stoppedFromInside: Promise<void> | null = null;
+  const check: RepeatingCheck = new RepeatingCheck({ intervalMs: INTERVAL_MS }, {
+    check: async () => {
+      runs++;
+      check.soon();
+      await Promise.resolve();
+      // As ResyncingValidator.checkLag does when it cannot rejoin: not awaited, since stop() waits for this very check.
+      stoppedFromInside = check.stop();
+    },
+    onError: (err) => assert.fail(String(err)),
+  });
+  check.start();
+  mock.timers.tick(INTERVAL_MS);
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  assert.ok(stoppedFromInside !== null, "the check ran and stopped the checks");
+  await stoppedFromInside;
+  mock.timers.tick(10 * INTERVAL_MS);
+  assert.equal(runs, 1, "neither the request made during the check nor the interval ran another");
+  assert.equal(check.stopped, true);
+  await check.stop();
+});
