@@ -94,3 +94,39 @@ export function withSigningFloor(state: SafetyState, view: number): SafetyState 
   if (lastVotedView === state.lastVotedView) return { ...state, lastProposedView };
   return { ...state, lastVotedView, lastProposedView, epochVotedView: epochVotedViewOf(state) };
 }
+
+/**
+ * A signing reservation (decision 0200, "Session 32"): kept apart from the safety state, so
+ * that a validator whose store lost that state still knows a bound on the views it signed in.
+ * Zero views reserved: none yet.
+ */
+export type SigningReservationMark = {
+  /** The highest view signed when the reservation was made: a safety state below it is older than the reservation. */
+  readonly signedFromView: number;
+  /** No view above this is signed before a further reservation is durable. */
+  readonly reservedThroughView: number;
+};
+
+export const NO_SIGNING_RESERVATION: SigningReservationMark = { signedFromView: 0, reservedThroughView: 0 };
+
+/** The highest view a safety state lets have been signed in: voted, timed out or proposed. */
+function signedViewOf(state: SafetyState): number {
+  return Math.max(state.lastVotedView, state.lastProposedView);
+}
+
+/** The reservation to make durable before `state` is persisted, or null when `mark` already covers it. */
+export function reservationCovering(mark: SigningReservationMark, state: SafetyState, viewsAhead: number): SigningReservationMark | null {
+  const signedView = signedViewOf(state);
+  if (signedView <= mark.reservedThroughView) return null;
+  return { signedFromView: signedView, reservedThroughView: signedView + viewsAhead };
+}
+
+/**
+ * The safety state an engine of `epoch` with its root at `rootView` starts from: `saved`, or,
+ * when that is missing or older than the reservation (the store lost what the key signed),
+ * one that neither votes nor proposes through the reserved views.
+ */
+export function safetyUnderReservation(mark: SigningReservationMark, saved: SafetyState | null, epoch: number, rootView: number): SafetyState | null {
+  if (mark.reservedThroughView === 0 || (saved !== null && signedViewOf(saved) >= mark.signedFromView)) return saved;
+  return withSigningFloor(saved ?? initialSafetyState(epoch, rootView), mark.reservedThroughView);
+}

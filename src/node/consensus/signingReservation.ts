@@ -12,12 +12,17 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseWith, s } from "../../codec/index.ts";
-import { initialSafetyState, withSigningFloor, type SafetyState } from "../../consensus/index.ts";
+import { NO_SIGNING_RESERVATION, reservationCovering, safetyUnderReservation, type SafetyState, type SigningReservationMark } from "../../consensus/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import type { Logger } from "../types.ts";
 
-/** Views reserved per write. A wiped validator stays out of votes and proposals for at most this many views. */
-export const SIGNING_RESERVATION_VIEWS = 64;
+/**
+ * Views reserved per write: a wiped validator stays out of votes and proposals for at most
+ * this many views past its last signature, and is a fault meanwhile (with one more validator
+ * out, a committee of four waits for it). At 16, a write (~0.8 ms with its fsyncs on this VM)
+ * comes every 16 views. 64 left a soak's wiped validator out for 50 views (decision 0200).
+ */
+export const SIGNING_RESERVATION_VIEWS = 16;
 
 /** The file is a few hundred bytes; anything much larger is not one. */
 const RESERVATION_FILE_BYTES_MAX = 4_096;
@@ -31,8 +36,6 @@ const reservationSchema = s.object({
   reservedThroughView: s.uint(),
 });
 
-type Reservation = { readonly signedFromView: number; readonly reservedThroughView: number };
-
 export type SigningReservationOptions = {
   readonly path: string;
   readonly chainId: string;
@@ -40,15 +43,10 @@ export type SigningReservationOptions = {
   readonly viewsAhead?: number;
 };
 
-/** The highest view a safety state lets have been signed in: voted, timed out or proposed. */
-function signedViewOf(state: SafetyState): number {
-  return Math.max(state.lastVotedView, state.lastProposedView);
-}
-
 export class SigningReservation {
   private readonly opts: SigningReservationOptions & { readonly viewsAhead: number };
   private readonly logger: Logger;
-  private reservation: Reservation;
+  private reservation: SigningReservationMark;
 
   /** Reads the file at `opts.path`; none, or one of another chain, reserves nothing yet. */
   constructor(opts: SigningReservationOptions, modules: { readonly logger: Logger }) {
@@ -69,31 +67,31 @@ export class SigningReservation {
    * key signed), one that neither votes nor proposes through the reserved views.
    */
   startingSafety(saved: SafetyState | null, epoch: number, rootView: number): SafetyState | null {
-    const { signedFromView, reservedThroughView } = this.reservation;
-    if (reservedThroughView === 0 || (saved !== null && signedViewOf(saved) >= signedFromView)) return saved;
-    this.logger.warn(
-      { reservedThroughView, storedSignedView: saved === null ? null : signedViewOf(saved), path: this.opts.path },
-      "This key may have signed up to the reserved view, but the store's safety state is missing or older (data wiped or restored): no vote or proposal through that view",
-    );
-    return withSigningFloor(saved ?? initialSafetyState(epoch, rootView), reservedThroughView);
+    const safety = safetyUnderReservation(this.reservation, saved, epoch, rootView);
+    if (safety !== saved) {
+      this.logger.warn(
+        { reservedThroughView: this.reservation.reservedThroughView, storedLastVotedView: saved?.lastVotedView ?? null, path: this.opts.path },
+        "This key may have signed up to the reserved view, but the store's safety state is missing or older (data wiped or restored): no vote or proposal through that view",
+      );
+    }
+    return safety;
   }
 
   /** Called with every safety state before it is persisted: reserves more views (durably) first when it signs past the reservation. */
   cover(state: SafetyState): void {
-    const signedView = signedViewOf(state);
-    if (signedView <= this.reservation.reservedThroughView) return;
-    const reservation = { signedFromView: signedView, reservedThroughView: signedView + this.opts.viewsAhead };
+    const reservation = reservationCovering(this.reservation, state, this.opts.viewsAhead);
+    if (reservation === null) return;
     this.write(reservation);
     this.reservation = reservation;
   }
 
-  private load(): Reservation {
+  private load(): SigningReservationMark {
     const { path } = this.opts;
     let text: string;
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { signedFromView: 0, reservedThroughView: 0 };
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return NO_SIGNING_RESERVATION;
       throw reservationError(path, `cannot be read: ${errorMessage(err)}`, err);
     }
     let parsed;
@@ -106,13 +104,13 @@ export class SigningReservation {
     }
     if (parsed.chainId !== this.opts.chainId || parsed.genesisHash !== toHex(this.opts.genesisHash)) {
       this.logger.info({ path, chainId: parsed.chainId }, "The signing reservation is of another chain; it is replaced at the first signature");
-      return { signedFromView: 0, reservedThroughView: 0 };
+      return NO_SIGNING_RESERVATION;
     }
-    return parsed;
+    return { signedFromView: parsed.signedFromView, reservedThroughView: parsed.reservedThroughView };
   }
 
   /** Atomically: a temporary file, fsynced, renamed into place, then the directory fsynced. */
-  private write(reservation: Reservation): void {
+  private write(reservation: SigningReservationMark): void {
     const { path, chainId, genesisHash } = this.opts;
     const text = `${JSON.stringify({ chainId, genesisHash: toHex(genesisHash), ...reservation }, null, 2)}\n`;
     const temporaryPath = join(dirname(path), `.${basename(path)}.tmp`);
