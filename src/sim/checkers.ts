@@ -130,6 +130,11 @@ export class SimChecker {
     if (evidence.kind === "invalid-proposal") this.invalidProposalsCommitted++;
   }
 
+  /** A wiped instance commits the chain again from genesis. */
+  onWipe(instance: number): void {
+    this.chains.delete(instance);
+  }
+
   /** The instance's own commits extend its previous commit by exactly one block. */
   private checkChain(instance: number, committed: CommittedBlock, nowMs: number): void {
     const chain = this.chains.get(instance) ?? { height: 0, hashHex: this.genesisHex };

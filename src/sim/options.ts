@@ -2,7 +2,7 @@
  * What one simulated run looks like. Every probability is in parts per million and every
  * duration in virtual milliseconds; the seed alone fixes everything else.
  */
-import { type ConsensusTiming, type VoteDelivery } from "../consensus/index.ts";
+import { SIGNING_RESERVATION_VIEWS, type ConsensusTiming, type VoteDelivery } from "../consensus/index.ts";
 import { assert } from "../util/index.ts";
 import { PPM } from "./rng.ts";
 import { SimSignatureScheme } from "./keys.ts";
@@ -44,6 +44,12 @@ export type SimFaultOptions = {
   readonly partitionDurationMs: readonly [number, number];
   readonly crashGapMs: readonly [number, number];
   readonly crashDowntimeMs: readonly [number, number];
+  /**
+   * Of honest crashes, the share that also wipes the node's store (blocks, safety state,
+   * evidence), as an operator deleting a validator's data/ does. Its signing reservation,
+   * kept beside its key, survives (decision 0200, "Session 32").
+   */
+  readonly wipePpm: number;
 };
 
 export type SimOptions = {
@@ -76,6 +82,8 @@ export type SimOptions = {
    * Off: every key holds 1.
    */
   readonly weighted: boolean;
+  /** Views per signing reservation (SIGNING_RESERVATION_VIEWS); 0: none, so a wiped node starts from a fresh safety state (tests show the checker catches what it then signs). */
+  readonly signingReservationViews: number;
 };
 
 export const defaultSimNetworkOptions: SimNetworkOptions = {
@@ -95,6 +103,7 @@ export const defaultSimFaultOptions: SimFaultOptions = {
   partitionDurationMs: [500, 4000],
   crashGapMs: [2000, 8000],
   crashDowntimeMs: [200, 2000],
+  wipePpm: 0,
 };
 
 export const defaultSimTiming: ConsensusTiming = {
@@ -121,6 +130,7 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
     signDelayMs: [0, 5],
     voteDelivery: "nextLeader",
     weighted: false,
+    signingReservationViews: SIGNING_RESERVATION_VIEWS,
     ...partial,
     // Enough for every leader slot to come up three times, plus view synchronisation.
     livenessViewsMax: partial.livenessViewsMax ?? 3 * powerTotalOf({ validators, byzantine: partial.byzantine ?? 0, weighted: partial.weighted ?? false }) + 20,
@@ -145,6 +155,8 @@ export function checkSimOptions(opts: SimOptions): void {
   assert(opts.byzantine >= 0 && opts.byzantine < opts.validators, "sim: byzantine < validators");
   assert(opts.behavior !== SimBehavior.none || opts.byzantine === 0, "sim: byzantine validators need a behaviour");
   assert(opts.faults.dropPpm >= 0 && opts.faults.dropPpm < PPM, "sim: drop probability in [0, 1)");
+  assert(opts.faults.wipePpm >= 0 && opts.faults.wipePpm <= PPM, "sim: wipe probability in [0, 1]");
+  assert(Number.isSafeInteger(opts.signingReservationViews) && opts.signingReservationViews >= 0, "sim: signing reservation views");
   assert(opts.network.latencyMinMs >= 1 && opts.network.latencyMinMs <= opts.network.latencyMaxMs, "sim: latency range");
   assert(opts.views >= 1 && opts.livenessViewsMax >= 1 && opts.livenessBlocksMin >= 1, "sim: phase lengths");
   assert(opts.signDelayMs[0] >= 0 && opts.signDelayMs[0] <= opts.signDelayMs[1], "sim: sign delay range");

@@ -28,6 +28,8 @@ export type SimSummary = {
   readonly p99RecoveryMs: number;
   readonly messagesTotal: number;
   readonly bytesTotal: number;
+  /** Crashes that wiped a validator's store (--wipes). */
+  readonly wipes: number;
   readonly failures: readonly SimFailure[];
 };
 
@@ -58,6 +60,7 @@ export class SweepAccumulator {
   private evidenceMissing = 0;
   private messagesTotal = 0;
   private bytesTotal = 0;
+  private wipes = 0;
 
   add(result: SimRunResult): void {
     this.runs++;
@@ -69,6 +72,7 @@ export class SweepAccumulator {
     this.evidenceMissing += result.evidenceMissing;
     this.messagesTotal += result.messagesTotal;
     this.bytesTotal += result.bytesTotal;
+    this.wipes += result.wipes;
     for (const latency of result.latenciesMs) this.latencies.push(latency);
     if (result.recoveryMs !== null) this.recoveries.push(result.recoveryMs);
     if (result.violations.length > 0 && this.failures.length < SIM_FAILURES_KEPT_MAX) this.failures.push({ seed: result.seed, violations: result.violations });
@@ -91,6 +95,7 @@ export class SweepAccumulator {
       p99RecoveryMs: percentile(recoveries, 99),
       messagesTotal: this.messagesTotal,
       bytesTotal: this.bytesTotal,
+      wipes: this.wipes,
       failures: [...this.failures].sort((a, b) => a.seed - b.seed),
     };
   }

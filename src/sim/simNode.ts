@@ -6,12 +6,14 @@
 import {
   createConsensusEngine,
   evidenceKey,
+  safetyUnderReservation,
   type CommittedBlock,
   type ConsensusEngine,
   type ConsensusRoot,
   type ConsensusTiming,
   type SafetyState,
   type SignatureVerifier,
+  type SigningReservationMark,
   type VoteDelivery,
 } from "../consensus/index.ts";
 import type { Block, Evidence, ValidatorSet } from "../ledger/index.ts";
@@ -39,7 +41,10 @@ export type SimNode = {
   /** This instance's clock runs this far ahead of virtual time (twins differ). */
   readonly clockSkewMs: number;
   readonly key: SimKey;
-  readonly store: SimStore;
+  /** Replaced by an empty one when the node is wiped. */
+  store: SimStore;
+  /** Kept beside the key: survives a wipe. */
+  reservation: SigningReservationMark;
   engine: ConsensusEngine | null;
   /** Bumped on every crash and restart; timers of an older incarnation are ignored. */
   incarnation: number;
@@ -91,7 +96,7 @@ export function bootSimNode(node: SimNode, world: SimWorldParams): ConsensusEngi
       validatorSet: world.validatorSet,
       selfIndex: node.keyIndex,
       root,
-      safety: store.safety,
+      safety: safetyUnderReservation(node.reservation, store.safety, 0, root.view),
       pendingEvidence: [...store.evidence.values()],
       savedBlocks: [...store.savedBlocks.values()],
       timing: world.timing,

@@ -6,7 +6,7 @@
  * all evidence seen before GST (equivocations, invalid proposals) must be committed, within
  * `livenessViewsMax` views. The same seed replays the same run, event for event.
  */
-import { blockHashOf, createCommittee, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee } from "../consensus/index.ts";
+import { blockHashOf, createCommittee, NO_SIGNING_RESERVATION, reservationCovering, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee, type SafetyState } from "../consensus/index.ts";
 import { hashGenesis, type ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { genesisSimState } from "./app.ts";
@@ -15,7 +15,7 @@ import { SimChecker, ViolationKind, type Violation } from "./checkers.ts";
 import { EventQueue } from "./eventQueue.ts";
 import { createSimKeyring, type SimKeyring } from "./keys.ts";
 import { SimNetwork, type DeliverEvent } from "./network.ts";
-import { checkSimOptions, honestPowerOf, SimBehavior, type ByzantineRole, byzantineRoles, type SimOptions } from "./options.ts";
+import { checkSimOptions, honestPowerOf, powerTotalOf, SimBehavior, type ByzantineRole, byzantineRoles, type SimOptions } from "./options.ts";
 import { Rng } from "./rng.ts";
 import { bootSimNode, createSimStore, storeCommit, storeEvidence, storeSavedBlock, type SimNode, type SimWorldParams } from "./simNode.ts";
 
@@ -52,6 +52,8 @@ export type SimRunResult = {
   readonly recoveryMs: number | null;
   readonly events: number;
   readonly crashes: number;
+  /** Crashes that also wiped the node's store. */
+  readonly wipes: number;
   readonly roles: readonly string[];
   readonly signatures: number;
   readonly verifications: number;
@@ -81,6 +83,7 @@ export class Simulation {
   private nowMs = 0;
   private events = 0;
   private crashes = 0;
+  private wipes = 0;
   private maxHonestView = 0;
   private gstMs = -1;
   private recoveryMs: number | null = null;
@@ -141,7 +144,7 @@ export class Simulation {
         const adversary = role === "honest" ? null : createAdversary(role, { chainId: CHAIN_ID, validatorCount: this.opts.validators, key, signatureSizeBytes: key.sign(new Uint8Array(32)).byteLength, rng: this.rng });
         // Twins' clocks differ by at least 1 ms, so their blocks for one view differ.
         const clockSkewMs = role === "twins" ? copy * (1 + this.rng.below(3)) : this.rng.below(3);
-        this.nodes.push({ id, keyIndex, role, honest: role === "honest", adversary, clockSkewMs, key, store: createSimStore(), engine: null, incarnation: 0, timerToken: 0 });
+        this.nodes.push({ id, keyIndex, role, honest: role === "honest", adversary, clockSkewMs, key, store: createSimStore(), reservation: NO_SIGNING_RESERVATION, engine: null, incarnation: 0, timerToken: 0 });
       }
     });
   }
@@ -235,6 +238,7 @@ export class Simulation {
   private performOne(node: SimNode, action: ConsensusAction): void {
     switch (action.kind) {
       case "persistSafety":
+        if (node.honest) this.reserve(node, action.state);
         node.store.safety = action.state;
         // The crash the safety write exists for: after the write, before the send.
         if (node.honest && this.canCrashHonest() && this.rng.chance(this.opts.faults.crashAfterPersistPpm)) this.crash(node);
@@ -297,10 +301,35 @@ export class Simulation {
     this.queue.push(this.nowMs + this.rng.between(faults.crashGapMs[0], faults.crashGapMs[1]), { kind: "crash" });
   }
 
+  /**
+   * A wiped validator is a fault (it lost the chain and what it signed) until it catches up
+   * and its views pass its reservation; counted as one for the rest of the run, a wipe is
+   * allowed only while the Byzantine power plus every wiped validator's, this one included,
+   * stays under a third. Without the bound, crashes wiped every honest store in turn and the
+   * committed chain survived on fewer than a third of the validators.
+   */
+  private wipeWithinBound(): boolean {
+    const honestPower = honestPowerOf(this.opts);
+    return 3 * (this.opts.byzantine + (this.wipes + 1) * honestPower) < powerTotalOf(this.opts);
+  }
+
+  /** The host's signing reservation: made durable before the safety state that signs past it. */
+  private reserve(node: SimNode, state: SafetyState): void {
+    if (this.opts.signingReservationViews === 0) return;
+    const reservation = reservationCovering(node.reservation, state, this.opts.signingReservationViews);
+    if (reservation !== null) node.reservation = reservation;
+  }
+
   private crash(node: SimNode): void {
     node.engine = null;
     node.incarnation++;
     this.crashes++;
+    // Drawn only when wipes are on, so runs without them replay as before.
+    if (this.opts.faults.wipePpm > 0 && this.wipeWithinBound() && this.rng.chance(this.opts.faults.wipePpm)) {
+      node.store = createSimStore();
+      this.checker.onWipe(node.id);
+      this.wipes++;
+    }
     const { crashDowntimeMs } = this.opts.faults;
     this.queue.push(this.nowMs + this.rng.between(crashDowntimeMs[0], crashDowntimeMs[1]), { kind: "restart", node: node.id, incarnation: node.incarnation });
   }
@@ -405,6 +434,7 @@ export class Simulation {
       recoveryMs: this.recoveryMs,
       events: this.events,
       crashes: this.crashes,
+      wipes: this.wipes,
       roles: this.roles,
       signatures: this.keyring.signatures(),
       verifications: this.keyring.verifier.stats().misses,

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { runSimCommand, simCommand } from "../../src/cli/cmds/sim.ts";
+import { parseSimFlags, runSimCommand, simCommand } from "../../src/cli/cmds/sim.ts";
 import { argvArbitrary, parseUsage, usageLinesOf } from "../helpers/usageGrammar.ts";
 
 function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void; env: NodeJS.ProcessEnv }; out: () => string; err: () => string } {
@@ -85,6 +85,8 @@ test("sim command: bad flags exit 2 with a message naming the flag", async () =>
     [["--validators", "4", "--latency-ms", "60-5"], /--latency-ms: MIN \(60\) is above MAX \(5\)/],
     [["--validators", "4", "--latency-ms", "5to60"], /--latency-ms: expected MIN-MAX/],
     [["--validators", "4", "--latency-ms", "0-60"], /--latency-ms MIN/],
+    [["--validators", "4", "--wipes", "2"], /--wipes: expected a probability/],
+    [["--validators", "4", "--wipes", "0.5", "--no-crashes"], /--wipes needs crashes/],
   ];
   for (const [argv, message] of cases) {
     const c = capture();
@@ -148,4 +150,17 @@ test("sim command: flags built from its usage line, with small runs, exit 0, 1 o
     }),
     { numRuns: 150 },
   );
+});
+
+test("sim command: --wipes wipes stores at crashes within the fault bound, reports how many, and replays with the flag", async () => {
+  const c = capture();
+  assert.equal(await runSimCommand(["--validators", "4", "--runs", "3", "--seed", "11", "--views", "40", "--wipes", "0.9", "--json"], c.io), 0, c.err());
+  const summary = JSON.parse(c.out()) as { wipes?: number; safetyViolations: number };
+  assert.equal(summary.safetyViolations, 0);
+  assert.ok(summary.wipes !== undefined && summary.wipes >= 1 && summary.wipes <= 3, `one wipe at most per run of four validators (${summary.wipes})`);
+  const plain = capture();
+  assert.equal(await runSimCommand(["--validators", "4", "--runs", "1", "--views", "5", "--json"], plain.io), 0);
+  assert.equal("wipes" in (JSON.parse(plain.out()) as object), false, "no wipes field without --wipes");
+  const config = parseSimFlags(["--validators", "4", "--wipes", "0.25"]);
+  assert.ok(config !== "help" && config.replayFlags.includes("--wipes 0.25"));
 });

@@ -132,3 +132,23 @@ test("sim: the checker reports an honest validator signing two votes in one view
   checker.onVoteSeen(2, 7, "bb", 12);
   assert.equal(checker.countOf(ViolationKind.honestEquivocation), 1);
 });
+
+test("sim: validators whose store is wiped at a crash sign nothing twice, thanks to their signing reservation; without it the checker catches them", () => {
+  const wipeEveryCrash = { ...defaultSimFaultOptions, wipePpm: 1_000_000, dropPpm: 100_000, partitions: true };
+  let wipes = 0;
+  const reserved = runSweep(options(7, 1, SimBehavior.mixed, { faults: wipeEveryCrash }), 6, 900, (_i, result) => {
+    wipes += result.wipes;
+  });
+  assert.ok(wipes >= 5, `wipes happened (${wipes})`);
+  assert.deepEqual(reserved.failures, [], "no honest equivocation, fork or stall");
+  const unreserved = runSweep(options(7, 1, SimBehavior.mixed, { faults: wipeEveryCrash, signingReservationViews: 0 }), 6, 900);
+  assert.ok(unreserved.failures.some((f) => f.violations.some((v) => v.kind === ViolationKind.honestEquivocation)), "a wiped validator without a reservation signs twice in a view");
+});
+
+test("sim: wipes stay within the fault bound: none when the Byzantine validators already take it", () => {
+  const wipeEveryCrash = { ...defaultSimFaultOptions, wipePpm: 1_000_000 };
+  const result = runSimulation({ ...options(4, 1, SimBehavior.silent, { faults: wipeEveryCrash }), seed: 3 });
+  assert.ok(result.crashes > 0, "honest validators crashed");
+  assert.equal(result.wipes, 0);
+  assert.equal(runSimulation({ ...options(4, 0, SimBehavior.none, { faults: wipeEveryCrash }), seed: 3 }).wipes, 1, "one wipe in a committee of four, for the rest of the run");
+});

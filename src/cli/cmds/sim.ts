@@ -24,7 +24,7 @@ import { errorMessage } from "../../util/index.ts";
 import { UsageError, intArg, processIo, type Command, type Io } from "../command.ts";
 
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
-                     [--drop P] [--partitions] [--no-crashes] [--views V]
+                     [--drop P] [--partitions] [--no-crashes] [--wipes P] [--views V]
                      [--votes leader|all] [--weighted] [--signatures ed25519|ml-dsa-65] [--json]
                      [--view-timeout-ms T] [--backoff-percent P] [--backoff-views K]
                      [--latency-ms MIN-MAX]
@@ -47,6 +47,10 @@ Flags:
   --drop P         message loss before GST, 0 <= P < 1 (default 0)
   --partitions     partition the network before GST (random splits that heal)
   --no-crashes     no crash/restart of honest validators
+  --wipes P        share of crashes that also wipe the validator's store, 0 <= P < 1 (default
+                   0): it restarts from genesis with only its signing reservation (decision
+                   0200). A wiped validator counts as a fault for the rest of the run, so a
+                   wipe happens only while Byzantine and wiped power stay under a third
   --views V        length of the adversarial phase in views (default 40)
   --votes D        leader (default): votes go to the next leader; all: every validator gets
                    every vote, forms each QC and commits without waiting for the next proposal
@@ -83,6 +87,7 @@ const flagOptions = {
   drop: { type: "string" },
   partitions: { type: "boolean" },
   "no-crashes": { type: "boolean" },
+  wipes: { type: "string" },
   views: { type: "string" },
   votes: { type: "string" },
   weighted: { type: "boolean" },
@@ -164,6 +169,8 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const dropPpm = probabilityPpm(values.drop, "drop");
   const partitions = values.partitions === true;
   const crashes = values["no-crashes"] !== true;
+  const wipePpm = probabilityPpm(values.wipes, "wipes");
+  if (wipePpm > 0 && !crashes) throw new UsageError("--wipes needs crashes: it is the share of crashes that wipe; drop --no-crashes");
   const votes = values.votes ?? "leader";
   if (votes !== "leader" && votes !== "all") throw new UsageError(`--votes: expected leader or all, got "${votes}"`);
   const voteDelivery = votes === "all" ? "all" : "nextLeader";
@@ -171,13 +178,14 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   const timing = timingOf(values);
   const [latencyMinMs, latencyMaxMs] = latencyRangeMs(values["latency-ms"]);
   const network = { ...defaultSimNetworkOptions, latencyMinMs, latencyMaxMs };
-  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, weighted, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes } });
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, weighted, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes, wipePpm } });
   const replayFlags = [
     `--validators ${validators}`,
     byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
     values.drop !== undefined ? `--drop ${values.drop}` : "",
     partitions ? "--partitions" : "",
     crashes ? "" : "--no-crashes",
+    values.wipes !== undefined ? `--wipes ${values.wipes}` : "",
     `--views ${views}`,
     votes === "all" ? "--votes all" : "",
     weighted ? "--weighted" : "",
@@ -215,6 +223,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     faultsTolerated: faultsTolerated(options.validators),
     behavior: options.behavior,
     ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: powerTotalOf(options) } : {}),
+    ...(options.faults.wipePpm > 0 ? { wipes: summary.wipes } : {}),
     seed: config.seed,
   };
   if (config.json) {
@@ -226,7 +235,8 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
       `committed blocks: ${summary.committedBlocks}, evidence committed: ${summary.evidenceCommitted} (invalid proposals: ${summary.invalidProposalEvidenceCommitted})\n` +
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
       `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n` +
-      `recovery after GST (virtual): p50 ${summary.p50RecoveryMs} ms, p99 ${summary.p99RecoveryMs} ms\n`,
+      `recovery after GST (virtual): p50 ${summary.p50RecoveryMs} ms, p99 ${summary.p99RecoveryMs} ms\n` +
+      (options.faults.wipePpm > 0 ? `crashes that wiped a store: ${summary.wipes}\n` : ""),
   );
 }
 

@@ -12,17 +12,9 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseWith, s } from "../../codec/index.ts";
-import { NO_SIGNING_RESERVATION, reservationCovering, safetyUnderReservation, type SafetyState, type SigningReservationMark } from "../../consensus/index.ts";
+import { NO_SIGNING_RESERVATION, SIGNING_RESERVATION_VIEWS, reservationCovering, safetyUnderReservation, type SafetyState, type SigningReservationMark } from "../../consensus/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import type { Logger } from "../types.ts";
-
-/**
- * Views reserved per write: a wiped validator stays out of votes and proposals for at most
- * this many views past its last signature, and is a fault meanwhile (with one more validator
- * out, a committee of four waits for it). At 16, a write (~0.8 ms with its fsyncs on this VM)
- * comes every 16 views. 64 left a soak's wiped validator out for 50 views (decision 0200).
- */
-export const SIGNING_RESERVATION_VIEWS = 16;
 
 /** The file is a few hundred bytes; anything much larger is not one. */
 const RESERVATION_FILE_BYTES_MAX = 4_096;
