@@ -53,7 +53,7 @@ export type { EvidenceRecord, VoteMessageOf } from "./messages.ts";
 export { verifyEvidence, decodeEvidenceRecord, EVIDENCE_BYTES_PER_BLOCK_MAX } from "./evidence.ts";
 export { blockStructureProblem, invalidProposalEvidence, invalidProposalProblem, INVALID_PROPOSAL_BLOCK_BYTES_MAX } from "./proposalStructure.ts";
 export type { StructureContext, UncheckedBlock } from "./proposalStructure.ts";
-export { isSafeToVote, isSafeToTimeout, isSafeToPropose, initialSafetyState, afterVote, afterTimeout, safetyForNewEpoch, withSigningFloor, reservationCovering, safetyUnderReservation, NO_SIGNING_RESERVATION, SIGNING_RESERVATION_VIEWS } from "./safety.ts";
+export { isSafeToVote, isSafeToTimeout, isSafeToPropose, initialSafetyState, afterVote, afterTimeout, safetyForNewEpoch, withSigningFloor, reservationDue, isCoveredBy, safetyUnderReservation, NO_SIGNING_RESERVATION, SIGNING_RESERVATION_VIEWS } from "./safety.ts";
 export type { SigningReservationMark } from "./safety.ts";
 export { createCommitteeVerifier, createCachingVerifier, signatureChecksOf, VERIFY_CACHE_ENTRIES_MAX } from "./verifier.ts";
 export type { CachingVerifier, SignatureCheck } from "./verifier.ts";

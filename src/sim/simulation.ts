@@ -6,7 +6,7 @@
  * all evidence seen before GST (equivocations, invalid proposals) must be committed, within
  * `livenessViewsMax` views. The same seed replays the same run, event for event.
  */
-import { blockHashOf, createCommittee, NO_SIGNING_RESERVATION, reservationCovering, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee, type SafetyState } from "../consensus/index.ts";
+import { blockHashOf, createCommittee, NO_SIGNING_RESERVATION, reservationDue, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee, type SafetyState } from "../consensus/index.ts";
 import { hashGenesis, type ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { genesisSimState } from "./app.ts";
@@ -316,7 +316,8 @@ export class Simulation {
   /** The host's signing reservation: made durable before the safety state that signs past it. */
   private reserve(node: SimNode, state: SafetyState): void {
     if (this.opts.signingReservationViews === 0) return;
-    const reservation = reservationCovering(node.reservation, state, this.opts.signingReservationViews);
+    // Durable at once: the simulator has no write to wait for.
+    const reservation = reservationDue(node.reservation, state, this.opts.signingReservationViews);
     if (reservation !== null) node.reservation = reservation;
   }
 

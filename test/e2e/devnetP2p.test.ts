@@ -72,7 +72,15 @@ describe("ghostmesh devnet --validators 4 (four processes over libp2p)", () => {
       await new GhostmeshClient(api).submitTx(built.bytes, { wait, timeoutMs: 20_000 });
       return toHex(built.hash);
     };
-    await Promise.all(accounts.map((account, i) => send(account, apis[i]!, { type: "account.register" }, true)));
+    const registrations = await Promise.all(accounts.map((account, i) => send(account, apis[i]!, { type: "account.register" }, true)));
+    // `wait` covers the node it was sent to; the load below sends each account's appends to
+    // every node, and one that has not applied the registration yet refuses them (a full test
+    // run caught node2 a few milliseconds behind: MEMPOOL_UNKNOWN_ACCOUNT).
+    for (const api of apis) {
+      for (const hash of registrations) {
+        await waitFor(`registration ${hash} committed at ${api}`, async () => ((await new GhostmeshClient(api).tx(hash).catch(() => null))?.status === "committed" ? true : undefined), 20_000);
+      }
+    }
 
     // Load: appends through node0..node2, ~20 per second, until stopped. node3 takes part in
     // consensus and receives every transaction by gossip, but no client talks to it: a request

@@ -13,7 +13,7 @@ import { strict as assert } from "node:assert";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { InvariantChecker, signedBy } from "./invariants.ts";
 import { commitsContinue, createCluster, heightOf, killCluster, Load, startClusterNode, stopClusterNode, waitHeights, waitInConsensus, wipeChainData, type Cluster, type ClusterNode } from "./cluster.ts";
-import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, warningLines } from "./helpers.ts";
+import { makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, waitFor, warningLines } from "./helpers.ts";
 import { createNetns, netnsSupported, type Netns } from "./netns.ts";
 
 const VALIDATORS = 4;
@@ -150,6 +150,16 @@ describe("perturbations of a 4-validator network under load", { timeout: 360_000
     await waitHeights(`${joiner.name} to sync from scratch`, [joiner], networkHeight, STEP_TIMEOUT_MS);
     await waitInConsensus(`${joiner.name} to rejoin consensus`, [joiner], STEP_TIMEOUT_MS);
     t.diagnostic(`${joiner.name} restarted with no chain data at network height ${networkHeight} and reached it ${Date.now() - wipedMs} ms later`);
+    // Its store lost what it signed, so it votes only past the views its signing reservation
+    // holds (up to 8 beyond its last signature before the wipe; decision 0200, "Session 32").
+    // Until then it is a fault, and pausing another validator would stall the chain: wait for
+    // a certificate it signed.
+    const firstSigned = await waitFor(`${joiner.name} to sign a certificate again`, async () => {
+      const head = await heightOf(node(0));
+      const block = await node(0).client.block(head);
+      return signedBy(block, joiner.index) ? head : undefined;
+    }, STEP_TIMEOUT_MS, 100);
+    t.diagnostic(`${joiner.name} signed the certificate of block ${firstSigned}, ${Date.now() - wipedMs} ms after its restart`);
     // Taking part: while node1 is paused the quorum (3 of 4) is exactly the other three, so
     // commits continuing need the joiner's votes; and it serves load itself.
     await load?.retarget([node(0), joiner]);

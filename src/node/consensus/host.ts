@@ -665,12 +665,24 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     // lone validator: its blocks carry only its own QC, and the API could serve one between
     // COMMIT and sync that a crash of the machine then takes back (decision 0200).
     const walSync = this.commitsNeedFsync ? null : this.modules.walSync;
-    // Before the safety state that signs past the reservation, and so before the signature.
-    const reservation = this.modules.signingReservation;
-    if (reservation !== undefined) for (const action of writes) if (action.kind === "persistSafety") reservation.cover(action.state);
+    const reserved = this.coverSigning(writes);
     const events = this.modules.store.transaction(() => writes.flatMap((action) => this.performWrite(action)), { durable: durable && walSync === null });
-    if (!durable || walSync === null) return this.performActions(step, events);
-    return walSync.sync().then(() => this.performActions(step, events));
+    const synced = durable && walSync !== null ? walSync.sync() : null;
+    if (synced === null && reserved === null) return this.performActions(step, events);
+    return Promise.all([synced, reserved]).then(() => this.performActions(step, events));
+  }
+
+  /**
+   * The signing reservation of the step's safety states (signingReservation.ts): null when the
+   * durable one covers them, else the write to wait for, beside the WAL sync, before the
+   * step's sends (its signatures among them) leave.
+   */
+  private coverSigning(writes: readonly ConsensusAction[]): Promise<void> | null {
+    const reservation = this.modules.signingReservation;
+    if (reservation === undefined) return null;
+    let waiting: Promise<void> | null = null;
+    for (const action of writes) if (action.kind === "persistSafety") waiting = reservation.cover(action.state) ?? waiting;
+    return waiting;
   }
 
   /**

@@ -3,16 +3,19 @@
  * (decision 0200, "Session 32"). The safety state lives in the chain store, so a
  * validator whose data directory is wiped, or restored from an older copy, restarts without
  * the record of what it signed, and would sign a second proposal or vote in a view it
- * already signed in: equivocation, evidence, jail. Before a safety state that signs past
- * the reserved views is persisted, a new reservation of `viewsAhead` more views is written
- * (fsynced) here: one small write per `viewsAhead` views, not per vote. A validator that
+ * already signed in: equivocation, evidence, jail. Once a safety state signs past half of the
+ * latest reservation, the next one (`viewsAhead` views past that state) is written and fsynced
+ * here in the background, and nothing a state past the durable reservation lets sign leaves
+ * the node before the write covering it is done: a small write every few views, off the event
+ * loop and rarely waited for, not an fsync per vote. A validator that
  * starts with a store whose safety state is missing or older than the reservation votes and
  * proposes in no view up to its end.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { open, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { parseWith, s } from "../../codec/index.ts";
-import { NO_SIGNING_RESERVATION, SIGNING_RESERVATION_VIEWS, reservationCovering, safetyUnderReservation, type SafetyState, type SigningReservationMark } from "../../consensus/index.ts";
+import { NO_SIGNING_RESERVATION, SIGNING_RESERVATION_VIEWS, isCoveredBy, reservationDue, safetyUnderReservation, type SafetyState, type SigningReservationMark } from "../../consensus/index.ts";
 import { GhostmeshError, errorMessage, toHex } from "../../util/index.ts";
 import type { Logger } from "../types.ts";
 
@@ -38,19 +41,26 @@ export type SigningReservationOptions = {
 export class SigningReservation {
   private readonly opts: SigningReservationOptions & { readonly viewsAhead: number };
   private readonly logger: Logger;
-  private reservation: SigningReservationMark;
+  /** What the file holds (fsynced). */
+  private durable: SigningReservationMark;
+  /** The latest reservation made: durable, or being written. */
+  private latest: SigningReservationMark;
+  /** The writes, one after another; each ends by updating `durable` or setting `failure`. */
+  private writes: Promise<void> = Promise.resolve();
+  private failure: GhostmeshError | null = null;
 
   /** Reads the file at `opts.path`; none, or one of another chain, reserves nothing yet. */
   constructor(opts: SigningReservationOptions, modules: { readonly logger: Logger }) {
     const viewsAhead = opts.viewsAhead ?? SIGNING_RESERVATION_VIEWS;
-    if (!Number.isSafeInteger(viewsAhead) || viewsAhead < 1) throw new RangeError(`signing reservation: viewsAhead must be a positive integer, got ${viewsAhead}`);
+    if (!Number.isSafeInteger(viewsAhead) || viewsAhead < 2) throw new RangeError(`signing reservation: viewsAhead must be an integer of 2 or more, got ${viewsAhead}`);
     this.opts = { ...opts, viewsAhead };
     this.logger = modules.logger;
-    this.reservation = this.load();
+    this.durable = this.load();
+    this.latest = this.durable;
   }
 
   get reservedThroughView(): number {
-    return this.reservation.reservedThroughView;
+    return this.durable.reservedThroughView;
   }
 
   /**
@@ -59,22 +69,46 @@ export class SigningReservation {
    * key signed), one that neither votes nor proposes through the reserved views.
    */
   startingSafety(saved: SafetyState | null, epoch: number, rootView: number): SafetyState | null {
-    const safety = safetyUnderReservation(this.reservation, saved, epoch, rootView);
+    const safety = safetyUnderReservation(this.durable, saved, epoch, rootView);
     if (safety !== saved) {
       this.logger.warn(
-        { reservedThroughView: this.reservation.reservedThroughView, storedLastVotedView: saved?.lastVotedView ?? null, path: this.opts.path },
+        { reservedThroughView: this.durable.reservedThroughView, storedLastVotedView: saved?.lastVotedView ?? null, path: this.opts.path },
         "This key may have signed up to the reserved view, but the store's safety state is missing or older (data wiped or restored): no vote or proposal through that view",
       );
     }
     return safety;
   }
 
-  /** Called with every safety state before it is persisted: reserves more views (durably) first when it signs past the reservation. */
-  cover(state: SafetyState): void {
-    const reservation = reservationCovering(this.reservation, state, this.opts.viewsAhead);
-    if (reservation === null) return;
-    this.write(reservation);
-    this.reservation = reservation;
+  /**
+   * Called with every safety state before it is persisted. Writes the next reservation in the
+   * background once half of the latest is used; returns null when the durable one covers the
+   * state, else a promise to await before anything the state lets sign leaves the node.
+   * @throws GhostmeshError NODE_SIGNING_RESERVATION when a write failed (the promise rejects with it too).
+   */
+  cover(state: SafetyState): Promise<void> | null {
+    if (this.failure !== null) throw this.failure;
+    const next = reservationDue(this.latest, state, this.opts.viewsAhead);
+    if (next !== null) {
+      this.latest = next;
+      this.writes = this.writes.then(async () => {
+        if (this.failure !== null) return;
+        try {
+          await this.write(next);
+          this.durable = next;
+        } catch (err) {
+          this.failure = reservationError(this.opts.path, `cannot be written: ${errorMessage(err)}`, err);
+        }
+      });
+    }
+    if (isCoveredBy(this.durable, state)) return null;
+    return this.writes.then(() => {
+      if (this.failure !== null) throw this.failure;
+    });
+  }
+
+  /** Resolves once every reservation made so far is written (or failed). */
+  settled(): Promise<void> {
+    return this.writes;
   }
 
   private load(): SigningReservationMark {
@@ -101,22 +135,18 @@ export class SigningReservation {
     return { signedFromView: parsed.signedFromView, reservedThroughView: parsed.reservedThroughView };
   }
 
-  /** Atomically: a temporary file, fsynced, renamed into place, then the directory fsynced. */
-  private write(reservation: SigningReservationMark): void {
+  /** Atomically, off the event loop: a temporary file, fsynced, renamed into place, then the directory fsynced. */
+  private async write(reservation: SigningReservationMark): Promise<void> {
     const { path, chainId, genesisHash } = this.opts;
     const text = `${JSON.stringify({ chainId, genesisHash: toHex(genesisHash), ...reservation }, null, 2)}\n`;
     const temporaryPath = join(dirname(path), `.${basename(path)}.tmp`);
+    await writeFile(temporaryPath, text, { flush: true });
+    await rename(temporaryPath, path);
+    const directory = await open(dirname(path), "r");
     try {
-      writeFileSync(temporaryPath, text, { flush: true });
-      renameSync(temporaryPath, path);
-      const directory = openSync(dirname(path), "r");
-      try {
-        fsyncSync(directory);
-      } finally {
-        closeSync(directory);
-      }
-    } catch (err) {
-      throw reservationError(path, `cannot be written: ${errorMessage(err)}`, err);
+      await directory.sync();
+    } finally {
+      await directory.close();
     }
   }
 }

@@ -197,6 +197,8 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
         // A resync under way ends first: its sync writes through the store closed below.
         await resyncing?.catch(() => undefined);
         await runningHost.stop();
+        // A reservation written ahead finishes (its failure, if any, no longer matters).
+        await signingReservation.settled();
         pruner?.stop();
         await walSync?.stop();
         await checkpointer.stop();

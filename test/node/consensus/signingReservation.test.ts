@@ -18,6 +18,15 @@ import { GhostmeshError } from "../../../src/util/index.ts";
 const logger = pino({ level: "silent" }) as unknown as Logger;
 const genesisHash = new Uint8Array(32).fill(7);
 
+async function withDirAsync(run: (path: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "gm-reservation-"));
+  try {
+    await run(join(dir, "validator.signing.json"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function withDir(run: (path: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "gm-reservation-"));
   try {
@@ -37,35 +46,52 @@ function signedState(voted: number, proposed: number) {
 }
 
 describe("signing reservation", () => {
-  it("reserves nothing until the first signature, then viewsAhead views past it, written before it returns", () => {
-    withDir((path) => {
+  it("reserves nothing until the first signature, which waits for a reservation viewsAhead views past it", async () => {
+    await withDirAsync(async (path) => {
       const reservation = open(path);
       assert.equal(reservation.reservedThroughView, 0);
       assert.equal(existsSync(path), false);
       assert.equal(reservation.startingSafety(null, 0, 0), null, "nothing reserved: a fresh state stays fresh");
-      reservation.cover(signedState(3, 2));
+      const waiting = reservation.cover(signedState(3, 2));
+      assert.ok(waiting !== null, "nothing durable covers view 3 yet: the step waits");
+      await waiting;
       assert.equal(reservation.reservedThroughView, 13);
       const written = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
       assert.deepEqual(written, { chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 3, reservedThroughView: 13 });
     });
   });
 
-  it("writes again only once a state signs past the reservation", () => {
-    withDir((path) => {
+  it("writes the next reservation in the background once half of the latest is used; a state past the durable one waits", async () => {
+    await withDirAsync(async (path) => {
       const reservation = open(path);
-      reservation.cover(signedState(3, 3));
-      rmSync(path);
-      reservation.cover(signedState(13, 13));
-      assert.equal(existsSync(path), false, "view 13 is inside the reservation: no write");
-      reservation.cover(signedState(14, 13));
-      assert.equal(reservation.reservedThroughView, 24);
-      assert.equal(open(path).reservedThroughView, 24, "a reopened reservation reads back");
+      await reservation.cover(signedState(3, 3));
+      assert.equal(reservation.cover(signedState(8, 8)), null, "view 8 is within the first half of 3..13: nothing to write or wait for");
+      await reservation.settled();
+      assert.equal(reservation.reservedThroughView, 13, "no write");
+      assert.equal(reservation.cover(signedState(9, 9)), null, "covered, so the step does not wait, but the next reservation starts");
+      await reservation.settled();
+      assert.equal(reservation.reservedThroughView, 19);
+      const waiting = reservation.cover(signedState(20, 19));
+      assert.ok(waiting !== null, "view 20 is past the durable 19: the step waits for the write covering it");
+      await waiting;
+      assert.equal(reservation.reservedThroughView, 30);
+      assert.equal(open(path).reservedThroughView, 30, "a reopened reservation reads back");
     });
   });
 
-  it("a store that lost its safety state starts unable to vote or propose through the reservation, able to time out", () => {
-    withDir((path) => {
-      open(path).cover(signedState(40, 38));
+  it("a write that fails stops every signature after it with NODE_SIGNING_RESERVATION", async () => {
+    await withDirAsync(async (path) => {
+      const reservation = new SigningReservation({ path: join(path, "..", "gone", "validator.signing.json"), chainId: "c", genesisHash, viewsAhead: 10 }, { logger });
+      const waiting = reservation.cover(signedState(3, 3));
+      assert.ok(waiting !== null);
+      await assert.rejects(waiting, (err: unknown) => err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION" && /cannot be written/.test(err.message));
+      assert.throws(() => reservation.cover(signedState(4, 4)), (err: unknown) => err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION");
+    });
+  });
+
+  it("a store that lost its safety state starts unable to vote or propose through the reservation, able to time out", async () => {
+    await withDirAsync(async (path) => {
+      await open(path).cover(signedState(40, 38));
       const floored = open(path).startingSafety(null, 2, 5);
       assert.ok(floored !== null);
       assert.equal(floored.epoch, 2);
@@ -79,9 +105,9 @@ describe("signing reservation", () => {
     });
   });
 
-  it("a store's safety state as recent as the reservation is kept as it is; an older one is raised", () => {
-    withDir((path) => {
-      open(path).cover(signedState(40, 38));
+  it("a store's safety state as recent as the reservation is kept as it is; an older one is raised", async () => {
+    await withDirAsync(async (path) => {
+      await open(path).cover(signedState(40, 38));
       const reopened = open(path);
       const current = signedState(42, 41);
       assert.equal(reopened.startingSafety(current, 0, 0), current, "the store signed at least up to the reservation's start: a normal restart");
@@ -91,14 +117,14 @@ describe("signing reservation", () => {
     });
   });
 
-  it("a reservation of another chain reserves nothing and is replaced at the first signature", () => {
-    withDir((path) => {
-      open(path).cover(signedState(40, 38));
+  it("a reservation of another chain reserves nothing and is replaced at the first signature", async () => {
+    await withDirAsync(async (path) => {
+      await open(path).cover(signedState(40, 38));
       for (const other of [open(path, { chainId: "other-chain" }), open(path, { genesisHash: new Uint8Array(32).fill(8) })]) {
         assert.equal(other.reservedThroughView, 0);
         assert.equal(other.startingSafety(null, 0, 0), null);
       }
-      open(path, { chainId: "other-chain" }).cover(signedState(2, 1));
+      await open(path, { chainId: "other-chain" }).cover(signedState(2, 1));
       assert.equal((JSON.parse(readFileSync(path, "utf8")) as { chainId: string }).chainId, "other-chain");
     });
   });
@@ -140,9 +166,9 @@ describe("signing reservation", () => {
     });
   });
 
-  it("refuses a reservation span that is not a positive integer", () => {
+  it("refuses a reservation span below 2 views or not an integer", () => {
     withDir((path) => {
-      for (const viewsAhead of [0, -1, 1.5]) {
+      for (const viewsAhead of [0, 1, -1, 1.5]) {
         assert.throws(() => new SigningReservation({ path, chainId: "c", genesisHash, viewsAhead }, { logger }), RangeError);
       }
     });
