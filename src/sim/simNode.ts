@@ -1,7 +1,8 @@
 /**
- * One simulated validator instance: its engine and application (lost on a crash), and its
- * store (survives crashes): the safety state, the committed chain and pending evidence,
- * as a real node keeps them in SQLite. A restart rebuilds engine and app from the store.
+ * One simulated validator instance: its engine and application (lost on a crash), its
+ * store (survives crashes, not wipes): the safety state, the committed chain and pending
+ * evidence, as a real node keeps them in SQLite; and its signing reservation (survives
+ * both, as the node's file beside its key). A restart rebuilds engine and app from these.
  */
 import {
   createConsensusEngine,
