@@ -3,7 +3,8 @@
  * time, in arrival order, and performs the actions each input returns, in order
  * (consensus/types.ts ConsensusAction):
  * - persistSafety: written to SQLite and durable before the next action (a vote, timeout or
- *   proposal that depends on it) is performed;
+ *   proposal that depends on it) is performed, and covered by the signing reservation beside
+ *   the key (signingReservation.ts), which survives a wiped data directory;
  * - saveBlock / evidence: stored the same way, reloaded on restart. All writes of one step
  *   (e.g. commit, persistSafety, saveBlock, persistSafety around a leader's proposal and vote)
  *   are one SQLite transaction, durable before the step's sends and timers are performed, in
