@@ -149,7 +149,7 @@ export function killCluster(cluster: Cluster | undefined): void {
 }
 
 /** Deletes the node's chain data (blocks, state, consensus safety state, peer scores); keeps its p2p key, so its PeerId in the others' bootstrap lists still holds. */
-export function wipeChainData(node: ClusterNode): void {
+export function wipeChainData(node: { readonly home: string }): void {
   const paths = homePaths(node.home);
   for (const file of readdirSync(paths.data)) if (join(paths.data, file) !== paths.p2pKey) rmSync(join(paths.data, file), { recursive: true, force: true });
 }

@@ -5,13 +5,11 @@
  * are back; with one validator silent the other three still commit.
  */
 import { strict as assert } from "node:assert";
-import { readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { decodeConsensusMessage, leaderOf } from "../../../src/consensus/index.ts";
 import { decodeStoredHeader } from "../../../src/ledger/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
-import { homePaths } from "../../../src/node/home.ts";
+import { wipeChainData } from "../../e2e/cluster.ts";
 import { toHex } from "../../../src/util/index.ts";
 import { blockHashes, commitNext, newAccount, recordSignedFrom, recordVotesFrom, settledValue, signNext, startCluster, waitFor, waitForCommitAt, type Account, type Cluster } from "./cluster.ts";
 
@@ -94,8 +92,7 @@ describe("consensus in the node: faults", () => {
       const signedBefore = { votes: signed.votes.length, proposals: signed.proposals.length };
 
       await cluster.stop(leader);
-      const data = homePaths(cluster.homes.homes[leader]!.home).data;
-      for (const file of readdirSync(data)) rmSync(join(data, file), { recursive: true, force: true });
+      wipeChainData(cluster.homes.homes[leader]!);
       const restarted = await cluster.start(leader);
       const others = [0, 1, 2, 3].filter((i) => i !== leader);
       // Commits go on (with it or without it) until its views pass the reservation and it votes again.
@@ -126,10 +123,7 @@ describe("consensus in the node: faults", () => {
       await commitAppends(cluster, first, [0, 1, 2, 3], 2);
       const reservedBefore = cluster.validators.map((v) => v!.host.stats()!.view);
       for (const index of [0, 1, 2, 3]) await cluster.stop(index);
-      for (const home of cluster.homes.homes) {
-        const data = homePaths(home.home).data;
-        for (const file of readdirSync(data)) rmSync(join(data, file), { recursive: true, force: true });
-      }
+      for (const home of cluster.homes.homes) wipeChainData(home);
       for (const index of [0, 1, 2, 3]) await cluster.start(index);
       // Every validator refuses to vote or propose up to its reservation; their timeouts carry
       // the views past it, and the chain grows from genesis again.
