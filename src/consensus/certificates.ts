@@ -32,6 +32,14 @@ export function bitmapIndices(bitmap: unknown, count: number): ValidatorIndex[] 
   return indices;
 }
 
+/** The signature of `index` in a verified certificate, or null when it did not sign. */
+export function signatureOfSigner(signers: Uint8Array, signatures: readonly Uint8Array[], index: ValidatorIndex): Uint8Array | null {
+  if ((((signers[index >> 3] ?? 0) >> (index & 7)) & 1) === 0) return null;
+  let position = 0;
+  for (let i = 0; i < index; i++) position += ((signers[i >> 3] as number) >> (i & 7)) & 1;
+  return signatures[position] ?? null;
+}
+
 function signaturesShapeOk(signatures: unknown, length: number): signatures is readonly Uint8Array[] {
   return Array.isArray(signatures) && signatures.length === length && signatures.every((s) => s instanceof Uint8Array);
 }

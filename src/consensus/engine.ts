@@ -14,7 +14,7 @@
 import { hashBlockHeader, type Block, type Evidence, type QuorumCertificate, type ValidatorSet } from "../ledger/index.ts";
 import { GhostmeshError, assert, bytesEqual, isGhostmeshError, toHex } from "../util/index.ts";
 import { BlockTree, type TreeNode } from "./blockTree.ts";
-import { bitmapIndices, tcHighQcViewMax, verifyQc, verifyTc, type CertificateContext } from "./certificates.ts";
+import { bitmapIndices, signatureOfSigner, tcHighQcViewMax, verifyQc, verifyTc, type CertificateContext } from "./certificates.ts";
 import { createCommittee, leaderOf, powerOf, validityPower, type Committee } from "./committee.ts";
 import { RejectCode, reject, type Rejection } from "./errors.ts";
 import { EvidencePool, verifyEvidence } from "./evidence.ts";
@@ -30,7 +30,8 @@ import {
   type ConsensusLimits,
   type ConsensusTiming,
 } from "./options.ts";
-import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, safetyForNewEpoch, type TcSummary } from "./safety.ts";
+import { OwnSignatures, SIGNED_ELSEWHERE_QUARANTINE_VIEWS, type OwnSignatureVerdict } from "./ownSignatures.ts";
+import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, safetyForNewEpoch, withSigningFloor, type TcSummary } from "./safety.ts";
 import { isMessageShape, isUint } from "./shape.ts";
 import { TimeoutCollector } from "./timeoutCollector.ts";
 import { contextKey, isVerified, markVerified } from "./verifiedCache.ts";
@@ -49,6 +50,7 @@ import type {
   ProposalMessage,
   SafetyState,
   SignatureVerifier,
+  SignedElsewhereSeenIn,
   SyncInfoMessage,
   TimeoutCertificate,
   TimeoutMessage,
@@ -78,6 +80,19 @@ export type ConsensusEngineOptions = {
    * one, without waiting for the next proposal to bring it.
    */
   readonly voteDelivery?: VoteDelivery;
+  /**
+   * Watch for signatures of this validator's key that this engine did not make (default true;
+   * OwnSignatures): one above every view it signed in raises its safety state past that view,
+   * one beside its own stops its signing. Off only for the simulator's adversaries, which are
+   * a key's deliberate copies.
+   */
+  readonly watchOwnKey?: boolean;
+  /**
+   * With no persisted safety state, on a root past genesis: quarantine the views after the root
+   * (engine.ts watchRootCertificate). For a process's first engine only (default false): a
+   * validator joining a set later, its process long running, has no second signer to expect.
+   */
+  readonly quarantineUnsigned?: boolean;
 };
 
 export type VoteDelivery = "nextLeader" | "all";
@@ -104,6 +119,8 @@ export type ConsensusStats = {
   readonly fetchesDroppedTotal: number;
   readonly evidenceDroppedTotal: number;
   readonly pendingProposalsDroppedTotal: number;
+  /** Another signer was seen signing beside this validator's key: this engine signs nothing more. */
+  readonly signingStopped: boolean;
 };
 
 /** Blocks are immutable once built, so one hash per object is enough (the simulator shares objects). */
@@ -196,6 +213,16 @@ export class ConsensusEngine {
   private readonly syncInfoRepliedViews = new Map<ValidatorIndex, number>();
   /** The view in which this next leader asked the voters of a proposal it never got for their QC. */
   private missedQcAskedView = -1;
+  /** This validator's recent signatures; null for observers and when not watching (options). */
+  private readonly ownSignatures: OwnSignatures | null;
+  /** Set once another signer signs beside this validator's key: nothing more is signed. */
+  private signingStopped = false;
+  /** Started from a persisted safety state (not the root-derived initial one). */
+  private readonly safetyPersisted: boolean;
+  /** Options: quarantine the views after a synced root when no safety state was persisted. */
+  private readonly quarantineUnsigned: boolean;
+  /** Views up to this one were quarantined (quarantine): their timeouts wait for the timer. */
+  private quarantinedThroughView = -1;
 
   constructor(opts: ConsensusEngineOptions, modules: ConsensusModules) {
     this.timing = opts.timing ?? defaultConsensusTiming;
@@ -224,6 +251,9 @@ export class ConsensusEngine {
     this.fetcher = new BlockFetcher(this.limits.fetchesMax, this.limits.stagedBlocksMax);
     this.savedBlocks = opts.savedBlocks ?? [];
     this.safety = restoreSafety(opts.safety, opts.epoch, root.view);
+    this.safetyPersisted = opts.safety !== null;
+    this.quarantineUnsigned = opts.quarantineUnsigned ?? false;
+    this.ownSignatures = opts.selfIndex !== null && (opts.watchOwnKey ?? true) ? new OwnSignatures(this.safety.lastVotedView) : null;
     this.currentView = root.view;
     const saved = this.safety.highQc;
     this.highQc = saved !== null && saved.view > root.view ? saved : root.qc;
@@ -261,6 +291,7 @@ export class ConsensusEngine {
       fetchesDroppedTotal: this.fetcher.droppedTotal,
       evidenceDroppedTotal: this.evidence.droppedTotal,
       pendingProposalsDroppedTotal: this.pendingProposalsDroppedTotal,
+      signingStopped: this.signingStopped,
     };
   }
 
@@ -273,6 +304,7 @@ export class ConsensusEngine {
     assert(!this.started, "start: called once");
     this.started = true;
     return this.step(() => {
+      this.watchRootCertificate();
       this.restoreSavedBlocks();
       // A restart resumes in the view its persisted certificates justify.
       const tc = this.safety.lastTc !== null && this.safety.lastTc.view >= this.highQcViewValue ? this.safety.lastTc : null;
@@ -280,6 +312,41 @@ export class ConsensusEngine {
       if (this.selfIndex !== null) this.emit({ kind: "send", to: "all", message: this.syncInfo() });
       return null;
     });
+  }
+
+  /**
+   * No vote or proposal through `throughView` (withSigningFloor, persisted), and no timeout
+   * there but on the view's own timer: a signer of this key still running signs in those views
+   * and shows itself there, beside nothing of ours, before we sign beside it. Timeouts stay
+   * allowed, or a committee that needs this validator's could never leave those views.
+   */
+  private quarantine(throughView: number): void {
+    this.persist(withSigningFloor(this.safety, throughView));
+    this.quarantinedThroughView = Math.max(this.quarantinedThroughView, throughView);
+  }
+
+  /**
+   * The root's QC came from the store or from block sync, not through checkQc: read here for
+   * this validator's key before it signs in the view after the root.
+   * - With a persisted safety state, as any certificate (watchCertificateSigner).
+   * - Without one, on a chain past genesis, in an engine started with `quarantineUnsigned` (a
+   *   process's first: a fresh home after block sync, or a copy of a home whose key still signs
+   *   elsewhere): it signed nothing here (its state only assumes the root's view), so its key in
+   *   the root's QC is another signer's; and either way it quarantines the views after the root.
+   * Only a QC of this epoch's set is read: a root that closed the previous epoch counts that
+   * set's signers, by their indices in it.
+   */
+  private watchRootCertificate(): void {
+    const root = this.tree.root;
+    const qc = root.qc;
+    if (this.ownSignatures === null || qc === null || (this.safetyPersisted && qc.view <= this.safety.lastVotedView)) return;
+    const counted = verifyQc(qc, this.ctx) === null;
+    if (this.safetyPersisted) {
+      if (counted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
+      return;
+    }
+    if (counted && signatureOfSigner(qc.signers, qc.signatures, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
+    else if (this.quarantineUnsigned) this.quarantine(root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
   }
 
   /** Saved blocks in height order; one that no longer validates (or connects) is dropped. */
@@ -365,7 +432,11 @@ export class ConsensusEngine {
   /** The application has something to order again: a deferred proposal is made now. */
   onWork(): ConsensusStep {
     return this.step(() => {
-      if (this.proposalDeferredView === this.currentView) this.tryPropose();
+      if (this.proposalDeferredView !== this.currentView) return null;
+      // Cleared first: a proposal no longer allowed here (the safety state was raised past the
+      // view, signing stopped) must not leave the engine awaiting work, or every step wakes it again.
+      this.proposalDeferredView = -1;
+      this.tryPropose();
       return null;
     });
   }
@@ -411,8 +482,63 @@ export class ConsensusEngine {
     if (!isMessageShape(message)) return reject(RejectCode.malformed, "message shape");
     if (message.epoch !== this.epoch) return reject(RejectCode.epochMismatch, `message epoch ${message.epoch}, engine epoch ${this.epoch}`);
     if (message.sender >= this.committee.count) return reject(RejectCode.unknownSender, `sender ${message.sender} of ${this.committee.count}`);
-    if (signed && message.sender === this.selfIndex) return reject(RejectCode.fromSelf, "own message echoed back");
+    if (signed && message.sender === this.selfIndex) return this.fromOwnKey(message);
     return null;
+  }
+
+  /**
+   * A message signed with this validator's key is never processed: it is an echo of our own,
+   * or the proof that another signer holds the key (OwnSignatures), which is acted on here.
+   */
+  private fromOwnKey(message: ConsensusMessage): Rejection {
+    const echo = reject(RejectCode.fromSelf, "own message echoed back");
+    const signed = this.ownKeySigned(message);
+    if (signed === null || this.ownSignatures === null) return echo;
+    const verdict = this.ownSignatures.verdict(signed.view, signed.signature, this.safety.lastVotedView);
+    if (verdict === "own") return echo;
+    // Before the check, a peer could forge any bytes; after it, only the key made them.
+    if (!this.checkSignature(message, message.sender, signed.message, signed.signature)) return reject(RejectCode.badSignature, `${message.type} signature`);
+    this.noticeSignedElsewhere(signed.view, verdict, message.type as SignedElsewhereSeenIn);
+    return reject(RejectCode.signedElsewhere, `this validator's key signed a ${message.type} for view ${signed.view} that this node did not sign`);
+  }
+
+  /** The view, signature and signed bytes of a proposal, vote or timeout; null for other messages. */
+  private ownKeySigned(message: ConsensusMessage): { view: number; signature: Uint8Array; message: () => Uint8Array } | null {
+    switch (message.type) {
+      case "proposal": {
+        const { header } = message.block;
+        return { view: header.view, signature: message.signature, message: () => this.voteMessageOf(header.view, header.height, blockHashOf(message.block)) };
+      }
+      case "vote":
+        return { view: message.view, signature: message.signature, message: () => this.voteMessageOf(message.view, message.height, message.blockHash) };
+      case "timeout": {
+        const highQcView = message.highQc?.view ?? 0;
+        if (highQcView >= message.view) return null;
+        return { view: message.view, signature: message.signature, message: () => timeoutMessage(this.chainId, this.epoch, message.view, highQcView) };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** A verified certificate that counts this validator's key: is that signature ours? */
+  private watchCertificateSigner(view: number, signers: Uint8Array, signatures: readonly Uint8Array[], seenIn: SignedElsewhereSeenIn): void {
+    if (this.ownSignatures === null) return;
+    const signature = signatureOfSigner(signers, signatures, this.selfIndex as ValidatorIndex);
+    if (signature === null) return;
+    const verdict = this.ownSignatures.verdict(view, signature, this.safety.lastVotedView);
+    if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn);
+  }
+
+  /**
+   * Another signer holds this validator's key. Ahead of us, its views are ones we must never
+   * sign in: the engine quarantines them and a few more (quarantine). Beside us, in views we
+   * sign in too, no floor keeps the two apart: signing stops.
+   */
+  private noticeSignedElsewhere(view: number, verdict: Exclude<OwnSignatureVerdict, "own">, seenIn: SignedElsewhereSeenIn): void {
+    if (verdict === "ahead") this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+    else this.signingStopped = true;
+    this.emit({ kind: "signedElsewhere", view, seenIn, signingStopped: this.signingStopped });
   }
 
   // ---- certificates and views ----------------------------------------------------------
@@ -425,15 +551,19 @@ export class ConsensusEngine {
   private checkQc(qc: QuorumCertificate): Rejection | null {
     if (isVerified(qc, this.verifiedContext) || this.isRootQc(qc)) return null;
     const rejection = verifyQc(qc, this.ctx);
-    if (rejection === null) markVerified(qc, this.verifiedContext);
-    return rejection;
+    if (rejection !== null) return rejection;
+    markVerified(qc, this.verifiedContext);
+    this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
+    return null;
   }
 
   private checkTc(tc: TimeoutCertificate): Rejection | null {
     if (isVerified(tc, this.verifiedContext)) return null;
     const rejection = verifyTc(tc, this.ctx);
-    if (rejection === null) markVerified(tc, this.verifiedContext);
-    return rejection;
+    if (rejection !== null) return rejection;
+    markVerified(tc, this.verifiedContext);
+    this.watchCertificateSigner(tc.view, tc.signers, tc.signatures, "tc");
+    return null;
   }
 
   /** Verifies a signed message once per object (the signature covers `signed()`, computed only on a miss). */
@@ -483,6 +613,7 @@ export class ConsensusEngine {
     this.currentView = view;
     this.lastTc = tc;
     this.ownTimeout = null;
+    this.ownSignatures?.prune(view);
     this.votes.prune(view - 1);
     this.timeouts.prune(view);
     // The previous view's held proposal stays: no vote for it now, but the QC that ended its
@@ -497,8 +628,10 @@ export class ConsensusEngine {
     // hold neither its vote nor its proposal, whose signature is a vote: waiting out the timer
     // would only delay the TC. At an epoch switch every view the old set used after the root
     // is such a view, and each would otherwise cost a timer, doubling (0605).
-    if (view <= this.safety.lastVotedView) this.localTimeout();
-    else if (leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
+    // Quarantined views wait for their timer: a healthy committee leaves them first (quarantine).
+    if (view <= this.safety.lastVotedView) {
+      if (view > this.quarantinedThroughView) this.localTimeout();
+    } else if (leaderOf(this.committee, view) === this.selfIndex) this.tryPropose();
   }
 
   /** Exponential backoff while views fail: the timer for the views since the last QC, capped. */
@@ -657,7 +790,7 @@ export class ConsensusEngine {
   private tryPropose(): void {
     const self = this.selfIndex;
     const signer = this.modules.signer;
-    if (self === null || signer === null || this.halted) return;
+    if (self === null || signer === null || this.halted || this.signingStopped) return;
     const view = this.currentView;
     if (leaderOf(this.committee, view) !== self || !isSafeToPropose(this.safety, view) || this.tree.isFull) return;
     if (this.proposing) {
@@ -740,6 +873,7 @@ export class ConsensusEngine {
   }
 
   private useSignature(use: SignatureUse, signature: Uint8Array): void {
+    this.ownSignatures?.record(use.kind === "timeout" ? use.view : use.node.view, signature);
     switch (use.kind) {
       case "proposal":
         return this.sendProposal(use, signature);
@@ -831,7 +965,7 @@ export class ConsensusEngine {
   private tryVote(node: TreeNode, tc: TimeoutCertificate | null): Rejection | null {
     const self = this.selfIndex;
     const signer = this.modules.signer;
-    if (self === null || signer === null || node.view !== this.currentView) return null;
+    if (self === null || signer === null || this.signingStopped || node.view !== this.currentView) return null;
     if (!isSafeToVote(this.safety, node.view, node.justifyView, this.tcSummaryFor(node.view, tc))) {
       return reject(RejectCode.unsafe, `no vote in view ${node.view}: last voted view ${this.safety.lastVotedView}, QC view ${node.justifyView}`);
     }
@@ -969,7 +1103,7 @@ export class ConsensusEngine {
       this.emit({ kind: "send", to: "all", message: this.ownTimeout });
       return;
     }
-    if (this.timeoutSigningView === view) return;
+    if (this.timeoutSigningView === view || this.signingStopped) return;
     const tcSummary = this.tcSummaryFor(view, null);
     if (!isSafeToTimeout(this.safety, view, this.highQcViewValue, tcSummary)) return;
     this.persist(afterTimeout(this.safety, view));

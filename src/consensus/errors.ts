@@ -9,6 +9,8 @@ export const RejectCode = {
   epochMismatch: "CONSENSUS_EPOCH_MISMATCH",
   unknownSender: "CONSENSUS_UNKNOWN_SENDER",
   fromSelf: "CONSENSUS_FROM_SELF",
+  /** Signed with this validator's key, but not by this node: another signer holds the key. */
+  signedElsewhere: "CONSENSUS_SIGNED_ELSEWHERE",
   badSignature: "CONSENSUS_BAD_SIGNATURE",
   wrongLeader: "CONSENSUS_WRONG_LEADER",
   notLeader: "CONSENSUS_NOT_NEXT_LEADER",

@@ -16,6 +16,7 @@ export type {
   SyncInfoMessage,
   ConsensusMessage,
   SafetyState,
+  SignedElsewhereSeenIn,
   CommittedBlock,
   ConsensusRoot,
   ConsensusAction,

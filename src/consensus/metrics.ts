@@ -22,6 +22,12 @@ export function createConsensusMetrics(register: Registry) {
     sentTotal: new Counter({ name: "ghostmesh_consensus_sent_total", help: "Messages sent, by type", labelNames: ["type"] as const, registers: [register] }),
     committedBlocksTotal: new Counter({ name: "ghostmesh_consensus_committed_blocks_total", help: "Blocks committed", registers: [register] }),
     evidenceTotal: new Counter({ name: "ghostmesh_consensus_evidence_total", help: "Equivocation evidence detected or received", registers: [register] }),
+    signedElsewhereTotal: new Counter({
+      name: "ghostmesh_consensus_signed_elsewhere_total",
+      help: "Signatures of this validator's key seen that this node did not make (another signer holds the key)",
+      registers: [register],
+    }),
+    signingStopped: new Gauge({ name: "ghostmesh_consensus_signing_stopped", help: "1 once another signer was seen signing beside this validator's key: it signs nothing more", registers: [register] }),
   };
 }
 export type ConsensusMetrics = ReturnType<typeof createConsensusMetrics>;
@@ -33,6 +39,7 @@ export function observeConsensusStep(metrics: ConsensusMetrics | null, step: Con
     if (action.kind === "send") metrics.sentTotal.inc({ type: action.message.type });
     else if (action.kind === "commit") metrics.committedBlocksTotal.inc(action.blocks.length);
     else if (action.kind === "evidence") metrics.evidenceTotal.inc();
+    else if (action.kind === "signedElsewhere") metrics.signedElsewhereTotal.inc();
   }
 }
 
@@ -43,5 +50,6 @@ export function observeConsensusStats(metrics: ConsensusMetrics | null, stats: C
   metrics.committedHeight.set(stats.committedHeight);
   metrics.treeBlocks.set(stats.treeBlocks);
   metrics.pendingEvidence.set(stats.pendingEvidence);
+  metrics.signingStopped.set(stats.signingStopped ? 1 : 0);
   metrics.droppedTotal.set(stats.fetchesDroppedTotal + stats.evidenceDroppedTotal + stats.pendingProposalsDroppedTotal);
 }

@@ -180,9 +180,14 @@ export type ConsensusRoot = {
  * - commit: blocks are final, in height order; `commitQc` certifies the child (view + 1) of
  *   the last block, which is what makes the 2-chain final (a light client needs both QCs).
  * - evidence: new verified equivocation evidence; persist it (it is proposed until committed).
+ * - signedElsewhere: another signer holds this validator's key; the safety state was raised
+ *   (a persistSafety precedes it) or signing stopped. Not a write: report it.
  * - epochChange: the last committed block ended the epoch; build a new engine with
  *   `validatorSet` and `root`. This engine ignores further input except block requests.
  */
+/** Where a signature of this validator's key that it did not make was seen. */
+export type SignedElsewhereSeenIn = "proposal" | "vote" | "timeout" | "qc" | "tc";
+
 export type ConsensusAction =
   | { readonly kind: "persistSafety"; readonly state: SafetyState }
   | { readonly kind: "saveBlock"; readonly block: Block; readonly hash: Uint8Array }
@@ -192,6 +197,8 @@ export type ConsensusAction =
   | { readonly kind: "sign"; readonly requestId: number; readonly message: Uint8Array }
   | { readonly kind: "commit"; readonly blocks: readonly CommittedBlock[]; readonly commitQc: QuorumCertificate }
   | { readonly kind: "evidence"; readonly evidence: Evidence }
+  /** This validator's key signed, elsewhere, in `view` (engine.ts noticeSignedElsewhere): tell the operator. */
+  | { readonly kind: "signedElsewhere"; readonly view: number; readonly seenIn: SignedElsewhereSeenIn; readonly signingStopped: boolean }
   | { readonly kind: "epochChange"; readonly epoch: number; readonly validatorSet: ValidatorSet; readonly root: ConsensusRoot };
 
 export type BlockValidation = { readonly ok: true } | { readonly ok: false; readonly reason: string };

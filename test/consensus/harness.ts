@@ -52,6 +52,8 @@ export type ClusterOptions = {
   readonly clockOffsetMs?: (index: number) => number;
   /** The engines' signature verifier; default the keyring's. */
   readonly verifier?: SignatureVerifier;
+  /** ConsensusApplication.isIdle of every node (a leader then defers its proposal); default: never idle. */
+  readonly isIdle?: () => boolean;
 };
 
 export function createCluster(n: number, seed = 1, options: ClusterOptions = {}): TestCluster {
@@ -94,7 +96,12 @@ export function bootNode(cluster: TestCluster, i: number, options: ClusterOption
       ...options.engine,
     },
     {
-      app: { proposeBlock: (r) => app.proposeBlock(r), validateBlock: (b, h) => app.validateBlock(b, h), checkTimely: (b) => app.checkTimely(b) },
+      app: {
+        proposeBlock: (r) => app.proposeBlock(r),
+        validateBlock: (b, h) => app.validateBlock(b, h),
+        checkTimely: (b) => app.checkTimely(b),
+        ...(options.isIdle === undefined ? {} : { isIdle: options.isIdle }),
+      },
       signer: options.externalSigning === true ? { external: true } : { sign: (m) => key.sign(m) },
       verifier: options.verifier ?? cluster.keyring.verifier,
       validatorSetProvider: options.provider ?? null,

@@ -1,0 +1,201 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RejectCode, blockHashOf, leaderOf, type ConsensusAction, type ConsensusMessage } from "../../src/consensus/index.ts";
+import { SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "../../src/consensus/ownSignatures.ts";
+import { bootNode, buildBlock, createCluster, host, makeQc, makeTc, pump, sent, signProposal, signTimeout, signVote, startAll, type TestCluster, type TestNode } from "./harness.ts";
+
+/**
+ * A second signer with this validator's key (a copy of its home started elsewhere, or a former
+ * self whose store was lost): its signatures must raise the engine's safety state past their
+ * views, or stop its signing when they land beside its own (engine.ts noticeSignedElsewhere).
+ */
+
+type Alarm = Extract<ConsensusAction, { kind: "signedElsewhere" }>;
+
+function alarms(actions: readonly ConsensusAction[]): Alarm[] {
+  return actions.filter((a): a is Alarm => a.kind === "signedElsewhere");
+}
+
+function us(cluster: TestCluster): TestNode {
+  const node = cluster.nodes[0] as TestNode;
+  host(node, node.engine.start().actions);
+  return node;
+}
+
+function receive(node: TestNode, message: ConsensusMessage): { actions: readonly ConsensusAction[]; code: string | null } {
+  const step = node.engine.onMessage(message);
+  return { actions: host(node, step.actions), code: step.rejection?.code ?? null };
+}
+
+test("signed elsewhere: our key's vote above every view we signed raises the safety state past it; we then do not vote there", () => {
+  const control = createCluster(4, 81, { engine: { voteDelivery: "all" } });
+  const block = buildBlock(control, 0, 1, 1, null, 0);
+  assert.equal(sent(receive(us(control), signProposal(control, 1, block)).actions, "vote").length, 1, "without the other signer, node 0 votes in view 1");
+
+  const cluster = createCluster(4, 81, { engine: { voteDelivery: "all" } });
+  const node = us(cluster);
+  const elsewhere = receive(node, signVote(cluster, 0, 1, 1, blockHashOf(block)));
+  assert.equal(elsewhere.code, RejectCode.signedElsewhere);
+  assert.deepEqual(alarms(elsewhere.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", signingStopped: false }]);
+  const persisted = elsewhere.actions.findIndex((a) => a.kind === "persistSafety");
+  assert.ok(persisted >= 0 && persisted < elsewhere.actions.findIndex((a) => a.kind === "signedElsewhere"), "the raised state is written first");
+  assert.ok(node.persisted !== null && node.persisted.lastVotedView >= 1 && node.persisted.lastProposedView >= 1);
+  assert.equal(node.engine.stats().signingStopped, false);
+  assert.equal(sent(receive(node, signProposal(cluster, 1, block)).actions, "vote").length, 0, "no vote in a view the other signer signed in");
+});
+
+test("signed elsewhere: a signature beside our own in a view we signed stops every later signature", () => {
+  const cluster = createCluster(4, 82, { engine: { voteDelivery: "all" } });
+  const node = us(cluster);
+  const blockA = buildBlock(cluster, 0, 1, 1, null, 0);
+  cluster.nowMs += 3;
+  const blockB = buildBlock(cluster, 0, 1, 1, null, 0);
+  const a = blockHashOf(blockA);
+  const ours = sent(receive(node, signProposal(cluster, 1, blockA)).actions, "vote");
+  assert.equal(ours.length, 1, "node 0 voted for block A");
+
+  const echo = receive(node, ours[0]?.message as ConsensusMessage);
+  assert.equal(echo.code, RejectCode.fromSelf, "our own vote echoed back is only an echo");
+  assert.equal(echo.actions.length, 0);
+
+  const beside = receive(node, signVote(cluster, 0, 1, 1, blockHashOf(blockB)));
+  assert.equal(beside.code, RejectCode.signedElsewhere);
+  assert.deepEqual(alarms(beside.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", signingStopped: true }]);
+  assert.equal(node.engine.stats().signingStopped, true);
+
+  // QC(1) for A forms (leader 1's proposal, node 2's vote, ours): view 2 is entered, then led by 2.
+  receive(node, signVote(cluster, 2, 1, 1, a));
+  assert.equal(node.engine.view, 2);
+  const qc1 = makeQc(cluster, [0, 1, 2], 1, 1, a);
+  const proposal2 = receive(node, signProposal(cluster, 2, buildBlock(cluster, 0, 2, 2, qc1, 1)));
+  assert.equal(sent(proposal2.actions).length, 0, "no vote once stopped");
+  const timer = node.engine.onLocalTimer(2);
+  assert.equal(sent(host(node, timer.actions), "timeout").length, 0, "no timeout either");
+  assert.ok(timer.actions.some((a) => a.kind === "setTimer"), "the engine still follows the views");
+});
+
+test("signed elsewhere: a signature in our name that does not verify changes nothing", () => {
+  const cluster = createCluster(4, 83, { engine: { voteDelivery: "all" } });
+  const node = us(cluster);
+  const before = node.persisted;
+  const vote = signVote(cluster, 0, 9, 3, new Uint8Array(32).fill(7));
+  const signature = new Uint8Array(vote.signature);
+  signature[0] = (signature[0] as number) ^ 1;
+  const forged = receive(node, { ...vote, signature });
+  assert.equal(forged.code, RejectCode.badSignature);
+  assert.equal(forged.actions.length, 0);
+  assert.equal(node.persisted, before);
+});
+
+test("signed elsewhere: a QC with our key keeps us out of its view and a few more; the other signer's TC in those views stops us", () => {
+  const cluster = createCluster(4, 84, { engine: { voteDelivery: "all" } });
+  const node = us(cluster);
+  const qc6 = makeQc(cluster, [0, 1, 2], 6, 3, new Uint8Array(32).fill(6));
+  const byQc = receive(node, signTimeout(cluster, 2, 7, qc6));
+  assert.deepEqual(alarms(byQc.actions), [{ kind: "signedElsewhere", view: 6, seenIn: "qc", signingStopped: false }]);
+  assert.equal(node.persisted?.lastVotedView, 6 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+  assert.equal(node.persisted?.lastProposedView, 6 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+  assert.equal(node.engine.stats().signingStopped, false);
+
+  // A signer that is still running signs on in the views we keep out of: caught there.
+  const tc8 = makeTc(cluster, [0, 1, 3], 8, 6);
+  const byTc = receive(node, signTimeout(cluster, 2, 9, qc6, tc8));
+  assert.deepEqual(alarms(byTc.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "tc", signingStopped: true }]);
+  assert.equal(node.engine.stats().signingStopped, true);
+
+  const qcWithoutUs = makeQc(cluster, [1, 2, 3], 10, 4, new Uint8Array(32).fill(10));
+  assert.deepEqual(alarms(receive(node, signTimeout(cluster, 2, 11, qcWithoutUs)).actions), [], "a certificate we are not in says nothing of our key");
+});
+
+test("signed elsewhere: a committee running, restarting and hearing its own messages back never raises the alarm", () => {
+  const cluster = createCluster(4, 85, { engine: { voteDelivery: "all" } });
+  const log = pump(cluster, startAll(cluster), () => true, 3_000);
+  const ownSent = (actions: readonly ConsensusAction[]): ConsensusMessage[] => sent(actions).map((s) => s.message).filter((m) => m.type === "vote" || m.type === "proposal" || m.type === "timeout");
+  for (const node of cluster.nodes) {
+    for (const message of ownSent(log[node.index] ?? [])) {
+      const echo = receive(node, message);
+      assert.ok(echo.code === RejectCode.fromSelf, `node ${node.index}: an echo is refused as one (${echo.code})`);
+      assert.equal(alarms(echo.actions).length, 0);
+    }
+  }
+  const viewBefore = (cluster.nodes[0] as TestNode).engine.view;
+  assert.ok(viewBefore > 20, `views advanced (${viewBefore})`);
+
+  // Node 0 restarts from its persisted state and hears every message it sent before.
+  const restarted = bootNode(cluster, 0, { engine: { voteDelivery: "all" } });
+  const start = host(restarted, restarted.engine.start().actions);
+  for (const message of ownSent(log[0] ?? [])) assert.equal(alarms(receive(restarted, message).actions).length, 0, "a restarted node's earlier messages are its own");
+
+  // Every view timer fires once, so the committee moves on whatever the first pump left in flight.
+  const kick = sent(start).map((s) => ({ from: 0, to: s.to, message: s.message }));
+  for (const node of cluster.nodes) kick.push(...sent(host(node, node.engine.onLocalTimer(node.engine.view).actions)).map((s) => ({ from: node.index, to: s.to, message: s.message })));
+  const later = pump(cluster, kick, () => true, 3_000);
+  for (const actions of [...log, ...later]) assert.equal(alarms(actions).length, 0, "no alarm in a committee whose keys each have one signer");
+  assert.ok((cluster.nodes[0] as TestNode).engine.view > viewBefore, "the committee went on after the restart");
+});
+
+test("signed elsewhere: a leader waiting for work in a view it may no longer propose in stops waiting (no wake-up loop)", () => {
+  for (const what of ["raised past the view", "signing stopped"] as const) {
+    let idle = true;
+    const cluster = createCluster(4, 86, { isIdle: () => idle });
+    const leader = cluster.nodes[1] as TestNode;
+    host(leader, leader.engine.start().actions);
+    assert.equal(leader.engine.awaitsWork, true, `${what}: the leader of view 1 waits for work`);
+    // Having timed out of view 1, the leader has signed there: another vote of its key there is beside it.
+    if (what === "signing stopped") assert.equal(sent(host(leader, leader.engine.onLocalTimer(1).actions), "timeout").length, 1);
+    const seen = receive(leader, signVote(cluster, 1, 1, 1, new Uint8Array(32).fill(1)));
+    assert.deepEqual(alarms(seen.actions).map((a) => a.signingStopped), [what === "signing stopped"], what);
+    idle = false;
+    const work = leader.engine.onWork();
+    assert.equal(sent(host(leader, work.actions), "proposal").length, 0, `${what}: no proposal`);
+    assert.equal(leader.engine.awaitsWork, false, `${what}: the engine no longer asks to be woken for work`);
+  }
+});
+
+test("signed elsewhere: a validator starting with no safety state on a synced root keeps out of the views after it; its key in the root QC raises the alarm", () => {
+  const cluster = createCluster(4, 87);
+  const rootHash = new Uint8Array(32).fill(5);
+  const leader = leaderOf((cluster.nodes[0] as TestNode).engine.committee, 6);
+  const outside = (leader + 1) % 4;
+  const qc = makeQc(cluster, [0, 1, 2, 3].filter((i) => i !== outside), 5, 5, rootHash);
+  const root = { hash: rootHash, height: 5, view: 5, block: null, qc };
+  // The leader of view 6, the first after the root: with a store of its own it would propose there.
+  const node = bootNode(cluster, leader, { engine: { root, quarantineUnsigned: true } });
+  const start = host(node, node.engine.start().actions);
+  assert.deepEqual(alarms(start), [{ kind: "signedElsewhere", view: 5, seenIn: "qc", signingStopped: false }]);
+  assert.equal(node.persisted?.lastVotedView, 5 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+  assert.equal(sent(start, "proposal").length, 0, "no proposal in view 6");
+
+  const joiner = bootNode(cluster, outside, { engine: { root } });
+  host(joiner, joiner.engine.start().actions);
+  assert.equal(joiner.persisted, null, "an engine started without quarantineUnsigned (a later epoch's, in a running process) keeps nothing out");
+  const notCounted = bootNode(cluster, outside, { engine: { root, quarantineUnsigned: true } });
+  assert.deepEqual(alarms(host(notCounted, notCounted.engine.start().actions)), [], "a validator not in the root's QC learns nothing of its key there");
+  assert.equal(notCounted.persisted?.lastVotedView, 5 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "but, with no safety state of its own, keeps out of the views after the root");
+
+  // The other signer, still running, signs in those views: caught there.
+  const later = receive(notCounted, signVote(cluster, outside, 7, 6, new Uint8Array(32).fill(7)));
+  assert.deepEqual(alarms(later.actions), [{ kind: "signedElsewhere", view: 7, seenIn: "vote", signingStopped: true }]);
+
+  // A restart from its own persisted state reads the root's QC as any certificate: no quarantine.
+  const restarted = bootNode(cluster, leader, { engine: { root, quarantineUnsigned: true } });
+  const again = host(restarted, restarted.engine.start().actions);
+  assert.deepEqual(alarms(again), [], "its own state covers the root's view");
+});
+
+test("signed elsewhere: in quarantined views a validator times out only on the view's timer, so a committee that needs it still leaves them", () => {
+  const cluster = createCluster(4, 88);
+  const node = us(cluster);
+  const qc2 = makeQc(cluster, [0, 1, 2], 2, 2, new Uint8Array(32).fill(2));
+  receive(node, signTimeout(cluster, 1, 3, qc2));
+  assert.equal(node.persisted?.lastVotedView, 2 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+  const view = node.engine.view;
+  assert.ok(view === 3, `entered view 3 on QC(2) (view ${view})`);
+  // Entered by the QC, view 3 lies in the quarantine: no timeout at once (a floored view outside one would send it now).
+  const tc3 = makeTc(cluster, [1, 2, 3], 3, 2);
+  const entered = receive(node, signTimeout(cluster, 2, 4, qc2, tc3));
+  assert.equal(node.engine.view, 4);
+  assert.equal(sent(entered.actions, "timeout").length, 0, "no timeout on entering a quarantined view");
+  const timer = host(node, node.engine.onLocalTimer(4).actions);
+  assert.equal(sent(timer, "timeout").length, 1, "the view's timer still times it out");
+});
