@@ -180,6 +180,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private engine: ConsensusEngine | null = null;
   /** Set by an epochChange action; performed once the step that emitted it is done. */
   private pendingEpochChange: { validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
+  /** Sightings of this validator's key signing elsewhere (reportSignedElsewhere). */
+  private signedElsewhereSeen = 0;
+  /** Another signer signed beside this node: later epochs' engines observe, until a restart. */
+  private signingStopped = false;
+  /** Engines this host started (one per epoch): the first quarantines unsigned starts. */
+  private enginesStarted = 0;
   private futureMessages: ConsensusMessage[] = [];
   /** Members of the running set (by index) that sent a signed message of a later epoch. */
   private readonly laterEpochSenders = new Set<number>();
@@ -283,10 +289,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    * Builds and starts the engine of one epoch (decision 0605). This node votes when its key is
    * in the set and observes otherwise. The safety state carries over: views continue across
    * epochs (the engine keeps the vote high-water marks and drops the old certificates).
+   * Once another signer was seen beside this one, the node stays an observer.
    */
   private startEngine(label: number, set: EpochValidatorSet, root: ConsensusRoot, savedBlocks: readonly Block[]): Promise<void> | undefined {
     const { chain, app, store, key, signingReservation } = this.modules;
-    const selfIndex = indexInSet(set.set, this.address);
+    const selfIndex = this.signingStopped ? null : indexInSet(set.set, this.address);
     const validators = set.set.validators;
     this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map() };
     this.laterEpochSenders.clear();
@@ -310,6 +317,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         savedBlocks,
         timing: this.opts.timing,
         voteDelivery: this.voteDelivery,
+        // A first engine with no safety state of its own may be a copy of a home whose key signs on elsewhere.
+        quarantineUnsigned: this.enginesStarted++ === 0,
       },
       // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
       { app, signer, verifier: this.run.verifier, validatorSetProvider: app, blockSource: createStoreBlockSource(chain.store) },
@@ -757,8 +766,30 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         // The old engine is halted; the new one starts once this step's other actions are done.
         this.pendingEpochChange = { validatorSet: action.validatorSet, root: action.root };
         return;
+      case "signedElsewhere":
+        this.reportSignedElsewhere(action);
+        return;
       default:
         assert(false, `performEffect: ${action.kind} is a write`);
+    }
+  }
+
+  /**
+   * Another signer holds this validator's key (engine.ts noticeSignedElsewhere). A second
+   * process in lockstep shows it every view: logged at the 1st, 2nd, 4th, 8th... sighting, and
+   * when signing stops.
+   */
+  private reportSignedElsewhere(action: Extract<ConsensusAction, { kind: "signedElsewhere" }>): void {
+    const seen = ++this.signedElsewhereSeen;
+    const firstStop = action.signingStopped && !this.signingStopped;
+    this.signingStopped ||= action.signingStopped;
+    if (!firstStop && (seen & (seen - 1)) !== 0) return;
+    const { view, seenIn, signingStopped } = action;
+    const fields = { view, seenIn, signingStopped, seenTotal: seen };
+    if (signingStopped) {
+      this.modules.logger.error(fields, "This validator's key signs elsewhere, beside this node: signing stopped. Stop every other process that holds the key, then restart this node");
+    } else {
+      this.modules.logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: not signing through it. Another process holds the key, or this home is an older copy of one");
     }
   }
 

@@ -2,7 +2,8 @@
  * Block sync by range for a validator far behind (decision 0503): the engine catches up by
  * fetching ancestors of the blocks it sees, 32 per request and at most 4,096; a validator
  * that was down longer cannot. Before its consensus starts, a validator asks a connected
- * validator for its committed head; when that is at least `startLagBlocksMin` ahead, it fetches
+ * validator for its committed head; when that is at least `startLagBlocksMin` ahead (any lag,
+ * for an empty chain: validator.ts), it fetches
  * committed blocks with their QCs in ranges and commits each one that checks out: height and
  * parent follow the local head, the QC certifies exactly this block with a quorum of valid
  * signatures of its epoch's validator set, and the block re-executes to the same header

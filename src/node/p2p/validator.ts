@@ -181,7 +181,9 @@ class ResyncingValidator {
     const beforeConsensus = async ({ chain, app, onCommitted }: ValidatorParts): Promise<void> => {
       served = chain;
       await sync.serve(chain);
-      await sync.catchUp(chain, app, onCommitted, sync.startLagBlocksMin);
+      // An empty chain (a fresh home) syncs any lag: consensus then starts on a root whose QC
+      // shows whether this key signed lately elsewhere, not at view 1, which it may have led.
+      await sync.catchUp(chain, app, onCommitted, chain.head.height === 0 ? 1 : sync.startLagBlocksMin);
     };
     const timing = opts.timing === undefined ? {} : { timing: opts.timing };
     const clock = modules.clock === undefined ? {} : { clock: modules.clock };

@@ -1,0 +1,88 @@
+/**
+ * A validator's key signing somewhere else (a second process with a copy of the home, or a
+ * former self of a restored home), in a four-validator network in one process. The other
+ * signer is played by an extra network slot that sends messages signed with validator 1's key.
+ */
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { encodeConsensusMessage, voteMessage, type VoteMessage } from "../../../src/consensus/index.ts";
+import { sign } from "../../../src/crypto/index.ts";
+import { NetworkTopic } from "../../../src/node/consensus/index.ts";
+import { CHAIN_ID, commitNext, newAccount, recordSignedFrom, startCluster, waitFor, type Cluster } from "./cluster.ts";
+
+const OTHER_SIGNER_SLOT = 4;
+
+/** A vote by validator 1's key that validator 1 did not make, sent to it from the extra slot. */
+function sendVoteOfValidator1(cluster: Cluster, view: number): void {
+  const validator = cluster.validators[1]!;
+  const blockHash = new Uint8Array(32).fill(0x5a);
+  const height = validator.chain.head.height + 1;
+  const signature = sign(cluster.keys[1]!, voteMessage(CHAIN_ID, view, height, blockHash));
+  const vote: VoteMessage = { type: "vote", epoch: validator.host.epoch!.label, view, height, blockHash, sender: 1, signature };
+  const endpoint = cluster.network.attach(OTHER_SIGNER_SLOT, new Uint8Array(20).fill(0xee), () => {});
+  endpoint.send(1, { topic: NetworkTopic.consensus, bytes: encodeConsensusMessage(vote) });
+  endpoint.close();
+}
+
+async function metricsOf(cluster: Cluster, index: number): Promise<string> {
+  return (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
+}
+
+describe("consensus in the node: this validator's key signing elsewhere", () => {
+  it("a signature beside its own stops the validator's signing; it follows the chain the others commit", async () => {
+    const cluster = await startCluster(4, { extraNodes: 1, start: [0, 1, 2, 3] });
+    const signedBy1 = recordSignedFrom(cluster.network, 1);
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      await commitNext(cluster, account, { type: "audit.append", record: { action: "before", data: {} } }, 1);
+      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
+
+      sendVoteOfValidator1(cluster, lastVote.view);
+      const host1 = cluster.validators[1]!.host;
+      await waitFor("validator 1 to stop signing", () => (host1.stats()?.signingStopped === true ? true : undefined), 10_000);
+      const viewAtStop = host1.stats()!.view;
+
+      for (let i = 0; i < 4; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "after", data: { i } } }, i % 2 === 0 ? 0 : 2);
+      const height = cluster.validators[0]!.chain.head.height;
+      await waitFor("validator 1 to follow the chain", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 10_000);
+      const signedLater = [...signedBy1.votes, ...signedBy1.proposals].filter((s) => s.view > viewAtStop);
+      assert.deepEqual(signedLater, [], "nothing signed by validator 1 in a view after it stopped");
+      const metrics = await metricsOf(cluster, 1);
+      assert.match(metrics, /^ghostmesh_consensus_signing_stopped 1$/m);
+      assert.match(metrics, /^ghostmesh_consensus_signed_elsewhere_total 1$/m);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("a signature above every view it signed keeps the validator out of those views, then it signs again", async () => {
+    const cluster = await startCluster(4, { extraNodes: 1, start: [0, 1, 2, 3] });
+    const signedBy1 = recordSignedFrom(cluster.network, 1);
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      const host1 = cluster.validators[1]!.host;
+      const floorView = host1.stats()!.view + 6;
+      const signedBefore = signedBy1.votes.length + signedBy1.proposals.length;
+
+      sendVoteOfValidator1(cluster, floorView);
+      await waitFor("the sighting to be counted", async () => ((await metricsOf(cluster, 1)).match(/^ghostmesh_consensus_signed_elsewhere_total 1$/m) === null ? undefined : true), 10_000);
+      let appends = 0;
+      await waitFor(
+        "validator 1 to vote again past the other signer's view",
+        async () => {
+          await commitNext(cluster, account, { type: "audit.append", record: { action: "step", data: { appends } } }, appends++ % 2 === 0 ? 0 : 2);
+          return signedBy1.votes.some((vote) => vote.view > floorView) ? true : undefined;
+        },
+        60_000,
+      );
+      const signedAfter = [...signedBy1.votes, ...signedBy1.proposals].slice(signedBefore);
+      const inFloor = signedAfter.filter((s) => s.view <= floorView && s.view > floorView - 6);
+      assert.deepEqual(inFloor, [], `no vote or proposal of validator 1 in views up to ${floorView} after the sighting`);
+      assert.equal(host1.stats()!.signingStopped, false);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
