@@ -30,6 +30,8 @@ export type SimSummary = {
   readonly bytesTotal: number;
   /** Crashes that wiped a validator's store (--wipes). */
   readonly wipes: number;
+  /** Honest engines' sightings of their key signing where they did not (SimRunResult.signedElsewhere). */
+  readonly signedElsewhere: number;
   readonly failures: readonly SimFailure[];
 };
 
@@ -61,6 +63,7 @@ export class SweepAccumulator {
   private messagesTotal = 0;
   private bytesTotal = 0;
   private wipes = 0;
+  private signedElsewhere = 0;
 
   add(result: SimRunResult): void {
     this.runs++;
@@ -73,6 +76,7 @@ export class SweepAccumulator {
     this.messagesTotal += result.messagesTotal;
     this.bytesTotal += result.bytesTotal;
     this.wipes += result.wipes;
+    this.signedElsewhere += result.signedElsewhere;
     for (const latency of result.latenciesMs) this.latencies.push(latency);
     if (result.recoveryMs !== null) this.recoveries.push(result.recoveryMs);
     if (result.violations.length > 0 && this.failures.length < SIM_FAILURES_KEPT_MAX) this.failures.push({ seed: result.seed, violations: result.violations });
@@ -96,6 +100,7 @@ export class SweepAccumulator {
       messagesTotal: this.messagesTotal,
       bytesTotal: this.bytesTotal,
       wipes: this.wipes,
+      signedElsewhere: this.signedElsewhere,
       failures: [...this.failures].sort((a, b) => a.seed - b.seed),
     };
   }

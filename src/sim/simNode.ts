@@ -102,6 +102,8 @@ export function bootSimNode(node: SimNode, world: SimWorldParams): ConsensusEngi
       savedBlocks: [...store.savedBlocks.values()],
       timing: world.timing,
       voteDelivery: world.voteDelivery,
+      // An adversary's copies of a key sign as they like; honest engines watch for a second signer.
+      watchOwnKey: node.honest,
     },
     {
       app: { proposeBlock: (request) => app.proposeBlock(request), validateBlock: (block, hash) => app.validateBlock(block, hash), checkTimely: (block) => app.checkTimely(block) },

@@ -54,6 +54,8 @@ export type SimRunResult = {
   readonly crashes: number;
   /** Crashes that also wiped the node's store. */
   readonly wipes: number;
+  /** Honest engines' sightings of their key signing where they did not (a wiped store's former self). */
+  readonly signedElsewhere: number;
   readonly roles: readonly string[];
   readonly signatures: number;
   readonly verifications: number;
@@ -84,6 +86,7 @@ export class Simulation {
   private events = 0;
   private crashes = 0;
   private wipes = 0;
+  private signedElsewhere = 0;
   private maxHonestView = 0;
   private gstMs = -1;
   private recoveryMs: number | null = null;
@@ -269,6 +272,9 @@ export class Simulation {
         storeEvidence(node, action.evidence);
         if (node.honest) this.checker.onEvidenceDetected(action.evidence, this.nowMs);
         return;
+      case "signedElsewhere":
+        if (node.honest) this.signedElsewhere++;
+        return;
       case "epochChange":
         throw new Error("the simulator runs one epoch; the sim app never changes the validator set");
     }
@@ -436,6 +442,7 @@ export class Simulation {
       events: this.events,
       crashes: this.crashes,
       wipes: this.wipes,
+      signedElsewhere: this.signedElsewhere,
       roles: this.roles,
       signatures: this.keyring.signatures(),
       verifications: this.keyring.verifier.stats().misses,

@@ -141,8 +141,10 @@ test("sim: validators whose store is wiped at a crash sign nothing twice, thanks
   });
   assert.ok(wipes >= 5, `wipes happened (${wipes})`);
   assert.deepEqual(reserved.failures, [], "no honest equivocation, fork or stall");
+  assert.equal(reserved.signedElsewhere, 0, "a reservation covers every view the former self signed: the key is never seen signing above it");
   const unreserved = runSweep(options(7, 1, SimBehavior.mixed, { faults: wipeEveryCrash, signingReservationViews: 0 }), 6, 900);
   assert.ok(unreserved.failures.some((f) => f.violations.some((v) => v.kind === ViolationKind.honestEquivocation)), "a wiped validator without a reservation signs twice in a view");
+  assert.ok(unreserved.signedElsewhere > 0, "without one, the wiped validators see their former selves' signatures in certificates");
 });
 
 test("sim: wipes stay within the fault bound: none when the Byzantine validators already take it", () => {

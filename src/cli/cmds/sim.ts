@@ -223,7 +223,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     faultsTolerated: faultsTolerated(options.validators),
     behavior: options.behavior,
     ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: powerTotalOf(options) } : {}),
-    ...(options.faults.wipePpm > 0 ? { wipes: summary.wipes } : {}),
+    ...(options.faults.wipePpm > 0 ? { wipes: summary.wipes, signedElsewhere: summary.signedElsewhere } : {}),
     seed: config.seed,
   };
   if (config.json) {
@@ -236,7 +236,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
       `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n` +
       `recovery after GST (virtual): p50 ${summary.p50RecoveryMs} ms, p99 ${summary.p99RecoveryMs} ms\n` +
-      (options.faults.wipePpm > 0 ? `crashes that wiped a store: ${summary.wipes}\n` : ""),
+      (options.faults.wipePpm > 0 ? `crashes that wiped a store: ${summary.wipes}, signatures of a wiped key seen from its former self: ${summary.signedElsewhere}\n` : ""),
   );
 }
 
