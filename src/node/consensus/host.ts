@@ -789,7 +789,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (signingStopped) {
       this.modules.logger.error(fields, "This validator's key signs elsewhere, beside this node: signing stopped. Stop every other process that holds the key, then restart this node");
     } else {
-      this.modules.logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: not signing through it. Another process holds the key, or this home is an older copy of one");
+      this.modules.logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: no vote or proposal from this node until a few views past it. Another process holds the key, or this home is an older copy of one");
     }
   }
 
