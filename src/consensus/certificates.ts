@@ -32,12 +32,10 @@ export function bitmapIndices(bitmap: unknown, count: number): ValidatorIndex[] 
   return indices;
 }
 
-/** The signature of `index` in a verified certificate, or null when it did not sign. */
-export function signatureOfSigner(signers: Uint8Array, signatures: readonly Uint8Array[], index: ValidatorIndex): Uint8Array | null {
-  if ((((signers[index >> 3] ?? 0) >> (index & 7)) & 1) === 0) return null;
-  let position = 0;
-  for (let i = 0; i < index; i++) position += ((signers[i >> 3] as number) >> (i & 7)) & 1;
-  return signatures[position] ?? null;
+/** The signature of `index` in a verified certificate of a committee of `count`, or null when it did not sign. */
+export function signatureOfSigner(signers: Uint8Array, signatures: readonly Uint8Array[], count: number, index: ValidatorIndex): Uint8Array | null {
+  const position = bitmapIndices(signers, count)?.indexOf(index) ?? -1;
+  return position < 0 ? null : (signatures[position] ?? null);
 }
 
 function signaturesShapeOk(signatures: unknown, length: number): signatures is readonly Uint8Array[] {

@@ -345,7 +345,7 @@ export class ConsensusEngine {
       if (counted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
       return;
     }
-    if (counted && signatureOfSigner(qc.signers, qc.signatures, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
+    if (counted && signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
     else if (this.quarantineUnsigned) this.quarantine(root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
   }
 
@@ -524,7 +524,7 @@ export class ConsensusEngine {
   /** A verified certificate that counts this validator's key: is that signature ours? */
   private watchCertificateSigner(view: number, signers: Uint8Array, signatures: readonly Uint8Array[], seenIn: SignedElsewhereSeenIn): void {
     if (this.ownSignatures === null) return;
-    const signature = signatureOfSigner(signers, signatures, this.selfIndex as ValidatorIndex);
+    const signature = signatureOfSigner(signers, signatures, this.committee.count, this.selfIndex as ValidatorIndex);
     if (signature === null) return;
     const verdict = this.ownSignatures.verdict(view, signature, this.safety.lastVotedView);
     if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn);

@@ -168,6 +168,9 @@ export type ConsensusRoot = {
   readonly qc: QuorumCertificate | null;
 };
 
+/** Where a signature of this validator's key that it did not make was seen. */
+export type SignedElsewhereSeenIn = "proposal" | "vote" | "timeout" | "qc" | "tc";
+
 /**
  * Outputs of the engine, to be performed by the host in list order.
  * - persistSafety: write `state` durably (fsync) BEFORE performing any later action.
@@ -185,9 +188,6 @@ export type ConsensusRoot = {
  * - epochChange: the last committed block ended the epoch; build a new engine with
  *   `validatorSet` and `root`. This engine ignores further input except block requests.
  */
-/** Where a signature of this validator's key that it did not make was seen. */
-export type SignedElsewhereSeenIn = "proposal" | "vote" | "timeout" | "qc" | "tc";
-
 export type ConsensusAction =
   | { readonly kind: "persistSafety"; readonly state: SafetyState }
   | { readonly kind: "saveBlock"; readonly block: Block; readonly hash: Uint8Array }
