@@ -155,12 +155,14 @@ test("sim command: flags built from its usage line, with small runs, exit 0, 1 o
 test("sim command: --wipes wipes stores at crashes within the fault bound, reports how many, and replays with the flag", async () => {
   const c = capture();
   assert.equal(await runSimCommand(["--validators", "4", "--runs", "3", "--seed", "11", "--views", "40", "--wipes", "0.9", "--json"], c.io), 0, c.err());
-  const summary = JSON.parse(c.out()) as { wipes?: number; safetyViolations: number };
+  const summary = JSON.parse(c.out()) as { wipes?: number; signedElsewhere?: number; safetyViolations: number };
   assert.equal(summary.safetyViolations, 0);
   assert.ok(summary.wipes !== undefined && summary.wipes >= 1 && summary.wipes <= 3, `one wipe at most per run of four validators (${summary.wipes})`);
+  assert.equal(summary.signedElsewhere, 0, "the reservation covers what a wiped key signed: no sighting");
   const plain = capture();
   assert.equal(await runSimCommand(["--validators", "4", "--runs", "1", "--views", "5", "--json"], plain.io), 0);
-  assert.equal("wipes" in (JSON.parse(plain.out()) as object), false, "no wipes field without --wipes");
+  const plainSummary = JSON.parse(plain.out()) as object;
+  assert.equal("wipes" in plainSummary || "signedElsewhere" in plainSummary, false, "no wipes or sightings field without --wipes");
   const config = parseSimFlags(["--validators", "4", "--wipes", "0.25"]);
   assert.ok(config !== "help" && config.replayFlags.includes("--wipes 0.25"));
 });

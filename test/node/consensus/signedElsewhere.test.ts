@@ -6,9 +6,10 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { encodeConsensusMessage, voteMessage, type VoteMessage } from "../../../src/consensus/index.ts";
-import { sign } from "../../../src/crypto/index.ts";
+import { encodeAmount } from "../../../src/app/index.ts";
+import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
-import { CHAIN_ID, commitNext, newAccount, recordSignedFrom, startCluster, waitFor, type Cluster } from "./cluster.ts";
+import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 const OTHER_SIGNER_SLOT = 4;
 
@@ -51,6 +52,30 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       const metrics = await metricsOf(cluster, 1);
       assert.match(metrics, /^ghostmesh_consensus_signing_stopped 1$/m);
       assert.match(metrics, /^ghostmesh_consensus_signed_elsewhere_total 1$/m);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("once stopped, the validator observes in the epochs that follow", async () => {
+    const cluster = await startCluster(4, { extraNodes: 1, start: [0, 1, 2, 3], genesisExtras: posGenesisExtras(1000n, 4), emptyIntervalMs: 100 });
+    const signedBy1 = recordSignedFrom(cluster.network, 1);
+    try {
+      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
+      sendVoteOfValidator1(cluster, lastVote.view);
+      const host1 = cluster.validators[1]!.host;
+      await waitFor("validator 1 to stop signing", () => (host1.stats()?.signingStopped === true ? true : undefined), 10_000);
+      const viewAtStop = host1.stats()!.view;
+      const labelAtStop = host1.epoch!.label;
+      // Validator 0 bonds more: the end of the epoch chooses a new set (other powers), and every node switches.
+      const key0 = cluster.keys[0]!;
+      const account0 = { key: key0, address: formatAddress(addressFromPublicKey(key0.alg, key0.publicKey)), nonce: 0 };
+      await commitNext(cluster, account0, { type: "account.register" });
+      await commitNext(cluster, account0, { type: "staking.bond", body: { amount: encodeAmount(1000n) } });
+      await waitFor("a later epoch at validator 1", () => (host1.epoch!.label > labelAtStop ? true : undefined), 20_000);
+      assert.equal(host1.epoch!.selfIndex, null, "a member of the set, it runs the new epoch as an observer");
+      assert.equal(host1.stats()!.signingStopped, false, "the observer's engine has nothing to stop");
+      assert.deepEqual([...signedBy1.votes, ...signedBy1.proposals].filter((s) => s.view > viewAtStop), [], "nothing signed since");
     } finally {
       await cluster.close();
     }

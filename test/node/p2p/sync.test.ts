@@ -3,7 +3,7 @@
  * (more than lagBlocksMin, lowered here from 1,024 to 4 to keep the test short) commits the
  * missing blocks from a peer, checked block by block, before its consensus starts, then
  * rejoins consensus and holds the same chain as the others. At start the threshold is one
- * consensus fetch (32 blocks) even with the default lagBlocksMin.
+ * consensus fetch (32 blocks) even with the default lagBlocksMin, and any lag from an empty chain.
  */
 import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -112,5 +112,28 @@ describe("block sync by range at start, with the default lagBlocksMin", () => {
     const height = Math.min(...validators.map((v) => v!.chain.head.height));
     const reference = blockHashes(validators[0]!, height);
     for (const validator of validators) assert.deepEqual(blockHashes(validator!, height), reference, `validator ${validator!.index} agrees on every block`);
+  });
+});
+
+describe("block sync by range at start, from an empty chain", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gm-p2p-sync-empty-"));
+  const homes = prepareDevnetHomes(dir, { validators: 4, chainId: CHAIN_ID, genesisTimeMs: Date.now() });
+  const validators: (RunningP2pValidator | null)[] = [null, null, null, null];
+  // Empty blocks every 300 ms: the others stay well under one consensus fetch (32 blocks) ahead.
+  const start = starter(homes, validators, { timing: { viewTimeoutBaseMs: 300, backoffPercent: 200, backoffExponentMax: 1 }, sync: { connectWaitMs: 1_000 }, emptyIntervalMs: 300 });
+
+  after(async () => {
+    for (const validator of [...validators].reverse()) await validator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a fresh home a few blocks behind syncs them by range before consensus (so it starts on a root with a QC, not at view 1)", async () => {
+    await configureP2pDevnet(homes, { api: [0, 0, 0, 0], p2p: await findFreePorts(4) });
+    for (const i of [0, 1, 2]) await start(i);
+    await waitFor("the others a few blocks on", () => (validators[0]!.chain.head.height >= 3 ? true : undefined), 60_000);
+    const late = await start(3);
+    assert.ok(late.sync.blocksSynced >= 3 && late.sync.blocksSynced < 32, `synced ${late.sync.blocksSynced} blocks by range, under one consensus fetch`);
+    const headAtStart = validators[0]!.chain.head.height;
+    await waitFor("the synced validator to commit new blocks through consensus", () => (late.chain.head.height >= headAtStart + 2 ? true : undefined), 30_000);
   });
 });
