@@ -17,6 +17,8 @@ export type BlockProducer = {
   notifyAdmitted(poolTx: PoolTx, bytes: Uint8Array): void;
   /** True while a validator is out of consensus syncing blocks by range (absent: never). */
   readonly syncing?: boolean;
+  /** The view at which a validator saw another signer of its key, so it signs nothing (null or absent: signing as usual). */
+  readonly signingStoppedAtView?: number | null;
 };
 
 export type ApiModules = {

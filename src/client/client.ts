@@ -52,6 +52,12 @@ export type StatusResponse = {
   mempool: { txs: number; ready: number };
   /** True while this validator is out of consensus, syncing blocks by range from its peers. */
   syncing: boolean;
+  /**
+   * Set once this validator saw another process sign with its key: the view of that sighting.
+   * It signs nothing, across restarts, until started with --resume-signing. Null: signing as
+   * usual (absent: a node of an older version).
+   */
+  signingStoppedAtView?: number | null;
 };
 export type ValidatorJson = { name: string; address: string; alg: string; publicKey: string; power: number };
 export type SubmitResponse = { hash: string; status: "pending" | "committed"; height?: number };

@@ -67,6 +67,7 @@ export const statusSchema: Schema<StatusResponse> = s.object(
     stateProofsFromHeight: s.uint(),
     mempool: s.object({ txs: s.uint(), ready: s.uint() }, open),
     syncing: s.bool(),
+    signingStoppedAtView: s.optional(s.nullable(s.uint())),
   },
   open,
 );

@@ -28,6 +28,7 @@ describe("ghostmesh query status", () => {
     assert.ok(status.height <= fromApi.height, "the head only moves on");
     assert.equal(status.stateProofsFromHeight, 0);
     assert.equal(typeof status.syncing, "boolean");
+    assert.equal(status.signingStoppedAtView, null);
   });
 
   it("says which node did not answer, with exit 1", async () => {

@@ -14,6 +14,7 @@ import { buildTx, GhostmeshClient } from "../../src/client/index.ts";
 import { commands, runCli as runCliInProcess } from "../../src/cli/main.ts";
 import { NODE_PROCESS_FLAGS } from "../../src/cli/nodeFlags.ts";
 import { BIN_SCRIPT, killAllChildren, makeTempDir, mapLimit, parseJsonOutput, removeDir, runCli, startNode } from "./helpers.ts";
+import { homePaths } from "../../src/node/home.ts";
 
 let dir = "";
 before(() => {
@@ -249,6 +250,16 @@ describe("ghostmesh start", () => {
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }
+  });
+
+  it("--resume-signing on a one-validator chain exits 2 before starting: such a validator never stops signing", async () => {
+    const home = join(dir, "resume-one-validator");
+    const init = await runCli(["init", "--home", home, "--plain-key", "--chain-id", "e2e-resume-one"]);
+    assert.equal(init.code, 0, init.stderr);
+    const result = await runCli(["start", "--home", home, "--resume-signing"], { timeoutMs: 30_000 });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--resume-signing is for validators of multi-validator chains/);
+    assert.equal(existsSync(homePaths(home).chainDb), false, "nothing started");
   });
 });
 

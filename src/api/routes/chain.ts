@@ -34,6 +34,8 @@ export const chainRoutes: RouteFactory = ({ chain, mempool, producer }) => [
         mempool: { txs: mempool.size, ready: mempool.readyCount },
         // A validator that fell far behind syncs by range out of consensus; the height then climbs fast.
         syncing: producer.syncing === true,
+        // A validator that saw another process sign with its key only follows the chain until its operator resumes signing.
+        signingStoppedAtView: producer.signingStoppedAtView ?? null,
       };
     },
   },

@@ -69,7 +69,8 @@ export const queryCommand: Command = {
 
   query status
         the node's head (height, hash, roots), chain id and genesis hash, validator set, whether
-        it is syncing, and from which height it proves state (GET /v1/status)
+        it is syncing, whether it stopped signing because another process signed with its key
+        (signingStoppedAtView), and from which height it proves state (GET /v1/status)
   query tx HASH
   query block HEIGHT
   query account ADDRESS

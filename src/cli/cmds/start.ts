@@ -14,7 +14,7 @@ export const DEVNET_CHILD_ENV = "GHOSTMESH_DEVNET_CHILD";
 export const startCommand: Command = {
   name: "start",
   summary: "Run a node from its home directory",
-  help: `Usage: ghostmesh start --home DIR [--api-host HOST] [--api-port PORT] [--block-interval-ms MS] [--passphrase P]
+  help: `Usage: ghostmesh start --home DIR [--api-host HOST] [--api-port PORT] [--block-interval-ms MS] [--passphrase P] [--resume-signing]
 
 Runs the node until SIGINT/SIGTERM. Logs are JSON lines (pino) on stdout.
 Configuration: DIR/config.yaml, overridden by GHOSTMESH_* variables, overridden by these flags.
@@ -28,7 +28,12 @@ and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (cr
   --api-host HOST          REST API address (default 127.0.0.1)
   --api-port PORT          REST API port (default 8080; 0 picks a free port)
   --block-interval-ms MS   how often a block is produced when transactions wait (default 200)
-  --passphrase P           passphrase of an encrypted validator key (or GHOSTMESH_PASSPHRASE)`,
+  --passphrase P           passphrase of an encrypted validator key (or GHOSTMESH_PASSPHRASE)
+  --resume-signing         a validator that saw another process sign with its key stopped signing
+                           and records it in DIR/validator.signing.json; it then only follows the
+                           chain, across restarts. Once no other process holds the key, start it
+                           once with this flag to clear the record and sign again (not in a
+                           service file: it would clear every future stop too)`,
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       home: { type: "string" },
@@ -36,6 +41,7 @@ and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (cr
       "api-port": { type: "string" },
       "block-interval-ms": { type: "string" },
       passphrase: { type: "string" },
+      "resume-signing": { type: "boolean" },
     });
     if (values.help) return io.stdout(`${this.help}\n`), 0;
     const home = requireFlag(values.home, "home");
@@ -47,7 +53,8 @@ and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (cr
     });
     const genesis = loadGenesis(home);
     const key = await loadKeyWithPassphrase(paths.validatorKey, values.passphrase, io);
-    const validator = genesis.validators.length > 1 ? await startP2pValidatorNode({ home, config, genesis }, { key }) : null;
+    if (values["resume-signing"] === true && genesis.validators.length === 1) throw new UsageError("--resume-signing is for validators of multi-validator chains; this home's genesis has one validator, which never stops signing");
+    const validator = genesis.validators.length > 1 ? await startP2pValidatorNode({ home, config, genesis, resumeSigning: values["resume-signing"] === true }, { key }) : null;
     const node = validator ?? (await startNode({ home, config, genesis }, { key }));
     // After the start, so the node's worker threads exist (threads.helperNice, 0: leave them).
     if (config.threads.helperNice > 0) {

@@ -182,8 +182,11 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private pendingEpochChange: { validatorSet: ValidatorSet; root: ConsensusRoot } | null = null;
   /** Sightings of this validator's key signing elsewhere (reportSignedElsewhere). */
   private signedElsewhereSeen = 0;
-  /** Another signer signed beside this node: later epochs' engines observe, until a restart. */
-  private signingStopped = false;
+  /**
+   * Another signer signed beside this node, now or before (recorded with the signing
+   * reservation): this and later epochs' engines observe, until the operator resumes signing.
+   */
+  private signingStopped: boolean;
   /** Engines this host started (one per epoch): the first quarantines unsigned starts. */
   private enginesStarted = 0;
   private futureMessages: ConsensusMessage[] = [];
@@ -231,6 +234,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.address = addressFromPublicKey(modules.key.alg, modules.key.publicKey);
     this.regossip = new RegossipSchedule(opts.regossipAllIntervalMs);
     this.ownTxs = modules.ownTxs ?? new OwnTxHashes(OWN_TX_HASHES_MAX);
+    this.signingStopped = (modules.signingReservation?.signingStoppedAtView ?? null) !== null;
   }
 
   /** The running epoch's label and this node's index in its set (null: observer). */
@@ -709,6 +713,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       if (!isWrite(action)) this.performEffect(action);
     }
     observeConsensusStats(this.modules.metrics, engine.stats());
+    // An observer because of a stop (this run's, or one recorded before) has an engine with nothing to stop.
+    if (this.signingStopped) this.modules.metrics?.signingStopped.set(1);
     const change = this.pendingEpochChange;
     if (change !== null) {
       this.pendingEpochChange = null;
@@ -783,13 +789,17 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const seen = ++this.signedElsewhereSeen;
     const firstStop = action.signingStopped && !this.signingStopped;
     this.signingStopped ||= action.signingStopped;
-    if (!firstStop && (seen & (seen - 1)) !== 0) return;
     const { view, seenIn, signingStopped } = action;
+    const { logger, signingReservation } = this.modules;
+    if (firstStop && signingReservation !== undefined) {
+      signingReservation.recordSigningStopped(view).catch((err: unknown) => logger.error({ err, view }, "The stop of signing could not be recorded: a restart of this node would sign again"));
+    }
+    if (!firstStop && (seen & (seen - 1)) !== 0) return;
     const fields = { view, seenIn, signingStopped, seenTotal: seen };
     if (signingStopped) {
-      this.modules.logger.error(fields, "This validator's key signs elsewhere, beside this node: signing stopped. Stop every other process that holds the key, then restart this node");
+      logger.error(fields, "This validator's key signs elsewhere, beside this node: signing stopped, and stays stopped across restarts. Stop every other process that holds the key, then restart this node with ghostmesh start --resume-signing");
     } else {
-      this.modules.logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: no vote or proposal from this node until a few views past it. Another process holds the key, or this home is an older copy of one");
+      logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: no vote or proposal from this node until a few views past it. Another process holds the key, or this home is an older copy of one");
     }
   }
 

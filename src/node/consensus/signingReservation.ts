@@ -10,6 +10,11 @@
  * loop and rarely waited for, not an fsync per vote. A validator that
  * starts with a store whose safety state is missing or older than the reservation votes and
  * proposes in no view up to its end.
+ *
+ * The file also records that signing stopped because another signer of this key was seen
+ * beside this node (engine.ts noticeSignedElsewhere), so a restart, a re-sync or a restored
+ * data/ does not sign again beside that signer. Only the operator clears it
+ * (`ghostmesh start --resume-signing`), once no other process holds the key.
  */
 import { readFileSync } from "node:fs";
 import { open, rename, writeFile } from "node:fs/promises";
@@ -29,6 +34,8 @@ const reservationSchema = s.object({
   signedFromView: s.uint(),
   /** The key signs in no view above this before a new reservation is durable. */
   reservedThroughView: s.uint(),
+  /** Present once another signer was seen signing beside this key: the view of that sighting. */
+  signingStoppedAtView: s.optional(s.uint()),
 });
 
 export type SigningReservationOptions = {
@@ -45,6 +52,8 @@ export class SigningReservation {
   private durable: SigningReservationMark;
   /** The latest reservation made: durable, or being written. */
   private latest: SigningReservationMark;
+  /** The view at which another signer was seen beside this key (recorded in the file, or being written); null: none. */
+  private stoppedAtView: number | null;
   /** The writes, one after another; each ends by updating `durable` or setting `failure`. */
   private writes: Promise<void> = Promise.resolve();
   private failure: GhostmeshError | null = null;
@@ -55,12 +64,42 @@ export class SigningReservation {
     if (!Number.isSafeInteger(viewsAhead) || viewsAhead < 2) throw new RangeError(`signing reservation: viewsAhead must be an integer of 2 or more, got ${viewsAhead}`);
     this.opts = { ...opts, viewsAhead };
     this.logger = modules.logger;
-    this.durable = this.load();
-    this.latest = this.durable;
+    const loaded = this.load();
+    this.durable = loaded.mark;
+    this.latest = loaded.mark;
+    this.stoppedAtView = loaded.stoppedAtView;
   }
 
   get reservedThroughView(): number {
     return this.durable.reservedThroughView;
+  }
+
+  /** Non-null once another signer was seen beside this key: this validator signs nothing until the operator resumes signing. */
+  get signingStoppedAtView(): number | null {
+    return this.stoppedAtView;
+  }
+
+  /**
+   * Records that another signer was seen signing beside this key in `view`, so that no later
+   * start of this home signs. The first record stands; the promise resolves once it is durable.
+   * @throws GhostmeshError NODE_SIGNING_RESERVATION (the promise rejects) when the file cannot be written.
+   */
+  recordSigningStopped(view: number): Promise<void> {
+    if (this.stoppedAtView !== null) return this.settledOrFailed();
+    this.stoppedAtView = view;
+    return this.rewrite();
+  }
+
+  /**
+   * Clears a recorded stop (the operator's `--resume-signing`, once the other signer is gone);
+   * resolves with the view it was recorded at, or null when there was none.
+   */
+  async resumeSigning(): Promise<number | null> {
+    const stoppedAtView = this.stoppedAtView;
+    if (stoppedAtView === null) return null;
+    this.stoppedAtView = null;
+    await this.rewrite();
+    return stoppedAtView;
   }
 
   /**
@@ -90,20 +129,10 @@ export class SigningReservation {
     const next = reservationDue(this.latest, state, this.opts.viewsAhead);
     if (next !== null) {
       this.latest = next;
-      this.writes = this.writes.then(async () => {
-        if (this.failure !== null) return;
-        try {
-          await this.write(next);
-          this.durable = next;
-        } catch (err) {
-          this.failure = reservationError(this.opts.path, `cannot be written: ${errorMessage(err)}`, err);
-        }
-      });
+      this.queueWrite();
     }
     if (isCoveredBy(this.durable, state)) return null;
-    return this.writes.then(() => {
-      if (this.failure !== null) throw this.failure;
-    });
+    return this.settledOrFailed();
   }
 
   /** Resolves once every reservation made so far is written (or failed). */
@@ -111,13 +140,39 @@ export class SigningReservation {
     return this.writes;
   }
 
-  private load(): SigningReservationMark {
+  private rewrite(): Promise<void> {
+    this.queueWrite();
+    return this.settledOrFailed();
+  }
+
+  /** Writes the latest reservation and the stop as they are when the writes queued before are done. */
+  private queueWrite(): void {
+    this.writes = this.writes.then(async () => {
+      if (this.failure !== null) return;
+      const mark = this.latest;
+      try {
+        await this.write(mark);
+        this.durable = mark;
+      } catch (err) {
+        this.failure = reservationError(this.opts.path, `cannot be written: ${errorMessage(err)}`, err);
+      }
+    });
+  }
+
+  private settledOrFailed(): Promise<void> {
+    return this.writes.then(() => {
+      if (this.failure !== null) throw this.failure;
+    });
+  }
+
+  private load(): { readonly mark: SigningReservationMark; readonly stoppedAtView: number | null } {
     const { path } = this.opts;
+    const none = { mark: NO_SIGNING_RESERVATION, stoppedAtView: null };
     let text: string;
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return NO_SIGNING_RESERVATION;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return none;
       throw reservationError(path, `cannot be read: ${errorMessage(err)}`, err);
     }
     let parsed;
@@ -130,15 +185,16 @@ export class SigningReservation {
     }
     if (parsed.chainId !== this.opts.chainId || parsed.genesisHash !== toHex(this.opts.genesisHash)) {
       this.logger.info({ path, chainId: parsed.chainId }, "The signing reservation is of another chain; it is replaced at the first signature");
-      return NO_SIGNING_RESERVATION;
+      return none;
     }
-    return { signedFromView: parsed.signedFromView, reservedThroughView: parsed.reservedThroughView };
+    return { mark: { signedFromView: parsed.signedFromView, reservedThroughView: parsed.reservedThroughView }, stoppedAtView: parsed.signingStoppedAtView ?? null };
   }
 
   /** Atomically, off the event loop: a temporary file, fsynced, renamed into place, then the directory fsynced. */
   private async write(reservation: SigningReservationMark): Promise<void> {
     const { path, chainId, genesisHash } = this.opts;
-    const text = `${JSON.stringify({ chainId, genesisHash: toHex(genesisHash), ...reservation }, null, 2)}\n`;
+    const stop = this.stoppedAtView === null ? {} : { signingStoppedAtView: this.stoppedAtView };
+    const text = `${JSON.stringify({ chainId, genesisHash: toHex(genesisHash), ...reservation, ...stop }, null, 2)}\n`;
     const temporaryPath = join(dirname(path), `.${basename(path)}.tmp`);
     await writeFile(temporaryPath, text, { flush: true });
     await rename(temporaryPath, path);

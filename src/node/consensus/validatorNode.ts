@@ -46,11 +46,17 @@ export type ValidatorNodeOptions = {
   /** Views reserved per signing-reservation write (default SIGNING_RESERVATION_VIEWS; tests shorten it). */
   readonly signingReservationViews?: number;
   /**
+   * Clears a stop of signing recorded when another signer of this key was seen (the operator's
+   * `ghostmesh start --resume-signing`, once that signer is gone); without it such a validator
+   * only observes.
+   */
+  readonly resumeSigning?: boolean;
+  /** This validator's network slot; default: the network's slot for its address, else its genesis index. */
+  readonly slot?: number;
+  /**
    * Runs once the chain and application exist and before consensus starts (node/p2p serves
    * and runs block sync here): blocks it commits through `app` are the engine's new root.
    */
-  /** This validator's network slot; default: the network's slot for its address, else its genesis index. */
-  readonly slot?: number;
   readonly beforeConsensus?: (parts: ValidatorParts) => Promise<void>;
   /** Called with each consensus host before it starts: the first, and the one after every `resync`. */
   readonly onConsensusHost?: (host: ConsensusHost) => void;
@@ -150,6 +156,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { path: paths.signingReservation, chainId: genesis.chainId, genesisHash: chain.genesisHash, ...(opts.signingReservationViews === undefined ? {} : { viewsAhead: opts.signingReservationViews }) },
       { logger: consensusLogger },
     );
+    await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
     const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: consensusLogger, metrics: consensusMetrics, walSync, ownTxs, signingReservation };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
@@ -180,6 +187,9 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       // Out of consensus: before the first host runs (block sync at start) and during a resync.
       get syncing() {
         return !runningHost.isRunning;
+      },
+      get signingStoppedAtView() {
+        return signingReservation.signingStoppedAtView;
       },
     };
     // The API first: status, reads and /metrics answer during a long catch-up, and a taken port
@@ -254,6 +264,20 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     store.close();
     throw err;
   }
+}
+
+/** Clears a recorded stop of signing when asked to; otherwise says loudly that this validator will not sign, and how to change that. */
+async function resumeOrReportStop(reservation: SigningReservation, resume: boolean, context: { readonly path: string; readonly logger: Logger }): Promise<void> {
+  const { path, logger } = context;
+  if (resume) {
+    const stoppedAtView = await reservation.resumeSigning();
+    if (stoppedAtView === null) logger.info({ path }, "Signing was not stopped: --resume-signing changes nothing");
+    else logger.warn({ path, stoppedAtView }, "Signing resumed: the stop recorded when another signer of this key was seen is cleared. If that signer still runs, this validator will be stopped again, or jailed for equivocation");
+    return;
+  }
+  const stoppedAtView = reservation.signingStoppedAtView;
+  if (stoppedAtView === null) return;
+  logger.error({ path, stoppedAtView }, "Signing is stopped: another signer of this validator's key was seen at the recorded view. This node follows the chain without voting or proposing. Stop every other process that holds the key, then start this node with --resume-signing");
 }
 
 /** The store's WAL sync thread; null (each durable step then fsyncs inside its COMMIT, on the event loop) where the WAL file cannot be opened. */

@@ -36,6 +36,8 @@ export type P2pValidatorOptions = {
   /** Host options beyond the config (tests shorten redial delays). */
   readonly p2p?: Partial<Omit<P2pHostOptionsInput, "chainId" | "listenAddresses" | "bootstrapAddresses" | "allowlist" | "channels">>;
   readonly sync?: Partial<BlockSyncOptions>;
+  /** ValidatorNodeOptions.resumeSigning (`ghostmesh start --resume-signing`). */
+  readonly resumeSigning?: boolean;
 };
 
 export type P2pValidatorModules = {
@@ -200,7 +202,7 @@ class ResyncingValidator {
       consensusHost.on("error", () => void this.lagChecks.stop());
       consensusHost.on("behindAnEpoch", () => this.lagChecks.soon());
     };
-    const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
+    const validator = await startValidatorNode({ home: opts.home, config: opts.config, genesis: opts.genesis, beforeConsensus, onConsensusHost, resumeSigning: opts.resumeSigning === true, ...timing }, { key: modules.key, network, logger: modules.logger, registry, ...clock });
     // Stems are verified by mempool admission, so they are served once the validator runs.
     const { mempool } = validator;
     network.stemRelay?.setAdmission({

@@ -34,8 +34,8 @@ export type Cluster = {
   readonly network: InMemoryNetwork;
   /** null while stopped. */
   readonly validators: (RunningValidator | null)[];
-  /** `beforeConsensus`: as ValidatorNodeOptions (runs once the API is up); `apiPort`: instead of a random one. */
-  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly apiPort?: number }): Promise<RunningValidator>;
+  /** `beforeConsensus`, `resumeSigning`: as ValidatorNodeOptions (the hook runs once the API is up); `apiPort`: instead of a random one. */
+  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly resumeSigning?: boolean; readonly apiPort?: number }): Promise<RunningValidator>;
   stop(index: number): Promise<void>;
   client(index: number): GhostmeshClient;
   close(): Promise<void>;
@@ -92,6 +92,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
         ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }),
         ...(opts.signing === undefined ? {} : { signing: opts.signing }),
         ...(opts.signingReservationViews === undefined ? {} : { signingReservationViews: opts.signingReservationViews }),
+        ...(extra.resumeSigning === undefined ? {} : { resumeSigning: extra.resumeSigning }),
       };
       const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: silent, ...clock });
       validators[index] = validator;

@@ -4,11 +4,14 @@
  * signer is played by an extra network slot that sends messages signed with validator 1's key.
  */
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { encodeConsensusMessage, voteMessage, type VoteMessage } from "../../../src/consensus/index.ts";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
+import { SIGNING_RESERVATION_FILE } from "../../../src/node/home.ts";
 import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Cluster } from "./cluster.ts";
 
 const OTHER_SIGNER_SLOT = 4;
@@ -52,6 +55,51 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       const metrics = await metricsOf(cluster, 1);
       assert.match(metrics, /^ghostmesh_consensus_signing_stopped 1$/m);
       assert.match(metrics, /^ghostmesh_consensus_signed_elsewhere_total 1$/m);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("the stop outlasts a re-sync and a restart; a start with resumeSigning clears it and the validator votes again", async () => {
+    const cluster = await startCluster(4, { extraNodes: 1, start: [0, 1, 2, 3] });
+    const signedBy1 = recordSignedFrom(cluster.network, 1);
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
+      sendVoteOfValidator1(cluster, lastVote.view);
+      await waitFor("validator 1 to stop signing", () => (cluster.validators[1]!.host.stats()?.signingStopped === true ? true : undefined), 10_000);
+      const recorded = () => (JSON.parse(readFileSync(join(cluster.homes.homes[1]!.home, SIGNING_RESERVATION_FILE), "utf8")) as { signingStoppedAtView?: number }).signingStoppedAtView;
+      await waitFor("the stop to be recorded beside the key", () => (recorded() === lastVote.view ? true : undefined), 10_000);
+      await cluster.validators[1]!.resync(async () => {});
+      assert.equal(cluster.validators[1]!.host.epoch!.selfIndex, null, "the host a re-sync starts observes too");
+
+      await cluster.stop(1);
+      const signedBeforeRestart = signedBy1.votes.length + signedBy1.proposals.length;
+      const restarted = await cluster.start(1);
+      assert.equal(restarted.host.epoch!.selfIndex, null, "a member of the set, it observes after the restart");
+      for (let i = 0; i < 3; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "stopped", data: { i } } }, i % 2 === 0 ? 0 : 2);
+      const height = cluster.validators[0]!.chain.head.height;
+      await waitFor("validator 1 to follow the chain", () => (restarted.chain.head.height >= height ? true : undefined), 10_000);
+      assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeRestart, "nothing signed after the restart");
+      assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 1$/m);
+      assert.equal((await cluster.client(1).status()).signingStoppedAtView, lastVote.view, "GET /v1/status shows the stop");
+
+      await cluster.stop(1);
+      const resumed = await cluster.start(1, { resumeSigning: true });
+      assert.equal(resumed.host.epoch!.selfIndex, 1);
+      assert.equal(recorded(), undefined, "the record is cleared");
+      let appends = 0;
+      await waitFor(
+        "validator 1 to vote again",
+        async () => {
+          await commitNext(cluster, account, { type: "audit.append", record: { action: "resumed", data: { appends } } }, appends++ % 2 === 0 ? 0 : 2);
+          return signedBy1.votes.length > signedBeforeRestart ? true : undefined;
+        },
+        30_000,
+      );
+      assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 0$/m);
+      assert.equal((await cluster.client(1).status()).signingStoppedAtView, null);
     } finally {
       await cluster.close();
     }

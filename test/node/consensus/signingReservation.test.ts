@@ -129,6 +129,42 @@ describe("signing reservation", () => {
     });
   });
 
+  it("a stop of signing is recorded durably, survives later reservations and reopening, and only resumeSigning clears it", async () => {
+    await withDirAsync(async (path) => {
+      const reservation = open(path);
+      await reservation.cover(signedState(3, 3));
+      assert.equal(reservation.signingStoppedAtView, null);
+      await reservation.recordSigningStopped(4);
+      assert.equal(reservation.signingStoppedAtView, 4);
+      const written = () => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      assert.deepEqual(written(), { chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 3, reservedThroughView: 13, signingStoppedAtView: 4 });
+      await reservation.recordSigningStopped(7);
+      assert.equal(reservation.signingStoppedAtView, 4, "the first sighting stands");
+      await reservation.cover(signedState(20, 19));
+      assert.equal(written().signingStoppedAtView, 4, "a later reservation keeps the stop");
+      assert.equal(written().reservedThroughView, 30);
+
+      const reopened = open(path);
+      assert.equal(reopened.signingStoppedAtView, 4, "a restart reads the stop back");
+      assert.equal(reopened.reservedThroughView, 30);
+      assert.equal(open(path, { chainId: "other-chain" }).signingStoppedAtView, null, "another chain's stop is not this chain's");
+      assert.equal(await reopened.resumeSigning(), 4);
+      assert.equal(reopened.signingStoppedAtView, null);
+      assert.equal("signingStoppedAtView" in written(), false);
+      assert.equal(written().reservedThroughView, 30, "resuming keeps the reservation");
+      assert.equal(open(path).signingStoppedAtView, null);
+      assert.equal(await open(path).resumeSigning(), null, "nothing to resume");
+    });
+  });
+
+  it("a stop that cannot be written rejects with NODE_SIGNING_RESERVATION, and is still kept for this run", async () => {
+    await withDirAsync(async (path) => {
+      const reservation = new SigningReservation({ path: join(path, "..", "gone", "validator.signing.json"), chainId: "c", genesisHash, viewsAhead: 10 }, { logger });
+      await assert.rejects(reservation.recordSigningStopped(9), (err: unknown) => err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION" && /cannot be written/.test(err.message));
+      assert.equal(reservation.signingStoppedAtView, 9);
+    });
+  });
+
   it("a damaged file stops the start with an error naming it and what to do", () => {
     withDir((path) => {
       const cases = [
@@ -137,6 +173,8 @@ describe("signing reservation", () => {
         JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 5 }),
         JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 5, reservedThroughView: 4 }),
         JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: -1, reservedThroughView: 4 }),
+        JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 1, reservedThroughView: 4, signingStoppedAtView: "3" }),
+        JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: 1, reservedThroughView: 4, signingStoppedAtView: -3 }),
         " ".repeat(5_000),
       ];
       for (const text of cases) {
@@ -151,12 +189,18 @@ describe("signing reservation", () => {
       const content = fc.oneof(
         fc.string({ maxLength: 300 }),
         fc.record({ chainId: fc.string(), genesisHash: fc.string(), signedFromView: fc.integer(), reservedThroughView: fc.integer() }).map((r) => JSON.stringify(r)),
+        fc
+          .record({ signedFromView: fc.nat(), span: fc.nat(), signingStoppedAtView: fc.oneof(fc.integer(), fc.string(), fc.constant(null)) })
+          .map((r) => JSON.stringify({ chainId: "reservation-test", genesisHash: "07".repeat(32), signedFromView: r.signedFromView, reservedThroughView: r.signedFromView + r.span, signingStoppedAtView: r.signingStoppedAtView })),
       );
       fc.assert(
         fc.property(content, (text) => {
           writeFileSync(path, text);
           try {
-            assert.ok(open(path).reservedThroughView >= 0);
+            const reservation = open(path);
+            assert.ok(reservation.reservedThroughView >= 0);
+            const stoppedAtView = reservation.signingStoppedAtView;
+            assert.ok(stoppedAtView === null || (Number.isSafeInteger(stoppedAtView) && stoppedAtView >= 0));
           } catch (err) {
             assert.ok(err instanceof GhostmeshError && err.code === "NODE_SIGNING_RESERVATION", String(err));
           }
