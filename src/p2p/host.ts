@@ -5,7 +5,7 @@ import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import type { Registry } from "prom-client";
 import { formatAddress, type SigningKey } from "../crypto/index.ts";
 import { CHAIN_ID_BYTES_MAX, CHAIN_ID_PATTERN } from "../ledger/index.ts";
-import { errorMessage } from "../util/index.ts";
+import { bytesEqual, errorMessage } from "../util/index.ts";
 import { p2pError } from "./errors.ts";
 import { admissionPolicy, banGater } from "./gating.ts";
 import { GossipRouter } from "./gossip.ts";
@@ -276,6 +276,7 @@ class Libp2pHost implements T.P2pHost {
       const identity = node.encrypter.remoteIdentity(event.detail);
       this.#metrics?.peers.set(node.libp2p.getPeers().length);
       this.#modules.logger.info({ peerId: event.detail.toString(), address: identity ? formatAddress(identity.address) : undefined }, "peer connected");
+      if (identity !== undefined) this.#warnIfIdentityShared(event.detail, identity.address);
     });
     node.libp2p.addEventListener("peer:disconnect", (event) => {
       this.#metrics?.peers.set(node.libp2p.getPeers().length);
@@ -286,6 +287,20 @@ class Libp2pHost implements T.P2pHost {
       this.#metrics?.handshakesFailedTotal.inc({ code: event.detail.error.code });
       this.#modules.logger.debug({ direction: event.detail.direction, code: event.detail.error.code, err: event.detail.error.message }, "handshake failed");
     });
+  }
+
+  /**
+   * A second connected peer proving an identity another connected peer proved: a node that
+   * restarted under a new PeerId (its old connection not closed yet), or one key running in two
+   * processes, which sends each validator's messages to only one of them (the first found).
+   */
+  #warnIfIdentityShared(peerId: PeerId, address: Uint8Array): void {
+    const others = this.peers().filter((peer) => !peer.peerId.equals(peerId) && bytesEqual(peer.identity.address, address));
+    if (others.length === 0) return;
+    this.#modules.logger.warn(
+      { address: formatAddress(address), peerId: peerId.toString(), alsoConnectedAs: others.map((peer) => peer.peerId.toString()) },
+      "Two connected peers prove one identity: a node restarted under a new peer ID (the old connection closes soon), or one key runs in two processes (never run two processes with one validator key)",
+    );
   }
 
   #parts() {
