@@ -531,13 +531,21 @@ export class ConsensusEngine {
   }
 
   /**
-   * Another signer holds this validator's key. Ahead of us, its views are ones we must never
-   * sign in: the engine quarantines them and a few more (quarantine). Beside us, in views we
-   * sign in too, no floor keeps the two apart: signing stops.
+   * Another signer holds this validator's key.
+   * - Ahead of us, its views are ones we must never sign in: the engine quarantines them and a
+   *   few more (quarantine).
+   * - Beside us, in a view we sign in too, no floor keeps the two apart: signing stops.
+   * - Apart from us, in a view we did not sign in below our mark (a quarantine's, say), it is
+   *   no conflict. Seen in this view or the one before, the other signer is running now, after
+   *   we kept out of its way: this node stands down, so the signer that was there first goes
+   *   on. Older, it may be a process stopped since (a block's QC fetched while catching up
+   *   after a restart): the quarantine only. (The root's QC at start is judged only above the
+   *   mark: never apart.)
    */
   private noticeSignedElsewhere(view: number, verdict: Exclude<OwnSignatureVerdict, "own">, seenIn: SignedElsewhereSeenIn): void {
-    if (verdict === "ahead") this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
-    else this.signingStopped = true;
+    const runningNow = verdict === "beside" || (verdict === "apart" && view + 1 >= this.currentView);
+    if (runningNow) this.signingStopped = true;
+    else this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
     this.emit({ kind: "signedElsewhere", view, seenIn, signingStopped: this.signingStopped });
   }
 
@@ -862,6 +870,7 @@ export class ConsensusEngine {
   private signThen(message: Uint8Array, use: SignatureUse): void {
     const signer = this.modules.signer;
     assert(signer !== null, "signThen: only validators sign");
+    this.ownSignatures?.signingIn(use.kind === "timeout" ? use.view : use.node.view);
     if (!("external" in signer)) {
       this.useSignature(use, signer.sign(message));
       return;

@@ -8,11 +8,17 @@
  * Two facts make the verdict exact, without a false alarm:
  * - the engine persists `lastVotedView` at or above a view before it signs a vote, proposal or
  *   timeout there, and that mark never falls, so a signature above it is not this node's;
- * - every signature this engine makes is recorded here, so in a recorded view (above the mark
- *   it started from, and not yet pruned) a signature missing from the record is not its own
- *   either. ML-DSA signing is randomised: a second signer's vote for the very same block has
- *   other bytes. A deterministic scheme would give identical bytes, which is then the same
- *   vote, and harmless.
+ * - every view this engine signs in is marked here before it asks for the signature, and every
+ *   signature it makes is recorded, so in a judged view (above the mark it started from, and
+ *   not yet pruned) a signature missing from the record is not its own either. ML-DSA signing
+ *   is randomised: a second signer's vote for the very same block has other bytes. A
+ *   deterministic scheme would give identical bytes, which is then the same vote, and harmless.
+ *
+ * Such a signature conflicts with this node's only in a view this node signs in too ("beside").
+ * The mark also rises without signing (a quarantine raises it past another signer's views, the
+ * signing reservation past a lost store's), so a view below it may be one this node never
+ * signed in ("apart"): there the other signer's signature is no conflict, and may be old (a
+ * block's QC fetched while catching up, signed by a process stopped since).
  */
 import { bytesEqual } from "../util/index.ts";
 
@@ -31,7 +37,9 @@ export type OwnSignatureVerdict =
   | "own"
   /** Above every view this node signed in: another signer is ahead of it. */
   | "ahead"
-  /** In a view this engine recorded, but not one of its signatures: another signer signs beside it. */
+  /** Below the mark, in a view this engine did not sign in: another signer, apart from it. */
+  | "apart"
+  /** In a view this engine signs in, but not one of its signatures: another signer signs beside it. */
   | "beside";
 
 export class OwnSignatures {
@@ -45,8 +53,14 @@ export class OwnSignatures {
     this.recordedAboveView = signedThroughView;
   }
 
-  record(view: number, signature: Uint8Array): void {
+  /** Marks `view` as one this engine signs in, before the signature exists (it may come from another thread). */
+  signingIn(view: number): void {
     // A re-timeout of a view an earlier epoch used lies at or below the start mark: never judged.
+    if (view <= this.recordedAboveView || this.byView.has(view)) return;
+    this.byView.set(view, []);
+  }
+
+  record(view: number, signature: Uint8Array): void {
     if (view <= this.recordedAboveView) return;
     const signatures = this.byView.get(view);
     if (signatures === undefined) this.byView.set(view, [signature]);
@@ -67,6 +81,7 @@ export class OwnSignatures {
     if (view > lastVotedView) return "ahead";
     if (view <= this.recordedAboveView) return "own";
     const signatures = this.byView.get(view);
-    return signatures !== undefined && signatures.some((own) => bytesEqual(own, signature)) ? "own" : "beside";
+    if (signatures === undefined) return "apart";
+    return signatures.some((own) => bytesEqual(own, signature)) ? "own" : "beside";
   }
 }

@@ -199,3 +199,30 @@ test("signed elsewhere: in quarantined views a validator times out only on the v
   const timer = host(node, node.engine.onLocalTimer(4).actions);
   assert.equal(sent(timer, "timeout").length, 1, "the view's timer still times it out");
 });
+
+test("signed elsewhere: our key in an older certificate of a view we kept out of (a signer stopped since) only keeps us out; in the view before ours it stops us", () => {
+  const cluster = createCluster(4, 89);
+  const node = us(cluster);
+  const qc6 = makeQc(cluster, [0, 1, 2], 6, 3, new Uint8Array(32).fill(6));
+  receive(node, signTimeout(cluster, 2, 7, qc6));
+  assert.equal(node.persisted?.lastVotedView, 6 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "kept out of views 7 to 10");
+  // The committee moves on without us (a QC of view 12 we are not in): we are in view 13.
+  const qc12 = makeQc(cluster, [1, 2, 3], 12, 6, new Uint8Array(32).fill(12));
+  receive(node, signTimeout(cluster, 2, 13, qc12));
+  assert.equal(node.engine.view, 13);
+
+  // Catching up, a block's QC of view 8 counts our key: signed by the other process, in a view we never signed in.
+  const qc8 = makeQc(cluster, [0, 1, 3], 8, 4, new Uint8Array(32).fill(8));
+  const old = receive(node, signTimeout(cluster, 3, 12, qc8));
+  assert.equal(old.code, RejectCode.viewOld, "a late timeout, its certificate still read");
+  assert.deepEqual(alarms(old.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "qc", signingStopped: false }]);
+  assert.equal(node.engine.stats().signingStopped, false, "an old signature apart from ours is no sign the other signer still runs");
+  assert.equal(node.persisted?.lastVotedView, 8 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "its view and a few more stay out of reach");
+  assert.equal(node.engine.view, 13);
+
+  // Our key in the QC of the view before ours: the other signer runs now, where we kept out of its way.
+  const qc12WithUs = makeQc(cluster, [0, 1, 2], 12, 6, new Uint8Array(32).fill(12));
+  const now = receive(node, signTimeout(cluster, 1, 13, qc12WithUs));
+  assert.deepEqual(alarms(now.actions), [{ kind: "signedElsewhere", view: 12, seenIn: "qc", signingStopped: true }]);
+  assert.equal(node.engine.stats().signingStopped, true);
+});
