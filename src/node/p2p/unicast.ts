@@ -14,6 +14,12 @@
  * links.
  * A frame whose destination is not connected, or whose write fails, is lost, as on any
  * network: the engine recovers by timeouts and block fetching.
+ *
+ * A validator connected as two peers (back under a new PeerId before its old connection
+ * closed, or its key run in two processes) gets each message on both: the link waits for the
+ * first, and the second is sent alongside, not waited for. A copy of a key that heard nothing
+ * would time out every view, and those timeouts would stop the validator that runs on
+ * (decision 0200, "Session 34"); one that hears the chain keeps out of the other's way.
  */
 import { CONSENSUS_MESSAGE_BYTES_MAX } from "../../consensus/index.ts";
 import { isGhostmeshError, errorMessage } from "../../util/index.ts";
@@ -38,6 +44,8 @@ export const UNICAST_MESSAGE_FRAMES_MAX = 4_096;
 const UNICAST_REQUEST_TIMEOUT_MS = 10_000;
 /** How long a link to a validator that serves only requests keeps sending requests before it tries messages again (the validator may have upgraded). */
 export const UNICAST_REQUESTS_ONLY_MS = 60_000;
+/** Messages in flight, over all links, to the second peer of a validator connected twice; more are not sent there (such a peer may be a dead connection). */
+const UNICAST_SECOND_PEER_SENDS_MAX = 16;
 
 type Link = { frames: NetworkFrame[]; sending: boolean; requestsOnlyUntilMs: number };
 
@@ -60,6 +68,7 @@ export class UnicastLinks {
   private readonly links = new Map<number, Link>();
   private readonly modules: UnicastLinksModules;
   private open = true;
+  private secondPeerSends = 0;
   readonly stats: UnicastStats;
 
   constructor(modules: UnicastLinksModules) {
@@ -94,13 +103,15 @@ export class UnicastLinks {
     try {
       while (this.open && link.frames.length > 0) {
         const batch = takeBatch(link.frames);
-        const peerId = this.modules.peers.peerIdOf(this.modules.host, to);
+        const [peerId, ...alsoPeerIds] = this.modules.peers.peerIdsOf(this.modules.host, to);
         if (peerId === undefined) {
           this.stats.framesDropped += batch.length;
           continue;
         }
+        const body = encodeUnicastFrames(batch);
+        for (const also of alsoPeerIds) this.sendToSecondPeer(to, also, body);
         try {
-          await this.deliver(peerId, link, encodeUnicastFrames(batch));
+          await this.deliver(peerId, link, body);
           this.stats.framesSent += batch.length;
         } catch (err) {
           this.stats.sendsFailed++;
@@ -114,6 +125,16 @@ export class UnicastLinks {
     } finally {
       link.sending = false;
     }
+  }
+
+  /** Sends a link's message to another peer of the same validator, without waiting (see the file comment). */
+  private sendToSecondPeer(to: number, peerId: PeerId, body: Uint8Array): void {
+    if (this.secondPeerSends >= UNICAST_SECOND_PEER_SENDS_MAX) return;
+    this.secondPeerSends++;
+    this.modules.host
+      .sendMessage(peerId, UNICAST_PROTOCOL, body, { messageSizeBytesMax: UNICAST_MESSAGE_BYTES_MAX })
+      .catch((err: unknown) => this.modules.logger.debug({ to, peerId: peerId.toString(), err: errorMessage(err) }, "Unicast to a validator's second peer failed"))
+      .finally(() => this.secondPeerSends--);
   }
 
   /** As a message; as a request to a validator that does not serve the message protocol. */

@@ -55,15 +55,18 @@ export class ValidatorPeers {
   }
 
   /**
-   * The connected peer that proved slot `index`'s identity; undefined while it is not
-   * connected. Scans the open connections: a validator set is small, and a cache would have
-   * to follow every reconnection (a restarted validator may come back under a new PeerId).
+   * The connected peers that proved slot `index`'s identity, in connection order; none while it
+   * is not connected. Usually one. Two while a validator that came back under a new PeerId
+   * still has its old connection, or while its key runs in two processes (p2p/host.ts warns).
+   * Scans the open connections: a validator set is small, and a cache would have to follow
+   * every reconnection.
    */
-  peerIdOf(host: P2pHost, index: number): PeerId | undefined {
+  peerIdsOf(host: P2pHost, index: number): PeerId[] {
     const wanted = this.addressByIndex[index];
-    assert(wanted !== undefined, `peerIdOf: slot ${index} is held`);
+    assert(wanted !== undefined, `peerIdsOf: slot ${index} is held`);
     const wantedHex = toHex(wanted);
-    for (const peer of host.peers()) if (toHex(peer.identity.address) === wantedHex) return peer.peerId;
-    return undefined;
+    const peerIds: PeerId[] = [];
+    for (const peer of host.peers()) if (toHex(peer.identity.address) === wantedHex) peerIds.push(peer.peerId);
+    return peerIds;
   }
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { generateKeyPair } from "@libp2p/crypto/keys";
 import { addressFromPublicKey } from "../../../src/crypto/index.ts";
 import type { Genesis } from "../../../src/ledger/index.ts";
 import { messageProtocolId } from "../../../src/p2p/index.ts";
@@ -14,7 +15,7 @@ import { Registry } from "prom-client";
 import { registerP2pValidatorMetrics } from "../../../src/node/p2p/metrics.ts";
 import { P2pConsensusNetwork } from "../../../src/node/p2p/network.ts";
 import { UNICAST_PROTOCOL } from "../../../src/node/p2p/unicast.ts";
-import { bytesEqual, utf8 } from "../../../src/util/index.ts";
+import { bytesEqual, toHex, utf8 } from "../../../src/util/index.ts";
 import { counterValue, startTestHost, stopTestHosts, TEST_CHAIN_ID, waitFor, type TestHost } from "../../p2p/helpersHost.ts";
 import { silentLogger } from "../../helpers/testChain.ts";
 
@@ -113,6 +114,34 @@ describe("validators' unicast links over p2p hosts on 127.0.0.1", () => {
       assert.equal(await counterValue(registry, "ghostmesh_p2p_unicast_frames_total", { outcome: "sent" }), before.length + after.length);
       assert.equal(await counterValue(registry, "ghostmesh_sync_resyncs_total"), 1);
     }));
+
+  it("a validator connected as two peers (its key in a second process) gets every frame on both", async () => {
+    const hosts: TestHost[] = [];
+    const networks: P2pConsensusNetwork[] = [];
+    try {
+      hosts.push(await startTestHost(), await startTestHost());
+      const genesis = genesisOf(hosts);
+      hosts.push(await startTestHost({ keys: { ...hosts[1]!.keys, peerPrivateKey: await generateKeyPair("Ed25519") } }));
+      for (const { host } of hosts) networks.push(await P2pConsensusNetwork.create({ genesis }, { host, logger: silentLogger }));
+      const [v0, v1] = genesis.validators;
+      const sender = networks[0]!.attach(0, v0!.address, () => {});
+      const received: [Received[], Received[]] = [[], []];
+      networks[1]!.attach(1, v1!.address, (from, frame) => void received[0].push({ from, frame }));
+      networks[2]!.attach(1, v1!.address, (from, frame) => void received[1].push({ from, frame }));
+      await hosts[1]!.host.dial(hosts[0]!.host.multiaddrs()[0]!);
+      await hosts[2]!.host.dial(hosts[0]!.host.multiaddrs()[0]!);
+      const sent = frames(40, "twice");
+      for (const frame of sent) sender.send(1, frame);
+      await waitFor(() => received[0].length === sent.length && received[1].length === sent.length, "every frame at both peers of validator 1");
+      assertReceivedInOrder(received[0], sent);
+      const sortedHex = (list: readonly NetworkFrame[]) => list.map((frame) => toHex(frame.bytes)).sort();
+      assert.deepEqual(sortedHex(received[1].map((r) => r.frame)), sortedHex(sent), "the second peer got each frame (nothing waits for it, so in any order)");
+      assert.equal(networks[0]!.stats().unicastFramesSent, sent.length, "counted once, as sent to the validator");
+    } finally {
+      for (const network of networks) network.close();
+      await stopTestHosts(hosts);
+    }
+  });
 
   it("sends requests to a validator of an earlier version, which serves the frames only as requests, and keeps their order", () =>
     withPair(async ({ hosts: [, receiver], networks, received, send }) => {
