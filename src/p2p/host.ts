@@ -297,6 +297,7 @@ class Libp2pHost implements T.P2pHost {
   #warnIfIdentityShared(peerId: PeerId, address: Uint8Array): void {
     const others = this.peers().filter((peer) => !peer.peerId.equals(peerId) && bytesEqual(peer.identity.address, address));
     if (others.length === 0) return;
+    this.#metrics?.sharedIdentityConnectionsTotal.inc();
     this.#modules.logger.warn(
       { address: formatAddress(address), peerId: peerId.toString(), alsoConnectedAs: others.map((peer) => peer.peerId.toString()) },
       "Two connected peers prove one identity: a node restarted under a new peer ID (the old connection closes soon), or one key runs in two processes (never run two processes with one validator key)",

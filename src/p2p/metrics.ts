@@ -6,6 +6,11 @@ export function createP2pMetrics(register: Registry) {
   return {
     peers: new Gauge({ name: "ghostmesh_p2p_peers", help: "Peers with an open connection", registers }),
     dialsTotal: new Counter({ name: "ghostmesh_p2p_dials_total", help: "Outbound dials, by outcome", labelNames: ["outcome"] as const, registers }),
+    sharedIdentityConnectionsTotal: new Counter({
+      name: "ghostmesh_p2p_shared_identity_connections_total",
+      help: "Peers that connected proving an identity another connected peer proved (a node back under a new PeerId, or one key in two processes)",
+      registers,
+    }),
     handshakesFailedTotal: new Counter({
       name: "ghostmesh_p2p_handshakes_failed_total",
       help: "qstp handshakes that failed, by error code (P2P_PEER_NOT_ALLOWED includes banned identities)",

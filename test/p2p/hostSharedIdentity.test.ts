@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { describe, it } from "node:test";
-import { createHostKeys, startTestHost, stopTestHosts, waitFor, type TestHost } from "./helpersHost.ts";
+import { counterValue, createHostKeys, startTestHost, stopTestHosts, waitFor, type TestHost } from "./helpersHost.ts";
 
 const SHARED_IDENTITY_WARNING = /^Two connected peers prove one identity/;
 
 describe("p2p host: one identity on two connected peers", () => {
-  it("warns, naming the identity and both peer IDs, when the second connects; one peer per identity warns nothing", async () => {
+  it("warns and counts, naming the identity and both peer IDs, when the second connects; one peer per identity warns nothing", async () => {
     const hosts: TestHost[] = [];
     try {
       const listener = await startTestHost();
@@ -24,6 +24,7 @@ describe("p2p host: one identity on two connected peers", () => {
       await first.host.dial(listener.host.multiaddrs()[0]!);
       await waitFor(() => listener.host.peers().length === 2, "two peers connected");
       assert.deepEqual(listener.logger.entries.filter((entry) => SHARED_IDENTITY_WARNING.test(entry.message)), [], "distinct identities: no warning");
+      assert.equal(await counterValue(listener.registry, "ghostmesh_p2p_shared_identity_connections_total"), 0);
 
       const copy = await startTestHost({ keys: { ...keys, peerPrivateKey: await generateKeyPair("Ed25519") } });
       hosts.push(copy);
@@ -32,6 +33,7 @@ describe("p2p host: one identity on two connected peers", () => {
       const warning = listener.logger.entries.find((entry) => SHARED_IDENTITY_WARNING.test(entry.message))!;
       assert.equal(warning.level, "warn");
       assert.deepEqual(warning.fields, { address: keys.address, peerId: copy.host.peerId.toString(), alsoConnectedAs: [first.host.peerId.toString()] });
+      assert.equal(await counterValue(listener.registry, "ghostmesh_p2p_shared_identity_connections_total"), 1);
     } finally {
       await stopTestHosts(hosts);
     }
