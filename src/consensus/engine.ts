@@ -143,6 +143,10 @@ type SignatureUse =
   | { readonly kind: "vote"; readonly node: TreeNode }
   | { readonly kind: "timeout"; readonly view: number; readonly highQc: QuorumCertificate | null; readonly tc: TimeoutCertificate | null };
 
+function viewOfSignatureUse(use: SignatureUse): number {
+  return use.kind === "timeout" ? use.view : use.node.view;
+}
+
 /** Signatures an external signer still owes; a few per view at most, so a small bound catches a host that never answers. */
 const PENDING_SIGNATURES_MAX = 64;
 /**
@@ -870,7 +874,7 @@ export class ConsensusEngine {
   private signThen(message: Uint8Array, use: SignatureUse): void {
     const signer = this.modules.signer;
     assert(signer !== null, "signThen: only validators sign");
-    this.ownSignatures?.signingIn(use.kind === "timeout" ? use.view : use.node.view);
+    this.ownSignatures?.signingIn(viewOfSignatureUse(use));
     if (!("external" in signer)) {
       this.useSignature(use, signer.sign(message));
       return;
@@ -882,7 +886,7 @@ export class ConsensusEngine {
   }
 
   private useSignature(use: SignatureUse, signature: Uint8Array): void {
-    this.ownSignatures?.record(use.kind === "timeout" ? use.view : use.node.view, signature);
+    this.ownSignatures?.record(viewOfSignatureUse(use), signature);
     switch (use.kind) {
       case "proposal":
         return this.sendProposal(use, signature);

@@ -292,7 +292,7 @@ class Libp2pHost implements T.P2pHost {
   /**
    * A second connected peer proving an identity another connected peer proved: a node that
    * restarted under a new PeerId (its old connection not closed yet), or one key running in two
-   * processes, which sends each validator's messages to only one of them (the first found).
+   * processes (never meant to happen: its operator should hear of it).
    */
   #warnIfIdentityShared(peerId: PeerId, address: Uint8Array): void {
     const others = this.peers().filter((peer) => !peer.peerId.equals(peerId) && bytesEqual(peer.identity.address, address));

@@ -12,7 +12,7 @@ import { encodeAmount } from "../../../src/app/index.ts";
 import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { SIGNING_RESERVATION_FILE } from "../../../src/node/home.ts";
-import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Cluster } from "./cluster.ts";
+import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 const OTHER_SIGNER_SLOT = 4;
 
@@ -28,6 +28,27 @@ function sendVoteOfValidator1(cluster: Cluster, view: number): void {
   endpoint.close();
 }
 
+/** Waits for a vote of validator 1, sends one of its key beside it, and waits for validator 1 to stop signing; returns that vote's view. */
+async function stopValidator1(cluster: Cluster, signedBy1: ReturnType<typeof recordSignedFrom>): Promise<number> {
+  const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
+  sendVoteOfValidator1(cluster, lastVote.view);
+  await waitFor("validator 1 to stop signing", () => (cluster.validators[1]!.host.stats()?.signingStopped === true ? true : undefined), 10_000);
+  return lastVote.view;
+}
+
+/** Commits audit entries, sent to validators 0 and 2 in turn, until `done` holds. */
+async function appendUntil(cluster: Cluster, account: Account, what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  let appends = 0;
+  await waitFor(
+    what,
+    async () => {
+      await commitNext(cluster, account, { type: "audit.append", record: { action: "step", data: { appends } } }, appends++ % 2 === 0 ? 0 : 2);
+      return done() ? true : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 async function metricsOf(cluster: Cluster, index: number): Promise<string> {
   return (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
 }
@@ -40,12 +61,8 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       const account = newAccount();
       await commitNext(cluster, account, { type: "account.register" });
       await commitNext(cluster, account, { type: "audit.append", record: { action: "before", data: {} } }, 1);
-      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
-
-      sendVoteOfValidator1(cluster, lastVote.view);
-      const host1 = cluster.validators[1]!.host;
-      await waitFor("validator 1 to stop signing", () => (host1.stats()?.signingStopped === true ? true : undefined), 10_000);
-      const viewAtStop = host1.stats()!.view;
+      await stopValidator1(cluster, signedBy1);
+      const viewAtStop = cluster.validators[1]!.host.stats()!.view;
 
       for (let i = 0; i < 4; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "after", data: { i } } }, i % 2 === 0 ? 0 : 2);
       const height = cluster.validators[0]!.chain.head.height;
@@ -66,11 +83,9 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
     try {
       const account = newAccount();
       await commitNext(cluster, account, { type: "account.register" });
-      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
-      sendVoteOfValidator1(cluster, lastVote.view);
-      await waitFor("validator 1 to stop signing", () => (cluster.validators[1]!.host.stats()?.signingStopped === true ? true : undefined), 10_000);
+      const stoppedAtView = await stopValidator1(cluster, signedBy1);
       const recorded = () => (JSON.parse(readFileSync(join(cluster.homes.homes[1]!.home, SIGNING_RESERVATION_FILE), "utf8")) as { signingStoppedAtView?: number }).signingStoppedAtView;
-      await waitFor("the stop to be recorded beside the key", () => (recorded() === lastVote.view ? true : undefined), 10_000);
+      await waitFor("the stop to be recorded beside the key", () => (recorded() === stoppedAtView ? true : undefined), 10_000);
       await cluster.validators[1]!.resync(async () => {});
       assert.equal(cluster.validators[1]!.host.epoch!.selfIndex, null, "the host a re-sync starts observes too");
 
@@ -83,21 +98,13 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       await waitFor("validator 1 to follow the chain", () => (restarted.chain.head.height >= height ? true : undefined), 10_000);
       assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeRestart, "nothing signed after the restart");
       assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 1$/m);
-      assert.equal((await cluster.client(1).status()).signingStoppedAtView, lastVote.view, "GET /v1/status shows the stop");
+      assert.equal((await cluster.client(1).status()).signingStoppedAtView, stoppedAtView, "GET /v1/status shows the stop");
 
       await cluster.stop(1);
       const resumed = await cluster.start(1, { resumeSigning: true });
       assert.equal(resumed.host.epoch!.selfIndex, 1);
       assert.equal(recorded(), undefined, "the record is cleared");
-      let appends = 0;
-      await waitFor(
-        "validator 1 to vote again",
-        async () => {
-          await commitNext(cluster, account, { type: "audit.append", record: { action: "resumed", data: { appends } } }, appends++ % 2 === 0 ? 0 : 2);
-          return signedBy1.votes.length > signedBeforeRestart ? true : undefined;
-        },
-        30_000,
-      );
+      await appendUntil(cluster, account, "validator 1 to vote again", () => signedBy1.votes.length > signedBeforeRestart, 30_000);
       assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 0$/m);
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, null);
     } finally {
@@ -109,10 +116,8 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
     const cluster = await startCluster(4, { extraNodes: 1, start: [0, 1, 2, 3], genesisExtras: posGenesisExtras(1000n, 4), emptyIntervalMs: 100 });
     const signedBy1 = recordSignedFrom(cluster.network, 1);
     try {
-      const lastVote = await waitFor("a vote of validator 1", () => signedBy1.votes.at(-1), 10_000);
-      sendVoteOfValidator1(cluster, lastVote.view);
+      await stopValidator1(cluster, signedBy1);
       const host1 = cluster.validators[1]!.host;
-      await waitFor("validator 1 to stop signing", () => (host1.stats()?.signingStopped === true ? true : undefined), 10_000);
       const viewAtStop = host1.stats()!.view;
       const labelAtStop = host1.epoch!.label;
       // Validator 0 bonds more: the end of the epoch chooses a new set (other powers), and every node switches.
@@ -141,15 +146,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
 
       sendVoteOfValidator1(cluster, floorView);
       await waitFor("the sighting to be counted", async () => ((await metricsOf(cluster, 1)).match(/^ghostmesh_consensus_signed_elsewhere_total 1$/m) === null ? undefined : true), 10_000);
-      let appends = 0;
-      await waitFor(
-        "validator 1 to vote again past the other signer's view",
-        async () => {
-          await commitNext(cluster, account, { type: "audit.append", record: { action: "step", data: { appends } } }, appends++ % 2 === 0 ? 0 : 2);
-          return signedBy1.votes.some((vote) => vote.view > floorView) ? true : undefined;
-        },
-        60_000,
-      );
+      await appendUntil(cluster, account, "validator 1 to vote again past the other signer's view", () => signedBy1.votes.some((vote) => vote.view > floorView), 60_000);
       const signedAfter = [...signedBy1.votes, ...signedBy1.proposals].slice(signedBefore);
       const inFloor = signedAfter.filter((s) => s.view <= floorView && s.view > floorView - 6);
       assert.deepEqual(inFloor, [], `no vote or proposal of validator 1 in views up to ${floorView} after the sighting`);
