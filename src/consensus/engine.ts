@@ -88,12 +88,19 @@ export type ConsensusEngineOptions = {
    */
   readonly watchOwnKey?: boolean;
   /**
-   * With no persisted safety state, on a root past genesis: quarantine the views after the root
-   * (engine.ts watchRootCertificate). For a process's first engine only (default false): a
-   * validator joining a set later, its process long running, has no second signer to expect.
+   * Whether this validator keeps out of the views after the root when it starts
+   * (watchRootCertificate), so that a signer still running with its key shows itself first:
+   * - "never" (default): a validator joining a set later, its process long running, has no
+   *   second signer to expect;
+   * - "withoutSafetyState": only with no persisted safety state, on a root past genesis: a
+   *   process's first engine (a fresh home after block sync, or a copy of a home);
+   * - "always": also with one, for a process that an operator started again after another
+   *   signer of its key was seen (`ghostmesh start --resume-signing`).
    */
-  readonly quarantineUnsigned?: boolean;
+  readonly quarantineAfterRoot?: RootQuarantine;
 };
+
+export type RootQuarantine = "never" | "withoutSafetyState" | "always";
 
 export type VoteDelivery = "nextLeader" | "all";
 
@@ -224,7 +231,7 @@ export class ConsensusEngine {
   /** Started from a persisted safety state (not the root-derived initial one). */
   private readonly safetyPersisted: boolean;
   /** Options: quarantine the views after a synced root when no safety state was persisted. */
-  private readonly quarantineUnsigned: boolean;
+  private readonly quarantineAfterRoot: RootQuarantine;
   /** Views up to this one were quarantined (quarantine): their timeouts wait for the timer. */
   private quarantinedThroughView = -1;
 
@@ -256,7 +263,7 @@ export class ConsensusEngine {
     this.savedBlocks = opts.savedBlocks ?? [];
     this.safety = restoreSafety(opts.safety, opts.epoch, root.view);
     this.safetyPersisted = opts.safety !== null;
-    this.quarantineUnsigned = opts.quarantineUnsigned ?? false;
+    this.quarantineAfterRoot = opts.quarantineAfterRoot ?? "never";
     this.ownSignatures = opts.selfIndex !== null && (opts.watchOwnKey ?? true) ? new OwnSignatures(this.safety.lastVotedView) : null;
     this.currentView = root.view;
     const saved = this.safety.highQc;
@@ -333,24 +340,25 @@ export class ConsensusEngine {
    * The root's QC came from the store or from block sync, not through checkQc: read here for
    * this validator's key before it signs in the view after the root.
    * - With a persisted safety state, as any certificate (watchCertificateSigner).
-   * - Without one, on a chain past genesis, in an engine started with `quarantineUnsigned` (a
-   *   process's first: a fresh home after block sync, or a copy of a home whose key still signs
-   *   elsewhere): it signed nothing here (its state only assumes the root's view), so its key in
-   *   the root's QC is another signer's; and either way it quarantines the views after the root.
+   * - Without one, on a chain past genesis: it signed nothing here (its state only assumes the
+   *   root's view), so its key in the root's QC is another signer's.
    * Only a QC of this epoch's set is read: a root that closed the previous epoch counts that
-   * set's signers, by their indices in it.
+   * set's signers, by their indices in it. Then, as `quarantineAfterRoot` asks, it quarantines
+   * the views after the root: a signer still running signs there and is caught, in views this
+   * one kept out of (noticeSignedElsewhere).
    */
   private watchRootCertificate(): void {
+    if (this.ownSignatures === null) return;
     const root = this.tree.root;
     const qc = root.qc;
-    if (this.ownSignatures === null || qc === null || (this.safetyPersisted && qc.view <= this.safety.lastVotedView)) return;
-    const counted = verifyQc(qc, this.ctx) === null;
-    if (this.safetyPersisted) {
-      if (counted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
-      return;
+    if (qc !== null && !(this.safetyPersisted && qc.view <= this.safety.lastVotedView) && verifyQc(qc, this.ctx) === null) {
+      if (this.safetyPersisted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
+      else if (signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
     }
-    if (counted && signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
-    else if (this.quarantineUnsigned) this.quarantine(root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
+    const quarantined = this.quarantineAfterRoot === "always" || (this.quarantineAfterRoot === "withoutSafetyState" && !this.safetyPersisted && qc !== null);
+    const throughView = root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS;
+    // The root's QC may have quarantined exactly these views already: one write is enough.
+    if (quarantined && throughView > this.quarantinedThroughView) this.quarantine(throughView);
   }
 
   /** Saved blocks in height order; one that no longer validates (or connects) is dropped. */
@@ -550,7 +558,7 @@ export class ConsensusEngine {
     const runningNow = verdict === "beside" || (verdict === "apart" && view + 1 >= this.currentView);
     if (runningNow) this.signingStopped = true;
     else this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
-    this.emit({ kind: "signedElsewhere", view, seenIn, signingStopped: this.signingStopped });
+    this.emit({ kind: "signedElsewhere", view, seenIn, verdict, signingStopped: this.signingStopped });
   }
 
   // ---- certificates and views ----------------------------------------------------------

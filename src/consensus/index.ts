@@ -3,7 +3,7 @@
  * deterministic, I/O-free engine. The only import surface of the module.
  */
 export { createConsensusEngine, ConsensusEngine, blockHashOf, qcEquals } from "./engine.ts";
-export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats, VoteDelivery } from "./engine.ts";
+export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats, RootQuarantine, VoteDelivery } from "./engine.ts";
 export type {
   ValidatorIndex,
   TimeoutCertificate,
@@ -17,6 +17,7 @@ export type {
   ConsensusMessage,
   SafetyState,
   SignedElsewhereSeenIn,
+  SignedElsewhereVerdict,
   CommittedBlock,
   ConsensusRoot,
   ConsensusAction,

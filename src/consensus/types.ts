@@ -5,6 +5,7 @@
  * I/O-free: it takes these as inputs and returns actions; the host performs them in order.
  */
 import type { Block, Evidence, QuorumCertificate, ValidatorSet } from "../ledger/index.ts";
+import type { OwnSignatureVerdict } from "./ownSignatures.ts";
 
 /** Position of a validator in the epoch's validator set order. Invariant: 0 <= index < count. */
 export type ValidatorIndex = number;
@@ -171,6 +172,9 @@ export type ConsensusRoot = {
 /** Where a signature of this validator's key that it did not make was seen. */
 export type SignedElsewhereSeenIn = "proposal" | "vote" | "timeout" | "qc" | "tc";
 
+/** Where the other signer's signature lies against this node's own. */
+export type SignedElsewhereVerdict = Exclude<OwnSignatureVerdict, "own">;
+
 /**
  * Outputs of the engine, to be performed by the host in list order.
  * - persistSafety: write `state` durably (fsync) BEFORE performing any later action.
@@ -198,7 +202,7 @@ export type ConsensusAction =
   | { readonly kind: "commit"; readonly blocks: readonly CommittedBlock[]; readonly commitQc: QuorumCertificate }
   | { readonly kind: "evidence"; readonly evidence: Evidence }
   /** This validator's key signed, elsewhere, in `view` (engine.ts noticeSignedElsewhere): tell the operator. */
-  | { readonly kind: "signedElsewhere"; readonly view: number; readonly seenIn: SignedElsewhereSeenIn; readonly signingStopped: boolean }
+  | { readonly kind: "signedElsewhere"; readonly view: number; readonly seenIn: SignedElsewhereSeenIn; readonly verdict: SignedElsewhereVerdict; readonly signingStopped: boolean }
   | { readonly kind: "epochChange"; readonly epoch: number; readonly validatorSet: ValidatorSet; readonly root: ConsensusRoot };
 
 export type BlockValidation = { readonly ok: true } | { readonly ok: false; readonly reason: string };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RejectCode, blockHashOf, leaderOf, type ConsensusAction, type ConsensusMessage } from "../../src/consensus/index.ts";
+import { RejectCode, blockHashOf, initialSafetyState, leaderOf, type ConsensusAction, type ConsensusMessage, type RootQuarantine } from "../../src/consensus/index.ts";
 import { SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "../../src/consensus/ownSignatures.ts";
 import { bootNode, buildBlock, createCluster, host, makeQc, makeTc, pump, sent, signProposal, signTimeout, signVote, startAll, type TestCluster, type TestNode } from "./harness.ts";
 
@@ -36,7 +36,7 @@ test("signed elsewhere: our key's vote above every view we signed raises the saf
   const node = us(cluster);
   const elsewhere = receive(node, signVote(cluster, 0, 1, 1, blockHashOf(block)));
   assert.equal(elsewhere.code, RejectCode.signedElsewhere);
-  assert.deepEqual(alarms(elsewhere.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", signingStopped: false }]);
+  assert.deepEqual(alarms(elsewhere.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", verdict: "ahead", signingStopped: false }]);
   const persisted = elsewhere.actions.findIndex((a) => a.kind === "persistSafety");
   assert.ok(persisted >= 0 && persisted < elsewhere.actions.findIndex((a) => a.kind === "signedElsewhere"), "the raised state is written first");
   assert.ok(node.persisted !== null && node.persisted.lastVotedView >= 1 && node.persisted.lastProposedView >= 1);
@@ -60,7 +60,7 @@ test("signed elsewhere: a signature beside our own in a view we signed stops eve
 
   const beside = receive(node, signVote(cluster, 0, 1, 1, blockHashOf(blockB)));
   assert.equal(beside.code, RejectCode.signedElsewhere);
-  assert.deepEqual(alarms(beside.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", signingStopped: true }]);
+  assert.deepEqual(alarms(beside.actions), [{ kind: "signedElsewhere", view: 1, seenIn: "vote", verdict: "beside", signingStopped: true }]);
   assert.equal(node.engine.stats().signingStopped, true);
 
   // QC(1) for A forms (leader 1's proposal, node 2's vote, ours): view 2 is entered, then led by 2.
@@ -92,7 +92,7 @@ test("signed elsewhere: a QC with our key keeps us out of its view and a few mor
   const node = us(cluster);
   const qc6 = makeQc(cluster, [0, 1, 2], 6, 3, new Uint8Array(32).fill(6));
   const byQc = receive(node, signTimeout(cluster, 2, 7, qc6));
-  assert.deepEqual(alarms(byQc.actions), [{ kind: "signedElsewhere", view: 6, seenIn: "qc", signingStopped: false }]);
+  assert.deepEqual(alarms(byQc.actions), [{ kind: "signedElsewhere", view: 6, seenIn: "qc", verdict: "ahead", signingStopped: false }]);
   assert.equal(node.persisted?.lastVotedView, 6 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
   assert.equal(node.persisted?.lastProposedView, 6 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
   assert.equal(node.engine.stats().signingStopped, false);
@@ -100,7 +100,7 @@ test("signed elsewhere: a QC with our key keeps us out of its view and a few mor
   // A signer that is still running signs on in the views we keep out of: caught there.
   const tc8 = makeTc(cluster, [0, 1, 3], 8, 6);
   const byTc = receive(node, signTimeout(cluster, 2, 9, qc6, tc8));
-  assert.deepEqual(alarms(byTc.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "tc", signingStopped: true }]);
+  assert.deepEqual(alarms(byTc.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "tc", verdict: "apart", signingStopped: true }]);
   assert.equal(node.engine.stats().signingStopped, true);
 
   const qcWithoutUs = makeQc(cluster, [1, 2, 3], 10, 4, new Uint8Array(32).fill(10));
@@ -160,27 +160,56 @@ test("signed elsewhere: a validator starting with no safety state on a synced ro
   const qc = makeQc(cluster, [0, 1, 2, 3].filter((i) => i !== outside), 5, 5, rootHash);
   const root = { hash: rootHash, height: 5, view: 5, block: null, qc };
   // The leader of view 6, the first after the root: with a store of its own it would propose there.
-  const node = bootNode(cluster, leader, { engine: { root, quarantineUnsigned: true } });
+  const node = bootNode(cluster, leader, { engine: { root, quarantineAfterRoot: "withoutSafetyState" } });
   const start = host(node, node.engine.start().actions);
-  assert.deepEqual(alarms(start), [{ kind: "signedElsewhere", view: 5, seenIn: "qc", signingStopped: false }]);
+  assert.deepEqual(alarms(start), [{ kind: "signedElsewhere", view: 5, seenIn: "qc", verdict: "ahead", signingStopped: false }]);
   assert.equal(node.persisted?.lastVotedView, 5 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
   assert.equal(sent(start, "proposal").length, 0, "no proposal in view 6");
 
   const joiner = bootNode(cluster, outside, { engine: { root } });
   host(joiner, joiner.engine.start().actions);
-  assert.equal(joiner.persisted, null, "an engine started without quarantineUnsigned (a later epoch's, in a running process) keeps nothing out");
-  const notCounted = bootNode(cluster, outside, { engine: { root, quarantineUnsigned: true } });
+  assert.equal(joiner.persisted, null, "an engine started with quarantineAfterRoot never (a later epoch's, in a running process) keeps nothing out");
+  const notCounted = bootNode(cluster, outside, { engine: { root, quarantineAfterRoot: "withoutSafetyState" } });
   assert.deepEqual(alarms(host(notCounted, notCounted.engine.start().actions)), [], "a validator not in the root's QC learns nothing of its key there");
   assert.equal(notCounted.persisted?.lastVotedView, 5 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "but, with no safety state of its own, keeps out of the views after the root");
 
   // The other signer, still running, signs in those views: caught there.
   const later = receive(notCounted, signVote(cluster, outside, 7, 6, new Uint8Array(32).fill(7)));
-  assert.deepEqual(alarms(later.actions), [{ kind: "signedElsewhere", view: 7, seenIn: "vote", signingStopped: true }]);
+  assert.deepEqual(alarms(later.actions), [{ kind: "signedElsewhere", view: 7, seenIn: "vote", verdict: "apart", signingStopped: true }]);
 
   // A restart from its own persisted state reads the root's QC as any certificate: no quarantine.
-  const restarted = bootNode(cluster, leader, { engine: { root, quarantineUnsigned: true } });
+  const restarted = bootNode(cluster, leader, { engine: { root, quarantineAfterRoot: "withoutSafetyState" } });
   const again = host(restarted, restarted.engine.start().actions);
   assert.deepEqual(alarms(again), [], "its own state covers the root's view");
+});
+
+test("signed elsewhere: a validator resumed after a stop keeps out of the views after the root despite its own safety state; the other signer, still running, is caught there", () => {
+  const cluster = createCluster(4, 90);
+  const rootHash = new Uint8Array(32).fill(5);
+  const follower = (leaderOf((cluster.nodes[0] as TestNode).engine.committee, 6) + 1) % 4;
+  const qc = makeQc(cluster, [0, 1, 2, 3].filter((i) => i !== follower), 5, 5, rootHash);
+  const root = { hash: rootHash, height: 5, view: 5, block: null, qc };
+  // Its own state: it last signed in view 3, then stopped, and followed the chain to view 5.
+  const ownState = initialSafetyState(0, 3);
+  const bootWith = (quarantineAfterRoot: RootQuarantine): TestNode => {
+    (cluster.nodes[follower] as TestNode).persisted = ownState;
+    return bootNode(cluster, follower, { engine: { root, quarantineAfterRoot } });
+  };
+
+  const restarted = bootWith("withoutSafetyState");
+  host(restarted, restarted.engine.start().actions);
+  assert.equal(restarted.persisted, ownState, "a plain restart keeps nothing out: it may vote in view 6");
+
+  const resumed = bootWith("always");
+  const start = host(resumed, resumed.engine.start().actions);
+  assert.deepEqual(alarms(start), [], "the root's QC does not count its key");
+  assert.equal(resumed.persisted?.lastVotedView, 5 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "views 6 to 9 kept out of, durably");
+  assert.equal(resumed.engine.view, 6);
+
+  // The signer it was resumed beside still runs: its vote in view 6, a view this node kept out of.
+  const caught = receive(resumed, signVote(cluster, follower, 6, 6, new Uint8Array(32).fill(6)));
+  assert.deepEqual(alarms(caught.actions), [{ kind: "signedElsewhere", view: 6, seenIn: "vote", verdict: "apart", signingStopped: true }]);
+  assert.equal(resumed.engine.stats().signingStopped, true);
 });
 
 test("signed elsewhere: in quarantined views a validator times out only on the view's timer, so a committee that needs it still leaves them", () => {
@@ -215,7 +244,7 @@ test("signed elsewhere: our key in an older certificate of a view we kept out of
   const qc8 = makeQc(cluster, [0, 1, 3], 8, 4, new Uint8Array(32).fill(8));
   const old = receive(node, signTimeout(cluster, 3, 12, qc8));
   assert.equal(old.code, RejectCode.viewOld, "a late timeout, its certificate still read");
-  assert.deepEqual(alarms(old.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "qc", signingStopped: false }]);
+  assert.deepEqual(alarms(old.actions), [{ kind: "signedElsewhere", view: 8, seenIn: "qc", verdict: "apart", signingStopped: false }]);
   assert.equal(node.engine.stats().signingStopped, false, "an old signature apart from ours is no sign the other signer still runs");
   assert.equal(node.persisted?.lastVotedView, 8 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "its view and a few more stay out of reach");
   assert.equal(node.engine.view, 13);
@@ -223,6 +252,6 @@ test("signed elsewhere: our key in an older certificate of a view we kept out of
   // Our key in the QC of the view before ours: the other signer runs now, where we kept out of its way.
   const qc12WithUs = makeQc(cluster, [0, 1, 2], 12, 6, new Uint8Array(32).fill(12));
   const now = receive(node, signTimeout(cluster, 1, 13, qc12WithUs));
-  assert.deepEqual(alarms(now.actions), [{ kind: "signedElsewhere", view: 12, seenIn: "qc", signingStopped: true }]);
+  assert.deepEqual(alarms(now.actions), [{ kind: "signedElsewhere", view: 12, seenIn: "qc", verdict: "apart", signingStopped: true }]);
   assert.equal(node.engine.stats().signingStopped, true);
 });

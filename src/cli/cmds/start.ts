@@ -33,7 +33,8 @@ and the allow addresses may connect. The libp2p node key is DIR/data/p2p.key (cr
                            and records it in DIR/validator.signing.json; it then only follows the
                            chain, across restarts. Once no other process holds the key, start it
                            once with this flag to clear the record and sign again (not in a
-                           service file: it would clear every future stop too)`,
+                           service file: it would clear every future stop too). It first keeps
+                           out of a few views, and stops again if the key signs there`,
   async run(argv, io) {
     const { values } = parseFlags(argv, {
       home: { type: "string" },

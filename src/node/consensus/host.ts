@@ -53,6 +53,8 @@ import {
   type ConsensusTiming,
   type BlockRequestMessage,
   type Rejection,
+  type RootQuarantine,
+  type SignedElsewhereVerdict,
   type VoteDelivery,
   type ValidatorIndex,
   type VoteMessage,
@@ -87,7 +89,27 @@ export type ConsensusHostOptions = {
   readonly emptyBlockCheckMs?: number;
   /** How long a stall lasts before the whole pool is sent again, not only own transactions (regossip.ts; default REGOSSIP_ALL_INTERVAL_MS). */
   readonly regossipAllIntervalMs?: number;
+  /**
+   * This process cleared a recorded stop of signing (`ghostmesh start --resume-signing`): its
+   * first engine keeps out of the views after the root even with a safety state of its own, so
+   * that a signer of this key still running is seen before this one signs (decision 0200,
+   * "Session 35").
+   */
+  readonly resumedSigning?: boolean;
 };
+
+const SIGNING_STOPPED_ADVICE = "Stop every other process that holds the key, then restart this node with ghostmesh start --resume-signing";
+
+/**
+ * What the operator is told of a sighting: whether it stopped signing, and why (engine.ts
+ * noticeSignedElsewhere: "ahead" never stops signing).
+ */
+function signedElsewhereLogMessage(verdict: SignedElsewhereVerdict, signingStopped: boolean, firstStop: boolean): string {
+  if (!signingStopped) return "This validator's key signed elsewhere, in a view this node did not sign: no vote or proposal from this node until a few views past it. Another process holds the key, or this home is an older copy of one";
+  if (!firstStop) return `This validator's key signed elsewhere again; signing stays stopped. ${SIGNING_STOPPED_ADVICE}`;
+  const where = verdict === "beside" ? "in a view this node signed in too" : "now, in a recent view this node kept out of";
+  return `This validator's key signs elsewhere, ${where}: signing stopped, and stays stopped across restarts. ${SIGNING_STOPPED_ADVICE}`;
+}
 
 /**
  * Committees up to this size broadcast votes: n^2 vote messages per view are cheap for small
@@ -237,6 +259,16 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.signingStopped = (modules.signingReservation?.signingStoppedAtView ?? null) !== null;
   }
 
+  /**
+   * Only a process's first engine can meet a second signer it does not know of: one with no
+   * safety state of its own may be a copy of a home whose key signs on elsewhere, and one that
+   * resumed signing may have been resumed while that signer still runs.
+   */
+  private quarantineOfNextEngine(): RootQuarantine {
+    if (this.enginesStarted++ > 0) return "never";
+    return this.opts.resumedSigning === true ? "always" : "withoutSafetyState";
+  }
+
   /** The running epoch's label and this node's index in its set (null: observer). */
   get epoch(): { readonly label: number; readonly selfIndex: number | null } | null {
     return this.run === null ? null : { label: this.run.label, selfIndex: this.run.selfIndex };
@@ -321,8 +353,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         savedBlocks,
         timing: this.opts.timing,
         voteDelivery: this.voteDelivery,
-        // A first engine with no safety state of its own may be a copy of a home whose key signs on elsewhere.
-        quarantineUnsigned: this.enginesStarted++ === 0,
+        quarantineAfterRoot: this.quarantineOfNextEngine(),
       },
       // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
       { app, signer, verifier: this.run.verifier, validatorSetProvider: app, blockSource: createStoreBlockSource(chain.store) },
@@ -789,18 +820,13 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const seen = ++this.signedElsewhereSeen;
     const firstStop = action.signingStopped && !this.signingStopped;
     this.signingStopped ||= action.signingStopped;
-    const { view, seenIn, signingStopped } = action;
+    const { view, seenIn, verdict, signingStopped } = action;
     const { logger, signingReservation } = this.modules;
     if (firstStop && signingReservation !== undefined) {
       signingReservation.recordSigningStopped(view).catch((err: unknown) => logger.error({ err, view }, "The stop of signing could not be recorded: a restart of this node would sign again"));
     }
     if (!firstStop && (seen & (seen - 1)) !== 0) return;
-    const fields = { view, seenIn, signingStopped, seenTotal: seen };
-    if (signingStopped) {
-      logger.error(fields, "This validator's key signs elsewhere, beside this node: signing stopped, and stays stopped across restarts. Stop every other process that holds the key, then restart this node with ghostmesh start --resume-signing");
-    } else {
-      logger.error(fields, "This validator's key signed elsewhere, in a view this node did not sign: no vote or proposal from this node until a few views past it. Another process holds the key, or this home is an older copy of one");
-    }
+    logger.error({ view, seenIn, verdict, signingStopped, seenTotal: seen }, signedElsewhereLogMessage(verdict, signingStopped, firstStop));
   }
 
   /**

@@ -148,7 +148,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     appSignatures = app.signatures;
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
-    const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
+    const baseHostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
     // One set of own transactions for every host this validator runs (a re-sync replaces the host).
     const ownTxs = new OwnTxHashes(OWN_TX_HASHES_MAX);
     const consensusLogger = logger.child({ module: "consensus" });
@@ -156,7 +156,8 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { path: paths.signingReservation, chainId: genesis.chainId, genesisHash: chain.genesisHash, ...(opts.signingReservationViews === undefined ? {} : { viewsAhead: opts.signingReservationViews }) },
       { logger: consensusLogger },
     );
-    await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
+    const resumedSigning = await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
+    const hostOptions = { ...baseHostOptions, resumedSigning };
     const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: consensusLogger, metrics: consensusMetrics, walSync, ownTxs, signingReservation };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
@@ -266,18 +267,22 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
   }
 }
 
-/** Clears a recorded stop of signing when asked to; otherwise says loudly that this validator will not sign, and how to change that. */
-async function resumeOrReportStop(reservation: SigningReservation, resume: boolean, context: { readonly path: string; readonly logger: Logger }): Promise<void> {
+/**
+ * Clears a recorded stop of signing when asked to; otherwise says loudly that this validator
+ * will not sign, and how to change that. True when a stop was cleared.
+ */
+async function resumeOrReportStop(reservation: SigningReservation, resume: boolean, context: { readonly path: string; readonly logger: Logger }): Promise<boolean> {
   const { path, logger } = context;
   if (resume) {
     const stoppedAtView = await reservation.resumeSigning();
     if (stoppedAtView === null) logger.info({ path }, "Signing was not stopped: --resume-signing changes nothing");
-    else logger.warn({ path, stoppedAtView }, "Signing resumed: the stop recorded when another signer of this key was seen is cleared. If that signer still runs, this validator will be stopped again, or jailed for equivocation");
-    return;
+    else logger.warn({ path, stoppedAtView }, "Signing resumed: the stop recorded when another signer of this key was seen is cleared. This node first keeps out of a few views, where a signer that still runs usually shows itself and stops it again; a signer it misses there may get this validator jailed for equivocation");
+    return stoppedAtView !== null;
   }
   const stoppedAtView = reservation.signingStoppedAtView;
-  if (stoppedAtView === null) return;
+  if (stoppedAtView === null) return false;
   logger.error({ path, stoppedAtView }, "Signing is stopped: another signer of this validator's key was seen at the recorded view. This node follows the chain without voting or proposing. Stop every other process that holds the key, then start this node with --resume-signing");
+  return false;
 }
 
 /** The store's WAL sync thread; null (each durable step then fsyncs inside its COMMIT, on the event loop) where the WAL file cannot be opened. */

@@ -20,6 +20,10 @@ import { toHex } from "../../../src/util/index.ts";
 export const CHAIN_ID = "consensus-node-test";
 const silent = pino({ level: "silent" }) as unknown as Logger;
 
+function recordingLogger(lines: string[]): Logger {
+  return pino({ level: "warn" }, { write: (line: string) => void lines.push(line) }) as unknown as Logger;
+}
+
 /** Short views so a silent leader costs little test time; backoff capped low for the same reason. */
 export const TEST_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 250, backoffPercent: 200, backoffExponentMax: 2 };
 
@@ -34,8 +38,12 @@ export type Cluster = {
   readonly network: InMemoryNetwork;
   /** null while stopped. */
   readonly validators: (RunningValidator | null)[];
-  /** `beforeConsensus`, `resumeSigning`: as ValidatorNodeOptions (the hook runs once the API is up); `apiPort`: instead of a random one. */
-  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly resumeSigning?: boolean; readonly apiPort?: number }): Promise<RunningValidator>;
+  /**
+   * `beforeConsensus`, `resumeSigning`: as ValidatorNodeOptions (the hook runs once the API is
+   * up); `apiPort`: instead of a random one; `logged`: receives the node's warnings and errors,
+   * one JSON line each (otherwise it logs nothing).
+   */
+  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly resumeSigning?: boolean; readonly apiPort?: number; readonly logged?: string[] }): Promise<RunningValidator>;
   stop(index: number): Promise<void>;
   client(index: number): GhostmeshClient;
   close(): Promise<void>;
@@ -94,7 +102,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
         ...(opts.signingReservationViews === undefined ? {} : { signingReservationViews: opts.signingReservationViews }),
         ...(extra.resumeSigning === undefined ? {} : { resumeSigning: extra.resumeSigning }),
       };
-      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: silent, ...clock });
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: extra.logged === undefined ? silent : recordingLogger(extra.logged), ...clock });
       validators[index] = validator;
       return validator;
     },

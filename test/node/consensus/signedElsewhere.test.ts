@@ -10,7 +10,9 @@ import { describe, it } from "node:test";
 import { encodeConsensusMessage, voteMessage, type VoteMessage } from "../../../src/consensus/index.ts";
 import { encodeAmount } from "../../../src/app/index.ts";
 import { addressFromPublicKey, formatAddress, sign } from "../../../src/crypto/index.ts";
+import { SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "../../../src/consensus/ownSignatures.ts";
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
+import { consensusRootOf } from "../../../src/node/consensus/committedBlocks.ts";
 import { SIGNING_RESERVATION_FILE } from "../../../src/node/home.ts";
 import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
@@ -101,12 +103,49 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, stoppedAtView, "GET /v1/status shows the stop");
 
       await cluster.stop(1);
-      const resumed = await cluster.start(1, { resumeSigning: true });
+      let rootView = -1;
+      const [votesBefore, proposalsBefore] = [signedBy1.votes.length, signedBy1.proposals.length];
+      const resumed = await cluster.start(1, { resumeSigning: true, beforeConsensus: async ({ chain }) => void (rootView = consensusRootOf(chain).view) });
       assert.equal(resumed.host.epoch!.selfIndex, 1);
       assert.equal(recorded(), undefined, "the record is cleared");
-      await appendUntil(cluster, account, "validator 1 to vote again", () => signedBy1.votes.length > signedBeforeRestart, 30_000);
+      await appendUntil(cluster, account, "validator 1 to vote again", () => signedBy1.votes.length > votesBefore, 30_000);
+      // In case the other signer still ran, it first kept out of a few views, where that signer would have shown itself.
+      const signedAfterResume = [...signedBy1.votes.slice(votesBefore), ...signedBy1.proposals.slice(proposalsBefore)];
+      assert.ok(signedAfterResume.every((s) => s.view > rootView + SIGNED_ELSEWHERE_QUARANTINE_VIEWS), `nothing signed within ${SIGNED_ELSEWHERE_QUARANTINE_VIEWS} views of its root (view ${rootView}): ${signedAfterResume.map((s) => s.view)}`);
       assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 0$/m);
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, null);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("resumed while the other signer still runs, it keeps out of the views after its root, meets that signer there and stops again without signing", async () => {
+    const cluster = await startCluster(4, { extraNodes: 1, start: [0, 2, 3] });
+    const signedBy1 = recordSignedFrom(cluster.network, 1);
+    const logged: string[] = [];
+    const messages = () => logged.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    try {
+      await cluster.start(1, { logged });
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      const stoppedAtView = await stopValidator1(cluster, signedBy1);
+      assert.ok(messages().some((m) => m.startsWith("This validator's key signs elsewhere, in a view this node signed in too: signing stopped")), messages().join("\n"));
+      await cluster.stop(1);
+
+      const signedBeforeResume = signedBy1.votes.length + signedBy1.proposals.length;
+      const resumed = await cluster.start(1, { resumeSigning: true, logged });
+      // Its first view is its root's next; the others' certificates, asked for at start, then bring it to theirs.
+      const networkView = cluster.validators[0]!.host.stats()!.view;
+      const view = await waitFor("validator 1 in the others' view", () => (resumed.host.stats()!.view >= networkView ? resumed.host.stats()!.view : undefined), 10_000);
+      // The other signer was never stopped: it votes in the view this node is in.
+      sendVoteOfValidator1(cluster, view);
+      await waitFor("validator 1 to stop signing again", () => (resumed.host.stats()?.signingStopped === true ? true : undefined), 10_000);
+      assert.ok(messages().some((m) => m.startsWith("This validator's key signs elsewhere, now, in a recent view this node kept out of: signing stopped")), messages().join("\n"));
+      for (let i = 0; i < 2; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "after", data: { i } } }, i % 2 === 0 ? 0 : 2);
+      const height = cluster.validators[0]!.chain.head.height;
+      await waitFor("validator 1 to follow the chain", () => (resumed.chain.head.height >= height ? true : undefined), 10_000);
+      assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeResume, `nothing signed since the resume (stopped in view ${stoppedAtView}, resumed in ${view})`);
+      assert.equal((await cluster.client(1).status()).signingStoppedAtView, view, "the new stop is recorded");
     } finally {
       await cluster.close();
     }
