@@ -27,8 +27,9 @@ import type { EventLoopUtilization } from "node:perf_hooks";
 import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
 import { HELPER_THREAD_NICE_MAX, lowerHelperThreadPriority } from "../src/node/threadPriority.ts";
+import { SIGNING_RESERVATION_VIEWS_MIN } from "../src/node/consensus/signingReservation.ts";
 import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
-import { decodeConsensusMessage } from "../src/consensus/index.ts";
+import { decodeConsensusMessage, SIGNING_RESERVATION_VIEWS } from "../src/consensus/index.ts";
 import { signatureWorkCounts, type SignatureWorkCounts } from "../src/crypto/index.ts";
 import { BLOCK_TXS_MAX, hashTx } from "../src/ledger/index.ts";
 import { toHex } from "../src/util/index.ts";
@@ -52,6 +53,7 @@ const PACER_TICK_MS = 2;
 const TARGET_P50_COMMIT_LATENCY_MS_MAX = 50;
 
 const HELP = `Usage: ./node_modules/.bin/node bench/consensus-node.ts [--peak-txs N] [--seconds S] [--rate R] [--votes all|nextLeader] [--signing threadpool|inline] [--helper-nice N] [--block-txs-max N]
+       [--signing-reservation-views N]
 
 Four validators in one process, real ML-DSA-65 signatures and SQLite stores: the peak committed
 throughput under a flood, then commit latency under an open-loop stream at half of it (the
@@ -66,16 +68,20 @@ Flags:
   --helper-nice N    nice value for the helper threads, 0 to ${HELPER_THREAD_NICE_MAX} (default ${defaultNodeConfig.threads.helperNice}, as threads.helperNice; 0 leaves them alone)
   --block-txs-max N  transactions a block holds at most, 1 to ${BLOCK_TXS_MAX} (default ${defaultNodeConfig.block.txsMax}, as block.txsMax); a smaller
                      cap lowers the peak, and with it the rate at half of it
+  --signing-reservation-views N
+                     views each signing reservation covers, ${SIGNING_RESERVATION_VIEWS_MIN} or more (default ${SIGNING_RESERVATION_VIEWS}, the node's); a
+                     reservation is written and fsynced every half of it: a larger span measures
+                     what those writes cost
   -h, --help         this help
 
 Environment:
   GHOSTMESH_BENCH_DIR  where the validators' databases go (default: the OS temporary directory)
 `;
 
-type BenchArgs = { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline"; helperNice: number; blockTxsMax: number };
+type BenchArgs = { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline"; helperNice: number; blockTxsMax: number; signingReservationViews: number };
 
 function parseBenchArgs(): BenchArgs {
-  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" }, "helper-nice": { type: "string" }, "block-txs-max": { type: "string" } } as const;
+  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" }, "helper-nice": { type: "string" }, "block-txs-max": { type: "string" }, "signing-reservation-views": { type: "string" } } as const;
   return benchCommandLine({ name: "bench/consensus-node.ts", help: HELP, options }, ({ values }) => {
     const votes = values.votes === undefined ? undefined : choiceArg(values.votes, "--votes", ["all", "nextLeader"] as const, "all");
     return {
@@ -86,6 +92,7 @@ function parseBenchArgs(): BenchArgs {
       signing: choiceArg(values.signing, "--signing", ["threadpool", "inline"] as const, "threadpool"),
       helperNice: intArg(values["helper-nice"], "--helper-nice", { min: 0, max: HELPER_THREAD_NICE_MAX }, defaultNodeConfig.threads.helperNice),
       blockTxsMax: intArg(values["block-txs-max"], "--block-txs-max", { min: 1, max: BLOCK_TXS_MAX }, defaultNodeConfig.block.txsMax),
+      signingReservationViews: intArg(values["signing-reservation-views"], "--signing-reservation-views", { min: SIGNING_RESERVATION_VIEWS_MIN, max: 1_000_000_000 }, SIGNING_RESERVATION_VIEWS),
     };
   });
 }
@@ -107,7 +114,7 @@ async function startCluster(): Promise<Cluster> {
   const validators: RunningValidator[] = [];
   const voteDelivery = ARGS.votes === undefined ? {} : { voteDelivery: ARGS.votes };
   for (const home of homes.homes) {
-    validators.push(await startValidatorNode({ home: home.home, config, genesis: homes.genesis, signing: ARGS.signing, ...voteDelivery }, { key: home.key, network, logger: silent }));
+    validators.push(await startValidatorNode({ home: home.home, config, genesis: homes.genesis, signing: ARGS.signing, signingReservationViews: ARGS.signingReservationViews, ...voteDelivery }, { key: home.key, network, logger: silent }));
   }
   return { dir, network, validators };
 }
@@ -418,6 +425,7 @@ async function main(): Promise<void> {
       voteDelivery: ARGS.votes ?? voteDeliveryFor(VALIDATORS),
       signing: ARGS.signing,
       blockTxsMax: config.block.txsMax,
+      signingReservationViews: ARGS.signingReservationViews,
       mldsa65VerifyPerSecondAllCores: verifyAllCoresPerSecond,
       mldsa65VerifyPerSecondOneCoreSync: verifyOneCoreSync,
       /** The event loop's CPU per verify handed to an idle threadpool, beyond the check (µs): what each signature or check a block hands off costs the shared loop. */

@@ -230,7 +230,7 @@ export class ConsensusEngine {
   private signingStopped = false;
   /** Started from a persisted safety state (not the root-derived initial one). */
   private readonly safetyPersisted: boolean;
-  /** Options: quarantine the views after a synced root when no safety state was persisted. */
+  /** Options: whether this start quarantines the views after the root (watchRootCertificate). */
   private readonly quarantineAfterRoot: RootQuarantine;
   /** Views up to this one were quarantined (quarantine): their timeouts wait for the timer. */
   private quarantinedThroughView = -1;

@@ -38,6 +38,9 @@ const reservationSchema = s.object({
   signingStoppedAtView: s.optional(s.uint()),
 });
 
+/** A reservation is renewed at half its span: a span of 1 would renew it at every signature and still leave no view ahead. */
+export const SIGNING_RESERVATION_VIEWS_MIN = 2;
+
 export type SigningReservationOptions = {
   readonly path: string;
   readonly chainId: string;
@@ -61,7 +64,7 @@ export class SigningReservation {
   /** Reads the file at `opts.path`; none, or one of another chain, reserves nothing yet. */
   constructor(opts: SigningReservationOptions, modules: { readonly logger: Logger }) {
     const viewsAhead = opts.viewsAhead ?? SIGNING_RESERVATION_VIEWS;
-    if (!Number.isSafeInteger(viewsAhead) || viewsAhead < 2) throw new RangeError(`signing reservation: viewsAhead must be an integer of 2 or more, got ${viewsAhead}`);
+    if (!Number.isSafeInteger(viewsAhead) || viewsAhead < SIGNING_RESERVATION_VIEWS_MIN) throw new RangeError(`signing reservation: viewsAhead must be an integer of ${SIGNING_RESERVATION_VIEWS_MIN} or more, got ${viewsAhead}`);
     this.opts = { ...opts, viewsAhead };
     this.logger = modules.logger;
     const loaded = this.load();
