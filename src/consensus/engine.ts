@@ -98,6 +98,23 @@ export type ConsensusEngineOptions = {
    *   signer of its key was seen (`ghostmesh start --resume-signing`).
    */
   readonly quarantineAfterRoot?: RootQuarantine;
+  /**
+   * When this validator's process started (ms, the clock blocks are stamped by). A block
+   * stamped later was proposed, and signed, while this process ran (blurred only by the skew
+   * between its proposer's clock and this one). A signature of this key apart from this
+   * node's stops its signing only on such a block (isRecentSignature): on an idle chain the
+   * head's certificate may be older than this process and still be "the view before". Absent:
+   * the view alone decides (the simulator).
+   */
+  readonly signerLiveAfterTimestampMs?: number;
+  /**
+   * The highest view this key may have signed in from this home, when the safety state's
+   * `lastVotedView` may lie above it with no signature there: a validator stopped by another
+   * signer of its key kept raising it by quarantines while it signed nothing. Views above it
+   * are judged (OwnSignatures) instead of taken for this engine's own, so a signer still
+   * running when the operator resumes this one is seen there. Absent: `lastVotedView`.
+   */
+  readonly signedAtMostThroughView?: number;
 };
 
 export type RootQuarantine = "never" | "withoutSafetyState" | "always";
@@ -232,6 +249,7 @@ export class ConsensusEngine {
   private readonly safetyPersisted: boolean;
   /** Options: whether this start quarantines the views after the root (watchRootCertificate). */
   private readonly quarantineAfterRoot: RootQuarantine;
+  private readonly signerLiveAfterTimestampMs: number | undefined;
   /** Views up to this one were quarantined (quarantine): their timeouts wait for the timer. */
   private quarantinedThroughView = -1;
 
@@ -264,7 +282,9 @@ export class ConsensusEngine {
     this.safety = restoreSafety(opts.safety, opts.epoch, root.view);
     this.safetyPersisted = opts.safety !== null;
     this.quarantineAfterRoot = opts.quarantineAfterRoot ?? "never";
-    this.ownSignatures = opts.selfIndex !== null && (opts.watchOwnKey ?? true) ? new OwnSignatures(this.safety.lastVotedView) : null;
+    this.signerLiveAfterTimestampMs = opts.signerLiveAfterTimestampMs;
+    const signedThroughView = Math.min(this.safety.lastVotedView, opts.signedAtMostThroughView ?? this.safety.lastVotedView);
+    this.ownSignatures = opts.selfIndex !== null && (opts.watchOwnKey ?? true) ? new OwnSignatures(signedThroughView) : null;
     this.currentView = root.view;
     const saved = this.safety.highQc;
     this.highQc = saved !== null && saved.view > root.view ? saved : root.qc;
@@ -352,8 +372,8 @@ export class ConsensusEngine {
     const root = this.tree.root;
     const qc = root.qc;
     if (qc !== null && !(this.safetyPersisted && qc.view <= this.safety.lastVotedView) && verifyQc(qc, this.ctx) === null) {
-      if (this.safetyPersisted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
-      else if (signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc");
+      if (this.safetyPersisted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc", qc.blockHash);
+      else if (signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc", () => null);
     }
     const quarantined = this.quarantineAfterRoot === "always" || (this.quarantineAfterRoot === "withoutSafetyState" && !this.safetyPersisted && qc !== null);
     const throughView = root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS;
@@ -510,7 +530,7 @@ export class ConsensusEngine {
     if (verdict === "own") return echo;
     // Before the check, a peer could forge any bytes; after it, only the key made them.
     if (!this.checkSignature(message, message.sender, signed.message, signed.signature)) return reject(RejectCode.badSignature, `${message.type} signature`);
-    this.noticeSignedElsewhere(signed.view, verdict, message.type as SignedElsewhereSeenIn);
+    this.noticeSignedElsewhere(signed.view, verdict, message.type as SignedElsewhereSeenIn, () => this.signedBlockTimestampOf(message));
     return reject(RejectCode.signedElsewhere, `this validator's key signed a ${message.type} for view ${signed.view} that this node did not sign`);
   }
 
@@ -534,12 +554,12 @@ export class ConsensusEngine {
   }
 
   /** A verified certificate that counts this validator's key: is that signature ours? */
-  private watchCertificateSigner(view: number, signers: Uint8Array, signatures: readonly Uint8Array[], seenIn: SignedElsewhereSeenIn): void {
+  private watchCertificateSigner(view: number, signers: Uint8Array, signatures: readonly Uint8Array[], seenIn: SignedElsewhereSeenIn, blockHash: Uint8Array | null): void {
     if (this.ownSignatures === null) return;
     const signature = signatureOfSigner(signers, signatures, this.committee.count, this.selfIndex as ValidatorIndex);
     if (signature === null) return;
     const verdict = this.ownSignatures.verdict(view, signature, this.safety.lastVotedView);
-    if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn);
+    if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn, () => (blockHash === null ? null : this.blockTimestampOf(blockHash)));
   }
 
   /**
@@ -548,17 +568,46 @@ export class ConsensusEngine {
    *   few more (quarantine).
    * - Beside us, in a view we sign in too, no floor keeps the two apart: signing stops.
    * - Apart from us, in a view we did not sign in below our mark (a quarantine's, say), it is
-   *   no conflict. Seen in this view or the one before, the other signer is running now, after
-   *   we kept out of its way: this node stands down, so the signer that was there first goes
-   *   on. Older, it may be a process stopped since (a block's QC fetched while catching up
-   *   after a restart): the quarantine only. (The root's QC at start is judged only above the
-   *   mark: never apart.)
+   *   no conflict. Recent (isRecentSignature), the other signer is running now, after we kept
+   *   out of its way: this node stands down, so the signer that was there first goes on.
+   *   Older, it may be a process stopped since (a block's QC fetched while catching up after a
+   *   restart, or an idle chain's head): the quarantine only. (The root's QC at start is judged
+   *   only above the mark: never apart.)
    */
-  private noticeSignedElsewhere(view: number, verdict: Exclude<OwnSignatureVerdict, "own">, seenIn: SignedElsewhereSeenIn): void {
-    const runningNow = verdict === "beside" || (verdict === "apart" && view + 1 >= this.currentView);
+  private noticeSignedElsewhere(view: number, verdict: Exclude<OwnSignatureVerdict, "own">, seenIn: SignedElsewhereSeenIn, blockTimestampMs: () => number | null): void {
+    const runningNow = verdict === "beside" || (verdict === "apart" && this.isRecentSignature(view, blockTimestampMs));
     if (runningNow) this.signingStopped = true;
     else this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
     this.emit({ kind: "signedElsewhere", view, seenIn, verdict, signingStopped: this.signingStopped });
+  }
+
+  /**
+   * A signature apart from ours proves another signer runs now, not a process stopped since,
+   * when it is in this view or the one before and, if this engine knows when its process
+   * started, on a block stamped after that (timeouts and TCs name no block: never). On an idle
+   * chain the view alone would take the head's certificate, minutes old, for a running signer.
+   */
+  private isRecentSignature(view: number, blockTimestampMs: () => number | null): boolean {
+    if (view + 1 < this.currentView) return false;
+    const liveAfterMs = this.signerLiveAfterTimestampMs;
+    if (liveAfterMs === undefined) return true;
+    const timestampMs = blockTimestampMs();
+    return timestampMs !== null && timestampMs > liveAfterMs;
+  }
+
+  /** The timestamp of the block with this hash, if this engine holds it (the root or a block of its tree). */
+  private blockTimestampOf(hash: Uint8Array): number | null {
+    const hashHex = toHex(hash);
+    const root = this.tree.root;
+    if (root.hashHex === hashHex) return root.block?.header.timestamp ?? null;
+    return this.tree.get(hashHex)?.block.header.timestamp ?? null;
+  }
+
+  /** The block a proposal carries, or the one a vote names; a timeout names none. */
+  private signedBlockTimestampOf(message: ConsensusMessage): number | null {
+    if (message.type === "proposal") return message.block.header.timestamp;
+    if (message.type === "vote") return this.blockTimestampOf(message.blockHash);
+    return null;
   }
 
   // ---- certificates and views ----------------------------------------------------------
@@ -573,7 +622,7 @@ export class ConsensusEngine {
     const rejection = verifyQc(qc, this.ctx);
     if (rejection !== null) return rejection;
     markVerified(qc, this.verifiedContext);
-    this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc");
+    this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc", qc.blockHash);
     return null;
   }
 
@@ -582,7 +631,7 @@ export class ConsensusEngine {
     const rejection = verifyTc(tc, this.ctx);
     if (rejection !== null) return rejection;
     markVerified(tc, this.verifiedContext);
-    this.watchCertificateSigner(tc.view, tc.signers, tc.signatures, "tc");
+    this.watchCertificateSigner(tc.view, tc.signers, tc.signatures, "tc", null);
     return null;
   }
 

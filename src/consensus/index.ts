@@ -3,6 +3,7 @@
  * deterministic, I/O-free engine. The only import surface of the module.
  */
 export { createConsensusEngine, ConsensusEngine, blockHashOf, qcEquals } from "./engine.ts";
+export { OWN_SIGNATURE_VIEWS } from "./ownSignatures.ts";
 export type { ConsensusEngineOptions, ConsensusModules, ConsensusStep, ConsensusStats, RootQuarantine, VoteDelivery } from "./engine.ts";
 export type {
   ValidatorIndex,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RejectCode, blockHashOf, initialSafetyState, leaderOf, type ConsensusAction, type ConsensusMessage, type RootQuarantine } from "../../src/consensus/index.ts";
+import { OWN_SIGNATURE_VIEWS, RejectCode, blockHashOf, initialSafetyState, leaderOf, withSigningFloor, type ConsensusAction, type ConsensusMessage, type RootQuarantine } from "../../src/consensus/index.ts";
 import { SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "../../src/consensus/ownSignatures.ts";
 import { bootNode, buildBlock, createCluster, host, makeQc, makeTc, pump, sent, signProposal, signTimeout, signVote, startAll, type TestCluster, type TestNode } from "./harness.ts";
 
@@ -210,6 +210,59 @@ test("signed elsewhere: a validator resumed after a stop keeps out of the views 
   const caught = receive(resumed, signVote(cluster, follower, 6, 6, new Uint8Array(32).fill(6)));
   assert.deepEqual(alarms(caught.actions), [{ kind: "signedElsewhere", view: 6, seenIn: "vote", verdict: "apart", signingStopped: true }]);
   assert.equal(resumed.engine.stats().signingStopped, true);
+});
+
+test("signed elsewhere: resumed after a stop whose quarantines raised its safety state, a validator still judges the views since the stop, and meets a signer still running there", () => {
+  const cluster = createCluster(4, 92);
+  const follower = (leaderOf((cluster.nodes[0] as TestNode).engine.committee, 31) + 1) % 4;
+  const rootHash = new Uint8Array(32).fill(30);
+  const root = { hash: rootHash, height: 30, view: 30, block: null, qc: makeQc(cluster, [0, 1, 2, 3].filter((i) => i !== follower), 30, 30, rootHash) };
+  // Stopped in view 3, it then signed nothing, but sightings kept raising its state: through view 34.
+  const raised = withSigningFloor(initialSafetyState(0, 3), 34);
+  const resume = (signedAtMostThroughView: number | undefined): TestNode => {
+    (cluster.nodes[follower] as TestNode).persisted = raised;
+    const mark = signedAtMostThroughView === undefined ? {} : { signedAtMostThroughView };
+    const node = bootNode(cluster, follower, { engine: { root, quarantineAfterRoot: "always", ...mark } });
+    host(node, node.engine.start().actions);
+    assert.equal(node.engine.view, 31);
+    return node;
+  };
+  const voteOf31 = signVote(cluster, follower, 31, 31, new Uint8Array(32).fill(31));
+
+  const unaware = resume(undefined);
+  const missed = receive(unaware, voteOf31);
+  assert.deepEqual(alarms(missed.actions), [], "taken for its own: views up to 34 are never judged");
+  assert.equal(missed.code, RejectCode.fromSelf);
+
+  const resumed = resume(3 + OWN_SIGNATURE_VIEWS);
+  assert.deepEqual(alarms(receive(resumed, voteOf31).actions), [{ kind: "signedElsewhere", view: 31, seenIn: "vote", verdict: "apart", signingStopped: true }]);
+});
+
+test("signed elsewhere: with the process's start known, a signature apart from ours stops signing only on a block stamped after it; an idle chain's older head, or a timeout, only keeps us out", () => {
+  const cluster = createCluster(4, 91);
+  const follower = (leaderOf((cluster.nodes[0] as TestNode).engine.committee, 2) + 1) % 4;
+  // The head of an idle chain: block 1, certified in view 1 with this key's signature, made by the process that ran it before.
+  const head = buildBlock(cluster, 0, leaderOf((cluster.nodes[0] as TestNode).engine.committee, 1), 1, null, 0);
+  const headHash = blockHashOf(head);
+  const root = { hash: headHash, height: 1, view: 1, block: head, qc: makeQc(cluster, [0, 1, 2, 3], 1, 1, headHash) };
+  const boot = (signerLiveAfterTimestampMs: number): TestNode => {
+    (cluster.nodes[follower] as TestNode).persisted = initialSafetyState(0, 0);
+    const node = bootNode(cluster, follower, { engine: { root, quarantineAfterRoot: "always", signerLiveAfterTimestampMs } });
+    host(node, node.engine.start().actions);
+    assert.equal(node.engine.view, 2);
+    return node;
+  };
+  const voteOnHead = signVote(cluster, follower, 2, 1, headHash);
+
+  // Started after the head was stamped: its key's vote in view 2 on that head may be the old process's.
+  const later = boot(head.header.timestamp);
+  assert.deepEqual(alarms(receive(later, voteOnHead).actions), [{ kind: "signedElsewhere", view: 2, seenIn: "vote", verdict: "apart", signingStopped: false }]);
+  assert.equal(later.persisted?.lastVotedView, 2 + SIGNED_ELSEWHERE_QUARANTINE_VIEWS, "kept out of a few views past it");
+  assert.deepEqual(alarms(receive(later, signTimeout(cluster, follower, 2, root.qc)).actions), [{ kind: "signedElsewhere", view: 2, seenIn: "timeout", verdict: "apart", signingStopped: false }], "a timeout names no block");
+
+  // Started before the head was stamped: a signer of this key ran while this process did.
+  const earlier = boot(head.header.timestamp - 1);
+  assert.deepEqual(alarms(receive(earlier, voteOnHead).actions), [{ kind: "signedElsewhere", view: 2, seenIn: "vote", verdict: "apart", signingStopped: true }]);
 });
 
 test("signed elsewhere: in quarantined views a validator times out only on the view's timer, so a committee that needs it still leaves them", () => {

@@ -28,6 +28,7 @@ import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
 import { addressFromPublicKey, sign, signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
+  OWN_SIGNATURE_VIEWS,
   blockHashOf,
   createCachingVerifier,
   createCommitteeVerifier,
@@ -90,12 +91,15 @@ export type ConsensusHostOptions = {
   /** How long a stall lasts before the whole pool is sent again, not only own transactions (regossip.ts; default REGOSSIP_ALL_INTERVAL_MS). */
   readonly regossipAllIntervalMs?: number;
   /**
-   * This process cleared a recorded stop of signing (`ghostmesh start --resume-signing`): its
-   * first engine keeps out of the views after the root even with a safety state of its own, so
-   * that a signer of this key still running is seen before this one signs (decision 0200,
+   * The view of the stop of signing this process cleared (`ghostmesh start --resume-signing`).
+   * Its first engine keeps out of the views after the root even with a safety state of its
+   * own, and judges every view since the stop, where this key signed nothing from this home,
+   * so that a signer of the key still running is seen before this one signs (decision 0200,
    * "Session 35").
    */
-  readonly resumedSigning?: boolean;
+  readonly resumedFromStopAtView?: number;
+  /** ConsensusEngineOptions.signerLiveAfterTimestampMs: when this validator's process started, by the clock that stamps blocks. */
+  readonly signerLiveAfterTimestampMs?: number;
 };
 
 const SIGNING_STOPPED_ADVICE = "Stop every other process that holds the key, then restart this node with ghostmesh start --resume-signing";
@@ -262,11 +266,15 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /**
    * Only a process's first engine can meet a second signer it does not know of: one with no
    * safety state of its own may be a copy of a home whose key signs on elsewhere, and one that
-   * resumed signing may have been resumed while that signer still runs.
+   * resumed signing may have been resumed while that signer still runs. Stopped, an engine
+   * signs nothing after the view of its stop, or after the views it still kept then
+   * (OWN_SIGNATURE_VIEWS), which a beside sighting lies in.
    */
-  private quarantineOfNextEngine(): RootQuarantine {
-    if (this.enginesStarted++ > 0) return "never";
-    return this.opts.resumedSigning === true ? "always" : "withoutSafetyState";
+  private secondSignerWatchOfNextEngine(): { readonly quarantineAfterRoot: RootQuarantine; readonly signedAtMostThroughView?: number } {
+    if (this.enginesStarted++ > 0) return { quarantineAfterRoot: "never" };
+    const stopView = this.opts.resumedFromStopAtView;
+    if (stopView === undefined) return { quarantineAfterRoot: "withoutSafetyState" };
+    return { quarantineAfterRoot: "always", signedAtMostThroughView: stopView + OWN_SIGNATURE_VIEWS };
   }
 
   /** The running epoch's label and this node's index in its set (null: observer). */
@@ -353,7 +361,8 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         savedBlocks,
         timing: this.opts.timing,
         voteDelivery: this.voteDelivery,
-        quarantineAfterRoot: this.quarantineOfNextEngine(),
+        ...this.secondSignerWatchOfNextEngine(),
+        ...(this.opts.signerLiveAfterTimestampMs === undefined ? {} : { signerLiveAfterTimestampMs: this.opts.signerLiveAfterTimestampMs }),
       },
       // Signatures are made on the threadpool (signAsync) while the event loop serves the other inputs.
       { app, signer, verifier: this.run.verifier, validatorSetProvider: app, blockSource: createStoreBlockSource(chain.store) },

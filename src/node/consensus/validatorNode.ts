@@ -156,8 +156,10 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
       { path: paths.signingReservation, chainId: genesis.chainId, genesisHash: chain.genesisHash, ...(opts.signingReservationViews === undefined ? {} : { viewsAhead: opts.signingReservationViews }) },
       { logger: consensusLogger },
     );
-    const resumedSigning = await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
-    const hostOptions = { ...baseHostOptions, resumedSigning };
+    const resumedFromStopAtView = await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
+    // A block stamped later than this was proposed, and so signed, while this process ran (engine.ts isRecentSignature).
+    const signerLiveAfterTimestampMs = clock.nowMs();
+    const hostOptions = { ...baseHostOptions, ...(resumedFromStopAtView === null ? {} : { resumedFromStopAtView }), signerLiveAfterTimestampMs };
     const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: consensusLogger, metrics: consensusMetrics, walSync, ownTxs, signingReservation };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
@@ -269,20 +271,20 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
 
 /**
  * Clears a recorded stop of signing when asked to; otherwise says loudly that this validator
- * will not sign, and how to change that. True when a stop was cleared.
+ * will not sign, and how to change that. Returns the view of the stop cleared, or null.
  */
-async function resumeOrReportStop(reservation: SigningReservation, resume: boolean, context: { readonly path: string; readonly logger: Logger }): Promise<boolean> {
+async function resumeOrReportStop(reservation: SigningReservation, resume: boolean, context: { readonly path: string; readonly logger: Logger }): Promise<number | null> {
   const { path, logger } = context;
   if (resume) {
     const stoppedAtView = await reservation.resumeSigning();
     if (stoppedAtView === null) logger.info({ path }, "Signing was not stopped: --resume-signing changes nothing");
     else logger.warn({ path, stoppedAtView }, "Signing resumed: the stop recorded when another signer of this key was seen is cleared. This node first keeps out of a few views, where a signer that still runs usually shows itself and stops it again; a signer it misses there may get this validator jailed for equivocation");
-    return stoppedAtView !== null;
+    return stoppedAtView;
   }
   const stoppedAtView = reservation.signingStoppedAtView;
-  if (stoppedAtView === null) return false;
+  if (stoppedAtView === null) return null;
   logger.error({ path, stoppedAtView }, "Signing is stopped: another signer of this validator's key was seen at the recorded view. This node follows the chain without voting or proposing. Stop every other process that holds the key, then start this node with --resume-signing");
-  return false;
+  return null;
 }
 
 /** The store's WAL sync thread; null (each durable step then fsyncs inside its COMMIT, on the event loop) where the WAL file cannot be opened. */

@@ -18,11 +18,11 @@ import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, s
 
 const OTHER_SIGNER_SLOT = 4;
 
-/** A vote by validator 1's key that validator 1 did not make, sent to it from the extra slot. */
-function sendVoteOfValidator1(cluster: Cluster, view: number): void {
+/** A vote by validator 1's key that validator 1 did not make, sent to it from the extra slot: by default for a block it does not know. */
+function sendVoteOfValidator1(cluster: Cluster, view: number, block?: { readonly hash: Uint8Array; readonly height: number }): void {
   const validator = cluster.validators[1]!;
-  const blockHash = new Uint8Array(32).fill(0x5a);
-  const height = validator.chain.head.height + 1;
+  const blockHash = block?.hash ?? new Uint8Array(32).fill(0x5a);
+  const height = block?.height ?? validator.chain.head.height + 1;
   const signature = sign(cluster.keys[1]!, voteMessage(CHAIN_ID, view, height, blockHash));
   const vote: VoteMessage = { type: "vote", epoch: validator.host.epoch!.label, view, height, blockHash, sender: 1, signature };
   const endpoint = cluster.network.attach(OTHER_SIGNER_SLOT, new Uint8Array(20).fill(0xee), () => {});
@@ -119,7 +119,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
     }
   });
 
-  it("resumed while the other signer still runs, it keeps out of the views after its root, meets that signer there and stops again without signing", async () => {
+  it("resumed while the other signer still runs, it keeps out of the views after its root, meets that signer there on a block made since, and stops again without signing", async () => {
     const cluster = await startCluster(4, { extraNodes: 1, start: [0, 2, 3] });
     const signedBy1 = recordSignedFrom(cluster.network, 1);
     const logged: string[] = [];
@@ -132,19 +132,37 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       assert.ok(messages().some((m) => m.startsWith("This validator's key signs elsewhere, in a view this node signed in too: signing stopped")), messages().join("\n"));
       await cluster.stop(1);
 
-      const signedBeforeResume = signedBy1.votes.length + signedBy1.proposals.length;
       const resumed = await cluster.start(1, { resumeSigning: true, logged });
       // Its first view is its root's next; the others' certificates, asked for at start, then bring it to theirs.
-      const networkView = cluster.validators[0]!.host.stats()!.view;
-      const view = await waitFor("validator 1 in the others' view", () => (resumed.host.stats()!.view >= networkView ? resumed.host.stats()!.view : undefined), 10_000);
-      // The other signer was never stopped: it votes in the view this node is in.
-      sendVoteOfValidator1(cluster, view);
-      await waitFor("validator 1 to stop signing again", () => (resumed.host.stats()?.signingStopped === true ? true : undefined), 10_000);
-      assert.ok(messages().some((m) => m.startsWith("This validator's key signs elsewhere, now, in a recent view this node kept out of: signing stopped")), messages().join("\n"));
-      for (let i = 0; i < 2; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "after", data: { i } } }, i % 2 === 0 ? 0 : 2);
+      const inNetworkView = async (): Promise<number> => {
+        const networkView = cluster.validators[0]!.host.stats()!.view;
+        return waitFor("validator 1 in the others' view", () => (resumed.host.stats()!.view >= networkView ? resumed.host.stats()!.view : undefined), 10_000);
+      };
+      const quarantined = () => messages().filter((m) => m.startsWith("This validator's key signed elsewhere, in a view this node did not sign")).length;
+
+      // The chain is idle: its head was certified before this start, maybe by a process stopped since. Its key's vote on that head only keeps this node out.
+      const idleView = await inNetworkView();
+      sendVoteOfValidator1(cluster, idleView, resumed.chain.head);
+      await waitFor("validator 1 to keep out of the views after it", () => (quarantined() >= 1 ? true : undefined), 10_000);
+      assert.equal(resumed.host.stats()!.signingStopped, false, "a vote on a block older than this process proves no signer running now");
+
+      // The other signer was never stopped: it votes on a block made since, in the view this node is in.
+      await commitNext(cluster, account, { type: "audit.append", record: { action: "after resume", data: {} } }, 0);
       const height = cluster.validators[0]!.chain.head.height;
       await waitFor("validator 1 to follow the chain", () => (resumed.chain.head.height >= height ? true : undefined), 10_000);
-      assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeResume, `nothing signed since the resume (stopped in view ${stoppedAtView}, resumed in ${view})`);
+      const view = await inNetworkView();
+      // A loaded machine may have timed out of the views kept out of meanwhile: a vote on a block it does not know keeps it out of this one again.
+      sendVoteOfValidator1(cluster, view);
+      sendVoteOfValidator1(cluster, view, resumed.chain.head);
+      await waitFor("validator 1 to stop signing again", () => (resumed.host.stats()?.signingStopped === true ? true : undefined), 10_000);
+      // Had it voted in that view already (views timed out on a loaded machine), the stop is "beside" instead.
+      const where = signedBy1.votes.some((vote) => vote.view === view) ? "in a view this node signed in too" : "now, in a recent view this node kept out of";
+      assert.ok(messages().some((m) => m.startsWith(`This validator's key signs elsewhere, ${where}: signing stopped`)), messages().join("\n"));
+      const signedBeforeStop = signedBy1.votes.length + signedBy1.proposals.length;
+      await commitNext(cluster, account, { type: "audit.append", record: { action: "stopped again", data: {} } }, 2);
+      const after = cluster.validators[0]!.chain.head.height;
+      await waitFor("validator 1 to follow the chain", () => (resumed.chain.head.height >= after ? true : undefined), 10_000);
+      assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeStop, `nothing signed after the new stop (the first in view ${stoppedAtView}, kept out from view ${idleView})`);
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, view, "the new stop is recorded");
     } finally {
       await cluster.close();
