@@ -148,7 +148,6 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     appSignatures = app.signatures;
     const consensusStore = new ConsensusStore(store);
     const consensusMetrics = createConsensusMetrics(register);
-    const baseHostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs) };
     // One set of own transactions for every host this validator runs (a re-sync replaces the host).
     const ownTxs = new OwnTxHashes(OWN_TX_HASHES_MAX);
     const consensusLogger = logger.child({ module: "consensus" });
@@ -159,7 +158,7 @@ export async function startValidatorNode(opts: ValidatorNodeOptions, modules: Va
     const resumedFromStopAtView = await resumeOrReportStop(signingReservation, opts.resumeSigning === true, { path: paths.signingReservation, logger: consensusLogger });
     // A block stamped later than this was proposed, and so signed, while this process ran (engine.ts isRecentSignature).
     const signerLiveAfterTimestampMs = clock.nowMs();
-    const hostOptions = { ...baseHostOptions, ...(resumedFromStopAtView === null ? {} : { resumedFromStopAtView }), signerLiveAfterTimestampMs };
+    const hostOptions = { slot: index, timing: opts.timing ?? defaultConsensusTiming, ...(opts.voteDelivery === undefined ? {} : { voteDelivery: opts.voteDelivery }), ...(opts.signing === undefined ? {} : { signing: opts.signing }), ...(opts.regossipAllIntervalMs === undefined ? {} : { regossipAllIntervalMs: opts.regossipAllIntervalMs }), emptyBlockCheckMs: emptyBlockCheckMsOf(config.block.emptyIntervalMs), ...(resumedFromStopAtView === null ? {} : { resumedFromStopAtView }), signerLiveAfterTimestampMs };
     const hostModules = { chain, mempool, app, store: consensusStore, key: modules.key, network: modules.network, logger: consensusLogger, metrics: consensusMetrics, walSync, ownTxs, signingReservation };
     // The API outlives consensus hosts (resync): it hears every host's commits, and sync's, here.
     const commits = new EventEmitter<{ committed: [CommittedBlockEvent] }>();
