@@ -30,7 +30,7 @@ import {
   type ConsensusLimits,
   type ConsensusTiming,
 } from "./options.ts";
-import { OwnSignatures, SIGNED_ELSEWHERE_QUARANTINE_VIEWS, type OwnSignatureVerdict } from "./ownSignatures.ts";
+import { OwnSignatures, SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "./ownSignatures.ts";
 import { afterPropose, afterTimeout, afterVote, initialSafetyState, isSafeToPropose, isSafeToTimeout, isSafeToVote, safetyForNewEpoch, withSigningFloor, type TcSummary } from "./safety.ts";
 import { isMessageShape, isUint } from "./shape.ts";
 import { TimeoutCollector } from "./timeoutCollector.ts";
@@ -51,6 +51,7 @@ import type {
   SafetyState,
   SignatureVerifier,
   SignedElsewhereSeenIn,
+  SignedElsewhereVerdict,
   SyncInfoMessage,
   TimeoutCertificate,
   TimeoutMessage,
@@ -373,7 +374,7 @@ export class ConsensusEngine {
     const qc = root.qc;
     if (qc !== null && !(this.safetyPersisted && qc.view <= this.safety.lastVotedView) && verifyQc(qc, this.ctx) === null) {
       if (this.safetyPersisted) this.watchCertificateSigner(qc.view, qc.signers, qc.signatures, "qc", qc.blockHash);
-      else if (signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc", () => null);
+      else if (signatureOfSigner(qc.signers, qc.signatures, this.committee.count, this.selfIndex as ValidatorIndex) !== null) this.noticeSignedElsewhere(qc.view, "ahead", "qc", null);
     }
     const quarantined = this.quarantineAfterRoot === "always" || (this.quarantineAfterRoot === "withoutSafetyState" && !this.safetyPersisted && qc !== null);
     const throughView = root.view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS;
@@ -530,7 +531,7 @@ export class ConsensusEngine {
     if (verdict === "own") return echo;
     // Before the check, a peer could forge any bytes; after it, only the key made them.
     if (!this.checkSignature(message, message.sender, signed.message, signed.signature)) return reject(RejectCode.badSignature, `${message.type} signature`);
-    this.noticeSignedElsewhere(signed.view, verdict, message.type as SignedElsewhereSeenIn, () => this.signedBlockTimestampOf(message));
+    this.noticeSignedElsewhere(signed.view, verdict, message.type as SignedElsewhereSeenIn, this.signedBlockTimestampOf(message));
     return reject(RejectCode.signedElsewhere, `this validator's key signed a ${message.type} for view ${signed.view} that this node did not sign`);
   }
 
@@ -559,7 +560,7 @@ export class ConsensusEngine {
     const signature = signatureOfSigner(signers, signatures, this.committee.count, this.selfIndex as ValidatorIndex);
     if (signature === null) return;
     const verdict = this.ownSignatures.verdict(view, signature, this.safety.lastVotedView);
-    if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn, () => (blockHash === null ? null : this.blockTimestampOf(blockHash)));
+    if (verdict !== "own") this.noticeSignedElsewhere(view, verdict, seenIn, blockHash === null ? null : this.blockTimestampOf(blockHash));
   }
 
   /**
@@ -574,7 +575,7 @@ export class ConsensusEngine {
    *   restart, or an idle chain's head): the quarantine only. (The root's QC at start is judged
    *   only above the mark: never apart.)
    */
-  private noticeSignedElsewhere(view: number, verdict: Exclude<OwnSignatureVerdict, "own">, seenIn: SignedElsewhereSeenIn, blockTimestampMs: () => number | null): void {
+  private noticeSignedElsewhere(view: number, verdict: SignedElsewhereVerdict, seenIn: SignedElsewhereSeenIn, blockTimestampMs: number | null): void {
     const runningNow = verdict === "beside" || (verdict === "apart" && this.isRecentSignature(view, blockTimestampMs));
     if (runningNow) this.signingStopped = true;
     else this.quarantine(view + SIGNED_ELSEWHERE_QUARANTINE_VIEWS);
@@ -587,12 +588,10 @@ export class ConsensusEngine {
    * started, on a block stamped after that (timeouts and TCs name no block: never). On an idle
    * chain the view alone would take the head's certificate, minutes old, for a running signer.
    */
-  private isRecentSignature(view: number, blockTimestampMs: () => number | null): boolean {
+  private isRecentSignature(view: number, blockTimestampMs: number | null): boolean {
     if (view + 1 < this.currentView) return false;
     const liveAfterMs = this.signerLiveAfterTimestampMs;
-    if (liveAfterMs === undefined) return true;
-    const timestampMs = blockTimestampMs();
-    return timestampMs !== null && timestampMs > liveAfterMs;
+    return liveAfterMs === undefined || (blockTimestampMs !== null && blockTimestampMs > liveAfterMs);
   }
 
   /** The timestamp of the block with this hash, if this engine holds it (the root or a block of its tree). */

@@ -10,7 +10,7 @@ import type { PeerId } from "@libp2p/interface";
 import { formatAddress } from "../../crypto/index.ts";
 import type { Genesis } from "../../ledger/index.ts";
 import type { P2pHost } from "../../p2p/index.ts";
-import { assert, toHex } from "../../util/index.ts";
+import { assert, bytesEqual, toHex } from "../../util/index.ts";
 
 /** Slots beyond genesis: far above any validator set a chain elects (consensus caps committees lower). */
 const VALIDATOR_SLOTS_MAX = 4096;
@@ -64,9 +64,8 @@ export class ValidatorPeers {
   peerIdsOf(host: P2pHost, index: number): PeerId[] {
     const wanted = this.addressByIndex[index];
     assert(wanted !== undefined, `peerIdsOf: slot ${index} is held`);
-    const wantedHex = toHex(wanted);
     const peerIds: PeerId[] = [];
-    for (const peer of host.peers()) if (toHex(peer.identity.address) === wantedHex) peerIds.push(peer.peerId);
+    for (const peer of host.peers()) if (bytesEqual(peer.identity.address, wanted)) peerIds.push(peer.peerId);
     return peerIds;
   }
 }
