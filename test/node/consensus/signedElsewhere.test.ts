@@ -51,6 +51,12 @@ async function appendUntil(cluster: Cluster, account: Account, what: string, don
   );
 }
 
+/** Waits until validator 1 (its running process) holds every block validator 0 holds now. */
+async function validator1Follows(cluster: Cluster): Promise<void> {
+  const height = cluster.validators[0]!.chain.head.height;
+  await waitFor("validator 1 to follow the chain", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 10_000);
+}
+
 async function metricsOf(cluster: Cluster, index: number): Promise<string> {
   return (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
 }
@@ -67,8 +73,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       const viewAtStop = cluster.validators[1]!.host.stats()!.view;
 
       for (let i = 0; i < 4; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "after", data: { i } } }, i % 2 === 0 ? 0 : 2);
-      const height = cluster.validators[0]!.chain.head.height;
-      await waitFor("validator 1 to follow the chain", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 10_000);
+      await validator1Follows(cluster);
       const signedLater = [...signedBy1.votes, ...signedBy1.proposals].filter((s) => s.view > viewAtStop);
       assert.deepEqual(signedLater, [], "nothing signed by validator 1 in a view after it stopped");
       const metrics = await metricsOf(cluster, 1);
@@ -96,8 +101,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       const restarted = await cluster.start(1);
       assert.equal(restarted.host.epoch!.selfIndex, null, "a member of the set, it observes after the restart");
       for (let i = 0; i < 3; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "stopped", data: { i } } }, i % 2 === 0 ? 0 : 2);
-      const height = cluster.validators[0]!.chain.head.height;
-      await waitFor("validator 1 to follow the chain", () => (restarted.chain.head.height >= height ? true : undefined), 10_000);
+      await validator1Follows(cluster);
       assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeRestart, "nothing signed after the restart");
       assert.match(await metricsOf(cluster, 1), /^ghostmesh_consensus_signing_stopped 1$/m);
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, stoppedAtView, "GET /v1/status shows the stop");
@@ -148,8 +152,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
 
       // The other signer was never stopped: it votes on a block made since, in the view this node is in.
       await commitNext(cluster, account, { type: "audit.append", record: { action: "after resume", data: {} } }, 0);
-      const height = cluster.validators[0]!.chain.head.height;
-      await waitFor("validator 1 to follow the chain", () => (resumed.chain.head.height >= height ? true : undefined), 10_000);
+      await validator1Follows(cluster);
       const view = await inNetworkView();
       // A loaded machine may have timed out of the views kept out of meanwhile: a vote on a block it does not know keeps it out of this one again.
       sendVoteOfValidator1(cluster, view);
@@ -160,8 +163,7 @@ describe("consensus in the node: this validator's key signing elsewhere", () => 
       assert.ok(messages().some((m) => m.startsWith(`This validator's key signs elsewhere, ${where}: signing stopped`)), messages().join("\n"));
       const signedBeforeStop = signedBy1.votes.length + signedBy1.proposals.length;
       await commitNext(cluster, account, { type: "audit.append", record: { action: "stopped again", data: {} } }, 2);
-      const after = cluster.validators[0]!.chain.head.height;
-      await waitFor("validator 1 to follow the chain", () => (resumed.chain.head.height >= after ? true : undefined), 10_000);
+      await validator1Follows(cluster);
       assert.equal(signedBy1.votes.length + signedBy1.proposals.length, signedBeforeStop, `nothing signed after the new stop (the first in view ${stoppedAtView}, kept out from view ${idleView})`);
       assert.equal((await cluster.client(1).status()).signingStoppedAtView, view, "the new stop is recorded");
     } finally {
