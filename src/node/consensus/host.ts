@@ -224,6 +224,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** The ordered input path: each input is applied after the previous one. */
   private tail: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The view the timer runs for. */
+  private timerView = -1;
+  private timerDelayMs = 0;
+  private timerPostponed = false;
+  /** The last view timed out at once because its leader is known down: once per view, since the timer runs again to resend timeouts. */
+  private leaderDownTimedOutView = -1;
   private held: VoteMessage[] = [];
   /**
    * Senders whose votes (a proposal carries its leader's) are being checked ahead or wait in
@@ -321,7 +327,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     // Inputs (enqueued from now on) wait until the start step's actions are performed.
     if (started !== undefined) this.tail = started.catch((err: Error) => this.fail(err));
     const checkMs = this.opts.emptyBlockCheckMs ?? 0;
-    if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.wakeIfWork(), checkMs);
+    if (checkMs > 0) this.emptyBlockCheck = setInterval(() => this.onWorkMayHaveAppeared(), checkMs);
     // A host that follows a re-sync finds the transactions admitted meanwhile, which no peer
     // heard of (the host before had left the network): without this, the others would learn
     // of them only from this validator's own proposal or after view timeouts.
@@ -444,7 +450,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (!this.running) return;
     this.endpoint?.send("all", { topic: NetworkTopic.tx, bytes: bytes ?? encodeSignedTx(poolTx.signedTx) });
     this.releaseHeldVotes();
-    this.wakeIfWork();
+    this.onWorkMayHaveAppeared();
   }
 
   // ---- inputs ------------------------------------------------------------------------------
@@ -568,7 +574,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     try {
       await this.modules.mempool.admit(bytes);
       this.releaseHeldVotes();
-      this.wakeIfWork();
+      this.onWorkMayHaveAppeared();
     } catch (err) {
       // Duplicates and stale nonces are routine in gossip; the origin already answered its client.
       if (!isGhostmeshError(err)) this.fail(err as Error);
@@ -920,6 +926,12 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     for (const vote of votes) this.enqueue(Promise.resolve({ kind: "message", message: vote }));
   }
 
+  /** A transaction was admitted, or an empty block may have fallen due. */
+  private onWorkMayHaveAppeared(): void {
+    this.wakeIfWork();
+    this.timeOutNowIfLeaderDown();
+  }
+
   /** A leader that deferred its proposal while idle proposes once there is something to order. */
   private wakeIfWork(): void {
     const engine = this.engine;
@@ -928,18 +940,62 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.enqueue(Promise.resolve({ kind: "work" }));
   }
 
+  /**
+   * The view's leader was reachable and is not now (ConsensusNetwork.isKnownDown): no proposal
+   * will come, so waiting out the timer only delays the timeout certificate that ends the view.
+   * Timing out early is always safe (safety never depends on timers); when every live validator
+   * knows the leader is down they time out together and the next view starts a message delay
+   * later instead of a view timer later. With nothing to order the view is left to the timer,
+   * as any view is (viewTimer.ts).
+   */
+  private leaderKnownDown(engine: ConsensusEngine, view: number): boolean {
+    const run = this.run;
+    if (run === null || run.selfIndex === null || view !== engine.view || this.leaderDownTimedOutView === view) return false;
+    const leader = leaderOf(engine.committee, view);
+    if (leader === run.selfIndex) return false;
+    const slot = this.slotOfIndex(run, leader);
+    return slot !== undefined && this.modules.network.isKnownDown(slot) && !this.isIdle(engine);
+  }
+
+  /** Work appeared while the timer of a known-down leader's view was postponed as idle (a timer armed with work was cut short already). */
+  private timeOutNowIfLeaderDown(): void {
+    const engine = this.engine;
+    if (!this.timerPostponed || this.timer === null || engine === null || !this.leaderKnownDown(engine, this.timerView)) return;
+    this.armTimer(this.timerView, this.timerDelayMs, this.timerPostponed);
+  }
+
   /** The engine's single view timer: each run ends as `viewTimerOutcome` says (viewTimer.ts). */
   private armTimer(view: number, delayMs: number, postponed = false, runMs = delayMs): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const engine = this.engine;
-      if (!this.running || engine === null) return;
-      const idle = this.isIdle(engine);
-      const emptyBlockOnlyDueForMs = idle || postponed || engine.stats().pendingEvidence > 0 ? null : this.modules.app.emptyBlockOnlyDueForMs();
-      const outcome = viewTimerOutcome({ idle, postponed, emptyBlockOnlyDueForMs, delayMs });
-      if (outcome.kind === "fire") this.enqueue(Promise.resolve({ kind: "timer", view }));
-      else this.armTimer(view, delayMs, outcome.postponed, outcome.runMs);
-    }, runMs);
+    this.timerView = view;
+    this.timerDelayMs = delayMs;
+    this.timerPostponed = postponed;
+    const cutShort = this.engine !== null && this.leaderKnownDown(this.engine, view);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        const engine = this.engine;
+        if (!this.running || engine === null) return;
+        if (this.leaderKnownDown(engine, view)) {
+          this.leaderDownTimedOutView = view;
+          this.modules.metrics?.leaderDownTimeoutsTotal.inc();
+          this.enqueue(Promise.resolve({ kind: "timer", view }));
+          return;
+        }
+        // Back between the arming and now: the view gets its timer after all.
+        if (cutShort) return this.armTimer(view, delayMs, postponed, runMs);
+        this.onTimerRun(engine, view, delayMs, postponed);
+      },
+      cutShort ? 0 : runMs,
+    );
+  }
+
+  /** One run of a view's timer ended: fire, or run again (viewTimer.ts). */
+  private onTimerRun(engine: ConsensusEngine, view: number, delayMs: number, postponed: boolean): void {
+    const idle = this.isIdle(engine);
+    const emptyBlockOnlyDueForMs = idle || postponed || engine.stats().pendingEvidence > 0 ? null : this.modules.app.emptyBlockOnlyDueForMs();
+    const outcome = viewTimerOutcome({ idle, postponed, emptyBlockOnlyDueForMs, delayMs });
+    if (outcome.kind === "fire") this.enqueue(Promise.resolve({ kind: "timer", view }));
+    else this.armTimer(view, delayMs, outcome.postponed, outcome.runMs);
   }
 }

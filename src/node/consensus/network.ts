@@ -44,6 +44,13 @@ export interface ConsensusNetwork {
   addressOf(slot: number): Uint8Array | undefined;
   /** Every slot a validator holds, in or out of the running set (observers get proposals too). */
   slots(): readonly number[];
+  /**
+   * True only when this node has seen the validator at `slot` reachable and it is not now (its
+   * process stopped, or its link went down). Never for a validator this node has not reached
+   * yet, nor one it reaches only through others (behind sentries): the view timer decides
+   * there. The host times a known-down leader's view out at once instead of waiting for it.
+   */
+  isKnownDown(slot: number): boolean;
 }
 
 /** Frames one link holds before it drops (a receiver that stopped reading); far above any burst. */
@@ -61,6 +68,8 @@ export class InMemoryNetwork implements ConsensusNetwork {
   /** Addresses by slot, learned on attach and kept after detach (a stopped validator keeps its slot). */
   private readonly addresses: (Uint8Array | undefined)[] = [];
   private readonly slotByAddressHex = new Map<string, number>();
+  /** A slot stays here once attached: detached after that means stopped (isKnownDown). */
+  private readonly attachedOnce = new Set<number>();
   private droppedFramesTotalValue = 0;
 
   constructor(size: number) {
@@ -81,6 +90,7 @@ export class InMemoryNetwork implements ConsensusNetwork {
     const held = this.slotByAddressHex.get(addressHex);
     assert(held === undefined || held === index, `attach: address ${addressHex} already holds slot ${held}`);
     this.handlers[index] = handler;
+    this.attachedOnce.add(index);
     this.addresses[index] = address;
     this.slotByAddressHex.set(addressHex, index);
     let open = true;
@@ -112,6 +122,10 @@ export class InMemoryNetwork implements ConsensusNetwork {
 
   slots(): readonly number[] {
     return [...this.slotByAddressHex.values()];
+  }
+
+  isKnownDown(slot: number): boolean {
+    return this.attachedOnce.has(slot) && this.handlers[slot] === null;
   }
 
   /** Sees every frame as it is sent (tests watch what validators sign). Returns the unsubscribe function. */

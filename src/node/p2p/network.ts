@@ -71,6 +71,8 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private readonly chainId: string;
   private readonly txBatchLimits: TxBatchLimits;
   private handler: FrameHandler | null = null;
+  /** Slots found directly connected at some ask of isKnownDown. */
+  private readonly slotsSeenConnected = new Set<number>();
   private gossipPublished = 0;
   private gossipPublishFailed = 0;
   private timeoutRepeatsSentByLinks = 0;
@@ -136,6 +138,20 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
 
   slots(): readonly number[] {
     return Array.from({ length: this.peers.count }, (_, slot) => slot);
+  }
+
+  /**
+   * Known down: this node found the validator directly connected before (at an earlier ask: the
+   * host asks for each view's leader), and no open connection proves its identity now. A
+   * validator reached only through sentries is never directly connected, so never known down.
+   */
+  isKnownDown(slot: number): boolean {
+    if (slot >= this.peers.count) return false;
+    if (this.peers.peerIdsOf(this.host, slot).length > 0) {
+      this.slotsSeenConnected.add(slot);
+      return false;
+    }
+    return this.slotsSeenConnected.has(slot);
   }
 
   attach(index: number, address: Uint8Array, handler: FrameHandler): NetworkEndpoint {
