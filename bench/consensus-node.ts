@@ -32,7 +32,7 @@ import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, 
 import { decodeConsensusMessage, SIGNING_RESERVATION_VIEWS } from "../src/consensus/index.ts";
 import { signatureWorkCounts, type SignatureWorkCounts } from "../src/crypto/index.ts";
 import { BLOCK_TXS_MAX, hashTx } from "../src/ledger/index.ts";
-import { toHex } from "../src/util/index.ts";
+import { assert, toHex } from "../src/util/index.ts";
 import type { Logger } from "../src/node/types.ts";
 import type { VoteDelivery } from "../src/consensus/index.ts";
 import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
@@ -51,9 +51,11 @@ const SUBMIT_IN_FLIGHT_MAX = 256;
 const PACER_TICK_MS = 2;
 /** Issue #3, "Done when" (reported here and in the README, never asserted in tests). */
 const TARGET_P50_COMMIT_LATENCY_MS_MAX = 50;
+/** Four validators tolerate one fault: with two stopped nothing commits. */
+const STOPPED_VALIDATORS_MAX = 1;
 
 const HELP = `Usage: ./node_modules/.bin/node bench/consensus-node.ts [--peak-txs N] [--seconds S] [--rate R] [--votes all|nextLeader] [--signing threadpool|inline] [--helper-nice N] [--block-txs-max N]
-       [--signing-reservation-views N]
+       [--signing-reservation-views N] [--stop-validators N]
 
 Four validators in one process, real ML-DSA-65 signatures and SQLite stores: the peak committed
 throughput under a flood, then commit latency under an open-loop stream at half of it (the
@@ -72,16 +74,20 @@ Flags:
                      views each signing reservation covers, ${SIGNING_RESERVATION_VIEWS_MIN} or more (default ${SIGNING_RESERVATION_VIEWS}, the node's); a
                      reservation is written and fsynced every half of it: a larger span measures
                      what those writes cost
+  --stop-validators N
+                     validators stopped after the peak, before the run at half of it: 0 (default)
+                     or 1 (four validators tolerate one fault); the stream then goes to the others,
+                     and every view the stopped one leads has no proposal
   -h, --help         this help
 
 Environment:
   GHOSTMESH_BENCH_DIR  where the validators' databases go (default: the OS temporary directory)
 `;
 
-type BenchArgs = { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline"; helperNice: number; blockTxsMax: number; signingReservationViews: number };
+type BenchArgs = { peakTxs: number; seconds: number; rate: number | undefined; votes: VoteDelivery | undefined; signing: "threadpool" | "inline"; helperNice: number; blockTxsMax: number; signingReservationViews: number; stopValidators: number };
 
 function parseBenchArgs(): BenchArgs {
-  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" }, "helper-nice": { type: "string" }, "block-txs-max": { type: "string" }, "signing-reservation-views": { type: "string" } } as const;
+  const options = { "peak-txs": { type: "string" }, seconds: { type: "string" }, rate: { type: "string" }, votes: { type: "string" }, signing: { type: "string" }, "helper-nice": { type: "string" }, "block-txs-max": { type: "string" }, "signing-reservation-views": { type: "string" }, "stop-validators": { type: "string" } } as const;
   return benchCommandLine({ name: "bench/consensus-node.ts", help: HELP, options }, ({ values }) => {
     const votes = values.votes === undefined ? undefined : choiceArg(values.votes, "--votes", ["all", "nextLeader"] as const, "all");
     return {
@@ -93,6 +99,7 @@ function parseBenchArgs(): BenchArgs {
       helperNice: intArg(values["helper-nice"], "--helper-nice", { min: 0, max: HELPER_THREAD_NICE_MAX }, defaultNodeConfig.threads.helperNice),
       blockTxsMax: intArg(values["block-txs-max"], "--block-txs-max", { min: 1, max: BLOCK_TXS_MAX }, defaultNodeConfig.block.txsMax),
       signingReservationViews: intArg(values["signing-reservation-views"], "--signing-reservation-views", { min: SIGNING_RESERVATION_VIEWS_MIN, max: 1_000_000_000 }, SIGNING_RESERVATION_VIEWS),
+      stopValidators: intArg(values["stop-validators"], "--stop-validators", { min: 0, max: STOPPED_VALIDATORS_MAX }, 0),
     };
   });
 }
@@ -124,6 +131,7 @@ class CommitWatch {
   readonly committedAtMs: Map<string, number>[];
   private readonly waiting: Set<string>[];
   private readonly done: (() => void)[] = [];
+  private readonly stopped = new Set<number>();
 
   constructor(validators: readonly RunningValidator[]) {
     this.committedAtMs = validators.map(() => new Map());
@@ -137,10 +145,18 @@ class CommitWatch {
     });
   }
 
-  /** Resolves once every validator committed every one of `hashes`. */
+  /** Resolves once every validator not stopped committed every one of `hashes`. */
   watch(hashes: readonly string[]): Promise<void> {
-    for (const set of this.waiting) for (const hash of hashes) set.add(hash);
+    this.waiting.forEach((set, i) => {
+      if (!this.stopped.has(i)) for (const hash of hashes) set.add(hash);
+    });
     return new Promise((resolve) => this.done.push(resolve));
+  }
+
+  /** Validator `i` was stopped: it commits nothing more, and nothing waits for it. */
+  stop(i: number): void {
+    this.stopped.add(i);
+    this.waiting[i]!.clear();
   }
 }
 
@@ -200,7 +216,7 @@ async function runFlood(cluster: Cluster, watch: CommitWatch, txs: readonly Prep
 }
 
 /** Submits tx i at start + i / rate (open loop: the schedule does not wait for commits). */
-async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly PreparedTx[], ratePerSecond: number) {
+async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly PreparedTx[], ratePerSecond: number, running: number) {
   const committed = watch.watch(txs.map((tx) => tx.hashHex));
   const proposals = recordProposals(cluster.network);
   const cpuBefore = cpuSnapshot();
@@ -212,7 +228,7 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
     const due = Math.min(txs.length, Math.floor(((nowMs() - started) * ratePerSecond) / 1000) + 1);
     for (; next < due; next++) {
       submittedAtMs[next] = nowMs();
-      admissions.push(submit(cluster.validators[next % VALIDATORS]!, txs[next]!));
+      admissions.push(submit(cluster.validators[next % running]!, txs[next]!));
     }
     await new Promise((resolve) => setTimeout(resolve, PACER_TICK_MS));
   }
@@ -224,8 +240,9 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
   const proposedAtMs = proposals();
   // At the validator the client submitted to (what the client sees), and at the first
   // validator to commit (the transaction is final from then on: commits never revert).
-  const atSubmitter = txs.map((tx, i) => (watch.committedAtMs[i % VALIDATORS]!.get(tx.hashHex) as number) - (submittedAtMs[i] as number));
-  const atFirst = txs.map((tx, i) => Math.min(...watch.committedAtMs.map((at) => at.get(tx.hashHex) as number)) - (submittedAtMs[i] as number));
+  const committedAtMs = watch.committedAtMs.slice(0, running);
+  const atSubmitter = txs.map((tx, i) => (committedAtMs[i % running]!.get(tx.hashHex) as number) - (submittedAtMs[i] as number));
+  const atFirst = txs.map((tx, i) => Math.min(...committedAtMs.map((at) => at.get(tx.hashHex) as number)) - (submittedAtMs[i] as number));
   const submitter = quantiles(atSubmitter);
   const first = quantiles(atFirst);
   const admitted = (tx: PreparedTx): number => admittedAtMs.get(tx.hashHex) as number;
@@ -233,7 +250,7 @@ async function runOpenLoop(cluster: Cluster, watch: CommitWatch, txs: readonly P
   const phasesMsP50 = {
     submittedToAdmitted: quantiles(txs.map((tx, i) => admitted(tx) - (submittedAtMs[i] as number))).p50,
     admittedToProposed: quantiles(txs.map((tx) => proposed(tx) - admitted(tx))).p50,
-    proposedToCommitted: quantiles(txs.map((tx, i) => (watch.committedAtMs[i % VALIDATORS]!.get(tx.hashHex) as number) - proposed(tx))).p50,
+    proposedToCommitted: quantiles(txs.map((tx, i) => (committedAtMs[i % running]!.get(tx.hashHex) as number) - proposed(tx))).p50,
   };
   return {
     offeredTxsPerSecond: ratePerSecond,
@@ -364,6 +381,12 @@ function perBlockBudget(input: { cpus: number; rate: number; p50Ms: number; elap
   };
 }
 
+function viewOf(validator: RunningValidator): number {
+  const stats = validator.host.stats();
+  assert(stats !== null, "viewOf: the validator's consensus runs");
+  return stats.view;
+}
+
 function blockStats(validator: RunningValidator, heightFrom: number) {
   const heightTo = validator.chain.head.height;
   let txs = 0;
@@ -407,18 +430,29 @@ async function main(): Promise<void> {
     const halfPeakCount = Math.min(halfPeakTxsMax, rate * HALF_PEAK_SECONDS);
     progress(`signing ${halfPeakCount} transactions for half of peak (${rate} tx/s)`);
     const stream = await prepareTxs(appendPlans(keys, 1 + Math.ceil(PEAK_TXS / ACCOUNTS), halfPeakCount));
+    const running = VALIDATORS - ARGS.stopValidators;
+    for (let i = running; i < VALIDATORS; i++) {
+      progress(`stopping validator ${i}`);
+      watch.stop(i);
+      await cluster.validators[i]!.stop();
+    }
     const heightBeforeHalf = cluster.validators[0]!.chain.head.height;
+    const viewBeforeHalf = viewOf(cluster.validators[0]!);
     progress(`half of peak: ${rate} tx/s for ${HALF_PEAK_SECONDS} s`);
     const stolen = startStealMeter();
-    const { cpuUsed, ...halfPeak } = await runOpenLoop(cluster, watch, stream, rate);
+    const { cpuUsed, ...halfPeak } = await runOpenLoop(cluster, watch, stream, rate, running);
     const cpuStolenSeconds = stolen();
     const halfPeakBlocks = blockStats(cluster.validators[0]!, heightBeforeHalf);
+    // Above 1 when views end without a block: timed out (a stopped leader's), or their block was not certified.
+    const viewsPerBlock = halfPeakBlocks.blocks === 0 ? 0 : round((viewOf(cluster.validators[0]!) - viewBeforeHalf) / halfPeakBlocks.blocks, 2);
     const cpu = cpuPer(cpuUsed, halfPeakBlocks.blocks, halfPeakBlocks.txsInBlocks);
     const result = {
       benchmark: "ghostmesh.consensus-node",
       command: "./node_modules/.bin/node bench/consensus-node.ts",
       machine,
       validators: VALIDATORS,
+      /** Stopped after the peak: the run at half of it had this many validators fewer. */
+      stoppedValidators: ARGS.stopValidators,
       inOneProcess: true,
       /** Nice value of the helper threads (threads.helperNice), and how many were lowered (null: not Linux). */
       helperThreads: { nice: config.threads.helperNice, lowered: threadsLowered },
@@ -435,7 +469,7 @@ async function main(): Promise<void> {
       peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks, ...peakCpu },
       peakVsRawVerifyRatio: round((peak.txsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
       // cpuStolenSeconds: CPU the VM's other tenants took during the half-peak run (all vCPUs; null off Linux).
-      halfPeak: { ...halfPeak, ...halfPeakBlocks, ...cpu, cpuStolenSeconds, ratePinned: ARGS.rate !== undefined },
+      halfPeak: { ...halfPeak, ...halfPeakBlocks, viewsPerBlock, ...cpu, cpuStolenSeconds, ratePinned: ARGS.rate !== undefined },
       target: {
         commitLatencyMsP50Max: TARGET_P50_COMMIT_LATENCY_MS_MAX,
         met: halfPeak.commitLatencyMsP50 <= TARGET_P50_COMMIT_LATENCY_MS_MAX,

@@ -61,6 +61,7 @@ describe("bad values are refused with the flag or argument named", { concurrency
     ["consensus-node.ts", ["--helper-nice", "20"], /--helper-nice: expected an integer from 0 to 19/],
     ["consensus-node.ts", ["--block-txs-max", "0"], /--block-txs-max: expected an integer from 1 to 10000, got "0"/],
     ["consensus-node.ts", ["--signing-reservation-views", "1"], /--signing-reservation-views: expected an integer from 2 to/],
+    ["consensus-node.ts", ["--stop-validators", "2"], /--stop-validators: expected an integer from 0 to 1, got "2"/],
     ["signing-reservation.ts", ["--writes", "0"], /--writes: expected an integer from 1 to 1000000, got "0"/],
     ["devnet-p2p.ts", ["--dandelion", "maybe"], /--dandelion: expected on or off/],
     ["epoch-switch.ts", ["--epoch-blocks", "2"], /--epoch-blocks: expected an integer from 4 to 1000, got "2"/],
