@@ -381,6 +381,19 @@ function perBlockBudget(input: { cpus: number; rate: number; p50Ms: number; elap
   };
 }
 
+/** Views the running validators timed out at once because their leader would not propose, by cause, summed (from each node's /metrics). */
+async function absentLeaderTimeouts(validators: readonly RunningValidator[]): Promise<{ disconnected: number; silent: number }> {
+  const total = { disconnected: 0, silent: 0 };
+  for (const validator of validators) {
+    const metrics = await (await fetch(`${validator.api.url}/metrics`)).text();
+    for (const cause of ["disconnected", "silent"] as const) {
+      const match = new RegExp(`^ghostmesh_consensus_absent_leader_timeouts_total\\{cause="${cause}"\\} (\\d+)$`, "m").exec(metrics);
+      total[cause] += match === null ? 0 : Number(match[1]);
+    }
+  }
+  return total;
+}
+
 function viewOf(validator: RunningValidator): number {
   const stats = validator.host.stats();
   assert(stats !== null, "viewOf: the validator's consensus runs");
@@ -438,6 +451,8 @@ async function main(): Promise<void> {
     }
     const heightBeforeHalf = cluster.validators[0]!.chain.head.height;
     const viewBeforeHalf = viewOf(cluster.validators[0]!);
+    const runningValidators = cluster.validators.slice(0, running);
+    const absentBefore = await absentLeaderTimeouts(runningValidators);
     progress(`half of peak: ${rate} tx/s for ${HALF_PEAK_SECONDS} s`);
     const stolen = startStealMeter();
     const { cpuUsed, ...halfPeak } = await runOpenLoop(cluster, watch, stream, rate, running);
@@ -445,6 +460,8 @@ async function main(): Promise<void> {
     const halfPeakBlocks = blockStats(cluster.validators[0]!, heightBeforeHalf);
     // Above 1 when views end without a block: timed out (a stopped leader's), or their block was not certified.
     const viewsPerBlock = halfPeakBlocks.blocks === 0 ? 0 : round((viewOf(cluster.validators[0]!) - viewBeforeHalf) / halfPeakBlocks.blocks, 2);
+    const absentAfter = await absentLeaderTimeouts(runningValidators);
+    const absentLeaderViewsTimedOutAtOnce = { disconnected: absentAfter.disconnected - absentBefore.disconnected, silent: absentAfter.silent - absentBefore.silent };
     const cpu = cpuPer(cpuUsed, halfPeakBlocks.blocks, halfPeakBlocks.txsInBlocks);
     const result = {
       benchmark: "ghostmesh.consensus-node",
@@ -469,7 +486,8 @@ async function main(): Promise<void> {
       peak: { txs: flood.length, seconds: peak.seconds, committedTxsPerSecond: peak.txsPerSecond, ...peakBlocks, ...peakCpu },
       peakVsRawVerifyRatio: round((peak.txsPerSecond * VALIDATORS) / verifyAllCoresPerSecond, 2),
       // cpuStolenSeconds: CPU the VM's other tenants took during the half-peak run (all vCPUs; null off Linux).
-      halfPeak: { ...halfPeak, ...halfPeakBlocks, viewsPerBlock, ...cpu, cpuStolenSeconds, ratePinned: ARGS.rate !== undefined },
+      // Over the running validators: views each timed out without its timer, by why their leader would not propose.
+      halfPeak: { ...halfPeak, ...halfPeakBlocks, viewsPerBlock, absentLeaderViewsTimedOutAtOnce, ...cpu, cpuStolenSeconds, ratePinned: ARGS.rate !== undefined },
       target: {
         commitLatencyMsP50Max: TARGET_P50_COMMIT_LATENCY_MS_MAX,
         met: halfPeak.commitLatencyMsP50 <= TARGET_P50_COMMIT_LATENCY_MS_MAX,

@@ -27,9 +27,10 @@ export function createConsensusMetrics(register: Registry) {
       help: "Signatures of this validator's key seen that this node did not make (another signer holds the key)",
       registers: [register],
     }),
-    leaderDownTimeoutsTotal: new Counter({
-      name: "ghostmesh_consensus_leader_down_timeouts_total",
-      help: "Views this node timed out at once, without waiting for the view timer, because their leader was known down (it was reachable and no longer is)",
+    absentLeaderTimeoutsTotal: new Counter({
+      name: "ghostmesh_consensus_absent_leader_timeouts_total",
+      help: "Views this node timed out at once, without waiting for the view timer, by why their leader would not propose: disconnected (it was reachable and no longer is) or silent (nothing in its name for many views)",
+      labelNames: ["cause"] as const,
       registers: [register],
     }),
     signingStopped: new Gauge({ name: "ghostmesh_consensus_signing_stopped", help: "1 once another signer was seen signing beside this validator's key: it signs nothing more", registers: [register] }),

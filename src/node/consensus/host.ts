@@ -195,7 +195,28 @@ type EpochRun = {
   /** Engine index → network slot, resolved on first use (a joining validator's slot may appear late). */
   readonly slotByIndex: (number | undefined)[];
   readonly indexBySlot: Map<number, number | null>;
+  /**
+   * By engine index: views this node entered since a message in that validator's name last
+   * reached it (checked or not: a forged one can only keep its views on the timer). Counted in
+   * views entered, not view numbers, so a node that jumps ahead (a restart, a healed partition)
+   * finds nobody silent until it has been through the views itself.
+   */
+  readonly viewsSinceHeard: number[];
 };
+
+/**
+ * Views without a word from a validator after which its views are timed out at once. With
+ * votes to everyone a running validator is heard in every view it takes part in (its vote, its
+ * timeout, or its proposal); twice the set's size, and at least 8, leaves room for a slow one.
+ */
+export function silentLeaderViews(validators: number): number {
+  return Math.max(SILENT_LEADER_VIEWS_MIN, 2 * validators);
+}
+const SILENT_LEADER_VIEWS_MIN = 8;
+
+/** Why a view's leader will not propose, as far as this node can tell. */
+export type AbsentLeaderCause = "disconnected" | "silent";
+
 
 export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error]; epoch: [{ label: number; selfIndex: number | null }]; behindAnEpoch: [] }> {
   private readonly opts: ConsensusHostOptions;
@@ -228,8 +249,10 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private timerView = -1;
   private timerDelayMs = 0;
   private timerPostponed = false;
-  /** The last view timed out at once because its leader is known down: once per view, since the timer runs again to resend timeouts. */
-  private leaderDownTimedOutView = -1;
+  /** The highest view the engine set a timer in: the view it is in. */
+  private viewEntered = -1;
+  /** The last view timed out at once because its leader is absent: once per view, since the timer runs again to resend timeouts. */
+  private absentLeaderTimedOutView = -1;
   private held: VoteMessage[] = [];
   /**
    * Senders whose votes (a proposal carries its leader's) are being checked ahead or wait in
@@ -345,7 +368,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { chain, app, store, key, signingReservation } = this.modules;
     const selfIndex = this.signingStopped ? null : indexInSet(set.set, this.address);
     const validators = set.set.validators;
-    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map() };
+    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), viewsSinceHeard: validators.map(() => 0) };
     this.laterEpochSenders.clear();
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
@@ -486,6 +509,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       return;
     }
     const engine = this.engine;
+    // Unsigned messages (a sync info, a block request) are the link's: a validator back from a restart is heard from its first sync info, before it votes.
+    const heardFrom = unsigned ? from : message.sender;
+    if (message.epoch === run.label && heardFrom >= 0 && heardFrom < run.viewsSinceHeard.length) run.viewsSinceHeard[heardFrom] = 0;
     const carried = engine === null ? null : carriedVote(message);
     if (engine !== null && carried !== null) {
       const key = votesAheadKey(carried);
@@ -807,6 +833,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.send(action.to, action.message);
         return;
       case "setTimer":
+        if (action.view > this.viewEntered) this.enterView(action.view);
         // Entered while idle, the view's clock starts when work appears (armTimer).
         this.armTimer(action.view, action.delayMs, this.engine !== null && this.isIdle(this.engine));
         return;
@@ -926,10 +953,17 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     for (const vote of votes) this.enqueue(Promise.resolve({ kind: "message", message: vote }));
   }
 
+  /** The engine entered a view (its first timer there): one more view without a word from each validator not heard in it yet. */
+  private enterView(view: number): void {
+    this.viewEntered = view;
+    const silence = this.run?.viewsSinceHeard;
+    if (silence !== undefined) for (let index = 0; index < silence.length; index++) silence[index] = (silence[index] as number) + 1;
+  }
+
   /** A transaction was admitted, or an empty block may have fallen due. */
   private onWorkMayHaveAppeared(): void {
     this.wakeIfWork();
-    this.timeOutNowIfLeaderDown();
+    this.timeOutNowIfLeaderAbsent();
   }
 
   /** A leader that deferred its proposal while idle proposes once there is something to order. */
@@ -941,26 +975,29 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   }
 
   /**
-   * The view's leader was reachable and is not now (ConsensusNetwork.isKnownDown): no proposal
-   * will come, so waiting out the timer only delays the timeout certificate that ends the view.
-   * Timing out early is always safe (safety never depends on timers); when every live validator
-   * knows the leader is down they time out together and the next view starts a message delay
-   * later instead of a view timer later. With nothing to order the view is left to the timer,
-   * as any view is (viewTimer.ts).
+   * Why the view's leader will not propose, if this node can tell: it was reachable and is not
+   * now (ConsensusNetwork.isKnownDown), or, with votes to everyone, nothing in its name reached
+   * this node for `silentLeaderViews` views (a hung process, a machine whose connections have
+   * not timed out yet, a validator behind sentries that stopped). Waiting out the timer then
+   * only delays the timeout certificate that ends the view. Timing out early is always safe
+   * (safety never depends on timers); when every live validator sees the same they time out
+   * together, and the next view starts a message delay later instead of a view timer later.
+   * With nothing to order the view is left to the timer, as any view is (viewTimer.ts).
    */
-  private leaderKnownDown(engine: ConsensusEngine, view: number): boolean {
+  private leaderAbsence(engine: ConsensusEngine, view: number): AbsentLeaderCause | null {
     const run = this.run;
-    if (run === null || run.selfIndex === null || view !== engine.view || this.leaderDownTimedOutView === view) return false;
+    if (run === null || run.selfIndex === null || view !== engine.view || this.absentLeaderTimedOutView === view) return null;
     const leader = leaderOf(engine.committee, view);
-    if (leader === run.selfIndex) return false;
+    if (leader === run.selfIndex || this.isIdle(engine)) return null;
     const slot = this.slotOfIndex(run, leader);
-    return slot !== undefined && this.modules.network.isKnownDown(slot) && !this.isIdle(engine);
+    if (slot !== undefined && this.modules.network.isKnownDown(slot)) return "disconnected";
+    return this.voteDelivery === "all" && (run.viewsSinceHeard[leader] as number) > silentLeaderViews(engine.committee.count) ? "silent" : null;
   }
 
-  /** Work appeared while the timer of a known-down leader's view was postponed as idle (a timer armed with work was cut short already). */
-  private timeOutNowIfLeaderDown(): void {
+  /** Work appeared while the timer of an absent leader's view was postponed as idle (a timer armed with work was cut short already). */
+  private timeOutNowIfLeaderAbsent(): void {
     const engine = this.engine;
-    if (!this.timerPostponed || this.timer === null || engine === null || !this.leaderKnownDown(engine, this.timerView)) return;
+    if (!this.timerPostponed || this.timer === null || engine === null || this.leaderAbsence(engine, this.timerView) === null) return;
     this.armTimer(this.timerView, this.timerDelayMs, this.timerPostponed);
   }
 
@@ -970,15 +1007,16 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     this.timerView = view;
     this.timerDelayMs = delayMs;
     this.timerPostponed = postponed;
-    const cutShort = this.engine !== null && this.leaderKnownDown(this.engine, view);
+    const cutShort = this.engine !== null && this.leaderAbsence(this.engine, view) !== null;
     this.timer = setTimeout(
       () => {
         this.timer = null;
         const engine = this.engine;
         if (!this.running || engine === null) return;
-        if (this.leaderKnownDown(engine, view)) {
-          this.leaderDownTimedOutView = view;
-          this.modules.metrics?.leaderDownTimeoutsTotal.inc();
+        const absence = this.leaderAbsence(engine, view);
+        if (absence !== null) {
+          this.absentLeaderTimedOutView = view;
+          this.modules.metrics?.absentLeaderTimeoutsTotal.inc({ cause: absence });
           this.enqueue(Promise.resolve({ kind: "timer", view }));
           return;
         }

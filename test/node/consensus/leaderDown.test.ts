@@ -1,22 +1,27 @@
 /**
- * A stopped validator's views: the others know its link is down, so they time those views out
- * at once instead of waiting for the view timer (host.ts leaderKnownDown). The timer here is two
- * minutes: a view that waited for it would fail every commit below (each waits 30 s at most).
+ * A leader that will not propose: the others time its views out at once instead of waiting for
+ * the view timer (host.ts leaderAbsence). Stopped, its link is down (InMemoryNetwork.isKnownDown);
+ * attached but silent (a hung process), nothing in its name arrives for many views.
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { leaderOf, type ConsensusTiming } from "../../../src/consensus/index.ts";
-import { InMemoryNetwork } from "../../../src/node/consensus/index.ts";
-import { commitNext, newAccount, startCluster, waitFor, type Cluster } from "./cluster.ts";
+import { InMemoryNetwork, silentLeaderViews, type AbsentLeaderCause } from "../../../src/node/consensus/index.ts";
+import { commitNext, newAccount, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
+/** Two minutes: a view that waited for it would fail the commit waiting in it (30 s at most). */
 const LONG_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 120_000, backoffPercent: 200, backoffExponentMax: 2 };
-const STOPPED = 3;
+const ABSENT = 3;
+const LIVE = [0, 1, 2];
 
-async function leaderDownTimeouts(cluster: Cluster, index: number): Promise<number> {
+async function absentLeaderTimeouts(cluster: Cluster, index: number, cause: AbsentLeaderCause): Promise<number> {
   const metrics = await (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
-  const match = /^ghostmesh_consensus_leader_down_timeouts_total (\d+)$/m.exec(metrics);
-  assert.ok(match !== null, "the counter is on /metrics");
-  return Number(match[1]);
+  const match = new RegExp(`^ghostmesh_consensus_absent_leader_timeouts_total\\{cause="${cause}"\\} (\\d+)$`, "m").exec(metrics);
+  return match === null ? 0 : Number(match[1]);
+}
+
+function countsOf(cluster: Cluster, cause: AbsentLeaderCause): Promise<number[]> {
+  return Promise.all(LIVE.map((index) => absentLeaderTimeouts(cluster, index, cause)));
 }
 
 /** Views in (from, to] that validator `index` of the genesis set leads. */
@@ -27,30 +32,59 @@ function viewsLedBy(cluster: Cluster, index: number, from: number, to: number): 
   return led;
 }
 
-describe("consensus in the node: a stopped leader's views", () => {
-  it("end without the view timer, whether the chain was busy or idle when they began, and get their proposals again once it is back", async () => {
+const viewOf = (cluster: Cluster): number => cluster.validators[0]!.host.stats()!.view;
+
+/** Commits `count` audit entries one at a time, through the live validators in turn; returns the views they spanned. */
+async function commitOneByOne(cluster: Cluster, account: Account, action: string, count: number): Promise<{ from: number; to: number }> {
+  const from = viewOf(cluster);
+  for (let i = 0; i < count; i++) await commitNext(cluster, account, { type: "audit.append", record: { action, data: { i } } }, LIVE[i % LIVE.length]);
+  return { from, to: viewOf(cluster) };
+}
+
+/** Starts the absent validator again, waits until it has caught up, and shows that its views are no longer timed out at once. */
+async function showBack(cluster: Cluster, account: Account): Promise<void> {
+  await cluster.start(ABSENT);
+  const height = cluster.validators[0]!.chain.head.height;
+  await waitFor("the restarted validator to catch up", () => (cluster.validators[ABSENT]!.chain.head.height >= height ? true : undefined), 20_000);
+  const counted = await Promise.all([countsOf(cluster, "disconnected"), countsOf(cluster, "silent")]);
+  const back = await commitOneByOne(cluster, account, "back", 12);
+  assert.ok(viewsLedBy(cluster, ABSENT, back.from, back.to) >= 2, `views ${back.from}..${back.to} include the restarted validator's`);
+  assert.deepEqual(await Promise.all([countsOf(cluster, "disconnected"), countsOf(cluster, "silent")]), counted, "no view timed out at once while it runs");
+}
+
+describe("consensus in the node: a leader that will not propose", () => {
+  it("stopped: its views end without the view timer, whether the chain was busy or idle when they began, and get their proposals again once it is back", async () => {
     const cluster = await startCluster(4, { timing: LONG_TIMING });
     try {
       const account = newAccount();
       await commitNext(cluster, account, { type: "account.register" });
-      await cluster.stop(STOPPED);
-      const viewBefore = cluster.validators[0]!.host.stats()!.view;
+      await cluster.stop(ABSENT);
       // One at a time: between commits the chain is idle, so some of the stopped validator's views
       // begin idle and end when the next transaction arrives (by the API or by gossip).
-      for (let i = 0; i < 12; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "down", data: { i } } }, i % 3);
-      const viewAfter = cluster.validators[0]!.host.stats()!.view;
-      assert.ok(viewsLedBy(cluster, STOPPED, viewBefore, viewAfter) >= 2, `views ${viewBefore}..${viewAfter} include the stopped validator's`);
-      for (const index of [0, 1, 2]) assert.ok((await leaderDownTimeouts(cluster, index)) >= 1, `validator ${index} timed a view out at once`);
+      const down = await commitOneByOne(cluster, account, "down", 12);
+      assert.ok(viewsLedBy(cluster, ABSENT, down.from, down.to) >= 2, `views ${down.from}..${down.to} include the stopped validator's`);
+      for (const [i, count] of (await countsOf(cluster, "disconnected")).entries()) assert.ok(count >= 1, `validator ${LIVE[i]} timed a view out at once`);
+      await showBack(cluster, account);
+    } finally {
+      await cluster.close();
+    }
+  });
 
-      await cluster.start(STOPPED);
-      const height = cluster.validators[0]!.chain.head.height;
-      await waitFor("the restarted validator to catch up", () => (cluster.validators[STOPPED]!.chain.head.height >= height ? true : undefined), 20_000);
-      const counted = await Promise.all([0, 1, 2].map((index) => leaderDownTimeouts(cluster, index)));
-      const viewBack = cluster.validators[0]!.host.stats()!.view;
-      for (let i = 0; i < 12; i++) await commitNext(cluster, account, { type: "audit.append", record: { action: "back", data: { i } } }, i % 4);
-      const viewLater = cluster.validators[0]!.host.stats()!.view;
-      assert.ok(viewsLedBy(cluster, STOPPED, viewBack, viewLater) >= 2, `views ${viewBack}..${viewLater} include the restarted validator's`);
-      assert.deepEqual(await Promise.all([0, 1, 2].map((index) => leaderDownTimeouts(cluster, index))), counted, "no view timed out at once while it runs");
+  it(`silent though attached: after ${silentLeaderViews(4)} views without a word from it, its views end at once; once it speaks again they wait for its proposals`, async () => {
+    const cluster = await startCluster(4);
+    try {
+      const account = newAccount();
+      await commitNext(cluster, account, { type: "account.register" });
+      await cluster.stop(ABSENT);
+      // Its slot comes back at once, taking every frame and sending none: never known down.
+      const hung = cluster.network.attach(ABSENT, cluster.network.addressOf(ABSENT)!, () => {});
+      assert.equal(cluster.network.isKnownDown(ABSENT), false);
+      const silent = await commitOneByOne(cluster, account, "silent", 16);
+      assert.ok(viewsLedBy(cluster, ABSENT, silent.from + silentLeaderViews(4), silent.to) >= 2, `views ${silent.from}..${silent.to} include the silent validator's, well after it fell silent`);
+      for (const [i, count] of (await countsOf(cluster, "silent")).entries()) assert.ok(count >= 1, `validator ${LIVE[i]} timed a silent leader's view out at once`);
+      assert.deepEqual(await countsOf(cluster, "disconnected"), [0, 0, 0], "never known down");
+      hung.close();
+      await showBack(cluster, account);
     } finally {
       await cluster.close();
     }

@@ -30,7 +30,7 @@ describe("validators over libp2p: a stopped validator's views", () => {
     for (let i = 0; i < 8; i++) await commit(i % 3, signNext(account, { type: "audit.append", record: { action: "down", data: { i } } }).bytes);
     for (const validator of live) {
       const metrics = await (await fetch(`${validator.api.url}/metrics`)).text();
-      const timedOut = Number(/^ghostmesh_consensus_leader_down_timeouts_total (\d+)$/m.exec(metrics)?.[1]);
+      const timedOut = Number(/^ghostmesh_consensus_absent_leader_timeouts_total\{cause="disconnected"\} (\d+)$/m.exec(metrics)?.[1]);
       assert.ok(timedOut >= 1, `validator ${validator.index} timed a view out at once (${timedOut})`);
     }
   });
