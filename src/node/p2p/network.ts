@@ -71,7 +71,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   private readonly chainId: string;
   private readonly txBatchLimits: TxBatchLimits;
   private handler: FrameHandler | null = null;
-  /** Slots found directly connected at some ask of isKnownDown. */
+  /** Slots found directly connected: a consensus message delivered by it, or a connection at an ask of isKnownDown. */
   private readonly slotsSeenConnected = new Set<number>();
   private gossipPublished = 0;
   private gossipPublishFailed = 0;
@@ -141,9 +141,10 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
   }
 
   /**
-   * Known down: this node found the validator directly connected before (at an earlier ask: the
-   * host asks for each view's leader), and no open connection proves its identity now. A
-   * validator reached only through sentries is never directly connected, so never known down.
+   * Known down: this node found the validator directly connected before (it delivered a
+   * consensus message itself, or was connected at an earlier ask: the host asks for each view's
+   * leader), and no open connection proves its identity now. A validator reached only through
+   * sentries is never directly connected, so never known down.
    */
   isKnownDown(slot: number): boolean {
     if (slot >= this.peers.count) return false;
@@ -236,6 +237,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     const fromIndex = this.peers.indexOf(from.identity.address);
     // The validator accepted it, so the delivering peer holds a slot.
     if (fromIndex === undefined) return;
+    this.slotsSeenConnected.add(fromIndex);
     this.handler?.(fromIndex, { topic: NetworkTopic.consensus, bytes: data });
   };
 
@@ -270,6 +272,7 @@ export class P2pConsensusNetwork implements ConsensusNetwork {
     if (!Array.isArray(frames)) return { error: p2pError("P2P_REQUEST_INVALID", `malformed consensus unicast: ${"problem" in frames ? frames.problem : ""}`, {}), malformed: true };
     const handler = this.handler;
     if (handler === null) return { error: p2pError("P2P_RESOURCE_UNAVAILABLE", "this validator is not running consensus", {}), malformed: false };
+    this.slotsSeenConnected.add(fromIndex);
     for (const frame of frames) handler(fromIndex, frame);
     return null;
   }
