@@ -63,3 +63,4 @@ export type { CachingVerifier, SignatureCheck } from "./verifier.ts";
 export { encodeConsensusMessage, decodeConsensusMessage, consensusMessageSchema, blockSchema, timeoutCertificateSchema, CONSENSUS_MESSAGE_BYTES_MAX } from "./wire.ts";
 export { createConsensusMetrics, observeConsensusStep, observeConsensusStats } from "./metrics.ts";
 export type { ConsensusMetrics } from "./metrics.ts";
+export { LeaderSilence, silentLeaderViews } from "./leaderSilence.ts";

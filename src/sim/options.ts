@@ -84,6 +84,14 @@ export type SimOptions = {
   readonly weighted: boolean;
   /** Views per signing reservation (SIGNING_RESERVATION_VIEWS); 0: none, so a wiped node starts from a fresh safety state (tests show the checker catches what it then signs). */
   readonly signingReservationViews: number;
+  /**
+   * Honest nodes time a view out at once when its leader is absent, as the node's host does
+   * (decision 0200, "Session 36"): every node holding its key is crashed (the node learns it
+   * from closed connections; here at once), or, with votes to all, nothing in its name arrived
+   * for silentLeaderViews views entered. Off by default: the view timer is the worst case the
+   * liveness bound must hold in, and seeds replay as before.
+   */
+  readonly absentLeaders: boolean;
 };
 
 export const defaultSimNetworkOptions: SimNetworkOptions = {
@@ -131,6 +139,7 @@ export function defaultSimOptions(partial: Partial<SimOptions> & Pick<SimOptions
     voteDelivery: "nextLeader",
     weighted: false,
     signingReservationViews: SIGNING_RESERVATION_VIEWS,
+    absentLeaders: false,
     ...partial,
     // Enough for every leader slot to come up three times, plus view synchronisation.
     livenessViewsMax: partial.livenessViewsMax ?? 3 * powerTotalOf({ validators, byzantine: partial.byzantine ?? 0, weighted: partial.weighted ?? false }) + 20,

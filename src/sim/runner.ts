@@ -32,6 +32,8 @@ export type SimSummary = {
   readonly wipes: number;
   /** Honest engines' sightings of their key signing where they did not (SimRunResult.signedElsewhere). */
   readonly signedElsewhere: number;
+  /** Views honest nodes timed out at once, their leader absent (--absent-leaders). */
+  readonly absentLeaderTimeouts: number;
   readonly failures: readonly SimFailure[];
 };
 
@@ -64,6 +66,7 @@ export class SweepAccumulator {
   private bytesTotal = 0;
   private wipes = 0;
   private signedElsewhere = 0;
+  private absentLeaderTimeouts = 0;
 
   add(result: SimRunResult): void {
     this.runs++;
@@ -77,6 +80,7 @@ export class SweepAccumulator {
     this.bytesTotal += result.bytesTotal;
     this.wipes += result.wipes;
     this.signedElsewhere += result.signedElsewhere;
+    this.absentLeaderTimeouts += result.absentLeaderTimeouts;
     for (const latency of result.latenciesMs) this.latencies.push(latency);
     if (result.recoveryMs !== null) this.recoveries.push(result.recoveryMs);
     if (result.violations.length > 0 && this.failures.length < SIM_FAILURES_KEPT_MAX) this.failures.push({ seed: result.seed, violations: result.violations });
@@ -101,6 +105,7 @@ export class SweepAccumulator {
       bytesTotal: this.bytesTotal,
       wipes: this.wipes,
       signedElsewhere: this.signedElsewhere,
+      absentLeaderTimeouts: this.absentLeaderTimeouts,
       failures: [...this.failures].sort((a, b) => a.seed - b.seed),
     };
   }

@@ -7,6 +7,7 @@
 import {
   createConsensusEngine,
   evidenceKey,
+  LeaderSilence,
   safetyUnderReservation,
   type CommittedBlock,
   type ConsensusEngine,
@@ -50,6 +51,10 @@ export type SimNode = {
   /** Bumped on every crash and restart; timers of an older incarnation are ignored. */
   incarnation: number;
   timerToken: number;
+  /** With SimOptions.absentLeaders, an honest node's host-side watch (new at each boot, as a restarted host's); else null. */
+  silence: LeaderSilence | null;
+  /** The last view this node timed out at once because its leader was absent. */
+  absentLeaderTimedOutView: number;
 };
 
 export type SimWorldParams = {

@@ -6,7 +6,7 @@
  * all evidence seen before GST (equivocations, invalid proposals) must be committed, within
  * `livenessViewsMax` views. The same seed replays the same run, event for event.
  */
-import { blockHashOf, createCommittee, NO_SIGNING_RESERVATION, reservationDue, viewTimeoutMaxMs, type ConsensusAction, type ConsensusMessage, type Committee, type SafetyState } from "../consensus/index.ts";
+import { blockHashOf, createCommittee, LeaderSilence, leaderOf, NO_SIGNING_RESERVATION, reservationDue, viewTimeoutMaxMs, type ConsensusAction, type ConsensusEngine, type ConsensusMessage, type Committee, type SafetyState } from "../consensus/index.ts";
 import { hashGenesis, type ValidatorSet } from "../ledger/index.ts";
 import { toHex } from "../util/index.ts";
 import { genesisSimState } from "./app.ts";
@@ -56,6 +56,8 @@ export type SimRunResult = {
   readonly wipes: number;
   /** Honest engines' sightings of their key signing where they did not (a wiped store's former self). */
   readonly signedElsewhere: number;
+  /** Views honest nodes timed out at once because their leader was absent (SimOptions.absentLeaders). */
+  readonly absentLeaderTimeouts: number;
   readonly roles: readonly string[];
   readonly signatures: number;
   readonly verifications: number;
@@ -85,6 +87,7 @@ export class Simulation {
   private nowMs = 0;
   private events = 0;
   private crashes = 0;
+  private absentLeaderTimeouts = 0;
   private wipes = 0;
   private signedElsewhere = 0;
   private maxHonestView = 0;
@@ -147,7 +150,7 @@ export class Simulation {
         const adversary = role === "honest" ? null : createAdversary(role, { chainId: CHAIN_ID, validatorCount: this.opts.validators, key, signatureSizeBytes: key.sign(new Uint8Array(32)).byteLength, rng: this.rng });
         // Twins' clocks differ by at least 1 ms, so their blocks for one view differ.
         const clockSkewMs = role === "twins" ? copy * (1 + this.rng.below(3)) : this.rng.below(3);
-        this.nodes.push({ id, keyIndex, role, honest: role === "honest", adversary, clockSkewMs, key, store: createSimStore(), reservation: NO_SIGNING_RESERVATION, engine: null, incarnation: 0, timerToken: 0 });
+        this.nodes.push({ id, keyIndex, role, honest: role === "honest", adversary, clockSkewMs, key, store: createSimStore(), reservation: NO_SIGNING_RESERVATION, engine: null, incarnation: 0, timerToken: 0, silence: null, absentLeaderTimedOutView: -1 });
       }
     });
   }
@@ -194,7 +197,7 @@ export class Simulation {
         return this.deliver(event.to, event.message);
       case "start": {
         const node = this.nodes[event.node] as SimNode;
-        return this.perform(node, bootSimNode(node, this.world).start().actions);
+        return this.perform(node, this.boot(node).start().actions);
       }
       case "timer": {
         const node = this.nodes[event.node] as SimNode;
@@ -223,6 +226,7 @@ export class Simulation {
   private deliver(to: number, message: ConsensusMessage): void {
     const node = this.nodes[to] as SimNode;
     if (node.engine === null) return;
+    node.silence?.heard(message.sender);
     this.perform(node, node.engine.onMessage(message).actions);
   }
 
@@ -261,7 +265,7 @@ export class Simulation {
       }
       case "setTimer":
         node.timerToken++;
-        this.queue.push(this.nowMs + action.delayMs, { kind: "timer", node: node.id, token: node.timerToken, view: action.view });
+        this.queue.push(this.nowMs + (this.isLeaderAbsent(node, action.view) ? 0 : action.delayMs), { kind: "timer", node: node.id, token: node.timerToken, view: action.view });
         if (node.honest && action.view > this.maxHonestView) this.maxHonestView = action.view;
         return;
       case "commit":
@@ -278,6 +282,23 @@ export class Simulation {
       case "epochChange":
         throw new Error("the simulator runs one epoch; the sim app never changes the validator set");
     }
+  }
+
+  /**
+   * The host's rule (node/consensus/host.ts leaderAbsence), once per view: the view's leader is
+   * crashed in every instance of its key, or silent for too many views with votes to all.
+   */
+  private isLeaderAbsent(node: SimNode, view: number): boolean {
+    const silence = node.silence;
+    if (silence === null) return false;
+    silence.enter(view);
+    const leader = leaderOf(this.committee, view);
+    if (leader === node.keyIndex || node.absentLeaderTimedOutView === view) return false;
+    const crashed = this.nodes.every((other) => other.keyIndex !== leader || other.engine === null);
+    if (!crashed && !(this.opts.voteDelivery === "all" && silence.isSilent(leader))) return false;
+    node.absentLeaderTimedOutView = view;
+    this.absentLeaderTimeouts++;
+    return true;
   }
 
   /** What honest keys sign becomes visible here (and in QCs they forward). */
@@ -345,7 +366,14 @@ export class Simulation {
     const node = this.nodes[id] as SimNode;
     if (node.engine !== null || node.incarnation !== incarnation) return;
     node.incarnation++;
-    this.perform(node, bootSimNode(node, this.world).start().actions);
+    this.perform(node, this.boot(node).start().actions);
+  }
+
+  /** A fresh engine, and for an honest node with absentLeaders a fresh watch of who is silent (a restarted host's). */
+  private boot(node: SimNode): ConsensusEngine {
+    node.silence = this.opts.absentLeaders && node.honest ? new LeaderSilence(this.committee.count) : null;
+    node.absentLeaderTimedOutView = -1;
+    return bootSimNode(node, this.world);
   }
 
   private startPartition(twinSplit: boolean, durationMs: number): void {
@@ -443,6 +471,7 @@ export class Simulation {
       crashes: this.crashes,
       wipes: this.wipes,
       signedElsewhere: this.signedElsewhere,
+      absentLeaderTimeouts: this.absentLeaderTimeouts,
       roles: this.roles,
       signatures: this.keyring.signatures(),
       verifications: this.keyring.verifier.stats().misses,

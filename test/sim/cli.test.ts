@@ -166,3 +166,16 @@ test("sim command: --wipes wipes stores at crashes within the fault bound, repor
   const config = parseSimFlags(["--validators", "4", "--wipes", "0.25"]);
   assert.ok(config !== "help" && config.replayFlags.includes("--wipes 0.25"));
 });
+
+test("sim command: --absent-leaders times absent leaders' views out at once, reports how many, and replays with the flag", async () => {
+  const c = capture();
+  assert.equal(await runSimCommand(["--validators", "4", "--byzantine", "1", "--behavior", "silent", "--votes", "all", "--absent-leaders", "--runs", "2", "--seed", "12", "--views", "40", "--json"], c.io), 0, c.err());
+  const summary = JSON.parse(c.out()) as { absentLeaderTimeouts?: number; safetyViolations: number; livenessFailures: number };
+  assert.deepEqual([summary.safetyViolations, summary.livenessFailures], [0, 0]);
+  assert.ok(summary.absentLeaderTimeouts !== undefined && summary.absentLeaderTimeouts > 0, `views of the silent leader timed out at once (${summary.absentLeaderTimeouts})`);
+  const plain = capture();
+  assert.equal(await runSimCommand(["--validators", "4", "--runs", "1", "--views", "5", "--json"], plain.io), 0);
+  assert.equal("absentLeaderTimeouts" in (JSON.parse(plain.out()) as object), false, "no such field without the flag");
+  const config = parseSimFlags(["--validators", "4", "--absent-leaders"]);
+  assert.ok(config !== "help" && config.replayFlags.includes("--absent-leaders"));
+});

@@ -56,6 +56,32 @@ for (const validators of [4, 7]) {
   });
 }
 
+// The host's rule (decision 0200, "Session 36"): a view whose leader is crashed, or silent for 2n
+// views with votes to all, is timed out at once. Safety never depends on timers; these show it
+// keeps liveness too, and that silent leaders' views end sooner.
+for (const [validators, voteDelivery] of [
+  [4, "nextLeader"],
+  [4, "all"],
+  [7, "all"],
+] as const) {
+  test(`sim: n=${validators}, votes to ${voteDelivery}, absent leaders' views timed out at once: agreement, validity and liveness under mixed Byzantine behaviour`, () => {
+    const summary = runSweep(options(validators, (validators - 1) / 3, SimBehavior.mixed, { voteDelivery, absentLeaders: true }), 3, 3600 + validators);
+    assert.deepEqual(summary.failures, [], "no violation in any run");
+    assert.ok(summary.committedBlocks > 0, "blocks were committed");
+    assert.ok(summary.absentLeaderTimeouts > 0, "some views were timed out at once");
+  });
+}
+
+test("sim: a silent Byzantine leader's views are timed out at once with absentLeaders, and not by default", () => {
+  const base = { ...options(4, 1, SimBehavior.silent, { voteDelivery: "all", views: 80 }), seed: 3605 };
+  const timer = runSimulation(base);
+  const absent = runSimulation({ ...base, absentLeaders: true });
+  assert.equal(timer.absentLeaderTimeouts, 0);
+  assert.ok(absent.absentLeaderTimeouts > 0);
+  for (const result of [timer, absent]) assert.deepEqual(result.violations, []);
+  assert.deepEqual(runSimulation({ ...base, absentLeaders: false }), timer, "off is the default");
+});
+
 // Byzantine keys of power 1 beside honest keys of power 3: 4 of 7 keys but 4 of 13 power. Leaders
 // follow power (decision 0101); by turn, 4 of every 7 views would be theirs and commits could stall.
 for (const behavior of [SimBehavior.silent, SimBehavior.mixed]) {

@@ -25,7 +25,8 @@ import { UsageError, intArg, processIo, type Command, type Io } from "../command
 
 const help = `Usage: ghostmesh sim --validators N [--byzantine F --behavior B] [--runs R] [--seed S]
                      [--drop P] [--partitions] [--no-crashes] [--wipes P] [--views V]
-                     [--votes leader|all] [--weighted] [--signatures ed25519|ml-dsa-65] [--json]
+                     [--votes leader|all] [--weighted] [--absent-leaders]
+                     [--signatures ed25519|ml-dsa-65] [--json]
                      [--view-timeout-ms T] [--backoff-percent P] [--backoff-views K]
                      [--latency-ms MIN-MAX]
 
@@ -57,6 +58,10 @@ Flags:
   --weighted       unequal powers: each Byzantine validator holds 1, each honest one the least
                    power that keeps Byzantine power under a third, so F may outnumber N/3;
                    leaders follow the power-weighted schedule (decision 0101)
+  --absent-leaders honest validators time a view out at once when its leader is absent, as
+                   the node does: crashed (every copy of its key), or, with --votes all,
+                   silent for 2n views (at least 8). Off by default: the view timer is the
+                   worst case the liveness bound must hold in
   --signatures S   ed25519 (default, fast) or ml-dsa-65 (production scheme, ~10x slower)
   --json           one JSON object on stdout
 
@@ -91,6 +96,7 @@ const flagOptions = {
   views: { type: "string" },
   votes: { type: "string" },
   weighted: { type: "boolean" },
+  "absent-leaders": { type: "boolean" },
   signatures: { type: "string" },
   "view-timeout-ms": { type: "string" },
   "backoff-percent": { type: "string" },
@@ -175,10 +181,11 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
   if (votes !== "leader" && votes !== "all") throw new UsageError(`--votes: expected leader or all, got "${votes}"`);
   const voteDelivery = votes === "all" ? "all" : "nextLeader";
   const weighted = values.weighted === true;
+  const absentLeaders = values["absent-leaders"] === true;
   const timing = timingOf(values);
   const [latencyMinMs, latencyMaxMs] = latencyRangeMs(values["latency-ms"]);
   const network = { ...defaultSimNetworkOptions, latencyMinMs, latencyMaxMs };
-  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, weighted, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes, wipePpm } });
+  const options = defaultSimOptions({ validators, byzantine, behavior, seed: 0, views, scheme, voteDelivery, weighted, absentLeaders, timing, network, faults: { ...defaultSimFaultOptions, dropPpm, partitions, crashes, wipePpm } });
   const replayFlags = [
     `--validators ${validators}`,
     byzantine > 0 ? `--byzantine ${byzantine} --behavior ${behavior}` : "",
@@ -189,6 +196,7 @@ export function parseSimFlags(argv: string[]): SimCommandConfig | "help" {
     `--views ${views}`,
     votes === "all" ? "--votes all" : "",
     weighted ? "--weighted" : "",
+    absentLeaders ? "--absent-leaders" : "",
     scheme !== SimSignatureScheme.ed25519 ? `--signatures ${scheme}` : "",
     values["view-timeout-ms"] !== undefined ? `--view-timeout-ms ${timing.viewTimeoutBaseMs}` : "",
     values["backoff-percent"] !== undefined ? `--backoff-percent ${timing.backoffPercent}` : "",
@@ -224,6 +232,7 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
     behavior: options.behavior,
     ...(options.weighted ? { weighted: true, byzantinePower: options.byzantine, powerTotal: powerTotalOf(options) } : {}),
     ...(options.faults.wipePpm > 0 ? { wipes: summary.wipes, signedElsewhere: summary.signedElsewhere } : {}),
+    ...(options.absentLeaders ? { absentLeaderTimeouts: summary.absentLeaderTimeouts } : {}),
     seed: config.seed,
   };
   if (config.json) {
@@ -236,7 +245,8 @@ function output(io: Io, config: SimCommandConfig, summary: SimSummary): void {
       `safety violations: ${summary.safetyViolations}, liveness failures: ${summary.livenessFailures}\n` +
       `commit latency (virtual): p50 ${summary.p50CommitLatencyMs} ms, p99 ${summary.p99CommitLatencyMs} ms\n` +
       `recovery after GST (virtual): p50 ${summary.p50RecoveryMs} ms, p99 ${summary.p99RecoveryMs} ms\n` +
-      (options.faults.wipePpm > 0 ? `crashes that wiped a store: ${summary.wipes}, signatures of a wiped key seen from its former self: ${summary.signedElsewhere}\n` : ""),
+      (options.faults.wipePpm > 0 ? `crashes that wiped a store: ${summary.wipes}, signatures of a wiped key seen from its former self: ${summary.signedElsewhere}\n` : "") +
+      (options.absentLeaders ? `views timed out at once, their leader absent: ${summary.absentLeaderTimeouts}\n` : ""),
   );
 }
 

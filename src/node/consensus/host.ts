@@ -39,6 +39,7 @@ import {
   evidenceKey,
   isUnsignedMessage,
   leaderOf,
+  LeaderSilence,
   observeConsensusStats,
   proposalVote,
   observeConsensusStep,
@@ -195,24 +196,9 @@ type EpochRun = {
   /** Engine index → network slot, resolved on first use (a joining validator's slot may appear late). */
   readonly slotByIndex: (number | undefined)[];
   readonly indexBySlot: Map<number, number | null>;
-  /**
-   * By engine index: views this node entered since a message in that validator's name last
-   * reached it (checked or not: a forged one can only keep its views on the timer). Counted in
-   * views entered, not view numbers, so a node that jumps ahead (a restart, a healed partition)
-   * finds nobody silent until it has been through the views itself.
-   */
-  readonly viewsSinceHeard: number[];
+  /** Who has not been heard from lately (messages in a validator's name count unchecked: a forged one can only keep its views on the timer). */
+  readonly silence: LeaderSilence;
 };
-
-/**
- * Views without a word from a validator after which its views are timed out at once. With
- * votes to everyone a running validator is heard in every view it takes part in (its vote, its
- * timeout, or its proposal); twice the set's size, and at least 8, leaves room for a slow one.
- */
-export function silentLeaderViews(validators: number): number {
-  return Math.max(SILENT_LEADER_VIEWS_MIN, 2 * validators);
-}
-const SILENT_LEADER_VIEWS_MIN = 8;
 
 /** Why a view's leader will not propose, as far as this node can tell. */
 export type AbsentLeaderCause = "disconnected" | "silent";
@@ -249,8 +235,6 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   private timerView = -1;
   private timerDelayMs = 0;
   private timerPostponed = false;
-  /** The highest view the engine set a timer in: the view it is in. */
-  private viewEntered = -1;
   /** The last view timed out at once because its leader is absent: once per view, since the timer runs again to resend timeouts. */
   private absentLeaderTimedOutView = -1;
   private held: VoteMessage[] = [];
@@ -368,7 +352,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { chain, app, store, key, signingReservation } = this.modules;
     const selfIndex = this.signingStopped ? null : indexInSet(set.set, this.address);
     const validators = set.set.validators;
-    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), viewsSinceHeard: validators.map(() => 0) };
+    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), silence: new LeaderSilence(validators.length) };
     this.laterEpochSenders.clear();
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
@@ -510,8 +494,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     }
     const engine = this.engine;
     // Unsigned messages (a sync info, a block request) are the link's: a validator back from a restart is heard from its first sync info, before it votes.
-    const heardFrom = unsigned ? from : message.sender;
-    if (message.epoch === run.label && heardFrom >= 0 && heardFrom < run.viewsSinceHeard.length) run.viewsSinceHeard[heardFrom] = 0;
+    if (message.epoch === run.label) run.silence.heard(unsigned ? from : message.sender);
     const carried = engine === null ? null : carriedVote(message);
     if (engine !== null && carried !== null) {
       const key = votesAheadKey(carried);
@@ -833,7 +816,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.send(action.to, action.message);
         return;
       case "setTimer":
-        if (action.view > this.viewEntered) this.enterView(action.view);
+        this.run?.silence.enter(action.view);
         // Entered while idle, the view's clock starts when work appears (armTimer).
         this.armTimer(action.view, action.delayMs, this.engine !== null && this.isIdle(this.engine));
         return;
@@ -953,13 +936,6 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     for (const vote of votes) this.enqueue(Promise.resolve({ kind: "message", message: vote }));
   }
 
-  /** The engine entered a view (its first timer there): one more view without a word from each validator not heard in it yet. */
-  private enterView(view: number): void {
-    this.viewEntered = view;
-    const silence = this.run?.viewsSinceHeard;
-    if (silence !== undefined) for (let index = 0; index < silence.length; index++) silence[index] = (silence[index] as number) + 1;
-  }
-
   /** A transaction was admitted, or an empty block may have fallen due. */
   private onWorkMayHaveAppeared(): void {
     this.wakeIfWork();
@@ -991,7 +967,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (leader === run.selfIndex || this.isIdle(engine)) return null;
     const slot = this.slotOfIndex(run, leader);
     if (slot !== undefined && this.modules.network.isKnownDown(slot)) return "disconnected";
-    return this.voteDelivery === "all" && (run.viewsSinceHeard[leader] as number) > silentLeaderViews(engine.committee.count) ? "silent" : null;
+    return this.voteDelivery === "all" && run.silence.isSilent(leader) ? "silent" : null;
   }
 
   /** Work appeared while the timer of an absent leader's view was postponed as idle (a timer armed with work was cut short already). */

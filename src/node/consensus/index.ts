@@ -3,7 +3,7 @@
  * in-memory network (one process, until P2P lands). The only import surface of node/consensus.
  */
 export { startValidatorNode, validatorIndexOf, createProcessRegistry, type RunningValidator, type ValidatorNodeModules, type ValidatorNodeOptions, type ValidatorParts } from "./validatorNode.ts";
-export { ConsensusHost, silentLeaderViews, voteDeliveryFor, VOTE_BROADCAST_VALIDATORS_MAX, type AbsentLeaderCause, type ConsensusHostModules, type ConsensusHostOptions } from "./host.ts";
+export { ConsensusHost, voteDeliveryFor, VOTE_BROADCAST_VALIDATORS_MAX, type AbsentLeaderCause, type ConsensusHostModules, type ConsensusHostOptions } from "./host.ts";
 export { LedgerApplication, BLOCK_TIMESTAMP_AHEAD_MS_MAX, type LedgerApplicationModules, type LedgerApplicationOptions } from "./ledgerApp.ts";
 export { SpeculativeBlocks, type SpeculativeBlock, type ParentState } from "./speculative.ts";
 export { ConsensusStore } from "./consensusStore.ts";

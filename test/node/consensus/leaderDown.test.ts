@@ -5,8 +5,8 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { leaderOf, type ConsensusTiming } from "../../../src/consensus/index.ts";
-import { InMemoryNetwork, silentLeaderViews, type AbsentLeaderCause } from "../../../src/node/consensus/index.ts";
+import { leaderOf, silentLeaderViews, type ConsensusTiming } from "../../../src/consensus/index.ts";
+import { InMemoryNetwork, type AbsentLeaderCause } from "../../../src/node/consensus/index.ts";
 import { commitNext, newAccount, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 /** Two minutes: a view that waited for it would fail the commit waiting in it (30 s at most). */
