@@ -203,7 +203,6 @@ type EpochRun = {
 /** Why a view's leader will not propose, as far as this node can tell. */
 export type AbsentLeaderCause = "disconnected" | "silent";
 
-
 export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEvent]; error: [Error]; epoch: [{ label: number; selfIndex: number | null }]; behindAnEpoch: [] }> {
   private readonly opts: ConsensusHostOptions;
   private readonly modules: ConsensusHostModules;
