@@ -26,7 +26,7 @@
  */
 import { EventEmitter } from "node:events";
 import { encodeSignedTx } from "../../ledger/index.ts";
-import { addressFromPublicKey, sign, signAsync, type SigningKey } from "../../crypto/index.ts";
+import { addressFromPublicKey, formatAddress, sign, signAsync, type SigningKey } from "../../crypto/index.ts";
 import {
   OWN_SIGNATURE_VIEWS,
   blockHashOf,
@@ -198,6 +198,8 @@ type EpochRun = {
   readonly indexBySlot: Map<number, number | null>;
   /** Who has not been heard from lately (messages in a validator's name count unchecked: a forged one can only keep its views on the timer). */
   readonly silence: LeaderSilence;
+  /** Leaders found absent at their last view, by engine index (noteLeaderAbsence logs the changes). */
+  readonly absentLeaders: Map<number, AbsentLeaderCause>;
 };
 
 /** Why a view's leader will not propose, as far as this node can tell. */
@@ -351,7 +353,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { chain, app, store, key, signingReservation } = this.modules;
     const selfIndex = this.signingStopped ? null : indexInSet(set.set, this.address);
     const validators = set.set.validators;
-    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), silence: new LeaderSilence(validators.length) };
+    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), silence: new LeaderSilence(validators.length), absentLeaders: new Map() };
     this.laterEpochSenders.clear();
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
     this.commitsNeedFsync = validators.length === 1;
@@ -961,9 +963,13 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
    */
   private leaderAbsence(engine: ConsensusEngine, view: number): AbsentLeaderCause | null {
     const run = this.run;
-    if (run === null || run.selfIndex === null || view !== engine.view || this.absentLeaderTimedOutView === view) return null;
-    const leader = leaderOf(engine.committee, view);
-    if (leader === run.selfIndex || this.isIdle(engine)) return null;
+    if (run === null || run.selfIndex === null || view !== engine.view || this.absentLeaderTimedOutView === view || this.isIdle(engine)) return null;
+    return this.absenceOf(run, leaderOf(engine.committee, view));
+  }
+
+  /** Why validator `leader` would not propose, busy or idle (leaderAbsence adds when to act on it). */
+  private absenceOf(run: EpochRun, leader: number): AbsentLeaderCause | null {
+    if (leader === run.selfIndex) return null;
     const slot = this.slotOfIndex(run, leader);
     if (slot !== undefined && this.modules.network.isKnownDown(slot)) return "disconnected";
     return this.voteDelivery === "all" && run.silence.isSilent(leader) ? "silent" : null;
@@ -979,6 +985,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** The engine's single view timer: each run ends as `viewTimerOutcome` says (viewTimer.ts). */
   private armTimer(view: number, delayMs: number, postponed = false, runMs = delayMs): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (view > this.timerView) this.noteLeaderAbsence(view);
     this.timerView = view;
     this.timerDelayMs = delayMs;
     this.timerPostponed = postponed;
@@ -1001,6 +1008,30 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
       },
       cutShort ? 0 : runMs,
     );
+  }
+
+  /**
+   * Logs, as each view is entered, when its leader turns absent and when it is present again:
+   * once per change, not per view, so an operator sees which validator the others work around,
+   * and why.
+   */
+  private noteLeaderAbsence(view: number): void {
+    const run = this.run;
+    const engine = this.engine;
+    if (run === null || engine === null || run.selfIndex === null || view !== engine.view) return;
+    const leader = leaderOf(engine.committee, view);
+    const before = run.absentLeaders.get(leader) ?? null;
+    const absence = this.absenceOf(run, leader);
+    if (absence === before) return;
+    const validator = run.set.set.validators[leader];
+    const fields = { view, leader, address: validator === undefined ? undefined : formatAddress(validator.address), cause: absence ?? before };
+    if (absence === null) {
+      run.absentLeaders.delete(leader);
+      this.modules.logger.info(fields, "A leader is back: its views wait for its proposal again");
+    } else {
+      run.absentLeaders.set(leader, absence);
+      this.modules.logger.warn(fields, absence === "disconnected" ? "A leader is down (its connection closed): its views are timed out at once" : "A leader is silent (nothing in its name for many views): its views are timed out at once");
+    }
   }
 
   /** One run of a view's timer ended: fire, or run again (viewTimer.ts). */

@@ -20,8 +20,8 @@ import { toHex } from "../../../src/util/index.ts";
 export const CHAIN_ID = "consensus-node-test";
 const silent = pino({ level: "silent" }) as unknown as Logger;
 
-function recordingLogger(lines: string[]): Logger {
-  return pino({ level: "warn" }, { write: (line: string) => void lines.push(line) }) as unknown as Logger;
+function recordingLogger(lines: string[], level: "info" | "warn"): Logger {
+  return pino({ level }, { write: (line: string) => void lines.push(line) }) as unknown as Logger;
 }
 
 /** Short views so a silent leader costs little test time; backoff capped low for the same reason. */
@@ -40,10 +40,11 @@ export type Cluster = {
   readonly validators: (RunningValidator | null)[];
   /**
    * `beforeConsensus`, `resumeSigning`: as ValidatorNodeOptions (the hook runs once the API is
-   * up); `apiPort`: instead of a random one; `logged`: receives the node's warnings and errors,
+   * up); `apiPort`: instead of a random one; `logged`: receives the node's warnings and errors
+   * (and its info lines too with `loggedLevel: "info"`),
    * one JSON line each (otherwise it logs nothing).
    */
-  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly resumeSigning?: boolean; readonly apiPort?: number; readonly logged?: string[] }): Promise<RunningValidator>;
+  start(index: number, extra?: { readonly beforeConsensus?: ValidatorNodeOptions["beforeConsensus"]; readonly resumeSigning?: boolean; readonly apiPort?: number; readonly logged?: string[]; readonly loggedLevel?: "info" | "warn" }): Promise<RunningValidator>;
   stop(index: number): Promise<void>;
   client(index: number): GhostmeshClient;
   close(): Promise<void>;
@@ -102,7 +103,7 @@ export async function startCluster(size: number, opts: ClusterOptions = {}): Pro
         ...(opts.signingReservationViews === undefined ? {} : { signingReservationViews: opts.signingReservationViews }),
         ...(extra.resumeSigning === undefined ? {} : { resumeSigning: extra.resumeSigning }),
       };
-      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: extra.logged === undefined ? silent : recordingLogger(extra.logged), ...clock });
+      const validator = await startValidatorNode({ home: home.home, config: apiConfig, genesis: homes.genesis, timing: opts.timing ?? TEST_TIMING, slot: index, ...hook, ...passed }, { key: home.key, network, logger: extra.logged === undefined ? silent : recordingLogger(extra.logged, extra.loggedLevel ?? "warn"), ...clock });
       validators[index] = validator;
       return validator;
     },

@@ -54,7 +54,15 @@ async function showBack(cluster: Cluster, account: Account): Promise<void> {
 
 describe("consensus in the node: a leader that will not propose", () => {
   it("stopped: its views end without the view timer, whether the chain was busy or idle when they began, and get their proposals again once it is back", async () => {
-    const cluster = await startCluster(4, { timing: LONG_TIMING });
+    const cluster = await startCluster(4, { timing: LONG_TIMING, start: [1, 2, 3] });
+    const logged: string[] = [];
+    await cluster.start(0, { logged, loggedLevel: "info" });
+    // What validator 0 said about the absent validator, in order: each change once, not each view.
+    const changes = () =>
+      logged
+        .map((line) => JSON.parse(line) as { leader?: number; msg: string })
+        .filter((line) => line.leader === ABSENT)
+        .map((line) => (line.msg.startsWith("A leader is down") ? "down" : line.msg.startsWith("A leader is back") ? "back" : line.msg.startsWith("A leader is silent") ? "silent" : line.msg));
     try {
       const account = newAccount();
       await commitNext(cluster, account, { type: "account.register" });
@@ -64,7 +72,14 @@ describe("consensus in the node: a leader that will not propose", () => {
       const down = await commitOneByOne(cluster, account, "down", 12);
       assert.ok(viewsLedBy(cluster, ABSENT, down.from, down.to) >= 2, `views ${down.from}..${down.to} include the stopped validator's`);
       for (const [i, count] of (await countsOf(cluster, "disconnected")).entries()) assert.ok(count >= 1, `validator ${LIVE[i]} timed a view out at once`);
+      assert.deepEqual(changes(), ["down"], "one warning for the change, not one per view");
       await showBack(cluster, account);
+      // Present again since its restart, so stopping it again is a change again.
+      await cluster.stop(ABSENT);
+      await commitOneByOne(cluster, account, "down again", 6);
+      // Restarted, it may lead a view before its first message arrives (silent until heard).
+      const said = changes().filter((change) => change !== "silent");
+      assert.deepEqual(said, ["down", "back", "down"], JSON.stringify(changes()));
     } finally {
       await cluster.close();
     }
