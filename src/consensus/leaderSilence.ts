@@ -6,11 +6,13 @@
  * need to agree on who is silent.
  *
  * With votes to everyone, a running validator is heard in every view it takes part in: its
- * vote, its timeout, or its proposal. Views are counted as entered, not by number, so a node
+ * vote, its timeout, or its proposal; with votes to the next leader only it is not, and nobody
+ * counts as silent. Views are counted as entered, not by number, so a node
  * that jumps ahead (its own restart, a healed partition) finds nobody silent until it has been
  * through the views itself. Deterministic: no clock, no randomness.
  */
 import { assert } from "../util/index.ts";
+import type { VoteDelivery } from "./engine.ts";
 
 /** A validator is silent after more views than this without a word: twice the set, at least 8, room for a slow one. */
 export function silentLeaderViews(validators: number): number {
@@ -22,19 +24,23 @@ export class LeaderSilence {
   /** By validator index: views entered since the last message in its name. */
   private readonly viewsSinceHeard: number[];
   private readonly viewsMax: number;
+  /** Votes only to the next leader: a running validator is not heard every view, so silence shows nothing and nobody is silent. */
+  private readonly meaningful: boolean;
   private viewEntered = -1;
 
-  constructor(validators: number) {
+  constructor(validators: number, voteDelivery: VoteDelivery) {
     assert(Number.isSafeInteger(validators) && validators >= 1, "LeaderSilence: at least one validator");
     this.viewsSinceHeard = Array.from({ length: validators }, () => 0);
     this.viewsMax = silentLeaderViews(validators);
+    this.meaningful = voteDelivery === "all";
   }
 
-  /** The node is in `view` now; a view entered before (or again) counts once. */
-  enter(view: number): void {
-    if (view <= this.viewEntered) return;
+  /** The node is in `view` now; a view entered before (or again) counts once. Returns whether `view` is newly entered. */
+  enter(view: number): boolean {
+    if (view <= this.viewEntered) return false;
     this.viewEntered = view;
     for (let index = 0; index < this.viewsSinceHeard.length; index++) this.viewsSinceHeard[index] = (this.viewsSinceHeard[index] as number) + 1;
+    return true;
   }
 
   /** A message in validator `index`'s name reached this node; indices outside the set are ignored (the sender field is not checked yet). */
@@ -43,6 +49,6 @@ export class LeaderSilence {
   }
 
   isSilent(index: number): boolean {
-    return (this.viewsSinceHeard[index] ?? 0) > this.viewsMax;
+    return this.meaningful && (this.viewsSinceHeard[index] ?? 0) > this.viewsMax;
   }
 }

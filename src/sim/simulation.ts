@@ -295,7 +295,7 @@ export class Simulation {
     const leader = leaderOf(this.committee, view);
     if (leader === node.keyIndex || node.absentLeaderTimedOutView === view) return false;
     const crashed = this.nodes.every((other) => other.keyIndex !== leader || other.engine === null);
-    if (!crashed && !(this.opts.voteDelivery === "all" && silence.isSilent(leader))) return false;
+    if (!crashed && !silence.isSilent(leader)) return false;
     node.absentLeaderTimedOutView = view;
     this.absentLeaderTimeouts++;
     return true;
@@ -371,7 +371,7 @@ export class Simulation {
 
   /** A fresh engine, and for an honest node with absentLeaders a fresh watch of who is silent (a restarted host's). */
   private boot(node: SimNode): ConsensusEngine {
-    node.silence = this.opts.absentLeaders && node.honest ? new LeaderSilence(this.committee.count) : null;
+    node.silence = this.opts.absentLeaders && node.honest ? new LeaderSilence(this.committee.count, this.opts.voteDelivery) : null;
     node.absentLeaderTimedOutView = -1;
     return bootSimNode(node, this.world);
   }

@@ -353,9 +353,9 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     const { chain, app, store, key, signingReservation } = this.modules;
     const selfIndex = this.signingStopped ? null : indexInSet(set.set, this.address);
     const validators = set.set.validators;
-    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), silence: new LeaderSilence(validators.length), absentLeaders: new Map() };
-    this.laterEpochSenders.clear();
     this.voteDelivery = this.opts.voteDelivery ?? voteDeliveryFor(validators.length);
+    this.run = { label, set, selfIndex, verifier: createCachingVerifier(createCommitteeVerifier(set.set)), slotByIndex: [], indexBySlot: new Map(), silence: new LeaderSilence(validators.length, this.voteDelivery), absentLeaders: new Map() };
+    this.laterEpochSenders.clear();
     this.commitsNeedFsync = validators.length === 1;
     app.enterConsensusEpoch({ label, set });
     store.saveEpochLabel({ epoch: set.epoch, label, setHash: set.hash });
@@ -817,7 +817,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
         this.send(action.to, action.message);
         return;
       case "setTimer":
-        this.run?.silence.enter(action.view);
+        if (this.run?.silence.enter(action.view) === true) this.noteLeaderAbsence(action.view);
         // Entered while idle, the view's clock starts when work appears (armTimer).
         this.armTimer(action.view, action.delayMs, this.engine !== null && this.isIdle(this.engine));
         return;
@@ -972,7 +972,7 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
     if (leader === run.selfIndex) return null;
     const slot = this.slotOfIndex(run, leader);
     if (slot !== undefined && this.modules.network.isKnownDown(slot)) return "disconnected";
-    return this.voteDelivery === "all" && run.silence.isSilent(leader) ? "silent" : null;
+    return run.silence.isSilent(leader) ? "silent" : null;
   }
 
   /** Work appeared while the timer of an absent leader's view was postponed as idle (a timer armed with work was cut short already). */
@@ -985,7 +985,6 @@ export class ConsensusHost extends EventEmitter<{ committed: [CommittedBlockEven
   /** The engine's single view timer: each run ends as `viewTimerOutcome` says (viewTimer.ts). */
   private armTimer(view: number, delayMs: number, postponed = false, runMs = delayMs): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    if (view > this.timerView) this.noteLeaderAbsence(view);
     this.timerView = view;
     this.timerDelayMs = delayMs;
     this.timerPostponed = postponed;
