@@ -28,7 +28,7 @@ import { pino } from "pino";
 import { defaultNodeConfig, type NodeConfig } from "../src/node/config.ts";
 import { HELPER_THREAD_NICE_MAX, lowerHelperThreadPriority } from "../src/node/threadPriority.ts";
 import { SIGNING_RESERVATION_VIEWS_MIN } from "../src/node/consensus/signingReservation.ts";
-import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type RunningValidator } from "../src/node/consensus/index.ts";
+import { InMemoryNetwork, NetworkTopic, prepareDevnetHomes, startValidatorNode, voteDeliveryFor, type AbsentLeaderCause, type RunningValidator } from "../src/node/consensus/index.ts";
 import { decodeConsensusMessage, SIGNING_RESERVATION_VIEWS } from "../src/consensus/index.ts";
 import { signatureWorkCounts, type SignatureWorkCounts } from "../src/crypto/index.ts";
 import { BLOCK_TXS_MAX, hashTx } from "../src/ledger/index.ts";
@@ -37,6 +37,7 @@ import type { Logger } from "../src/node/types.ts";
 import type { VoteDelivery } from "../src/consensus/index.ts";
 import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
 import { BENCH_CHAIN_ID } from "./lib/fixture.ts";
+import { metricSum, metricsText } from "./lib/metrics.ts";
 import { benchDirectory, loadAverage1m, machineFacts, processWrites, round, startStealMeter, threadCpuMsSince, threadCpuSnapshot, type ProcessWrites, type ThreadCpuSnapshot } from "./lib/machine.ts";
 import { nowMs, perSecond, progress, quantileOfSorted, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
@@ -383,15 +384,9 @@ function perBlockBudget(input: { cpus: number; rate: number; p50Ms: number; elap
 
 /** Views the running validators timed out at once because their leader would not propose, by cause, summed (from each node's /metrics). */
 async function absentLeaderTimeouts(validators: readonly RunningValidator[]): Promise<{ disconnected: number; silent: number }> {
-  const total = { disconnected: 0, silent: 0 };
-  for (const validator of validators) {
-    const metrics = await (await fetch(`${validator.api.url}/metrics`)).text();
-    for (const cause of ["disconnected", "silent"] as const) {
-      const match = new RegExp(`^ghostmesh_consensus_absent_leader_timeouts_total\\{cause="${cause}"\\} (\\d+)$`, "m").exec(metrics);
-      total[cause] += match === null ? 0 : Number(match[1]);
-    }
-  }
-  return total;
+  const texts = await Promise.all(validators.map((validator) => metricsText(validator.api.url)));
+  const sum = (cause: AbsentLeaderCause): number => texts.reduce((total, text) => total + metricSum(text, "ghostmesh_consensus_absent_leader_timeouts_total", `cause="${cause}"`), 0);
+  return { disconnected: sum("disconnected"), silent: sum("silent") };
 }
 
 function viewOf(validator: RunningValidator): number {

@@ -32,6 +32,7 @@ import { GhostmeshClient } from "../src/client/index.ts";
 import { findFreePorts } from "../src/node/p2p/index.ts";
 import { benchCommandLine, choiceArg, intArg } from "./lib/cli.ts";
 import { benchDirectory, loadAverage1m, machineFacts, round } from "./lib/machine.ts";
+import { metricSum, metricsText } from "./lib/metrics.ts";
 import { nowMs, perSecond, progress, runBounded } from "./lib/timing.ts";
 import { auditRecord, generateKeys, prepareTxs, type PreparedTx, type TxPlan } from "./lib/txs.ts";
 import { measureVerifyAllCores, verifySamples } from "./lib/verifyRate.ts";
@@ -167,12 +168,6 @@ async function runOpenLoop(clients: readonly GhostmeshClient[], txs: readonly Pr
 /** The nodes' own counters, from their /metrics: chain height (the highest), signature work and consensus messages sent by type (summed). */
 type SignatureCounts = { readonly height: number; readonly signatures: number; readonly checks: number; readonly sentByType: ReadonlyMap<string, number> };
 
-function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, "gm"))) sum += Number(match[1]);
-  return sum;
-}
-
 /** Sums of a counter's series by the value of its `type` label. */
 function metricByType(texts: readonly string[], name: string): Map<string, number> {
   const byType = new Map<string, number>();
@@ -186,7 +181,7 @@ function metricByType(texts: readonly string[], name: string): Map<string, numbe
 }
 
 async function signatureCounts(info: DevnetInfo): Promise<SignatureCounts> {
-  const texts = await Promise.all(info.nodes.map(async (node) => (await fetch(`${node.api}/metrics`)).text()));
+  const texts = await Promise.all(info.nodes.map((node) => metricsText(node.api)));
   return {
     height: Math.max(...texts.map((text) => metricSum(text, "ghostmesh_chain_height"))),
     signatures: texts.reduce((sum, text) => sum + metricSum(text, "ghostmesh_crypto_signatures_total"), 0),

@@ -28,6 +28,7 @@ import { configureP2pDevnet, findFreePorts } from "../src/node/p2p/index.ts";
 import { buildCertifiedChain } from "../test/node/bundle/chainFixture.ts";
 import { benchCommandLine, intArg } from "./lib/cli.ts";
 import { benchDirectory, machineFacts, round, startStealMeter } from "./lib/machine.ts";
+import { metricSum, metricsText } from "./lib/metrics.ts";
 import { measureKeyVerifyPerSecondAllCores } from "./lib/verifyRate.ts";
 import { nowMs, progress, startStopwatch } from "./lib/timing.ts";
 
@@ -63,10 +64,7 @@ async function waitFor<T>(what: string, child: ChildProcess, probe: () => Promis
 }
 
 async function votesSent(api: string): Promise<number> {
-  const res = await fetch(`${api}/metrics`);
-  const text = await res.text();
-  const line = text.split("\n").find((l) => l.startsWith('ghostmesh_consensus_sent_total{type="vote"}'));
-  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+  return metricSum(await metricsText(api), "ghostmesh_consensus_sent_total", 'type="vote"');
 }
 
 const HELP = `Usage: npm run bench:restart -- [BLOCKS]

@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { leaderOf, silentLeaderViews, type ConsensusTiming } from "../../../src/consensus/index.ts";
 import { InMemoryNetwork, type AbsentLeaderCause } from "../../../src/node/consensus/index.ts";
+import { metricSum, metricsText } from "../../../bench/lib/metrics.ts";
 import { commitNext, newAccount, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 /** Two minutes: a view that waited for it would fail the commit waiting in it (30 s at most). */
@@ -14,10 +15,9 @@ const LONG_TIMING: ConsensusTiming = { viewTimeoutBaseMs: 120_000, backoffPercen
 const ABSENT = 3;
 const LIVE = [0, 1, 2];
 
+/** 0 until the first such view: a labelled counter has no series before it counts. */
 async function absentLeaderTimeouts(cluster: Cluster, index: number, cause: AbsentLeaderCause): Promise<number> {
-  const metrics = await (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
-  const match = new RegExp(`^ghostmesh_consensus_absent_leader_timeouts_total\\{cause="${cause}"\\} (\\d+)$`, "m").exec(metrics);
-  return match === null ? 0 : Number(match[1]);
+  return metricSum(await metricsText(cluster.validators[index]!.api.url), "ghostmesh_consensus_absent_leader_timeouts_total", `cause="${cause}"`);
 }
 
 function countsOf(cluster: Cluster, cause: AbsentLeaderCause): Promise<number[]> {

@@ -14,6 +14,7 @@ import { SIGNED_ELSEWHERE_QUARANTINE_VIEWS } from "../../../src/consensus/ownSig
 import { NetworkTopic } from "../../../src/node/consensus/index.ts";
 import { consensusRootOf } from "../../../src/node/consensus/committedBlocks.ts";
 import { SIGNING_RESERVATION_FILE } from "../../../src/node/home.ts";
+import { metricsText } from "../../../bench/lib/metrics.ts";
 import { CHAIN_ID, commitNext, newAccount, posGenesisExtras, recordSignedFrom, startCluster, waitFor, type Account, type Cluster } from "./cluster.ts";
 
 const OTHER_SIGNER_SLOT = 4;
@@ -57,8 +58,8 @@ async function validator1Follows(cluster: Cluster): Promise<void> {
   await waitFor("validator 1 to follow the chain", () => (cluster.validators[1]!.chain.head.height >= height ? true : undefined), 10_000);
 }
 
-async function metricsOf(cluster: Cluster, index: number): Promise<string> {
-  return (await fetch(`${cluster.validators[index]!.api.url}/metrics`)).text();
+function metricsOf(cluster: Cluster, index: number): Promise<string> {
+  return metricsText(cluster.validators[index]!.api.url);
 }
 
 describe("consensus in the node: this validator's key signing elsewhere", () => {

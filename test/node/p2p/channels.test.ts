@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
+import { metricSample, metricsText } from "../../../bench/lib/metrics.ts";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { loadNodeConfig, type NodeConfig } from "../../../src/node/config.ts";
 import { prepareDevnetHomes, type DevnetHomes } from "../../../src/node/consensus/index.ts";
@@ -21,12 +22,6 @@ import { blockHashes, CHAIN_ID, newAccount, signNext, waitFor } from "../consens
 
 const silent = pino({ level: "silent" }) as unknown as Logger;
 const TIMING = { viewTimeoutBaseMs: 1000, backoffPercent: 200, backoffExponentMax: 3 };
-
-/** The value of one sample in Prometheus text format, or undefined when absent. */
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
 
 describe("validators over libp2p with transport channels: fallback and a SOCKS5 proxy", () => {
   const dir = mkdtempSync(join(tmpdir(), "gm-p2p-channels-"));
@@ -65,11 +60,11 @@ describe("validators over libp2p with transport channels: fallback and a SOCKS5 
 
   it("joins every validator, the one behind a dead proxy by falling back to direct TCP", async () => {
     await waitFor("a full mesh of validator connections", () => (validators.every((v) => v.p2p.peers().length === 3 && v.p2p.topicPeers(GossipTopic.vote).length === 3) ? true : undefined), 20_000);
-    const metrics = await (await fetch(`${validators[2]!.api.url}/metrics`)).text();
-    assert.ok((sample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="deadproxy",result="failure"') ?? 0) >= 1, "the dead proxy's failures are counted");
-    assert.ok((sample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="direct",result="success"') ?? 0) >= 1, "direct TCP carried the fallback dials");
-    assert.equal(sample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="deadproxy",result="success"'), undefined);
-    assert.ok((sample(metrics, "ghostmesh_p2p_channel_bytes_total", 'channel="direct",direction="sent"') ?? 0) > 0, "bytes are counted per channel");
+    const metrics = await metricsText(validators[2]!.api.url);
+    assert.ok((metricSample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="deadproxy",result="failure"') ?? 0) >= 1, "the dead proxy's failures are counted");
+    assert.ok((metricSample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="direct",result="success"') ?? 0) >= 1, "direct TCP carried the fallback dials");
+    assert.equal(metricSample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="deadproxy",result="success"'), undefined);
+    assert.ok((metricSample(metrics, "ghostmesh_p2p_channel_bytes_total", 'channel="direct",direction="sent"') ?? 0) > 0, "bytes are counted per channel");
     for (const validator of validators) assert.equal(validator.network.stemRelay, null, "Dandelion disabled: transactions are gossiped at once");
     assert.match(metrics, /^ghostmesh_store_file_bytes [1-9]\d*$/m, "a validator's /metrics shows its store on disk");
     assert.match(metrics, /^ghostmesh_store_free_page_bytes \d+$/m);
@@ -79,8 +74,8 @@ describe("validators over libp2p with transport channels: fallback and a SOCKS5 
     assert.ok(proxy.stats.connectionsRelayed >= 1, `the proxy relayed validator 3's dials (${JSON.stringify(proxy.stats)})`);
     const ownPorts = new Set(validators.slice(0, 3).map((v) => Number(/\/tcp\/(\d+)/.exec(String(v.p2p.multiaddrs()[0]))?.[1])));
     assert.ok(proxy.stats.targets.every((target) => ownPorts.has(Number(target.split(":").at(-1)))), "the proxy was asked only for the other validators' addresses");
-    const metrics = await (await fetch(`${validators[3]!.api.url}/metrics`)).text();
-    assert.ok((sample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="proxy",result="success"') ?? 0) >= 1);
+    const metrics = await metricsText(validators[3]!.api.url);
+    assert.ok((metricSample(metrics, "ghostmesh_p2p_channel_dials_total", 'channel="proxy",result="success"') ?? 0) >= 1);
     const account = newAccount();
     const client = new GhostmeshClient(validators[3]!.api.url);
     assert.equal((await client.submitTx(signNext(account, { type: "account.register" }).bytes, { wait: true, timeoutMs: 30_000 })).status, "committed");

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import { metricSample, metricsText } from "../../../bench/lib/metrics.ts";
 import { GhostmeshClient } from "../../../src/client/index.ts";
 import { newAccount, signNext, waitFor } from "../consensus/cluster.ts";
 import { startValidatorMesh, validatorMeshFixture, type ValidatorMeshOptions } from "./validatorMesh.ts";
@@ -29,8 +30,7 @@ describe("validators over libp2p: a stopped validator's views", () => {
     for (const validator of live) assert.equal(validator.network.isKnownDown(STOPPED), true, `validator ${validator.index} knows it is down`);
     for (let i = 0; i < 8; i++) await commit(i % 3, signNext(account, { type: "audit.append", record: { action: "down", data: { i } } }).bytes);
     for (const validator of live) {
-      const metrics = await (await fetch(`${validator.api.url}/metrics`)).text();
-      const timedOut = Number(/^ghostmesh_consensus_absent_leader_timeouts_total\{cause="disconnected"\} (\d+)$/m.exec(metrics)?.[1]);
+      const timedOut = metricSample(await metricsText(validator.api.url), "ghostmesh_consensus_absent_leader_timeouts_total", 'cause="disconnected"') ?? 0;
       assert.ok(timedOut >= 1, `validator ${validator.index} timed a view out at once (${timedOut})`);
     }
   });
